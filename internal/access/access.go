@@ -1,0 +1,68 @@
+// Package access is the single registry of roles and capabilities: which role of a workspace
+// membership may do what. Pages, the JSON API and the live endpoint all ask this package.
+package access
+
+import "fmt"
+
+// Role is a member's role in a workspace, stored in workspace_memberships.role.
+type Role string
+
+// Roles, as stored.
+const (
+	RoleOwner    Role = "owner"
+	RoleOperator Role = "operator"
+	RoleViewer   Role = "viewer"
+)
+
+// ParseRole returns the role named s, or an error for any other string.
+func ParseRole(s string) (Role, error) {
+	switch r := Role(s); r {
+	case RoleOwner, RoleOperator, RoleViewer:
+		return r, nil
+	}
+	return "", fmt.Errorf("unknown role %q", s)
+}
+
+// Capability is one permission checked by the server.
+type Capability string
+
+// Capabilities, the complete list.
+const (
+	View              Capability = "onboarding.view"
+	DraftCreate       Capability = "onboarding.draft.create"
+	DraftEdit         Capability = "onboarding.draft.edit"
+	VerificationStart Capability = "onboarding.verification.start"
+	BootstrapStart    Capability = "onboarding.bootstrap.start"
+	Activate          Capability = "onboarding.activate"
+	Override          Capability = "onboarding.override"
+	Cancel            Capability = "onboarding.cancel"
+	AuditView         Capability = "audit.view"
+)
+
+// All lists every capability in a stable order.
+var All = []Capability{View, DraftCreate, DraftEdit, VerificationStart, BootstrapStart, Activate, Override, Cancel, AuditView}
+
+var byRole = map[Role][]Capability{
+	RoleOwner:    All,
+	RoleOperator: {View, DraftCreate, DraftEdit, VerificationStart, BootstrapStart},
+	RoleViewer:   {View},
+}
+
+// Set is the capabilities one member holds.
+type Set map[Capability]bool
+
+// For returns the capabilities of role; an unknown role has none.
+func For(r Role) Set {
+	s := Set{}
+	for _, c := range byRole[r] {
+		s[c] = true
+	}
+	return s
+}
+
+// Has reports whether the set holds c.
+func (s Set) Has(c Capability) bool { return s[c] }
+
+// Cohort names the permission cohort of a role: members whose capabilities are identical see
+// identical fragments, so the live hub renders once per cohort. Today a cohort is the role.
+func Cohort(r Role) string { return string(r) }
