@@ -2,7 +2,10 @@
 // membership may do what. Pages, the JSON API and the live endpoint all ask this package.
 package access
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Role is a member's role in a workspace, stored in workspace_memberships.role.
 type Role string
@@ -66,3 +69,29 @@ func (s Set) Has(c Capability) bool { return s[c] }
 // Cohort names the permission cohort of a role: members whose capabilities are identical see
 // identical fragments, so the live hub renders once per cohort. Today a cohort is the role.
 func Cohort(r Role) string { return string(r) }
+
+// ErrNotMember is returned when a user is not a member of a workspace, or the workspace does
+// not exist: callers must not be able to tell the two apart (both are 404).
+var ErrNotMember = errors.New("not a member of this workspace")
+
+// User is an operator who can sign in.
+type User struct {
+	ID    int64
+	Email string
+	Name  string
+}
+
+// Member is a user's membership of one workspace, with the capabilities its role grants.
+type Member struct {
+	User          User
+	WorkspaceID   int64
+	Workspace     string // slug
+	WorkspaceName string
+	Role          Role
+}
+
+// Can reports whether the member holds capability c.
+func (m Member) Can(c Capability) bool { return For(m.Role).Has(c) }
+
+// Caps returns the member's capability set.
+func (m Member) Caps() Set { return For(m.Role) }

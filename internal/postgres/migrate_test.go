@@ -1,0 +1,125 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/tenantops/onboard/internal/postgres"
+	"github.com/tenantops/onboard/internal/postgres/pgtest"
+)
+
+func TestMigrateUpDownUp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, pgtest.NewEmptyURL(t), "test", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	tables := func() int {
+		var n int
+		if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if err := db.MigrateUp(ctx); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	up := tables()
+	if up < 10 {
+		t.Fatalf("after up: %d tables, want at least 10", up)
+	}
+	if err := db.MigrateDown(ctx, true); err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	if got := tables(); got != 0 {
+		t.Fatalf("after down: %d tables, want 0", got)
+	}
+	if err := db.MigrateUp(ctx); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	if got := tables(); got != up {
+		t.Fatalf("after up again: %d tables, want %d", got, up)
+	}
+	var b strings.Builder
+	if err := db.MigrateStatus(ctx, &b); err != nil || strings.Contains(b.String(), "pending") {
+		t.Fatalf("status = %q, %v; want every migration applied", b.String(), err)
+	}
+}
+
+func TestVocabularyConstraints(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO workspaces (slug, name) VALUES ('w', 'W');
+		INSERT INTO tenants (workspace_id, tenant_id) SELECT id, '6f1c0d5e-3b7a-4c2e-9a4b-0c1d2e3f4a5b' FROM workspaces`); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, sql string }{
+		{"UnknownLifecycle", `INSERT INTO managed_tenant_onboarding_sessions (workspace_id, tenant_id, lifecycle_state) SELECT id, '6f1c0d5e-3b7a-4c2e-9a4b-0c1d2e3f4a5b', 'paused' FROM workspaces`},
+		{"UnknownCheckpoint", `INSERT INTO managed_tenant_onboarding_sessions (workspace_id, tenant_id, current_checkpoint) SELECT id, '6f1c0d5e-3b7a-4c2e-9a4b-0c1d2e3f4a5b', 'review' FROM workspaces`},
+		{"BadReasonCode", `INSERT INTO managed_tenant_onboarding_sessions (workspace_id, tenant_id, reason_code) SELECT id, '6f1c0d5e-3b7a-4c2e-9a4b-0c1d2e3f4a5b', 'Not Snake' FROM workspaces`},
+		{"UnknownRunType", `INSERT INTO operation_runs (workspace_id, tenant_id, type) SELECT id, '6f1c0d5e-3b7a-4c2e-9a4b-0c1d2e3f4a5b', 'sync' FROM workspaces`},
+		{"CompletedWithoutOutcome", `INSERT INTO operation_runs (workspace_id, tenant_id, type, status, completed_at) SELECT id, '6f1c0d5e-3b7a-4c2e-9a4b-0c1d2e3f4a5b', 'verify_access', 'completed', now() FROM workspaces`},
+		{"OutcomeWhileRunning", `INSERT INTO operation_runs (workspace_id, tenant_id, type, status, outcome) SELECT id, '6f1c0d5e-3b7a-4c2e-9a4b-0c1d2e3f4a5b', 'verify_access', 'running', 'failed' FROM workspaces`},
+		{"SecondOpenDraft", `INSERT INTO managed_tenant_onboarding_sessions (workspace_id, tenant_id) SELECT id, '6f1c0d5e-3b7a-4c2e-9a4b-0c1d2e3f4a5b' FROM workspaces;
+			INSERT INTO managed_tenant_onboarding_sessions (workspace_id, tenant_id) SELECT id, '6f1c0d5e-3b7a-4c2e-9a4b-0c1d2e3f4a5b' FROM workspaces`},
+		{"SecondActiveRun", `INSERT INTO operation_runs (workspace_id, tenant_id, type) SELECT id, '6f1c0d5e-3b7a-4c2e-9a4b-0c1d2e3f4a5b', 'verify_access' FROM workspaces;
+			INSERT INTO operation_runs (workspace_id, tenant_id, type, status) SELECT id, '6f1c0d5e-3b7a-4c2e-9a4b-0c1d2e3f4a5b', 'verify_access', 'running' FROM workspaces`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tx, err := db.Pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(ctx)
+			if _, err := tx.Exec(ctx, tc.sql); err == nil {
+				t.Fatalf("%s: accepted; want a constraint violation", tc.name)
+			}
+		})
+	}
+}
+
+func TestLoadDemoIdempotent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	hash := func(string) (string, error) { return "$argon2id$test", nil }
+	snapshot := func() string {
+		var s string
+		err := db.Pool.QueryRow(ctx, `SELECT coalesce(string_agg(w.slug || ':' || u.email || ':' || m.role, ',' ORDER BY w.slug, u.email), '')
+			FROM workspace_memberships m JOIN users u ON u.id = m.user_id JOIN workspaces w ON w.id = m.workspace_id`).Scan(&s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if has, err := db.HasData(ctx); err != nil || has {
+		t.Fatalf("HasData on a new database = %v, %v; want false", has, err)
+	}
+	if err := db.LoadDemo(ctx, hash); err != nil {
+		t.Fatal(err)
+	}
+	first := snapshot()
+	want := "acme:operator@acme.test:operator,acme:owner@acme.test:owner,acme:viewer@acme.test:viewer,globex:owner@globex.test:owner"
+	if first != want {
+		t.Fatalf("memberships = %q, want %q", first, want)
+	}
+	// A stray membership is removed again: the demo is exactly the contract.
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO workspace_memberships (workspace_id, user_id, role)
+		SELECT w.id, u.id, 'viewer' FROM workspaces w, users u WHERE w.slug = 'acme' AND u.email = 'owner@globex.test'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.LoadDemo(ctx, hash); err != nil {
+		t.Fatal(err)
+	}
+	if got := snapshot(); got != first {
+		t.Fatalf("after second load memberships = %q, want %q", got, first)
+	}
+	var users int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&users); err != nil || users != 4 {
+		t.Fatalf("users = %d, %v; want 4", users, err)
+	}
+}
