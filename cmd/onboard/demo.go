@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/tenantops/onboard/internal/password"
+	"github.com/tenantops/onboard/internal/postgres"
+)
+
+func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("demo", "Load the demo workspaces and users of the contract. Safe to run again.", getenv, stderr)
+	var db dbConfig
+	db.register(f)
+	var migrate bool
+	f.boolean(&migrate, "migrate", "MIGRATE", true, "apply pending migrations first")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	conn, err := postgres.Open(ctx, db.URL, "onboard-demo", 2)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if migrate {
+		if err := conn.MigrateUp(ctx); err != nil {
+			return err
+		}
+	}
+	if err := conn.LoadDemo(ctx, password.Hash); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "demo data loaded")
+	printLogins(stdout)
+	return nil
+}
+
+func printLogins(w io.Writer) {
+	fmt.Fprintf(w, "demo logins (password %q):\n", postgres.DemoPassword)
+	for _, u := range postgres.DemoUsers {
+		fmt.Fprintf(w, "  %-22s %s in %s\n", u.Email, u.Role, u.Workspace)
+	}
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/tenantops/onboard/internal/password"
+	"github.com/tenantops/onboard/internal/postgres"
+	"github.com/tenantops/onboard/internal/web"
+)
+
+type serveConfig struct {
+	DB            dbConfig
+	Addr          string
+	Migrate       bool
+	Demo          string
+	SecureCookies bool
+	SecretKey     string
+	LogFormat     string
+	LogLevel      string
+	ShutdownWait  time.Duration
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, web bool) error {
+	name, summary := "serve", "Serve the web console, the live endpoint and the workers in one process."
+	if !web {
+		name, summary = "worker", "Run the workers only (no web server)."
+	}
+	f := newFlags(name, summary, getenv, stderr)
+	var cfg serveConfig
+	cfg.DB.register(f)
+	f.str(&cfg.Addr, "addr", "ADDR", "127.0.0.1:8080", "listen address of the web server (port 0 picks a free one)")
+	f.boolean(&cfg.Migrate, "migrate", "MIGRATE", false, "apply pending migrations at start")
+	f.str(&cfg.Demo, "demo", "DEMO", "never", "load demo data at start: never, if-empty or always")
+	f.boolean(&cfg.SecureCookies, "secure-cookies", "COOKIE_SECURE", false, "mark the session cookie Secure (serve over HTTPS)")
+	f.str(&cfg.SecretKey, "secret-key", "SECRET_KEY", "", "base64 of 32 random bytes; encrypts provider secrets at rest")
+	f.str(&cfg.LogFormat, "log-format", "LOG_FORMAT", "text", "log format: text or json")
+	f.str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	f.duration(&cfg.ShutdownWait, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 10*time.Second, "how long to wait for requests and runs at shutdown")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	switch cfg.Demo {
+	case "never", "if-empty", "always":
+	default:
+		return fmt.Errorf("-demo %q: want never, if-empty or always", cfg.Demo)
+	}
+	log, err := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+
+	db, err := postgres.Open(ctx, cfg.DB.URL, "onboard-"+name, int32(cfg.DB.MaxConns))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if cfg.Migrate {
+		if err := db.MigrateUp(ctx); err != nil {
+			return err
+		}
+	}
+	demoLoaded := false
+	if cfg.Demo != "never" {
+		has, err := db.HasData(ctx)
+		if err != nil {
+			return err
+		}
+		if cfg.Demo == "always" || !has {
+			if err := db.LoadDemo(ctx, password.Hash); err != nil {
+				return err
+			}
+			demoLoaded = true
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	if !web {
+		log.Info("worker started", "database", redactURL(cfg.DB.URL))
+		<-ctx.Done()
+		return nil
+	}
+
+	srv := webServer(cfg, db, reg, log)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+
+	fmt.Fprintf(stdout, "onboard: listening on http://%s\n", ln.Addr())
+	if demoLoaded || cfg.Demo != "never" {
+		printLogins(stdout)
+	}
+	log.Info("server started", "addr", ln.Addr().String(), "database", redactURL(cfg.DB.URL))
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("server stopped")
+	return nil
+}
+
+// webServer wires the web adapter to the database.
+func webServer(cfg serveConfig, db *postgres.DB, reg *prometheus.Registry, log *slog.Logger) *web.Server {
+	return web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{
+		Logger:       log,
+		Accounts:     db,
+		Drafts:       db,
+		Audit:        db,
+		SessionStore: pgxstore.New(db.Pool),
+		Ready:        db.Ping,
+		Registry:     reg,
+	})
+}

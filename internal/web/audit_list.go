@@ -1,0 +1,26 @@
+package web
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/tenantops/onboard/views"
+)
+
+// AuditLister reads the workspace audit log.
+type AuditLister interface {
+	AuditEntries(ctx context.Context, workspaceID int64, limit int) ([]views.AuditEntry, error)
+}
+
+// handleAuditList is GET /admin/workspaces/{ws}/audit (capability audit.view).
+func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) {
+	m, _ := memberFrom(r.Context())
+	entries, err := s.deps.Audit.AuditEntries(r.Context(), m.WorkspaceID, 200)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	nav := s.navFor(r)
+	nav.Section = "audit"
+	s.render(w, r, http.StatusOK, views.AuditPage(nav, entries))
+}

@@ -1,0 +1,92 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/views"
+)
+
+// httpError is an error with a status and a message safe to show.
+type httpError struct {
+	Status int
+	Title  string
+	Detail string
+	Extra  map[string]any
+}
+
+func (e *httpError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Title, e.Detail) }
+
+var (
+	errUnauthenticated = &httpError{Status: http.StatusUnauthorized, Title: "Unauthorized", Detail: "Sign in to continue."}
+	errNotFound        = &httpError{Status: http.StatusNotFound, Title: "Not found", Detail: "There is nothing here, or you do not have access to it."}
+	errForbidden       = &httpError{Status: http.StatusForbidden, Title: "Forbidden", Detail: "Your role in this workspace does not allow this action."}
+)
+
+func badRequest(detail string) *httpError {
+	return &httpError{Status: http.StatusBadRequest, Title: "Bad request", Detail: detail}
+}
+
+// statusOf maps the error vocabulary to HTTP in one table. Unknown errors are internal.
+func statusOf(err error) *httpError {
+	var he *httpError
+	switch {
+	case errors.As(err, &he):
+		return he
+	case errors.Is(err, access.ErrNotMember):
+		return errNotFound
+	}
+	for _, m := range errorTable {
+		if errors.Is(err, m.target) {
+			return m.build(err)
+		}
+	}
+	return nil
+}
+
+// errorTable grows with the domain packages' error vocabulary.
+var errorTable []struct {
+	target error
+	build  func(error) *httpError
+}
+
+func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
+
+// error writes err as problem+json for the API and as a page for browsers. Internal errors are
+// logged with context and shown generically.
+func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
+	he := statusOf(err)
+	if he == nil {
+		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		he = &httpError{Status: http.StatusInternalServerError, Title: "Internal server error", Detail: "Something went wrong on our side. Try again."}
+	}
+	if isAPI(r) || !acceptsHTML(r) {
+		writeProblem(w, he)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(he.Status)
+	_ = views.ErrorPage(s.navFor(r), views.ErrorData{Status: he.Status, Title: he.Title, Detail: he.Detail}).Render(r.Context(), w)
+}
+
+func acceptsHTML(r *http.Request) bool {
+	a := r.Header.Get("Accept")
+	return a == "" || strings.Contains(a, "text/html") || strings.Contains(a, "*/*")
+}
+
+// writeProblem writes an RFC 9457 problem document.
+func writeProblem(w http.ResponseWriter, he *httpError) {
+	body := map[string]any{"type": "about:blank", "title": he.Title, "status": he.Status, "detail": he.Detail}
+	for k, v := range he.Extra {
+		body[k] = v
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(he.Status)
+	_ = json.NewEncoder(w).Encode(body)
+}

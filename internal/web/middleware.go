@@ -1,0 +1,186 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/views"
+)
+
+type ctxKey int
+
+const (
+	userKey ctxKey = iota
+	memberKey
+)
+
+const sessionUserKey = "user_id"
+
+func userFrom(ctx context.Context) (access.User, bool) {
+	u, ok := ctx.Value(userKey).(access.User)
+	return u, ok
+}
+
+func memberFrom(ctx context.Context) (access.Member, bool) {
+	m, ok := ctx.Value(memberKey).(access.Member)
+	return m, ok
+}
+
+// statusRecorder remembers the status written, for logs and metrics.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+type httpMetrics struct {
+	duration *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
+	m := &httpMetrics{duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "onboard_http_request_duration_seconds",
+		Help:    "HTTP request duration by route pattern, method and status.",
+		Buckets: prometheus.DefBuckets,
+	}, []string{"route", "method", "status"})}
+	if reg != nil {
+		reg.MustRegister(m.duration)
+	}
+	return m
+}
+
+// observe logs every request (never bodies or credentials) and records its duration. It also
+// turns a panic into a logged 500 so one bad request never takes the process down.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.ErrorContext(r.Context(), "panic", "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+				if rec.status == 0 {
+					s.error(rec, r, errors.New("panic"))
+				}
+			}
+			route := chi.RouteContext(r.Context()).RoutePattern()
+			if route == "" {
+				route = "unmatched"
+			}
+			status := rec.status
+			if status == 0 {
+				status = http.StatusOK
+			}
+			s.metrics.duration.WithLabelValues(route, r.Method, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+			s.log.InfoContext(r.Context(), "request", "method", r.Method, "route", route, "status", status,
+				"duration_ms", time.Since(start).Milliseconds())
+		}()
+		next.ServeHTTP(rec, r)
+	})
+}
+
+// authenticate puts the signed-in user, if any, into the request context.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := s.sessions.GetInt64(r.Context(), sessionUserKey)
+		if id == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		u, err := s.deps.Accounts.User(r.Context(), id)
+		if err != nil {
+			// A deleted user's session is no session.
+			next.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey, u)))
+	})
+}
+
+// requireUser answers 401 on the API and redirects browsers to the sign-in page.
+func (s *Server) requireUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := userFrom(r.Context()); ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if isAPI(r) || r.Method != http.MethodGet {
+			s.error(w, r, errUnauthenticated)
+			return
+		}
+		http.Redirect(w, r, "/admin/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+	})
+}
+
+// requireMember resolves the {ws} membership for every workspace route: unknown workspace
+// and non-member are the same 404; the member is put into the context.
+func (s *Server) requireMember(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := userFrom(r.Context())
+		m, err := s.deps.Accounts.Member(r.Context(), u, chi.URLParam(r, "ws"))
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), memberKey, m)))
+	})
+}
+
+// can guards a route with a capability: members without it get 403.
+func (s *Server) can(c access.Capability) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			m, ok := memberFrom(r.Context())
+			if !ok || !m.Can(c) {
+				s.error(w, r, errForbidden)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// navFor builds the page chrome for the request's user and workspace.
+func (s *Server) navFor(r *http.Request) views.Nav {
+	var nav views.Nav
+	u, ok := userFrom(r.Context())
+	if !ok {
+		return nav
+	}
+	nav.UserEmail = u.Email
+	if m, ok := memberFrom(r.Context()); ok {
+		nav.Workspace, nav.WSName, nav.CanAudit = m.Workspace, m.WorkspaceName, m.Can(access.AuditView)
+	}
+	if ms, err := s.deps.Accounts.Memberships(r.Context(), u); err == nil {
+		for _, m := range ms {
+			nav.Workspaces = append(nav.Workspaces, views.WorkspaceLink{Slug: m.Workspace, Name: m.WorkspaceName, Role: string(m.Role)})
+		}
+	}
+	return nav
+}

@@ -1,0 +1,54 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tenantops/onboard/internal/access"
+)
+
+// Handler returns every route of the application, in one place.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.observe)
+
+	r.Get("/healthz", s.handleHealthz)
+	r.Get("/readyz", s.handleReadyz)
+	if s.deps.Registry != nil {
+		r.Handle("/metrics", promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{}))
+	}
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.sessions.LoadAndSave, s.authenticate)
+		r.Get("/", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/admin", http.StatusSeeOther) })
+		r.Get("/admin/login", s.handleLoginShow)
+		r.Post("/admin/login", s.handleLoginSubmit)
+		r.Post("/admin/logout", s.handleSessionDelete)
+		r.Post("/api/v1/session", s.handleSessionCreate)
+		r.Delete("/api/v1/session", s.handleSessionDelete)
+
+		r.Group(func(r chi.Router) {
+			r.Use(s.requireUser)
+			r.Get("/admin", s.handleWorkspacesList)
+			r.Route("/admin/workspaces/{ws}", func(r chi.Router) {
+				r.Use(s.requireMember)
+				r.With(s.can(access.View)).Get("/onboarding", s.handleDraftsPage)
+				r.With(s.can(access.AuditView)).Get("/audit", s.handleAuditList)
+			})
+			r.Route("/api/v1/workspaces/{ws}", func(r chi.Router) {
+				r.Use(s.requireMember)
+				r.With(s.can(access.View)).Get("/onboarding/drafts", s.handleDraftsList)
+			})
+		})
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.error(w, r, errNotFound) })
+		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+			s.error(w, r, &httpError{Status: http.StatusMethodNotAllowed, Title: "Method not allowed", Detail: "This resource does not support " + r.Method + "."})
+		})
+	})
+
+	// Cross-origin browser writes are refused everywhere; requests without Origin or
+	// Sec-Fetch-Site (scripts, curl) pass, as the contract allows.
+	return http.NewCrossOriginProtection().Handler(r)
+}

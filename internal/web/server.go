@@ -1,0 +1,93 @@
+// Package web is the HTTP adapter: routes, handlers, middleware, error mapping, the live
+// endpoint. Handlers parse, call one service method, and render or redirect.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/views"
+)
+
+// Accounts is what the web layer needs to know about operators and memberships.
+type Accounts interface {
+	UserCredentials(ctx context.Context, email string) (access.User, string, error)
+	User(ctx context.Context, id int64) (access.User, error)
+	Member(ctx context.Context, u access.User, slug string) (access.Member, error)
+	Memberships(ctx context.Context, u access.User) ([]access.Member, error)
+}
+
+// DraftLister lists a workspace's drafts for the start page and drafts list.
+type DraftLister interface {
+	DraftRows(ctx context.Context, workspaceID int64) ([]views.DraftRow, error)
+}
+
+// Config holds the web layer's settings.
+type Config struct {
+	SecureCookies bool          // set the Secure flag on the session cookie (serve over HTTPS)
+	SessionTTL    time.Duration // absolute session lifetime
+	LoginLimit    int           // failed sign-ins per email and client address per LoginWindow
+	LoginWindow   time.Duration
+}
+
+// Deps are the services the handlers call; cmd/onboard wires them.
+type Deps struct {
+	Logger       *slog.Logger
+	Accounts     Accounts
+	Drafts       DraftLister
+	Audit        AuditLister
+	SessionStore scs.Store
+	Ready        func(context.Context) error
+	Registry     *prometheus.Registry
+	VerifyPW     func(hash, pw string) (bool, error)
+}
+
+// Server holds the handlers' shared state.
+type Server struct {
+	cfg      Config
+	deps     Deps
+	log      *slog.Logger
+	sessions *scs.SessionManager
+	limiter  *limiter
+	metrics  *httpMetrics
+}
+
+// New builds the server; Handler returns its routes.
+func New(cfg Config, deps Deps) *Server {
+	if cfg.SessionTTL == 0 {
+		cfg.SessionTTL = 12 * time.Hour
+	}
+	if cfg.LoginLimit == 0 {
+		cfg.LoginLimit = 5
+	}
+	if cfg.LoginWindow == 0 {
+		cfg.LoginWindow = time.Minute
+	}
+	sm := scs.New()
+	sm.Store = deps.SessionStore
+	sm.Lifetime = cfg.SessionTTL
+	sm.IdleTimeout = 2 * time.Hour
+	sm.Cookie.Name = "onboard_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = cfg.SecureCookies
+	sm.Cookie.Path = "/"
+	s := &Server{
+		cfg:      cfg,
+		deps:     deps,
+		log:      deps.Logger,
+		sessions: sm,
+		limiter:  newLimiter(cfg.LoginLimit, cfg.LoginWindow, time.Now),
+		metrics:  newHTTPMetrics(deps.Registry),
+	}
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		s.error(w, r, err)
+	}
+	return s
+}

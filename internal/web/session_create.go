@@ -1,0 +1,146 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/password"
+	"github.com/tenantops/onboard/views"
+)
+
+var errBadCredentials = &httpError{Status: http.StatusUnauthorized, Title: "Unauthorized", Detail: "Email or password is wrong."}
+
+// signIn checks credentials under the rate limit and starts a fresh session (new token, so a
+// fixated session id is never promoted).
+func (s *Server) signIn(ctx context.Context, r *http.Request, email, pw string) (access.User, error) {
+	key := clientIP(r) + "|" + strings.ToLower(strings.TrimSpace(email))
+	if blocked, wait := s.limiter.blocked(key); blocked {
+		secs := int(math.Ceil(wait.Seconds()))
+		return access.User{}, &httpError{Status: http.StatusTooManyRequests, Title: "Too many sign-in attempts",
+			Detail: "Wait " + strconv.Itoa(secs) + " seconds before trying again.", Extra: map[string]any{"retry_after": secs}}
+	}
+	u, hash, err := s.deps.Accounts.UserCredentials(ctx, email)
+	if err != nil {
+		// Hash anyway so unknown emails take as long as wrong passwords.
+		_, _ = s.verify(dummyHash, pw)
+		s.limiter.fail(key)
+		return access.User{}, errBadCredentials
+	}
+	ok, err := s.verify(hash, pw)
+	if err != nil || !ok {
+		s.limiter.fail(key)
+		return access.User{}, errBadCredentials
+	}
+	s.limiter.reset(key)
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return access.User{}, err
+	}
+	s.sessions.Put(ctx, sessionUserKey, u.ID)
+	s.log.InfoContext(ctx, "signed in", "user_id", u.ID)
+	return u, nil
+}
+
+var dummyHash, _ = password.Hash("not-a-real-password")
+
+func (s *Server) verify(hash, pw string) (bool, error) {
+	if s.deps.VerifyPW != nil {
+		return s.deps.VerifyPW(hash, pw)
+	}
+	return password.Verify(hash, pw)
+}
+
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var he *httpError
+	if errors.As(err, &he) && he.Status == http.StatusTooManyRequests {
+		w.Header().Set("Retry-After", strconv.Itoa(he.Extra["retry_after"].(int)))
+	}
+}
+
+type sessionRequest struct {
+	Email    *string `json:"email"`
+	Password *string `json:"password"`
+}
+
+// handleSessionCreate is POST /api/v1/session: 204 with the session cookie, 401 otherwise.
+func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
+	var req sessionRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	fields := map[string]string{}
+	if req.Email == nil || strings.TrimSpace(*req.Email) == "" {
+		fields["email"] = "is required"
+	}
+	if req.Password == nil || *req.Password == "" {
+		fields["password"] = "is required"
+	}
+	if len(fields) > 0 {
+		s.error(w, r, &httpError{Status: http.StatusUnprocessableEntity, Title: "Invalid input", Detail: "Some fields are missing.", Extra: map[string]any{"errors": fields}})
+		return
+	}
+	if _, err := s.signIn(r.Context(), r, *req.Email, *req.Password); err != nil {
+		setRetryAfter(w, err)
+		s.error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleLoginShow is GET /admin/login.
+func (s *Server) handleLoginShow(w http.ResponseWriter, r *http.Request) {
+	if _, ok := userFrom(r.Context()); ok {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, views.Login(views.LoginData{Next: safeNext(r.URL.Query().Get("next"))}))
+}
+
+// handleLoginSubmit is POST /admin/login (the browser form).
+func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		s.render(w, r, http.StatusBadRequest, views.Login(views.LoginData{Error: "The form could not be read."}))
+		return
+	}
+	email, pw, next := r.PostForm.Get("email"), r.PostForm.Get("password"), safeNext(r.PostForm.Get("next"))
+	if strings.TrimSpace(email) == "" || pw == "" {
+		s.render(w, r, http.StatusUnprocessableEntity, views.Login(views.LoginData{Email: email, Next: next, Error: "Enter your email and password."}))
+		return
+	}
+	if _, err := s.signIn(r.Context(), r, email, pw); err != nil {
+		setRetryAfter(w, err)
+		he := statusOf(err)
+		if he == nil {
+			s.error(w, r, err)
+			return
+		}
+		s.render(w, r, he.Status, views.Login(views.LoginData{Email: email, Next: next, Error: he.Detail}))
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// safeNext keeps redirects after sign-in on this site.
+func safeNext(next string) string {
+	u, err := url.Parse(next)
+	if next == "" || err != nil || u.IsAbs() || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, `\`) {
+		return "/admin"
+	}
+	return next
+}
