@@ -1,0 +1,71 @@
+package onboarding
+
+import "time"
+
+// Draft is one onboarding draft (a managed_tenant_onboarding_sessions row) as every layer sees
+// it. The five lifecycle columns (Lifecycle, CurrentCheckpoint, LastCompletedCheckpoint,
+// ReasonCode, BlockingReasonCode) are written only through Apply.
+type Draft struct {
+	ID          string
+	WorkspaceID int64
+	// Workspace is the workspace's slug.
+	Workspace string
+
+	TenantID, DisplayName, PrimaryDomain string
+	// CurrentStep is the wizard step (1..5) the operators last opened.
+	CurrentStep          int
+	ProviderConnectionID string
+	BootstrapOperations  []string
+	// State holds per-step form state that is not part of the lifecycle.
+	State map[string]any
+
+	// Version moves on every change of the row (optimistic locking); Rev is the global live
+	// revision stamped by the database.
+	Version int64
+	Rev     int64
+
+	Lifecycle                                  Lifecycle
+	CurrentCheckpoint, LastCompletedCheckpoint Checkpoint
+	ReasonCode, BlockingReasonCode             ReasonCode
+
+	// OverrideReason is the reason an owner gave for activating despite overridable
+	// blockers; "" when no override was recorded.
+	OverrideReason string
+	// CreatedBy and UpdatedBy are users' emails.
+	CreatedBy, UpdatedBy     string
+	CreatedAt, UpdatedAt     time.Time
+	CompletedAt, CancelledAt time.Time
+}
+
+// Open reports whether the draft is neither completed nor cancelled, by its timestamps or its
+// lifecycle state.
+func (d Draft) Open() bool {
+	return d.CompletedAt.IsZero() && d.CancelledAt.IsZero() && !d.Lifecycle.Terminal()
+}
+
+// Apply stores an evaluation in the draft's five lifecycle columns.
+func (d *Draft) Apply(e Evaluation) {
+	d.Lifecycle = e.Lifecycle
+	d.CurrentCheckpoint = e.Current
+	d.LastCompletedCheckpoint = e.LastCompleted
+	d.ReasonCode = e.Reason
+	d.BlockingReasonCode = e.Blocking
+}
+
+// Facts assembles the facts of this draft from the attached connection (nil when none), the
+// latest verification run (nil when none) and the latest run per selected bootstrap operation.
+// A recorded override reason counts as an override.
+func (d Draft) Facts(conn *ConnectionFact, verification *RunFact, bootstrap []RunFact) Facts {
+	return Facts{
+		TenantID:            d.TenantID,
+		DisplayName:         d.DisplayName,
+		PrimaryDomain:       d.PrimaryDomain,
+		Connection:          conn,
+		Verification:        verification,
+		BootstrapOperations: d.BootstrapOperations,
+		Bootstrap:           bootstrap,
+		Overridden:          d.OverrideReason != "",
+		CancelledAt:         d.CancelledAt,
+		CompletedAt:         d.CompletedAt,
+	}
+}
