@@ -13,6 +13,9 @@ const Redacted = "[redacted]"
 // MaxMessageRunes bounds the length of a redacted message.
 const MaxMessageRunes = 500
 
+// maxRedactInput bounds, in bytes, how much of a message Redact looks at.
+const maxRedactInput = 8 << 10
+
 // secretKey matches names of fields whose values are secrets, in any case.
 const secretKey = `(?:password|passwd|pwd|passphrase|secret|token|api[_-]?key|apikey|credentials?|assertion|signature|cookie)`
 
@@ -72,6 +75,15 @@ var guid = regexp.MustCompile(`[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9
 // Redaction runs before truncation, so a cut can never expose the start of a secret that
 // a later rule would have recognised as a whole.
 func Redact(s string) string {
+	if len(s) > maxRedactInput {
+		// Only the first MaxMessageRunes runes survive anyway; bounding the input bounds the
+		// regexp work. Cut at whitespace so no secret is kept as a fragment too short to be
+		// recognised.
+		s = s[:maxRedactInput]
+		if i := strings.LastIndexAny(s, " \t\r\n"); i > 0 {
+			s = s[:i]
+		}
+	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	for _, r := range redactRules {
 		s = r.apply(s)
@@ -157,9 +169,22 @@ func redactPiece(p string) string {
 }
 
 // looksSecret reports whether a long run looks random rather than like a word, a path or a
-// permission name: it mixes letters and digits. Pure-letter identifiers such as
-// "DeviceManagementConfiguration" stay readable.
+// permission name: it mixes letters and digits and is not a URL path made of words. Pure-letter
+// identifiers such as "DeviceManagementConfiguration" and paths such as
+// "v1.0/deviceManagement/deviceConfigurations" stay readable.
 func looksSecret(run string) bool {
+	if parts := strings.Split(run, "/"); len(parts) > 1 {
+		path := true
+		for _, p := range parts {
+			if len(p) >= 8 && strings.ContainsAny(p, "0123456789") {
+				path = false
+				break
+			}
+		}
+		if path {
+			return false
+		}
+	}
 	var letter, digit bool
 	for _, r := range run {
 		switch {

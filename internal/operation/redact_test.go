@@ -53,6 +53,11 @@ func TestRedact(t *testing.T) {
 		{name: "GraphErrorCodeKept", in: "InvalidAuthenticationToken: Access token is empty.", want: "InvalidAuthenticationToken: Access token is empty."},
 		{name: "URLKept", in: "see https://learn.microsoft.com/en-us/graph/permissions-reference#directoryreadall",
 			want: "see https://learn.microsoft.com/en-us/graph/permissions-reference#directoryreadall"},
+		{name: "GraphURLKept", in: `Get "https://graph.microsoft.com/v1.0/deviceManagement/deviceConfigurations?$top=999": context deadline exceeded`,
+			want: `Get "https://graph.microsoft.com/v1.0/deviceManagement/deviceConfigurations?$top=999": context deadline exceeded`},
+		{name: "Base64WithSlashes", in: "key q8Zr4/kP2mX9vLw3+Tn7Yb5/Hc1dGf6Js0A== end", want: "key [redacted] end"},
+		{name: "EntraErrorKept", in: `{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Trace ID: 0f9c2d6e-3b1a-4c5d-8e7f-a1b2c3d4e5f6","error_codes":[7000215]}`,
+			want: `{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Trace ID: 0f9c2d6e-3b1a-4c5d-8e7f-a1b2c3d4e5f6","error_codes":[7000215]}`},
 		{name: "URLPassword", in: "dial postgres://app:hunter2@db:5432/x failed", want: "dial postgres://app:[redacted]@db:5432/x failed"},
 		{name: "SASSignature", in: "GET https://x.blob.core.windows.net/c?sv=2022&sig=abcDEF%2Bghi failed", want: "GET https://x.blob.core.windows.net/c?sv=2022&sig=[redacted] failed"},
 		{name: "SnakeColon", in: "client_secret: abc, next", want: "client_secret: [redacted], next"},
@@ -95,6 +100,8 @@ func TestRedactLength(t *testing.T) {
 		{"Exactly", strings.Repeat("é", MaxMessageRunes), MaxMessageRunes},
 		{"Long", strings.Repeat("ab ", 1000), MaxMessageRunes},
 		{"LongMultibyte", strings.Repeat("日本 ", 1000), MaxMessageRunes},
+		{"HugeWithoutSpaces", strings.Repeat("日", 1<<20), MaxMessageRunes},
+		{"HugeJSON", strings.Repeat(`{"token":"a b"},`, 1<<16), MaxMessageRunes},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -119,4 +126,24 @@ func TestRedactBeforeTruncate(t *testing.T) {
 	if strings.Contains(got, secret[:8]) {
 		t.Errorf("Redact leaked the start of a secret at the cut: %q", got[len(got)-30:])
 	}
+}
+
+// FuzzRedact: whatever the input, the result is bounded, valid UTF-8 and hides a planted secret.
+func FuzzRedact(f *testing.F) {
+	for _, s := range []string{"", "client_secret=", `{"token":"`, "Authorization:", "eyJ", "-----BEGIN PRIVATE KEY-----", strings.Repeat("a1", 400)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		const planted = "client_secret=Zx9Q~plantedSecretValue0123456789"
+		got := Redact(s + " " + planted)
+		if n := utf8.RuneCountInString(got); n > MaxMessageRunes {
+			t.Errorf("Redact returned %d runes, want at most %d", n, MaxMessageRunes)
+		}
+		if !utf8.ValidString(got) {
+			t.Errorf("Redact returned invalid UTF-8: %q", got)
+		}
+		if strings.Contains(got, "plantedSecretValue") {
+			t.Errorf("Redact(%q) = %q, leaks the planted secret", s, got)
+		}
+	})
 }
