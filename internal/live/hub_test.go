@@ -313,6 +313,27 @@ func TestCoalesceBurst(t *testing.T) {
 	}
 }
 
+func TestSlowRenderDoesNotBlockOtherDrafts(t *testing.T) {
+	t.Parallel()
+	f := setup(t, Options{Workers: 2})
+	f.src.put("a", 1, 1)
+	f.src.put("b", 1, 1)
+	f.auth.set(1, 1, "viewer")
+	ca := f.subscribe(t, 1, Subscription{DraftID: "a", Rev: 1})
+	cb := f.subscribe(t, 1, Subscription{DraftID: "b", Rev: 1})
+	g := f.src.holdNextRender()
+	f.src.put("a", 1, 2)
+	f.hub.Notify(Event{Kind: KindDraft, DraftID: "a"})
+	<-g.entered
+	for rev := int64(2); rev <= 4; rev++ {
+		f.src.put("b", 1, rev)
+		f.hub.Notify(Event{Kind: KindDraft, DraftID: "b"})
+		untilRev(t, cb, rev)
+	}
+	close(g.release)
+	untilRev(t, ca, 2)
+}
+
 func TestSubscribeRev(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
