@@ -1,0 +1,204 @@
+// Package live is the hub between "a change notification arrived from PostgreSQL" and "bytes
+// queued for each WebSocket connection". It coalesces notifications per draft, loads each
+// draft's snapshot once, renders each fragment once per (draft, view, permission cohort), and
+// offers the bytes to bounded per-connection queues where the newest fragment of a target
+// replaces an older one that was not yet written.
+//
+// The package imports only the standard library: the PostgreSQL listener, the snapshot loader,
+// the templ renderer and the WebSocket endpoint are adapters written against this API.
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Errors. Adapters wrap ErrNotFound, ErrForbidden and ErrGone; the hub closes clients with
+// ErrSlowConsumer, ErrRevoked, ErrShutdown or ErrClosed and returns them from Client.Err.
+var (
+	// ErrNotFound: the draft does not exist for this viewer, or the viewer is not a member
+	// of its workspace. At subscribe the endpoint closes with 4404; final.
+	ErrNotFound = errors.New("not found")
+	// ErrForbidden: the viewer is a member without the view capability. Close 4403; final.
+	ErrForbidden = errors.New("forbidden")
+	// ErrGone is returned by Source.Load when the draft no longer exists.
+	ErrGone = errors.New("draft gone")
+	// ErrInvalid: a subscription names no draft or an unknown view.
+	ErrInvalid = errors.New("invalid subscription")
+	// ErrSlowConsumer: the connection's queue stayed full; close 1013 (try again later) so
+	// the browser reconnects and resyncs.
+	ErrSlowConsumer = errors.New("slow consumer")
+	// ErrRevoked: the viewer lost access to a subscribed workspace; close 1008, final.
+	ErrRevoked = errors.New("access revoked")
+	// ErrShutdown: the hub stopped; close 1001 (going away).
+	ErrShutdown = errors.New("hub shut down")
+	// ErrClosed: the client was closed by its owner (Client.Close).
+	ErrClosed = errors.New("client closed")
+)
+
+// Views a subscription may ask for.
+const (
+	ViewCheckpoint = "checkpoint" // the wizard's checkpoint panel; the default
+	ViewRow        = "row"        // a draft's row in the drafts list
+)
+
+// Event kinds, as carried in notification payloads.
+const (
+	KindDraft      = "draft"      // the draft row changed
+	KindRun        = "run"        // one of the draft's operation runs changed
+	KindMembership = "membership" // a workspace membership changed (UserID, WorkspaceID)
+)
+
+// Event is one change notification, decoded by the listener adapter.
+type Event struct {
+	Kind        string // KindDraft, KindRun or KindMembership
+	DraftID     string // draft and run events
+	WorkspaceID int64
+	UserID      int64 // membership events
+	Version     int64
+	Rev         int64
+	// At is when the change was committed if the payload says so, else when it was received;
+	// zero means "now". Latency reported to the Observer is measured from it.
+	At time.Time
+}
+
+// Snapshot is everything a fragment of one draft is rendered from, read in one query.
+type Snapshot interface {
+	DraftID() string
+	WorkspaceID() int64
+	Version() int64 // the draft's optimistic-locking version
+	Rev() int64     // max rev of the draft and its runs; orders fragments
+}
+
+// Source loads snapshots and renders fragments. Both must be safe for concurrent use; the
+// hub never renders one draft twice at the same time from its worker pool.
+type Source interface {
+	// Load reads the draft's snapshot; an error wrapping ErrGone when it no longer exists.
+	Load(ctx context.Context, draftID string) (Snapshot, error)
+	// Render returns the fragment HTML for view and cohort. Its root element carries
+	// data-draft-id, data-version and data-rev. Render must be a pure function of its inputs.
+	Render(ctx context.Context, s Snapshot, view, cohort string) ([]byte, error)
+}
+
+// Authorizer maps a viewer to a permission cohort: the name of the set of capabilities that
+// changes what a fragment shows (for example "operator" or "viewer").
+type Authorizer interface {
+	// Cohort returns the viewer's cohort in the workspace, or an error wrapping ErrNotFound
+	// (not a member) or ErrForbidden (a member without the view capability).
+	Cohort(ctx context.Context, userID, workspaceID int64) (string, error)
+}
+
+// Subscription is one draft fragment a connection wants.
+type Subscription struct {
+	DraftID string
+	View    string // ViewCheckpoint (default) or ViewRow
+	Rev     int64  // the rev the tab shows; 0 = nothing
+}
+
+// SubscribeError names the draft whose subscription failed; it unwraps to ErrNotFound,
+// ErrForbidden, ErrInvalid or the loader's error.
+type SubscribeError struct {
+	DraftID string
+	Err     error
+}
+
+func (e *SubscribeError) Error() string {
+	return fmt.Sprintf("subscribe draft %q: %v", e.DraftID, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *SubscribeError) Unwrap() error { return e.Err }
+
+// Options tune the hub. Zero values take the defaults.
+type Options struct {
+	// Coalesce is how long the hub waits after the first notification of a burst before
+	// loading; default 5ms, negative = no wait.
+	Coalesce time.Duration
+	// QueueSize is how many distinct (draft, view) targets a connection may have queued;
+	// default 8.
+	QueueSize int
+	// SlowTimeout: a connection whose oldest queued frame waits longer is closed with
+	// ErrSlowConsumer; default 2s.
+	SlowTimeout time.Duration
+	// RecheckInterval: every client's authorisation is re-checked this often; default 3s.
+	RecheckInterval time.Duration
+	// WorkTimeout bounds one draft's load and renders, and one authorisation check;
+	// default 10s.
+	WorkTimeout time.Duration
+	// Workers is the render pool's size; default max(2, GOMAXPROCS).
+	Workers int
+	// Clock returns the current time; default time.Now.
+	Clock func() time.Time
+	// Observer receives metric hooks; nil = none.
+	Observer Observer
+	// Logger; nil = discard.
+	Logger *slog.Logger
+}
+
+// NotifyOutcome says what Notify did with an event.
+type NotifyOutcome string
+
+// Notify outcomes reported to Observer.Notified.
+const (
+	NotifyAccepted NotifyOutcome = "accepted" // scheduled
+	NotifyIgnored  NotifyOutcome = "ignored"  // no subscriber for that draft or user
+	NotifyBad      NotifyOutcome = "bad"      // malformed: unknown kind, missing ids
+)
+
+// Observer receives metric hooks. Calls are made from hub goroutines and must be cheap and
+// non-blocking. Embed NopObserver to implement only some hooks.
+type Observer interface {
+	// Notified: one event passed to Notify.
+	Notified(kind string, outcome NotifyOutcome)
+	// Loaded: one snapshot load by the render pool.
+	Loaded(d time.Duration, err error)
+	// Rendered: one fragment render; changed is false when the bytes equal the last ones.
+	Rendered(view, cohort string, d time.Duration, size int, changed bool, err error)
+	// FrameQueued: one frame queued for a connection. fromEvent is true when latency is
+	// measured from a notification's At (commit → queued); false for subscribe, resync and
+	// cohort changes.
+	FrameQueued(latency time.Duration, fromEvent bool)
+	// FrameDropped: a queued frame was replaced by a newer one for the same target.
+	FrameDropped()
+	// ClientOpened and ClientClosed: a connection's subscription set began or ended; reason
+	// is ErrSlowConsumer, ErrRevoked, ErrShutdown or ErrClosed.
+	ClientOpened()
+	ClientClosed(reason error)
+	// Resynced: Resync scheduled this many drafts.
+	Resynced(drafts int)
+}
+
+// NopObserver implements Observer with no-ops; embed it to implement a subset.
+type NopObserver struct{}
+
+func (NopObserver) Notified(string, NotifyOutcome)                           {}
+func (NopObserver) Loaded(time.Duration, error)                              {}
+func (NopObserver) Rendered(string, string, time.Duration, int, bool, error) {}
+func (NopObserver) FrameQueued(time.Duration, bool)                          {}
+func (NopObserver) FrameDropped()                                            {}
+func (NopObserver) ClientOpened()                                            {}
+func (NopObserver) ClientClosed(error)                                       {}
+func (NopObserver) Resynced(int)                                             {}
+
+// Stats are the hub's counters. Connections and Subscriptions are current values; the rest
+// count since NewHub.
+type Stats struct {
+	Connections   int64 // open clients
+	Subscriptions int64 // open (client, draft, view) subscriptions
+	Notifications int64 // events passed to Notify
+	Ignored       int64 // events with no subscriber
+	BadEvents     int64 // malformed events
+	Loads         int64 // Source.Load calls (render pool and Subscribe)
+	LoadErrors    int64
+	Renders       int64 // Source.Render calls
+	RenderErrors  int64
+	Unchanged     int64 // renders whose bytes equalled the last ones (send skipped)
+	FramesQueued  int64
+	FramesDropped int64 // queued frames replaced by newer ones
+	SlowCloses    int64
+	Revocations   int64 // clients closed with ErrRevoked
+	Resyncs       int64 // Resync calls
+}

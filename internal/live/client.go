@@ -1,0 +1,458 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Client is one connection's set of subscriptions and its bounded frame queue. The endpoint
+// loops on Next and writes each frame as one text message; when Next returns an error it
+// closes the socket with the code that error calls for.
+type Client struct {
+	hub    *Hub
+	userID int64
+	subs   []*sub
+	ready  chan struct{} // cap 1: the queue became non-empty
+	done   chan struct{}
+
+	// Guarded by hub.mu.
+	counted bool
+
+	// mu guards queue, err and every sub's rev; cohort is written under hub.mu and mu.
+	mu    sync.Mutex
+	queue []*frame
+	err   error
+}
+
+// sub is one (draft, view) a client watches.
+type sub struct {
+	c       *Client
+	draftID string
+	view    string
+	ws      int64       // set before active
+	ds      *draftState // hub.mu
+	active  bool        // hub.mu: authorised, receives fragments
+	cohort  string      // written under hub.mu and Client.mu
+	rev     int64       // Client.mu: newest rev queued or shown
+}
+
+// frame is one queued fragment; a newer fragment for the same sub replaces it in place.
+type frame struct {
+	s     *sub
+	bytes []byte
+	since time.Time // when this slot was first filled: how long the client has not read it
+}
+
+// Subscribe authorises userID for every subscription and attaches a client. Each draft is
+// loaded to learn its workspace and current rev; Authorizer.Cohort decides access. On failure
+// it returns a *SubscribeError naming the draft and wrapping ErrNotFound, ErrForbidden,
+// ErrInvalid or the loader's error. Where a draft's current rev is greater than the
+// subscription's Rev, the current fragment is queued at once: this closes the race between
+// rendering a page and opening its socket.
+func (h *Hub) Subscribe(ctx context.Context, userID int64, subs []Subscription) (*Client, error) {
+	if len(subs) == 0 {
+		return nil, &SubscribeError{Err: fmt.Errorf("%w: no drafts", ErrInvalid)}
+	}
+	c := &Client{
+		hub:    h,
+		userID: userID,
+		ready:  make(chan struct{}, 1),
+		done:   make(chan struct{}),
+	}
+	seen := make(map[renderKey]*sub, len(subs)) // (draft, view)
+	for _, in := range subs {
+		view := in.View
+		if view == "" {
+			view = ViewCheckpoint
+		}
+		if in.DraftID == "" || (view != ViewCheckpoint && view != ViewRow) {
+			return nil, &SubscribeError{DraftID: in.DraftID, Err: fmt.Errorf("%w: view %q", ErrInvalid, view)}
+		}
+		k := renderKey{in.DraftID, view}
+		if s := seen[k]; s != nil {
+			s.rev = min(s.rev, in.Rev)
+			continue
+		}
+		s := &sub{c: c, draftID: in.DraftID, view: view, rev: max(in.Rev, 0)}
+		seen[k] = s
+		c.subs = append(c.subs, s)
+	}
+
+	// Register before loading, inactive: a notification arriving while we load and
+	// authorise schedules the draft instead of being ignored, and activation below notices
+	// the newer snapshot.
+	if err := h.register(c); err != nil {
+		return nil, err
+	}
+	snaps, err := h.authorise(ctx, c)
+	if err != nil {
+		h.detach(c)
+		return nil, err
+	}
+	offers, err := h.activate(c, snaps)
+	if err != nil {
+		return nil, err
+	}
+	h.obs.ClientOpened()
+	for _, o := range offers {
+		h.offerCurrent(ctx, o)
+	}
+	return c, nil
+}
+
+func (h *Hub) register(c *Client) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.shutdown {
+		return ErrShutdown
+	}
+	h.clients[c] = struct{}{}
+	for _, s := range c.subs {
+		ds := h.drafts[s.draftID]
+		if ds == nil {
+			ds = &draftState{id: s.draftID, subs: make(map[*sub]struct{}), cache: make(map[renderKey]*rendered)}
+			h.drafts[s.draftID] = ds
+		}
+		ds.subs[s] = struct{}{}
+		s.ds = ds
+	}
+	return nil
+}
+
+// authorise loads each draft once and asks for the viewer's cohort once per workspace.
+func (h *Hub) authorise(ctx context.Context, c *Client) (map[string]Snapshot, error) {
+	snaps := make(map[string]Snapshot, len(c.subs))
+	cohorts := make(map[int64]string, 1)
+	for _, s := range c.subs {
+		snap, ok := snaps[s.draftID]
+		if !ok {
+			var err error
+			snap, err = h.load(ctx, s.draftID)
+			if errors.Is(err, ErrGone) {
+				err = fmt.Errorf("%w: %w", ErrNotFound, err)
+			}
+			if err != nil {
+				return nil, &SubscribeError{DraftID: s.draftID, Err: err}
+			}
+			snaps[s.draftID] = snap
+		}
+		ws := snap.WorkspaceID()
+		cohort, ok := cohorts[ws]
+		if !ok {
+			var err error
+			cohort, err = h.auth.Cohort(ctx, c.userID, ws)
+			if err != nil {
+				return nil, &SubscribeError{DraftID: s.draftID, Err: err}
+			}
+			cohorts[ws] = cohort
+		}
+		s.ws, s.cohort = ws, cohort
+	}
+	return snaps, nil
+}
+
+// offer is a fragment Subscribe owes a new subscription.
+type offer struct {
+	s      *sub
+	cohort string
+	snap   Snapshot
+}
+
+func (h *Hub) activate(c *Client, snaps map[string]Snapshot) ([]offer, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.shutdown {
+		// c is in h.clients, so Run's shutdown closes it.
+		return nil, ErrShutdown
+	}
+	c.mu.Lock()
+	closed := c.err
+	c.mu.Unlock()
+	if closed != nil {
+		return nil, closed
+	}
+	var offers []offer
+	for _, s := range c.subs {
+		ds := s.ds
+		if ds.gone {
+			continue
+		}
+		s.active = true
+		ds.workspace = s.ws
+		snap := snaps[s.draftID]
+		if ds.snap != nil && ds.snap.Rev() > snap.Rev() {
+			snap = ds.snap
+		}
+		if ds.busy {
+			// The pass in flight may have listed its fragments before s was active.
+			ds.dirty = true
+		}
+		if snap.Rev() > s.rev {
+			offers = append(offers, offer{s, s.cohort, snap})
+		}
+	}
+	set := h.byUser[c.userID]
+	if set == nil {
+		set = make(map[*Client]struct{})
+		h.byUser[c.userID] = set
+	}
+	set[c] = struct{}{}
+	c.counted = true
+	h.stats.connections.Add(1)
+	h.stats.subscriptions.Add(int64(len(c.subs)))
+	return offers, nil
+}
+
+// offerCurrent queues the current fragment for one new subscription, from the cache when a
+// fragment of that rev was already rendered for its cohort.
+func (h *Hub) offerCurrent(ctx context.Context, o offer) {
+	k := renderKey{o.s.view, o.cohort}
+	rev := o.snap.Rev()
+	if r, ok := h.cached(o.s.ds, k, rev); ok {
+		o.s.c.offer(o.s, o.cohort, r.rev, r.bytes, time.Time{})
+		return
+	}
+	b, d, err := h.render(ctx, o.snap, k)
+	if err != nil {
+		h.log.Warn("live: render on subscribe", "draft", o.s.draftID, "view", k.view, "cohort", k.cohort, "err", err)
+		return
+	}
+	changed := h.store(o.s.ds, k, rev, b)
+	h.obs.Rendered(k.view, k.cohort, d, len(b), changed, nil)
+	o.s.c.offer(o.s, o.cohort, rev, b, time.Time{})
+}
+
+// detach removes c from the hub's indexes.
+func (h *Hub) detach(c *Client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.clients, c)
+	if set := h.byUser[c.userID]; set != nil {
+		delete(set, c)
+		if len(set) == 0 {
+			delete(h.byUser, c.userID)
+		}
+	}
+	for _, s := range c.subs {
+		s.active = false
+		if ds := s.ds; ds != nil {
+			delete(ds.subs, s)
+			h.forgetIfIdleLocked(ds)
+		}
+	}
+	if c.counted {
+		c.counted = false
+		h.stats.connections.Add(-1)
+		h.stats.subscriptions.Add(-int64(len(c.subs)))
+	}
+}
+
+// forgetIfIdleLocked drops a draft nobody watches unless a worker or the queue still holds
+// it; they call it again when done.
+func (h *Hub) forgetIfIdleLocked(ds *draftState) {
+	if len(ds.subs) == 0 && !ds.busy && !ds.queued && h.drafts[ds.id] == ds {
+		delete(h.drafts, ds.id)
+	}
+}
+
+// recheck asks the Authorizer again for one (user, workspace): lost access closes that user's
+// clients watching the workspace with ErrRevoked; a new cohort moves their subscriptions and
+// sends them the new cohort's current fragment.
+func (h *Hub) recheck(ctx context.Context, userID, ws int64) {
+	ctx, cancel := context.WithTimeout(ctx, h.opts.WorkTimeout)
+	defer cancel()
+	cohort, err := h.auth.Cohort(ctx, userID, ws)
+	revoke := errors.Is(err, ErrNotFound) || errors.Is(err, ErrForbidden)
+	if err != nil && !revoke {
+		// Keep serving on a transient failure; the next check decides.
+		h.log.Warn("live: recheck", "user", userID, "workspace", ws, "err", err)
+		return
+	}
+	var revoked []*Client
+	h.mu.Lock()
+	for c := range h.byUser[userID] {
+		for _, s := range c.subs {
+			if !s.active || s.ws != ws {
+				continue
+			}
+			if revoke {
+				revoked = append(revoked, c)
+				break
+			}
+			if s.cohort == cohort {
+				continue
+			}
+			c.mu.Lock()
+			// Forget the rev so the new cohort's fragment of the same rev is sent.
+			s.cohort, s.rev = cohort, 0
+			c.mu.Unlock()
+			s.ds.force = true
+			h.scheduleLocked(s.ds)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range revoked {
+		if c.closeWith(ErrRevoked) {
+			h.stats.revocations.Add(1)
+		}
+	}
+}
+
+// recheckLoop re-authorises every (user, workspace) with clients each RecheckInterval.
+func (h *Hub) recheckLoop(ctx context.Context) {
+	t := time.NewTicker(h.opts.RecheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		pairs := make(map[memberKey]struct{})
+		for user, set := range h.byUser {
+			for c := range set {
+				for _, s := range c.subs {
+					if s.active {
+						pairs[memberKey{user, s.ws}] = struct{}{}
+					}
+				}
+			}
+		}
+		h.mu.Unlock()
+		for k := range pairs {
+			if ctx.Err() != nil {
+				return
+			}
+			h.recheck(ctx, k.user, k.workspace)
+		}
+	}
+}
+
+// offer queues b for s unless s already has rev or newer, or s moved to another cohort since
+// the fragment was chosen. A queued frame for s is replaced (latest wins). A full queue, or a
+// frame that has waited longer than SlowTimeout, closes the client with ErrSlowConsumer.
+// It never blocks. eventAt is the triggering notification's time, zero when none.
+func (c *Client) offer(s *sub, cohort string, rev int64, b []byte, eventAt time.Time) {
+	h := c.hub
+	now := h.now()
+	c.mu.Lock()
+	if c.err != nil || s.cohort != cohort || rev <= s.rev {
+		c.mu.Unlock()
+		return
+	}
+	slow, replaced := false, false
+	if len(c.queue) > 0 && now.Sub(c.queue[0].since) > h.opts.SlowTimeout {
+		slow = true
+	} else {
+		for _, f := range c.queue {
+			if f.s == s {
+				f.bytes, replaced = b, true
+				break
+			}
+		}
+		if !replaced {
+			if len(c.queue) >= h.opts.QueueSize {
+				slow = true
+			} else {
+				c.queue = append(c.queue, &frame{s: s, bytes: b, since: now})
+			}
+		}
+	}
+	if !slow {
+		s.rev = rev
+	}
+	c.mu.Unlock()
+
+	if slow {
+		c.slow()
+		return
+	}
+	h.stats.queued.Add(1)
+	if replaced {
+		h.stats.dropped.Add(1)
+		h.obs.FrameDropped()
+	}
+	if eventAt.IsZero() {
+		h.obs.FrameQueued(0, false)
+	} else {
+		h.obs.FrameQueued(now.Sub(eventAt), true)
+	}
+	select {
+	case c.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Client) stale(now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.queue) > 0 && now.Sub(c.queue[0].since) > c.hub.opts.SlowTimeout
+}
+
+func (c *Client) slow() {
+	if c.closeWith(ErrSlowConsumer) {
+		c.hub.stats.slowCloses.Add(1)
+	}
+}
+
+// closeWith ends the client with reason; it reports whether this call closed it.
+func (c *Client) closeWith(reason error) bool {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return false
+	}
+	c.err = reason
+	c.queue = nil
+	close(c.done)
+	c.mu.Unlock()
+	c.hub.detach(c)
+	c.hub.obs.ClientClosed(reason)
+	return true
+}
+
+// Next returns the next frame: one fragment's HTML, to be written as one text message. It
+// blocks until a frame is queued, the client is closed (it returns Err) or ctx ends.
+func (c *Client) Next(ctx context.Context) ([]byte, error) {
+	for {
+		c.mu.Lock()
+		if c.err != nil {
+			err := c.err
+			c.mu.Unlock()
+			return nil, err
+		}
+		if len(c.queue) > 0 {
+			f := c.queue[0]
+			copy(c.queue, c.queue[1:])
+			c.queue[len(c.queue)-1] = nil
+			c.queue = c.queue[:len(c.queue)-1]
+			c.mu.Unlock()
+			return f.bytes, nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.ready:
+		case <-c.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Done is closed when the hub or the owner closed the client; Err then says why.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Err returns nil while the client is open, else ErrSlowConsumer (close 1013), ErrRevoked
+// (1008), ErrShutdown (1001) or ErrClosed (Close was called).
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Close unsubscribes the client. It is idempotent and safe to call concurrently with Next.
+func (c *Client) Close() { c.closeWith(ErrClosed) }
