@@ -1,0 +1,44 @@
+# Live onboarding console. `make` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+GO        ?= go
+TEST_FLAGS ?= -race -count=1 -timeout 15m
+
+.PHONY: help run test test-short build lint generate check-generated vendor-static bench fmt
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+run: ## serve the app with demo data on http://127.0.0.1:8080 (ADDR changes it)
+	@./scripts/run.sh
+
+test: check-generated lint ## run every test (unit, PostgreSQL, browser) with the race detector
+	$(GO) test $(TEST_FLAGS) ./...
+
+build: ## build bin/onboard
+	$(GO) build -o bin/onboard ./cmd/onboard
+
+fmt: ## format the code and regenerate templ output
+	$(GO) tool templ generate
+	gofmt -w $$(git ls-files '*.go')
+
+generate: ## regenerate templ components
+	$(GO) tool templ generate
+
+check-generated: ## fail when templ output is not up to date
+	@before="$$(cat $$(git ls-files '*_templ.go') | sha256sum)"; \
+	$(GO) tool templ generate >/dev/null 2>&1; \
+	after="$$(cat $$(git ls-files '*_templ.go') | sha256sum)"; \
+	[ "$$before" = "$$after" ] || { echo "templ output was stale: regenerated, now commit it"; exit 1; }
+
+lint: ## gofmt, go vet, and the import rule (domain packages use the standard library only)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
+	$(GO) vet ./...
+	@./scripts/check-imports.sh
+
+vendor-static: ## download and verify the vendored browser libraries (idiomorph)
+	@./scripts/vendor-static.sh
+
+bench: ## run the fanout load test against a server it starts itself
+	$(GO) run ./cmd/onboard bench fanout -serve

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Domain packages import only the standard library and other domain packages; adapters do not
+# import each other (cmd/onboard wires them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mod="$(go list -m)"
+domain="access onboarding operation provider live"
+adapters="postgres web worker"
+fail=0
+for p in $domain; do
+  for imp in $(go list -f '{{join .Imports " "}}' "./internal/$p"); do
+    case "$imp" in
+      "$mod"/internal/access|"$mod"/internal/onboarding|"$mod"/internal/operation|"$mod"/internal/provider|"$mod"/internal/live) ;;
+      *.*/*) echo "internal/$p imports $imp: domain packages use the standard library only"; fail=1 ;;
+    esac
+  done
+done
+for p in $adapters; do
+  [ -d "internal/$p" ] || continue
+  for imp in $(go list -f '{{join .Imports " "}}' "./internal/$p"); do
+    for q in $adapters; do
+      if [ "$q" != "$p" ] && [ "$imp" = "$mod/internal/$q" ]; then
+        echo "internal/$p imports internal/$q: adapters do not import each other"; fail=1
+      fi
+    done
+  done
+done
+exit $fail
