@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/views"
 )
 
@@ -48,10 +49,54 @@ func statusOf(err error) *httpError {
 	return nil
 }
 
-// errorTable grows with the domain packages' error vocabulary.
-var errorTable []struct {
+// errorTable maps the domain error vocabulary to HTTP, in one place. A version conflict is 412
+// here (the API); pages turn it into a 409 with a conflict banner before it reaches this table.
+var errorTable = []struct {
 	target error
 	build  func(error) *httpError
+}{
+	{onboarding.ErrNotFound, func(error) *httpError { return errNotFound }},
+	{onboarding.ErrForbidden, func(error) *httpError { return errForbidden }},
+	{onboarding.ErrPreconditionRequired, func(error) *httpError {
+		return &httpError{Status: http.StatusPreconditionRequired, Title: "Precondition required",
+			Detail: `Send If-Match with the draft version you saw, e.g. If-Match: "3".`}
+	}},
+	{onboarding.ErrConflict, func(err error) *httpError {
+		he := &httpError{Status: http.StatusPreconditionFailed, Title: "Version conflict",
+			Detail: "The draft changed since you loaded it; nothing was changed. Reload and apply again.", Extra: map[string]any{}}
+		var ce *onboarding.ConflictError
+		if errors.As(err, &ce) {
+			he.Extra["current_version"] = ce.CurrentVersion
+			he.Extra["updated_by"] = nullable(ce.UpdatedBy)
+			he.Extra["updated_at"] = ce.UpdatedAt.UTC()
+		}
+		return he
+	}},
+	{onboarding.ErrInvalid, func(err error) *httpError {
+		he := &httpError{Status: http.StatusUnprocessableEntity, Title: "Invalid input", Detail: "Some fields are not valid."}
+		var ve *onboarding.ValidationError
+		if errors.As(err, &ve) {
+			he.Extra = map[string]any{"errors": ve.Fields}
+		}
+		return he
+	}},
+	{onboarding.ErrBlocked, func(err error) *httpError {
+		he := &httpError{Status: http.StatusConflict, Title: "Blocked", Detail: "The draft is not in a state that allows this."}
+		var be *onboarding.BlockedError
+		if errors.As(err, &be) {
+			he.Detail = "Blocked: " + string(be.Code) + "."
+			he.Extra = map[string]any{"reason_code": be.Code, "blocking_reason_code": be.Code}
+		}
+		return he
+	}},
+}
+
+// nullable returns nil for "", so JSON shows null.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
