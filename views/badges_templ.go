@@ -45,6 +45,25 @@ var outcomeBadges = map[string]Badge{
 	"cancelled":           {"Cancelled", "neutral"},
 }
 
+var connectionBadges = map[string]Badge{
+	"unverified": {"Not verified", "neutral"},
+	"verified":   {"Verified", "success"},
+	"failed":     {"Verification failed", "danger"},
+}
+
+var checkBadges = map[string]Badge{
+	"passed":  {"Passed", "success"},
+	"failed":  {"Failed", "danger"},
+	"warning": {"Warning", "warning"},
+	"skipped": {"Skipped", "neutral"},
+}
+
+var itemBadges = map[string]Badge{
+	"succeeded": {"Succeeded", "success"},
+	"failed":    {"Failed", "danger"},
+	"skipped":   {"Skipped", "neutral"},
+}
+
 func lookup(m map[string]Badge, v string) Badge {
 	if b, ok := m[v]; ok {
 		return b
@@ -68,6 +87,18 @@ func RunBadge(status, outcome string) Badge {
 	}
 	return lookup(runStatusBadges, status)
 }
+
+// ConnectionBadge is the badge of a provider connection's own status.
+func ConnectionBadge(s string) Badge { return lookup(connectionBadges, s) }
+
+// CheckBadge is the badge of one verification check (passed, failed, warning, skipped).
+func CheckBadge(s string) Badge { return lookup(checkBadges, s) }
+
+// ItemBadge is the badge of one bootstrap item (succeeded, failed, skipped).
+func ItemBadge(s string) Badge { return lookup(itemBadges, s) }
+
+// OverriddenBadge marks an activation blocker an owner accepted with a recorded reason.
+func OverriddenBadge() Badge { return Badge{"Overridden", "warning"} }
 
 func badge(b Badge, testid string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
@@ -102,7 +133,7 @@ func badge(b Badge, testid string) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.CSSClasses(templ_7745c5c3_Var2).String()).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/badges.templ`, Line: 1, Col: 0}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `badges.templ`, Line: 1, Col: 0}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 			if templ_7745c5c3_Err != nil {
@@ -115,7 +146,7 @@ func badge(b Badge, testid string) templ.Component {
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(testid).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/badges.templ`, Line: 64, Col: 63}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `badges.templ`, Line: 95, Col: 63}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
 			if templ_7745c5c3_Err != nil {
@@ -142,7 +173,7 @@ func badge(b Badge, testid string) templ.Component {
 		var templ_7745c5c3_Var5 string
 		templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(b.Label)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/badges.templ`, Line: 64, Col: 75}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `badges.templ`, Line: 95, Col: 75}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 		if templ_7745c5c3_Err != nil {

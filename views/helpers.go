@@ -5,6 +5,8 @@ package views
 import (
 	"strconv"
 	"time"
+
+	"github.com/a-h/templ"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -24,4 +26,55 @@ func rfc3339(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+func draftURL(ws, id string) string { return "/admin/workspaces/" + ws + "/onboarding/" + id }
+
+func draftAction(ws, id, action string) templ.SafeURL {
+	return templ.SafeURL(draftURL(ws, id) + "/" + action)
+}
+
+func runURL(ws, id string) string { return "/admin/workspaces/" + ws + "/operations/" + id }
+
+// percent is done/total as a whole percentage, clamped to 0..100.
+func percent(done, total int) int {
+	if total <= 0 || done <= 0 {
+		return 0
+	}
+	return min(done*100/total, 100)
+}
+
+func widthStyle(p int) string { return "width: " + strconv.Itoa(p) + "%" }
+
+// span renders the time between two instants for people ("1 min 20 s"); "—" when either is
+// unknown. Views never read the clock: fragments are pure functions of their data.
+func span(from, to time.Time) string {
+	if from.IsZero() || to.IsZero() || to.Before(from) {
+		return "—"
+	}
+	d := to.Sub(from).Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(d.Seconds())) + " s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d.Minutes())) + " min " + strconv.Itoa(int(d.Seconds())%60) + " s"
+	default:
+		return strconv.Itoa(int(d.Hours())) + " h " + strconv.Itoa(int(d.Minutes())%60) + " min"
+	}
+}
+
+// formValue is the operator's submitted value of field when the form is being re-shown
+// (validation error, conflict re-apply), else the stored one.
+func formValue(form map[string]string, field, stored string) string {
+	if v, ok := form[field]; ok {
+		return v
+	}
+	return stored
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
 }

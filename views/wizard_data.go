@@ -1,0 +1,135 @@
+package views
+
+import "time"
+
+// WizardStage is what the stepper shows: the step whose panel is open and, per step (index
+// step-1), whether it may be opened, is done, or shows a blocker. Its fields match
+// onboarding.Stage, so handlers convert with views.WizardStage(onboarding.ResolveStage(…)).
+type WizardStage struct {
+	Step      int
+	Reachable [5]bool
+	Done      [5]bool
+	Blocked   [5]bool
+}
+
+// ConnectionView is the provider connection attached to a draft. It never holds the secret.
+type ConnectionView struct {
+	ClientID  string
+	Status    string // unverified, verified, failed
+	CreatedBy string // email of who attached it, "" when unknown
+	CreatedAt time.Time
+}
+
+// BootstrapOpView is one bootstrap operation on the Bootstrap step.
+type BootstrapOpView struct {
+	Operation string   // inventory_sync, policy_sync, baseline_snapshot
+	Selected  bool     // in the draft's bootstrap selection
+	Run       *RunView // the latest run of this operation for the draft, nil when none
+}
+
+// ReadinessView says whether a draft may be activated; it mirrors onboarding.ReadinessReport
+// with reason codes as strings.
+type ReadinessView struct {
+	Ready       bool
+	Blockers    []string // reason codes still blocking, in wizard order
+	Lifted      []string // overridable blockers a recorded override lifted
+	Overridable bool     // every blocker may be accepted by an owner with a reason
+}
+
+// OverrideView is a recorded activation override.
+type OverrideView struct {
+	Reason string
+	By     string // email of the owner who overrode
+	At     time.Time
+}
+
+// CheckpointData is everything the wizard body (the live "checkpoint" fragment) shows.
+//
+// A pushed fragment is rendered once per permission cohort and sent to many tabs: handlers and
+// the live hub must fill it from the draft and the cohort's capabilities only. Form and Errors
+// are for a single response (validation error, conflict re-apply) and stay nil in fragments.
+type CheckpointData struct {
+	Workspace string // workspace slug
+	DraftID   string
+	Version   int64 // draft version the fragment was rendered from
+	Rev       int64 // max(draft rev, its runs' revs)
+
+	Lifecycle          string // lifecycle_state
+	Checkpoint         string // current_checkpoint
+	LastCompleted      string // last_completed_checkpoint, "" when none
+	ReasonCode         string // reason_code, "" when none
+	BlockingReasonCode string // blocking_reason_code, "" when none
+	UpdatedBy          string // email of the last change's author
+	UpdatedAt          time.Time
+
+	// WizardStage is embedded: d.Step is the open panel, d.Reachable/Done/Blocked the stepper.
+	WizardStage
+
+	TenantID, DisplayName, PrimaryDomain string
+
+	Connection   *ConnectionView   // nil when none is attached
+	Verification *RunView          // latest verify_access run, nil when none; Checks filled
+	Bootstrap    []BootstrapOpView // every offered operation, in display order
+	Readiness    ReadinessView
+	Override     *OverrideView // recorded override, nil when none
+
+	CompletedAt time.Time
+	CompletedBy string // who activated, "" when unknown
+	CancelledAt time.Time
+	CancelledBy string // who cancelled, "" when unknown
+
+	// Capabilities of the cohort; a form or button appears only with its capability.
+	CanEdit, CanVerify, CanBootstrap, CanActivate, CanOverride, CanCancel bool
+
+	// Form holds submitted values by form field name (display_name, primary_domain, client_id,
+	// override_reason, operations as a comma-separated list) to show instead of the stored
+	// ones; nil in fragments.
+	Form map[string]string
+	// Errors holds validation messages by form field name; "" keys a message for the whole
+	// form. nil in fragments.
+	Errors map[string]string
+}
+
+// Terminal reports whether the draft is completed or cancelled and therefore read-only.
+func (d CheckpointData) Terminal() bool {
+	return d.Lifecycle == "completed" || d.Lifecycle == "cancelled"
+}
+
+// TenantName is the display name, or the tenant id while there is none.
+func (d CheckpointData) TenantName() string {
+	if d.DisplayName != "" {
+		return d.DisplayName
+	}
+	if d.TenantID != "" {
+		return d.TenantID
+	}
+	return "New tenant"
+}
+
+// PollURL is the checkpoint fragment's poll fallback URL.
+func (d CheckpointData) PollURL() string { return draftURL(d.Workspace, d.DraftID) + "/checkpoint" }
+
+// ConflictField is one field of a refused stale submit: the stored value beside the operator's.
+type ConflictField struct {
+	Label  string
+	Theirs string // current stored value
+	Mine   string // the operator's submitted value
+}
+
+// ConflictData explains a stale submit the server refused (version conflict).
+type ConflictData struct {
+	UpdatedBy string // email of who changed the draft meanwhile
+	UpdatedAt time.Time
+	Fields    []ConflictField
+	// FormID is the id of the wizard form that carries the operator's values and the new
+	// version ("form-identify", "form-connection", "form-bootstrap", "form-override");
+	// "Re-apply my changes" submits it. "" shows a link to the form instead.
+	FormID string
+}
+
+// WizardData is the whole wizard page.
+type WizardData struct {
+	Checkpoint CheckpointData
+	Conflict   *ConflictData // nil unless a stale submit was refused
+	Toasts     []Toast       // one-time messages, e.g. "Verification queued"
+}

@@ -1,0 +1,132 @@
+package views
+
+import "strings"
+
+// The words operators read for machine codes. Like the badges in badges.templ, every page and
+// fragment takes them from here so one code always reads the same.
+
+var reasonTexts = map[string]string{
+	// Terminal states.
+	"onboarding_cancelled":    "Onboarding was cancelled.",
+	"onboarding_completed":    "Onboarding is complete; the tenant is active.",
+	"activated_with_override": "Activated with an owner override.",
+
+	// Identify and connect.
+	"identify_incomplete":         "Tenant details are incomplete: tenant ID, display name and primary domain are required.",
+	"provider_connection_missing": "No provider connection is attached yet.",
+
+	// Verification.
+	"verification_not_started":         "Access has not been verified yet.",
+	"verification_outdated":            "The connection changed after the last verification; verify access again.",
+	"verification_in_progress":         "Access verification is running.",
+	"verification_failed":              "Access verification failed.",
+	"verification_cancelled":           "Access verification was cancelled; start it again.",
+	"verification_partially_succeeded": "Access verification passed only in part.",
+	"verification_required":            "Access must be verified with the current connection.",
+
+	// Bootstrap and activation.
+	"bootstrap_in_progress":         "Bootstrap operations are running.",
+	"bootstrap_skipped":             "No bootstrap operations selected; bootstrap is skipped.",
+	"bootstrap_not_started":         "Selected bootstrap operations have not run yet.",
+	"bootstrap_failed":              "A bootstrap operation failed.",
+	"bootstrap_partially_succeeded": "Bootstrap finished with some items failed.",
+	"bootstrap_incomplete":          "Bootstrap is incomplete: some items failed.",
+	"ready_for_activation":          "Ready for activation.",
+
+	// Run failure reasons reported by the provider.
+	"missing_permissions":  "The app registration lacks required Microsoft Graph permissions.",
+	"consent_missing":      "An administrator has not granted consent to the app in the tenant.",
+	"invalid_credentials":  "The client ID or client secret was rejected.",
+	"provider_unreachable": "The provider could not be reached.",
+}
+
+// ReasonText is the sentence operators read for a reason code (reason_code, blocking_reason_code
+// or a run's reason). An unknown code is returned as it is, so nothing is ever hidden; "" gives "".
+func ReasonText(code string) string {
+	if t, ok := reasonTexts[code]; ok {
+		return t
+	}
+	return code
+}
+
+var operationNames = map[string]string{
+	"inventory_sync":    "Inventory sync",
+	"policy_sync":       "Policy sync",
+	"baseline_snapshot": "Baseline snapshot",
+}
+
+var operationHints = map[string]string{
+	"inventory_sync":    "Imports the tenant's managed devices.",
+	"policy_sync":       "Imports configuration and compliance policies.",
+	"baseline_snapshot": "Records the current configuration as the baseline to compare against later.",
+}
+
+// BootstrapOperations lists the bootstrap operations the wizard offers, in display order
+// (the same order as operation.BootstrapOperations).
+var BootstrapOperations = []string{"inventory_sync", "policy_sync", "baseline_snapshot"}
+
+// OperationName is the human name of a bootstrap operation ("inventory_sync" → "Inventory sync").
+func OperationName(op string) string {
+	if n, ok := operationNames[op]; ok {
+		return n
+	}
+	return op
+}
+
+// RunTypeText is the human name of a run type: "verify_access" → "Access verification",
+// "bootstrap.policy_sync" → "Policy sync".
+func RunTypeText(t string) string {
+	if t == "verify_access" {
+		return "Access verification"
+	}
+	if op, ok := strings.CutPrefix(t, "bootstrap."); ok {
+		return OperationName(op)
+	}
+	return t
+}
+
+// runTypes lists the run types offered as a monitoring filter.
+var runTypes = []string{"verify_access", "bootstrap.inventory_sync", "bootstrap.policy_sync", "bootstrap.baseline_snapshot"}
+
+// stepTitles are the five wizard steps, one per checkpoint.
+var stepTitles = [5]string{"Identify tenant", "Connect provider", "Verify access", "Bootstrap", "Activate"}
+
+// panelIDs name each step's panel (data-testid "panel-<id>").
+var panelIDs = [5]string{"identify", "connection", "verify", "bootstrap", "activate"}
+
+// assistAdvice tells operators how to fix a failed verification, per run reason code.
+var assistAdvice = map[string]string{
+	"missing_permissions":  "In the tenant's Microsoft Entra admin center, open the app registration, add each permission below under API permissions as an application permission, then select Grant admin consent. Run verification again afterwards.",
+	"consent_missing":      "A Global Administrator of the tenant must grant admin consent to the app registration (Enterprise applications → Permissions → Grant admin consent). Run verification again afterwards.",
+	"invalid_credentials":  "Check the client ID and create a new client secret in the app registration, then replace the connection in step 2 and run verification again.",
+	"provider_unreachable": "This is usually temporary. Run verification again in a few minutes; if it keeps failing, check the tenant ID and primary domain.",
+}
+
+// AssistAdvice is the remediation advice for a verification failure reason, or a generic
+// sentence for other codes.
+func AssistAdvice(code string) string {
+	if a, ok := assistAdvice[code]; ok {
+		return a
+	}
+	return "Fix the failed checks below in the tenant, then run verification again."
+}
+
+// checkpointStep is the wizard step (1..5) of a checkpoint, 0 for none or unknown.
+func checkpointStep(c string) int {
+	for i, k := range []string{"identify", "connect_provider", "verify_access", "bootstrap", "activate"} {
+		if c == k {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// overridable mirrors onboarding.ReasonCode.Overridable (a test keeps them equal): an owner may
+// accept these activation blockers with a recorded reason.
+func overridable(code string) bool {
+	switch code {
+	case "missing_permissions", "consent_missing", "verification_failed", "bootstrap_failed", "bootstrap_incomplete":
+		return true
+	}
+	return false
+}
