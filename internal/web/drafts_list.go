@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 
+	"github.com/tenantops/onboard/internal/access"
+
 	"github.com/tenantops/onboard/views"
 )
 
@@ -16,7 +18,7 @@ func (s *Server) handleDraftsPage(w http.ResponseWriter, r *http.Request) {
 	}
 	nav := s.navFor(r)
 	nav.Section = "onboarding"
-	s.render(w, r, http.StatusOK, views.DraftsPage(nav, rows))
+	s.render(w, r, http.StatusOK, views.DraftsPage(nav, views.DraftsPageData{Workspace: m.Workspace, Rows: rows, CanCreate: m.Can(access.DraftCreate)}))
 }
 
 // handleDraftsList is GET /api/v1/workspaces/{ws}/onboarding/drafts.
