@@ -371,7 +371,9 @@ func TestConflict(t *testing.T) {
 	fresh := func(t *testing.T) onboarding.Draft { return f.create(t) }
 	connected := func(t *testing.T) onboarding.Draft { return f.connect(t, f.create(t)) }
 	verified := func(t *testing.T) onboarding.Draft { return f.verified(t, operation.OutcomeSucceeded, "") }
-	failed := func(t *testing.T) onboarding.Draft { return f.verified(t, operation.OutcomeFailed, "missing_permissions") }
+	failed := func(t *testing.T) onboarding.Draft {
+		return f.verified(t, operation.OutcomeFailed, "missing_permissions")
+	}
 	tests := []struct {
 		name   string
 		prep   prep
