@@ -1,0 +1,209 @@
+package onboarding
+
+import (
+	"context"
+	"time"
+
+	"github.com/tenantops/onboard/internal/operation"
+)
+
+// Store is what the Service needs from persistence. *postgres.Store implements it.
+//
+// Reads are single statements. Writes happen inside WithTx: the service locks the draft,
+// checks the version, changes facts, re-evaluates and saves, all in one transaction, so that
+// the lifecycle columns can never disagree with the facts they were computed from.
+type Store interface {
+	// WithTx runs fn in one transaction, committing when fn returns nil and rolling back
+	// otherwise (the error is returned unchanged, so typed errors survive).
+	WithTx(ctx context.Context, fn func(tx Tx) error) error
+
+	// Drafts lists a workspace's drafts, most recently updated first.
+	Drafts(ctx context.Context, workspaceID int64) ([]Draft, error)
+	// Draft loads one draft by id, in any workspace; ErrNotFound when unknown (or not a UUID).
+	Draft(ctx context.Context, id string) (Draft, error)
+	// DraftRuns lists a draft's runs, newest first, at most limit.
+	DraftRuns(ctx context.Context, draftID string, limit int) ([]operation.Run, error)
+	// Run loads one run by id, in any workspace; ErrNotFound when unknown.
+	Run(ctx context.Context, id string) (operation.Run, error)
+	// WorkspaceRuns lists a workspace's runs matching f, newest first.
+	WorkspaceRuns(ctx context.Context, workspaceID int64, f RunFilter) ([]operation.Run, error)
+	// DraftConnection describes the connection attached to a draft; nil when none.
+	DraftConnection(ctx context.Context, draftID string) (*ConnectionInfo, error)
+}
+
+// Tx is one transaction of the Store. Times are passed in, so one transaction uses one now.
+type Tx interface {
+	// LockDraft loads the draft and locks its row until the transaction ends
+	// (SELECT … FOR UPDATE); ErrNotFound when unknown. It does not check the workspace.
+	LockDraft(ctx context.Context, id string) (Draft, error)
+	// LoadFacts reads the facts of d: the connection d.ProviderConnectionID names, the latest
+	// verify_access run of the draft and the latest run per bootstrap type of the draft; the
+	// identify fields, selection, override and timestamps are d's own (which may hold
+	// unsaved changes).
+	LoadFacts(ctx context.Context, d Draft) (Facts, error)
+	// CreateDraft ensures the tenant row and inserts d. When the tenant already has an open
+	// draft in the workspace it inserts nothing and returns that draft with created=false.
+	CreateDraft(ctx context.Context, d Draft, actorID int64, now time.Time) (_ Draft, created bool, _ error)
+	// SaveDraft writes d's mutable columns with version = expected+1, only if the stored
+	// version is still expected (else a *ConflictError). actorID 0 records the system as the
+	// updater. An override reason that changes records actorID as overridden_by.
+	SaveDraft(ctx context.Context, d Draft, expected, actorID int64, now time.Time) (Draft, error)
+	// CreateConnection stores a provider connection of the draft's tenant, its secret sealed,
+	// and returns its id.
+	CreateConnection(ctx context.Context, c NewConnection) (string, error)
+	// InsertRun queues a run unless one of the same workspace, tenant and type is active; then
+	// it returns that one with created=false. A created run is handed to the job queue in the
+	// same transaction when the store has one.
+	InsertRun(ctx context.Context, r NewRun) (_ operation.Run, created bool, _ error)
+	// CancelQueuedRuns completes the draft's queued runs with outcome cancelled (through
+	// operation.Transition) and returns their ids. Running runs are left to their workers.
+	CancelQueuedRuns(ctx context.Context, draftID string, now time.Time) ([]string, error)
+	// ActivateTenant marks the tenant active with the draft's name and domain.
+	ActivateTenant(ctx context.Context, d Draft, now time.Time) error
+	// Audit appends one workspace audit entry.
+	Audit(ctx context.Context, e AuditEntry) error
+}
+
+// NewConnection is a provider connection to store. Secret is plaintext only in memory.
+type NewConnection struct {
+	WorkspaceID      int64
+	TenantID         string
+	ClientID, Secret string
+	CreatedBy        int64
+	Now              time.Time
+}
+
+// NewRun is a run to queue.
+type NewRun struct {
+	WorkspaceID int64
+	TenantID    string
+	DraftID     string
+	Type        operation.Type
+	InitiatorID int64
+	// ConnectionID is the connection the run will use; stored in the run's context.
+	ConnectionID string
+	Now          time.Time
+}
+
+// AuditEntry is one workspace_audit_log row. Metadata never holds secrets.
+type AuditEntry struct {
+	WorkspaceID int64
+	ActorID     int64 // 0: the system
+	Action      string
+	SubjectType string
+	SubjectID   string
+	Metadata    map[string]any
+	At          time.Time
+}
+
+// ConnectionInfo describes a provider connection without its secret.
+type ConnectionInfo struct {
+	ID        string
+	ClientID  string
+	Status    ConnectionStatus
+	CreatedAt time.Time
+}
+
+// RunFilter selects a workspace's runs. Empty fields match everything.
+type RunFilter struct {
+	Type, Status, DraftID string
+	// Limit bounds the result; 0 means DefaultRunLimit, and it is capped at MaxRunLimit.
+	Limit int
+}
+
+// Run list limits.
+const (
+	DefaultRunLimit = 50
+	MaxRunLimit     = 200
+)
+
+// Notification is one in-app notification of a user (for example "Verification succeeded").
+type Notification struct {
+	ID          int64
+	WorkspaceID int64
+	Kind        string
+	Title       string
+	Body        string
+	Link        string
+	Payload     map[string]any
+	ReadAt      time.Time // zero when unread
+	CreatedAt   time.Time
+}
+
+// Audit actions written by the service and the run service.
+const (
+	ActionDraftCreated         = "onboarding.draft.created"
+	ActionDraftUpdated         = "onboarding.draft.updated"
+	ActionVerificationStarted  = "onboarding.verification.started"
+	ActionBootstrapStarted     = "onboarding.bootstrap.started"
+	ActionActivated            = "onboarding.activated"
+	ActionActivationOverridden = "onboarding.activation.overridden"
+	ActionCancelled            = "onboarding.cancelled"
+	ActionRunCompleted         = "operation.run.completed"
+)
+
+// Audit subject types.
+const (
+	SubjectDraft = "onboarding_draft"
+	SubjectRun   = "operation_run"
+)
+
+// ReasonDraftClosed refuses changes to a cancelled or completed draft (409).
+const ReasonDraftClosed = ReasonCode(operation.ReasonDraftClosed)
+
+// Input limits of the service.
+const (
+	MaxOverrideReasonRunes = 500
+	MaxClientSecretRunes   = 1024
+)
+
+// Recalculate re-evaluates a draft after one of its facts changed outside an operator's
+// request (a run completed), inside the caller's transaction: it locks the row, reads the
+// current version (so it never overwrites a concurrent edit: that edit either committed
+// before the lock and is kept, or waits for this transaction and then sees a new version),
+// re-evaluates, and saves with version+1 only when the evaluation changed. The updater is
+// recorded as the system.
+func Recalculate(ctx context.Context, tx Tx, draftID string, now time.Time) (before, after Draft, changed bool, err error) {
+	d, err := tx.LockDraft(ctx, draftID)
+	if err != nil {
+		return Draft{}, Draft{}, false, err
+	}
+	facts, err := tx.LoadFacts(ctx, d)
+	if err != nil {
+		return Draft{}, Draft{}, false, err
+	}
+	before = d
+	if evaluationOf(d) == Evaluate(facts) {
+		return before, d, false, nil
+	}
+	d.Apply(Evaluate(facts))
+	after, err = tx.SaveDraft(ctx, d, d.Version, 0, now)
+	if err != nil {
+		return Draft{}, Draft{}, false, err
+	}
+	return before, after, true, nil
+}
+
+// evaluationOf returns the evaluation stored in d's lifecycle columns.
+func evaluationOf(d Draft) Evaluation {
+	return Evaluation{d.Lifecycle, d.CurrentCheckpoint, d.LastCompletedCheckpoint, d.ReasonCode, d.BlockingReasonCode}
+}
+
+// LifecycleMetadata is the audit form of a draft's lifecycle columns.
+func LifecycleMetadata(d Draft) map[string]any {
+	return map[string]any{
+		"lifecycle_state":           string(d.Lifecycle),
+		"current_checkpoint":        string(d.CurrentCheckpoint),
+		"last_completed_checkpoint": nullable(string(d.LastCompletedCheckpoint)),
+		"reason_code":               nullable(string(d.ReasonCode)),
+		"blocking_reason_code":      nullable(string(d.BlockingReasonCode)),
+		"version":                   d.Version,
+	}
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
