@@ -18,6 +18,7 @@ type flags struct {
 	*flag.FlagSet
 	getenv func(string) string
 	errs   []error
+	after  []func()
 }
 
 func newFlags(name, summary string, getenv func(string) string, stderr io.Writer) *flags {
@@ -35,6 +36,16 @@ func (f *flags) str(p *string, name, env, def, usage string) {
 		def = v
 	}
 	f.StringVar(p, name, def, usage+" ["+env+"]")
+}
+
+// secret is like str, but -h never prints the value taken from the environment.
+func (f *flags) secret(p *string, name, env, usage string) {
+	f.StringVar(p, name, "", usage+" ["+env+"]")
+	f.after = append(f.after, func() {
+		if *p == "" {
+			*p = f.getenv(env)
+		}
+	})
 }
 
 func (f *flags) boolean(p *bool, name, env string, def bool, usage string) {
@@ -75,6 +86,9 @@ func (f *flags) parse(args []string) error {
 	if err := f.Parse(args); err != nil {
 		return err
 	}
+	for _, fn := range f.after {
+		fn()
+	}
 	if len(f.errs) > 0 {
 		return f.errs[0]
 	}
@@ -88,7 +102,12 @@ type dbConfig struct {
 }
 
 func (c *dbConfig) register(f *flags) {
-	f.str(&c.URL, "database-url", "DATABASE_URL", defaultDatabaseURL, "PostgreSQL connection URL")
+	f.secret(&c.URL, "database-url", "DATABASE_URL", "PostgreSQL connection URL (default "+defaultDatabaseURL+")")
+	f.after = append(f.after, func() {
+		if c.URL == "" {
+			c.URL = defaultDatabaseURL
+		}
+	})
 	f.integer(&c.MaxConns, "db-max-conns", "DB_MAX_CONNS", 20, "maximum connections in the pool")
 }
 

@@ -2,18 +2,21 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/password"
 	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/web"
@@ -43,7 +46,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.boolean(&cfg.Migrate, "migrate", "MIGRATE", false, "apply pending migrations at start")
 	f.str(&cfg.Demo, "demo", "DEMO", "never", "load demo data at start: never, if-empty or always")
 	f.boolean(&cfg.SecureCookies, "secure-cookies", "COOKIE_SECURE", false, "mark the session cookie Secure (serve over HTTPS)")
-	f.str(&cfg.SecretKey, "secret-key", "SECRET_KEY", "", "base64 of 32 random bytes; encrypts provider secrets at rest")
+	f.secret(&cfg.SecretKey, "secret-key", "SECRET_KEY", "base64 of 32 random bytes; encrypts provider secrets at rest")
 	f.str(&cfg.LogFormat, "log-format", "LOG_FORMAT", "text", "log format: text or json")
 	f.str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	f.duration(&cfg.ShutdownWait, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 10*time.Second, "how long to wait for requests and runs at shutdown")
@@ -84,6 +87,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 
+	key, err := decodeKey(cfg.SecretKey)
+	if err != nil {
+		return err
+	}
+	store, err := postgres.NewStore(db, postgres.StoreConfig{SecretKey: key})
+	if err != nil {
+		return err
+	}
+	svc := onboarding.NewService(store, time.Now)
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -93,7 +106,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return nil
 	}
 
-	srv := webServer(cfg, db, reg, log)
+	srv := webServer(cfg, db, svc, reg, log)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -129,14 +142,31 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 }
 
 // webServer wires the web adapter to the database.
-func webServer(cfg serveConfig, db *postgres.DB, reg *prometheus.Registry, log *slog.Logger) *web.Server {
+func webServer(cfg serveConfig, db *postgres.DB, svc *onboarding.Service, reg *prometheus.Registry, log *slog.Logger) *web.Server {
 	return web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{
 		Logger:       log,
 		Accounts:     db,
 		Drafts:       db,
+		Service:      svc,
 		Audit:        db,
 		SessionStore: pgxstore.New(db.Pool),
 		Ready:        db.Ping,
 		Registry:     reg,
 	})
+}
+
+// decodeKey reads SECRET_KEY: base64 (standard or URL alphabet) of exactly 32 bytes.
+func decodeKey(s string) ([]byte, error) {
+	if s == "" {
+		return nil, errors.New("SECRET_KEY (-secret-key) is required: base64 of 32 random bytes, e.g. `head -c32 /dev/urandom | base64`; make run creates one in .data/secret-key")
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if k, err := enc.DecodeString(strings.TrimSpace(s)); err == nil {
+			if len(k) != 32 {
+				return nil, fmt.Errorf("SECRET_KEY decodes to %d bytes, want 32", len(k))
+			}
+			return k, nil
+		}
+	}
+	return nil, errors.New("SECRET_KEY is not valid base64")
 }

@@ -20,6 +20,8 @@ func (s *Server) Handler() http.Handler {
 		r.Handle("/metrics", promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{}))
 	}
 
+	r.Get("/api/v1/openapi.yaml", s.handleOpenAPI)
+
 	r.Group(func(r chi.Router) {
 		r.Use(s.sessions.LoadAndSave, s.authenticate)
 		r.Get("/", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/admin", http.StatusSeeOther) })
@@ -38,8 +40,17 @@ func (s *Server) Handler() http.Handler {
 				r.With(s.can(access.AuditView)).Get("/audit", s.handleAuditList)
 			})
 			r.Route("/api/v1/workspaces/{ws}", func(r chi.Router) {
-				r.Use(s.requireMember)
-				r.With(s.can(access.View)).Get("/onboarding/drafts", s.handleDraftsList)
+				r.Use(s.requireMember, s.can(access.View))
+				r.Get("/onboarding/drafts", s.handleAPIDraftsList)
+				r.Post("/onboarding/drafts", s.handleAPIDraftCreate)
+				r.Get("/onboarding/drafts/{id}", s.handleAPIDraftShow)
+				r.Patch("/onboarding/drafts/{id}", s.handleAPIDraftUpdate)
+				r.Post("/onboarding/drafts/{id}/verification", s.handleAPIVerificationCreate)
+				r.Post("/onboarding/drafts/{id}/bootstrap", s.handleAPIBootstrapCreate)
+				r.Post("/onboarding/drafts/{id}/activation", s.handleAPIActivationCreate)
+				r.Post("/onboarding/drafts/{id}/cancellation", s.handleAPICancellationCreate)
+				r.Get("/operation-runs", s.handleAPIRunsList)
+				r.Get("/operation-runs/{run_id}", s.handleAPIRunShow)
 			})
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.error(w, r, errNotFound) })

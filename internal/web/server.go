@@ -41,6 +41,7 @@ type Deps struct {
 	Logger       *slog.Logger
 	Accounts     Accounts
 	Drafts       DraftLister
+	Service      DraftService
 	Audit        AuditLister
 	SessionStore scs.Store
 	Ready        func(context.Context) error
