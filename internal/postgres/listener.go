@@ -95,6 +95,8 @@ type Listener struct {
 	obs     ListenerObserver
 
 	connected atomic.Bool
+	up        chan struct{} // closed at the first connection
+	upOnce    sync.Once
 	stats     struct {
 		connects, disconnects, notifications, bad, heartbeats, hbTimeouts atomic.Int64
 	}
@@ -150,6 +152,7 @@ func NewListener(cfg ListenerConfig) (*Listener, error) {
 		hbChan: "onboard_live_hb_" + lowerText(rand.Text()[:16]),
 		log:    cfg.Logger,
 		obs:    cfg.Observer,
+		up:     make(chan struct{}),
 	}
 	l.pl = pgxlisten.Listener{
 		Connect:        l.connect,
@@ -189,6 +192,9 @@ func (l *Listener) Run(ctx context.Context) error {
 // Connected reports whether the listener is listening on every channel right now (for
 // /readyz).
 func (l *Listener) Connected() bool { return l.connected.Load() }
+
+// Listening is closed once the listener has listened for the first time.
+func (l *Listener) Listening() <-chan struct{} { return l.up }
 
 // Stats returns the counters.
 func (l *Listener) Stats() ListenerStats {
@@ -261,6 +267,7 @@ func (l *Listener) listened(conn *pgx.Conn) {
 		// starts a new epoch: the hub re-renders every watched draft. Resync is idempotent,
 		// as pgxlisten requires of backlog handling.
 		l.cfg.Hub.Resync()
+		l.upOnce.Do(func() { close(l.up) })
 	}
 }
 
