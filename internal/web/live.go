@@ -41,7 +41,10 @@ const (
 // liveReadLimit bounds a message from the browser; the protocol has none to send.
 const liveReadLimit = 4 << 10
 
-var errGoingAway = errors.New("server shutting down")
+var (
+	errGoingAway = errors.New("server shutting down")
+	errPeerGone  = errors.New("connection closed")
+)
 
 // liveSockets tracks open /live connections: http.Server.Shutdown does not close hijacked
 // connections, so CloseLive does.
@@ -167,8 +170,11 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 	defer func() { metrics.socketClosed(code) }()
 	conn.SetReadLimit(liveReadLimit)
 	// The browser sends nothing; CloseRead answers pings and closes, and closes with 1008 on
-	// a data message. ctx ends when the connection does.
-	ctx = conn.CloseRead(ctx)
+	// a data message. Its context must not be ctx: cancelling it drops the connection without
+	// a close frame, and shutdown must send 1001. So ctx ends when either ends.
+	readCtx := conn.CloseRead(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(readCtx, func() { cancel(errPeerGone) })
+	defer stop()
 	closeWith := func(c websocket.StatusCode, reason string) {
 		code = int(c)
 		_ = conn.Close(c, reason)
@@ -208,12 +214,12 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case err == nil:
 		case ctx.Err() != nil:
-			if context.Cause(ctx) == errGoingAway || r.Context().Err() != nil {
-				// CloseLive, or the server's base context ended.
-				closeWith(websocket.StatusGoingAway, "going away")
-			} else {
+			if context.Cause(ctx) == errPeerGone {
 				// The peer closed, failed, or sent a data message (CloseRead closed it).
 				_ = conn.CloseNow()
+			} else {
+				// CloseLive, or the server's base context ended.
+				closeWith(websocket.StatusGoingAway, "going away")
 			}
 			return
 		case errors.Is(err, context.DeadlineExceeded):
