@@ -20,6 +20,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/goleak"
 
 	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/password"
@@ -423,6 +424,7 @@ func TestLiveListenerKilled(t *testing.T) {
 	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{Listener: postgres.ListenerConfig{ReconnectDelay: 500 * time.Millisecond}}, nil)
 	s := seedDraft(t, a.db)
 	conn := mustDial(t, a.base, signIn(t, a.base, s.member), fmt.Sprintf("draft=%s&rev=%d", s.draft, currentRev(t, a.db, s.draft)))
+	waitConns(t, a, 1)
 
 	var n int
 	if err := a.db.Pool.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
@@ -524,6 +526,7 @@ func TestLiveTwoProcesses(t *testing.T) {
 	b := startLiveApp(t, dbURL, liveOptions{}, nil)
 	s := seedDraft(t, a.db)
 	conn := mustDial(t, a.base, signIn(t, a.base, s.member), fmt.Sprintf("draft=%s&rev=%d", s.draft, currentRev(t, a.db, s.draft)))
+	waitConns(t, a, 1)
 	// Written through B's pool; A's listener hears it.
 	v := bump(t, b.db, s.draft)
 	untilVersion(t, conn, v, 5*time.Second)
@@ -608,4 +611,12 @@ func setRcvBuf(rc syscall.RawConn, n int) error {
 		return err
 	}
 	return serr
+}
+
+func TestMain(m *testing.M) {
+	// Every test stops what it started: hubs, listeners, sockets, pools, servers. scs starts
+	// cleanup goroutines (its memstore default and pgxstore) that nothing stops today.
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreTopFunction("github.com/alexedwards/scs/v2/memstore.(*MemStore).startCleanup"),
+		goleak.IgnoreTopFunction("github.com/alexedwards/scs/pgxstore.(*PostgresStore).startCleanup"))
 }

@@ -44,6 +44,7 @@ const liveReadLimit = 4 << 10
 var (
 	errGoingAway = errors.New("server shutting down")
 	errPeerGone  = errors.New("connection closed")
+	errPeerData  = errors.New("unexpected data message")
 )
 
 // liveSockets tracks open /live connections: http.Server.Shutdown does not close hijacked
@@ -169,16 +170,41 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 	code := 0
 	defer func() { metrics.socketClosed(code) }()
 	conn.SetReadLimit(liveReadLimit)
-	// The browser sends nothing; CloseRead answers pings and closes, and closes with 1008 on
-	// a data message. Its context must not be ctx: cancelling it drops the connection without
-	// a close frame, and shutdown must send 1001. So ctx ends when either ends.
-	readCtx := conn.CloseRead(context.WithoutCancel(ctx))
-	stop := context.AfterFunc(readCtx, func() { cancel(errPeerGone) })
-	defer stop()
+	// The browser sends nothing. A reader answers pings and the close handshake; a data
+	// message ends ctx with errPeerData (closed 1008 below), a closed or failed connection
+	// with errPeerGone. (conn.CloseRead would do this, but its Close from inside its own
+	// goroutine waits 15 s for itself, and cancelling its context drops the connection
+	// without the 1001 that shutdown must send.)
+	readDone := make(chan struct{})
+	go func() {
+		defer close(readDone)
+		_, _, err := conn.Read(context.WithoutCancel(ctx))
+		if err == nil {
+			cancel(errPeerData)
+		} else {
+			cancel(errPeerGone)
+		}
+	}()
+	defer func() { <-readDone }() // every path below closes conn first
 	closeWith := func(c websocket.StatusCode, reason string) {
 		code = int(c)
 		_ = conn.Close(c, reason)
 	}
+	// closeEnded closes the connection once ctx has ended, as its cause calls for.
+	closeEnded := func() {
+		switch context.Cause(ctx) {
+		case errPeerGone:
+			_ = conn.CloseNow()
+		case errPeerData:
+			closeWith(websocket.StatusPolicyViolation, "unexpected data message")
+		default:
+			// CloseLive, or the server's base context ended.
+			closeWith(websocket.StatusGoingAway, "going away")
+		}
+	}
+	// Writes and pings are not cut short by ctx: shutdown waits for them to finish, then
+	// sends its 1001; their own timeouts bound them.
+	wbase := context.WithoutCancel(ctx)
 
 	sctx, scancel := context.WithTimeout(ctx, durationOr(cfg.SubscribeTimeout, 10*time.Second))
 	client, err := cfg.Hub.Subscribe(sctx, u.ID, subs)
@@ -191,7 +217,9 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 			closeWith(closeForbidden, "forbidden")
 		case errors.Is(err, live.ErrInvalid):
 			closeWith(websocket.StatusPolicyViolation, "invalid subscription")
-		case errors.Is(err, live.ErrShutdown) || ctx.Err() != nil:
+		case ctx.Err() != nil:
+			closeEnded()
+		case errors.Is(err, live.ErrShutdown):
 			closeWith(websocket.StatusGoingAway, "going away")
 		default:
 			s.log.ErrorContext(r.Context(), "live: subscribe", "user", u.ID, "err", err)
@@ -214,16 +242,10 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case err == nil:
 		case ctx.Err() != nil:
-			if context.Cause(ctx) == errPeerGone {
-				// The peer closed, failed, or sent a data message (CloseRead closed it).
-				_ = conn.CloseNow()
-			} else {
-				// CloseLive, or the server's base context ended.
-				closeWith(websocket.StatusGoingAway, "going away")
-			}
+			closeEnded()
 			return
 		case errors.Is(err, context.DeadlineExceeded):
-			pctx, pcancel := context.WithTimeout(ctx, pingTimeout)
+			pctx, pcancel := context.WithTimeout(wbase, pingTimeout)
 			err := conn.Ping(pctx)
 			pcancel()
 			if err != nil {
@@ -246,7 +268,7 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 			closeWith(websocket.StatusInternalError, "internal error")
 			return
 		}
-		wctx, wcancel := context.WithTimeout(ctx, writeTimeout)
+		wctx, wcancel := context.WithTimeout(wbase, writeTimeout)
 		err = conn.Write(wctx, websocket.MessageText, frame)
 		wcancel()
 		if err != nil {
