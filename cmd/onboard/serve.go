@@ -106,7 +106,26 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return nil
 	}
 
-	srv := webServer(cfg, db, svc, reg, log)
+	liveCtx, stopLive := context.WithCancel(ctx)
+	defer stopLive()
+	lv, err := startLive(liveCtx, db, cfg.DB.URL, newLiveSource(db), reg, log, liveOptions{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		stopLive()
+		_ = lv.wait()
+	}()
+	// Start serving once the listener listens, so /readyz is true from the first request;
+	// a database that refuses LISTEN only delays readiness, it does not stop the server.
+	select {
+	case <-lv.Listener.Listening():
+	case <-time.After(10 * time.Second):
+		log.Warn("live listener not connected yet; serving anyway (/readyz reports it)")
+	case <-ctx.Done():
+	}
+
+	srv := webServer(cfg, db, svc, reg, log, lv)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -134,15 +153,32 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
 	defer cancel()
-	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("shutdown: %w", err)
+	if err := shutdownWeb(shutdownCtx, httpSrv, srv); err != nil {
+		return err
+	}
+	stopLive()
+	if err := lv.wait(); err != nil {
+		return fmt.Errorf("live: %w", err)
 	}
 	log.Info("server stopped")
 	return nil
 }
 
-// webServer wires the web adapter to the database.
-func webServer(cfg serveConfig, db *postgres.DB, svc *onboarding.Service, reg *prometheus.Registry, log *slog.Logger) *web.Server {
+// shutdownWeb stops accepting requests, waits for ordinary ones, then closes the /live
+// sockets with 1001: http.Server.Shutdown does not close hijacked connections.
+func shutdownWeb(ctx context.Context, httpSrv *http.Server, srv *web.Server) error {
+	err := httpSrv.Shutdown(ctx)
+	if lerr := srv.CloseLive(ctx); err == nil {
+		err = lerr
+	}
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// webServer wires the web adapter to the database and the live path.
+func webServer(cfg serveConfig, db *postgres.DB, svc *onboarding.Service, reg *prometheus.Registry, log *slog.Logger, lv *liveRuntime) *web.Server {
 	return web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{
 		Logger:       log,
 		Accounts:     db,
@@ -150,8 +186,9 @@ func webServer(cfg serveConfig, db *postgres.DB, svc *onboarding.Service, reg *p
 		Service:      svc,
 		Audit:        db,
 		SessionStore: pgxstore.New(db.Pool),
-		Ready:        db.Ping,
+		Ready:        lv.ready(db),
 		Registry:     reg,
+		Live:         lv.Endpoint,
 	})
 }
 

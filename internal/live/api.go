@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -43,7 +44,29 @@ var (
 const (
 	ViewCheckpoint = "checkpoint" // the wizard's checkpoint panel; the default
 	ViewRow        = "row"        // a draft's row in the drafts list
+	// ViewRunPrefix starts a run view: "run:<run id>" is one operation run's panel within the
+	// draft's page. The hub treats it like any other view; Source.Render interprets it.
+	ViewRunPrefix = "run:"
 )
+
+// ValidView reports whether view names a view a subscription may ask for: ViewCheckpoint,
+// ViewRow, or ViewRunPrefix followed by a run id (1–64 characters of letters, digits, '-').
+func ValidView(view string) bool {
+	switch view {
+	case ViewCheckpoint, ViewRow:
+		return true
+	}
+	id, ok := strings.CutPrefix(view, ViewRunPrefix)
+	if !ok || id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r == '-' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
 
 // Event kinds, as carried in notification payloads.
 const (
@@ -94,7 +117,7 @@ type Authorizer interface {
 // Subscription is one draft fragment a connection wants.
 type Subscription struct {
 	DraftID string
-	View    string // ViewCheckpoint (default) or ViewRow
+	View    string // ViewCheckpoint (default), ViewRow or ViewRunPrefix+run id
 	Rev     int64  // the rev the tab shows; 0 = nothing
 }
 

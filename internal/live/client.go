@@ -44,6 +44,7 @@ type frame struct {
 	s     *sub
 	bytes []byte
 	since time.Time // when this slot was first filled: how long the client has not read it
+	at    time.Time // earliest notification time among the changes it carries; zero = none
 }
 
 // Subscribe authorises userID for every subscription and attaches a client. Each draft is
@@ -68,7 +69,7 @@ func (h *Hub) Subscribe(ctx context.Context, userID int64, subs []Subscription) 
 		if view == "" {
 			view = ViewCheckpoint
 		}
-		if in.DraftID == "" || (view != ViewCheckpoint && view != ViewRow) {
+		if in.DraftID == "" || !ValidView(view) {
 			return nil, &SubscribeError{DraftID: in.DraftID, Err: fmt.Errorf("%w: view %q", ErrInvalid, view)}
 		}
 		k := renderKey{in.DraftID, view}
@@ -351,6 +352,11 @@ func (c *Client) offer(s *sub, cohort string, rev int64, b []byte, eventAt time.
 		for _, f := range c.queue {
 			if f.s == s {
 				f.bytes, replaced = b, true
+				// The replacing fragment also carries the older change: latency is measured
+				// from the earliest one.
+				if f.at.IsZero() || !eventAt.IsZero() && eventAt.Before(f.at) {
+					f.at = eventAt
+				}
 				break
 			}
 		}
@@ -358,7 +364,7 @@ func (c *Client) offer(s *sub, cohort string, rev int64, b []byte, eventAt time.
 			if len(c.queue) >= h.opts.QueueSize {
 				slow = true
 			} else {
-				c.queue = append(c.queue, &frame{s: s, bytes: b, since: now})
+				c.queue = append(c.queue, &frame{s: s, bytes: b, since: now, at: eventAt})
 			}
 		}
 	}
@@ -418,12 +424,20 @@ func (c *Client) closeWith(reason error) bool {
 // Next returns the next frame: one fragment's HTML, to be written as one text message. It
 // blocks until a frame is queued, the client is closed (it returns Err) or ctx ends.
 func (c *Client) Next(ctx context.Context) ([]byte, error) {
+	b, _, err := c.NextAt(ctx)
+	return b, err
+}
+
+// NextAt is Next that also returns the time of the earliest notification whose change the
+// frame carries (Event.At), so the endpoint can measure notification → frame written. It is
+// zero when no notification caused the frame (subscribe, resync, cohort change).
+func (c *Client) NextAt(ctx context.Context) ([]byte, time.Time, error) {
 	for {
 		c.mu.Lock()
 		if c.err != nil {
 			err := c.err
 			c.mu.Unlock()
-			return nil, err
+			return nil, time.Time{}, err
 		}
 		if len(c.queue) > 0 {
 			f := c.queue[0]
@@ -431,14 +445,14 @@ func (c *Client) Next(ctx context.Context) ([]byte, error) {
 			c.queue[len(c.queue)-1] = nil
 			c.queue = c.queue[:len(c.queue)-1]
 			c.mu.Unlock()
-			return f.bytes, nil
+			return f.bytes, f.at, nil
 		}
 		c.mu.Unlock()
 		select {
 		case <-c.ready:
 		case <-c.done:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, time.Time{}, ctx.Err()
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -541,6 +542,8 @@ func TestSubscribeErrors(t *testing.T) {
 		{"ErrNotFound/NoDraft", 1, "nope", "", ErrNotFound},
 		{"ErrForbidden", 3, "d1", "", ErrForbidden},
 		{"ErrInvalid/View", 1, "d1", "page", ErrInvalid},
+		{"ErrInvalid/RunViewNoID", 1, "d1", "run:", ErrInvalid},
+		{"ErrInvalid/RunViewBadID", 1, "d1", "run:a b", ErrInvalid},
 		{"ErrInvalid/NoDraft", 1, "", "", ErrInvalid},
 	}
 	for _, tt := range tests {
@@ -719,5 +722,58 @@ func BenchmarkFanout(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)*float64(n)/b.Elapsed().Seconds(), "frames/s")
 		})
+	}
+}
+
+func TestRunView(t *testing.T) {
+	t.Parallel()
+	f := setup(t, Options{})
+	f.src.put("d1", 1, 1)
+	f.auth.set(1, 1, "viewer")
+	view := ViewRunPrefix + "0b7e4c2a-5d0c-4a8e-9f1e-2c3d4e5f6a7b"
+	c := f.subscribe(t, 1, Subscription{DraftID: "d1", View: view}, Subscription{DraftID: "d1", Rev: 1})
+	if b := next(t, c); !strings.Contains(string(b), `data-view="`+view+`"`) {
+		t.Fatalf("first frame = %s, want the run view", b)
+	}
+	f.src.put("d1", 1, 2)
+	f.hub.Notify(Event{Kind: KindRun, DraftID: "d1", WorkspaceID: 1, Rev: 2})
+	views := map[string]bool{}
+	for range 2 {
+		b := next(t, c)
+		views[regexp.MustCompile(`data-view="([^"]*)"`).FindStringSubmatch(string(b))[1]] = true
+	}
+	if !views[view] || !views[ViewCheckpoint] {
+		t.Errorf("views after a run event = %v, want %s and %s", views, view, ViewCheckpoint)
+	}
+}
+
+func TestNextAt(t *testing.T) {
+	t.Parallel()
+	f := setup(t, Options{})
+	f.src.put("d1", 1, 1)
+	f.auth.set(1, 1, "viewer")
+	c := f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 1})
+	at := time.Now().Add(-time.Second).Round(0)
+	f.src.put("d1", 1, 2)
+	f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1", WorkspaceID: 1, Rev: 2, At: at})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	b, got, err := c.NextAt(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if revOf(t, b) != 2 || !got.Equal(at) {
+		t.Errorf("NextAt = rev %d at %v, want rev 2 at %v", revOf(t, b), got, at)
+	}
+
+	// Frames not caused by a notification carry no time.
+	f.src.put("d1", 1, 3)
+	f.hub.Resync()
+	b, got, err = c.NextAt(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if revOf(t, b) != 3 || !got.IsZero() {
+		t.Errorf("NextAt after resync = rev %d at %v, want rev 3 at zero", revOf(t, b), got)
 	}
 }

@@ -30,6 +30,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/admin/logout", s.handleSessionDelete)
 		r.Post("/api/v1/session", s.handleSessionCreate)
 		r.Delete("/api/v1/session", s.handleSessionDelete)
+		r.Get("/live", s.handleLive)
 
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireUser)

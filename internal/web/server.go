@@ -47,6 +47,7 @@ type Deps struct {
 	Ready        func(context.Context) error
 	Registry     *prometheus.Registry
 	VerifyPW     func(hash, pw string) (bool, error)
+	Live         *Live // GET /live; nil answers 503
 }
 
 // Server holds the handlers' shared state.
@@ -57,6 +58,7 @@ type Server struct {
 	sessions *scs.SessionManager
 	limiter  *limiter
 	metrics  *httpMetrics
+	sockets  liveSockets // open /live connections, closed by CloseLive
 }
 
 // New builds the server; Handler returns its routes.

@@ -1,0 +1,627 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/goleak"
+
+	"github.com/tenantops/onboard/internal/live"
+	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/password"
+	"github.com/tenantops/onboard/internal/postgres"
+	"github.com/tenantops/onboard/internal/postgres/pgtest"
+	"github.com/tenantops/onboard/internal/web"
+)
+
+// liveApp is one server process's worth of the app (pool, hub, listener, web server) on a
+// real port, built by the same wiring as serve.
+type liveApp struct {
+	base string
+	db   *postgres.DB
+	lv   *liveRuntime
+	srv  *web.Server
+	stop func() // the serve shutdown sequence; idempotent
+}
+
+// startLiveApp starts an app on dbURL and returns once its listener listens.
+func startLiveApp(t *testing.T, dbURL string, opts liveOptions, wrap func(net.Listener) net.Listener) *liveApp {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), dbURL, "onboard-test", 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	log := slog.New(slog.DiscardHandler)
+	reg := prometheus.NewRegistry()
+	lv, err := startLive(ctx, db, dbURL, newLiveSource(db), reg, log, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := postgres.NewStore(db, postgres.StoreConfig{SecretKey: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := webServer(serveConfig{}, db, onboarding.NewService(store, time.Now), reg, log, lv)
+	hs := httptest.NewUnstartedServer(srv.Handler())
+	hs.Config.BaseContext = func(net.Listener) context.Context { return ctx }
+	if wrap != nil {
+		hs.Listener = wrap(hs.Listener)
+	}
+	hs.Start()
+	a := &liveApp{base: hs.URL, db: db, lv: lv, srv: srv}
+	a.stop = sync.OnceFunc(func() {
+		cancel()
+		sctx, scancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer scancel()
+		if err := shutdownWeb(sctx, hs.Config, srv); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		hs.Close()
+		if err := lv.wait(); err != nil {
+			t.Errorf("live: %v", err)
+		}
+		db.Close()
+	})
+	t.Cleanup(a.stop)
+	select {
+	case <-lv.Listener.Listening():
+	case <-time.After(20 * time.Second):
+		t.Fatal("listener did not connect")
+	}
+	return a
+}
+
+var testHash = sync.OnceValues(func() (string, error) { return password.Hash("live-password-1") })
+
+// seed is one workspace with a draft, a member, and a user who belongs elsewhere.
+type seed struct {
+	ws                   int64
+	draft                string
+	member, outsider     string // emails
+	memberID, outsiderID int64
+}
+
+func seedDraft(t *testing.T, db *postgres.DB) seed {
+	t.Helper()
+	ctx := context.Background()
+	hash, err := testHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := strings.ToLower(strconv.FormatInt(time.Now().UnixNano(), 36))
+	s := seed{member: "member-" + tag + "@live.test", outsider: "outsider-" + tag + "@live.test"}
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		var other int64
+		var tenant string
+		for _, q := range []struct {
+			sql  string
+			args []any
+			dest any
+		}{
+			{`INSERT INTO workspaces (slug, name) VALUES ($1, 'Live') RETURNING id`, []any{"live-" + tag}, &s.ws},
+			{`INSERT INTO workspaces (slug, name) VALUES ($1, 'Other') RETURNING id`, []any{"other-" + tag}, &other},
+			{`INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id`, []any{s.member, hash}, &s.memberID},
+			{`INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id`, []any{s.outsider, hash}, &s.outsiderID},
+		} {
+			if err := tx.QueryRow(ctx, q.sql, q.args...).Scan(q.dest); err != nil {
+				return fmt.Errorf("%s: %w", q.sql, err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO workspace_memberships (workspace_id, user_id, role)
+			VALUES ($1, $2, 'operator'), ($3, $4, 'owner')`, s.ws, s.memberID, other, s.outsiderID); err != nil {
+			return err
+		}
+		if err := tx.QueryRow(ctx, `INSERT INTO tenants (workspace_id, tenant_id, display_name)
+			VALUES ($1, gen_random_uuid(), 'Contoso') RETURNING tenant_id::text`, s.ws).Scan(&tenant); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `INSERT INTO managed_tenant_onboarding_sessions (workspace_id, tenant_id, display_name)
+			VALUES ($1, $2, 'Contoso') RETURNING id::text`, s.ws, tenant).Scan(&s.draft)
+	})
+	if err != nil {
+		t.Fatalf("seed: %v", err)
+	}
+	return s
+}
+
+// bump changes the draft through pool (as the onboarding service would) and returns the new
+// version.
+func bump(t *testing.T, db *postgres.DB, draft string) int64 {
+	t.Helper()
+	var v int64
+	if err := db.Pool.QueryRow(context.Background(), `UPDATE managed_tenant_onboarding_sessions
+		SET version = version + 1, current_step = 1 + version % 5 WHERE id = $1 RETURNING version`, draft).Scan(&v); err != nil {
+		t.Fatalf("update draft: %v", err)
+	}
+	return v
+}
+
+func currentRev(t *testing.T, db *postgres.DB, draft string) int64 {
+	t.Helper()
+	d, err := db.LiveDraft(context.Background(), draft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Rev()
+}
+
+// signIn returns an HTTP client holding a session for email.
+func signIn(t *testing.T, base, email string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.Post(base+"/api/v1/session", "application/json",
+		strings.NewReader(fmt.Sprintf(`{"email":%q,"password":"live-password-1"}`, email)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("sign in as %s: %d", email, resp.StatusCode)
+	}
+	return c
+}
+
+// dialLive opens /live with query as c, same-origin unless origin says otherwise.
+func dialLive(t *testing.T, base string, c *http.Client, query, origin string) (*websocket.Conn, *http.Response, error) {
+	t.Helper()
+	if origin == "" {
+		origin = base
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/live?"+query, &websocket.DialOptions{
+		HTTPClient: c,
+		HTTPHeader: http.Header{"Origin": {origin}},
+	})
+	if err == nil {
+		t.Cleanup(func() { conn.CloseNow() })
+	}
+	return conn, resp, err
+}
+
+func mustDial(t *testing.T, base string, c *http.Client, query string) *websocket.Conn {
+	t.Helper()
+	conn, resp, err := dialLive(t, base, c, query, "")
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("dial /live?%s: %v (HTTP %d)", query, err, status)
+	}
+	return conn
+}
+
+var versionRE = regexp.MustCompile(`data-version="(\d+)"`)
+
+// waitConns waits until the hub has n subscribed connections: /live subscribes after the
+// handshake, so a dial returns before its subscription exists.
+func waitConns(t *testing.T, a *liveApp, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for a.lv.Hub.Stats().Connections != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("hub has %d connections, want %d", a.lv.Hub.Stats().Connections, n)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func versionOf(t *testing.T, frame []byte) int64 {
+	t.Helper()
+	m := versionRE.FindSubmatch(frame)
+	if m == nil {
+		t.Fatalf("frame without data-version: %s", frame)
+	}
+	n, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	return n
+}
+
+// untilVersion reads frames until one carries version want or newer, within d.
+func untilVersion(t *testing.T, conn *websocket.Conn, want int64, d time.Duration) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	for {
+		typ, b, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatalf("waiting for version %d: %v", want, err)
+		}
+		if typ != websocket.MessageText {
+			t.Fatalf("frame type %v, want text", typ)
+		}
+		if versionOf(t, b) >= want {
+			return b
+		}
+	}
+}
+
+// closeCode reads until the connection ends and returns its close code (-1: no close frame).
+func closeCode(t *testing.T, conn *websocket.Conn, d time.Duration) websocket.StatusCode {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	for {
+		_, _, err := conn.Read(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				t.Fatalf("connection still open after %v", d)
+			}
+			return websocket.CloseStatus(err)
+		}
+	}
+}
+
+func TestLiveChange(t *testing.T) {
+	t.Parallel()
+	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{}, nil)
+	s := seedDraft(t, a.db)
+	c := signIn(t, a.base, s.member)
+
+	t.Run("CurrentFragmentOnSubscribe", func(t *testing.T) {
+		conn := mustDial(t, a.base, c, "draft="+s.draft+"&rev=0")
+		b := untilVersion(t, conn, 1, 5*time.Second)
+		for _, attr := range []string{`data-draft-id="` + s.draft + `"`, `data-rev="`, `data-live="checkpoint"`} {
+			if !strings.Contains(string(b), attr) {
+				t.Errorf("frame %s lacks %s", b, attr)
+			}
+		}
+	})
+
+	t.Run("ChangePushed", func(t *testing.T) {
+		rev := currentRev(t, a.db, s.draft)
+		// Upper-case id, view and version alias: all accepted.
+		conn := mustDial(t, a.base, c, fmt.Sprintf("draft=%s&version=1&rev=%d&view=row&draft=%s&rev=%d",
+			strings.ToUpper(s.draft), rev, s.draft, rev))
+		waitConns(t, a, 1) // CurrentFragmentOnSubscribe closed its own
+		v := bump(t, a.db, s.draft)
+		got := map[string]bool{}
+		for range 2 {
+			b := untilVersion(t, conn, v, 5*time.Second)
+			got[regexp.MustCompile(`data-live="(\w+)"`).FindStringSubmatch(string(b))[1]] = true
+		}
+		if !got["row"] || !got["checkpoint"] {
+			t.Errorf("views pushed = %v, want row and checkpoint", got)
+		}
+	})
+
+	t.Run("Metrics", func(t *testing.T) {
+		resp, err := http.Get(a.base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, re := range []string{
+			`onboard_live_frames_sent_total [1-9]`,
+			`onboard_live_frame_latency_seconds_count [1-9]`,
+			`onboard_live_listener_notifications_total\{kind="draft"\} [1-9]`,
+			`onboard_live_notifications_total\{kind="draft",outcome="accepted"\} [1-9]`,
+			`onboard_live_renders_total\{result="changed",view="checkpoint"\} [1-9]`,
+			`onboard_live_listener_connected 1`,
+			`onboard_live_resyncs_total 1`,
+			`onboard_live_sockets [0-9]`,
+			`onboard_live_connections [0-9]`,
+			`onboard_live_subscriptions [0-9]`,
+		} {
+			if !regexp.MustCompile(`(?m)^` + re).Match(body) {
+				t.Errorf("/metrics lacks %s", re)
+			}
+		}
+	})
+}
+
+func TestLiveRefused(t *testing.T) {
+	t.Parallel()
+	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{}, nil)
+	s := seedDraft(t, a.db)
+	member := signIn(t, a.base, s.member)
+	outsider := signIn(t, a.base, s.outsider)
+
+	status := func(resp *http.Response) int {
+		if resp == nil {
+			return 0
+		}
+		return resp.StatusCode
+	}
+	t.Run("NoSession401", func(t *testing.T) {
+		_, resp, err := dialLive(t, a.base, http.DefaultClient, "draft="+s.draft, "")
+		if err == nil || status(resp) != http.StatusUnauthorized {
+			t.Fatalf("dial without session = %v (HTTP %d), want 401", err, status(resp))
+		}
+	})
+	t.Run("ForeignOrigin403", func(t *testing.T) {
+		_, resp, err := dialLive(t, a.base, member, "draft="+s.draft, "https://evil.example")
+		if err == nil || status(resp) != http.StatusForbidden {
+			t.Fatalf("dial from a foreign origin = %v (HTTP %d), want 403", err, status(resp))
+		}
+	})
+	for name, q := range map[string]string{
+		"NoDraft":        "",
+		"NotUUID":        "draft=12",
+		"NegativeRev":    "draft=" + s.draft + "&rev=-1",
+		"RevNotInteger":  "draft=" + s.draft + "&rev=1.5",
+		"RevFirst":       "rev=1&draft=" + s.draft,
+		"RevTwice":       "draft=" + s.draft + "&rev=1&rev=2",
+		"UnknownView":    "draft=" + s.draft + "&view=page",
+		"BadRunView":     "draft=" + s.draft + "&view=run:1",
+		"UnknownParam":   "draft=" + s.draft + "&x=1",
+		"TooManyDrafts":  strings.Repeat("draft="+s.draft+"&", 51),
+		"BadEscape":      "draft=%zz",
+		"EmptyDraft":     "draft=",
+		"RevOutOfRange":  "draft=" + s.draft + "&rev=99999999999999999999",
+		"ViewBeforeDraf": "view=row",
+	} {
+		t.Run("BadQuery400/"+name, func(t *testing.T) {
+			_, resp, err := dialLive(t, a.base, member, q, "")
+			if err == nil || status(resp) != http.StatusBadRequest {
+				t.Fatalf("dial ?%s = %v (HTTP %d), want 400", q, err, status(resp))
+			}
+		})
+	}
+	t.Run("FiftyDraftsOK", func(t *testing.T) {
+		conn := mustDial(t, a.base, member, strings.Repeat("draft="+s.draft+"&", 50)+"view=row")
+		untilVersion(t, conn, 1, 5*time.Second)
+	})
+	t.Run("NonMember4404", func(t *testing.T) {
+		conn := mustDial(t, a.base, outsider, "draft="+s.draft)
+		if got := closeCode(t, conn, 5*time.Second); got != 4404 {
+			t.Fatalf("close code = %d, want 4404", got)
+		}
+	})
+	t.Run("UnknownDraft4404", func(t *testing.T) {
+		conn := mustDial(t, a.base, member, "draft=00000000-0000-4000-8000-000000000000")
+		if got := closeCode(t, conn, 5*time.Second); got != 4404 {
+			t.Fatalf("close code = %d, want 4404", got)
+		}
+	})
+	t.Run("DataMessage1008", func(t *testing.T) {
+		conn := mustDial(t, a.base, member, "draft="+s.draft)
+		untilVersion(t, conn, 1, 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := conn.Write(ctx, websocket.MessageText, []byte("hello")); err != nil {
+			t.Fatal(err)
+		}
+		if got := closeCode(t, conn, 5*time.Second); got != websocket.StatusPolicyViolation {
+			t.Fatalf("close code = %d, want 1008", got)
+		}
+	})
+}
+
+func TestLiveRevoked(t *testing.T) {
+	t.Parallel()
+	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{}, nil)
+	s := seedDraft(t, a.db)
+	conn := mustDial(t, a.base, signIn(t, a.base, s.member), "draft="+s.draft)
+	untilVersion(t, conn, 1, 5*time.Second)
+	if _, err := a.db.Pool.Exec(context.Background(), `DELETE FROM workspace_memberships WHERE workspace_id = $1 AND user_id = $2`,
+		s.ws, s.memberID); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if got := closeCode(t, conn, 5*time.Second); got != websocket.StatusPolicyViolation {
+		t.Fatalf("close code = %d, want 1008", got)
+	}
+	t.Logf("revoked after %v", time.Since(start).Round(time.Millisecond))
+}
+
+func TestLiveListenerKilled(t *testing.T) {
+	t.Parallel()
+	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{Listener: postgres.ListenerConfig{ReconnectDelay: 500 * time.Millisecond}}, nil)
+	s := seedDraft(t, a.db)
+	conn := mustDial(t, a.base, signIn(t, a.base, s.member), fmt.Sprintf("draft=%s&rev=%d", s.draft, currentRev(t, a.db, s.draft)))
+	waitConns(t, a, 1)
+
+	var n int
+	if err := a.db.Pool.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = $1 AND datname = current_database()`, postgres.ListenerAppName).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("terminate listener: %d, %v", n, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for a.lv.Listener.Connected() {
+		if time.Now().After(deadline) {
+			t.Fatal("listener did not notice its backend was terminated")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Made while nobody listens: its NOTIFY is lost; the reconnect's resync must deliver it.
+	missed := bump(t, a.db, s.draft)
+	if st := a.lv.Listener.Stats(); st.Connects != 1 {
+		t.Fatalf("listener reconnected before the change was made (%+v); raise ReconnectDelay", st)
+	}
+	untilVersion(t, conn, missed, 10*time.Second)
+	if st := a.lv.Listener.Stats(); st.Connects != 2 || a.lv.Hub.Stats().Resyncs != 2 {
+		t.Errorf("listener %+v, hub resyncs %d; want a second connection and a second resync", st, a.lv.Hub.Stats().Resyncs)
+	}
+	next := bump(t, a.db, s.draft)
+	untilVersion(t, conn, next, 5*time.Second)
+}
+
+func TestLiveSlowClient(t *testing.T) {
+	t.Parallel()
+	// Small socket buffers so a client that stops reading blocks the server's writes after
+	// a few frames rather than after megabytes.
+	small := func(ln net.Listener) net.Listener { return smallBufListener{ln} }
+	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{
+		Hub:      liveHubOptions(300 * time.Millisecond),
+		Endpoint: web.Live{WriteTimeout: time.Second},
+	}, small)
+	s := seedDraft(t, a.db)
+	c := signIn(t, a.base, s.member)
+	rev := currentRev(t, a.db, s.draft)
+	q := fmt.Sprintf("draft=%s&rev=%d", s.draft, rev)
+
+	slowDialer := &net.Dialer{Control: func(_, _ string, rc syscallRawConn) error { return setRcvBuf(rc, 1024) }}
+	slowClient := &http.Client{Jar: c.Jar, Transport: &http.Transport{DialContext: slowDialer.DialContext}}
+	slow := mustDial(t, a.base, slowClient, q) // never read until the end
+	fast := mustDial(t, a.base, c, q)
+	waitConns(t, a, 2)
+
+	versions := make(chan int64, 1024)
+	go func() {
+		for {
+			_, b, err := fast.Read(context.Background())
+			if err != nil {
+				close(versions)
+				return
+			}
+			if m := versionRE.FindSubmatch(b); m != nil {
+				n, _ := strconv.ParseInt(string(m[1]), 10, 64)
+				versions <- n
+			}
+		}
+	}()
+	waitFast := func(v int64) {
+		t.Helper()
+		timeout := time.After(2 * time.Second)
+		for {
+			select {
+			case got, ok := <-versions:
+				if !ok {
+					t.Fatal("fast client disconnected")
+				}
+				if got >= v {
+					return
+				}
+			case <-timeout:
+				t.Fatalf("fast client did not get version %d within 2s", v)
+			}
+		}
+	}
+	start := time.Now()
+	for i := 0; a.lv.Hub.Stats().Connections > 1; i++ {
+		if i == 2000 || time.Since(start) > 30*time.Second {
+			t.Fatalf("slow client still connected after %d updates: %+v", i, a.lv.Hub.Stats())
+		}
+		waitFast(bump(t, a.db, s.draft))
+	}
+	t.Logf("slow client dropped after %v; hub %+v", time.Since(start).Round(time.Millisecond), a.lv.Hub.Stats())
+	// The fast client is unaffected.
+	waitFast(bump(t, a.db, s.draft))
+	// The slow one, reading at last, finds its connection closed (1013 if the close frame
+	// got through, else without one).
+	if got := closeCode(t, slow, 15*time.Second); got != websocket.StatusTryAgainLater && got != -1 {
+		t.Errorf("slow client close code = %d, want 1013 or none", got)
+	}
+}
+
+func TestLiveTwoProcesses(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewURL(t)
+	a := startLiveApp(t, dbURL, liveOptions{}, nil)
+	b := startLiveApp(t, dbURL, liveOptions{}, nil)
+	s := seedDraft(t, a.db)
+	conn := mustDial(t, a.base, signIn(t, a.base, s.member), fmt.Sprintf("draft=%s&rev=%d", s.draft, currentRev(t, a.db, s.draft)))
+	waitConns(t, a, 1)
+	// Written through B's pool; A's listener hears it.
+	v := bump(t, b.db, s.draft)
+	untilVersion(t, conn, v, 5*time.Second)
+	if got := b.lv.Hub.Stats().Connections; got != 0 {
+		t.Errorf("B has %d connections, want 0", got)
+	}
+}
+
+func TestLiveShutdown(t *testing.T) {
+	t.Parallel()
+	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{}, nil)
+	s := seedDraft(t, a.db)
+	c := signIn(t, a.base, s.member)
+	var conns []*websocket.Conn
+	for range 3 {
+		conn := mustDial(t, a.base, c, "draft="+s.draft)
+		untilVersion(t, conn, 1, 5*time.Second)
+		conns = append(conns, conn)
+	}
+	done := make(chan struct{})
+	go func() {
+		a.stop()
+		close(done)
+	}()
+	for i, conn := range conns {
+		if got := closeCode(t, conn, 10*time.Second); got != websocket.StatusGoingAway {
+			t.Errorf("socket %d close code = %d, want 1001", i, got)
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("shutdown did not finish")
+	}
+}
+
+// TestServeLive goes through run: the serve command wires the live path and closes sockets
+// with 1001 when its context ends.
+func TestServeLive(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewURL(t)
+	db, err := postgres.Open(context.Background(), dbURL, "test", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	s := seedDraft(t, db)
+	base := startApp(t, map[string]string{"DATABASE_URL": dbURL, "DEMO": "never"})
+	if code, _, _ := get(t, http.DefaultClient, base+"/readyz", ""); code != http.StatusOK {
+		t.Fatalf("/readyz = %d, want 200", code)
+	}
+	conn := mustDial(t, base, signIn(t, base, s.member), fmt.Sprintf("draft=%s&rev=%d", s.draft, currentRev(t, db, s.draft)))
+	v := bump(t, db, s.draft)
+	untilVersion(t, conn, v, 5*time.Second)
+}
+
+func liveHubOptions(slow time.Duration) live.Options {
+	return live.Options{QueueSize: 2, SlowTimeout: slow}
+}
+
+// smallBufListener shrinks the send and receive buffers of accepted connections.
+type smallBufListener struct{ net.Listener }
+
+func (l smallBufListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(4096)
+		_ = tc.SetReadBuffer(4096)
+	}
+	return c, err
+}
+
+type syscallRawConn = syscall.RawConn
+
+// setRcvBuf sets SO_RCVBUF before connecting, so the advertised window stays small.
+func setRcvBuf(rc syscall.RawConn, n int) error {
+	var serr error
+	err := rc.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, n)
+	})
+	if err != nil {
+		return err
+	}
+	return serr
+}
+
+func TestMain(m *testing.M) {
+	// Every test stops what it started: hubs, listeners, sockets, pools, servers. scs starts
+	// cleanup goroutines (its memstore default and pgxstore) that nothing stops today.
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreTopFunction("github.com/alexedwards/scs/v2/memstore.(*MemStore).startCleanup"),
+		goleak.IgnoreTopFunction("github.com/alexedwards/scs/pgxstore.(*PostgresStore).startCleanup"))
+}

@@ -1,0 +1,85 @@
+package postgres
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/tenantops/onboard/internal/live"
+)
+
+// livePayload is the JSON the triggers of migrations/00003_live_triggers.sql send:
+//
+//	{"k":"draft","d":id,"w":ws,"v":version,"r":rev}
+//	{"k":"run","d":draft,"w":ws,"run":id,"r":rev}
+//	{"k":"membership","w":ws,"u":user}
+type livePayload struct {
+	K   string `json:"k"`
+	D   string `json:"d"`
+	W   int64  `json:"w"`
+	V   int64  `json:"v"`
+	R   int64  `json:"r"`
+	Run string `json:"run"`
+	U   int64  `json:"u"`
+}
+
+// ParseLiveEvent decodes one notification payload strictly: unknown fields, trailing data,
+// a missing or malformed field for the kind, or a field another kind carries are errors.
+// Event.At is left zero for the caller to stamp.
+func ParseLiveEvent(payload string) (live.Event, error) {
+	dec := json.NewDecoder(bytes.NewReader([]byte(payload)))
+	dec.DisallowUnknownFields()
+	var p livePayload
+	if err := dec.Decode(&p); err != nil {
+		return live.Event{}, fmt.Errorf("decode payload: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return live.Event{}, errors.New("decode payload: trailing data")
+	}
+	bad := func(why string) (live.Event, error) {
+		return live.Event{}, fmt.Errorf("%s payload: %s", p.K, why)
+	}
+	if p.W <= 0 {
+		return bad("no workspace")
+	}
+	switch p.K {
+	case live.KindDraft:
+		switch {
+		case !isCanonicalUUID(p.D):
+			return bad("bad draft id")
+		case p.V <= 0 || p.R <= 0:
+			return bad("no version or rev")
+		case p.Run != "" || p.U != 0:
+			return bad("unexpected field")
+		}
+		return live.Event{Kind: p.K, DraftID: p.D, WorkspaceID: p.W, Version: p.V, Rev: p.R}, nil
+	case live.KindRun:
+		switch {
+		case !isCanonicalUUID(p.D):
+			return bad("bad draft id")
+		case !isCanonicalUUID(p.Run):
+			return bad("bad run id")
+		case p.R <= 0:
+			return bad("no rev")
+		case p.V != 0 || p.U != 0:
+			return bad("unexpected field")
+		}
+		return live.Event{Kind: p.K, DraftID: p.D, WorkspaceID: p.W, Rev: p.R}, nil
+	case live.KindMembership:
+		switch {
+		case p.U <= 0:
+			return bad("no user")
+		case p.D != "" || p.Run != "" || p.V != 0 || p.R != 0:
+			return bad("unexpected field")
+		}
+		return live.Event{Kind: p.K, WorkspaceID: p.W, UserID: p.U}, nil
+	}
+	return live.Event{}, fmt.Errorf("unknown kind %q", p.K)
+}
+
+// isCanonicalUUID reports whether s is a UUID in PostgreSQL's canonical text form (lower-case
+// hex), the form the hub keys drafts by.
+func isCanonicalUUID(s string) bool { return isUUID(s) && s == strings.ToLower(s) }

@@ -1,0 +1,132 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/tenantops/onboard/internal/live"
+)
+
+// maxLiveDrafts bounds the subscriptions of one /live connection.
+const maxLiveDrafts = 50
+
+// parseLiveQuery reads /live's query in order, because each draft's rev and view are the
+// parameters that follow it:
+//
+//	draft={uuid}[&rev={n}|&version={n}][&view=checkpoint|row|run:{uuid}] …
+//
+// version is accepted as an alias of rev: a draft's version never exceeds its rev (both start
+// at 1 and every write that moves the version also stamps a newer rev), so it is a safe lower
+// bound that at worst costs one redundant frame. Ids are lower-cased, the form the hub and
+// the notifications use. Anything else is an error (400 before the upgrade).
+func parseLiveQuery(raw string) ([]live.Subscription, error) {
+	type seen struct{ rev, version, view bool }
+	var subs []live.Subscription
+	var set []seen
+	for part := range strings.SplitSeq(raw, "&") {
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		k, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, errors.New("malformed query")
+		}
+		v, err = url.QueryUnescape(v)
+		if err != nil {
+			return nil, errors.New("malformed query")
+		}
+		if k != "draft" && len(subs) == 0 {
+			if k == "rev" || k == "version" || k == "view" {
+				return nil, fmt.Errorf("%s must follow a draft", k)
+			}
+			return nil, fmt.Errorf("unknown parameter %q", k)
+		}
+		n := len(subs) - 1
+		switch k {
+		case "draft":
+			if len(subs) == maxLiveDrafts {
+				return nil, fmt.Errorf("at most %d drafts per connection", maxLiveDrafts)
+			}
+			id := strings.ToLower(v)
+			if !isUUID(id) {
+				return nil, errors.New("draft must be a UUID")
+			}
+			subs = append(subs, live.Subscription{DraftID: id, View: live.ViewCheckpoint})
+			set = append(set, seen{})
+		case "rev", "version":
+			if k == "rev" && set[n].rev || k == "version" && set[n].version {
+				return nil, fmt.Errorf("%s given twice for draft %s", k, subs[n].DraftID)
+			}
+			r, err := parseRev(v)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			if k == "rev" {
+				set[n].rev = true
+			} else {
+				set[n].version = true
+			}
+			subs[n].Rev = max(subs[n].Rev, r)
+		case "view":
+			if set[n].view {
+				return nil, fmt.Errorf("view given twice for draft %s", subs[n].DraftID)
+			}
+			view, err := parseView(v)
+			if err != nil {
+				return nil, err
+			}
+			set[n].view = true
+			subs[n].View = view
+		default:
+			return nil, fmt.Errorf("unknown parameter %q", k)
+		}
+	}
+	if len(subs) == 0 {
+		return nil, errors.New("at least one draft is required")
+	}
+	return subs, nil
+}
+
+// parseRev accepts a non-negative decimal integer (digits only).
+func parseRev(s string) (int64, error) {
+	if s == "" || len(s) > 18 || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, errors.New("want a non-negative integer")
+	}
+	return strconv.ParseInt(s, 10, 64)
+}
+
+func parseView(s string) (string, error) {
+	switch s {
+	case live.ViewCheckpoint, live.ViewRow:
+		return s, nil
+	}
+	if id, ok := strings.CutPrefix(s, live.ViewRunPrefix); ok && isUUID(strings.ToLower(id)) {
+		return live.ViewRunPrefix + strings.ToLower(id), nil
+	}
+	return "", errors.New("view must be checkpoint, row or run:{uuid}")
+}
+
+// isUUID reports whether s is a lower-case UUID (8-4-4-4-12 hex).
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}

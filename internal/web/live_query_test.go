@@ -1,0 +1,56 @@
+package web
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/tenantops/onboard/internal/live"
+)
+
+func TestParseLiveQuery(t *testing.T) {
+	t.Parallel()
+	const a, b = "0b7e4c2a-5d0c-4a8e-9f1e-2c3d4e5f6a7b", "1c7e4c2a-5d0c-4a8e-9f1e-2c3d4e5f6a7b"
+	ok := []struct {
+		name, q string
+		want    []live.Subscription
+	}{
+		{"OneDraft", "draft=" + a, []live.Subscription{{DraftID: a, View: "checkpoint"}}},
+		{"RevFollowsItsDraft", "draft=" + a + "&rev=7&draft=" + b + "&rev=3",
+			[]live.Subscription{{DraftID: a, View: "checkpoint", Rev: 7}, {DraftID: b, View: "checkpoint", Rev: 3}}},
+		{"VersionAlias", "draft=" + a + "&version=4", []live.Subscription{{DraftID: a, View: "checkpoint", Rev: 4}}},
+		{"RevAndVersionTakeMax", "draft=" + a + "&version=4&rev=9", []live.Subscription{{DraftID: a, View: "checkpoint", Rev: 9}}},
+		{"ViewsAndCase", "draft=" + strings.ToUpper(a) + "&view=row&draft=" + a + "&view=run%3A" + strings.ToUpper(b),
+			[]live.Subscription{{DraftID: a, View: "row"}, {DraftID: a, View: "run:" + b}}},
+		{"ZeroRev", "draft=" + a + "&rev=0", []live.Subscription{{DraftID: a, View: "checkpoint"}}},
+	}
+	for _, tt := range ok {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseLiveQuery(tt.q)
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("parseLiveQuery(%q) = %+v, %v; want %+v", tt.q, got, err, tt.want)
+			}
+		})
+	}
+	bad := map[string]string{
+		"Empty":       "",
+		"NotUUID":     "draft=abc",
+		"Negative":    "draft=" + a + "&rev=-1",
+		"Plus":        "draft=" + a + "&rev=+1",
+		"Huge":        "draft=" + a + "&rev=1234567890123456789",
+		"RevTwice":    "draft=" + a + "&rev=1&rev=1",
+		"ViewTwice":   "draft=" + a + "&view=row&view=row",
+		"Orphan":      "rev=1",
+		"Unknown":     "draft=" + a + "&since=1",
+		"BadView":     "draft=" + a + "&view=run:",
+		"TooMany":     strings.Repeat("draft="+a+"&", maxLiveDrafts+1),
+		"BadEncoding": "draft=%G0",
+	}
+	for name, q := range bad {
+		t.Run("Bad/"+name, func(t *testing.T) {
+			if got, err := parseLiveQuery(q); err == nil {
+				t.Fatalf("parseLiveQuery(%q) = %+v, want an error", q, got)
+			}
+		})
+	}
+}

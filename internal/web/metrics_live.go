@@ -1,0 +1,255 @@
+package web
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tenantops/onboard/internal/live"
+)
+
+// LiveMetrics exports the live path to Prometheus. It is the hub's live.Observer, the
+// PostgreSQL listener's observer (postgres.ListenerObserver, satisfied structurally so the
+// adapters do not import each other) and the /live endpoint's counters. A nil *LiveMetrics
+// records nothing.
+//
+// Latency (onboard_live_frame_latency_seconds) runs from the moment the listener received
+// the NOTIFY to the moment the frame was written to the socket: the payloads carry no commit
+// time, and NOTIFY is delivered at commit, so the receive time is the commit time plus the
+// delivery delay.
+type LiveMetrics struct {
+	hub atomic.Pointer[func() live.Stats]
+
+	notifications  *prometheus.CounterVec
+	loadSeconds    prometheus.Histogram
+	loadErrors     prometheus.Counter
+	renders        *prometheus.CounterVec
+	renderSeconds  prometheus.Histogram
+	framesQueued   prometheus.Counter
+	queueLatency   prometheus.Histogram
+	framesDropped  prometheus.Counter
+	clientCloses   *prometheus.CounterVec
+	slowCloses     prometheus.Counter
+	resyncs        prometheus.Counter
+	resyncDrafts   prometheus.Counter
+	sockets        prometheus.Gauge
+	socketCloses   *prometheus.CounterVec
+	framesSent     prometheus.Counter
+	writeFailures  prometheus.Counter
+	frameLatency   prometheus.Histogram
+	lnConnected    prometheus.Gauge
+	lnReconnects   prometheus.Counter
+	lnDisconnects  prometheus.Counter
+	lnNotification *prometheus.CounterVec
+	lnBadPayloads  prometheus.Counter
+	lnHeartbeat    prometheus.Counter
+}
+
+var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// NewLiveMetrics creates the live metrics and registers them with reg (nil: not registered).
+func NewLiveMetrics(reg prometheus.Registerer) *LiveMetrics {
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	}
+	m := &LiveMetrics{
+		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_notifications_total",
+			Help: "Events passed to the hub, by kind and outcome (accepted, ignored, bad)."}, []string{"kind", "outcome"}),
+		loadSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "onboard_live_load_duration_seconds",
+			Help: "Snapshot loads by the hub.", Buckets: latencyBuckets}),
+		loadErrors: counter("onboard_live_load_errors_total", "Snapshot loads that failed."),
+		renders: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_renders_total",
+			Help: "Fragment renders by view (checkpoint, row, run) and result (changed, unchanged, error)."}, []string{"view", "result"}),
+		renderSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "onboard_live_render_duration_seconds",
+			Help: "Fragment render duration.", Buckets: latencyBuckets}),
+		framesQueued: counter("onboard_live_frames_queued_total", "Frames queued for connections."),
+		queueLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "onboard_live_queue_latency_seconds",
+			Help: "NOTIFY received → frame queued, for frames caused by a notification.", Buckets: latencyBuckets}),
+		framesDropped: counter("onboard_live_frames_dropped_total", "Queued frames replaced by a newer fragment of the same target before being written."),
+		clientCloses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_client_closes_total",
+			Help: "Hub clients closed, by reason (slow_consumer, revoked, shutdown, closed)."}, []string{"reason"}),
+		slowCloses:   counter("onboard_live_slow_closes_total", "Connections closed because their queue stayed full (close 1013)."),
+		resyncs:      counter("onboard_live_resyncs_total", "Hub resyncs (one per listener connection: a new epoch)."),
+		resyncDrafts: counter("onboard_live_resync_drafts_total", "Drafts re-rendered by resyncs."),
+		sockets:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "onboard_live_sockets", Help: "Open /live WebSockets."}),
+		socketCloses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_socket_closes_total",
+			Help: "/live WebSockets closed by the server, by close code."}, []string{"code"}),
+		framesSent:    counter("onboard_live_frames_sent_total", "Frames written to /live WebSockets."),
+		writeFailures: counter("onboard_live_write_failures_total", "Frame or ping writes that failed or timed out (the socket is closed)."),
+		frameLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "onboard_live_frame_latency_seconds",
+			Help: "NOTIFY received by the listener → frame written to the socket.", Buckets: latencyBuckets}),
+		lnConnected:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "onboard_live_listener_connected", Help: "1 while the listener listens on every channel."}),
+		lnReconnects:  counter("onboard_live_listener_reconnects_total", "Listener connections after the first (each is a new epoch)."),
+		lnDisconnects: counter("onboard_live_listener_disconnects_total", "Listening connections lost."),
+		lnNotification: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_listener_notifications_total",
+			Help: "Valid notifications received by the listener, by kind."}, []string{"kind"}),
+		lnBadPayloads: counter("onboard_live_listener_bad_payloads_total", "Malformed notification payloads dropped."),
+		lnHeartbeat:   counter("onboard_live_listener_heartbeat_timeouts_total", "Listener connections closed because a heartbeat did not come back."),
+	}
+	if reg == nil {
+		return m
+	}
+	stat := func(f func(live.Stats) int64) func() float64 {
+		return func() float64 {
+			if p := m.hub.Load(); p != nil {
+				return float64(f((*p)()))
+			}
+			return 0
+		}
+	}
+	reg.MustRegister(
+		m.notifications, m.loadSeconds, m.loadErrors, m.renders, m.renderSeconds, m.framesQueued,
+		m.queueLatency, m.framesDropped, m.clientCloses, m.slowCloses, m.resyncs, m.resyncDrafts,
+		m.sockets, m.socketCloses, m.framesSent, m.writeFailures, m.frameLatency, m.lnConnected,
+		m.lnReconnects, m.lnDisconnects, m.lnNotification, m.lnBadPayloads, m.lnHeartbeat,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onboard_live_connections", Help: "Open hub clients (subscribed connections)."},
+			stat(func(s live.Stats) int64 { return s.Connections })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onboard_live_subscriptions", Help: "Open (connection, draft, view) subscriptions."},
+			stat(func(s live.Stats) int64 { return s.Subscriptions })),
+	)
+	return m
+}
+
+// WatchHub makes the connections and subscriptions gauges read stats (the hub's Stats).
+func (m *LiveMetrics) WatchHub(stats func() live.Stats) { m.hub.Store(&stats) }
+
+var _ live.Observer = (*LiveMetrics)(nil)
+
+// Notified implements live.Observer.
+func (m *LiveMetrics) Notified(kind string, outcome live.NotifyOutcome) {
+	switch kind {
+	case live.KindDraft, live.KindRun, live.KindMembership:
+	default:
+		kind = "other" // bounded label values
+	}
+	m.notifications.WithLabelValues(kind, string(outcome)).Inc()
+}
+
+// Loaded implements live.Observer.
+func (m *LiveMetrics) Loaded(d time.Duration, err error) {
+	m.loadSeconds.Observe(d.Seconds())
+	if err != nil {
+		m.loadErrors.Inc()
+	}
+}
+
+// Rendered implements live.Observer.
+func (m *LiveMetrics) Rendered(view, cohort string, d time.Duration, size int, changed bool, err error) {
+	if strings.HasPrefix(view, live.ViewRunPrefix) {
+		view = "run" // one label value for every run
+	}
+	result := "unchanged"
+	switch {
+	case err != nil:
+		result = "error"
+	case changed:
+		result = "changed"
+	}
+	m.renders.WithLabelValues(view, result).Inc()
+	m.renderSeconds.Observe(d.Seconds())
+}
+
+// FrameQueued implements live.Observer.
+func (m *LiveMetrics) FrameQueued(latency time.Duration, fromEvent bool) {
+	m.framesQueued.Inc()
+	if fromEvent {
+		m.queueLatency.Observe(latency.Seconds())
+	}
+}
+
+// FrameDropped implements live.Observer.
+func (m *LiveMetrics) FrameDropped() { m.framesDropped.Inc() }
+
+// ClientOpened implements live.Observer; the connections gauge reads the hub's Stats.
+func (m *LiveMetrics) ClientOpened() {}
+
+// ClientClosed implements live.Observer.
+func (m *LiveMetrics) ClientClosed(reason error) {
+	r := "closed"
+	switch {
+	case errors.Is(reason, live.ErrSlowConsumer):
+		r = "slow_consumer"
+		m.slowCloses.Inc()
+	case errors.Is(reason, live.ErrRevoked):
+		r = "revoked"
+	case errors.Is(reason, live.ErrShutdown):
+		r = "shutdown"
+	}
+	m.clientCloses.WithLabelValues(r).Inc()
+}
+
+// Resynced implements live.Observer.
+func (m *LiveMetrics) Resynced(drafts int) {
+	m.resyncs.Inc()
+	m.resyncDrafts.Add(float64(drafts))
+}
+
+// ListenerConnected implements postgres.ListenerObserver.
+func (m *LiveMetrics) ListenerConnected(reconnect bool) {
+	m.lnConnected.Set(1)
+	if reconnect {
+		m.lnReconnects.Inc()
+	}
+}
+
+// ListenerDisconnected implements postgres.ListenerObserver.
+func (m *LiveMetrics) ListenerDisconnected() {
+	m.lnConnected.Set(0)
+	m.lnDisconnects.Inc()
+}
+
+// ListenerNotification implements postgres.ListenerObserver.
+func (m *LiveMetrics) ListenerNotification(kind string) {
+	m.lnNotification.WithLabelValues(kind).Inc()
+}
+
+// ListenerBadPayload implements postgres.ListenerObserver.
+func (m *LiveMetrics) ListenerBadPayload() { m.lnBadPayloads.Inc() }
+
+// ListenerHeartbeatTimeout implements postgres.ListenerObserver.
+func (m *LiveMetrics) ListenerHeartbeatTimeout() { m.lnHeartbeat.Inc() }
+
+// The endpoint's hooks; safe on a nil receiver.
+
+func (m *LiveMetrics) socketOpened() {
+	if m != nil {
+		m.sockets.Inc()
+	}
+}
+
+func (m *LiveMetrics) socketClosed(code int) {
+	if m != nil {
+		m.sockets.Dec()
+		m.socketCloses.WithLabelValues(closeCodeLabel(code)).Inc()
+	}
+}
+
+func (m *LiveMetrics) frameSent(at time.Time) {
+	if m == nil {
+		return
+	}
+	m.framesSent.Inc()
+	if !at.IsZero() {
+		m.frameLatency.Observe(time.Since(at).Seconds())
+	}
+}
+
+func (m *LiveMetrics) writeFailed() {
+	if m != nil {
+		m.writeFailures.Inc()
+	}
+}
+
+func closeCodeLabel(code int) string {
+	switch code {
+	case 0:
+		return "none" // the connection failed; no close frame
+	case 1001, 1008, 1011, 1013, 4403, 4404:
+		return strconv.Itoa(code)
+	}
+	return "other"
+}
