@@ -75,12 +75,12 @@ type testServer struct {
 	poll   func(w http.ResponseWriter, r *http.Request) // /poll/ handler, set per test
 	mu     sync.Mutex
 
-	lastSubmit atomic.Pointer[string] // "METHOD name=value" of the last /confirmed request
+	submitted chan string // "METHOD name=value" of each /confirmed request
 }
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
-	s := &testServer{conns: make(chan *wsConn, 16)}
+	s := &testServer{conns: make(chan *wsConn, 16), submitted: make(chan string, 4)}
 	mux := http.NewServeMux()
 	mux.Handle("/static/", http.StripPrefix("/static/", http.FileServerFS(static.FS)))
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -88,7 +88,11 @@ func newTestServer(t *testing.T) *testServer {
 		fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>live test</title>
 <link rel="stylesheet" href="/static/css/app.css">
 <script>window.liveConsoleOptions = {pollMs: 150, backoffMinMs: 50, backoffMaxMs: 200};
-window.__applied = []; window.__states = [];
+window.__applied = []; window.__states = []; window.__log = [];
+document.addEventListener('submit', e => __log.push('submit ' + e.target.getAttribute('method') + ' ' + (e.submitter && e.submitter.value)), true);
+document.addEventListener('close', e => __log.push('close ' + e.target.returnValue), true);
+window.addEventListener('error', e => __log.push('error ' + e.message));
+window.addEventListener('unhandledrejection', e => __log.push('rejection ' + e.reason));
 document.addEventListener('live:applied', e => __applied.push(e.detail.draftId + '@' + e.detail.rev));
 document.addEventListener('live:state', e => __states.push(e.detail.state));</script>
 <script src="/static/vendor/idiomorph.min.js" defer></script>
@@ -123,8 +127,7 @@ document.addEventListener('live:state', e => __states.push(e.detail.state));</sc
 		}
 	})
 	mux.HandleFunc("/confirmed", func(w http.ResponseWriter, r *http.Request) {
-		m := r.Method + " name=" + r.PostFormValue("name")
-		s.lastSubmit.Store(&m)
+		s.submitted <- r.Method + " name=" + r.PostFormValue("name")
 		fmt.Fprint(w, `<!doctype html><p id="confirmed">submitted</p>`)
 	})
 	mux.HandleFunc("/poll/", func(w http.ResponseWriter, r *http.Request) {
@@ -197,6 +200,10 @@ func openPage(t *testing.T, browser context.Context, s *testServer) context.Cont
 
 // waitJS polls a JavaScript condition in the page (no sleeps). On timeout the error
 // carries the live state and the fragments' HTML, which is what one needs to debug.
+// dialogSettled: the open dialog finished its entry animation, so a click lands where
+// the box model says the button is.
+const dialogSettled = `document.querySelector('dialog[open]').getAnimations().every(a => a.playState === 'finished')`
+
 func waitJS(expr string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(10*time.Second))(ctx, t)
@@ -210,8 +217,11 @@ func waitJS(expr string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// must runs steps with a deadline: chromedp queries retry forever otherwise.
 func must(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		t.Fatal(err)
 	}
@@ -347,13 +357,15 @@ func TestLive(t *testing.T) {
 		next.rev = 15
 		c.push(t, next)
 		must(t, tab, waitJS(`liveConsole.shownRev('d1','checkpoint') === '15'`))
+		must(t, tab, waitJS(`(__states = [], true)`))
 		c.close <- websocket.StatusTryAgainLater
 		c2 := s.nextConn(t)
 		if got := c2.query["rev"]; len(got) != 2 || got[0] != "15" || got[1] != "20" {
 			t.Fatalf("reconnect rev params = %v, want [15 20] (query %v)", got, c2.query)
 		}
+		// d1 is verifying with a poll URL, so while the socket is down the page polls.
 		must(t, tab, waitJS(`liveConsole.state() === 'live'`),
-			waitJS(`__states.includes('reconnecting') || __states.includes('polling')`))
+			waitJS(`__states.join() === 'polling,live'`))
 	})
 
 	t.Run("final close 4401 goes offline and asks to sign in", func(t *testing.T) {
@@ -438,14 +450,22 @@ func TestLive(t *testing.T) {
 			chromedp.Click(chromedp.CSS("#d2-save")),
 			chromedp.WaitVisible(chromedp.CSS("dialog.confirm-dialog[open]")),
 			waitJS(`document.querySelector('dialog .dialog-body').textContent === 'Really save?'`),
+			waitJS(dialogSettled),
 			chromedp.Click(chromedp.CSS(`dialog button[value=cancel]`)),
 			waitJS(`!document.querySelector('dialog[open]') && location.pathname === '/'`),
 			chromedp.Click(chromedp.CSS("#d2-save")),
 			chromedp.WaitVisible(chromedp.CSS("dialog.confirm-dialog[open]")),
-			chromedp.Click(chromedp.CSS(`dialog button[value=ok]`)),
-			chromedp.WaitVisible(chromedp.CSS("#confirmed")))
-		if m := s.lastSubmit.Load(); m == nil || *m != "POST name=Globex" {
-			t.Fatalf("submission = %v, want POST name=Globex", m)
+			waitJS(dialogSettled),
+			chromedp.Click(chromedp.CSS(`dialog button[value=ok]`)))
+		// The form navigates away: wait on the server side, not in the page.
+		select {
+		case m := <-s.submitted:
+			if m != "POST name=Globex" {
+				t.Fatalf("submission = %q, want POST name=Globex", m)
+			}
+		case <-time.After(10 * time.Second):
+			st, err := chromedp.Run(tab, chromedp.Evaluate[any](`({open: !!document.querySelector('dialog[open]'), rv: document.querySelector('dialog').returnValue, path: location.pathname, active: document.activeElement.outerHTML, log: __log})`))
+			t.Fatalf("confirmed form was not submitted (page %v %v)", st, err)
 		}
 	})
 }

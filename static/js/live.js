@@ -22,6 +22,7 @@
   let attempt = 0;        // reconnect attempts since the last stable connection
   let openedAt = 0;
   let final = false;      // a final close code was received: no reconnect, no polling
+  let everOpen = false;   // first connection still pending: say "Connecting…", not "Reconnecting…"
   let unloading = false;
   let reconnectTimer = 0, pollTimer = 0, rescanTimer = 0;
   let connectedKeys = ''; // the (draft, view) set the current socket subscribed to
@@ -250,7 +251,7 @@
     for (const el of document.querySelectorAll('[data-live-status]')) {
       el.dataset.state = next;
       el.setAttribute('aria-live', 'polite');
-      el.textContent = STATE_TEXT[next];
+      el.textContent = next === 'reconnecting' && !everOpen ? 'Connecting…' : STATE_TEXT[next];
     }
     emit('live:state', { state: next, previous });
   }
@@ -276,7 +277,7 @@
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
     const sock = new WebSocket(`${scheme}//${location.host}${opts.path}?${q}`);
     ws = sock;
-    sock.onopen = () => { openedAt = Date.now(); stopPolling(); refreshState(); };
+    sock.onopen = () => { openedAt = Date.now(); everOpen = true; stopPolling(); refreshState(); };
     sock.onmessage = (e) => { if (typeof e.data === 'string') applyFragment(e.data, 'push'); };
     sock.onclose = (e) => { if (ws === sock) { ws = null; closed(e.code); } };
     refreshState();
@@ -314,18 +315,25 @@
   }
   function stopPolling() { clearInterval(pollTimer); pollTimer = 0; }
 
+  let polling = false; // a poll round is in flight: never overlap rounds (ETags would race)
   async function pollOnce() {
     refreshState();
     if (socketOpen() || final) { stopPolling(); return refreshState(); }
-    if (document.visibilityState !== 'visible') return;
+    if (document.visibilityState !== 'visible' || polling) return;
+    polling = true;
+    try { await pollRound(); } finally { polling = false; }
+  }
+  async function pollRound() {
     const urls = new Set(pollable().map((el) => el.dataset.pollUrl));
     for (const url of urls) {
       const headers = { Accept: 'text/html' };
       if (etags.has(url)) headers['If-None-Match'] = etags.get(url);
       let res;
       try {
-        res = await fetch(url, { credentials: 'same-origin', headers, cache: 'no-store' });
-      } catch { continue; } // network down: try again next tick
+        // A hung request must not stall polling: give up after a while (timeout → catch).
+        const signal = AbortSignal.timeout ? AbortSignal.timeout(Math.max(2 * opts.pollMs, 10000)) : undefined;
+        res = await fetch(url, { credentials: 'same-origin', headers, cache: 'no-store', signal });
+      } catch { continue; } // network down or timed out: try again next tick
       if (res.status === 401) { final = true; stopPolling(); sessionExpired(); refreshState(); return; }
       if (res.status !== 200) continue; // 304 (unchanged) and errors: nothing to do
       const tag = res.headers.get('ETag');
@@ -338,6 +346,8 @@
   // ---------- forms: confirmations and own submissions ----------
   const confirmed = new WeakSet();
   let dialog = null;
+  let settle = null; // resolver of the confirmation being asked
+  const finish = (yes) => { const s = settle; settle = null; if (s) s(yes); };
   function askConfirm(text, danger) {
     if (typeof HTMLDialogElement !== 'function') return Promise.resolve(window.confirm(text));
     if (!dialog) {
@@ -346,16 +356,21 @@
       dialog.innerHTML = '<form method="dialog"><p class="dialog-body"></p><div class="dialog-actions">' +
         '<button class="btn btn-ghost" value="cancel">Cancel</button>' +
         '<button class="btn" value="ok">Confirm</button></div></form>';
+      // Answer from the button's submit (synchronous with the click), not from the
+      // 'close' event: that one is queued and can arrive after the next showModal().
+      dialog.firstElementChild.addEventListener('submit', (e) => finish(!!e.submitter && e.submitter.value === 'ok'));
+      dialog.addEventListener('cancel', () => finish(false)); // Escape
+      dialog.addEventListener('close', () => { if (!dialog.open) finish(false); });
       document.body.append(dialog);
     }
+    finish(false); // never leave an earlier question hanging
     dialog.querySelector('.dialog-body').textContent = text;
     const ok = dialog.querySelector('button[value="ok"]');
     ok.className = danger ? 'btn btn-danger' : 'btn btn-primary';
-    dialog.returnValue = '';
-    dialog.showModal();
-    ok.focus();
     return new Promise((resolve) => {
-      dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true });
+      settle = resolve;
+      dialog.showModal();
+      ok.focus();
     });
   }
 
