@@ -1,0 +1,437 @@
+// live.js: glue between server-rendered fragments, the /live WebSocket and idiomorph.
+// Plain ES2020, no build step. Protocol and hooks are documented in docs/ui.md.
+//
+// A live fragment is any element with data-live="{view}", data-draft-id, data-version,
+// data-rev and data-lifecycle (optional: data-updated-by, data-updated-at, data-poll-url).
+// Frames (pushed or polled) are one fragment's HTML each; a frame replaces the shown
+// fragment with the same draft id and view only when its rev is greater.
+(() => {
+  'use strict';
+  if (window.liveConsole) return; // loaded twice: keep the first instance
+
+  const opts = Object.assign({
+    path: '/live', pollMs: 5000, backoffMinMs: 500, backoffMaxMs: 15000, toastMs: 6000,
+    loginUrl: '/admin/login',
+  }, window.liveConsoleOptions || {});
+  const FINAL_CODES = new Set([1000, 1008, 4401, 4403, 4404]);
+  const POLL_LIFECYCLES = new Set(['verifying', 'bootstrapping']);
+  const STATE_TEXT = { live: 'Live', reconnecting: 'Reconnecting…', polling: 'Polling for updates', offline: 'Offline' };
+
+  let ws = null;          // current socket (null when none)
+  let state = '';         // live | reconnecting | polling | offline
+  let attempt = 0;        // reconnect attempts since the last stable connection
+  let openedAt = 0;
+  let final = false;      // a final close code was received: no reconnect, no polling
+  let everOpen = false;   // first connection still pending: say "Connecting…", not "Reconnecting…"
+  let unloading = false;
+  let reconnectTimer = 0, pollTimer = 0, rescanTimer = 0;
+  let connectedKeys = ''; // the (draft, view) set the current socket subscribed to
+  const etags = new Map();          // poll URL -> last ETag seen
+  const held = new WeakMap();       // fragment element -> newest frame held back by a conflict
+  const submitting = new Set();     // draft ids with an own form submission in flight
+
+  // ---------- helpers ----------
+  const emit = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail }));
+  const rev = (el) => { try { return BigInt(el.dataset.rev || '0'); } catch { return -1n; } };
+  const ver = (v) => Number(v) || 0;
+  const sel = (id, view) => `[data-live="${CSS.escape(view)}"][data-draft-id="${CSS.escape(id)}"]`;
+  const findFragments = (id, view) => Array.from(document.querySelectorAll(sel(id, view)));
+
+  // Distinct (draft, view) pairs shown, each with the lowest rev shown for it, so the
+  // server resends whenever any copy is stale.
+  function shownPairs() {
+    const pairs = new Map();
+    for (const el of document.querySelectorAll('[data-live][data-draft-id]')) {
+      const key = el.dataset.draftId + '\n' + el.dataset.live;
+      const p = pairs.get(key);
+      if (!p) pairs.set(key, { id: el.dataset.draftId, view: el.dataset.live, rev: rev(el) });
+      else if (rev(el) < p.rev) p.rev = rev(el);
+    }
+    return Array.from(pairs.values());
+  }
+  const pairsKey = (pairs) => pairs.map((p) => p.id + '|' + p.view).sort().join(',');
+
+  // ---------- dirty-input detection ----------
+  // A field is dirty when its current value differs from what the server rendered
+  // (defaultValue / defaultChecked / defaultSelected). Hidden inputs never are.
+  function fieldDirty(f) {
+    if (f instanceof HTMLInputElement) {
+      if (f.type === 'checkbox' || f.type === 'radio') return f.checked !== f.defaultChecked;
+      if (f.type === 'file') return f.files.length > 0;
+      if (['hidden', 'submit', 'button', 'reset', 'image'].includes(f.type)) return false;
+      return f.value !== f.defaultValue;
+    }
+    if (f instanceof HTMLTextAreaElement) return f.value !== f.defaultValue;
+    if (f instanceof HTMLSelectElement) {
+      const o = Array.from(f.options);
+      // Without any `selected` attribute a single-line select shows its first option.
+      const anyDefault = o.some((x) => x.defaultSelected);
+      const implicit = (x, i) => !f.multiple && f.size <= 1 && i === 0;
+      return o.some((x, i) => x.selected !== (anyDefault ? x.defaultSelected : implicit(x, i)));
+    }
+    return false;
+  }
+  const formsIn = (el) => (el.matches('form') ? [el] : Array.from(el.querySelectorAll('form')));
+  const formDirty = (form) => Array.from(form.querySelectorAll('input, textarea, select')).some(fieldDirty);
+  function renderedVersion(form, el) {
+    const v = form.querySelector('input[name="version"]');
+    return ver(v ? v.value : el.dataset.version);
+  }
+
+  // ---------- applying frames ----------
+  function parse(html) {
+    const tpl = document.createElement('template');
+    tpl.innerHTML = String(html).trim();
+    const root = tpl.content.firstElementChild;
+    return root && root.hasAttribute('data-live') && root.dataset.draftId ? root : null;
+  }
+
+  // applyFragment returns 'applied', 'conflict', 'dropped' (not newer) or 'ignored'
+  // (not a fragment, or nothing in the page shows that draft and view).
+  function applyFragment(html, source = 'push') {
+    const next = parse(html);
+    if (!next) return 'ignored';
+    const targets = findFragments(next.dataset.draftId, next.dataset.live);
+    if (!targets.length) return 'ignored';
+    let result = 'dropped';
+    targets.forEach((el, i) => {
+      const r = applyTo(el, i === targets.length - 1 ? next : next.cloneNode(true), source);
+      if (r !== 'dropped') result = r;
+    });
+    return result;
+  }
+
+  function applyTo(el, next, source) {
+    const pending = held.get(el);
+    if (rev(next) <= rev(el) || (pending && rev(next) <= rev(pending))) return 'dropped';
+    const id = el.dataset.draftId;
+    const newVersion = ver(next.dataset.version);
+    // Unsaved input + a newer draft version (edited elsewhere) → keep the input, hold the
+    // frame and ask. Same version (e.g. run progress) never raises a conflict, and neither
+    // does the echo of our own submission.
+    const conflict = !submitting.has(id) &&
+      formsIn(el).some((f) => formDirty(f) && newVersion > renderedVersion(f, el));
+    if (conflict) {
+      held.set(el, next);
+      showConflict(el, next);
+      emit('live:conflict', detailOf(next, source));
+      return 'conflict';
+    }
+    morph(el, next, true, source);
+    return 'applied';
+  }
+
+  function detailOf(node, source) {
+    const d = node.dataset;
+    return { draftId: d.draftId, view: d.live, rev: d.rev, version: d.version,
+      lifecycle: d.lifecycle, updatedBy: d.updatedBy || '', updatedAt: d.updatedAt || '', source };
+  }
+
+  // morph replaces el by next with idiomorph. keepDirty leaves fields the operator edited
+  // untouched (a same-version update must not wipe typed input); "Reload" passes false.
+  function morph(el, next, keepDirty, source) {
+    const prevVersion = ver(el.dataset.version);
+    const active = document.activeElement;
+    held.delete(el);
+    Idiomorph.morph(el, next, {
+      morphStyle: 'outerHTML',
+      ignoreActiveValue: true,
+      callbacks: {
+        beforeNodeMorphed: (oldNode) => !(keepDirty && oldNode.nodeType === 1 &&
+          oldNode.matches('input, textarea, select') && fieldDirty(oldNode)),
+      },
+    });
+    // idiomorph keeps focus on elements it reuses; put it back if the node survived anyway.
+    if (active && active !== document.body && active.isConnected && document.activeElement !== active) {
+      active.focus({ preventScroll: true });
+    }
+    const d = detailOf(next, source);
+    if (d.updatedBy && ver(d.version) > prevVersion && !submitting.has(d.draftId)) {
+      toast(`Updated by ${d.updatedBy}`);
+    }
+    emit('live:applied', d);
+  }
+
+  // ---------- conflict banner ----------
+  function when(iso) {
+    const t = new Date(iso);
+    if (!iso || isNaN(t)) return '';
+    const s = Math.round((t - Date.now()) / 1000), a = Math.abs(s);
+    const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+    const rel = a < 60 ? rtf.format(s, 'second') : a < 3600 ? rtf.format(Math.round(s / 60), 'minute')
+      : a < 86400 ? rtf.format(Math.round(s / 3600), 'hour') : rtf.format(Math.round(s / 86400), 'day');
+    return `${rel} (${t.toLocaleTimeString()})`;
+  }
+
+  function button(text, cls, onClick) {
+    const b = document.createElement('button');
+    b.type = 'button'; b.className = cls; b.textContent = text;
+    b.addEventListener('click', onClick);
+    return b;
+  }
+
+  function showConflict(el, next) {
+    let banner = el.querySelector(':scope > [data-testid="conflict-banner"]');
+    if (!banner) {
+      banner = document.createElement('div');
+      banner.className = 'banner banner-warning';
+      banner.dataset.testid = 'conflict-banner';
+      banner.setAttribute('role', 'alert');
+      const msg = document.createElement('p');
+      const actions = document.createElement('div');
+      actions.className = 'banner-actions';
+      actions.append(
+        button('Reload', 'btn', () => reloadHeld(banner)),
+        button('Keep my changes', 'btn btn-primary', () => keepMine(banner)));
+      banner.append(msg, actions);
+      el.prepend(banner);
+    }
+    // textContent only: updated-by is user data.
+    const who = next.dataset.updatedBy || 'Someone else';
+    const at = when(next.dataset.updatedAt);
+    banner.firstElementChild.textContent =
+      `${who} changed this draft${at ? ' ' + at : ''} (version ${next.dataset.version}). ` +
+      'Your unsaved input is kept. Reload to see their changes, or keep yours and save again.';
+  }
+
+  const bannerHost = (banner) => banner.closest('[data-live]');
+  function reloadHeld(banner) {
+    const el = bannerHost(banner), next = el && held.get(el);
+    if (next) morph(el, next, false, 'reload'); else banner.remove();
+  }
+  // Re-apply: the operator's values stay and the form now claims the newer version, so
+  // the next submit deliberately overwrites. data-rev stays: later frames still apply.
+  function keepMine(banner) {
+    const el = bannerHost(banner), next = el && held.get(el);
+    banner.remove();
+    if (!next) return;
+    held.delete(el);
+    for (const f of formsIn(el)) {
+      for (const v of f.querySelectorAll('input[name="version"]')) v.value = next.dataset.version;
+    }
+    el.dataset.version = next.dataset.version;
+  }
+
+  // ---------- toasts and banners ----------
+  function toastRegion() {
+    let r = document.querySelector('.toasts');
+    if (!r) {
+      r = document.createElement('div');
+      r.className = 'toasts'; r.setAttribute('role', 'status'); r.setAttribute('aria-live', 'polite');
+      document.body.append(r);
+    }
+    return r;
+  }
+  function dismissLater(t) {
+    if (t.dataset.toast !== 'sticky') setTimeout(() => t.remove(), opts.toastMs);
+  }
+  function toast(text, tone = 'info') {
+    const t = document.createElement('div');
+    t.className = `toast tone-${tone}`; t.dataset.toast = ''; t.textContent = text;
+    toastRegion().append(t);
+    dismissLater(t);
+  }
+  function sessionExpired() {
+    if (document.querySelector('[data-testid="session-expired"]')) return;
+    const b = document.createElement('div');
+    b.className = 'banner banner-danger'; b.dataset.testid = 'session-expired'; b.setAttribute('role', 'alert');
+    const p = document.createElement('p'); p.textContent = 'Session expired, sign in again. ';
+    const a = document.createElement('a');
+    a.href = `${opts.loginUrl}?next=${encodeURIComponent(location.pathname + location.search)}`;
+    a.textContent = 'Sign in';
+    p.append(a); b.append(p);
+    (document.querySelector('.content') || document.body).prepend(b);
+  }
+
+  // ---------- connection state ----------
+  function setState(next) {
+    if (next === state) return;
+    const previous = state;
+    state = next;
+    for (const el of document.querySelectorAll('[data-live-status]')) {
+      el.dataset.state = next;
+      el.setAttribute('aria-live', 'polite');
+      el.textContent = next === 'reconnecting' && !everOpen ? 'Connecting…' : STATE_TEXT[next];
+    }
+    emit('live:state', { state: next, previous });
+  }
+  const socketOpen = () => ws && ws.readyState === WebSocket.OPEN;
+  const pollable = () => Array.from(document.querySelectorAll('[data-live][data-poll-url]'))
+    .filter((el) => POLL_LIFECYCLES.has(el.dataset.lifecycle));
+  function refreshState() {
+    if (socketOpen()) setState('live');
+    else if (final) setState('offline');
+    else if (pollTimer && pollable().length && document.visibilityState === 'visible') setState('polling');
+    else setState('reconnecting');
+  }
+
+  // ---------- WebSocket ----------
+  function connect() {
+    clearTimeout(reconnectTimer); reconnectTimer = 0;
+    if (final || unloading) return;
+    const pairs = shownPairs();
+    connectedKeys = pairsKey(pairs);
+    if (!pairs.length) { stopPolling(); return; }
+    const q = new URLSearchParams();
+    for (const p of pairs) { q.append('draft', p.id); q.append('rev', String(p.rev)); q.append('view', p.view); }
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const sock = new WebSocket(`${scheme}//${location.host}${opts.path}?${q}`);
+    ws = sock;
+    sock.onopen = () => { openedAt = Date.now(); everOpen = true; stopPolling(); refreshState(); };
+    sock.onmessage = (e) => { if (typeof e.data === 'string') applyFragment(e.data, 'push'); };
+    sock.onclose = (e) => { if (ws === sock) { ws = null; closed(e.code); } };
+    refreshState();
+  }
+
+  function detach() {
+    if (!ws) return;
+    const s = ws; ws = null;
+    s.onopen = s.onmessage = s.onclose = null;
+    try { s.close(1000); } catch { /* already closing */ }
+  }
+
+  function closed(code) {
+    // Only a connection that stayed up resets the backoff: a server that accepts and
+    // immediately closes (1013) must not make us hammer it every 0.5 s.
+    if (openedAt && Date.now() - openedAt > 5000) attempt = 0;
+    openedAt = 0;
+    if (FINAL_CODES.has(code) || unloading) {
+      final = !unloading;
+      stopPolling();
+      if (code === 4401) sessionExpired();
+      refreshState();
+      return;
+    }
+    // Full jitter: uniform in [0, min(max, base·2^attempt)].
+    const cap = Math.min(opts.backoffMaxMs, opts.backoffMinMs * 2 ** attempt++);
+    reconnectTimer = setTimeout(connect, Math.random() * cap);
+    startPolling();
+    refreshState();
+  }
+
+  // ---------- poll fallback ----------
+  function startPolling() {
+    if (!pollTimer && !final) pollTimer = setInterval(pollOnce, opts.pollMs);
+  }
+  function stopPolling() { clearInterval(pollTimer); pollTimer = 0; }
+
+  let polling = false; // a poll round is in flight: never overlap rounds (ETags would race)
+  async function pollOnce() {
+    refreshState();
+    if (socketOpen() || final) { stopPolling(); return refreshState(); }
+    if (document.visibilityState !== 'visible' || polling) return;
+    polling = true;
+    try { await pollRound(); } finally { polling = false; }
+  }
+  async function pollRound() {
+    const urls = new Set(pollable().map((el) => el.dataset.pollUrl));
+    for (const url of urls) {
+      const headers = { Accept: 'text/html' };
+      if (etags.has(url)) headers['If-None-Match'] = etags.get(url);
+      let res;
+      try {
+        // A hung request must not stall polling: give up after a while (timeout → catch).
+        const signal = AbortSignal.timeout ? AbortSignal.timeout(Math.max(2 * opts.pollMs, 10000)) : undefined;
+        res = await fetch(url, { credentials: 'same-origin', headers, cache: 'no-store', signal });
+      } catch { continue; } // network down or timed out: try again next tick
+      if (res.status === 401) { final = true; stopPolling(); sessionExpired(); refreshState(); return; }
+      if (res.status !== 200) continue; // 304 (unchanged) and errors: nothing to do
+      const tag = res.headers.get('ETag');
+      if (tag) etags.set(url, tag);
+      const body = await res.text();
+      if (!socketOpen()) applyFragment(body, 'poll'); // a reopened socket is authoritative
+    }
+  }
+
+  // ---------- forms: confirmations and own submissions ----------
+  const confirmed = new WeakSet();
+  let dialog = null;
+  let settle = null; // resolver of the confirmation being asked
+  const finish = (yes) => { const s = settle; settle = null; if (s) s(yes); };
+  function askConfirm(text, danger) {
+    if (typeof HTMLDialogElement !== 'function') return Promise.resolve(window.confirm(text));
+    if (!dialog) {
+      dialog = document.createElement('dialog');
+      dialog.className = 'confirm-dialog';
+      dialog.innerHTML = '<form method="dialog"><p class="dialog-body"></p><div class="dialog-actions">' +
+        '<button class="btn btn-ghost" value="cancel">Cancel</button>' +
+        '<button class="btn" value="ok">Confirm</button></div></form>';
+      // Answer from the button's submit (synchronous with the click), not from the
+      // 'close' event: that one is queued and can arrive after the next showModal().
+      dialog.firstElementChild.addEventListener('submit', (e) => finish(!!e.submitter && e.submitter.value === 'ok'));
+      dialog.addEventListener('cancel', () => finish(false)); // Escape
+      dialog.addEventListener('close', () => { if (!dialog.open) finish(false); });
+      document.body.append(dialog);
+    }
+    finish(false); // never leave an earlier question hanging
+    dialog.querySelector('.dialog-body').textContent = text;
+    const ok = dialog.querySelector('button[value="ok"]');
+    ok.className = danger ? 'btn btn-danger' : 'btn btn-primary';
+    return new Promise((resolve) => {
+      settle = resolve;
+      dialog.showModal();
+      ok.focus();
+    });
+  }
+
+  document.addEventListener('submit', (e) => {
+    const form = e.target;
+    if (!(form instanceof HTMLFormElement) || form.method === 'dialog') return;
+    if (form.dataset.confirm && !confirmed.has(form)) {
+      e.preventDefault();
+      const submitter = e.submitter;
+      const danger = form.dataset.confirmTone === 'danger' || !!(submitter && submitter.classList.contains('btn-danger'));
+      askConfirm(form.dataset.confirm, danger).then((yes) => {
+        if (!yes) return;
+        confirmed.add(form);
+        form.requestSubmit(submitter || undefined);
+        confirmed.delete(form);
+      });
+      return;
+    }
+    if (e.defaultPrevented) return;
+    // Our own submission: the frame it causes must not raise a conflict banner. The page
+    // navigates on submit, so the mark lasts until unload.
+    const host = form.closest('[data-live]');
+    if (host) submitting.add(host.dataset.draftId);
+  });
+
+  // ---------- lifecycle ----------
+  // Fragments added or removed (e.g. a list re-rendered) change what we subscribe to.
+  const observer = new MutationObserver(() => {
+    clearTimeout(rescanTimer);
+    rescanTimer = setTimeout(() => {
+      if (pairsKey(shownPairs()) === connectedKeys) return;
+      detach(); attempt = 0; connect(); // no-op after a final close
+    }, 50);
+  });
+
+  function start() {
+    for (const t of document.querySelectorAll('.toasts [data-toast]')) dismissLater(t);
+    const af = document.querySelector('[data-autofocus]');
+    if (af) af.focus();
+    observer.observe(document.body, { childList: true, subtree: true });
+    connect();
+  }
+
+  window.addEventListener('pagehide', () => { unloading = true; detach(); stopPolling(); });
+  window.addEventListener('pageshow', (e) => {
+    if (e.persisted) { unloading = false; submitting.clear(); connect(); } // back/forward cache
+  });
+  window.addEventListener('online', () => { if (reconnectTimer) connect(); });
+  document.addEventListener('visibilitychange', refreshState);
+
+  window.liveConsole = {
+    state: () => state,
+    shownRev: (draftId, view) => {
+      const el = document.querySelector(sel(draftId, view));
+      return el ? el.dataset.rev : null;
+    },
+    applyFragment: (html) => applyFragment(html, 'api'),
+    // Closes the socket as a network drop would (code 3000 → reconnect path).
+    forceClose: (code = 3000) => { if (ws) ws.close(code, 'forced'); },
+  };
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
+  else start();
+})();

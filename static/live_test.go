@@ -1,0 +1,471 @@
+package static_test
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/coder/websocket"
+
+	"github.com/tenantops/onboard/static"
+)
+
+// These tests drive live.js and the vendored idiomorph in real headless Chromium.
+// A missing browser is a failure, never a skip.
+
+const chromiumPath = "/usr/bin/chromium"
+
+// frag renders one live fragment the way the server would.
+type frag struct {
+	id, view, lifecycle, pollURL, updatedBy, updatedAt string
+	version, rev                                       int
+	name, status                                       string
+	withForm                                           bool
+}
+
+func (f frag) HTML() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<section class="card" data-live=%q data-draft-id=%q data-version="%d" data-rev="%d" data-lifecycle=%q`,
+		f.view, f.id, f.version, f.rev, f.lifecycle)
+	if f.pollURL != "" {
+		fmt.Fprintf(&b, ` data-poll-url=%q`, f.pollURL)
+	}
+	if f.updatedBy != "" {
+		fmt.Fprintf(&b, ` data-updated-by=%q data-updated-at=%q`, f.updatedBy, f.updatedAt)
+	}
+	fmt.Fprintf(&b, `><p class="status" id="%s-status">%s</p>`, f.id, html.EscapeString(f.status))
+	if f.withForm {
+		fmt.Fprintf(&b, `<form method="post" action="/submit/%s"><input type="hidden" name="version" value="%d">`+
+			`<div class="field"><label for="%s-name">Name</label><input id="%s-name" name="name" value=%q></div>`+
+			`<button class="btn btn-primary" id="%s-save">Save</button></form>`,
+			f.id, f.version, f.id, f.id, html.EscapeString(f.name), f.id)
+	}
+	b.WriteString(`</section>`)
+	return b.String()
+}
+
+var (
+	d1 = frag{id: "d1", view: "checkpoint", lifecycle: "verifying", pollURL: "/poll/d1", version: 3, rev: 10,
+		name: "Acme", status: "rev 10", withForm: true}
+	d2 = frag{id: "d2", view: "checkpoint", lifecycle: "draft", version: 1, rev: 20,
+		name: "Globex", status: "rev 20", withForm: true}
+)
+
+// wsConn is one browser connection to /live, controlled by the test.
+type wsConn struct {
+	query url.Values
+	send  chan string
+	close chan websocket.StatusCode
+}
+
+type testServer struct {
+	*httptest.Server
+	refuse atomic.Bool                                  // /live answers 403 before the upgrade
+	conns  chan *wsConn                                 // every accepted connection
+	poll   func(w http.ResponseWriter, r *http.Request) // /poll/ handler, set per test
+	mu     sync.Mutex
+
+	submitted chan string // "METHOD name=value" of each /confirmed request
+}
+
+func newTestServer(t *testing.T) *testServer {
+	t.Helper()
+	s := &testServer{conns: make(chan *wsConn, 16), submitted: make(chan string, 4)}
+	mux := http.NewServeMux()
+	mux.Handle("/static/", http.StripPrefix("/static/", http.FileServerFS(static.FS)))
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>live test</title>
+<link rel="stylesheet" href="/static/css/app.css">
+<script>window.liveConsoleOptions = {pollMs: 150, backoffMinMs: 50, backoffMaxMs: 200};
+window.__applied = []; window.__states = []; window.__log = [];
+document.addEventListener('submit', e => __log.push('submit ' + e.target.getAttribute('method') + ' ' + (e.submitter && e.submitter.value)), true);
+document.addEventListener('close', e => __log.push('close ' + e.target.returnValue), true);
+window.addEventListener('error', e => __log.push('error ' + e.message));
+window.addEventListener('unhandledrejection', e => __log.push('rejection ' + e.reason));
+document.addEventListener('live:applied', e => __applied.push(e.detail.draftId + '@' + e.detail.rev));
+document.addEventListener('live:state', e => __states.push(e.detail.state));</script>
+<script src="/static/vendor/idiomorph.min.js" defer></script>
+<script src="/static/js/live.js" defer></script></head>
+<body><div class="shell"><header class="topbar"><span class="live-status" data-live-status></span></header>
+<main class="content stack">%s%s</main></div></body></html>`, d1.HTML(), d2.HTML())
+	})
+	mux.HandleFunc("/live", func(w http.ResponseWriter, r *http.Request) {
+		if s.refuse.Load() {
+			http.Error(w, "blocked by test", http.StatusForbidden)
+			return
+		}
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		wc := &wsConn{query: r.URL.Query(), send: make(chan string), close: make(chan websocket.StatusCode, 1)}
+		ctx := c.CloseRead(r.Context())
+		s.conns <- wc
+		for {
+			select {
+			case msg := <-wc.send:
+				if err := c.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+					return
+				}
+			case code := <-wc.close:
+				c.Close(code, "test")
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	mux.HandleFunc("/confirmed", func(w http.ResponseWriter, r *http.Request) {
+		s.submitted <- r.Method + " name=" + r.PostFormValue("name")
+		fmt.Fprint(w, `<!doctype html><p id="confirmed">submitted</p>`)
+	})
+	mux.HandleFunc("/poll/", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		h := s.poll
+		s.mu.Unlock()
+		if h == nil {
+			http.NotFound(w, r)
+			return
+		}
+		h(w, r)
+	})
+	s.Server = httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *testServer) nextConn(t *testing.T) *wsConn {
+	t.Helper()
+	select {
+	case c := <-s.conns:
+		return c
+	case <-time.After(10 * time.Second):
+		t.Fatal("browser did not connect to /live")
+		return nil
+	}
+}
+
+func (c *wsConn) push(t *testing.T, f frag) {
+	t.Helper()
+	select {
+	case c.send <- f.HTML():
+	case <-time.After(5 * time.Second):
+		t.Fatal("connection handler did not take the frame")
+	}
+}
+
+// newBrowser starts one headless Chromium for the whole test.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Fatalf("chromium is required for these tests (apt-get install -y chromium): %v", err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	if err := chromedp.Do(browserCtx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return browserCtx
+}
+
+// openPage opens a new tab on the test page and waits until live.js is loaded.
+func openPage(t *testing.T, browser context.Context, s *testServer) context.Context {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(browser)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(tab, chromedp.Navigate(s.URL+"/"), waitJS(`!!window.liveConsole && !!window.Idiomorph`)); err != nil {
+		t.Fatalf("opening the page: %v", err)
+	}
+	return tab
+}
+
+// waitJS polls a JavaScript condition in the page (no sleeps). On timeout the error
+// carries the live state and the fragments' HTML, which is what one needs to debug.
+// dialogSettled: the open dialog finished its entry animation, so a click lands where
+// the box model says the button is.
+const dialogSettled = `document.querySelector('dialog[open]').getAnimations().every(a => a.playState === 'finished')`
+
+func waitJS(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(10*time.Second))(ctx, t)
+		if err != nil {
+			state, _ := chromedp.Evaluate[any](`({state: window.liveConsole && liveConsole.state(),
+				active: document.activeElement && document.activeElement.id, path: location.pathname,
+				html: (document.querySelector("main") || document.body).innerHTML})`)(ctx, t)
+			return fmt.Errorf("waiting for %s: %w\npage: %v", expr, err, state)
+		}
+		return nil
+	})
+}
+
+// must runs steps with a deadline: chromedp queries retry forever otherwise.
+func must(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluating %s: %v", expr, err)
+	}
+	return v
+}
+
+func TestLive(t *testing.T) {
+	browser := newBrowser(t)
+
+	t.Run("newer frame morphs and older frame is dropped", func(t *testing.T) {
+		s := newTestServer(t)
+		tab := openPage(t, browser, s)
+		c := s.nextConn(t)
+		if got := c.query["draft"]; len(got) != 2 || got[0] != "d1" || got[1] != "d2" {
+			t.Fatalf("draft params = %v, want [d1 d2]", got)
+		}
+		if got := c.query["rev"]; len(got) != 2 || got[0] != "10" || got[1] != "20" {
+			t.Fatalf("rev params = %v, want [10 20]", got)
+		}
+		must(t, tab, waitJS(`liveConsole.state() === 'live'`),
+			waitJS(`document.querySelector('[data-live-status]').dataset.state === 'live'`))
+
+		next := d1
+		next.rev, next.status = 11, "rev 11"
+		c.push(t, next)
+		must(t, tab, waitJS(`liveConsole.shownRev('d1','checkpoint') === '11' && document.getElementById('d1-status').textContent === 'rev 11'`))
+
+		stale := d1
+		stale.rev, stale.status = 9, "stale"
+		c.push(t, stale)
+		newest := d1
+		newest.rev, newest.status = 12, "rev 12"
+		c.push(t, newest)
+		must(t, tab, waitJS(`liveConsole.shownRev('d1','checkpoint') === '12'`))
+		if got := eval[[]string](t, tab, `__applied`); strings.Join(got, ",") != "d1@11,d1@12" {
+			t.Fatalf("applied frames = %v, want d1@11,d1@12 (rev 9 must be dropped)", got)
+		}
+		if got := eval[string](t, tab, `liveConsole.applyFragment(document.querySelector('[data-draft-id=d2]').outerHTML)`); got != "dropped" {
+			t.Fatalf("applying the shown rev again = %q, want dropped", got)
+		}
+	})
+
+	t.Run("dirty form keeps input, shows conflict banner, Reload applies", func(t *testing.T) {
+		s := newTestServer(t)
+		tab := openPage(t, browser, s)
+		c := s.nextConn(t)
+		must(t, tab, waitJS(`liveConsole.state() === 'live'`),
+			chromedp.Clear(chromedp.CSS("#d1-name")),
+			chromedp.SendKeys(chromedp.CSS("#d1-name"), "Acme Corp"),
+			waitJS(`document.getElementById('d1-name').value === 'Acme Corp'`),
+			chromedp.Blur(chromedp.CSS("#d1-name")))
+
+		// Run progress: newer rev, same version → morphs, typed input survives, no banner.
+		progress := d1
+		progress.rev, progress.status = 11, "progress 50%"
+		c.push(t, progress)
+		must(t, tab, waitJS(`liveConsole.shownRev('d1','checkpoint') === '11' && document.getElementById('d1-status').textContent === 'progress 50%'`))
+		if v := eval[string](t, tab, `document.getElementById('d1-name').value`); v != "Acme Corp" {
+			t.Fatalf("input after a same-version frame = %q, want the typed value", v)
+		}
+
+		edited := d1
+		edited.version, edited.rev, edited.status, edited.name = 4, 12, "renamed", "Bob's Name"
+		edited.updatedBy, edited.updatedAt = "bob@example.com", time.Now().Add(-2*time.Minute).UTC().Format(time.RFC3339)
+		c.push(t, edited)
+		must(t, tab, chromedp.WaitVisible(chromedp.CSS(`[data-draft-id=d1] [data-testid=conflict-banner][role=alert]`)))
+		text := eval[string](t, tab, `document.querySelector('[data-testid=conflict-banner]').textContent`)
+		if !strings.Contains(text, "bob@example.com") || !strings.Contains(text, "2 minutes ago") {
+			t.Fatalf("banner text %q should name who and when", text)
+		}
+		if v := eval[string](t, tab, `document.getElementById('d1-name').value`); v != "Acme Corp" {
+			t.Fatalf("typed input lost on conflict: %q", v)
+		}
+		if r := eval[string](t, tab, `liveConsole.shownRev('d1','checkpoint')`); r != "11" {
+			t.Fatalf("shown rev after held conflict = %s, want 11", r)
+		}
+
+		must(t, tab, chromedp.Click(chromedp.CSS(`[data-testid=conflict-banner] button:first-of-type`)),
+			waitJS(`liveConsole.shownRev('d1','checkpoint') === '12'`),
+			waitJS(`document.getElementById('d1-name').value === "Bob's Name"`),
+			waitJS(`!document.querySelector('[data-testid=conflict-banner]')`),
+			waitJS(`document.querySelector('[data-draft-id=d1] input[name=version]').value === '4'`))
+	})
+
+	t.Run("Keep my changes re-applies the operator's values at the new version", func(t *testing.T) {
+		s := newTestServer(t)
+		tab := openPage(t, browser, s)
+		c := s.nextConn(t)
+		must(t, tab, waitJS(`liveConsole.state() === 'live'`),
+			chromedp.Clear(chromedp.CSS("#d1-name")),
+			chromedp.SendKeys(chromedp.CSS("#d1-name"), "Acme Ltd"))
+		edited := d1
+		edited.version, edited.rev, edited.name, edited.updatedBy, edited.updatedAt = 5, 13, "Other", "eve@example.com", time.Now().UTC().Format(time.RFC3339)
+		c.push(t, edited)
+		must(t, tab, chromedp.WaitVisible(chromedp.CSS(`[data-testid=conflict-banner]`)),
+			chromedp.Click(chromedp.CSS(`[data-testid=conflict-banner] .btn-primary`)),
+			waitJS(`!document.querySelector('[data-testid=conflict-banner]')`),
+			waitJS(`document.querySelector('[data-draft-id=d1] input[name=version]').value === '5'`),
+			waitJS(`document.getElementById('d1-name').value === 'Acme Ltd'`))
+	})
+
+	t.Run("focus stays in the focused input across a morph", func(t *testing.T) {
+		s := newTestServer(t)
+		tab := openPage(t, browser, s)
+		c := s.nextConn(t)
+		must(t, tab, waitJS(`liveConsole.state() === 'live'`),
+			chromedp.Focus(chromedp.CSS("#d2-name")),
+			waitJS(`document.activeElement && document.activeElement.id === 'd2-name'`))
+		next := d2
+		next.rev, next.status, next.version, next.name = 21, "rev 21", 2, "Globex Inc"
+		next.updatedBy = "carol@example.com"
+		c.push(t, next)
+		must(t, tab,
+			waitJS(`liveConsole.shownRev('d2','checkpoint') === '21' && document.getElementById('d2-status').textContent === 'rev 21'`),
+			waitJS(`document.activeElement && document.activeElement.id === 'd2-name'`),
+			waitJS(`[...document.querySelectorAll('.toasts .toast')].some(t => t.textContent === 'Updated by carol@example.com')`))
+	})
+
+	t.Run("close 1013 reconnects with the current revs", func(t *testing.T) {
+		s := newTestServer(t)
+		tab := openPage(t, browser, s)
+		c := s.nextConn(t)
+		must(t, tab, waitJS(`liveConsole.state() === 'live'`))
+		next := d1
+		next.rev = 15
+		c.push(t, next)
+		must(t, tab, waitJS(`liveConsole.shownRev('d1','checkpoint') === '15'`))
+		must(t, tab, waitJS(`(__states = [], true)`))
+		c.close <- websocket.StatusTryAgainLater
+		c2 := s.nextConn(t)
+		if got := c2.query["rev"]; len(got) != 2 || got[0] != "15" || got[1] != "20" {
+			t.Fatalf("reconnect rev params = %v, want [15 20] (query %v)", got, c2.query)
+		}
+		// d1 is verifying with a poll URL, so while the socket is down the page polls.
+		must(t, tab, waitJS(`liveConsole.state() === 'live'`),
+			waitJS(`__states.join() === 'polling,live'`))
+	})
+
+	t.Run("final close 4401 goes offline and asks to sign in", func(t *testing.T) {
+		s := newTestServer(t)
+		tab := openPage(t, browser, s)
+		c := s.nextConn(t)
+		must(t, tab, waitJS(`liveConsole.state() === 'live'`))
+		c.close <- websocket.StatusCode(4401)
+		must(t, tab, waitJS(`liveConsole.state() === 'offline'`),
+			waitJS(`document.querySelector('[data-live-status]').dataset.state === 'offline'`),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=session-expired]`)))
+		if txt := eval[string](t, tab, `document.querySelector('[data-live-status]').textContent`); txt != "Offline" {
+			t.Fatalf("indicator text = %q", txt)
+		}
+	})
+
+	t.Run("socket refused: verifying fragment is polled with If-None-Match", func(t *testing.T) {
+		s := newTestServer(t)
+		s.refuse.Store(true)
+		var (
+			mu    sync.Mutex
+			seen  []string // If-None-Match of each poll
+			calls int
+		)
+		s.mu.Lock()
+		s.poll = func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			inm := r.Header.Get("If-None-Match")
+			seen = append(seen, inm)
+			if r.URL.Path != "/poll/d1" || r.Header.Get("Accept") != "text/html" {
+				http.Error(w, "unexpected poll "+r.URL.Path, http.StatusBadRequest)
+				return
+			}
+			switch {
+			case inm == "":
+				w.Header().Set("ETag", `"e1"`)
+				fmt.Fprint(w, d1.HTML()) // same rev as shown: dropped
+			case inm == `"e1"` && calls < 3:
+				w.WriteHeader(http.StatusNotModified)
+			case inm == `"e1"`:
+				next := d1
+				next.rev, next.status, next.lifecycle = 30, "polled", "verifying"
+				w.Header().Set("ETag", `"e2"`)
+				fmt.Fprint(w, next.HTML())
+			default:
+				w.WriteHeader(http.StatusNotModified)
+			}
+		}
+		s.mu.Unlock()
+
+		tab := openPage(t, browser, s)
+		must(t, tab, waitJS(`liveConsole.state() === 'polling'`),
+			waitJS(`document.querySelector('[data-live-status]').dataset.state === 'polling'`),
+			waitJS(`liveConsole.shownRev('d1','checkpoint') === '30' && document.getElementById('d1-status').textContent === 'polled'`))
+		mu.Lock()
+		if len(seen) < 3 || seen[0] != "" || seen[1] != `"e1"` || seen[2] != `"e1"` {
+			t.Errorf("If-None-Match sequence = %q, want \"\", \"e1\", \"e1\", ...", seen)
+		}
+		mu.Unlock()
+		if got := eval[[]string](t, tab, `__applied`); len(got) != 1 || got[0] != "d1@30" {
+			t.Fatalf("applied = %v, want only d1@30", got)
+		}
+
+		// Socket back: the client reconnects with the polled rev and leaves polling.
+		s.refuse.Store(false)
+		c := s.nextConn(t)
+		if got := c.query["rev"]; len(got) != 2 || got[0] != "30" {
+			t.Fatalf("reconnect revs = %v, want first 30", got)
+		}
+		must(t, tab, waitJS(`liveConsole.state() === 'live'`),
+			waitJS(`document.querySelector('[data-live-status]').textContent === 'Live'`))
+	})
+
+	t.Run("data-confirm asks with a dialog before submitting", func(t *testing.T) {
+		s := newTestServer(t)
+		tab := openPage(t, browser, s)
+		s.nextConn(t)
+		must(t, tab,
+			waitJS(`(() => { const f = document.querySelector('[data-draft-id=d2] form'); f.dataset.confirm = 'Really save?'; f.action = '/confirmed'; return true })()`),
+			chromedp.Click(chromedp.CSS("#d2-save")),
+			chromedp.WaitVisible(chromedp.CSS("dialog.confirm-dialog[open]")),
+			waitJS(`document.querySelector('dialog .dialog-body').textContent === 'Really save?'`),
+			waitJS(dialogSettled),
+			chromedp.Click(chromedp.CSS(`dialog button[value=cancel]`)),
+			waitJS(`!document.querySelector('dialog[open]') && location.pathname === '/'`),
+			chromedp.Click(chromedp.CSS("#d2-save")),
+			chromedp.WaitVisible(chromedp.CSS("dialog.confirm-dialog[open]")),
+			waitJS(dialogSettled),
+			chromedp.Click(chromedp.CSS(`dialog button[value=ok]`)))
+		// The form navigates away: wait on the server side, not in the page.
+		select {
+		case m := <-s.submitted:
+			if m != "POST name=Globex" {
+				t.Fatalf("submission = %q, want POST name=Globex", m)
+			}
+		case <-time.After(10 * time.Second):
+			st, err := chromedp.Run(tab, chromedp.Evaluate[any](`({open: !!document.querySelector('dialog[open]'), rv: document.querySelector('dialog').returnValue, path: location.pathname, active: document.activeElement.outerHTML, log: __log})`))
+			t.Fatalf("confirmed form was not submitted (page %v %v)", st, err)
+		}
+	})
+}
