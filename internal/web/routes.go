@@ -21,6 +21,7 @@ func (s *Server) Handler() http.Handler {
 	}
 
 	r.Get("/api/v1/openapi.yaml", s.handleOpenAPI)
+	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles()))
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.sessions.LoadAndSave, s.authenticate)
