@@ -362,4 +362,3 @@ func TestWorkerKilled(t *testing.T) {
 		t.Errorf("jobs for the run = %d; want 2 (the dead one and its replacement)", jobs)
 	}
 }
-
