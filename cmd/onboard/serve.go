@@ -29,6 +29,7 @@ type serveConfig struct {
 	LogFormat     string
 	LogLevel      string
 	ShutdownWait  time.Duration
+	Workers       workerConfig
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, web bool) error {
@@ -47,6 +48,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.str(&cfg.LogFormat, "log-format", "LOG_FORMAT", "text", "log format: text or json")
 	f.str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	f.duration(&cfg.ShutdownWait, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 10*time.Second, "how long to wait for requests and runs at shutdown")
+	cfg.Workers.register(f)
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -83,6 +85,20 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			demoLoaded = true
 		}
 	}
+
+	// Workers run in this process for both serve and worker; stopped last, after the web
+	// server, so runs started by the final requests still get their chance.
+	_, stopWorkers, err := startWorkers(ctx, db, cfg.Workers, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
+		defer cancel()
+		if err := stopWorkers(stopCtx); err != nil {
+			log.Error("stop workers", "error", err)
+		}
+	}()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
