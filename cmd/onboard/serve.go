@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
+	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/tenantops/onboard/internal/password"
 	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/web"
+	"github.com/tenantops/onboard/internal/worker"
 )
 
 type serveConfig struct {
@@ -32,6 +34,7 @@ type serveConfig struct {
 	LogFormat     string
 	LogLevel      string
 	ShutdownWait  time.Duration
+	Workers       workerConfig
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, web bool) error {
@@ -50,6 +53,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.str(&cfg.LogFormat, "log-format", "LOG_FORMAT", "text", "log format: text or json")
 	f.str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	f.duration(&cfg.ShutdownWait, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 10*time.Second, "how long to wait for requests and runs at shutdown")
+	cfg.Workers.register(f)
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -91,11 +95,30 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	store, err := postgres.NewStore(db, postgres.StoreConfig{SecretKey: key})
+	// The store enqueues each new run's job in the run's own transaction; the workers that
+	// provide Enqueue need the store (their Runs), so the function is bound after both exist.
+	var workers *worker.Workers
+	store, err := postgres.NewStore(db, postgres.StoreConfig{SecretKey: key, Enqueue: func(ctx context.Context, tx pgx.Tx, runID string) (int64, error) {
+		return workers.Enqueue(ctx, tx, runID)
+	}})
 	if err != nil {
 		return err
 	}
 	svc := onboarding.NewService(store, time.Now)
+
+	// Workers run in this process for both serve and worker; stopped last, after the web
+	// server, so runs started by the final requests still get their chance.
+	workers, stopWorkers, err := startWorkers(ctx, db.Pool, store, cfg.Workers, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
+		defer cancel()
+		if err := stopWorkers(stopCtx); err != nil {
+			log.Error("stop workers", "error", err)
+		}
+	}()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

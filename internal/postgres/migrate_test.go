@@ -27,15 +27,27 @@ func TestMigrateUpDownUp(t *testing.T) {
 	if err := db.MigrateUp(ctx); err != nil {
 		t.Fatalf("up: %v", err)
 	}
+	riverJob := func() bool {
+		var ok bool
+		if err := db.Pool.QueryRow(ctx, `SELECT to_regclass('river_job') IS NOT NULL`).Scan(&ok); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
 	up := tables()
-	if up < 10 {
-		t.Fatalf("after up: %d tables, want at least 10", up)
+	// Ours (10) plus River's five: river_job, river_leader, river_migration,
+	// river_notification, river_queue.
+	if up < 15 {
+		t.Fatalf("after up: %d tables, want at least 15", up)
+	}
+	if !riverJob() {
+		t.Fatal("after up: river_job missing; want River's tables created by MigrateUp")
 	}
 	if err := db.MigrateDown(ctx, true); err != nil {
 		t.Fatalf("down: %v", err)
 	}
 	if got := tables(); got != 0 {
-		t.Fatalf("after down: %d tables, want 0", got)
+		t.Fatalf("after down: %d tables, want 0 (River's included)", got)
 	}
 	if err := db.MigrateUp(ctx); err != nil {
 		t.Fatalf("up again: %v", err)

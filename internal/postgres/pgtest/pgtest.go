@@ -40,7 +40,7 @@ func withDatabase(base, name string) string {
 	return u.String()
 }
 
-// templateName changes whenever a migration changes, so a stale template is never used.
+// templateName changes whenever a migration (ours or River's schema version) changes, so a stale template is never used.
 func templateName() string {
 	h := sha256.New()
 	_ = fs.WalkDir(migrations.FS, ".", func(p string, d fs.DirEntry, err error) error {
@@ -52,6 +52,7 @@ func templateName() string {
 		h.Write(b)
 		return nil
 	})
+	h.Write([]byte(postgres.RiverSchemaVersion()))
 	return "onboard_tmpl_" + hex.EncodeToString(h.Sum(nil))[:12]
 }
 
