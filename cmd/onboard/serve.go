@@ -144,14 +144,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 // webServer wires the web adapter to the database.
 func webServer(cfg serveConfig, db *postgres.DB, svc *onboarding.Service, reg *prometheus.Registry, log *slog.Logger) *web.Server {
 	return web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{
-		Logger:       log,
-		Accounts:     db,
-		Drafts:       db,
-		Service:      svc,
-		Audit:        db,
-		SessionStore: pgxstore.New(db.Pool),
-		Ready:        db.Ping,
-		Registry:     reg,
+		Logger:        log,
+		Accounts:      db,
+		Drafts:        db,
+		Service:       svc,
+		Snapshots:     db,
+		Notifications: db,
+		Audit:         db,
+		SessionStore:  pgxstore.New(db.Pool),
+		Ready:         db.Ping,
+		Registry:      reg,
 	})
 }
 
