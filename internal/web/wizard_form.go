@@ -151,7 +151,9 @@ func formShown(cd views.CheckpointData, formID string) bool {
 	case "form-bootstrap":
 		return cd.Step == 4 && cd.CanBootstrap
 	case "form-override":
-		return cd.Step == 5 && cd.CanOverride && !cd.Readiness.Ready && cd.Readiness.Overridable
+		// The override form is on Activate, or on Verify access below a failed verification.
+		onStep := cd.Step == 5 || cd.Step == 3 && cd.Verification != nil && cd.Verification.Troubled() && !cd.Verification.Active()
+		return onStep && cd.CanOverride && !cd.Readiness.Ready && cd.Readiness.Overridable
 	}
 	return false
 }
