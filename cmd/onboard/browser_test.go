@@ -81,7 +81,7 @@ func TestBrowser(t *testing.T) {
 		b.submit(`[data-testid=start-verification]`, 200)
 		b.toast("Verification queued — you can leave this page; you will be notified")
 		b.lifecycle("verifying", "Verifying")
-		b.shot("04-verifying")
+		b.shot("04-verifying", `[data-testid=wizard-summary]`)
 		runs.completeQueued(t, b.draftID())
 		b.reload()
 		b.lifecycle("ready_for_activation", "Ready for activation")
@@ -113,7 +113,7 @@ func TestBrowser(t *testing.T) {
 		b.lifecycle("completed", "Completed")
 		b.visible(`[data-testid=panel-summary]`)
 		b.text(`[data-testid=completed-at]`, "owner@acme.test")
-		b.shot("08-completed")
+		b.shot("08-completed", `[data-testid=wizard-summary]`)
 
 		// The three runs the owner started left notifications; the monitoring pages list them.
 		b.text(`[data-testid=unread-count]`, "3")
@@ -155,7 +155,7 @@ func TestBrowser(t *testing.T) {
 		if status != 409 || !strings.Contains(body, "Not done: The app registration lacks required Microsoft Graph permissions.") {
 			t.Fatalf("plain activation: status %d, want 409 with the reason in words", status)
 		}
-		b.shot("10-verification-failed")
+		b.shot("10-verification-failed", `[data-testid=assist-panel]`)
 
 		reason := "Customer confirmed Directory.Read.All is granted tomorrow; ticket 4711."
 		b.typeInto("#override_reason", reason)
@@ -213,7 +213,7 @@ func TestBrowser(t *testing.T) {
 		tabB.text(`[data-testid=conflict-fields]`, "Contoso (operator)")
 		tabB.text(`[data-testid=conflict-fields]`, "Contoso (owner)")
 		tabB.js(`document.querySelector('#display_name').value === 'Contoso (owner)'`)
-		tabB.shot("13-conflict")
+		tabB.shot("13-conflict", `[data-testid=conflict-banner]`)
 
 		tabB.submit(`[data-testid=conflict-reapply]`, 200)
 		tabB.toast("Tenant details saved")
@@ -414,9 +414,13 @@ func (p *page) post(action string, fields map[string]string) (int, string) {
 	return res.Status, res.Body
 }
 
-// shot saves a 1280×800 screenshot of the viewport.
-func (p *page) shot(name string) {
+// shot saves a 1280×800 screenshot of the viewport, scrolled to the element of the first
+// selector given, if any.
+func (p *page) shot(name string, scrollTo ...string) {
 	p.t.Helper()
+	if len(scrollTo) > 0 {
+		p.do("scroll to "+scrollTo[0], chromedp.ScrollIntoView(chromedp.CSS(scrollTo[0])))
+	}
 	png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		p.fail("screenshot %s: %v", name, err)
