@@ -10,6 +10,7 @@ var reasonTexts = map[string]string{
 	"onboarding_cancelled":    "Onboarding was cancelled.",
 	"onboarding_completed":    "Onboarding is complete; the tenant is active.",
 	"activated_with_override": "Activated with an owner override.",
+	"draft_closed":            "This onboarding is completed or cancelled; it can no longer be changed.",
 
 	// Identify and connect.
 	"identify_incomplete":         "Tenant details are incomplete: tenant ID, display name and primary domain are required.",

@@ -1,16 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"log/slog"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tenantops/onboard/internal/live"
+	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/operation"
 	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/web"
 )
@@ -94,22 +96,49 @@ func (a liveAuth) Cohort(ctx context.Context, userID, workspaceID int64) (string
 	return a.db.LiveCohort(ctx, userID, workspaceID)
 }
 
-// newLiveSource is a placeholder live.Source: one query per snapshot and a minimal fragment
-// carrying the contract's attributes. The views' checkpoint fragment replaces it.
+// newLiveSource is the hub's Source: one snapshot query per draft change (the draft, its
+// latest runs and its connection) and one render per view and permission cohort, with the
+// same components the pages use.
 func newLiveSource(db *postgres.DB) live.Source { return liveSource{db} }
 
 type liveSource struct{ db *postgres.DB }
 
+// draftSnapshot is one draft's state as the hub sees it.
+type draftSnapshot struct {
+	d    onboarding.Draft
+	runs []operation.Run
+	conn *onboarding.ConnectionInfo
+	rev  int64
+}
+
+func (s draftSnapshot) DraftID() string    { return s.d.ID }
+func (s draftSnapshot) WorkspaceID() int64 { return s.d.WorkspaceID }
+func (s draftSnapshot) Version() int64     { return s.d.Version }
+func (s draftSnapshot) Rev() int64         { return s.rev }
+
 func (s liveSource) Load(ctx context.Context, draftID string) (live.Snapshot, error) {
-	return s.db.LiveDraft(ctx, draftID)
+	d, runs, conn, err := s.db.DraftSnapshot(ctx, draftID)
+	if errors.Is(err, onboarding.ErrNotFound) {
+		return nil, fmt.Errorf("draft %s: %w", draftID, live.ErrGone)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rev := d.Rev
+	for _, r := range runs {
+		rev = max(rev, r.Rev)
+	}
+	return draftSnapshot{d: d, runs: runs, conn: conn, rev: rev}, nil
 }
 
 func (s liveSource) Render(ctx context.Context, snap live.Snapshot, view, cohort string) ([]byte, error) {
-	d, ok := snap.(postgres.LiveDraft)
+	ds, ok := snap.(draftSnapshot)
 	if !ok {
 		return nil, fmt.Errorf("render: unexpected snapshot %T", snap)
 	}
-	e := html.EscapeString
-	return fmt.Appendf(nil, `<div data-live="%s" data-draft-id="%s" data-version="%d" data-rev="%d" data-lifecycle="%s" data-checkpoint="%s">%s · %s</div>`,
-		e(view), e(d.DraftID()), d.Version(), d.Rev(), e(d.Lifecycle()), e(d.Checkpoint()), e(d.Lifecycle()), e(d.Checkpoint())), nil
+	var buf bytes.Buffer
+	if err := web.RenderFragment(ctx, &buf, ds.d, ds.runs, ds.conn, view, cohort); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

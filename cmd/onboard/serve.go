@@ -203,15 +203,17 @@ func shutdownWeb(ctx context.Context, httpSrv *http.Server, srv *web.Server) err
 // webServer wires the web adapter to the database and the live path.
 func webServer(cfg serveConfig, db *postgres.DB, svc *onboarding.Service, reg *prometheus.Registry, log *slog.Logger, lv *liveRuntime) *web.Server {
 	return web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{
-		Logger:       log,
-		Accounts:     db,
-		Drafts:       db,
-		Service:      svc,
-		Audit:        db,
-		SessionStore: pgxstore.New(db.Pool),
-		Ready:        lv.ready(db),
-		Registry:     reg,
-		Live:         lv.Endpoint,
+		Logger:        log,
+		Accounts:      db,
+		Drafts:        db,
+		Service:       svc,
+		Snapshots:     db,
+		Notifications: db,
+		Audit:         db,
+		SessionStore:  pgxstore.New(db.Pool),
+		Ready:         lv.ready(db),
+		Registry:      reg,
+		Live:          lv.Endpoint,
 	})
 }
 

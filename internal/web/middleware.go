@@ -177,6 +177,11 @@ func (s *Server) navFor(r *http.Request) views.Nav {
 	if m, ok := memberFrom(r.Context()); ok {
 		nav.Workspace, nav.WSName, nav.CanAudit = m.Workspace, m.WorkspaceName, m.Can(access.AuditView)
 	}
+	if s.deps.Notifications != nil {
+		if n, err := s.deps.Notifications.UnreadCount(r.Context(), u.ID); err == nil {
+			nav.Unread = n
+		}
+	}
 	if ms, err := s.deps.Accounts.Memberships(r.Context(), u); err == nil {
 		for _, m := range ms {
 			nav.Workspaces = append(nav.Workspaces, views.WorkspaceLink{Slug: m.Workspace, Name: m.WorkspaceName, Role: string(m.Role)})

@@ -36,9 +36,25 @@ func (s *Server) Handler() http.Handler {
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireUser)
 			r.Get("/admin", s.handleWorkspacesList)
+			r.Get("/admin/notifications", s.handleNotificationsList)
+			r.Post("/admin/notifications/read", s.handleNotificationsRead)
 			r.Route("/admin/workspaces/{ws}", func(r chi.Router) {
 				r.Use(s.requireMember)
 				r.With(s.can(access.View)).Get("/onboarding", s.handleDraftsPage)
+				r.Post("/onboarding", s.handleDraftCreate)
+				r.With(s.can(access.View)).Get("/onboarding/{id}", s.handleWizardShow)
+				r.With(s.can(access.View)).Get("/onboarding/{id}/checkpoint", s.handleCheckpointShow)
+				// Wizard writes: the service checks the capability itself, after the draft's
+				// workspace (404 before 403, as on the API).
+				r.Post("/onboarding/{id}/step", s.handleWizardStep)
+				r.Post("/onboarding/{id}/identify", s.handleWizardIdentify)
+				r.Post("/onboarding/{id}/connection", s.handleWizardConnection)
+				r.Post("/onboarding/{id}/verification", s.handleWizardVerificationCreate)
+				r.Post("/onboarding/{id}/bootstrap", s.handleWizardBootstrapCreate)
+				r.Post("/onboarding/{id}/activation", s.handleWizardActivationCreate)
+				r.Post("/onboarding/{id}/cancel", s.handleWizardCancelCreate)
+				r.With(s.can(access.View)).Get("/operations", s.handleOperationsList)
+				r.With(s.can(access.View)).Get("/operations/{run_id}", s.handleOperationShow)
 				r.With(s.can(access.AuditView)).Get("/audit", s.handleAuditList)
 			})
 			r.Route("/api/v1/workspaces/{ws}", func(r chi.Router) {

@@ -38,16 +38,18 @@ type Config struct {
 
 // Deps are the services the handlers call; cmd/onboard wires them.
 type Deps struct {
-	Logger       *slog.Logger
-	Accounts     Accounts
-	Drafts       DraftLister
-	Service      DraftService
-	Audit        AuditLister
-	SessionStore scs.Store
-	Ready        func(context.Context) error
-	Registry     *prometheus.Registry
-	VerifyPW     func(hash, pw string) (bool, error)
-	Live         *Live // GET /live; nil answers 503
+	Logger        *slog.Logger
+	Accounts      Accounts
+	Drafts        DraftLister
+	Service       DraftService
+	Snapshots     Snapshots     // one draft's snapshot for the wizard, polls and run pages
+	Notifications Notifications // the signed-in user's notifications
+	Audit         AuditLister
+	SessionStore  scs.Store
+	Ready         func(context.Context) error
+	Registry      *prometheus.Registry
+	VerifyPW      func(hash, pw string) (bool, error)
+	Live          *Live // GET /live; nil answers 503
 }
 
 // Server holds the handlers' shared state.

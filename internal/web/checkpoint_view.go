@@ -1,0 +1,285 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/operation"
+	"github.com/tenantops/onboard/views"
+)
+
+// Fragment views, as the live hub names them (internal/live ViewCheckpoint, ViewRow,
+// ViewRunPrefix).
+const (
+	fragmentCheckpoint = "checkpoint"
+	fragmentRow        = "row"
+	fragmentRunPrefix  = "run:"
+)
+
+// systemActor is how a change without a user (a run completion) reads.
+const systemActor = "system"
+
+// CheckpointView maps a draft snapshot — the draft, its runs (newest first, as
+// postgres.DraftSnapshot returns them), its attached connection (nil when none) — and a
+// cohort's capabilities to the wizard's checkpoint data. It is the one place that does so:
+// pages, the poll fallback and the live hub all render through it.
+//
+// The lifecycle columns are taken from the draft as stored (the domain derived them);
+// the stage comes from onboarding.ResolveStage and the blockers from onboarding.Readiness over
+// facts assembled the way the store assembles them (latest verify run, latest run per
+// bootstrap type). The result depends on caps, never on the viewer, because the same bytes
+// are pushed to every tab of the cohort; Form and Errors stay nil.
+func CheckpointView(d onboarding.Draft, runs []operation.Run, conn *onboarding.ConnectionInfo, caps access.Set) views.CheckpointData {
+	facts, verification, latest := snapshotFacts(d, runs, conn)
+	e := storedEvaluation(d)
+	open := d.Open()
+	cd := views.CheckpointData{
+		Workspace:          d.Workspace,
+		DraftID:            d.ID,
+		Version:            d.Version,
+		Rev:                fragmentRev(d, runs),
+		Lifecycle:          string(d.Lifecycle),
+		Checkpoint:         string(d.CurrentCheckpoint),
+		LastCompleted:      string(d.LastCompletedCheckpoint),
+		ReasonCode:         string(d.ReasonCode),
+		BlockingReasonCode: string(d.BlockingReasonCode),
+		UpdatedBy:          actorName(d.UpdatedBy),
+		UpdatedAt:          d.UpdatedAt,
+		WizardStage:        views.WizardStage(onboarding.ResolveStage(e, d.CurrentStep)),
+		TenantID:           d.TenantID,
+		DisplayName:        d.DisplayName,
+		PrimaryDomain:      d.PrimaryDomain,
+		CompletedAt:        d.CompletedAt,
+		CancelledAt:        d.CancelledAt,
+		CanEdit:            caps.Has(access.DraftEdit) && open,
+		CanVerify:          caps.Has(access.VerificationStart) && open,
+		CanBootstrap:       caps.Has(access.BootstrapStart) && open,
+		CanActivate:        caps.Has(access.Activate) && open,
+		CanOverride:        caps.Has(access.Override) && open,
+		CanCancel:          caps.Has(access.Cancel) && open,
+	}
+	if conn != nil {
+		cd.Connection = &views.ConnectionView{ClientID: conn.ClientID, Status: string(conn.Status), CreatedAt: conn.CreatedAt}
+	}
+	if verification != nil {
+		rv := RunView(*verification)
+		cd.Verification = &rv
+	}
+	for _, op := range views.BootstrapOperations {
+		ov := views.BootstrapOpView{Operation: op, Selected: slices.Contains(d.BootstrapOperations, op)}
+		if r, ok := latest[operation.Type("bootstrap."+op)]; ok {
+			rv := RunView(r)
+			ov.Run = &rv
+		}
+		cd.Bootstrap = append(cd.Bootstrap, ov)
+	}
+	rr := onboarding.Readiness(facts, e)
+	cd.Readiness = views.ReadinessView{Ready: rr.Ready, Blockers: codes(rr.Blockers), Lifted: codes(rr.Lifted), Overridable: rr.Overridable}
+
+	// The draft keeps no "completed_by"/"cancelled_by": the activation (or cancellation) is
+	// the write that set the timestamp, and it stamped updated_at with the same now, so
+	// while no later write happened its updated_by is who did it. Otherwise we say nothing.
+	if !d.CompletedAt.IsZero() && d.UpdatedAt.Equal(d.CompletedAt) {
+		cd.CompletedBy = d.UpdatedBy
+	}
+	if !d.CancelledAt.IsZero() && d.UpdatedAt.Equal(d.CancelledAt) {
+		cd.CancelledBy = d.UpdatedBy
+	}
+	if d.OverrideReason != "" {
+		// An override is recorded only by an activation (same transaction as completed_at).
+		cd.Override = &views.OverrideView{Reason: d.OverrideReason, By: cd.CompletedBy, At: d.CompletedAt}
+	}
+	return cd
+}
+
+// storedEvaluation is the evaluation held in the draft's five lifecycle columns.
+func storedEvaluation(d onboarding.Draft) onboarding.Evaluation {
+	return onboarding.Evaluation{Lifecycle: d.Lifecycle, Current: d.CurrentCheckpoint,
+		LastCompleted: d.LastCompletedCheckpoint, Reason: d.ReasonCode, Blocking: d.BlockingReasonCode}
+}
+
+// snapshotFacts assembles the draft's lifecycle facts from a snapshot the same way the store's
+// LoadFacts does: the attached connection, the latest verify_access run and the latest run
+// per bootstrap type. It also returns the latest verification run and the latest run per type.
+func snapshotFacts(d onboarding.Draft, runs []operation.Run, conn *onboarding.ConnectionInfo) (onboarding.Facts, *operation.Run, map[operation.Type]operation.Run) {
+	latest := map[operation.Type]operation.Run{}
+	for _, r := range runs { // newest first: the first of each type is its latest
+		if _, seen := latest[r.Type]; !seen {
+			latest[r.Type] = r
+		}
+	}
+	var cf *onboarding.ConnectionFact
+	if conn != nil {
+		cf = &onboarding.ConnectionFact{ID: conn.ID, Status: conn.Status}
+	}
+	var vf *onboarding.RunFact
+	var verification *operation.Run
+	var bootstrap []onboarding.RunFact
+	for _, typ := range sortedTypes(latest) {
+		r := latest[typ]
+		f := onboarding.RunFact{ID: r.ID, Type: r.Type, Status: r.Status, Outcome: r.Outcome,
+			ReasonCode: onboarding.ReasonCode(r.ReasonCode), ConnectionID: contextString(r.Context, "connection_id")}
+		switch {
+		case r.Type == operation.TypeVerifyAccess:
+			vf, verification = &f, &r
+		case r.Type.IsBootstrap():
+			bootstrap = append(bootstrap, f)
+		}
+	}
+	return d.Facts(cf, vf, bootstrap), verification, latest
+}
+
+func sortedTypes(m map[operation.Type]operation.Run) []operation.Type {
+	out := make([]operation.Type, 0, len(m))
+	for t := range m {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// fragmentRev is max(draft rev, its runs' revs): the order of fragments.
+func fragmentRev(d onboarding.Draft, runs []operation.Run) int64 {
+	rev := d.Rev
+	for _, r := range runs {
+		rev = max(rev, r.Rev)
+	}
+	return rev
+}
+
+func codes(cs []onboarding.ReasonCode) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, string(c))
+	}
+	return out
+}
+
+func actorName(email string) string {
+	if email == "" {
+		return systemActor
+	}
+	return email
+}
+
+// RunView maps an operation run to what pages show, with its verification checks or
+// bootstrap items parsed from run.Context["result"]. The result is decoded JSON written by a
+// worker: anything of an unexpected shape is left out rather than trusted.
+func RunView(r operation.Run) views.RunView {
+	rv := views.RunView{
+		ID: r.ID, Type: string(r.Type), Status: string(r.Status), Outcome: string(r.Outcome),
+		ReasonCode: r.ReasonCode, Counts: views.RunCounts(r.Counts), Initiator: r.InitiatorEmail,
+		Attempt: r.Attempt, CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, CompletedAt: r.CompletedAt,
+	}
+	result, _ := r.Context["result"].(map[string]any)
+	for _, c := range objects(result["checks"]) {
+		rv.Checks = append(rv.Checks, views.CheckView{
+			Name: str(c, "name"), Title: str(c, "title"), Status: str(c, "status"), Message: str(c, "message"),
+			RemediationURL: str(c, "remediation_url"), Permission: str(c, "permission"),
+		})
+	}
+	for _, it := range objects(result["items"]) {
+		rv.Items = append(rv.Items, views.ItemView{Name: str(it, "name"), Status: str(it, "status"), Message: str(it, "message")})
+	}
+	return rv
+}
+
+// maxResultEntries bounds how many checks or items a page lists.
+const maxResultEntries = 500
+
+// objects returns the JSON objects of a JSON array; anything else yields none.
+func objects(v any) []map[string]any {
+	list, _ := v.([]any)
+	var out []map[string]any
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok {
+			out = append(out, m)
+			if len(out) == maxResultEntries {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// str is m[key] when it is a string, else "".
+func str(m map[string]any, key string) string {
+	s, _ := m[key].(string)
+	return s
+}
+
+func contextString(ctx map[string]any, key string) string {
+	s, _ := ctx[key].(string)
+	return s
+}
+
+// DraftRowView maps a draft snapshot to its row in the drafts list (live view "row").
+func DraftRowView(d onboarding.Draft, runs []operation.Run) views.DraftRow {
+	return views.DraftRow{
+		ID: d.ID, Workspace: d.Workspace, TenantID: d.TenantID, DisplayName: d.DisplayName,
+		PrimaryDomain: d.PrimaryDomain, Lifecycle: string(d.Lifecycle), Checkpoint: string(d.CurrentCheckpoint),
+		ReasonCode: string(d.ReasonCode), Version: d.Version, Rev: fragmentRev(d, runs),
+		UpdatedBy: actorName(d.UpdatedBy), UpdatedAt: d.UpdatedAt,
+	}
+}
+
+// RunPanelView maps one run and its draft's snapshot to the run panel (live view
+// "run:<id>"). The run may be older than the snapshot's runs; its rev still counts.
+func RunPanelView(d onboarding.Draft, runs []operation.Run, run operation.Run) views.RunPanelData {
+	tenant := d.DisplayName
+	if tenant == "" {
+		tenant = d.TenantID
+	}
+	return views.RunPanelData{
+		Workspace: d.Workspace, Run: RunView(run), DraftID: d.ID, Version: d.Version,
+		Rev: max(fragmentRev(d, runs), run.Rev), Lifecycle: string(d.Lifecycle),
+		UpdatedBy: actorName(d.UpdatedBy), UpdatedAt: d.UpdatedAt,
+		Tenant: tenant, PrimaryDomain: d.PrimaryDomain,
+	}
+}
+
+// RenderCheckpoint writes the checkpoint fragment of a draft snapshot for the cohort of role.
+// It is a pure function of its inputs, so the live hub renders it once per cohort.
+func RenderCheckpoint(ctx context.Context, w io.Writer, d onboarding.Draft, runs []operation.Run, conn *onboarding.ConnectionInfo, role access.Role) error {
+	return views.Checkpoint(CheckpointView(d, runs, conn, access.For(role))).Render(ctx, w)
+}
+
+// RenderDraftRow writes the drafts-list row of a draft snapshot; it is the same for every
+// cohort.
+func RenderDraftRow(ctx context.Context, w io.Writer, d onboarding.Draft, runs []operation.Run) error {
+	return views.DraftRowView(DraftRowView(d, runs)).Render(ctx, w)
+}
+
+// RenderRunPanel writes the panel of run runID, which must be one of the snapshot's runs
+// (else onboarding.ErrNotFound); it is the same for every cohort.
+func RenderRunPanel(ctx context.Context, w io.Writer, d onboarding.Draft, runs []operation.Run, runID string) error {
+	for _, r := range runs {
+		if r.ID == runID {
+			return views.RunPanel(RunPanelView(d, runs, r)).Render(ctx, w)
+		}
+	}
+	return fmt.Errorf("run %s of draft %s: %w", runID, d.ID, onboarding.ErrNotFound)
+}
+
+// RenderFragment writes the live view of a draft snapshot for a cohort (a role name, see
+// access.Cohort): "checkpoint", "row" or "run:<id>". The live hub's Source.Render calls it.
+func RenderFragment(ctx context.Context, w io.Writer, d onboarding.Draft, runs []operation.Run, conn *onboarding.ConnectionInfo, view, cohort string) error {
+	switch {
+	case view == fragmentCheckpoint || view == "":
+		role, err := access.ParseRole(cohort)
+		if err != nil {
+			return fmt.Errorf("render checkpoint: %w", err)
+		}
+		return RenderCheckpoint(ctx, w, d, runs, conn, role)
+	case view == fragmentRow:
+		return RenderDraftRow(ctx, w, d, runs)
+	case strings.HasPrefix(view, fragmentRunPrefix):
+		return RenderRunPanel(ctx, w, d, runs, strings.TrimPrefix(view, fragmentRunPrefix))
+	}
+	return fmt.Errorf("render: unknown view %q", view)
+}

@@ -1,0 +1,49 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/onboarding"
+)
+
+// handleDraftCreate is POST /admin/workspaces/{ws}/onboarding: start onboarding a tenant, or
+// resume its open draft, and open the wizard. Invalid input shows the list again with the
+// typed values and the messages (422).
+func (s *Server) handleDraftCreate(w http.ResponseWriter, r *http.Request) {
+	m, _ := memberFrom(r.Context())
+	if !m.Can(access.DraftCreate) {
+		s.error(w, r, errForbidden)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); err != nil {
+		s.error(w, r, badRequest("The form could not be read."))
+		return
+	}
+	in := onboarding.CreateInput{TenantID: r.PostForm.Get("tenant_id"), DisplayName: r.PostForm.Get("display_name"), PrimaryDomain: r.PostForm.Get("primary_domain")}
+	d, resumed, err := s.deps.Service.Create(r.Context(), m, in)
+	var ve *onboarding.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		page, perr := s.draftsPageData(r.Context(), m, "")
+		if perr != nil {
+			s.error(w, r, perr)
+			return
+		}
+		page.Form = map[string]string{"tenant_id": in.TenantID, "display_name": in.DisplayName, "primary_domain": in.PrimaryDomain}
+		page.Errors = ve.Fields
+		s.renderDrafts(w, r, http.StatusUnprocessableEntity, page)
+		return
+	case err != nil:
+		s.error(w, r, err)
+		return
+	}
+	if resumed {
+		s.flash(r, "info", "Resumed the open draft for this tenant")
+	} else {
+		s.flash(r, "success", "Onboarding started")
+	}
+	http.Redirect(w, r, wizardURL(m.Workspace, d.ID), http.StatusSeeOther)
+}

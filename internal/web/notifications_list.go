@@ -1,0 +1,104 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/views"
+)
+
+// Notifications are the signed-in user's in-app notifications (finished runs they started).
+type Notifications interface {
+	Notifications(ctx context.Context, userID int64, limit int) ([]onboarding.Notification, error)
+	UnreadCount(ctx context.Context, userID int64) (int, error)
+	MarkNotificationsRead(ctx context.Context, userID int64) error
+}
+
+// notificationsShown is how many notifications the page lists.
+const notificationsShown = 50
+
+// handleNotificationsList is GET /admin/notifications: the signed-in user's notifications
+// across the workspaces they are still a member of (others are left out: their links would
+// be 404 now).
+func (s *Server) handleNotificationsList(w http.ResponseWriter, r *http.Request) {
+	u, _ := userFrom(r.Context())
+	list, err := s.deps.Notifications.Notifications(r.Context(), u.ID, notificationsShown)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	ms, err := s.deps.Accounts.Memberships(r.Context(), u)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	slugs := map[int64]string{}
+	for _, m := range ms {
+		slugs[m.WorkspaceID] = m.Workspace
+	}
+	// Tenant names come from each workspace's draft list, read once per workspace.
+	tenants := map[int64]map[string]string{}
+	out := make([]views.NotificationView, 0, len(list))
+	for _, n := range list {
+		slug, ok := slugs[n.WorkspaceID]
+		if !ok {
+			continue
+		}
+		names, ok := tenants[n.WorkspaceID]
+		if !ok {
+			names = map[string]string{}
+			if rows, err := s.deps.Drafts.DraftRows(r.Context(), n.WorkspaceID); err == nil {
+				for _, row := range rows {
+					names[row.ID] = firstNonEmpty(row.DisplayName, row.TenantID)
+				}
+			}
+			tenants[n.WorkspaceID] = names
+		}
+		draftID := payloadString(n.Payload, "draft_id")
+		if draftID == "" {
+			draftID = draftIDFromLink(n.Link)
+		}
+		out = append(out, views.NotificationView{
+			ID: n.ID, Workspace: slug, DraftID: draftID, RunID: payloadString(n.Payload, "run_id"),
+			Tenant: names[draftID], RunType: payloadString(n.Payload, "type"), Outcome: payloadString(n.Payload, "outcome"),
+			ReasonCode: payloadString(n.Payload, "reason_code"), At: n.CreatedAt, Unread: n.ReadAt.IsZero(),
+		})
+	}
+	s.render(w, r, http.StatusOK, views.NotificationsPage(s.navFor(r), out))
+}
+
+// handleNotificationsRead is POST /admin/notifications/read: mark all read, back to the list.
+func (s *Server) handleNotificationsRead(w http.ResponseWriter, r *http.Request) {
+	u, _ := userFrom(r.Context())
+	if err := s.deps.Notifications.MarkNotificationsRead(r.Context(), u.ID); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/notifications", http.StatusSeeOther)
+}
+
+func payloadString(p map[string]any, key string) string {
+	v, _ := p[key].(string)
+	return v
+}
+
+// draftIDFromLink reads the draft id from a wizard link /admin/workspaces/{ws}/onboarding/{id}.
+func draftIDFromLink(link string) string {
+	_, id, ok := strings.Cut(link, "/onboarding/")
+	if !ok {
+		return ""
+	}
+	id, _, _ = strings.Cut(id, "/")
+	return id
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

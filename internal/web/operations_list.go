@@ -1,0 +1,80 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/operation"
+	"github.com/tenantops/onboard/views"
+)
+
+// handleOperationsList is GET /admin/workspaces/{ws}/operations?type=&status=&outcome=&draft=:
+// the workspace's runs, newest first. Every filter is checked against the vocabulary; an
+// unknown value is a 400 page rather than a silently empty list.
+func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
+	m, _ := memberFrom(r.Context())
+	q := r.URL.Query()
+	f := views.OperationsFilter{Type: q.Get("type"), Status: q.Get("status"), Outcome: q.Get("outcome"), Draft: q.Get("draft")}
+	if f.Type != "" {
+		if _, err := operation.ParseType(f.Type); err != nil {
+			s.error(w, r, badRequest("type must be verify_access or bootstrap.<operation>."))
+			return
+		}
+	}
+	if f.Status != "" {
+		if _, err := operation.ParseStatus(f.Status); err != nil {
+			s.error(w, r, badRequest("status must be queued, running or completed."))
+			return
+		}
+	}
+	if f.Outcome != "" {
+		if o, err := operation.ParseOutcome(f.Outcome); err != nil || o == operation.OutcomeNone {
+			s.error(w, r, badRequest("outcome must be succeeded, partially_succeeded, failed or cancelled."))
+			return
+		}
+		if f.Status != "" && f.Status != string(operation.StatusCompleted) {
+			s.error(w, r, badRequest("Only completed runs have an outcome: filter on status completed or leave it empty."))
+			return
+		}
+	}
+	rows, err := s.deps.Drafts.DraftRows(r.Context(), m.WorkspaceID)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	tenants := map[string]string{}
+	d := views.OperationsData{Workspace: m.Workspace, Filter: f, Runs: []views.OperationRow{}}
+	for _, row := range rows {
+		label := firstNonEmpty(row.DisplayName, row.TenantID)
+		tenants[row.ID] = label
+		d.Drafts = append(d.Drafts, views.DraftOption{ID: row.ID, Label: label})
+	}
+	if f.Draft != "" {
+		if _, ok := tenants[f.Draft]; !ok {
+			s.error(w, r, badRequest("draft must be the id of one of this workspace's onboarding drafts."))
+			return
+		}
+	}
+	rf := onboarding.RunFilter{Type: f.Type, Status: f.Status, DraftID: f.Draft}
+	if f.Outcome != "" {
+		// The store filters by status; the outcome is filtered here, over the most runs
+		// a page lists.
+		rf.Status, rf.Limit = string(operation.StatusCompleted), onboarding.MaxRunLimit
+	}
+	runs, err := s.deps.Service.WorkspaceRuns(r.Context(), m, rf)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	for _, run := range runs {
+		if f.Outcome != "" && string(run.Outcome) != f.Outcome {
+			continue
+		}
+		rv := RunView(run)
+		rv.Checks, rv.Items = nil, nil
+		d.Runs = append(d.Runs, views.OperationRow{Run: rv, DraftID: run.DraftID, Tenant: tenants[run.DraftID]})
+	}
+	nav := s.navFor(r)
+	nav.Section = "operations"
+	s.render(w, r, http.StatusOK, views.OperationsPage(nav, d))
+}

@@ -1,0 +1,42 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/views"
+)
+
+// handleOperationShow is GET /admin/workspaces/{ws}/operations/{run_id}: one run's detail;
+// with ?fragment=1 the run panel alone (the poll fallback of view "run:<id>"), tagged with
+// its rev.
+func (s *Server) handleOperationShow(w http.ResponseWriter, r *http.Request) {
+	m, _ := memberFrom(r.Context())
+	run, err := s.deps.Service.Run(r.Context(), m, chi.URLParam(r, "run_id"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	var panel views.RunPanelData
+	if run.DraftID != "" {
+		sn, err := s.memberSnapshot(r.Context(), m, run.DraftID)
+		if err != nil && !errors.Is(err, onboarding.ErrNotFound) {
+			s.error(w, r, err)
+			return
+		}
+		panel = RunPanelView(sn.draft, sn.runs, run)
+	} else {
+		panel = RunPanelView(onboarding.Draft{Workspace: m.Workspace}, nil, run)
+	}
+	panel.Workspace = m.Workspace
+	if r.URL.Query().Get("fragment") == "1" {
+		s.writeFragment(w, r, fragmentTag(panel.Rev, "all"), views.RunPanel(panel))
+		return
+	}
+	nav := s.navFor(r)
+	nav.Section = "operations"
+	s.render(w, r, http.StatusOK, views.RunPage(nav, views.RunData{Panel: panel, Toasts: s.popToasts(r)}))
+}

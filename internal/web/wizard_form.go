@@ -1,0 +1,231 @@
+package web
+
+import (
+	"errors"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/views"
+)
+
+// maxFormBody bounds every form POST body.
+const maxFormBody = 64 << 10
+
+// wizardForm is one parsed wizard POST: the draft, the version the operator saw, the values.
+type wizardForm struct {
+	id      string
+	version int64
+	values  url.Values
+}
+
+// parseWizardForm reads a wizard form for an action needing capability c. A body that cannot
+// be read or a missing or malformed version is a 400, after the same 404 → 403 checks the
+// service would make, so a forged request learns nothing it could not learn otherwise.
+func (s *Server) parseWizardForm(w http.ResponseWriter, r *http.Request, m access.Member, c access.Capability) (wizardForm, error) {
+	f := wizardForm{id: chi.URLParam(r, "id")}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return f, &httpError{Status: http.StatusRequestEntityTooLarge, Title: "Request body too large", Detail: "The form is too large."}
+		}
+		return f, s.formProblem(r, m, f.id, c, badRequest("The form could not be read."))
+	}
+	f.values = r.PostForm
+	v, err := strconv.ParseInt(strings.TrimSpace(f.values.Get("version")), 10, 64)
+	if err != nil || v < 1 {
+		return f, s.formProblem(r, m, f.id, c, badRequest("The form lacks the draft version it was loaded with. Reload the page and try again."))
+	}
+	f.version = v
+	return f, nil
+}
+
+// formProblem returns problem for a malformed form, unless the draft is not the member's
+// (404) or the member lacks c (403), which take precedence as they do in the service.
+func (s *Server) formProblem(r *http.Request, m access.Member, id string, c access.Capability, problem error) error {
+	if _, err := s.deps.Service.Get(r.Context(), m, id); err != nil {
+		return err
+	}
+	if !m.Can(c) {
+		return errForbidden
+	}
+	return problem
+}
+
+// step reads the optional "step" field: ok is false when it is absent.
+func (f wizardForm) step() (step int, ok bool, err error) {
+	v := strings.TrimSpace(f.values.Get("step"))
+	if v == "" {
+		return 0, false, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, false, badRequest("step must be a number from 1 to 5.")
+	}
+	return n, true, nil
+}
+
+// submission describes what a wizard form submitted, to answer its outcome: the toast on
+// success, and on a refusal the panel to re-open, the values to show again (never secrets),
+// the form that re-applies them and the fields to compare in a conflict.
+type submission struct {
+	step   int               // wizard step of the form; 0 keeps the draft's
+	formID string            // the form "Re-apply my changes" submits; "" links to the form
+	form   map[string]string // operator's values by form field name
+	fields func(d onboarding.Draft, conn *onboarding.ConnectionInfo) []views.ConflictField
+	done   views.Toast // flashed after a successful write; empty Text shows none
+}
+
+// finish answers a wizard write: a redirect back to the wizard (303) with a toast after
+// success; after a refusal, the wizard again with the operator's values — 422 with the
+// messages for invalid input, 409 with the conflict banner for a stale version (the form now
+// carries the current version, so submitting again re-applies), 409 with the reason in words
+// when the draft's state blocks the action. Not found and forbidden are error pages.
+func (s *Server) finish(w http.ResponseWriter, r *http.Request, m access.Member, f wizardForm, sub submission, err error) {
+	if err == nil {
+		if sub.done.Text != "" {
+			s.flash(r, sub.done.Tone, sub.done.Text)
+		}
+		http.Redirect(w, r, wizardURL(m.Workspace, f.id), http.StatusSeeOther)
+		return
+	}
+	var (
+		ve *onboarding.ValidationError
+		ce *onboarding.ConflictError
+		be *onboarding.BlockedError
+	)
+	if !errors.As(err, &ve) && !errors.As(err, &ce) && !errors.As(err, &be) {
+		s.error(w, r, err)
+		return
+	}
+	sn, serr := s.memberSnapshot(r.Context(), m, f.id)
+	if serr != nil {
+		s.error(w, r, serr)
+		return
+	}
+	cd := sn.checkpointFor(m)
+	cd.Form = sub.form
+	if sub.step > 0 && cd.Reachable[sub.step-1] && !cd.Terminal() {
+		cd.Step = sub.step
+	}
+	data := views.WizardData{Checkpoint: cd}
+	status := http.StatusConflict
+	switch {
+	case ve != nil:
+		status = http.StatusUnprocessableEntity
+		data.Checkpoint.Errors = formErrors(ve)
+		data.Toasts = []views.Toast{{Tone: "danger", Text: "Nothing was saved: " + errorSummary(ve) + "."}}
+	case ce != nil:
+		c := &views.ConflictData{UpdatedBy: actorName(sn.draft.UpdatedBy), UpdatedAt: sn.draft.UpdatedAt}
+		if formShown(cd, sub.formID) {
+			c.FormID = sub.formID
+		}
+		if sub.fields != nil {
+			c.Fields = sub.fields(sn.draft, sn.conn)
+		}
+		data.Conflict = c
+	default:
+		data.Toasts = []views.Toast{{Tone: "danger", Text: "Not done: " + views.ReasonText(string(be.Code))}}
+	}
+	s.renderWizard(w, r, status, data)
+}
+
+// formShown reports whether the re-rendered wizard holds the form formID, so that "Re-apply
+// my changes" can submit it; the draft may have moved on meanwhile (e.g. it is no longer
+// overridable), and then the banner links to the step instead.
+func formShown(cd views.CheckpointData, formID string) bool {
+	if cd.Terminal() {
+		return false
+	}
+	switch formID {
+	case "form-identify":
+		return cd.Step == 1 && cd.CanEdit
+	case "form-bootstrap":
+		return cd.Step == 4 && cd.CanBootstrap
+	case "form-override":
+		// The override form is on Activate, or on Verify access below a failed verification.
+		onStep := cd.Step == 5 || cd.Step == 3 && cd.Verification != nil && cd.Verification.Troubled() && !cd.Verification.Active()
+		return onStep && cd.CanOverride && !cd.Readiness.Ready && cd.Readiness.Overridable
+	}
+	return false
+}
+
+// formFieldOf maps the service's validation field names to the wizard's form field names.
+var formFieldOf = map[string]string{
+	"provider_connection.client_id":     "client_id",
+	"provider_connection.client_secret": "client_secret",
+	"bootstrap_operations":              "operations",
+	"current_step":                      "",
+}
+
+// formErrors turns validation messages into the wizard's Errors: by form field, with
+// fields the forms have no input for under "" (the whole form).
+func formErrors(ve *onboarding.ValidationError) map[string]string {
+	out := map[string]string{}
+	for _, k := range slices.Sorted(maps.Keys(ve.Fields)) {
+		field, ok := formFieldOf[k]
+		if !ok {
+			field = k
+		}
+		msg := ve.Fields[k]
+		if field == "" {
+			msg = fieldLabel(k) + " " + msg
+			if prev := out[""]; prev != "" {
+				msg = prev + "; " + msg
+			}
+		}
+		out[field] = msg
+	}
+	return out
+}
+
+func errorSummary(ve *onboarding.ValidationError) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(ve.Fields)) {
+		parts = append(parts, fieldLabel(k)+" "+ve.Fields[k])
+	}
+	return strings.Join(parts, "; ")
+}
+
+var fieldLabels = map[string]string{
+	"tenant_id":                         "Tenant ID",
+	"display_name":                      "Display name",
+	"primary_domain":                    "Primary domain",
+	"current_step":                      "Step",
+	"provider_connection.client_id":     "Client ID",
+	"provider_connection.client_secret": "Client secret",
+	"client_id":                         "Client ID",
+	"client_secret":                     "Client secret",
+	"bootstrap_operations":              "Operations",
+	"operations":                        "Operations",
+	"override_reason":                   "Override reason",
+}
+
+func fieldLabel(k string) string {
+	if l, ok := fieldLabels[k]; ok {
+		return l
+	}
+	return k
+}
+
+func wizardURL(ws, id string) string { return "/admin/workspaces/" + ws + "/onboarding/" + id }
+
+// operationNames lists bootstrap operations as operators read them.
+func operationNames(ops []string) string {
+	names := make([]string, 0, len(ops))
+	for _, op := range ops {
+		names = append(names, views.OperationName(op))
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,128 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
+
+	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/operation"
+	"github.com/tenantops/onboard/views"
+)
+
+// Snapshots reads everything one draft's fragments are rendered from, in one query.
+type Snapshots interface {
+	DraftSnapshot(ctx context.Context, draftID string) (onboarding.Draft, []operation.Run, *onboarding.ConnectionInfo, error)
+}
+
+// snapshot is one draft's snapshot, checked to belong to the member's workspace.
+type snapshot struct {
+	draft onboarding.Draft
+	runs  []operation.Run
+	conn  *onboarding.ConnectionInfo
+}
+
+// memberSnapshot loads draft id for m: another workspace's id is the same 404 as an unknown
+// one, a member without the view capability gets 403.
+func (s *Server) memberSnapshot(ctx context.Context, m access.Member, id string) (snapshot, error) {
+	d, runs, conn, err := s.deps.Snapshots.DraftSnapshot(ctx, id)
+	if err != nil {
+		return snapshot{}, err
+	}
+	if d.WorkspaceID != m.WorkspaceID {
+		return snapshot{}, onboarding.ErrNotFound
+	}
+	if !m.Can(access.View) {
+		return snapshot{}, errForbidden
+	}
+	return snapshot{draft: d, runs: runs, conn: conn}, nil
+}
+
+// checkpointFor is the snapshot's checkpoint data for the member's cohort.
+func (sn snapshot) checkpointFor(m access.Member) views.CheckpointData {
+	return CheckpointView(sn.draft, sn.runs, sn.conn, access.For(m.Role))
+}
+
+// handleWizardShow is GET /admin/workspaces/{ws}/onboarding/{id}: the wizard.
+func (s *Server) handleWizardShow(w http.ResponseWriter, r *http.Request) {
+	m, _ := memberFrom(r.Context())
+	sn, err := s.memberSnapshot(r.Context(), m, chi.URLParam(r, "id"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.renderWizard(w, r, http.StatusOK, views.WizardData{Checkpoint: sn.checkpointFor(m), Toasts: s.popToasts(r)})
+}
+
+func (s *Server) renderWizard(w http.ResponseWriter, r *http.Request, status int, d views.WizardData) {
+	nav := s.navFor(r)
+	nav.Section = "onboarding"
+	s.render(w, r, status, views.WizardPage(nav, d))
+}
+
+// handleCheckpointShow is GET …/onboarding/{id}/checkpoint: the poll fallback. It returns the
+// checkpoint fragment alone for the member's cohort, tagged by rev and cohort, so a poll that
+// finds nothing new costs a 304 without a body.
+func (s *Server) handleCheckpointShow(w http.ResponseWriter, r *http.Request) {
+	m, _ := memberFrom(r.Context())
+	sn, err := s.memberSnapshot(r.Context(), m, chi.URLParam(r, "id"))
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	cd := sn.checkpointFor(m)
+	s.writeFragment(w, r, fragmentTag(cd.Rev, access.Cohort(m.Role)), views.Checkpoint(cd))
+}
+
+// fragmentTag is a strong ETag naming what a fragment was rendered from: the rev (which
+// moves with every change of the draft and its runs) and the cohort (which decides what the
+// fragment offers).
+func fragmentTag(rev int64, cohort string) string {
+	return `"r` + strconv.FormatInt(rev, 10) + "-" + cohort + `"`
+}
+
+// writeFragment answers a poll: 304 when If-None-Match names tag, else the fragment.
+func (s *Server) writeFragment(w http.ResponseWriter, r *http.Request, tag string, c templ.Component) {
+	w.Header().Set("ETag", tag)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("Vary", "Cookie")
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// Toasts survive the redirect after a POST as a one-time flash in the session.
+const flashKey = "flash"
+
+// flash stores a toast to show on the next page.
+func (s *Server) flash(r *http.Request, tone, text string) {
+	s.sessions.Put(r.Context(), flashKey, tone+"\n"+text)
+}
+
+// popToasts takes the flash, if any, out of the session.
+func (s *Server) popToasts(r *http.Request) []views.Toast {
+	v := s.sessions.PopString(r.Context(), flashKey)
+	if v == "" {
+		return nil
+	}
+	tone, text, ok := strings.Cut(v, "\n")
+	if !ok {
+		tone, text = "info", v
+	}
+	return []views.Toast{{Tone: tone, Text: text}}
+}
