@@ -180,7 +180,7 @@ func wantStatus(t *testing.T, what string, r apiResponse, want int) {
 
 // apiSetup starts the app and signs in every demo user.
 type apiSetup struct {
-	api                                  *apiClient
+	api                                   *apiClient
 	anon, owner, operator, viewer, globex *http.Client
 }
 
@@ -237,6 +237,7 @@ func TestAPIDrafts(t *testing.T) {
 			{"MissingRequiredField", apiResponse{200, jsonCT, []byte(`{"id":"` + id + `"}`)}},
 			{"WrongType", apiResponse{200, jsonCT, []byte(`{"id":1}`)}},
 			{"NullVersion", apiResponse{200, jsonCT, bytes.Replace(good.Body, []byte(`"version":`), []byte(`"version":null,"x":`), 1)}},
+			{"MissingETag", apiResponse{200, jsonCT, good.Body}},
 			{"UndocumentedStatus", apiResponse{http.StatusTeapot, jsonCT, good.Body}},
 			{"WrongContentType", apiResponse{200, http.Header{"Content-Type": {"text/html"}}, good.Body}},
 			{"ProblemWithoutTitle", apiResponse{404, http.Header{"Content-Type": {"application/problem+json"}}, []byte(`{"type":"about:blank","status":404}`)}},
@@ -518,6 +519,41 @@ func TestAPIDrafts(t *testing.T) {
 		wantStatus(t, "cancel twice", r, http.StatusConflict)
 	})
 
+	t.Run("WriteBadRequests", func(t *testing.T) {
+		t.Parallel()
+		id := s.createDraft(t, s.owner, "acme")
+		huge := `{"display_name":"` + strings.Repeat("n", 70<<10) + `"}`
+		for _, a := range []struct{ name, method, suffix string }{
+			{"Patch", http.MethodPatch, ""},
+			{"Verification", http.MethodPost, "/verification"},
+			{"Bootstrap", http.MethodPost, "/bootstrap"},
+			{"Activation", http.MethodPost, "/activation"},
+			{"Cancellation", http.MethodPost, "/cancellation"},
+		} {
+			t.Run(a.name, func(t *testing.T) {
+				p := draftPath(id) + a.suffix
+				for _, tc := range []struct {
+					name, body, ifMatch string
+					want                int
+				}{
+					{"MalformedJSON", `{"display_name":`, `"1"`, 400},
+					{"UnknownField", `{"nope":true}`, `"1"`, 400},
+					{"TrailingData", `{} {}`, `"1"`, 400},
+					{"Oversized", huge, `"1"`, 413},
+					{"MalformedIfMatch", `{}`, `three`, 400},
+				} {
+					r := s.api.do(t, s.owner, a.method, p, tc.body, "If-Match", tc.ifMatch)
+					wantStatus(t, tc.name, r, tc.want)
+				}
+				r := s.api.do(t, s.owner, a.method, p, "x=1", "If-Match", `"1"`, "Content-Type", "text/plain")
+				wantStatus(t, "text/plain body", r, http.StatusUnsupportedMediaType)
+				if got := s.etag(t, id); got != `"1"` {
+					t.Errorf("refused writes changed the draft: ETag %q, want \"1\"", got)
+				}
+			})
+		}
+	})
+
 	t.Run("Precedence", func(t *testing.T) {
 		t.Parallel()
 		id := s.createDraft(t, s.owner, "acme")
@@ -533,7 +569,7 @@ func TestAPIDrafts(t *testing.T) {
 		long := strings.Repeat("x", 201)
 		type action struct {
 			name, method, suffix, body, invalid string // invalid: a body with invalid fields ("" when there are none)
-			ownerOnly                                 bool
+			ownerOnly                           bool
 		}
 		actions := []action{
 			{"Patch", http.MethodPatch, "", `{"display_name":"New"}`, `{"display_name":"` + long + `","primary_domain":"bad"}`, false},
