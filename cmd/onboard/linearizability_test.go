@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
+
+	"github.com/tenantops/onboard/internal/postgres/pgtest"
 )
 
 // linInput is one operation on a draft: a read (GET) or a PATCH of display_name with
@@ -99,7 +102,17 @@ func TestLinearizability(t *testing.T) {
 		drafts    = 4
 		checkTime = 60 * time.Second
 	)
-	base := startApp(t, nil)
+	// Commits need not wait for the WAL flush: that changes durability after a crash, which
+	// this test is not about, and nothing of visibility or locking; it keeps row locks short
+	// so the run stays well within a minute under -race on two cores.
+	dbURL, err := url.Parse(pgtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := dbURL.Query()
+	q.Set("synchronous_commit", "off")
+	dbURL.RawQuery = q.Encode()
+	base := startApp(t, map[string]string{"DATABASE_URL": dbURL.String()})
 	tr := &http.Transport{MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: 2 * clients}
 	t.Cleanup(tr.CloseIdleConnections)
 	owner, operator := client(t, base, "owner@acme.test"), client(t, base, "operator@acme.test")
@@ -183,7 +196,7 @@ func TestLinearizability(t *testing.T) {
 		t.FailNow()
 	}
 
-	var reads, oks, stale int
+	var reads, oks, stale, staleWon int
 	var readT, okT, staleT time.Duration
 	for _, op := range history {
 		d := time.Duration(op.Return - op.Call)
@@ -194,16 +207,24 @@ func TestLinearizability(t *testing.T) {
 		case out.Status == http.StatusOK:
 			oks++
 			okT += d
+			if out.Version != in.Expected+1 {
+				staleWon++ // only without the version check
+			}
 		default:
 			stale++
 			staleT += d
 		}
 	}
-	mean := func(d time.Duration, n int) time.Duration { return (d / time.Duration(max(n, 1))).Round(time.Microsecond) }
+	mean := func(d time.Duration, n int) time.Duration {
+		return (d / time.Duration(max(n, 1))).Round(time.Microsecond)
+	}
 	t.Logf("%d operations by %d clients on %d drafts in %v: %d reads (mean %v), %d writes applied (mean %v), %d refused with 412 (mean %v)",
 		len(history), clients, drafts, elapsed.Round(time.Millisecond), reads, mean(readT, reads), oks, mean(okT, oks), stale, mean(staleT, stale))
-	if stale < len(history)/5 {
-		t.Errorf("only %d writes were refused as stale; the test needs mostly stale writes", stale)
+	if staleWon > 0 {
+		t.Logf("%d writes with a stale If-Match were applied", staleWon)
+	}
+	if stale+staleWon < len(history)/4 {
+		t.Errorf("only %d writes carried a stale If-Match; the test needs mostly stale writes", stale+staleWon)
 	}
 
 	checkStart := time.Now()
