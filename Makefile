@@ -15,6 +15,7 @@ run: ## serve the app with demo data on http://127.0.0.1:8080 (ADDR changes it)
 
 test: check-generated lint ## run every test (unit, PostgreSQL, browser) with the race detector
 	$(GO) test $(TEST_FLAGS) ./...
+	$(GO) test $(TEST_FLAGS) -tags brokenversion -run TestLinearizability ./cmd/onboard/
 
 build: ## build bin/onboard
 	$(GO) build -o bin/onboard ./cmd/onboard

@@ -236,7 +236,7 @@ func (s *Server) handleAPIBootstrapCreate(w http.ResponseWriter, r *http.Request
 }
 
 type activationRequest struct {
-	OverrideReason string `json:"override_reason"`
+	OverrideReason *string `json:"override_reason"`
 }
 
 // handleAPIActivationCreate is POST …/drafts/{id}/activation.
@@ -255,7 +255,16 @@ func (s *Server) handleAPIActivationCreate(w http.ResponseWriter, r *http.Reques
 		s.error(w, r, err)
 		return
 	}
-	d, err := s.deps.Service.Activate(r.Context(), m, id, expected, req.OverrideReason)
+	var reason string
+	if req.OverrideReason != nil {
+		// An override asked for with an empty reason is a blank reason (422 from the service,
+		// after its 404/403/412 checks), not a plain activation.
+		reason = *req.OverrideReason
+		if reason == "" {
+			reason = " "
+		}
+	}
+	d, err := s.deps.Service.Activate(r.Context(), m, id, expected, reason)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -307,6 +316,14 @@ func (s *Server) handleAPIRunsList(w http.ResponseWriter, r *http.Request) {
 	if f.Type != "" {
 		if _, err := operation.ParseType(f.Type); err != nil {
 			s.error(w, r, badRequest("type must be verify_access or bootstrap.<operation>."))
+			return
+		}
+	}
+	if f.DraftID != "" {
+		// The draft must be one of this workspace: an id of another workspace (or of nothing)
+		// is 404, as everywhere, not an empty list.
+		if _, err := s.deps.Service.Get(r.Context(), m, f.DraftID); err != nil {
+			s.error(w, r, err)
 			return
 		}
 	}

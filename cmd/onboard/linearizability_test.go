@@ -1,0 +1,286 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+
+	"github.com/tenantops/onboard/internal/postgres/pgtest"
+)
+
+// linInput is one operation on a draft: a read (GET) or a PATCH of display_name with
+// If-Match: Expected.
+type linInput struct {
+	Draft    int
+	Write    bool
+	Expected int64
+	Value    string
+}
+
+// linOutput is what the server answered: for a read the version and display_name; for a
+// write 200 and the new version, or 412 and current_version.
+type linOutput struct {
+	Status  int
+	Version int64
+	Name    string
+}
+
+// linState is one draft as the model sees it.
+type linState struct {
+	Version int64
+	Name    string
+}
+
+const linInitialName = "linearizability initial"
+
+// draftModel is the sequential specification of a draft under versioned writes, partitioned
+// by draft: a read returns (version, display_name); a write expecting version v succeeds only
+// when the version is v and makes it (v+1, value); a 412 happens only when the version is not
+// v and reports the version there is.
+var draftModel = porcupine.Model{
+	Partition: func(history []porcupine.Operation) [][]porcupine.Operation {
+		by := map[int][]porcupine.Operation{}
+		for _, op := range history {
+			d := op.Input.(linInput).Draft
+			by[d] = append(by[d], op)
+		}
+		out := make([][]porcupine.Operation, 0, len(by))
+		for _, ops := range by {
+			out = append(out, ops)
+		}
+		return out
+	},
+	Init: func() any { return linState{Version: 1, Name: linInitialName} },
+	Step: func(state, input, output any) (bool, any) {
+		s, in, out := state.(linState), input.(linInput), output.(linOutput)
+		switch {
+		case !in.Write:
+			return out.Status == http.StatusOK && out.Version == s.Version && out.Name == s.Name, s
+		case out.Status == http.StatusOK:
+			return s.Version == in.Expected && out.Version == in.Expected+1, linState{Version: in.Expected + 1, Name: in.Value}
+		case out.Status == http.StatusPreconditionFailed:
+			return s.Version != in.Expected && out.Version == s.Version, s
+		}
+		return false, s
+	},
+	DescribeOperation: func(input, output any) string {
+		in, out := input.(linInput), output.(linOutput)
+		if !in.Write {
+			return fmt.Sprintf("get() → v%d %q", out.Version, out.Name)
+		}
+		if out.Status == http.StatusOK {
+			return fmt.Sprintf("patch(if v%d, %q) → 200 v%d", in.Expected, in.Value, out.Version)
+		}
+		return fmt.Sprintf("patch(if v%d, %q) → %d current v%d", in.Expected, in.Value, out.Status, out.Version)
+	},
+	DescribeState: func(state any) string {
+		s := state.(linState)
+		return fmt.Sprintf("v%d %q", s.Version, s.Name)
+	},
+}
+
+// TestLinearizability drives concurrent clients over the HTTP API against a few drafts, most
+// writes carrying a stale If-Match, records each call's invocation and response on one
+// monotonic clock, and checks the history with porcupine. With -tags brokenversion the
+// service skips the version check and the checker must find the history illegal.
+func TestLinearizability(t *testing.T) {
+	t.Parallel()
+	const (
+		clients   = 16
+		opsEach   = 600
+		drafts    = 4
+		checkTime = 60 * time.Second
+	)
+	// Commits need not wait for the WAL flush: that changes durability after a crash, which
+	// this test is not about, and nothing of visibility or locking; it keeps row locks short
+	// so the run stays well within a minute under -race on two cores.
+	dbURL, err := url.Parse(pgtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := dbURL.Query()
+	q.Set("synchronous_commit", "off")
+	dbURL.RawQuery = q.Encode()
+	base := startApp(t, map[string]string{"DATABASE_URL": dbURL.String()})
+	tr := &http.Transport{MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: 2 * clients}
+	t.Cleanup(tr.CloseIdleConnections)
+	owner, operator := client(t, base, "owner@acme.test"), client(t, base, "operator@acme.test")
+	owner.Transport, operator.Transport = tr, tr
+
+	ids := make([]string, drafts)
+	for i := range ids {
+		body := fmt.Sprintf(`{"tenant_id":%q,"display_name":%q,"primary_domain":"lin%d.example.com"}`, newGUID(), linInitialName, i)
+		resp, err := owner.Post(base+"/api/v1/workspaces/acme/onboarding/drafts", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d struct {
+			ID      string `json:"id"`
+			Version int64  `json:"version"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&d)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusCreated || d.Version != 1 {
+			t.Fatalf("create draft %d: status %d, version %d, err %v", i, resp.StatusCode, d.Version, err)
+		}
+		ids[i] = d.ID
+	}
+
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	start := time.Now() // every timestamp is time.Since(start): one monotonic clock
+	var (
+		mu      sync.Mutex
+		history = make([]porcupine.Operation, 0, clients*opsEach)
+		wg      sync.WaitGroup
+	)
+	for c := range clients {
+		hc := owner
+		if c%2 == 1 {
+			hc = operator
+		}
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(seed, uint64(c)))
+			seen := make([][]int64, drafts) // versions this client saw, per draft, oldest first
+			for i := range seen {
+				seen[i] = []int64{1}
+			}
+			ops := make([]porcupine.Operation, 0, opsEach)
+			for j := range opsEach {
+				in := linInput{Draft: rng.IntN(drafts)}
+				vs := seen[in.Draft]
+				last := vs[len(vs)-1]
+				if p := rng.IntN(100); p >= 40 {
+					in.Write = true
+					in.Value = fmt.Sprintf("client %02d op %03d", c, j)
+					switch {
+					case p < 60: // the latest version this client saw (may be stale already)
+						in.Expected = last
+					case p < 80: // one behind
+						in.Expected = max(1, last-1)
+					default: // remembered from a while ago
+						in.Expected = vs[rng.IntN(len(vs))]
+					}
+				}
+				call := time.Since(start).Nanoseconds()
+				out, err := linDo(hc, base+"/api/v1/workspaces/acme/onboarding/drafts/"+ids[in.Draft], in)
+				ret := time.Since(start).Nanoseconds()
+				if err != nil {
+					t.Errorf("client %d op %d %+v: %v", c, j, in, err)
+					return
+				}
+				if out.Version > last {
+					seen[in.Draft] = append(vs, out.Version)
+				}
+				ops = append(ops, porcupine.Operation{ClientId: c, Input: in, Output: out, Call: call, Return: ret})
+			}
+			mu.Lock()
+			history = append(history, ops...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	var reads, oks, stale, staleWon int
+	var readT, okT, staleT time.Duration
+	for _, op := range history {
+		d := time.Duration(op.Return - op.Call)
+		switch in, out := op.Input.(linInput), op.Output.(linOutput); {
+		case !in.Write:
+			reads++
+			readT += d
+		case out.Status == http.StatusOK:
+			oks++
+			okT += d
+			if out.Version != in.Expected+1 {
+				staleWon++ // only without the version check
+			}
+		default:
+			stale++
+			staleT += d
+		}
+	}
+	mean := func(d time.Duration, n int) time.Duration {
+		return (d / time.Duration(max(n, 1))).Round(time.Microsecond)
+	}
+	t.Logf("%d operations by %d clients on %d drafts in %v: %d reads (mean %v), %d writes applied (mean %v), %d refused with 412 (mean %v)",
+		len(history), clients, drafts, elapsed.Round(time.Millisecond), reads, mean(readT, reads), oks, mean(okT, oks), stale, mean(staleT, stale))
+	if staleWon > 0 {
+		t.Logf("%d writes with a stale If-Match were applied", staleWon)
+	}
+	if stale+staleWon < len(history)/4 {
+		t.Errorf("only %d writes carried a stale If-Match; the test needs mostly stale writes", stale+staleWon)
+	}
+
+	checkStart := time.Now()
+	res, info := porcupine.CheckOperationsVerbose(draftModel, history, checkTime)
+	t.Logf("porcupine: %s in %v (want %s)", res, time.Since(checkStart).Round(time.Millisecond), wantLinearizability)
+	if res != porcupine.Ok {
+		path := filepath.Join(t.ArtifactDir(), "linearizability.html")
+		if err := porcupine.VisualizePath(draftModel, info, path); err != nil {
+			t.Errorf("visualize: %v", err)
+		} else {
+			t.Logf("visualization: %s (keep it with go test -artifacts -outputdir DIR)", path)
+		}
+	}
+	if res != wantLinearizability {
+		t.Fatalf("linearizability check = %s, want %s", res, wantLinearizability)
+	}
+}
+
+// linDo performs one operation and returns what the server answered.
+func linDo(c *http.Client, url string, in linInput) (linOutput, error) {
+	var req *http.Request
+	if in.Write {
+		body, _ := json.Marshal(map[string]string{"display_name": in.Value})
+		req, _ = http.NewRequest(http.MethodPatch, url, strings.NewReader(string(body)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("If-Match", `"`+strconv.FormatInt(in.Expected, 10)+`"`)
+	} else {
+		req, _ = http.NewRequest(http.MethodGet, url, nil)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return linOutput{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return linOutput{}, err
+	}
+	var body struct {
+		Version        int64  `json:"version"`
+		DisplayName    string `json:"display_name"`
+		CurrentVersion int64  `json:"current_version"`
+	}
+	if err := json.Unmarshal(b, &body); err != nil {
+		return linOutput{}, fmt.Errorf("status %d, body %s: %w", resp.StatusCode, b, err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusOK && !in.Write:
+		return linOutput{Status: http.StatusOK, Version: body.Version, Name: body.DisplayName}, nil
+	case resp.StatusCode == http.StatusOK:
+		if body.DisplayName != in.Value {
+			return linOutput{}, fmt.Errorf("200 with display_name %q, want %q", body.DisplayName, in.Value)
+		}
+		return linOutput{Status: http.StatusOK, Version: body.Version}, nil
+	case resp.StatusCode == http.StatusPreconditionFailed && in.Write:
+		return linOutput{Status: http.StatusPreconditionFailed, Version: body.CurrentVersion}, nil
+	}
+	return linOutput{}, fmt.Errorf("unexpected status %d: %s", resp.StatusCode, b)
+}
