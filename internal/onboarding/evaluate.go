@@ -128,7 +128,7 @@ func evaluateOpen(f Facts) Evaluation {
 // identifyComplete is the identify checkpoint's rule: a GUID tenant and a non-blank name and
 // domain. Full input validation is ValidateIdentify's job, at the edge.
 func identifyComplete(f Facts) bool {
-	return isGUID(f.TenantID) && !blank(f.DisplayName) && !blank(f.PrimaryDomain)
+	return IsGUID(f.TenantID) && !blank(f.DisplayName) && !blank(f.PrimaryDomain)
 }
 
 // runState is what a run means to the lifecycle. A run counts as finished only when its status

@@ -221,7 +221,7 @@ func (s *Service) Update(ctx context.Context, m access.Member, id string, expect
 // secret of at most MaxClientSecretRunes characters.
 func validateConnection(c ConnectionInput) *ValidationError {
 	var v ValidationError
-	if !isGUID(strings.TrimSpace(c.ClientID)) {
+	if !IsGUID(strings.TrimSpace(c.ClientID)) {
 		v.Add("provider_connection.client_id", "must be a GUID (8-4-4-4-12 hexadecimal digits)")
 	}
 	switch {
@@ -509,7 +509,7 @@ func (s *Service) WorkspaceRuns(ctx context.Context, m access.Member, f RunFilte
 			v.Add("status", "must be queued, running or completed")
 		}
 	}
-	if f.DraftID != "" && !isGUID(f.DraftID) {
+	if f.DraftID != "" && !IsGUID(f.DraftID) {
 		v.Add("draft", "must be a draft id")
 	}
 	if f.Limit < 0 {

@@ -22,7 +22,7 @@ const (
 // NormalizeDomain).
 func ValidateIdentify(tenantID, displayName, primaryDomain string) *ValidationError {
 	var v ValidationError
-	if !isGUID(tenantID) {
+	if !IsGUID(tenantID) {
 		v.Add("tenant_id", "must be a GUID (8-4-4-4-12 hexadecimal digits)")
 	}
 	if msg := displayNameProblem(displayName); msg != "" {
@@ -83,8 +83,9 @@ func ValidateBootstrapOperations(ops []string) *ValidationError {
 	return nil
 }
 
-// isGUID reports whether s is 8-4-4-4-12 hexadecimal digits (either case, no braces).
-func isGUID(s string) bool {
+// IsGUID reports whether s is 8-4-4-4-12 hexadecimal digits (either case, no braces): the
+// text form of tenant, draft and run ids that every layer accepts.
+func IsGUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}

@@ -122,7 +122,7 @@ func scanDraft(row pgx.Row, extra ...any) (onboarding.Draft, error) {
 }
 
 func loadDraft(ctx context.Context, q querier, id string, lock bool) (onboarding.Draft, error) {
-	if !isUUID(id) {
+	if !onboarding.IsGUID(id) {
 		return onboarding.Draft{}, onboarding.ErrNotFound
 	}
 	sql := draftSelect + ` WHERE s.id = $1`
@@ -332,26 +332,4 @@ func nullTime(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
-}
-
-// isUUID reports whether s is a UUID in its 8-4-4-4-12 text form, so malformed ids are "not
-// found" rather than a database error.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := range len(s) {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tenantops/onboard/internal/live"
+	"github.com/tenantops/onboard/internal/onboarding"
 )
 
 // livePayload is the JSON the triggers of migrations/00003_live_triggers.sql send:
@@ -82,4 +83,4 @@ func ParseLiveEvent(payload string) (live.Event, error) {
 
 // isCanonicalUUID reports whether s is a UUID in PostgreSQL's canonical text form (lower-case
 // hex), the form the hub keys drafts by.
-func isCanonicalUUID(s string) bool { return isUUID(s) && s == strings.ToLower(s) }
+func isCanonicalUUID(s string) bool { return onboarding.IsGUID(s) && s == strings.ToLower(s) }

@@ -67,7 +67,7 @@ func operationStatus(s string) operation.Status   { return operation.Status(s) }
 func operationOutcome(s string) operation.Outcome { return operation.Outcome(s) }
 
 func loadRun(ctx context.Context, q querier, id string, lock bool) (operation.Run, error) {
-	if !isUUID(id) {
+	if !onboarding.IsGUID(id) {
 		return operation.Run{}, onboarding.ErrNotFound
 	}
 	sql := runSelect + ` WHERE r.id = $1`
@@ -95,7 +95,7 @@ func (s *Store) Run(ctx context.Context, id string) (operation.Run, error) {
 
 // DraftRuns implements onboarding.Store.
 func (s *Store) DraftRuns(ctx context.Context, draftID string, limit int) ([]operation.Run, error) {
-	if !isUUID(draftID) {
+	if !onboarding.IsGUID(draftID) {
 		return nil, onboarding.ErrNotFound
 	}
 	return collectRuns(s.Pool.Query(ctx, runSelect+` WHERE r.draft_id = $1 ORDER BY r.created_at DESC, r.id DESC LIMIT $2`,
@@ -106,7 +106,7 @@ func (s *Store) DraftRuns(ctx context.Context, draftID string, limit int) ([]ope
 func (s *Store) WorkspaceRuns(ctx context.Context, workspaceID int64, f onboarding.RunFilter) ([]operation.Run, error) {
 	var draftID *string
 	if f.DraftID != "" {
-		if !isUUID(f.DraftID) {
+		if !onboarding.IsGUID(f.DraftID) {
 			return []operation.Run{}, nil
 		}
 		draftID = &f.DraftID
@@ -215,7 +215,7 @@ func (t *storeTx) CancelQueuedRuns(ctx context.Context, draftID string, now time
 
 // lockRunState locks a run row and returns its status and outcome.
 func lockRunState(ctx context.Context, tx pgx.Tx, runID string) (operation.Status, operation.Outcome, error) {
-	if !isUUID(runID) {
+	if !onboarding.IsGUID(runID) {
 		return "", "", fmt.Errorf("run %q: %w", runID, onboarding.ErrNotFound)
 	}
 	var status, outcome string
@@ -286,7 +286,7 @@ func (s *Store) Heartbeat(ctx context.Context, runID string) error {
 }
 
 func (s *Store) tick(ctx context.Context, runID string, counts *operation.Counts) error {
-	if !isUUID(runID) {
+	if !onboarding.IsGUID(runID) {
 		return fmt.Errorf("run %q: %w", runID, onboarding.ErrNotFound)
 	}
 	now := s.clock()
@@ -355,7 +355,7 @@ func (s *Store) CompleteRun(ctx context.Context, runID string, c operation.Compl
 		return fmt.Errorf("complete run: result: %w", err)
 	}
 	message := operation.Redact(c.Message)
-	if !isUUID(runID) {
+	if !onboarding.IsGUID(runID) {
 		return fmt.Errorf("run %q: %w", runID, onboarding.ErrNotFound)
 	}
 	now := s.clock()
@@ -404,7 +404,7 @@ func (s *Store) CompleteRun(ctx context.Context, runID string, c operation.Compl
 			case operation.OutcomeFailed:
 				connStatus = string(onboarding.ConnectionFailed)
 			}
-			if connID, _ := run.Context["connection_id"].(string); connStatus != "" && isUUID(connID) {
+			if connID, _ := run.Context["connection_id"].(string); connStatus != "" && onboarding.IsGUID(connID) {
 				if _, err := tx.Exec(ctx, `UPDATE provider_connections SET status = $2 WHERE id = $1`,
 					connID, connStatus); err != nil {
 					return fmt.Errorf("update connection status: %w", err)

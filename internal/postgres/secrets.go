@@ -36,7 +36,7 @@ func (t *storeTx) CreateConnection(ctx context.Context, c onboarding.NewConnecti
 
 // DraftConnection implements onboarding.Store.
 func (s *Store) DraftConnection(ctx context.Context, draftID string) (*onboarding.ConnectionInfo, error) {
-	if !isUUID(draftID) {
+	if !onboarding.IsGUID(draftID) {
 		return nil, onboarding.ErrNotFound
 	}
 	var c onboarding.ConnectionInfo

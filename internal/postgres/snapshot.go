@@ -21,7 +21,7 @@ const SnapshotRuns = 20
 // SnapshotRuns, newest first) and its attached connection (nil when none; never the secret).
 // Unknown id → onboarding.ErrNotFound.
 func (db *DB) DraftSnapshot(ctx context.Context, draftID string) (onboarding.Draft, []operation.Run, *onboarding.ConnectionInfo, error) {
-	if !isUUID(draftID) {
+	if !onboarding.IsGUID(draftID) {
 		return onboarding.Draft{}, nil, nil, onboarding.ErrNotFound
 	}
 	var runsJSON []byte

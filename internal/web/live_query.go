@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tenantops/onboard/internal/live"
+	"github.com/tenantops/onboard/internal/onboarding"
 )
 
 // maxLiveDrafts bounds the subscriptions of one /live connection.
@@ -52,7 +53,7 @@ func parseLiveQuery(raw string) ([]live.Subscription, error) {
 				return nil, fmt.Errorf("at most %d drafts per connection", maxLiveDrafts)
 			}
 			id := strings.ToLower(v)
-			if !isUUID(id) {
+			if !onboarding.IsGUID(id) {
 				return nil, errors.New("draft must be a UUID")
 			}
 			subs = append(subs, live.Subscription{DraftID: id, View: live.ViewCheckpoint})
@@ -104,29 +105,8 @@ func parseView(s string) (string, error) {
 	case live.ViewCheckpoint, live.ViewRow:
 		return s, nil
 	}
-	if id, ok := strings.CutPrefix(s, live.ViewRunPrefix); ok && isUUID(strings.ToLower(id)) {
+	if id, ok := strings.CutPrefix(s, live.ViewRunPrefix); ok && onboarding.IsGUID(id) {
 		return live.ViewRunPrefix + strings.ToLower(id), nil
 	}
 	return "", errors.New("view must be checkpoint, row or run:{uuid}")
-}
-
-// isUUID reports whether s is a lower-case UUID (8-4-4-4-12 hex).
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := range len(s) {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-				return false
-			}
-		}
-	}
-	return true
 }
