@@ -106,6 +106,8 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		return errors.New("-drafts: want 1..clients")
 	case c.Duration <= 0 || c.Duration > time.Hour:
 		return errors.New("-duration: want (0, 1h]")
+	case c.Mode == "raw" && c.Clients > 9000:
+		return errors.New("-clients: raw mode holds both ends of every connection in this process; at most 9000 under the 20,000 file limit")
 	case c.Mode != "raw" && c.Serve == (c.URL != ""):
 		return errors.New("bench: give exactly one of -serve or -url")
 	}
