@@ -308,14 +308,22 @@ func (p *page) liveState(state string, within time.Duration) {
 		document.querySelector('[data-live-status]')?.dataset.state === %[1]q`, state))
 }
 
-// noBanner checks, now, that no conflict banner is shown and none was raised in the tab.
+// noBanner checks, now, that no conflict banner is shown and none was raised in the tab
+// (on any of its pages).
 func (p *page) noBanner() {
+	p.t.Helper()
+	p.noBannerSince(time.Time{})
+}
+
+// noBannerSince checks, now, that no conflict banner is shown and none was raised in the
+// tab since t0.
+func (p *page) noBannerSince(t0 time.Time) {
 	p.t.Helper()
 	if eval[bool](p, `!!document.querySelector('[data-testid=conflict-banner]')`) {
 		p.fail("a conflict banner is shown")
 	}
 	for _, e := range p.liveLog() {
-		if e.Type == "conflict" {
+		if e.Type == "conflict" && e.T >= t0.UnixMilli() {
 			p.fail("live.js raised a conflict: %+v", e)
 		}
 	}
