@@ -44,6 +44,7 @@ func TestBrowserLive(t *testing.T) {
 		a.submit(`[data-testid=start-verification]`, 200)
 		b.jsWithin(slowRun, `(() => { const p = document.querySelector('[data-testid=verification-run] [data-testid=run-progress]');
 			return p && Number(p.dataset.done) > 0 && Number(p.dataset.done) < Number(p.dataset.total); })()`)
+		b.barSettled()
 		b.shot("20-live-progress", `[data-testid=verification-run]`)
 		b.jsWithin(slowRun+5*time.Second, lifecycleJS("ready_for_activation", "Ready for activation")+
 			` && document.querySelector('[data-testid=verification-run] [data-testid=run-status]').dataset.outcome === 'succeeded'`)
@@ -275,6 +276,7 @@ func testPollFallback(t *testing.T, browser context.Context) {
 	b.jsWithin(7*time.Second, fmt.Sprintf(`window.__liveLog.some(e => e.type === 'applied' && e.doc === %q && e.source === 'poll' && Number(e.rev) > %d)`, doc, first))
 	t.Logf("first polled change applied %v after the page loaded", time.Since(loaded).Round(time.Millisecond))
 	b.js(`Number(document.querySelector('[data-testid=run-progress]')?.dataset.done) > 0`)
+	b.barSettled()
 	b.shot("22-poll-indicator")
 	if n := b.gate.pollsSince(loaded); n == 0 {
 		t.Fatal("no poll request reached the server")

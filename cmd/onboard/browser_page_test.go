@@ -147,6 +147,9 @@ func newSession(t *testing.T, browser context.Context, base, email string, o ...
 	if opt.blockLive {
 		p.blockLive(true)
 	}
+	// The window's 1280×800 includes the (headless) browser chrome: make the page itself
+	// 1280×800, the size of the screenshots.
+	p.do("set the viewport", chromedp.EmulateViewport(1280, 800))
 	p.open("/admin/login")
 	p.typeInto("#email", email)
 	p.typeInto("#password", "demo-password-1")
@@ -458,6 +461,17 @@ func (p *page) post(action string, fields map[string]string) (int, string) {
 		return {status: r.status, body: await r.text()};
 	})()`, args.String(), action))
 	return res.Status, res.Body
+}
+
+// barSettled waits until the verification's progress bar has finished its CSS width
+// transition (0.4 s), so that a screenshot shows the bar at the count the text says.
+func (p *page) barSettled() {
+	p.t.Helper()
+	p.js(`(() => { const bar = document.querySelector('[data-testid=verification-run] [data-testid=run-progress]');
+		if (!bar) return true;
+		const want = 100 * Number(bar.dataset.done) / Math.max(1, Number(bar.dataset.total));
+		const got = 100 * bar.firstElementChild.getBoundingClientRect().width / bar.clientWidth;
+		return Math.abs(got - want) < 1; })()`)
 }
 
 // shot saves a 1280×800 screenshot of the viewport, scrolled to the element of the first

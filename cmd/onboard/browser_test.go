@@ -143,6 +143,9 @@ func TestBrowser(t *testing.T) {
 		b.reason("activated_with_override")
 		b.text(`[data-testid=override-reason]`, reason)
 		b.text(`[data-testid=override-summary]`, "owner@globex.test")
+		// Who, then the reason right below it (no tall empty line in between).
+		b.js(`(() => { const s = document.querySelector('[data-testid=override-summary]');
+			return s.getBoundingClientRect().height < 200; })()`)
 		b.shot("11-override-completed")
 		b.noBanner()
 		t.Logf("missing permissions → assist → override: %v", time.Since(start).Round(time.Millisecond))
@@ -202,7 +205,13 @@ func TestBrowser(t *testing.T) {
 		tabB.submit(`[data-testid=save-identify]`, 409)
 		tabB.visible(`[data-testid=conflict-banner]`)
 		tabB.text(`[data-testid=conflict-banner]`, "operator@acme.test changed this onboarding at")
-		tabB.js(`!!document.querySelector('[data-testid=conflict-banner] time[datetime]')`)
+		// Who and when, in words ("… at 2026-11-26 16:21 UTC, after you opened it").
+		tabB.js(`(() => { const b = document.querySelector('[data-testid=conflict-banner]'), at = b.querySelector('time[datetime]');
+			return !!at && b.innerText.includes('changed this onboarding at ' + at.innerText + ', after you opened it'); })()`)
+		// The explanation is one short block: the values follow right below it.
+		tabB.js(`(() => { const b = document.querySelector('[data-testid=conflict-banner]');
+			const p = b.querySelector('p').getBoundingClientRect(), table = b.querySelector('[data-testid=conflict-fields]').getBoundingClientRect();
+			return table.top - p.bottom < 40; })()`)
 		tabB.text(`[data-testid=conflict-fields]`, "Contoso (operator)")
 		tabB.text(`[data-testid=conflict-fields]`, "Contoso (owner)")
 		tabB.js(`document.querySelector('#display_name').value === 'Contoso (owner)'`)
