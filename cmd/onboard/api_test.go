@@ -176,7 +176,9 @@ type apiSetup struct {
 
 func setupAPI(t *testing.T) *apiSetup {
 	t.Helper()
-	base := startApp(t, nil)
+	// No workers: runs stay queued, so the API's start/dedupe semantics are deterministic
+	// (TestScenarios drives runs through the real workers).
+	base := startApp(t, map[string]string{"WORKERS": "0"})
 	return &apiSetup{
 		api:      newAPIClient(t, base),
 		anon:     &http.Client{},
