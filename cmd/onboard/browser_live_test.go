@@ -270,7 +270,7 @@ func testPollFallback(t *testing.T, browser context.Context) {
 	doc := eval[string](b, `window.__docId`)
 	b.markDocument()
 	b.lifecycle("verifying", "Verifying")
-	b.liveState("polling", 2*time.Second)
+	b.liveState("polling", 8*time.Second)
 	b.text(`[data-live-status]`, "Polling for updates")
 	first := b.shownRev()
 
