@@ -42,6 +42,15 @@ type Hub struct {
 	stopped  chan struct{}      // closed when Run is shutting down
 	stats    counters
 
+	// epoch counts Resync calls: 0 = the listener has not (yet) connected, so no snapshot is
+	// known to be current. Subscribe reuses a draft's snapshot only within the epoch that
+	// loaded it (draftState.fresh).
+	epoch uint64
+	// cohorts caches and single-flights Authorizer.Cohort per (user, workspace); see
+	// cohort.go.
+	cohorts   map[memberKey]*cohortCall
+	cohortTTL time.Duration
+
 	// afterPass, when set before Run, is called after each draft pass (tests' readiness
 	// signal).
 	afterPass func(draftID string)
@@ -51,6 +60,7 @@ type counters struct {
 	connections, subscriptions, notifications, ignored, bad atomic.Int64
 	loads, loadErrors, renders, renderErrors, unchanged     atomic.Int64
 	queued, dropped, slowCloses, revocations, resyncs       atomic.Int64
+	reused, loadsShared, cohortQueries, cohortHits          atomic.Int64
 }
 
 type memberKey struct{ user, workspace int64 }
@@ -77,7 +87,17 @@ type draftState struct {
 	workspace int64
 	subs      map[*sub]struct{}
 	cache     map[renderKey]*rendered
-	snap      Snapshot // newest snapshot the pool loaded
+	snap      Snapshot // newest snapshot loaded (by the pool or by Subscribe)
+
+	// Subscribe's reuse and single-flight (h.mu). seq counts accepted notifications and
+	// resyncs for the draft. fresh is the newest snapshot whose load began at the current
+	// seq and epoch, i.e. one that reflects every notification received so far; nil when a
+	// notification or resync came after its load began. loading is Subscribe's load in
+	// flight; rendering are Subscribe's renders in flight.
+	seq       uint64
+	fresh     Snapshot
+	loading   *loadCall
+	rendering map[renderCallKey]*renderCall
 
 	// Scheduling: queued = in h.pending or h.jobs; busy = a worker owns it; dirty = an event
 	// arrived since the worker's load began, so one more pass follows.
@@ -117,21 +137,23 @@ func NewHub(src Source, auth Authorizer, opts Options) *Hub {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Hub{
-		src:     src,
-		auth:    auth,
-		opts:    opts,
-		obs:     opts.Observer,
-		log:     opts.Logger,
-		now:     opts.Clock,
-		seed:    maphash.MakeSeed(),
-		wake:    make(chan struct{}, 1),
-		jobs:    make(chan job),
-		drafts:  make(map[string]*draftState),
-		clients: make(map[*Client]struct{}),
-		byUser:  make(map[int64]map[*Client]struct{}),
-		members: make(map[memberKey]bool),
-		started: make(chan struct{}),
-		stopped: make(chan struct{}),
+		src:       src,
+		auth:      auth,
+		opts:      opts,
+		obs:       opts.Observer,
+		log:       opts.Logger,
+		now:       opts.Clock,
+		seed:      maphash.MakeSeed(),
+		wake:      make(chan struct{}, 1),
+		jobs:      make(chan job),
+		drafts:    make(map[string]*draftState),
+		clients:   make(map[*Client]struct{}),
+		byUser:    make(map[int64]map[*Client]struct{}),
+		members:   make(map[memberKey]bool),
+		cohorts:   make(map[memberKey]*cohortCall),
+		cohortTTL: cohortTTL(opts),
+		started:   make(chan struct{}),
+		stopped:   make(chan struct{}),
 	}
 }
 
@@ -154,6 +176,10 @@ func (h *Hub) Stats() Stats {
 		SlowCloses:    c.slowCloses.Load(),
 		Revocations:   c.revocations.Load(),
 		Resyncs:       c.resyncs.Load(),
+		Reused:        c.reused.Load(),
+		LoadsShared:   c.loadsShared.Load(),
+		CohortQueries: c.cohortQueries.Load(),
+		CohortHits:    c.cohortHits.Load(),
 	}
 }
 
@@ -190,6 +216,8 @@ func (h *Hub) notify(e Event) NotifyOutcome {
 		if ds.since.IsZero() || at.Before(ds.since) {
 			ds.since = at
 		}
+		ds.seq++
+		ds.fresh = nil
 		h.scheduleLocked(ds)
 		return NotifyAccepted
 	case KindMembership:
@@ -199,6 +227,9 @@ func (h *Hub) notify(e Event) NotifyOutcome {
 		k := memberKey{e.UserID, e.WorkspaceID}
 		h.mu.Lock()
 		defer h.mu.Unlock()
+		// Forget the cached cohort at once, even with no client yet: a Subscribe in flight
+		// may hold the old answer (activate notices and schedules a re-check).
+		h.invalidateCohortLocked(k)
 		if len(h.byUser[e.UserID]) == 0 || h.shutdown {
 			return NotifyIgnored
 		}
@@ -241,6 +272,15 @@ func (h *Hub) Resync() {
 	h.stats.resyncs.Add(1)
 	h.mu.Lock()
 	n := 0
+	h.epoch++
+	// Notifications may have been lost: no snapshot or cohort is known current any more.
+	for k := range h.cohorts {
+		h.invalidateCohortLocked(k)
+	}
+	for _, ds := range h.drafts {
+		ds.seq++
+		ds.fresh = nil
+	}
 	if !h.shutdown {
 		for _, ds := range h.drafts {
 			ds.force = true
@@ -360,6 +400,7 @@ func (h *Hub) process(ctx context.Context, ds *draftState) {
 	ds.busy, ds.dirty = true, false
 	force, since := ds.force, ds.since
 	ds.force, ds.since = false, time.Time{}
+	seq, epoch := ds.seq, h.epoch
 	h.mu.Unlock()
 
 	defer func() {
@@ -392,9 +433,7 @@ func (h *Hub) process(ctx context.Context, ds *draftState) {
 	}
 
 	h.mu.Lock()
-	if ds.snap == nil || snap.Rev() >= ds.snap.Rev() {
-		ds.snap = snap
-	}
+	h.keepSnapLocked(ds, snap, seq, epoch)
 	keys := make(map[renderKey]struct{}, 2)
 	for s := range ds.subs {
 		if s.active {
@@ -482,12 +521,24 @@ func (h *Hub) cached(ds *draftState, k renderKey, rev int64) (*rendered, bool) {
 	return r, true
 }
 
+// keepSnapLocked records a snapshot whose load began at (seq, epoch): it becomes ds.snap if
+// it is the newest, and ds.fresh if no notification or resync arrived since its load began.
+func (h *Hub) keepSnapLocked(ds *draftState, snap Snapshot, seq, epoch uint64) {
+	if ds.snap == nil || snap.Rev() >= ds.snap.Rev() {
+		ds.snap = snap
+	}
+	if seq == ds.seq && epoch == h.epoch && (ds.fresh == nil || snap.Rev() >= ds.fresh.Rev()) {
+		ds.fresh = snap
+	}
+}
+
 // dropDraft forgets a deleted draft: its subscriptions stay on their clients (which may watch
 // other drafts) but receive nothing more.
 func (h *Hub) dropDraft(ds *draftState) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	ds.gone = true
+	ds.fresh = nil
 	for s := range ds.subs {
 		s.active = false
 	}
