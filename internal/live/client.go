@@ -196,9 +196,9 @@ func (h *Hub) activate(c *Client, snaps map[string]Snapshot) ([]offer, error) {
 		if snap.Rev() > s.rev {
 			offers = append(offers, offer{s, s.cohort, snap})
 		}
-		if s.auth.stale {
-			// A membership event (or resync) came after the cohort query began, maybe while
-			// c was not yet in byUser: re-check now that it is.
+		if s.auth.seq != h.memberSeq {
+			// A membership event or resync came after the cohort query began, maybe while
+			// c was not yet in byUser (Notify ignored it then): re-check now that it is.
 			k := memberKey{c.userID, s.ws}
 			if !h.members[k] {
 				h.members[k] = true

@@ -50,6 +50,8 @@ type Hub struct {
 	// cohort.go.
 	cohorts   map[memberKey]*cohortCall
 	cohortTTL time.Duration
+	// memberSeq counts membership events and resyncs (see cohortCall.seq).
+	memberSeq uint64
 
 	// afterPass, when set before Run, is called after each draft pass (tests' readiness
 	// signal).
@@ -229,6 +231,7 @@ func (h *Hub) notify(e Event) NotifyOutcome {
 		defer h.mu.Unlock()
 		// Forget the cached cohort at once, even with no client yet: a Subscribe in flight
 		// may hold the old answer (activate notices and schedules a re-check).
+		h.memberSeq++
 		h.invalidateCohortLocked(k)
 		if len(h.byUser[e.UserID]) == 0 || h.shutdown {
 			return NotifyIgnored
@@ -274,9 +277,8 @@ func (h *Hub) Resync() {
 	n := 0
 	h.epoch++
 	// Notifications may have been lost: no snapshot or cohort is known current any more.
-	for k := range h.cohorts {
-		h.invalidateCohortLocked(k)
-	}
+	h.memberSeq++
+	clear(h.cohorts)
 	for _, ds := range h.drafts {
 		ds.seq++
 		ds.fresh = nil

@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -35,11 +36,12 @@ type cohortCall struct {
 	done   chan struct{}
 	cohort string
 	err    error
-	// h.mu: finished = done is closed; at = when the answer arrived; stale = a membership
-	// event or Resync came after the query began (the answer may predate a revocation).
+	// seq is h.memberSeq when the query began: if a membership event or Resync came since,
+	// the answer may predate a revocation (activate then schedules a re-check).
+	seq uint64
+	// h.mu: finished = done is closed; at = when the answer arrived.
 	finished bool
 	at       time.Time
-	stale    bool
 }
 
 func cohortTTL(opts Options) time.Duration {
@@ -147,8 +149,7 @@ func (h *Hub) cohort(ctx context.Context, userID, ws int64) (*cohortCall, error)
 	h.mu.Lock()
 	call := h.cohorts[k]
 	switch {
-	case call == nil || call.stale:
-		call = nil
+	case call == nil:
 	case !call.finished:
 		h.stats.cohortHits.Add(1)
 	case call.err == nil && h.cohortTTL > 0 && h.now().Sub(call.at) < h.cohortTTL:
@@ -159,7 +160,7 @@ func (h *Hub) cohort(ctx context.Context, userID, ws int64) (*cohortCall, error)
 		call = nil
 	}
 	if call == nil {
-		call = &cohortCall{done: make(chan struct{})}
+		call = &cohortCall{done: make(chan struct{}), seq: h.memberSeq}
 		h.cohorts[k] = call
 		qctx, cancel := h.detached(ctx)
 		go func() {
@@ -176,16 +177,28 @@ func (h *Hub) cohort(ctx context.Context, userID, ws int64) (*cohortCall, error)
 	}
 }
 
-// recheckCohort asks the Authorizer afresh (never from the cache) and caches the answer for
-// later Subscribes.
+// recheckCohort asks the Authorizer afresh (never from the cache). A successful answer
+// replaces a finished cache entry when no membership event or Resync came during the query;
+// a refusal forgets the entry.
 func (h *Hub) recheckCohort(ctx context.Context, userID, ws int64) (string, error) {
 	k := memberKey{userID, ws}
-	call := &cohortCall{done: make(chan struct{})}
 	h.mu.Lock()
-	h.cohorts[k] = call
+	seq := h.memberSeq
 	h.mu.Unlock()
-	h.queryCohort(ctx, k, call)
-	return call.cohort, call.err
+	h.stats.cohortQueries.Add(1)
+	cohort, err := h.auth.Cohort(ctx, userID, ws)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	cur := h.cohorts[k]
+	switch {
+	case errors.Is(err, ErrNotFound) || errors.Is(err, ErrForbidden):
+		delete(h.cohorts, k)
+	case err == nil && seq == h.memberSeq && h.cohortTTL > 0 && (cur == nil || cur.finished):
+		call := &cohortCall{done: make(chan struct{}), cohort: cohort, seq: seq, finished: true, at: h.now()}
+		close(call.done)
+		h.cohorts[k] = call
+	}
+	return cohort, err
 }
 
 // queryCohort runs call's query and publishes the answer.
@@ -202,11 +215,8 @@ func (h *Hub) queryCohort(ctx context.Context, k memberKey, call *cohortCall) {
 	close(call.done)
 }
 
-// invalidateCohortLocked forgets the cached or in-flight cohort of k and marks it stale, so a
-// Subscribe that already holds it schedules a re-check once active.
+// invalidateCohortLocked forgets the cached or in-flight cohort of k: later Subscribes ask
+// again. (Subscribes already holding it see h.memberSeq moved and schedule a re-check.)
 func (h *Hub) invalidateCohortLocked(k memberKey) {
-	if call := h.cohorts[k]; call != nil {
-		call.stale = true
-		delete(h.cohorts, k)
-	}
+	delete(h.cohorts, k)
 }
