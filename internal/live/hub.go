@@ -81,6 +81,10 @@ type rendered struct {
 	hash  uint64
 	rev   int64
 	bytes []byte
+	// fanned: a pass offered these bytes to the key's active subscribers. Only then may a
+	// later pass skip identical bytes as unchanged; a fragment rendered for a Subscribe
+	// (possibly of a newer rev than the subscribers have) must still be fanned out.
+	fanned bool
 }
 
 // draftState is the hub's per-draft record; it exists while the draft has subscribers.
@@ -451,7 +455,7 @@ func (h *Hub) process(ctx context.Context, ds *draftState) {
 			h.log.Warn("live: render draft", "draft", ds.id, "view", k.view, "cohort", k.cohort, "err", err)
 			continue
 		}
-		changed := h.store(ds, k, snap.Rev(), b)
+		changed := h.store(ds, k, snap.Rev(), b, true)
 		h.obs.Rendered(k.view, k.cohort, d, len(b), changed, nil)
 		if !changed && !force {
 			continue
@@ -496,18 +500,22 @@ func (h *Hub) render(ctx context.Context, snap Snapshot, k renderKey) ([]byte, t
 }
 
 // store records a rendered fragment in ds's cache and reports whether it differs from the
-// last one for that key (a false result means no client needs it).
-func (h *Hub) store(ds *draftState, k renderKey, rev int64, b []byte) bool {
+// last one for that key that a pass fanned out (a false result means no client needs it).
+// fanned says the caller (a pass) offers the bytes to the key's subscribers.
+func (h *Hub) store(ds *draftState, k renderKey, rev int64, b []byte, fanned bool) bool {
 	sum := maphash.Bytes(h.seed, b)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	old := ds.cache[k]
-	if old != nil && old.hash == sum && old.rev >= rev {
+	same := old != nil && old.hash == sum && old.rev >= rev
+	if same && old.fanned {
 		h.stats.unchanged.Add(1)
 		return false
 	}
-	if old == nil || rev >= old.rev {
-		ds.cache[k] = &rendered{hash: sum, rev: rev, bytes: b}
+	if same {
+		old.fanned = old.fanned || fanned
+	} else if old == nil || rev >= old.rev {
+		ds.cache[k] = &rendered{hash: sum, rev: rev, bytes: b, fanned: fanned}
 	}
 	return true
 }
