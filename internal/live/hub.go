@@ -46,6 +46,9 @@ type Hub struct {
 	// known to be current. Subscribe reuses a draft's snapshot only within the epoch that
 	// loaded it (draftState.fresh).
 	epoch uint64
+	// disconnected: the listener said it lost its connection (Disconnected) and has not
+	// resynced since; nothing is reused meanwhile.
+	disconnected bool
 	// cohorts caches and single-flights Authorizer.Cohort per (user, workspace); see
 	// cohort.go.
 	cohorts   map[memberKey]*cohortCall
@@ -280,6 +283,7 @@ func (h *Hub) Resync() {
 	h.mu.Lock()
 	n := 0
 	h.epoch++
+	h.disconnected = false
 	// Notifications may have been lost: no snapshot or cohort is known current any more.
 	h.memberSeq++
 	clear(h.cohorts)
@@ -296,6 +300,18 @@ func (h *Hub) Resync() {
 	}
 	h.mu.Unlock()
 	h.obs.Resynced(n)
+}
+
+// Disconnected tells the hub that the listener lost its connection: notifications may be
+// lost until the next Resync, so until then Subscribe loads every snapshot and asks for every
+// cohort instead of reusing them. Optional; without it reuse continues until the Resync of
+// the next connection.
+func (h *Hub) Disconnected() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.disconnected = true
+	h.memberSeq++
+	clear(h.cohorts)
 }
 
 // Run runs the dispatcher, the render pool, the slow-consumer sweep and the periodic

@@ -66,7 +66,7 @@ func (h *Hub) detached(ctx context.Context) (context.Context, context.CancelFunc
 // dirty, so a change landing meanwhile still reaches the new client.
 func (h *Hub) snapshot(ctx context.Context, ds *draftState) (Snapshot, error) {
 	h.mu.Lock()
-	if h.epoch > 0 && ds.fresh != nil && !ds.gone && !ds.queued && !ds.busy && !ds.dirty && !ds.force {
+	if h.epoch > 0 && !h.disconnected && ds.fresh != nil && !ds.gone && !ds.queued && !ds.busy && !ds.dirty && !ds.force {
 		snap := ds.fresh
 		h.mu.Unlock()
 		h.stats.reused.Add(1)
@@ -152,7 +152,7 @@ func (h *Hub) cohort(ctx context.Context, userID, ws int64) (*cohortCall, error)
 	case call == nil:
 	case !call.finished:
 		h.stats.cohortHits.Add(1)
-	case call.err == nil && h.cohortTTL > 0 && h.now().Sub(call.at) < h.cohortTTL:
+	case !h.disconnected && call.err == nil && h.cohortTTL > 0 && h.now().Sub(call.at) < h.cohortTTL:
 		h.mu.Unlock()
 		h.stats.cohortHits.Add(1)
 		return call, nil

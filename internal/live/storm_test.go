@@ -310,4 +310,13 @@ func TestSubscribeNoReuseBeforeEpoch(t *testing.T) {
 	if got := f.src.loadsOf("d1"); got != loads {
 		t.Errorf("loads = %d, want %d (reused after the resync pass)", got, loads)
 	}
+	calls := f.auth.callsOf(1, 1)
+	f.hub.Disconnected()
+	f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 5})
+	if got := f.src.loadsOf("d1"); got != loads+1 {
+		t.Errorf("loads = %d, want %d (no reuse while disconnected)", got, loads+1)
+	}
+	if got := f.auth.callsOf(1, 1); got != calls+1 {
+		t.Errorf("cohort calls = %d, want %d (no cache while disconnected)", got, calls+1)
+	}
 }
