@@ -148,6 +148,10 @@ type Options struct {
 	SlowTimeout time.Duration
 	// RecheckInterval: every client's authorisation is re-checked this often; default 3s.
 	RecheckInterval time.Duration
+	// CohortTTL: how long Subscribe may reuse an Authorizer.Cohort answer for a (user,
+	// workspace); a membership event or Resync forgets it at once. Default
+	// min(RecheckInterval, 3s); negative = no cache (concurrent queries are still shared).
+	CohortTTL time.Duration
 	// WorkTimeout bounds one draft's load and renders, and one authorisation check;
 	// default 10s.
 	WorkTimeout time.Duration
@@ -224,4 +228,8 @@ type Stats struct {
 	SlowCloses    int64
 	Revocations   int64 // clients closed with ErrRevoked
 	Resyncs       int64 // Resync calls
+	Reused        int64 // Subscribe snapshots taken from the hub without a Load
+	LoadsShared   int64 // Subscribe snapshots taken from another Subscribe's Load in flight
+	CohortQueries int64 // Authorizer.Cohort calls (Subscribe and re-checks)
+	CohortHits    int64 // Subscribe cohorts answered from the cache or a query in flight
 }

@@ -33,6 +33,7 @@ type sub struct {
 	draftID string
 	view    string
 	ws      int64       // set before active
+	auth    *cohortCall // the cohort answer s was authorised with; set before active
 	ds      *draftState // hub.mu
 	active  bool        // hub.mu: authorised, receives fragments
 	cohort  string      // written under hub.mu and Client.mu
@@ -123,15 +124,16 @@ func (h *Hub) register(c *Client) error {
 	return nil
 }
 
-// authorise loads each draft once and asks for the viewer's cohort once per workspace.
+// authorise gets each draft's snapshot once (reused, shared or loaded: Hub.snapshot) and the
+// viewer's cohort once per workspace (cached or shared: Hub.cohort).
 func (h *Hub) authorise(ctx context.Context, c *Client) (map[string]Snapshot, error) {
 	snaps := make(map[string]Snapshot, len(c.subs))
-	cohorts := make(map[int64]string, 1)
+	cohorts := make(map[int64]*cohortCall, 1)
 	for _, s := range c.subs {
 		snap, ok := snaps[s.draftID]
 		if !ok {
 			var err error
-			snap, err = h.load(ctx, s.draftID)
+			snap, err = h.snapshot(ctx, s.ds)
 			if errors.Is(err, ErrGone) {
 				err = fmt.Errorf("%w: %w", ErrNotFound, err)
 			}
@@ -141,16 +143,16 @@ func (h *Hub) authorise(ctx context.Context, c *Client) (map[string]Snapshot, er
 			snaps[s.draftID] = snap
 		}
 		ws := snap.WorkspaceID()
-		cohort, ok := cohorts[ws]
+		call, ok := cohorts[ws]
 		if !ok {
 			var err error
-			cohort, err = h.auth.Cohort(ctx, c.userID, ws)
+			call, err = h.cohort(ctx, c.userID, ws)
 			if err != nil {
 				return nil, &SubscribeError{DraftID: s.draftID, Err: err}
 			}
-			cohorts[ws] = cohort
+			cohorts[ws] = call
 		}
-		s.ws, s.cohort = ws, cohort
+		s.ws, s.cohort, s.auth = ws, call.cohort, call
 	}
 	return snaps, nil
 }
@@ -194,6 +196,16 @@ func (h *Hub) activate(c *Client, snaps map[string]Snapshot) ([]offer, error) {
 		if snap.Rev() > s.rev {
 			offers = append(offers, offer{s, s.cohort, snap})
 		}
+		if s.auth.seq != h.memberSeq {
+			// A membership event or resync came after the cohort query began, maybe while
+			// c was not yet in byUser (Notify ignored it then): re-check now that it is.
+			k := memberKey{c.userID, s.ws}
+			if !h.members[k] {
+				h.members[k] = true
+				h.pending = append(h.pending, job{member: k})
+				h.signal()
+			}
+		}
 	}
 	set := h.byUser[c.userID]
 	if set == nil {
@@ -216,13 +228,11 @@ func (h *Hub) offerCurrent(ctx context.Context, o offer) {
 		o.s.c.offer(o.s, o.cohort, r.rev, r.bytes, time.Time{})
 		return
 	}
-	b, d, err := h.render(ctx, o.snap, k)
+	b, err := h.renderShared(ctx, o.s.ds, o.snap, k)
 	if err != nil {
 		h.log.Warn("live: render on subscribe", "draft", o.s.draftID, "view", k.view, "cohort", k.cohort, "err", err)
 		return
 	}
-	changed := h.store(o.s.ds, k, rev, b)
-	h.obs.Rendered(k.view, k.cohort, d, len(b), changed, nil)
 	o.s.c.offer(o.s, o.cohort, rev, b, time.Time{})
 }
 
@@ -265,7 +275,7 @@ func (h *Hub) forgetIfIdleLocked(ds *draftState) {
 func (h *Hub) recheck(ctx context.Context, userID, ws int64) {
 	ctx, cancel := context.WithTimeout(ctx, h.opts.WorkTimeout)
 	defer cancel()
-	cohort, err := h.auth.Cohort(ctx, userID, ws)
+	cohort, err := h.recheckCohort(ctx, userID, ws)
 	revoke := errors.Is(err, ErrNotFound) || errors.Is(err, ErrForbidden)
 	if err != nil && !revoke {
 		// Keep serving on a transient failure; the next check decides.

@@ -42,6 +42,20 @@ type Hub struct {
 	stopped  chan struct{}      // closed when Run is shutting down
 	stats    counters
 
+	// epoch counts Resync calls: 0 = the listener has not (yet) connected, so no snapshot is
+	// known to be current. Subscribe reuses a draft's snapshot only within the epoch that
+	// loaded it (draftState.fresh).
+	epoch uint64
+	// disconnected: the listener said it lost its connection (Disconnected) and has not
+	// resynced since; nothing is reused meanwhile.
+	disconnected bool
+	// cohorts caches and single-flights Authorizer.Cohort per (user, workspace); see
+	// cohort.go.
+	cohorts   map[memberKey]*cohortCall
+	cohortTTL time.Duration
+	// memberSeq counts membership events and resyncs (see cohortCall.seq).
+	memberSeq uint64
+
 	// afterPass, when set before Run, is called after each draft pass (tests' readiness
 	// signal).
 	afterPass func(draftID string)
@@ -51,6 +65,7 @@ type counters struct {
 	connections, subscriptions, notifications, ignored, bad atomic.Int64
 	loads, loadErrors, renders, renderErrors, unchanged     atomic.Int64
 	queued, dropped, slowCloses, revocations, resyncs       atomic.Int64
+	reused, loadsShared, cohortQueries, cohortHits          atomic.Int64
 }
 
 type memberKey struct{ user, workspace int64 }
@@ -69,6 +84,10 @@ type rendered struct {
 	hash  uint64
 	rev   int64
 	bytes []byte
+	// fanned: a pass offered these bytes to the key's active subscribers. Only then may a
+	// later pass skip identical bytes as unchanged; a fragment rendered for a Subscribe
+	// (possibly of a newer rev than the subscribers have) must still be fanned out.
+	fanned bool
 }
 
 // draftState is the hub's per-draft record; it exists while the draft has subscribers.
@@ -77,7 +96,17 @@ type draftState struct {
 	workspace int64
 	subs      map[*sub]struct{}
 	cache     map[renderKey]*rendered
-	snap      Snapshot // newest snapshot the pool loaded
+	snap      Snapshot // newest snapshot loaded (by the pool or by Subscribe)
+
+	// Subscribe's reuse and single-flight (h.mu). seq counts accepted notifications and
+	// resyncs for the draft. fresh is the newest snapshot whose load began at the current
+	// seq and epoch, i.e. one that reflects every notification received so far; nil when a
+	// notification or resync came after its load began. loading is Subscribe's load in
+	// flight; rendering are Subscribe's renders in flight.
+	seq       uint64
+	fresh     Snapshot
+	loading   *loadCall
+	rendering map[renderCallKey]*renderCall
 
 	// Scheduling: queued = in h.pending or h.jobs; busy = a worker owns it; dirty = an event
 	// arrived since the worker's load began, so one more pass follows.
@@ -117,21 +146,23 @@ func NewHub(src Source, auth Authorizer, opts Options) *Hub {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Hub{
-		src:     src,
-		auth:    auth,
-		opts:    opts,
-		obs:     opts.Observer,
-		log:     opts.Logger,
-		now:     opts.Clock,
-		seed:    maphash.MakeSeed(),
-		wake:    make(chan struct{}, 1),
-		jobs:    make(chan job),
-		drafts:  make(map[string]*draftState),
-		clients: make(map[*Client]struct{}),
-		byUser:  make(map[int64]map[*Client]struct{}),
-		members: make(map[memberKey]bool),
-		started: make(chan struct{}),
-		stopped: make(chan struct{}),
+		src:       src,
+		auth:      auth,
+		opts:      opts,
+		obs:       opts.Observer,
+		log:       opts.Logger,
+		now:       opts.Clock,
+		seed:      maphash.MakeSeed(),
+		wake:      make(chan struct{}, 1),
+		jobs:      make(chan job),
+		drafts:    make(map[string]*draftState),
+		clients:   make(map[*Client]struct{}),
+		byUser:    make(map[int64]map[*Client]struct{}),
+		members:   make(map[memberKey]bool),
+		cohorts:   make(map[memberKey]*cohortCall),
+		cohortTTL: cohortTTL(opts),
+		started:   make(chan struct{}),
+		stopped:   make(chan struct{}),
 	}
 }
 
@@ -154,6 +185,10 @@ func (h *Hub) Stats() Stats {
 		SlowCloses:    c.slowCloses.Load(),
 		Revocations:   c.revocations.Load(),
 		Resyncs:       c.resyncs.Load(),
+		Reused:        c.reused.Load(),
+		LoadsShared:   c.loadsShared.Load(),
+		CohortQueries: c.cohortQueries.Load(),
+		CohortHits:    c.cohortHits.Load(),
 	}
 }
 
@@ -190,6 +225,8 @@ func (h *Hub) notify(e Event) NotifyOutcome {
 		if ds.since.IsZero() || at.Before(ds.since) {
 			ds.since = at
 		}
+		ds.seq++
+		ds.fresh = nil
 		h.scheduleLocked(ds)
 		return NotifyAccepted
 	case KindMembership:
@@ -199,6 +236,10 @@ func (h *Hub) notify(e Event) NotifyOutcome {
 		k := memberKey{e.UserID, e.WorkspaceID}
 		h.mu.Lock()
 		defer h.mu.Unlock()
+		// Forget the cached cohort at once, even with no client yet: a Subscribe in flight
+		// may hold the old answer (activate notices and schedules a re-check).
+		h.memberSeq++
+		h.invalidateCohortLocked(k)
 		if len(h.byUser[e.UserID]) == 0 || h.shutdown {
 			return NotifyIgnored
 		}
@@ -241,6 +282,15 @@ func (h *Hub) Resync() {
 	h.stats.resyncs.Add(1)
 	h.mu.Lock()
 	n := 0
+	h.epoch++
+	h.disconnected = false
+	// Notifications may have been lost: no snapshot or cohort is known current any more.
+	h.memberSeq++
+	clear(h.cohorts)
+	for _, ds := range h.drafts {
+		ds.seq++
+		ds.fresh = nil
+	}
 	if !h.shutdown {
 		for _, ds := range h.drafts {
 			ds.force = true
@@ -250,6 +300,18 @@ func (h *Hub) Resync() {
 	}
 	h.mu.Unlock()
 	h.obs.Resynced(n)
+}
+
+// Disconnected tells the hub that the listener lost its connection: notifications may be
+// lost until the next Resync, so until then Subscribe loads every snapshot and asks for every
+// cohort instead of reusing them. Optional; without it reuse continues until the Resync of
+// the next connection.
+func (h *Hub) Disconnected() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.disconnected = true
+	h.memberSeq++
+	clear(h.cohorts)
 }
 
 // Run runs the dispatcher, the render pool, the slow-consumer sweep and the periodic
@@ -360,6 +422,7 @@ func (h *Hub) process(ctx context.Context, ds *draftState) {
 	ds.busy, ds.dirty = true, false
 	force, since := ds.force, ds.since
 	ds.force, ds.since = false, time.Time{}
+	seq, epoch := ds.seq, h.epoch
 	h.mu.Unlock()
 
 	defer func() {
@@ -392,9 +455,7 @@ func (h *Hub) process(ctx context.Context, ds *draftState) {
 	}
 
 	h.mu.Lock()
-	if ds.snap == nil || snap.Rev() >= ds.snap.Rev() {
-		ds.snap = snap
-	}
+	h.keepSnapLocked(ds, snap, seq, epoch)
 	keys := make(map[renderKey]struct{}, 2)
 	for s := range ds.subs {
 		if s.active {
@@ -410,7 +471,7 @@ func (h *Hub) process(ctx context.Context, ds *draftState) {
 			h.log.Warn("live: render draft", "draft", ds.id, "view", k.view, "cohort", k.cohort, "err", err)
 			continue
 		}
-		changed := h.store(ds, k, snap.Rev(), b)
+		changed := h.store(ds, k, snap.Rev(), b, true)
 		h.obs.Rendered(k.view, k.cohort, d, len(b), changed, nil)
 		if !changed && !force {
 			continue
@@ -455,18 +516,22 @@ func (h *Hub) render(ctx context.Context, snap Snapshot, k renderKey) ([]byte, t
 }
 
 // store records a rendered fragment in ds's cache and reports whether it differs from the
-// last one for that key (a false result means no client needs it).
-func (h *Hub) store(ds *draftState, k renderKey, rev int64, b []byte) bool {
+// last one for that key that a pass fanned out (a false result means no client needs it).
+// fanned says the caller (a pass) offers the bytes to the key's subscribers.
+func (h *Hub) store(ds *draftState, k renderKey, rev int64, b []byte, fanned bool) bool {
 	sum := maphash.Bytes(h.seed, b)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	old := ds.cache[k]
-	if old != nil && old.hash == sum && old.rev >= rev {
+	same := old != nil && old.hash == sum && old.rev >= rev
+	if same && old.fanned {
 		h.stats.unchanged.Add(1)
 		return false
 	}
-	if old == nil || rev >= old.rev {
-		ds.cache[k] = &rendered{hash: sum, rev: rev, bytes: b}
+	if same {
+		old.fanned = old.fanned || fanned
+	} else if old == nil || rev >= old.rev {
+		ds.cache[k] = &rendered{hash: sum, rev: rev, bytes: b, fanned: fanned}
 	}
 	return true
 }
@@ -482,12 +547,24 @@ func (h *Hub) cached(ds *draftState, k renderKey, rev int64) (*rendered, bool) {
 	return r, true
 }
 
+// keepSnapLocked records a snapshot whose load began at (seq, epoch): it becomes ds.snap if
+// it is the newest, and ds.fresh if no notification or resync arrived since its load began.
+func (h *Hub) keepSnapLocked(ds *draftState, snap Snapshot, seq, epoch uint64) {
+	if ds.snap == nil || snap.Rev() >= ds.snap.Rev() {
+		ds.snap = snap
+	}
+	if seq == ds.seq && epoch == h.epoch && (ds.fresh == nil || snap.Rev() >= ds.fresh.Rev()) {
+		ds.fresh = snap
+	}
+}
+
 // dropDraft forgets a deleted draft: its subscriptions stay on their clients (which may watch
 // other drafts) but receive nothing more.
 func (h *Hub) dropDraft(ds *draftState) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	ds.gone = true
+	ds.fresh = nil
 	for s := range ds.subs {
 		s.active = false
 	}

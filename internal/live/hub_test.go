@@ -37,6 +37,10 @@ type fakeSource struct {
 	drafts  map[string]fakeSnap
 	loadErr error
 	gate    *gate
+	// loadGate holds the next Load after it has read its snapshot (so it returns that,
+	// possibly old, snapshot).
+	loadGate *gate
+	loadsBy  map[string]int
 
 	loads   atomic.Int64
 	renders atomic.Int64
@@ -46,7 +50,24 @@ type fakeSource struct {
 // gate holds one Render: entered is closed when it starts, release lets it finish.
 type gate struct{ entered, release chan struct{} }
 
-func newFakeSource() *fakeSource { return &fakeSource{drafts: make(map[string]fakeSnap)} }
+func newFakeSource() *fakeSource {
+	return &fakeSource{drafts: make(map[string]fakeSnap), loadsBy: make(map[string]int)}
+}
+
+// holdNextLoad makes the next Load read its snapshot, then wait until release is closed.
+func (f *fakeSource) holdNextLoad() *gate {
+	g := &gate{entered: make(chan struct{}), release: make(chan struct{})}
+	f.mu.Lock()
+	f.loadGate = g
+	f.mu.Unlock()
+	return g
+}
+
+func (f *fakeSource) loadsOf(id string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.loadsBy[id]
+}
 
 func (f *fakeSource) put(id string, ws, rev int64) {
 	f.mu.Lock()
@@ -78,11 +99,23 @@ func (f *fakeSource) holdNextRender() *gate {
 func (f *fakeSource) Load(ctx context.Context, id string) (Snapshot, error) {
 	f.loads.Add(1)
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.loadErr != nil {
-		return nil, f.loadErr
-	}
+	f.loadsBy[id]++
+	loadErr := f.loadErr
 	s, ok := f.drafts[id]
+	g := f.loadGate
+	f.loadGate = nil
+	f.mu.Unlock()
+	if g != nil {
+		close(g.entered)
+		select {
+		case <-g.release:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if loadErr != nil {
+		return nil, loadErr
+	}
 	if !ok {
 		return nil, fmt.Errorf("load %s: %w", id, ErrGone)
 	}
@@ -111,11 +144,30 @@ func (f *fakeSource) Render(ctx context.Context, s Snapshot, view, cohort string
 
 // fakeAuth answers cohorts from a table; a missing entry is ErrNotFound.
 type fakeAuth struct {
-	mu  sync.Mutex
-	tab map[[2]int64]any // string cohort or error
+	mu    sync.Mutex
+	tab   map[[2]int64]any // string cohort or error
+	calls map[[2]int64]int
+	gate  *gate // holds the next Cohort after it has read its answer
 }
 
-func newFakeAuth() *fakeAuth { return &fakeAuth{tab: make(map[[2]int64]any)} }
+func newFakeAuth() *fakeAuth {
+	return &fakeAuth{tab: make(map[[2]int64]any), calls: make(map[[2]int64]int)}
+}
+
+func (a *fakeAuth) callsOf(user, ws int64) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.calls[[2]int64{user, ws}]
+}
+
+// holdNext makes the next Cohort read its answer, then wait until release is closed.
+func (a *fakeAuth) holdNext() *gate {
+	g := &gate{entered: make(chan struct{}), release: make(chan struct{})}
+	a.mu.Lock()
+	a.gate = g
+	a.mu.Unlock()
+	return g
+}
 
 func (a *fakeAuth) set(user, ws int64, v any) {
 	a.mu.Lock()
@@ -125,8 +177,20 @@ func (a *fakeAuth) set(user, ws int64, v any) {
 
 func (a *fakeAuth) Cohort(ctx context.Context, user, ws int64) (string, error) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	switch v := a.tab[[2]int64{user, ws}].(type) {
+	a.calls[[2]int64{user, ws}]++
+	v := a.tab[[2]int64{user, ws}]
+	g := a.gate
+	a.gate = nil
+	a.mu.Unlock()
+	if g != nil {
+		close(g.entered)
+		select {
+		case <-g.release:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	switch v := v.(type) {
 	case string:
 		return v, nil
 	case error:
