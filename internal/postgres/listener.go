@@ -29,6 +29,9 @@ const ListenerAppName = "onboard-listener"
 type Notifier interface {
 	Notify(live.Event)
 	Resync()
+	// Disconnected tells the hub notifications may be lost until the next Resync, so it
+	// stops reusing snapshots and cached cohorts meanwhile.
+	Disconnected()
 }
 
 // ListenerObserver receives the listener's metric hooks. Calls are made from the listener's
@@ -240,6 +243,7 @@ func (l *Listener) setDown(err error) {
 	l.mu.Unlock()
 	if l.connected.Swap(false) {
 		l.stats.disconnects.Add(1)
+		l.cfg.Hub.Disconnected()
 		l.obs.ListenerDisconnected()
 		if err != nil {
 			l.log.Warn("live listener: connection lost; reconnecting", "err", err, "delay", l.cfg.ReconnectDelay)

@@ -78,6 +78,7 @@ func newRecHub() *recHub {
 
 func (h *recHub) Notify(e live.Event) { h.events <- e }
 func (h *recHub) Resync()             { h.resyncs <- struct{}{} }
+func (h *recHub) Disconnected()       {}
 
 func (h *recHub) waitResync(t *testing.T) {
 	t.Helper()
