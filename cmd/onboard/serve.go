@@ -77,7 +77,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 	}
-	demoLoaded := false
 	if cfg.Demo != "never" {
 		has, err := db.HasData(ctx)
 		if err != nil {
@@ -87,7 +86,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			if err := db.LoadDemo(ctx, password.Hash); err != nil {
 				return err
 			}
-			demoLoaded = true
 		}
 	}
 
@@ -164,7 +162,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	go func() { errc <- httpSrv.Serve(ln) }()
 
 	fmt.Fprintf(stdout, "onboard: listening on http://%s\n", ln.Addr())
-	if demoLoaded || cfg.Demo != "never" {
+	if cfg.Demo != "never" {
 		printLogins(stdout)
 	}
 	log.Info("server started", "addr", ln.Addr().String(), "database", redactURL(cfg.DB.URL))
