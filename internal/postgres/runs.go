@@ -319,11 +319,13 @@ func (s *Store) tick(ctx context.Context, runID string, counts *operation.Counts
 	})
 }
 
-// StaleRuns lists running runs whose worker has not beaten since heartbeatBefore (the
-// reconciler completes or re-queues them: a job River rescued or discarded never calls back).
+// StaleRuns lists active runs that have shown no sign of life since heartbeatBefore: running
+// runs whose worker stopped beating, and queued runs never begun (the reconciler leaves those
+// whose job still waits in the queue, and completes or re-queues the others: a job River
+// rescued or discarded never calls back).
 func (s *Store) StaleRuns(ctx context.Context, heartbeatBefore time.Time) ([]string, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT id::text FROM operation_runs
-		WHERE status = 'running' AND coalesce(heartbeat_at, started_at, created_at) < $1
+		WHERE status IN ('queued', 'running') AND coalesce(heartbeat_at, started_at, created_at) < $1
 		ORDER BY coalesce(heartbeat_at, started_at, created_at), id LIMIT 1000`, heartbeatBefore)
 	if err != nil {
 		return nil, fmt.Errorf("stale runs: %w", err)

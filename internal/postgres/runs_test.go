@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/operation"
@@ -139,6 +140,19 @@ func TestRunLifecycle(t *testing.T) {
 		stale, _ = f.store.StaleRuns(ctx, cut)
 		if contains(stale, run.ID) {
 			t.Errorf("StaleRuns after a new heartbeat still lists %s", run.ID)
+		}
+	})
+	t.Run("StaleQueuedRuns", func(t *testing.T) {
+		// A queued run whose job was lost (discarded before any attempt began) must reach the
+		// reconciler too, or it would hold its tenant's one active run forever.
+		_, run := f.queuedRun(t)
+		cut := f.clock.Now()
+		if now := time.Now(); now.After(cut) {
+			cut = now
+		}
+		stale, err := f.store.StaleRuns(ctx, cut.Add(time.Hour))
+		if err != nil || !contains(stale, run.ID) {
+			t.Errorf("StaleRuns = %v, %v; want the queued run %s", stale, err, run.ID)
 		}
 	})
 	t.Run("BootstrapNotification", func(t *testing.T) {
