@@ -162,8 +162,21 @@ func TestStepper(t *testing.T) {
 		if !regexp.MustCompile(`class="step is-locked"[^>]*data-testid="step-4"`).MatchString(html) {
 			t.Error("step 4 is not locked")
 		}
-		if n := strings.Count(html, `name="step"`); n != 2 {
-			t.Errorf("step forms = %d, want 2 (the reachable steps 1 and 2)", n)
+		if n := strings.Count(html, `class="step-button" href=`); n != 2 {
+			t.Errorf("step links = %d, want 2 (the reachable steps 1 and 2)", n)
+		}
+		if strings.Contains(html, `/step"`) {
+			t.Error("the stepper posts the step: looking at a step must be a GET")
+		}
+	})
+	// Every role may look at every reachable step: a viewer's stepper links them too.
+	t.Run("ViewerBrowses", func(t *testing.T) {
+		t.Parallel()
+		viewer := render(t, Checkpoint(cohort(stepData(3), "viewer")))
+		for _, n := range []string{"1", "2"} {
+			if !strings.Contains(viewer, `?step=`+n+`"`) {
+				t.Errorf("viewer's stepper has no link to step %s", n)
+			}
 		}
 	})
 }

@@ -1,6 +1,9 @@
 package views
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // WizardStage is what the stepper shows: the step whose panel is open and, per step (index
 // step-1), whether it may be opened, is done, or shows a blocker. Its fields match
@@ -81,6 +84,10 @@ type CheckpointData struct {
 	// Capabilities of the cohort; a form or button appears only with its capability.
 	CanEdit, CanVerify, CanBootstrap, CanActivate, CanOverride, CanCancel bool
 
+	// View is the live view this fragment answers, "checkpoint:N" for a tab showing step N;
+	// "" means "checkpoint" (the step of the draft's current checkpoint).
+	View string
+
 	// Form holds submitted values by form field name (display_name, primary_domain, client_id,
 	// override_reason, operations as a comma-separated list) to show instead of the stored
 	// ones; nil in fragments.
@@ -106,20 +113,57 @@ func (d CheckpointData) TenantName() string {
 	return "New tenant"
 }
 
-// PollURL is the checkpoint fragment's poll fallback URL.
-func (d CheckpointData) PollURL() string { return draftURL(d.Workspace, d.DraftID) + "/checkpoint" }
+// LiveView is the data-live name of the fragment: View, or "checkpoint".
+func (d CheckpointData) LiveView() string {
+	if d.View != "" {
+		return d.View
+	}
+	return "checkpoint"
+}
 
-// ConflictField is one field of a refused stale submit: the stored value beside the operator's.
+// PollURL is the checkpoint fragment's poll fallback URL, for the same step as the tab.
+func (d CheckpointData) PollURL() string {
+	u := draftURL(d.Workspace, d.DraftID) + "/checkpoint"
+	if step, ok := strings.CutPrefix(d.View, "checkpoint:"); ok {
+		u += "?step=" + step
+	}
+	return u
+}
+
+// StepURL is the wizard page showing step n: looking at a step is a GET, never a write.
+func (d CheckpointData) StepURL(n int) string {
+	return draftURL(d.Workspace, d.DraftID) + "?step=" + itoa(n)
+}
+
+// ConflictField is one field the operator edited in a refused stale submit: the stored value
+// beside the operator's. Collides says the field was also changed elsewhere since the
+// operator's version, so re-applying replaces someone else's value.
 type ConflictField struct {
-	Label  string
-	Theirs string // current stored value
-	Mine   string // the operator's submitted value
+	Name     string // form field name, e.g. display_name
+	Label    string
+	Theirs   string // current stored value
+	Mine     string // the operator's submitted value
+	Collides bool
+}
+
+// ChangeView is one change made to a draft since an operator's version, from the audit
+// trail: a field (Field is its form field name, Old → New) or an action (Field empty, Label
+// says what happened).
+type ChangeView struct {
+	Field    string // form field name: display_name, primary_domain, client_id, operations; "" for an action
+	Label    string // "Display name", or the action in words
+	Old, New string
+	By       string // email, "" for the system
+	At       time.Time
+	Collides bool // the operator edited this field too
 }
 
 // ConflictData explains a stale submit the server refused (version conflict).
 type ConflictData struct {
 	UpdatedBy string // email of who changed the draft meanwhile
 	UpdatedAt time.Time
+	Since     int64        // the version the operator's form was loaded with
+	Changes   []ChangeView // what changed since that version, oldest first
 	Fields    []ConflictField
 	// FormID is the id of the wizard form that carries the operator's values and the new
 	// version ("form-identify", "form-connection", "form-bootstrap", "form-override");

@@ -136,10 +136,12 @@ func TestBrowserLive(t *testing.T) {
 			_, b, version := conflict(t)
 			b.shot("21-live-conflict-banner", `[data-testid=conflict-banner]`)
 			b.clickText(`[data-testid=conflict-banner]`, "Reload")
-			// The held frame is applied: the owner's name, the step the draft moved to.
+			// The held frame is applied: the owner's name, on the step this tab shows (A's
+			// save moved A's tab and the resume point, never B's view).
 			b.text(`[data-testid=tenant-name]`, "Contoso (owner)")
-			b.visible(`[data-testid=panel-connection]`)
-			b.js(`!document.querySelector('[data-testid=conflict-banner]') && !document.querySelector('#form-identify')`)
+			b.visible(`[data-testid=panel-identify]`)
+			b.js(`document.querySelector('#display_name').value === 'Contoso (owner)'`)
+			b.js(`!document.querySelector('[data-testid=conflict-banner]')`)
 			b.js(fmt.Sprintf(`document.querySelector('#checkpoint').dataset.version === %q`, version))
 			b.stillSameDocument()
 		})
@@ -147,6 +149,9 @@ func TestBrowserLive(t *testing.T) {
 		t.Run("KeepMine", func(t *testing.T) {
 			t.Parallel()
 			a, b, version := conflict(t)
+			// Both edited Display name: the banner says so before B chooses.
+			b.text(`[data-testid=conflict-collisions]`, "You also edited Display name")
+			b.text(`[data-testid=conflict-changes] [data-field=display_name]`, "Contoso (owner)")
 			b.clickText(`[data-testid=conflict-banner]`, "Keep my changes")
 			b.js(`!document.querySelector('[data-testid=conflict-banner]')`)
 			b.js(`document.querySelector('#display_name').value === 'Contoso (operator, unsaved)'`)
@@ -162,6 +167,40 @@ func TestBrowserLive(t *testing.T) {
 			a.toast("Updated by operator@acme.test")
 			a.noBanner()
 		})
+
+		// The lost update "Keep my changes" used to cause: B typed only a Primary domain
+		// while A renamed the tenant. B's banner names A's change (who, old → new); keeping
+		// and saving writes only B's field, so both changes survive.
+		t.Run("KeepMineSavesOnlyEditedFields", func(t *testing.T) {
+			t.Parallel()
+			a, b := identifyInTwoTabs(t, browser, base)
+			b.typeInto("#primary_domain", "contoso-holdings.healthy.test")
+			a.typeInto("#display_name", "Contoso Holdings")
+			a.submit(`[data-testid=save-identify]`, 200)
+			a.toast("Tenant details saved")
+
+			b.visible(`[data-testid=conflict-banner]`)
+			row := `[data-testid=conflict-changes] tr[data-field=display_name]`
+			b.text(row, "Display name")
+			b.text(row, "owner@acme.test")
+			b.text(row, "Contoso")
+			b.text(row, "Contoso Holdings")
+			b.js(`document.querySelector('[data-testid=conflict-collisions]').hidden`)
+			b.js(`document.querySelector('#display_name').value === 'Contoso'`)
+			b.shot("24-two-operator-conflict", `[data-testid=conflict-banner]`)
+
+			b.clickText(`[data-testid=conflict-banner]`, "Keep my changes")
+			b.js(`!document.querySelector('[data-testid=conflict-banner]')`)
+			// The untouched field now shows A's value; the typed one is kept.
+			b.js(`document.querySelector('#display_name').value === 'Contoso Holdings'`)
+			b.js(`document.querySelector('#primary_domain').value === 'contoso-holdings.healthy.test'`)
+			b.submit(`[data-testid=save-identify]`, 200)
+			b.toast("Tenant details saved")
+			b.text(`[data-testid=tenant-name]`, "Contoso Holdings")
+			b.text(`[data-testid=tenant-domain]`, "contoso-holdings.healthy.test")
+			a.text(`[data-testid=tenant-domain]`, "contoso-holdings.healthy.test")
+			a.text(`[data-testid=tenant-name]`, "Contoso Holdings")
+		})
 	})
 
 	// A tab without unsaved input simply morphs to each new state, with a short notice.
@@ -173,7 +212,9 @@ func TestBrowserLive(t *testing.T) {
 		a.submit(`[data-testid=save-identify]`, 200)
 		b.text(`[data-testid=tenant-name]`, "Contoso Pharma")
 		t.Logf("tab B morphed %v after tab A clicked Save (its page load included)", time.Since(start).Round(time.Millisecond))
-		b.visible(`[data-testid=panel-connection]`) // the step A's save moved the draft to
+		// A's "Save and continue" moved A's tab on, not B's: B still shows its own step.
+		b.visible(`[data-testid=panel-identify]`)
+		b.js(`document.querySelector('#display_name').value === 'Contoso Pharma'`)
 		b.toast("Updated by owner@acme.test")
 		b.js(`document.querySelector('[data-testid=last-change]').innerText.includes('owner@acme.test')`)
 		b.shot("23-live-morph-notice")
@@ -190,7 +231,7 @@ func TestBrowserLive(t *testing.T) {
 		b := newSession(t, browser, base, "operator@acme.test")
 		b.open(wizardPath("acme", id))
 		b.liveState("live", waitFor)
-		b.submit(`[data-testid=step-1] button`, 200)
+		b.submit(`[data-testid=step-1] a`, 200)
 		b.liveState("live", waitFor)
 		b.typeInto("#display_name", "Contoso (renamed by operator)")
 		b.submit(`[data-testid=save-identify]`, 200)
@@ -313,18 +354,18 @@ func testPollFallback(t *testing.T, browser context.Context) {
 }
 
 // identifyInTwoTabs creates a draft and opens it in tab A (owner) and tab B (operator), both
-// live, at the identify step (which A opened, so B loads it at A's version).
+// live, at the identify step (A through the stepper, B by URL).
 func identifyInTwoTabs(t *testing.T, browser context.Context, base string) (a, b *page) {
 	t.Helper()
 	owner := client(t, base, "owner@acme.test")
 	id := createDraftAPI(t, owner, base, newUUID(), "Contoso", "contoso.healthy.test")
 	a = newSession(t, browser, base, "owner@acme.test")
 	a.open(wizardPath("acme", id))
-	a.submit(`[data-testid=step-1] button`, 200)
+	a.submit(`[data-testid=step-1] a`, 200)
 	a.visible(`[data-testid=panel-identify]`)
 	a.liveState("live", waitFor)
 	b = newSession(t, browser, base, "operator@acme.test")
-	b.open(wizardPath("acme", id))
+	b.open(wizardPath("acme", id) + "?step=1")
 	b.visible(`[data-testid=panel-identify]`)
 	b.liveState("live", waitFor)
 	b.markDocument()

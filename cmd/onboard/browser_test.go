@@ -35,7 +35,7 @@ func TestBrowser(t *testing.T) {
 		b.shot("01-started")
 
 		// Step 1: back to identify, rename, save and continue.
-		b.submit(`[data-testid=step-1] button`, 200)
+		b.submit(`[data-testid=step-1] a`, 200)
 		b.visible(`[data-testid=panel-identify]`)
 		b.typeInto("#display_name", "Northwind Traders")
 		b.shot("02-identify")
@@ -161,7 +161,7 @@ func TestBrowser(t *testing.T) {
 		b.js(`document.querySelectorAll('#checkpoint form, #checkpoint button').length === 0`)
 		b.visible(`[data-testid=no-connection]`)
 		b.shot("12-viewer")
-		for _, action := range []string{"/identify", "/connection", "/verification", "/step", "/cancel", "/activation"} {
+		for _, action := range []string{"/identify", "/connection", "/verification", "/cancel", "/activation"} {
 			status, _ := b.post(action, map[string]string{"display_name": "Forged", "primary_domain": "forged.test",
 				"client_id": "6ba7b810-9dad-41d1-80b4-00c04fd430c8", "client_secret": "x", "step": "1", "confirm": "yes"})
 			if status != 403 {
@@ -186,9 +186,9 @@ func TestBrowser(t *testing.T) {
 		tabB := newSession(t, browser, base, "owner@acme.test", sessionOptions{blockLive: true})
 		tabA.open(wizard)
 		tabA.liveState("live", waitFor)
-		tabA.submit(`[data-testid=step-1] button`, 200)
+		tabA.submit(`[data-testid=step-1] a`, 200)
 		tabA.visible(`[data-testid=panel-identify]`)
-		tabB.open(wizard) // B loads the identify step at the version A just made
+		tabB.open(wizard + "?step=1")
 		tabB.visible(`[data-testid=panel-identify]`)
 		tabB.js(`window.liveConsole.state() === 'reconnecting'`)
 		staleVersion := eval[string](tabB, `document.querySelector('#form-identify [name=version]').value`)
@@ -210,7 +210,7 @@ func TestBrowser(t *testing.T) {
 			return !!at && b.innerText.includes('changed this onboarding at ' + at.innerText + ', after you opened it'); })()`)
 		// The explanation is one short block: the values follow right below it.
 		tabB.js(`(() => { const b = document.querySelector('[data-testid=conflict-banner]');
-			const p = b.querySelector('p').getBoundingClientRect(), table = b.querySelector('[data-testid=conflict-fields]').getBoundingClientRect();
+			const p = b.querySelector('p').getBoundingClientRect(), table = b.querySelector('[data-testid=change-list]').getBoundingClientRect();
 			return table.top - p.bottom < 40; })()`)
 		tabB.text(`[data-testid=conflict-fields]`, "Contoso (operator)")
 		tabB.text(`[data-testid=conflict-fields]`, "Contoso (owner)")

@@ -50,11 +50,15 @@ const (
 )
 
 // ValidView reports whether view names a view a subscription may ask for: ViewCheckpoint,
-// ViewRow, or ViewRunPrefix followed by a run id (1–64 characters of letters, digits, '-').
+// ViewCheckpoint+":N" for a wizard step N (1–5: each tab shows its own step), ViewRow, or
+// ViewRunPrefix followed by a run id (1–64 characters of letters, digits, '-').
 func ValidView(view string) bool {
 	switch view {
 	case ViewCheckpoint, ViewRow:
 		return true
+	}
+	if step, ok := strings.CutPrefix(view, ViewCheckpoint+":"); ok {
+		return len(step) == 1 && step[0] >= '1' && step[0] <= '5'
 	}
 	id, ok := strings.CutPrefix(view, ViewRunPrefix)
 	if !ok || id == "" || len(id) > 64 {

@@ -155,26 +155,40 @@ func (s *Service) Update(ctx context.Context, m access.Member, id string, expect
 			return &BlockedError{Code: ReasonDraftClosed}
 		}
 
+		// fields records each changed field's old and new value (never a secret), so a
+		// conflict can later say who changed what since an operator's version.
 		meta := map[string]any{}
+		fields := map[string]any{}
 		if p.DisplayName != nil && name != d.DisplayName {
+			fields[FieldDisplayName] = fieldDiff(d.DisplayName, name)
 			d.DisplayName = name
-			changed = append(changed, "display_name")
+			changed = append(changed, FieldDisplayName)
 		}
 		if p.PrimaryDomain != nil && domain != d.PrimaryDomain {
+			fields[FieldPrimaryDomain] = fieldDiff(d.PrimaryDomain, domain)
 			d.PrimaryDomain = domain
-			changed = append(changed, "primary_domain")
+			changed = append(changed, FieldPrimaryDomain)
 		}
 		if p.BootstrapOperations != nil && !slices.Equal(*p.BootstrapOperations, d.BootstrapOperations) {
+			fields[FieldBootstrapOperations] = fieldDiff(operationsText(d.BootstrapOperations), operationsText(*p.BootstrapOperations))
 			d.BootstrapOperations = slices.Clone(*p.BootstrapOperations)
 			if d.BootstrapOperations == nil {
 				d.BootstrapOperations = []string{}
 			}
-			changed = append(changed, "bootstrap_operations")
+			changed = append(changed, FieldBootstrapOperations)
 		}
 		if p.Connection != nil {
+			clientID := NormalizeTenantID(p.Connection.ClientID)
+			previous := ""
+			if d.ProviderConnectionID != "" {
+				var err error
+				if previous, err = w.tx.ConnectionClientID(ctx, d.ProviderConnectionID); err != nil {
+					return err
+				}
+			}
 			connID, err := w.tx.CreateConnection(ctx, NewConnection{
 				WorkspaceID: d.WorkspaceID, TenantID: d.TenantID,
-				ClientID: NormalizeTenantID(p.Connection.ClientID), Secret: p.Connection.ClientSecret,
+				ClientID: clientID, Secret: p.Connection.ClientSecret,
 				CreatedBy: m.User.ID, Now: w.now,
 			})
 			if err != nil {
@@ -182,8 +196,9 @@ func (s *Service) Update(ctx context.Context, m access.Member, id string, expect
 			}
 			meta["provider_connection_id"] = connID
 			meta["previous_provider_connection_id"] = nullable(d.ProviderConnectionID)
+			fields[FieldProviderConnection] = fieldDiff(previous, clientID)
 			d.ProviderConnectionID = connID
-			changed = append(changed, "provider_connection")
+			changed = append(changed, FieldProviderConnection)
 		}
 		// The step is checked against the evaluation after the other changes of this
 		// patch, so "attach a connection and go to step 3" is one request.
@@ -201,8 +216,9 @@ func (s *Service) Update(ctx context.Context, m access.Member, id string, expect
 				return v.Err()
 			}
 			if step != d.CurrentStep {
+				fields[FieldCurrentStep] = fieldDiff(stepText(d.CurrentStep), stepText(step))
 				d.CurrentStep = step
-				changed = append(changed, "current_step")
+				changed = append(changed, FieldCurrentStep)
 			}
 		}
 		if len(changed) == 0 && e == evaluationOf(*d) {
@@ -210,6 +226,9 @@ func (s *Service) Update(ctx context.Context, m access.Member, id string, expect
 			return nil
 		}
 		meta["changed"] = changed
+		if len(fields) > 0 {
+			meta["fields"] = fields
+		}
 		saved, err := w.save(facts, ActionDraftUpdated, meta)
 		out = saved
 		return err

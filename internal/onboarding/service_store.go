@@ -48,6 +48,8 @@ type Tx interface {
 	// version is still expected (else a *ConflictError). actorID 0 records the system as the
 	// updater. An override reason that changes records actorID as overridden_by.
 	SaveDraft(ctx context.Context, d Draft, expected, actorID int64, now time.Time) (Draft, error)
+	// ConnectionClientID returns the client id of provider connection id (never its secret).
+	ConnectionClientID(ctx context.Context, id string) (string, error)
 	// CreateConnection stores a provider connection of the draft's tenant, its secret sealed,
 	// and returns its id.
 	CreateConnection(ctx context.Context, c NewConnection) (string, error)

@@ -18,12 +18,13 @@ type DemoUser struct {
 	Role                   access.Role
 }
 
-// DemoWorkspaces and DemoUsers are the demo data of CONTRACT §2.
+// DemoWorkspaces and DemoUsers are the demo data: two workspaces, an owner, two operators (for two-operator work) and a viewer in acme, an owner in globex.
 var (
 	DemoWorkspaces = []struct{ Slug, Name string }{{"acme", "Acme Corp"}, {"globex", "Globex"}}
 	DemoUsers      = []DemoUser{
 		{"owner@acme.test", "Olivia Owner", "acme", access.RoleOwner},
 		{"operator@acme.test", "Oscar Operator", "acme", access.RoleOperator},
+		{"operator2@acme.test", "Otto Operator", "acme", access.RoleOperator},
 		{"viewer@acme.test", "Vera Viewer", "acme", access.RoleViewer},
 		{"owner@globex.test", "Gloria Owner", "globex", access.RoleOwner},
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tenantops/onboard/internal/access"
@@ -21,6 +22,19 @@ const (
 	fragmentRunPrefix  = "run:"
 )
 
+// CheckpointStep reads the step of a checkpoint view: 0 for "checkpoint" (or ""), N for
+// "checkpoint:N" with N in 1–5; ok is false for anything else.
+func CheckpointStep(view string) (step int, ok bool) {
+	if view == fragmentCheckpoint || view == "" {
+		return 0, true
+	}
+	rest, found := strings.CutPrefix(view, fragmentCheckpoint+":")
+	if !found || len(rest) != 1 || rest[0] < '1' || rest[0] > '0'+onboarding.Steps {
+		return 0, false
+	}
+	return int(rest[0] - '0'), true
+}
+
 // systemActor is how a change without a user (a run completion) reads.
 const systemActor = "system"
 
@@ -34,7 +48,11 @@ const systemActor = "system"
 // facts assembled the way the store assembles them (latest verify run, latest run per
 // bootstrap type). The result depends on caps, never on the viewer, because the same bytes
 // are pushed to every tab of the cohort; Form and Errors stay nil.
-func CheckpointView(d onboarding.Draft, runs []operation.Run, conn *onboarding.ConnectionInfo, caps access.Set) views.CheckpointData {
+//
+// step is the step the tab shows (1–5; a step not reachable yet shows the current
+// checkpoint's), or 0 for "the current checkpoint's step". It is the tab's own: the stored
+// current_step (the API's resume point) never decides what a page shows.
+func CheckpointView(d onboarding.Draft, runs []operation.Run, conn *onboarding.ConnectionInfo, caps access.Set, step int) views.CheckpointData {
 	facts, verification, latest := snapshotFacts(d, runs, conn)
 	e := storedEvaluation(d)
 	open := d.Open()
@@ -50,7 +68,7 @@ func CheckpointView(d onboarding.Draft, runs []operation.Run, conn *onboarding.C
 		BlockingReasonCode: string(d.BlockingReasonCode),
 		UpdatedBy:          actorName(d.UpdatedBy),
 		UpdatedAt:          d.UpdatedAt,
-		WizardStage:        views.WizardStage(onboarding.ResolveStage(e, d.CurrentStep)),
+		WizardStage:        views.WizardStage(onboarding.ResolveStage(e, step)),
 		TenantID:           d.TenantID,
 		DisplayName:        d.DisplayName,
 		PrimaryDomain:      d.PrimaryDomain,
@@ -62,6 +80,9 @@ func CheckpointView(d onboarding.Draft, runs []operation.Run, conn *onboarding.C
 		CanActivate:        caps.Has(access.Activate) && open,
 		CanOverride:        caps.Has(access.Override) && open,
 		CanCancel:          caps.Has(access.Cancel) && open,
+	}
+	if step >= 1 && step <= onboarding.Steps {
+		cd.View = fragmentCheckpoint + ":" + strconv.Itoa(step)
 	}
 	if conn != nil {
 		cd.Connection = &views.ConnectionView{ClientID: conn.ClientID, Status: string(conn.Status), CreatedAt: conn.CreatedAt}
@@ -245,8 +266,8 @@ func RunPanelView(d onboarding.Draft, runs []operation.Run, run operation.Run) v
 
 // RenderCheckpoint writes the checkpoint fragment of a draft snapshot for the cohort of role.
 // It is a pure function of its inputs, so the live hub renders it once per cohort.
-func RenderCheckpoint(ctx context.Context, w io.Writer, d onboarding.Draft, runs []operation.Run, conn *onboarding.ConnectionInfo, role access.Role) error {
-	return views.Checkpoint(CheckpointView(d, runs, conn, access.For(role))).Render(ctx, w)
+func RenderCheckpoint(ctx context.Context, w io.Writer, d onboarding.Draft, runs []operation.Run, conn *onboarding.ConnectionInfo, role access.Role, step int) error {
+	return views.Checkpoint(CheckpointView(d, runs, conn, access.For(role), step)).Render(ctx, w)
 }
 
 // RenderDraftRow writes the drafts-list row of a draft snapshot; it is the same for every
@@ -267,15 +288,20 @@ func RenderRunPanel(ctx context.Context, w io.Writer, d onboarding.Draft, runs [
 }
 
 // RenderFragment writes the live view of a draft snapshot for a cohort (a role name, see
-// access.Cohort): "checkpoint", "row" or "run:<id>". The live hub's Source.Render calls it.
+// access.Cohort): "checkpoint" (the current checkpoint's step), "checkpoint:N" (step N, as a
+// tab shows it), "row" or "run:<id>". The live hub's Source.Render calls it.
 func RenderFragment(ctx context.Context, w io.Writer, d onboarding.Draft, runs []operation.Run, conn *onboarding.ConnectionInfo, view, cohort string) error {
 	switch {
-	case view == fragmentCheckpoint || view == "":
+	case view == fragmentCheckpoint || view == "" || strings.HasPrefix(view, fragmentCheckpoint+":"):
+		step, ok := CheckpointStep(view)
+		if !ok {
+			return fmt.Errorf("render: unknown view %q", view)
+		}
 		role, err := access.ParseRole(cohort)
 		if err != nil {
 			return fmt.Errorf("render checkpoint: %w", err)
 		}
-		return RenderCheckpoint(ctx, w, d, runs, conn, role)
+		return RenderCheckpoint(ctx, w, d, runs, conn, role, step)
 	case view == fragmentRow:
 		return RenderDraftRow(ctx, w, d, runs)
 	case strings.HasPrefix(view, fragmentRunPrefix):

@@ -105,8 +105,11 @@ func parseView(s string) (string, error) {
 	case live.ViewCheckpoint, live.ViewRow:
 		return s, nil
 	}
+	if _, ok := CheckpointStep(s); ok {
+		return s, nil
+	}
 	if id, ok := strings.CutPrefix(s, live.ViewRunPrefix); ok && onboarding.IsGUID(id) {
 		return live.ViewRunPrefix + strings.ToLower(id), nil
 	}
-	return "", errors.New("view must be checkpoint, row or run:{uuid}")
+	return "", errors.New("view must be checkpoint, checkpoint:{1-5}, row or run:{uuid}")
 }

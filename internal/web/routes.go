@@ -44,15 +44,20 @@ func (s *Server) Handler() http.Handler {
 				r.Post("/onboarding", s.handleDraftCreate)
 				r.With(s.can(access.View)).Get("/onboarding/{id}", s.handleWizardShow)
 				r.With(s.can(access.View)).Get("/onboarding/{id}/checkpoint", s.handleCheckpointShow)
+				r.With(s.can(access.View)).Get("/onboarding/{id}/changes", s.handleWizardChanges)
 				// Wizard writes: the service checks the capability itself, after the draft's
 				// workspace (404 before 403, as on the API).
-				r.Post("/onboarding/{id}/step", s.handleWizardStep)
 				r.Post("/onboarding/{id}/identify", s.handleWizardIdentify)
 				r.Post("/onboarding/{id}/connection", s.handleWizardConnection)
 				r.Post("/onboarding/{id}/verification", s.handleWizardVerificationCreate)
 				r.Post("/onboarding/{id}/bootstrap", s.handleWizardBootstrapCreate)
 				r.Post("/onboarding/{id}/activation", s.handleWizardActivationCreate)
 				r.Post("/onboarding/{id}/cancel", s.handleWizardCancelCreate)
+				// A form's action URL opened as a page (a refresh after a refused submit, a
+				// bookmark) leads back to the wizard at that form's step, never to a 405.
+				for action, step := range wizardFormSteps {
+					r.With(s.can(access.View)).Get("/onboarding/{id}/"+action, s.handleWizardFormRedirect(step))
+				}
 				r.With(s.can(access.View)).Get("/operations", s.handleOperationsList)
 				r.With(s.can(access.View)).Get("/operations/{run_id}", s.handleOperationShow)
 				r.With(s.can(access.AuditView)).Get("/audit", s.handleAuditList)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"maps"
 	"net/http"
@@ -73,13 +74,29 @@ func (f wizardForm) step() (step int, ok bool, err error) {
 	return n, true, nil
 }
 
+// edited reports whether the operator changed form field name: its value differs from the
+// base_<name> the form was rendered with. A form without that base (not one of ours) counts
+// the field as edited when it is present.
+func (f wizardForm) edited(name string) bool {
+	if _, ok := f.values[name]; !ok {
+		return false
+	}
+	base, ok := f.values["base_"+name]
+	if !ok || len(base) != 1 {
+		return true
+	}
+	return f.values.Get(name) != base[0]
+}
+
 // submission describes what a wizard form submitted, to answer its outcome: the toast on
 // success, and on a refusal the panel to re-open, the values to show again (never secrets),
 // the form that re-applies them and the fields to compare in a conflict.
 type submission struct {
-	step   int               // wizard step of the form; 0 keeps the draft's
+	step   int               // wizard step of the form; the tab shows it again after a refusal
+	next   int               // step the tab shows after success; 0 stays on step
 	formID string            // the form "Re-apply my changes" submits; "" links to the form
-	form   map[string]string // operator's values by form field name
+	form   map[string]string // operator's values of the fields they edited, by form field name
+	// fields lists the fields the operator edited, the stored value beside theirs.
 	fields func(d onboarding.Draft, conn *onboarding.ConnectionInfo) []views.ConflictField
 	done   views.Toast // flashed after a successful write; empty Text shows none
 }
@@ -94,7 +111,11 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, m access.Member,
 		if sub.done.Text != "" {
 			s.flash(r, sub.done.Tone, sub.done.Text)
 		}
-		http.Redirect(w, r, wizardURL(m.Workspace, f.id), http.StatusSeeOther)
+		u := wizardURL(m.Workspace, f.id)
+		if step := cmp.Or(sub.next, sub.step); step > 0 {
+			u += "?step=" + strconv.Itoa(step)
+		}
+		http.Redirect(w, r, u, http.StatusSeeOther)
 		return
 	}
 	var (
@@ -111,11 +132,8 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, m access.Member,
 		s.error(w, r, serr)
 		return
 	}
-	cd := sn.checkpointFor(m)
+	cd := sn.checkpointFor(m, sub.step)
 	cd.Form = sub.form
-	if sub.step > 0 && cd.Reachable[sub.step-1] && !cd.Terminal() {
-		cd.Step = sub.step
-	}
 	data := views.WizardData{Checkpoint: cd}
 	status := http.StatusConflict
 	switch {
@@ -124,13 +142,22 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, m access.Member,
 		data.Checkpoint.Errors = formErrors(ve)
 		data.Toasts = []views.Toast{{Tone: "danger", Text: "Nothing was saved: " + errorSummary(ve) + "."}}
 	case ce != nil:
-		c := &views.ConflictData{UpdatedBy: actorName(sn.draft.UpdatedBy), UpdatedAt: sn.draft.UpdatedAt}
+		// The form now carries the current version and, as its base, the stored values; its
+		// inputs hold the operator's values only for the fields they edited. Re-applying
+		// therefore saves exactly those fields on top of the other change.
+		changes, err := s.deps.Service.Changes(r.Context(), m, f.id, f.version)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		c := &views.ConflictData{UpdatedBy: actorName(sn.draft.UpdatedBy), UpdatedAt: sn.draft.UpdatedAt, Since: f.version}
 		if formShown(cd, sub.formID) {
 			c.FormID = sub.formID
 		}
 		if sub.fields != nil {
 			c.Fields = sub.fields(sn.draft, sn.conn)
 		}
+		c.Fields, c.Changes = conflictReport(c.Fields, changes)
 		data.Conflict = c
 	default:
 		data.Toasts = []views.Toast{{Tone: "danger", Text: "Not done: " + views.ReasonText(string(be.Code))}}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -44,12 +45,30 @@ func (s *Server) memberSnapshot(ctx context.Context, m access.Member, id string)
 	return snapshot{draft: d, runs: runs, conn: conn}, nil
 }
 
-// checkpointFor is the snapshot's checkpoint data for the member's cohort.
-func (sn snapshot) checkpointFor(m access.Member) views.CheckpointData {
-	return CheckpointView(sn.draft, sn.runs, sn.conn, access.For(m.Role))
+// checkpointFor is the snapshot's checkpoint data for the member's cohort, showing step
+// (0: the current checkpoint's step).
+func (sn snapshot) checkpointFor(m access.Member, step int) views.CheckpointData {
+	return CheckpointView(sn.draft, sn.runs, sn.conn, access.For(m.Role), step)
 }
 
-// handleWizardShow is GET /admin/workspaces/{ws}/onboarding/{id}: the wizard.
+// stepParam reads the optional ?step= of a wizard URL: 0 when absent, 1–5, else a 400.
+func stepParam(r *http.Request) (int, error) {
+	v, ok := r.URL.Query()["step"]
+	if !ok {
+		return 0, nil
+	}
+	if len(v) == 1 {
+		if n, err := strconv.Atoi(v[0]); err == nil && n >= 1 && n <= onboarding.Steps {
+			return n, nil
+		}
+	}
+	return 0, badRequest("step must be a number from 1 to 5.")
+}
+
+// handleWizardShow is GET /admin/workspaces/{ws}/onboarding/{id}[?step=N]: the wizard at
+// step N, or at the current checkpoint's step. The step is the tab's own: opening one writes
+// nothing, audits nothing and moves no other tab. A page without ?step subscribes to the
+// step it rendered, so it stays there when the checkpoint moves on.
 func (s *Server) handleWizardShow(w http.ResponseWriter, r *http.Request) {
 	m, _ := memberFrom(r.Context())
 	sn, err := s.memberSnapshot(r.Context(), m, chi.URLParam(r, "id"))
@@ -57,7 +76,35 @@ func (s *Server) handleWizardShow(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	s.renderWizard(w, r, http.StatusOK, views.WizardData{Checkpoint: sn.checkpointFor(m), Toasts: s.popToasts(r)})
+	step, err := stepParam(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	cd := sn.checkpointFor(m, step)
+	if step == 0 {
+		cd = sn.checkpointFor(m, cd.Step)
+	}
+	s.renderWizard(w, r, http.StatusOK, views.WizardData{Checkpoint: cd, Toasts: s.popToasts(r)})
+}
+
+// wizardFormSteps maps each wizard form's action to the step it belongs to (0: the current
+// checkpoint's).
+var wizardFormSteps = map[string]int{
+	"identify": 1, "connection": 2, "verification": 3, "bootstrap": 4, "activation": 5, "cancel": 0,
+}
+
+// handleWizardFormRedirect answers GET on a form's action URL: 303 to the wizard at step.
+// It writes nothing; the wizard itself makes the 404/403 checks.
+func (s *Server) handleWizardFormRedirect(step int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		m, _ := memberFrom(r.Context())
+		u := wizardURL(m.Workspace, url.PathEscape(chi.URLParam(r, "id")))
+		if step > 0 {
+			u += "?step=" + strconv.Itoa(step)
+		}
+		http.Redirect(w, r, u, http.StatusSeeOther)
+	}
 }
 
 func (s *Server) renderWizard(w http.ResponseWriter, r *http.Request, status int, d views.WizardData) {
@@ -76,8 +123,17 @@ func (s *Server) handleCheckpointShow(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	cd := sn.checkpointFor(m)
-	s.writeFragment(w, r, fragmentTag(cd.Rev, access.Cohort(m.Role)), views.Checkpoint(cd))
+	step, err := stepParam(r)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	cd := sn.checkpointFor(m, step)
+	tag := access.Cohort(m.Role)
+	if step > 0 {
+		tag += "-s" + strconv.Itoa(step)
+	}
+	s.writeFragment(w, r, fragmentTag(cd.Rev, tag), views.Checkpoint(cd))
 }
 
 // fragmentTag is a strong ETag naming what a fragment was rendered from: the rev (which

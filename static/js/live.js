@@ -135,7 +135,8 @@
     held.delete(el);
     Idiomorph.morph(el, next, {
       morphStyle: 'outerHTML',
-      ignoreActiveValue: true,
+      // "Reload" replaces what the operator typed, even in the focused field.
+      ignoreActiveValue: keepDirty,
       callbacks: {
         beforeNodeMorphed: (oldNode) => !(keepDirty && oldNode.nodeType === 1 &&
           oldNode.matches('input, textarea, select') && fieldDirty(oldNode)),
@@ -170,20 +171,29 @@
     return b;
   }
 
+  // Names of the fields the operator edited in el's forms (form field names).
+  const dirtyNames = (el) => new Set(formsIn(el).flatMap((f) =>
+    Array.from(f.querySelectorAll('input, textarea, select')).filter(fieldDirty).map((x) => x.name)));
+
   function showConflict(el, next) {
     let banner = el.querySelector(':scope > [data-testid="conflict-banner"]');
     if (!banner) {
       banner = document.createElement('div');
-      banner.className = 'banner banner-warning';
+      banner.className = 'banner banner-warning stack';
       banner.dataset.testid = 'conflict-banner';
       banner.setAttribute('role', 'alert');
       const msg = document.createElement('p');
+      const changes = document.createElement('div');
+      changes.dataset.testid = 'conflict-changes';
+      const collisions = document.createElement('p');
+      collisions.dataset.testid = 'conflict-collisions';
+      collisions.hidden = true;
       const actions = document.createElement('div');
       actions.className = 'banner-actions';
       actions.append(
         button('Reload', 'btn', () => reloadHeld(banner)),
         button('Keep my changes', 'btn btn-primary', () => keepMine(banner)));
-      banner.append(msg, actions);
+      banner.append(msg, changes, collisions, actions);
       el.prepend(banner);
     }
     // textContent only: updated-by is user data.
@@ -191,7 +201,44 @@
     const at = when(next.dataset.updatedAt);
     banner.firstElementChild.textContent =
       `${who} changed this draft${at ? ' ' + at : ''} (version ${next.dataset.version}). ` +
-      'Your unsaved input is kept. Reload to see their changes, or keep yours and save again.';
+      'Your unsaved input is kept. Reload to see their changes, or keep yours: saving then ' +
+      'writes only the fields you edited.';
+    loadChanges(el, banner);
+  }
+
+  // loadChanges fills the banner with what changed since the version the operator's form
+  // was rendered from (the server reads its audit trail) and names the fields both sides
+  // edited, so "Keep my changes" is an informed choice.
+  async function loadChanges(el, banner) {
+    const base = el.dataset.changesUrl;
+    const form = formsIn(el).find(formDirty);
+    if (!base || !form) return;
+    const since = renderedVersion(form, el);
+    let html;
+    try {
+      const res = await fetch(`${base}?since=${since}`, { credentials: 'same-origin', headers: { Accept: 'text/html' }, cache: 'no-store' });
+      if (!res.ok) return;
+      html = await res.text();
+    } catch { return; } // offline: the banner still says who and when
+    if (!banner.isConnected) return;
+    const tpl = document.createElement('template');
+    tpl.innerHTML = html;
+    const list = tpl.content.querySelector('[data-testid="change-list"]');
+    if (!list) return;
+    const mine = dirtyNames(el), labels = [];
+    for (const row of list.querySelectorAll('tr[data-field]')) {
+      if (!row.dataset.field || !mine.has(row.dataset.field)) continue;
+      row.dataset.collides = 'true';
+      const label = row.querySelector('th') ? row.querySelector('th').textContent.trim() : row.dataset.field;
+      if (!labels.includes(label)) labels.push(label);
+    }
+    const slot = banner.querySelector('[data-testid="conflict-changes"]');
+    slot.replaceChildren(list);
+    const col = banner.querySelector('[data-testid="conflict-collisions"]');
+    col.hidden = labels.length === 0;
+    col.textContent = labels.length
+      ? `You also edited ${labels.join(', ')}: keeping your changes replaces their value.` : '';
+    emit('live:changes', { draftId: el.dataset.draftId, collisions: labels });
   }
 
   const bannerHost = (banner) => banner.closest('[data-live]');
@@ -199,17 +246,15 @@
     const el = bannerHost(banner), next = el && held.get(el);
     if (next) morph(el, next, false, 'reload'); else banner.remove();
   }
-  // Re-apply: the operator's values stay and the form now claims the newer version, so
-  // the next submit deliberately overwrites. data-rev stays: later frames still apply.
+  // Keep my changes: apply the newer fragment but leave every field the operator edited as
+  // it is. Untouched fields, the version and the base_* inputs (the values the server will
+  // compare against) become the new ones, so the next save writes only the edited fields,
+  // on top of the other change: nothing the other operator saved is overwritten unless the
+  // operator edited that very field (the banner named those).
   function keepMine(banner) {
     const el = bannerHost(banner), next = el && held.get(el);
     banner.remove();
-    if (!next) return;
-    held.delete(el);
-    for (const f of formsIn(el)) {
-      for (const v of f.querySelectorAll('input[name="version"]')) v.value = next.dataset.version;
-    }
-    el.dataset.version = next.dataset.version;
+    if (next) morph(el, next, true, 'keep');
   }
 
   // ---------- toasts and banners ----------
@@ -407,6 +452,12 @@
   });
 
   function start() {
+    // The page's own address (e.g. the wizard at its step after a refused POST), so a
+    // refresh is a GET of what is shown.
+    const pu = document.querySelector('[data-page-url]');
+    if (pu && pu.dataset.pageUrl !== location.pathname + location.search && window.history.replaceState) {
+      history.replaceState(history.state, '', pu.dataset.pageUrl);
+    }
     for (const t of document.querySelectorAll('.toasts [data-toast]')) dismissLater(t);
     const af = document.querySelector('[data-autofocus]');
     if (af) af.focus();

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tenantops/onboard/internal/postgres/pgtest"
+)
+
+// TestBrowserTwoOperators is two operators (and a viewer) on one draft in real Chromium:
+// looking at a step is the tab's own, a stale submit names what changed elsewhere and
+// re-applies only the fields its operator edited, and a refreshed form URL shows the wizard.
+func TestBrowserTwoOperators(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewURL(t)
+	base := startApp(t, map[string]string{"DATABASE_URL": dbURL})
+	browser := newBrowser(t)
+
+	// A opens other steps: B's view, version and banner stay as they were, nothing is
+	// written or audited.
+	t.Run("StepIsPerTab", func(t *testing.T) {
+		t.Parallel()
+		owner := client(t, base, "owner@acme.test")
+		id := createDraftAPI(t, owner, base, newUUID(), "Contoso", "contoso.healthy.test")
+		a := newSession(t, browser, base, "operator@acme.test")
+		b := newSession(t, browser, base, "operator2@acme.test")
+		a.open(wizardPath("acme", id))
+		a.visible(`[data-testid=panel-connection]`) // no ?step: the current checkpoint's
+		b.open(wizardPath("acme", id) + "?step=2")
+		b.liveState("live", waitFor)
+		b.markDocument()
+		b.typeInto("#client_id", newUUID())
+		before := eval[string](b, `document.querySelector('#checkpoint').dataset.version`)
+		audits := auditCount(t, dbURL, id)
+
+		a.submit(`[data-testid=step-1] a`, 200)
+		a.visible(`[data-testid=panel-identify]`)
+		a.js(`new URL(location.href).searchParams.get('step') === '1'`)
+		a.submit(`[data-testid=step-2] a`, 200)
+		a.visible(`[data-testid=panel-connection]`)
+		a.submit(`[data-testid=step-1] a`, 200)
+		a.liveState("live", waitFor)
+
+		if got := eval[string](b, `document.querySelector('#checkpoint').dataset.version`); got != before {
+			t.Errorf("tab B's version moved from %s to %s while A only looked at steps", before, got)
+		}
+		b.visible(`[data-testid=panel-connection]`)
+		b.noBanner()
+		b.stillSameDocument()
+		if got := auditCount(t, dbURL, id); got != audits {
+			t.Errorf("audit rows for the draft went from %d to %d while A only looked at steps", audits, got)
+		}
+	})
+
+	// A server-side stale submit (B's socket is blocked, so B's form is stale when sent):
+	// A renamed the tenant, B typed only a Primary domain. The conflict page names A's
+	// change (who, old → new), lists only B's field as B's change, and re-applying writes
+	// only that field: both changes survive.
+	t.Run("StaleSubmitReappliesOnlyEditedFields", func(t *testing.T) {
+		t.Parallel()
+		a, b := staleTabs(t, browser, base)
+		b.typeInto("#primary_domain", "contoso.eu.healthy.test")
+
+		a.typeInto("#display_name", "Contoso Holdings")
+		a.submit(`[data-testid=save-identify]`, 200)
+		a.toast("Tenant details saved")
+
+		b.submit(`[data-testid=save-identify]`, 409)
+		b.visible(`[data-testid=conflict-banner]`)
+		row := `[data-testid=conflict-banner] [data-testid=changes] tr[data-field=display_name]`
+		b.text(row, "operator@acme.test")
+		b.text(row, "Contoso Ltd")
+		b.text(row, "Contoso Holdings")
+		b.js(`document.querySelectorAll('[data-testid=conflict-fields] tbody tr').length === 1`)
+		b.text(`[data-testid=conflict-fields]`, "Primary domain")
+		b.js(`!document.querySelector('[data-testid=conflict-collisions]')`)
+		// The form shows A's name (untouched by B) and B's domain.
+		b.js(`document.querySelector('#display_name').value === 'Contoso Holdings'`)
+		b.js(`document.querySelector('#primary_domain').value === 'contoso.eu.healthy.test'`)
+
+		b.submit(`[data-testid=conflict-reapply]`, 200)
+		b.toast("Tenant details saved")
+		b.text(`[data-testid=tenant-name]`, "Contoso Holdings")
+		b.text(`[data-testid=tenant-domain]`, "contoso.eu.healthy.test")
+		a.text(`[data-testid=tenant-name]`, "Contoso Holdings")
+		a.text(`[data-testid=tenant-domain]`, "contoso.eu.healthy.test")
+	})
+
+	// Both edited the same field: the conflict page says so first; re-applying then replaces
+	// A's value deliberately.
+	t.Run("StaleSubmitNamesCollisions", func(t *testing.T) {
+		t.Parallel()
+		a, b := staleTabs(t, browser, base)
+		b.typeInto("#display_name", "Contoso B")
+		a.typeInto("#display_name", "Contoso A")
+		a.submit(`[data-testid=save-identify]`, 200)
+		b.submit(`[data-testid=save-identify]`, 409)
+		b.text(`[data-testid=conflict-collisions]`, "Display name")
+		b.js(`document.querySelector('[data-testid=conflict-fields] tr[data-collides=true]') !== null`)
+		b.js(`document.querySelector('[data-testid=changes] tr[data-field=display_name][data-collides=true]') !== null`)
+	})
+
+	// After a refused submit the address bar holds the form's action; reopening it (or
+	// refreshing as a GET) shows the wizard at that step, never a 405.
+	t.Run("RefreshAfterFailedSubmit", func(t *testing.T) {
+		t.Parallel()
+		owner := client(t, base, "owner@acme.test")
+		id := createDraftAPI(t, owner, base, newUUID(), "Contoso", "contoso.healthy.test")
+		b := newSession(t, browser, base, "operator@acme.test")
+		b.open(wizardPath("acme", id) + "?step=1")
+		b.typeInto("#display_name", "   ")
+		b.js(`(document.querySelector('#display_name').required = false, true)`)
+		b.submit(`[data-testid=save-identify]`, 422)
+		b.open(wizardPath("acme", id) + "/identify")
+		b.visible(`[data-testid=panel-identify]`)
+		b.js(`new URL(location.href).pathname.endsWith('` + id + `')`)
+	})
+
+	// Every role may look at every reachable step; a viewer sees them read-only.
+	t.Run("ViewerBrowsesAllSteps", func(t *testing.T) {
+		t.Parallel()
+		owner := client(t, base, "owner@acme.test")
+		id := createDraftAPI(t, owner, base, newUUID(), "Contoso", "contoso.healthy.test")
+		o := newSession(t, browser, base, "owner@acme.test")
+		o.open(wizardPath("acme", id))
+		o.attachConnection()
+		o.submit(`[data-testid=start-verification]`, 200)
+		o.lifecycle("ready_for_activation", "Ready for activation")
+
+		v := newSession(t, browser, base, "viewer@acme.test")
+		v.open(wizardPath("acme", id) + "?step=1")
+		v.visible(`[data-testid=panel-identify]`)
+		panels := []string{"panel-identify", "panel-connection", "panel-verify", "panel-bootstrap", "panel-activate"}
+		for i, panel := range panels[1:] {
+			step := strconv.Itoa(i + 2)
+			v.submit(`[data-testid=step-`+step+`] a`, 200)
+			v.visible(`[data-testid=` + panel + `]`)
+			v.js(`document.querySelector('[data-testid=step-` + step + `]').getAttribute('aria-current') === 'step'`)
+			v.js(`document.querySelectorAll('#checkpoint form').length === 0`)
+		}
+	})
+}
+
+// staleTabs opens a new draft "Contoso Ltd" at the identify step in tab A (operator) and tab B
+// (operator2, whose /live is blocked, so B's form stays at the version it loaded).
+func staleTabs(t *testing.T, browser context.Context, base string) (a, b *page) {
+	t.Helper()
+	owner := client(t, base, "owner@acme.test")
+	id := createDraftAPI(t, owner, base, newUUID(), "Contoso Ltd", "contoso.healthy.test")
+	wizard := wizardPath("acme", id) + "?step=1"
+	a = newSession(t, browser, base, "operator@acme.test")
+	b = newSession(t, browser, base, "operator2@acme.test", sessionOptions{blockLive: true})
+	a.open(wizard)
+	b.open(wizard)
+	return a, b
+}
+
+// auditCount counts the audit rows about draft id.
+func auditCount(t *testing.T, dbURL, id string) int {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM workspace_audit_log WHERE subject_id = $1`, id).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

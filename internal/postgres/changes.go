@@ -1,0 +1,54 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/tenantops/onboard/internal/onboarding"
+)
+
+// ConnectionClientID implements onboarding.Tx.
+func (t *storeTx) ConnectionClientID(ctx context.Context, id string) (string, error) {
+	var clientID string
+	err := t.tx.QueryRow(ctx, `SELECT client_id::text FROM provider_connections WHERE id = $1`, id).Scan(&clientID)
+	if err != nil {
+		return "", fmt.Errorf("connection %s: %w", id, err)
+	}
+	return clientID, nil
+}
+
+// DraftChanges implements onboarding.ChangeStore: the draft's audit entries whose write
+// produced a version above since, oldest first. Entries without a recorded version (none are
+// written today) are left out rather than guessed at.
+func (s *Store) DraftChanges(ctx context.Context, draftID string, since int64, limit int) ([]onboarding.Change, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT a.action, a.metadata, coalesce(u.email, ''), a.created_at
+		FROM workspace_audit_log a LEFT JOIN users u ON u.id = a.actor_id
+		WHERE a.subject_type = $1 AND a.subject_id = $2
+		  AND jsonb_typeof(a.metadata->'after'->'version') = 'number'
+		  AND (a.metadata->'after'->>'version')::numeric > $3
+		ORDER BY a.id
+		LIMIT $4`, onboarding.SubjectDraft, draftID, since, limit)
+	if err != nil {
+		return nil, fmt.Errorf("draft changes: %w", err)
+	}
+	defer rows.Close()
+	var out []onboarding.Change
+	for rows.Next() {
+		var (
+			action, by string
+			raw        []byte
+			at         time.Time
+		)
+		if err := rows.Scan(&action, &raw, &by, &at); err != nil {
+			return nil, fmt.Errorf("scan draft change: %w", err)
+		}
+		var meta map[string]any
+		if err := json.Unmarshal(raw, &meta); err != nil {
+			meta = nil // a damaged row still says that something happened
+		}
+		out = append(out, onboarding.ChangesFromMetadata(action, meta, by, at)...)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,104 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/views"
+)
+
+// handleWizardChanges is GET …/onboarding/{id}/changes?since={version}: what changed on the
+// draft after that version, from the audit trail, as the HTML table the live conflict banner
+// shows (live.js marks the fields its operator edited). It reads only.
+func (s *Server) handleWizardChanges(w http.ResponseWriter, r *http.Request) {
+	m, _ := memberFrom(r.Context())
+	since, err := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
+	if err != nil || since < 0 {
+		s.error(w, r, badRequest("since must be a draft version (a non-negative integer)."))
+		return
+	}
+	changes, err := s.deps.Service.Changes(r.Context(), m, chi.URLParam(r, "id"), since)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	_, list := conflictReport(nil, changes)
+	w.Header().Set("Cache-Control", "no-store")
+	s.render(w, r, http.StatusOK, views.ChangeList(list))
+}
+
+// changeFields maps the audit trail's field names to the wizard's form field names and
+// labels; current_step (the API's resume point) is not something a tab edits, so it is left
+// out of conflict reports.
+var changeFields = map[string]struct{ form, label string }{
+	onboarding.FieldDisplayName:         {"display_name", "Display name"},
+	onboarding.FieldPrimaryDomain:       {"primary_domain", "Primary domain"},
+	onboarding.FieldProviderConnection:  {"client_id", "Client ID"},
+	onboarding.FieldBootstrapOperations: {"operations", "Operations"},
+}
+
+// actionWords names the audited actions that move a draft without editing a field.
+var actionWords = map[string]string{
+	onboarding.ActionDraftCreated:         "Onboarding started",
+	onboarding.ActionDraftUpdated:         "Details saved",
+	onboarding.ActionVerificationStarted:  "Verification started",
+	onboarding.ActionBootstrapStarted:     "Bootstrap started",
+	onboarding.ActionActivated:            "Tenant activated",
+	onboarding.ActionActivationOverridden: "Activation blockers overridden",
+	onboarding.ActionCancelled:            "Onboarding cancelled",
+}
+
+// conflictReport joins the fields an operator edited with what changed elsewhere since
+// their version: each side marks the fields both touched (Collides), edited fields come
+// back with collisions first, and changes as operators read them.
+func conflictReport(edited []views.ConflictField, changes []onboarding.Change) ([]views.ConflictField, []views.ChangeView) {
+	mine := map[string]bool{}
+	for _, f := range edited {
+		mine[f.Name] = true
+	}
+	theirs := map[string]bool{}
+	var out []views.ChangeView
+	for _, c := range changes {
+		cv := views.ChangeView{By: c.By, At: c.At}
+		if c.Field == "" {
+			cv.Label = actionWords[c.Action]
+			if cv.Label == "" {
+				cv.Label = strings.ReplaceAll(c.Action, ".", " ")
+			}
+		} else {
+			f, ok := changeFields[c.Field]
+			if !ok {
+				continue
+			}
+			cv.Field, cv.Label, cv.Old, cv.New = f.form, f.label, c.Old, c.New
+			if f.form == "operations" {
+				cv.Old, cv.New = operationList(c.Old), operationList(c.New)
+			}
+			cv.Collides = mine[f.form]
+			theirs[f.form] = true
+		}
+		out = append(out, cv)
+	}
+	var first, rest []views.ConflictField
+	for _, f := range edited {
+		f.Collides = theirs[f.Name]
+		if f.Collides {
+			first = append(first, f)
+		} else {
+			rest = append(rest, f)
+		}
+	}
+	return append(first, rest...), out
+}
+
+// operationList reads a comma-separated bootstrap selection as operators do.
+func operationList(s string) string {
+	if s == "" {
+		return operationNames(nil)
+	}
+	return operationNames(strings.Split(s, ","))
+}
