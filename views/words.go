@@ -24,6 +24,7 @@ var reasonTexts = map[string]string{
 	"verification_cancelled":           "Access verification was cancelled; start it again.",
 	"verification_partially_succeeded": "Access verification passed only in part.",
 	"verification_required":            "Access must be verified with the current connection.",
+	"verification_unanswered":          "Verification got no answer from the provider, so nothing was checked; run it again.",
 
 	// Bootstrap and activation.
 	"bootstrap_in_progress":         "Bootstrap operations are running.",
@@ -39,6 +40,9 @@ var reasonTexts = map[string]string{
 	"consent_missing":      "An administrator has not granted consent to the app in the tenant.",
 	"invalid_credentials":  "The client ID or client secret was rejected.",
 	"provider_unreachable": "The provider could not be reached.",
+	"provider_timeout":     "The provider did not answer in time.",
+	"provider_error":       "The provider returned an error.",
+	"worker_lost":          "The worker running this operation stopped before it finished.",
 }
 
 // ReasonText is the sentence operators read for a reason code (reason_code, blocking_reason_code
@@ -101,6 +105,9 @@ var assistAdvice = map[string]string{
 	"consent_missing":      "A Global Administrator of the tenant must grant admin consent to the app registration (Enterprise applications → Permissions → Grant admin consent). Run verification again afterwards.",
 	"invalid_credentials":  "Check the client ID and create a new client secret in the app registration, then replace the connection in step 2 and run verification again.",
 	"provider_unreachable": "This is usually temporary. Run verification again in a few minutes; if it keeps failing, check the tenant ID and primary domain.",
+	"provider_timeout":     "The provider did not answer, so nothing was checked and this cannot be overridden. Run verification again.",
+	"provider_error":       "The provider answered with an error, so nothing was checked and this cannot be overridden. Run verification again; if it keeps failing, check the connection.",
+	"worker_lost":          "The verification stopped before it got an answer, so nothing was checked and this cannot be overridden. Run verification again.",
 }
 
 // AssistAdvice is the remediation advice for a verification failure reason, or a generic
@@ -126,7 +133,7 @@ func checkpointStep(c string) int {
 // accept these activation blockers with a recorded reason.
 func overridable(code string) bool {
 	switch code {
-	case "missing_permissions", "consent_missing", "verification_failed", "bootstrap_failed", "bootstrap_incomplete":
+	case "missing_permissions", "consent_missing", "bootstrap_failed", "bootstrap_incomplete":
 		return true
 	}
 	return false

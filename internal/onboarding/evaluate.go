@@ -195,7 +195,9 @@ func verificationStateOf(f Facts) verifyState {
 }
 
 // verificationBlocking is the blocking code of a failed or partially succeeded verification:
-// the run's own reason when it is a known verification blocker, else a generic one.
+// the run's own reason when it is a known verification blocker; missing_permissions for a
+// partial result; else verification_unanswered, because a failure without a finding (a
+// timeout, a provider error, a lost worker) checked nothing and must not be overridable.
 func verificationBlocking(f Facts) ReasonCode {
 	if f.Verification == nil {
 		return ReasonNone
@@ -206,7 +208,7 @@ func verificationBlocking(f Facts) ReasonCode {
 	if classify(*f.Verification) == runPartial {
 		return ReasonMissingPermissions
 	}
-	return ReasonVerificationFailed
+	return ReasonVerificationUnanswered
 }
 
 type bootstrapState int

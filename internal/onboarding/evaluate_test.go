@@ -98,13 +98,13 @@ var evaluateCases = []evaluateCase{
 	}), Evaluation{LifecycleActionRequired, CheckpointVerifyAccess, CheckpointConnectProvider, ReasonVerificationFailed, ReasonInvalidCredentials}},
 	{"VerificationFailedNoReason", with(connected(), func(f *Facts) {
 		f.Verification = verifyRun(operation.StatusCompleted, operation.OutcomeFailed, "")
-	}), Evaluation{LifecycleActionRequired, CheckpointVerifyAccess, CheckpointConnectProvider, ReasonVerificationFailed, ReasonVerificationFailed}},
+	}), Evaluation{LifecycleActionRequired, CheckpointVerifyAccess, CheckpointConnectProvider, ReasonVerificationFailed, ReasonVerificationUnanswered}},
 	{"VerificationFailedNonBlockingReason", with(connected(), func(f *Facts) {
 		f.Verification = verifyRun(operation.StatusCompleted, operation.OutcomeFailed, ReasonBootstrapFailed)
-	}), Evaluation{LifecycleActionRequired, CheckpointVerifyAccess, CheckpointConnectProvider, ReasonVerificationFailed, ReasonVerificationFailed}},
+	}), Evaluation{LifecycleActionRequired, CheckpointVerifyAccess, CheckpointConnectProvider, ReasonVerificationFailed, ReasonVerificationUnanswered}},
 	{"VerificationCompletedWithoutOutcomeCountsAsFailed", with(connected(), func(f *Facts) {
 		f.Verification = verifyRun(operation.StatusCompleted, "", "")
-	}), Evaluation{LifecycleActionRequired, CheckpointVerifyAccess, CheckpointConnectProvider, ReasonVerificationFailed, ReasonVerificationFailed}},
+	}), Evaluation{LifecycleActionRequired, CheckpointVerifyAccess, CheckpointConnectProvider, ReasonVerificationFailed, ReasonVerificationUnanswered}},
 	{"VerificationCancelled", with(connected(), func(f *Facts) {
 		f.Verification = verifyRun(operation.StatusCompleted, operation.OutcomeCancelled, ReasonMissingPermissions)
 	}), Evaluation{LifecycleDraft, CheckpointVerifyAccess, CheckpointConnectProvider, ReasonVerificationCancelled, ""}},

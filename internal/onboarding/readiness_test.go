@@ -34,9 +34,17 @@ var readinessCases = []readinessCase{
 	{"ConsentMissingOverridable", with(connected(), func(f *Facts) {
 		f.Verification = verifyRun(operation.StatusCompleted, operation.OutcomePartiallySucceeded, ReasonConsentMissing)
 	}), ReadinessReport{Blockers: blockers(ReasonConsentMissing), Overridable: true}},
-	{"VerificationFailedOverridable", with(connected(), func(f *Facts) {
+	// A verification that got no answer checked nothing: rerun it, never override it.
+	{"UnansweredVerificationNotOverridable", with(connected(), func(f *Facts) {
 		f.Verification = verifyRun(operation.StatusCompleted, operation.OutcomeFailed, "")
-	}), ReadinessReport{Blockers: blockers(ReasonVerificationFailed), Overridable: true}},
+	}), ReadinessReport{Blockers: blockers(ReasonVerificationUnanswered)}},
+	{"UnansweredVerificationNotLiftedByOverride", with(connected(), func(f *Facts) {
+		f.Verification = verifyRun(operation.StatusCompleted, operation.OutcomeFailed, "provider_timeout")
+		f.Overridden = true
+	}), ReadinessReport{Blockers: blockers(ReasonVerificationUnanswered)}},
+	{"AnsweredVerificationOverridable", with(connected(), func(f *Facts) {
+		f.Verification = verifyRun(operation.StatusCompleted, operation.OutcomeFailed, ReasonConsentMissing)
+	}), ReadinessReport{Blockers: blockers(ReasonConsentMissing), Overridable: true}},
 	{"ProviderUnreachableNotOverridable", with(connected(), func(f *Facts) {
 		f.Verification = verifyRun(operation.StatusCompleted, operation.OutcomeFailed, ReasonProviderUnreachable)
 	}), ReadinessReport{Blockers: blockers(ReasonProviderUnreachable)}},

@@ -114,6 +114,10 @@ const (
 	ReasonVerificationCancelled          ReasonCode = "verification_cancelled"
 	ReasonVerificationPartiallySucceeded ReasonCode = "verification_partially_succeeded"
 	ReasonVerificationRequired           ReasonCode = "verification_required"
+	// ReasonVerificationUnanswered blocks activation after a verification that got no answer
+	// from the provider (it timed out, errored or its worker was lost): nothing was checked,
+	// so it must be run again; it is never overridable.
+	ReasonVerificationUnanswered ReasonCode = "verification_unanswered"
 
 	// Bootstrap and activation.
 	ReasonBootstrapInProgress         ReasonCode = "bootstrap_in_progress"
@@ -138,7 +142,7 @@ var ReasonCodes = []ReasonCode{
 	ReasonIdentifyIncomplete, ReasonProviderConnectionMissing,
 	ReasonVerificationNotStarted, ReasonVerificationOutdated, ReasonVerificationInProgress,
 	ReasonVerificationFailed, ReasonVerificationCancelled, ReasonVerificationPartiallySucceeded,
-	ReasonVerificationRequired,
+	ReasonVerificationRequired, ReasonVerificationUnanswered,
 	ReasonBootstrapInProgress, ReasonBootstrapSkipped, ReasonBootstrapNotStarted, ReasonBootstrapFailed,
 	ReasonBootstrapPartiallySucceeded, ReasonBootstrapIncomplete, ReasonReadyForActivation,
 	ReasonMissingPermissions, ReasonConsentMissing, ReasonProviderUnreachable, ReasonInvalidCredentials,
@@ -159,11 +163,14 @@ func ParseReasonCode(s string) (ReasonCode, error) {
 }
 
 // Overridable reports whether an owner may accept this activation blocker with a recorded
-// reason: missing_permissions, consent_missing, verification_failed, bootstrap_failed and
-// bootstrap_incomplete. Every other blocker must be fixed.
+// reason. This is the one override rule (docs/lifecycle.md): only a verification that got an
+// answer and found blockers (missing_permissions, consent_missing) may be overridden, and a
+// bootstrap that ran and failed in whole or part (bootstrap_failed, bootstrap_incomplete).
+// A verification without an answer (verification_unanswered), rejected credentials or an
+// unreachable provider must be fixed and verified again.
 func (c ReasonCode) Overridable() bool {
 	switch c {
-	case ReasonMissingPermissions, ReasonConsentMissing, ReasonVerificationFailed,
+	case ReasonMissingPermissions, ReasonConsentMissing,
 		ReasonBootstrapFailed, ReasonBootstrapIncomplete:
 		return true
 	}

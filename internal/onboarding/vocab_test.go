@@ -2,7 +2,10 @@ package onboarding
 
 import (
 	"regexp"
+	"slices"
 	"testing"
+
+	"github.com/tenantops/onboard/internal/operation"
 )
 
 func TestParse(t *testing.T) {
@@ -115,15 +118,29 @@ func TestCheckpointSteps(t *testing.T) {
 	}
 }
 
+// TestOverridable is the one override rule over every reason code, the run reasons of an
+// unanswered verification included: only a verification that got an answer and found
+// blockers, or a bootstrap that ran and failed, may be overridden.
 func TestOverridable(t *testing.T) {
 	t.Parallel()
 	want := map[ReasonCode]bool{
-		ReasonMissingPermissions: true, ReasonConsentMissing: true, ReasonVerificationFailed: true,
+		ReasonMissingPermissions: true, ReasonConsentMissing: true,
 		ReasonBootstrapFailed: true, ReasonBootstrapIncomplete: true,
 	}
-	for _, c := range ReasonCodes {
+	codes := append(slices.Clone(ReasonCodes), "provider_timeout", "provider_error", "worker_lost")
+	for _, c := range codes {
 		if got := c.Overridable(); got != want[c] {
 			t.Errorf("%q.Overridable() = %v, want %v", c, got, want[c])
+		}
+	}
+	// Whatever an unanswered verification's run reason, the blocker it leaves is not
+	// overridable.
+	for _, rc := range []ReasonCode{"", "provider_timeout", "provider_error", "worker_lost", ReasonProviderUnreachable, ReasonInvalidCredentials} {
+		f := Facts{TenantID: "t", DisplayName: "n", PrimaryDomain: "d.test", Connection: &ConnectionFact{ID: "c"},
+			Verification: &RunFact{ID: "r", Type: operation.TypeVerifyAccess, Status: operation.StatusCompleted, Outcome: operation.OutcomeFailed, ReasonCode: rc, ConnectionID: "c"}}
+		e := Evaluate(f)
+		if r := Readiness(f, e); r.Overridable || r.Ready {
+			t.Errorf("verification failed with %q: readiness %+v, want blocked and not overridable", rc, r)
 		}
 	}
 }
