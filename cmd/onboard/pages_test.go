@@ -123,6 +123,33 @@ func TestPages(t *testing.T) {
 				t.Error("blocked verification lacks the reason in words")
 			}
 		}
+		// Starting bootstrap from the page is one transaction: refused (verification has not
+		// succeeded), it leaves neither a saved selection nor a new version.
+		code, _, _ = post(owner, wizard+"/bootstrap", url.Values{"version": {"1"}, "operations": {"inventory_sync"}})
+		api := newAPIClient(t, base)
+		if d := api.do(t, owner, http.MethodGet, draftPath(id), "").object(t); code != 409 || d["version"] != float64(1) || len(d["bootstrap_operations"].([]any)) != 0 {
+			t.Errorf("refused bootstrap start = %d, draft version %v selection %v; want 409, version 1, no selection", code, d["version"], d["bootstrap_operations"])
+		}
+		// Looking at steps and reopening form URLs never writes.
+		for _, u := range []string{wizard + "?step=1", wizard + "?step=2"} {
+			if code, _, _ := get(t, owner, u, "text/html"); code != 200 {
+				t.Errorf("GET %s = %d, want 200 (the wizard)", u, code)
+			}
+		}
+		for action, step := range map[string]string{"/identify": "?step=1", "/bootstrap": "?step=4", "/cancel": ""} {
+			code, _, h := get(t, owner, wizard+action, "text/html")
+			if want := strings.TrimPrefix(wizard, base) + step; code != 303 || h.Get("Location") != want {
+				t.Errorf("GET %s = %d → %q, want 303 → %q", action, code, h.Get("Location"), want)
+			}
+		}
+		for _, u := range []string{wizard + "?step=0", wizard + "?step=6", wizard + "?step=x", wizard + "/checkpoint?step=9"} {
+			if code, _, _ := get(t, owner, u, "text/html"); code != 400 {
+				t.Errorf("GET %s = %d, want 400", u, code)
+			}
+		}
+		if d := api.do(t, owner, http.MethodGet, draftPath(id), "").object(t); d["version"] != float64(1) {
+			t.Errorf("draft version after looking at steps = %v, want 1", d["version"])
+		}
 		code, _, _ = post(owner, wizard+"/cancel", url.Values{"version": {"1"}, "confirm": {"yes"}})
 		if _, body, _ := get(t, owner, wizard, "text/html"); code != 303 || !strings.Contains(body, `data-lifecycle="cancelled"`) {
 			t.Errorf("cancel = %d, want 303 and a cancelled draft", code)

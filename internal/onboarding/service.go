@@ -307,6 +307,25 @@ func (s *Service) StartVerification(ctx context.Context, m access.Member, id str
 // duplicate. Started operations missing from the selection are added to it. The draft gets a
 // new version only when a run was created or the selection changed.
 func (s *Service) StartBootstrap(ctx context.Context, m access.Member, id string, expected int64, ops []string) (Draft, []operation.Run, error) {
+	return s.startBootstrap(ctx, m, id, expected, ops, false)
+}
+
+// SelectAndStartBootstrap makes ops (non-empty) the draft's exact bootstrap selection and
+// queues one run per operation, in one transaction: the wizard's "Start selected operations".
+// A failure leaves neither a changed selection nor runs behind. Dedupe is as for
+// StartBootstrap.
+func (s *Service) SelectAndStartBootstrap(ctx context.Context, m access.Member, id string, expected int64, ops []string) (Draft, []operation.Run, error) {
+	if len(ops) == 0 {
+		v := &ValidationError{}
+		v.Add("operations", "select at least one bootstrap operation")
+		return Draft{}, nil, v
+	}
+	return s.startBootstrap(ctx, m, id, expected, ops, true)
+}
+
+// startBootstrap queues runs for ops; replace makes ops the whole selection, else started
+// operations are added to it.
+func (s *Service) startBootstrap(ctx context.Context, m access.Member, id string, expected int64, ops []string, replace bool) (Draft, []operation.Run, error) {
 	var (
 		out  Draft
 		runs []operation.Run
@@ -349,6 +368,9 @@ func (s *Service) StartBootstrap(ctx context.Context, m access.Member, id string
 			}
 		}
 		selection := slices.Clone(w.d.BootstrapOperations)
+		if replace {
+			selection = nil
+		}
 		for _, op := range ops {
 			if !slices.Contains(selection, op) {
 				selection = append(selection, op)
@@ -364,9 +386,11 @@ func (s *Service) StartBootstrap(ctx context.Context, m access.Member, id string
 		if err != nil {
 			return err
 		}
-		out, err = w.save(facts, ActionBootstrapStarted, map[string]any{
-			"operations": ops, "run_ids": createdIDs, "selection_changed": selectionChanged,
-		})
+		meta := map[string]any{"operations": ops, "run_ids": createdIDs, "selection_changed": selectionChanged}
+		if selectionChanged {
+			meta["fields"] = map[string]any{FieldBootstrapOperations: fieldDiff(operationsText(w.before.BootstrapOperations), operationsText(selection))}
+		}
+		out, err = w.save(facts, ActionBootstrapStarted, meta)
 		return err
 	})
 	if err != nil {

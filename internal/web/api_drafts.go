@@ -22,6 +22,7 @@ type DraftService interface {
 	Update(ctx context.Context, m access.Member, id string, expected int64, p onboarding.Patch) (onboarding.Draft, error)
 	StartVerification(ctx context.Context, m access.Member, id string, expected int64) (onboarding.Draft, operation.Run, bool, error)
 	StartBootstrap(ctx context.Context, m access.Member, id string, expected int64, ops []string) (onboarding.Draft, []operation.Run, error)
+	SelectAndStartBootstrap(ctx context.Context, m access.Member, id string, expected int64, ops []string) (onboarding.Draft, []operation.Run, error)
 	Activate(ctx context.Context, m access.Member, id string, expected int64, overrideReason string) (onboarding.Draft, error)
 	Cancel(ctx context.Context, m access.Member, id string, expected int64) (onboarding.Draft, error)
 	Runs(ctx context.Context, m access.Member, draftID string) ([]operation.Run, error)

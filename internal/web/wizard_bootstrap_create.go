@@ -10,11 +10,9 @@ import (
 )
 
 // handleWizardBootstrapCreate is POST …/onboarding/{id}/bootstrap: the checked operations
-// become the draft's selection and are started; with none checked, bootstrap is skipped.
-//
-// The selection is saved first (Update, which returns the version unchanged when nothing
-// changes) and the start uses the version that write returned: StartBootstrap only ever adds
-// to the selection, and an unchecked operation left selected would block activation.
+// become the draft's exact selection and are started, in one transaction (an unchecked
+// operation left selected would block activation, and a failure must leave neither a saved
+// selection nor runs); with none checked, bootstrap is skipped (an empty selection).
 func (s *Server) handleWizardBootstrapCreate(w http.ResponseWriter, r *http.Request) {
 	m, _ := memberFrom(r.Context())
 	f, err := s.parseWizardForm(w, r, m, access.BootstrapStart)
@@ -26,17 +24,18 @@ func (s *Server) handleWizardBootstrapCreate(w http.ResponseWriter, r *http.Requ
 	if ops == nil {
 		ops = []string{}
 	}
-	d, err := s.deps.Service.Update(r.Context(), m, f.id, f.version, onboarding.Patch{BootstrapOperations: &ops})
 	done := views.Toast{Tone: "info", Text: "No bootstrap operations selected; bootstrap is skipped"}
-	if err == nil && len(ops) > 0 {
-		_, _, err = s.deps.Service.StartBootstrap(r.Context(), m, f.id, d.Version, ops)
+	if len(ops) == 0 {
+		_, err = s.deps.Service.Update(r.Context(), m, f.id, f.version, onboarding.Patch{BootstrapOperations: &ops})
+	} else {
+		_, _, err = s.deps.Service.SelectAndStartBootstrap(r.Context(), m, f.id, f.version, ops)
 		done.Text = "Bootstrap queued — you can leave this page; you will be notified"
 	}
 	s.finish(w, r, m, f, submission{
 		step: 4, formID: "form-bootstrap",
 		form: map[string]string{"operations": strings.Join(ops, ",")},
 		fields: func(d onboarding.Draft, _ *onboarding.ConnectionInfo) []views.ConflictField {
-			return []views.ConflictField{{Label: "Operations", Theirs: operationNames(d.BootstrapOperations), Mine: operationNames(ops)}}
+			return []views.ConflictField{{Name: "operations", Label: "Operations", Theirs: operationNames(d.BootstrapOperations), Mine: operationNames(ops)}}
 		},
 		done: done,
 	}, err)
