@@ -11,6 +11,7 @@ var reasonTexts = map[string]string{
 	"onboarding_completed":    "Onboarding is complete; the tenant is active.",
 	"activated_with_override": "Activated with an owner override.",
 	"draft_closed":            "This onboarding is completed or cancelled; it can no longer be changed.",
+	"run_active_elsewhere":    "An operation of the same kind is still running for this tenant from an earlier onboarding; start again when it has finished.",
 
 	// Identify and connect.
 	"identify_incomplete":         "Tenant details are incomplete: tenant ID, display name and primary domain are required.",

@@ -285,7 +285,7 @@ func (s *Service) StartVerification(ctx context.Context, m access.Member, id str
 		}
 		if !created {
 			out = w.d
-			return nil
+			return ownRun(w.d, run)
 		}
 		facts, err = w.tx.LoadFacts(ctx, w.d)
 		if err != nil {
@@ -361,6 +361,11 @@ func (s *Service) startBootstrap(ctx context.Context, m access.Member, id string
 			})
 			if err != nil {
 				return err
+			}
+			if !created {
+				if err := ownRun(w.d, run); err != nil {
+					return err
+				}
 			}
 			runs = append(runs, run)
 			if created {

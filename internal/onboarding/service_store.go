@@ -153,6 +153,19 @@ const (
 // ReasonDraftClosed refuses changes to a cancelled or completed draft (409).
 const ReasonDraftClosed = ReasonCode(operation.ReasonDraftClosed)
 
+// ReasonRunActiveElsewhere refuses a start (409) while the tenant's active run of that type
+// belongs to another draft (for example one that was cancelled while it ran): that run would
+// never appear in this draft's wizard, so it is not handed back as if it were this draft's.
+const ReasonRunActiveElsewhere ReasonCode = "run_active_elsewhere"
+
+// ownRun refuses an existing active run of another draft (see ReasonRunActiveElsewhere).
+func ownRun(d Draft, r operation.Run) error {
+	if r.DraftID != d.ID {
+		return &BlockedError{Code: ReasonRunActiveElsewhere}
+	}
+	return nil
+}
+
 // Input limits of the service.
 const (
 	MaxOverrideReasonRunes = 500

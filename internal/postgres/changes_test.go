@@ -1,0 +1,97 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/tenantops/onboard/internal/onboarding"
+)
+
+// TestDraftChanges reads back what changed since a version: each field with who, old and
+// new (a connection by its client id, never its secret), actions by name, nothing at or
+// before the version.
+func TestDraftChanges(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	d := f.create(t) // version 1
+	name := "Contoso Holdings"
+	d, err := f.svc.Update(ctx, f.operator, d.ID, d.Version, onboarding.Patch{DisplayName: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := d.Version
+	domain := "holdings.healthy.test"
+	d, err = f.svc.Update(ctx, f.owner, d.ID, d.Version, onboarding.Patch{PrimaryDomain: &domain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d = f.connect(t, d)
+
+	all, err := f.svc.Changes(ctx, f.viewer, d.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 3 {
+		t.Fatalf("changes since 1 = %+v, want 3", all)
+	}
+	if c := all[0]; c.Field != onboarding.FieldDisplayName || c.Old != "Contoso" || c.New != name || c.By != "operator@acme.test" || c.Version != since {
+		t.Errorf("first change = %+v, want display_name Contoso → %s by operator at version %d", c, name, since)
+	}
+	got, err := f.svc.Changes(ctx, f.viewer, d.ID, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Field != onboarding.FieldPrimaryDomain || got[0].New != domain || got[0].By != "owner@acme.test" {
+		t.Fatalf("changes since %d = %+v, want primary_domain by owner, then the connection", since, got)
+	}
+	if c := got[1]; c.Field != onboarding.FieldProviderConnection || c.Old != "" || c.New != testClientID {
+		t.Errorf("connection change = %+v, want \"\" → %s", c, testClientID)
+	}
+	var raw string
+	if err := f.store.Pool.QueryRow(ctx, `SELECT string_agg(metadata::text, ' ') FROM workspace_audit_log WHERE subject_id = $1`, d.ID).Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(raw, testSecret) {
+		t.Fatal("the client secret reached the audit trail")
+	}
+	if _, err := f.svc.Changes(ctx, f.globex, d.ID, 0); err == nil {
+		t.Error("a non-member read another workspace's changes")
+	}
+}
+
+// TestRunOfAnotherDraftIsNotHandedBack: a cancelled draft's verification is still running;
+// a new draft for the same tenant must not be handed that run (its wizard would never show
+// it): the start is refused with run_active_elsewhere and nothing changes.
+func TestRunOfAnotherDraftIsNotHandedBack(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	old := f.connect(t, f.create(t))
+	_, run, _, err := f.svc.StartVerification(ctx, f.owner, old.ID, old.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.store.BeginRun(ctx, run.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	old = f.get(t, old.ID)
+	if _, err := f.svc.Cancel(ctx, f.owner, old.ID, old.Version); err != nil {
+		t.Fatal(err)
+	}
+	nd, resumed, err := f.svc.Create(ctx, f.owner, onboarding.CreateInput{TenantID: old.TenantID, DisplayName: "Contoso", PrimaryDomain: "contoso.healthy.test"})
+	if err != nil || resumed {
+		t.Fatalf("Create after cancel = resumed %v, %v", resumed, err)
+	}
+	nd = f.connect(t, nd)
+	before := f.dbState(t, nd.ID)
+	_, got, _, err := f.svc.StartVerification(ctx, f.owner, nd.ID, nd.Version)
+	wantBlocked(t, err, onboarding.ReasonRunActiveElsewhere)
+	if got.ID != "" {
+		t.Errorf("handed run %s of the cancelled draft", got.ID)
+	}
+	if after := f.dbState(t, nd.ID); after != before {
+		t.Errorf("a refused start changed the database:\n%s\n→\n%s", before, after)
+	}
+}
