@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/postgres"
 )
 
 // TestDraftChanges reads back what changed since a version: each field with who, old and
@@ -93,5 +94,38 @@ func TestRunOfAnotherDraftIsNotHandedBack(t *testing.T) {
 	}
 	if after := f.dbState(t, nd.ID); after != before {
 		t.Errorf("a refused start changed the database:\n%s\n→\n%s", before, after)
+	}
+}
+
+// TestSnapshotCarriesLatestRunPerType: a draft with more runs than a snapshot's page still
+// shows the latest run of every type, so readiness computed from a snapshot is the stored
+// one (a bootstrap run older than 20 verification runs used to fall out of the snapshot).
+func TestSnapshotCarriesLatestRunPerType(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	d := f.connect(t, f.create(t))
+	_, err := f.store.Pool.Exec(ctx, `INSERT INTO operation_runs (workspace_id, tenant_id, draft_id, type, status, outcome, created_at, completed_at)
+		SELECT workspace_id, tenant_id, id, 'bootstrap.inventory_sync', 'completed', 'succeeded', now() - interval '1 hour', now() - interval '1 hour'
+		FROM managed_tenant_onboarding_sessions WHERE id = $1`, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.store.Pool.Exec(ctx, `INSERT INTO operation_runs (workspace_id, tenant_id, draft_id, type, status, outcome, created_at, completed_at)
+		SELECT workspace_id, tenant_id, id, 'verify_access', 'completed', 'failed', now() - make_interval(secs => g), now() - make_interval(secs => g)
+		FROM managed_tenant_onboarding_sessions, generate_series(1, $2::int) g WHERE id = $1`, d.ID, postgres.SnapshotRuns+5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, runs, _, err := f.store.DraftSnapshot(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]int{}
+	for _, r := range runs {
+		types[string(r.Type)]++
+	}
+	if types["bootstrap.inventory_sync"] != 1 || types["verify_access"] != postgres.SnapshotRuns {
+		t.Errorf("snapshot runs by type = %v, want the %d newest and the latest bootstrap run", types, postgres.SnapshotRuns)
 	}
 }

@@ -17,8 +17,10 @@ import (
 const SnapshotRuns = 20
 
 // DraftSnapshot reads, in one round trip, everything the checkpoint fragment is rendered
-// from: the draft (with workspace slug and updater's email), its newest runs (at most
-// SnapshotRuns, newest first) and its attached connection (nil when none; never the secret).
+// from: the draft (with workspace slug and updater's email), its newest runs (SnapshotRuns,
+// plus the latest run of every type when it is older, so facts assembled from a snapshot are
+// the facts LoadFacts reads; newest first) and its attached connection (nil when none; never
+// the secret).
 // Unknown id → onboarding.ErrNotFound.
 func (db *DB) DraftSnapshot(ctx context.Context, draftID string) (onboarding.Draft, []operation.Run, *onboarding.ConnectionInfo, error) {
 	if !onboarding.IsGUID(draftID) {
@@ -37,8 +39,11 @@ func (db *DB) DraftSnapshot(ctx context.Context, draftID string) (onboarding.Dra
 				'initiator_id', coalesce(r.initiator_id, 0), 'initiator_email', coalesce(iu.email, ''),
 				'attempt', r.attempt, 'created_at', r.created_at, 'started_at', r.started_at,
 				'completed_at', r.completed_at, 'rev', r.rev) ORDER BY r.created_at DESC, r.id DESC), '[]') AS runs
-			FROM (SELECT * FROM operation_runs WHERE draft_id = s.id ORDER BY created_at DESC, id DESC LIMIT `+
-		fmt.Sprint(SnapshotRuns)+`) r
+			FROM (SELECT * FROM operation_runs WHERE id IN (
+				(SELECT id FROM operation_runs WHERE draft_id = s.id ORDER BY created_at DESC, id DESC LIMIT `+
+		fmt.Sprint(SnapshotRuns)+`)
+				UNION
+				(SELECT DISTINCT ON (type) id FROM operation_runs WHERE draft_id = s.id ORDER BY type, created_at DESC, id DESC))) r
 			LEFT JOIN users iu ON iu.id = r.initiator_id) runs ON true
 		LEFT JOIN provider_connections pc ON pc.id = s.provider_connection_id
 		WHERE s.id = $1`, draftID),
