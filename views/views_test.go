@@ -153,7 +153,7 @@ func TestStepper(t *testing.T) {
 	html := render(t, Checkpoint(cohort(stepData(3), "operator")))
 	t.Run("CurrentStep", func(t *testing.T) {
 		t.Parallel()
-		if !regexp.MustCompile(`class="step is-current is-blocked"[^>]*aria-current="step"[^>]*data-testid="step-3"`).MatchString(html) {
+		if !regexp.MustCompile(`class="step is-blocked is-current"[^>]*aria-current="step"[^>]*data-testid="step-3"`).MatchString(html) {
 			t.Error("step 3 is not marked current and blocked with aria-current=step")
 		}
 	})
@@ -335,5 +335,20 @@ func TestGoldenPages(t *testing.T) {
 			t.Parallel()
 			golden(t, p.name, render(t, p.c))
 		})
+	}
+}
+
+// TestFinishedRowSaysHowItEnded: a completed or cancelled draft's row shows Completed /
+// Cancelled where open drafts show their checkpoint.
+func TestFinishedRowSaysHowItEnded(t *testing.T) {
+	t.Parallel()
+	for lifecycle, want := range map[string]string{"completed": "Completed", "cancelled": "Cancelled", "draft": "Activate"} {
+		row := sampleRows()[0]
+		row.Lifecycle, row.Checkpoint = lifecycle, "activate"
+		html := render(t, DraftRowView(row))
+		m := regexp.MustCompile(`data-testid="checkpoint-badge">([^<]*)<`).FindStringSubmatch(html)
+		if m == nil || m[1] != want {
+			t.Errorf("%s row: checkpoint column %v, want %q", lifecycle, m, want)
+		}
 	}
 }

@@ -81,6 +81,12 @@ type CheckpointData struct {
 	CancelledAt time.Time
 	CancelledBy string // who cancelled, "" when unknown
 
+	// StepStates is what the stepper says of each step (index step-1), one of the Step*
+	// constants; the presenter derives it from the stored lifecycle and the runs.
+	StepStates [5]string
+	// BootstrapSkipped: an operator chose to skip bootstrap (not merely selected nothing).
+	BootstrapSkipped bool
+
 	// Capabilities of the cohort; a form or button appears only with its capability.
 	CanEdit, CanVerify, CanBootstrap, CanActivate, CanOverride, CanCancel bool
 
@@ -177,3 +183,18 @@ type WizardData struct {
 	Conflict   *ConflictData // nil unless a stale submit was refused
 	Toasts     []Toast       // one-time messages, e.g. "Verification queued"
 }
+
+// What the stepper says of a step. A step the tab shows is also marked current (aria-current),
+// whatever its state.
+const (
+	StepDone       = "done"       // completed
+	StepWarning    = "warning"    // done with warnings (bootstrap partially succeeded)
+	StepFailed     = "failed"     // its run failed; fix and run again
+	StepBlocked    = "blocked"    // needs attention before the onboarding can go on
+	StepSkipped    = "skipped"    // the operator chose to skip it
+	StepOverridden = "overridden" // its blocker was accepted by an owner's override
+	StepActive     = "active"     // a run of it is in progress
+	StepOpen       = "open"       // reachable, nothing done yet
+	StepLocked     = "locked"     // not reachable until the steps before it are done
+	StepNotReached = "not_reached" // the onboarding was cancelled before this step
+)

@@ -29,7 +29,7 @@ var reasonTexts = map[string]string{
 
 	// Bootstrap and activation.
 	"bootstrap_in_progress":         "Bootstrap operations are running.",
-	"bootstrap_skipped":             "No bootstrap operations selected; bootstrap is skipped.",
+	"bootstrap_skipped":             "No bootstrap operations selected; bootstrap is optional, activation can go ahead.",
 	"bootstrap_not_started":         "Selected bootstrap operations have not run yet.",
 	"bootstrap_failed":              "A bootstrap operation failed.",
 	"bootstrap_partially_succeeded": "Bootstrap finished with some items failed.",

@@ -18,6 +18,7 @@ const (
 	FieldProviderConnection  = "provider_connection"
 	FieldBootstrapOperations = "bootstrap_operations"
 	FieldCurrentStep         = "current_step"
+	FieldBootstrapSkipped    = "bootstrap_skipped"
 )
 
 // Change is one thing that happened to a draft since a version, read back from the audit

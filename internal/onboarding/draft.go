@@ -69,3 +69,25 @@ func (d Draft) Facts(conn *ConnectionFact, verification *RunFact, bootstrap []Ru
 		CompletedAt:         d.CompletedAt,
 	}
 }
+
+// stateBootstrapSkipped is the State key recording that an operator chose to skip bootstrap.
+const stateBootstrapSkipped = "bootstrap_skipped"
+
+// BootstrapSkipped reports whether an operator chose to skip bootstrap (as opposed to not
+// having decided yet): only then do pages call the step skipped.
+func (d Draft) BootstrapSkipped() bool {
+	v, _ := d.State[stateBootstrapSkipped].(bool)
+	return v
+}
+
+// SetBootstrapSkipped records or clears the operator's choice to skip bootstrap.
+func (d *Draft) SetBootstrapSkipped(v bool) {
+	if d.State == nil {
+		d.State = map[string]any{}
+	}
+	if v {
+		d.State[stateBootstrapSkipped] = true
+	} else {
+		delete(d.State, stateBootstrapSkipped)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -47,6 +48,9 @@ type Patch struct {
 	CurrentStep                *int
 	Connection                 *ConnectionInput
 	BootstrapOperations        *[]string
+	// SkipBootstrap records that the operator chose to skip bootstrap; it needs an empty
+	// BootstrapOperations in the same patch. Selecting operations later clears it.
+	SkipBootstrap bool
 }
 
 // List returns the workspace's drafts.
@@ -150,7 +154,7 @@ func (s *Service) Update(ctx context.Context, m access.Member, id string, expect
 		if err := v.Err(); err != nil {
 			return err
 		}
-		editsFacts := p.DisplayName != nil || p.PrimaryDomain != nil || p.Connection != nil || p.BootstrapOperations != nil
+		editsFacts := p.DisplayName != nil || p.PrimaryDomain != nil || p.Connection != nil || p.BootstrapOperations != nil || p.SkipBootstrap
 		if editsFacts && !d.Open() {
 			return &BlockedError{Code: ReasonDraftClosed}
 		}
@@ -168,6 +172,15 @@ func (s *Service) Update(ctx context.Context, m access.Member, id string, expect
 			fields[FieldPrimaryDomain] = fieldDiff(d.PrimaryDomain, domain)
 			d.PrimaryDomain = domain
 			changed = append(changed, FieldPrimaryDomain)
+		}
+		if p.SkipBootstrap && (p.BootstrapOperations == nil || len(*p.BootstrapOperations) > 0) {
+			v.Add("bootstrap_operations", "must be empty to skip bootstrap")
+			return v.Err()
+		}
+		if skipped := p.SkipBootstrap || d.BootstrapSkipped() && (p.BootstrapOperations == nil || len(*p.BootstrapOperations) == 0); skipped != d.BootstrapSkipped() {
+			fields[FieldBootstrapSkipped] = fieldDiff(strconv.FormatBool(d.BootstrapSkipped()), strconv.FormatBool(skipped))
+			d.SetBootstrapSkipped(skipped)
+			changed = append(changed, FieldBootstrapSkipped)
 		}
 		if p.BootstrapOperations != nil && !slices.Equal(*p.BootstrapOperations, d.BootstrapOperations) {
 			fields[FieldBootstrapOperations] = fieldDiff(operationsText(d.BootstrapOperations), operationsText(*p.BootstrapOperations))
@@ -376,6 +389,7 @@ func (s *Service) startBootstrap(ctx context.Context, m access.Member, id string
 		if replace {
 			selection = nil
 		}
+		w.d.SetBootstrapSkipped(false)
 		for _, op := range ops {
 			if !slices.Contains(selection, op) {
 				selection = append(selection, op)

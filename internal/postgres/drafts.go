@@ -273,12 +273,13 @@ func (t *storeTx) SaveDraft(ctx context.Context, d onboarding.Draft, expected, a
 			completed_at = $10, cancelled_at = $11,
 			lifecycle_state = $12, current_checkpoint = $13, last_completed_checkpoint = nullif($14, ''),
 			reason_code = nullif($15, ''), blocking_reason_code = nullif($16, ''),
+			state = $18,
 			version = version + 1, updated_by = $9, updated_at = $17
 		WHERE id = $1 AND version = $2`,
 		d.ID, expected, d.DisplayName, d.PrimaryDomain, d.CurrentStep, connID, d.BootstrapOperations,
 		d.OverrideReason, actor, nullTime(d.CompletedAt), nullTime(d.CancelledAt),
 		string(d.Lifecycle), string(d.CurrentCheckpoint), string(d.LastCompletedCheckpoint),
-		string(d.ReasonCode), string(d.BlockingReasonCode), now)
+		string(d.ReasonCode), string(d.BlockingReasonCode), now, stateJSON(d.State))
 	if err != nil {
 		return onboarding.Draft{}, fmt.Errorf("save draft: %w", err)
 	}
@@ -332,4 +333,12 @@ func nullTime(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// stateJSON is a draft's State as stored: a JSON object, never null.
+func stateJSON(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
 }

@@ -115,7 +115,97 @@ func CheckpointView(d onboarding.Draft, runs []operation.Run, conn *onboarding.C
 		// An override is recorded only by an activation (same transaction as completed_at).
 		cd.Override = &views.OverrideView{Reason: d.OverrideReason, By: cd.CompletedBy, At: d.CompletedAt}
 	}
+	cd.BootstrapSkipped = d.BootstrapSkipped()
+	cd.StepStates = stepStates(cd)
 	return cd
+}
+
+// stepStates says what each wizard step is, from the stored lifecycle, the runs shown and
+// the readiness: a step is only "done" when it really is, a failed run reads failed, a
+// blocker an override lifted reads overridden, a partial bootstrap reads done-with-warnings,
+// and bootstrap reads skipped only after an operator chose to skip it.
+func stepStates(cd views.CheckpointData) [onboarding.Steps]string {
+	var st [onboarding.Steps]string
+	for i := range st {
+		switch {
+		case cd.Blocked[i]:
+			st[i] = views.StepBlocked
+		case cd.Done[i]:
+			st[i] = views.StepDone
+		case !cd.Reachable[i]:
+			st[i] = views.StepLocked
+		default:
+			st[i] = views.StepOpen
+		}
+	}
+	// An override is recorded only by the activation it allowed, so with one every failed or
+	// partial run the draft still shows is what the owner accepted.
+	overridden := cd.Override != nil
+	if v := cd.Verification; v != nil && cd.Reachable[2] {
+		troubled := v.Status == string(operation.StatusCompleted) &&
+			(v.Outcome == string(operation.OutcomeFailed) || v.Outcome == string(operation.OutcomePartiallySucceeded))
+		switch {
+		case v.Active():
+			st[2] = views.StepActive
+		case troubled && overridden:
+			st[2] = views.StepOverridden
+		case troubled && v.Outcome == string(operation.OutcomeFailed):
+			st[2] = views.StepFailed
+		}
+	}
+	if cd.Reachable[3] {
+		st[3] = bootstrapState(cd, st[3], overridden)
+	}
+	if cd.Lifecycle == string(onboarding.LifecycleCancelled) {
+		// A cancelled onboarding can be read at every step; what it never reached says so.
+		for i := range st {
+			if st[i] == views.StepOpen || st[i] == views.StepBlocked {
+				st[i] = views.StepNotReached
+			}
+		}
+	}
+	return st
+}
+
+// bootstrapState is the Bootstrap step's state from its selected operations' latest runs;
+// stage is what the stage alone said.
+func bootstrapState(cd views.CheckpointData, stage string, overridden bool) string {
+	selected, active, failed, partial, ran := 0, false, false, false, false
+	for _, op := range cd.Bootstrap {
+		if !op.Selected {
+			continue
+		}
+		selected++
+		if op.Run == nil {
+			continue
+		}
+		ran = true
+		switch {
+		case op.Run.Active():
+			active = true
+		case op.Run.Outcome == string(operation.OutcomeFailed):
+			failed = true
+		case op.Run.Outcome == string(operation.OutcomePartiallySucceeded):
+			partial = true
+		}
+	}
+	switch {
+	case active:
+		return views.StepActive
+	case (failed || partial) && overridden:
+		return views.StepOverridden
+	case failed:
+		return views.StepFailed
+	case partial:
+		return views.StepWarning
+	case selected == 0 && (cd.BootstrapSkipped || cd.Lifecycle == string(onboarding.LifecycleCompleted)):
+		return views.StepSkipped
+	case (selected == 0 || !ran) && cd.Lifecycle != string(onboarding.LifecycleCompleted):
+		// Nothing selected and no decision yet, or selected but not started: the step is
+		// open, not done, whatever checkpoint the lifecycle moved on to.
+		return views.StepOpen
+	}
+	return stage
 }
 
 // storedEvaluation is the evaluation held in the draft's five lifecycle columns.

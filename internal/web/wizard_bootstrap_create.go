@@ -26,7 +26,7 @@ func (s *Server) handleWizardBootstrapCreate(w http.ResponseWriter, r *http.Requ
 	}
 	done := views.Toast{Tone: "info", Text: "No bootstrap operations selected; bootstrap is skipped"}
 	if len(ops) == 0 {
-		_, err = s.deps.Service.Update(r.Context(), m, f.id, f.version, onboarding.Patch{BootstrapOperations: &ops})
+		_, err = s.deps.Service.Update(r.Context(), m, f.id, f.version, onboarding.Patch{BootstrapOperations: &ops, SkipBootstrap: true})
 	} else {
 		_, _, err = s.deps.Service.SelectAndStartBootstrap(r.Context(), m, f.id, f.version, ops)
 		done.Text = "Bootstrap queued — you can leave this page; you will be notified"
