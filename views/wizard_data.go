@@ -187,14 +187,14 @@ type WizardData struct {
 // What the stepper says of a step. A step the tab shows is also marked current (aria-current),
 // whatever its state.
 const (
-	StepDone       = "done"       // completed
-	StepWarning    = "warning"    // done with warnings (bootstrap partially succeeded)
-	StepFailed     = "failed"     // its run failed; fix and run again
-	StepBlocked    = "blocked"    // needs attention before the onboarding can go on
-	StepSkipped    = "skipped"    // the operator chose to skip it
-	StepOverridden = "overridden" // its blocker was accepted by an owner's override
-	StepActive     = "active"     // a run of it is in progress
-	StepOpen       = "open"       // reachable, nothing done yet
-	StepLocked     = "locked"     // not reachable until the steps before it are done
+	StepDone       = "done"        // completed
+	StepWarning    = "warning"     // done with warnings (bootstrap partially succeeded)
+	StepFailed     = "failed"      // its run failed; fix and run again
+	StepBlocked    = "blocked"     // needs attention before the onboarding can go on
+	StepSkipped    = "skipped"     // the operator chose to skip it
+	StepOverridden = "overridden"  // its blocker was accepted by an owner's override
+	StepActive     = "active"      // a run of it is in progress
+	StepOpen       = "open"        // reachable, nothing done yet
+	StepLocked     = "locked"      // not reachable until the steps before it are done
 	StepNotReached = "not_reached" // the onboarding was cancelled before this step
 )
