@@ -115,7 +115,7 @@ func TestLoadDemoIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := snapshot()
-	want := "acme:operator@acme.test:operator,acme:owner@acme.test:owner,acme:viewer@acme.test:viewer,globex:owner@globex.test:owner"
+	want := "acme:operator2@acme.test:operator,acme:operator@acme.test:operator,acme:owner@acme.test:owner,acme:viewer@acme.test:viewer,globex:owner@globex.test:owner"
 	if first != want {
 		t.Fatalf("memberships = %q, want %q", first, want)
 	}
