@@ -131,7 +131,7 @@ func TestLoadDemoIdempotent(t *testing.T) {
 		t.Fatalf("after second load memberships = %q, want %q", got, first)
 	}
 	var users int
-	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&users); err != nil || users != 4 {
-		t.Fatalf("users = %d, %v; want 4", users, err)
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&users); err != nil || users != len(postgres.DemoUsers) {
+		t.Fatalf("users = %d, %v; want %d", users, err, len(postgres.DemoUsers))
 	}
 }
