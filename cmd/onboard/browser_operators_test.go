@@ -119,6 +119,47 @@ func TestBrowserTwoOperators(t *testing.T) {
 		b.js(`new URL(location.href).pathname.endsWith('` + id + `')`)
 	})
 
+	// Cancelling asks in a dialog with a title, the consequence and explicit buttons, focus on
+	// the safe one; keeping changes nothing, confirming cancels.
+	t.Run("CancelDialog", func(t *testing.T) {
+		t.Parallel()
+		owner := client(t, base, "owner@acme.test")
+		id := createDraftAPI(t, owner, base, newUUID(), "Contoso", "contoso.healthy.test")
+		o := newSession(t, browser, base, "owner@acme.test")
+		o.open(wizardPath("acme", id))
+		o.click(`[data-testid=cancel-onboarding]`)
+		o.js(`document.querySelector('dialog.confirm-dialog')?.open === true`)
+		o.text(`dialog.confirm-dialog .dialog-title`, "Cancel the onboarding of Contoso?")
+		o.text(`dialog.confirm-dialog .dialog-body`, "cannot be undone")
+		o.js(`document.activeElement === document.querySelector('dialog.confirm-dialog button[value=cancel]') &&
+			document.activeElement.textContent === 'Keep onboarding' &&
+			document.querySelector('dialog.confirm-dialog button[value=ok]').textContent === 'Cancel onboarding'`)
+		o.click(`dialog.confirm-dialog button[value=cancel]`)
+		o.js(`!document.querySelector('dialog[open]')`)
+		o.lifecycle("draft", "Draft")
+		o.click(`[data-testid=cancel-onboarding]`)
+		o.js(`document.querySelector('dialog.confirm-dialog')?.open === true`)
+		o.submit(`dialog.confirm-dialog button[value=ok]`, 200)
+		o.lifecycle("cancelled", "Cancelled")
+		o.js(`document.querySelector('[data-testid=step-3]').dataset.state === 'not_reached'`)
+	})
+
+	// A refused connection form focuses the first invalid field and says why the secret
+	// field is empty.
+	t.Run("RefusedFormFocusAndSecret", func(t *testing.T) {
+		t.Parallel()
+		owner := client(t, base, "owner@acme.test")
+		id := createDraftAPI(t, owner, base, newUUID(), "Contoso", "contoso.healthy.test")
+		o := newSession(t, browser, base, "operator@acme.test")
+		o.open(wizardPath("acme", id) + "?step=2")
+		o.typeInto("#client_id", "not-a-guid")
+		o.typeInto("#client_secret", "typed-secret")
+		o.submit(`[data-testid=save-connection]`, 422)
+		o.js(`document.activeElement === document.querySelector('#client_id')`)
+		o.visible(`[data-testid=secret-cleared]`)
+		o.js(`document.querySelector('#client_secret').value === ''`)
+	})
+
 	// Every role may look at every reachable step; a viewer sees them read-only.
 	t.Run("ViewerBrowsesAllSteps", func(t *testing.T) {
 		t.Parallel()

@@ -29,7 +29,7 @@ func TestBrowser(t *testing.T) {
 		b.typeInto("#display_name", "Northwind")
 		b.typeInto("#primary_domain", "northwind.healthy.test")
 		b.submit(`[data-testid=start-submit]`, 200)
-		b.toast("Onboarding started")
+		b.toast("Onboarding of Northwind started")
 		b.lifecycle("draft", "Draft")
 		b.visible(`[data-testid=panel-connection]`)
 		b.shot("01-started")
@@ -60,8 +60,9 @@ func TestBrowser(t *testing.T) {
 		// Step 3: verify access. A worker runs it at once (healthy tenants take no time);
 		// the page may already show the outcome when it loads, or receive it over /live.
 		b.submit(`[data-testid=start-verification]`, 200)
-		b.toast("Verification queued — you can leave this page; you will be notified")
 		b.lifecycle("ready_for_activation", "Ready for activation")
+		// The result is on screen: no "queued" toast stays beside it.
+		b.js(`!document.querySelector('[data-toast-kind=queued]')`)
 		b.reason("bootstrap_skipped")
 		b.js(`document.querySelector('[data-testid=verification-run] [data-testid=run-status]').dataset.outcome === 'succeeded'`)
 		b.shot("04-verified", `[data-testid=verification-run]`)
@@ -69,11 +70,14 @@ func TestBrowser(t *testing.T) {
 		// Step 4: bootstrap two operations.
 		b.submit(`[data-testid=continue]`, 200)
 		b.visible(`[data-testid=panel-bootstrap]`)
+		// Nobody chose to skip bootstrap: the step is open, not "skipped", and the page does
+		// not call it an earlier step.
+		b.js(`document.querySelector('[data-testid=step-4]').dataset.state === 'open'`)
+		b.js(`!document.querySelector('[data-testid=review-notice]')`)
 		b.click("#op-inventory_sync")
 		b.click("#op-policy_sync")
 		b.shot("05-bootstrap")
 		b.submit(`[data-testid=start-bootstrap]`, 200)
-		b.toast("Bootstrap queued — you can leave this page; you will be notified")
 		b.lifecycle("ready_for_activation", "Ready for activation")
 		b.reason("ready_for_activation")
 		b.js(`[...document.querySelectorAll('[data-testid=bootstrap-ops] [data-testid=run-status]')].filter(e => e.dataset.outcome === 'succeeded').length === 2`)
@@ -136,8 +140,19 @@ func TestBrowser(t *testing.T) {
 		b.shot("10-verification-failed", `[data-testid=assist-panel]`)
 
 		reason := "Customer confirmed Directory.Read.All is granted tomorrow; ticket 4711."
-		b.typeInto("#override_reason", reason)
-		b.confirmSubmit(`[data-testid=override-submit]`, 200)
+		// The dialog asks for the reason itself: a title, the blocker counted and named, the
+		// reason field focused; blank is refused inside the dialog.
+		b.click(`[data-testid=override-submit]`)
+		b.js(`document.querySelector('dialog.confirm-dialog')?.open === true`)
+		b.text(`dialog.confirm-dialog .dialog-title`, "Activate Fabrikam with an override?")
+		b.text(`dialog.confirm-dialog .dialog-body`, "1 open blocker is accepted: The app registration lacks required Microsoft Graph permissions")
+		b.js(`document.activeElement === document.querySelector('dialog.confirm-dialog textarea')`)
+		b.typeInto(`dialog.confirm-dialog textarea`, "   ")
+		b.click(`dialog.confirm-dialog button[value=ok]`)
+		b.text(`dialog.confirm-dialog .field-error`, "must not be blank")
+		b.js(`document.querySelector('dialog.confirm-dialog')?.open === true`)
+		b.typeInto(`dialog.confirm-dialog textarea`, reason)
+		b.submit(`dialog.confirm-dialog button[value=ok]`, 200)
 		b.toast("Tenant activated with an override")
 		b.lifecycle("completed", "Completed")
 		b.reason("activated_with_override")

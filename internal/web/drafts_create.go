@@ -6,6 +6,7 @@ import (
 
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/views"
 )
 
 // handleDraftCreate is POST /admin/workspaces/{ws}/onboarding: start onboarding a tenant, or
@@ -41,9 +42,9 @@ func (s *Server) handleDraftCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if resumed {
-		s.flash(r, "info", "Resumed the open draft for this tenant")
+		s.flash(r, views.Toast{Tone: "info", Text: "Resumed the open draft for this tenant"})
 	} else {
-		s.flash(r, "success", "Onboarding started")
+		s.flash(r, views.Toast{Tone: "success", Text: "Onboarding of " + tenantName(d) + " started"})
 	}
 	http.Redirect(w, r, wizardURL(m.Workspace, d.ID), http.StatusSeeOther)
 }

@@ -28,8 +28,9 @@ func (s *Server) handleWizardBootstrapCreate(w http.ResponseWriter, r *http.Requ
 	if len(ops) == 0 {
 		_, err = s.deps.Service.Update(r.Context(), m, f.id, f.version, onboarding.Patch{BootstrapOperations: &ops, SkipBootstrap: true})
 	} else {
-		_, _, err = s.deps.Service.SelectAndStartBootstrap(r.Context(), m, f.id, f.version, ops)
-		done.Text = "Bootstrap queued — you can leave this page; you will be notified"
+		var d onboarding.Draft
+		d, _, err = s.deps.Service.SelectAndStartBootstrap(r.Context(), m, f.id, f.version, ops)
+		done = views.Toast{Tone: "info", Kind: "queued", Text: "Bootstrap of " + tenantName(d) + " queued — you can leave this page; you will be notified"}
 	}
 	s.finish(w, r, m, f, submission{
 		step: 4, formID: "form-bootstrap",

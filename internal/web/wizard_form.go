@@ -109,7 +109,7 @@ type submission struct {
 func (s *Server) finish(w http.ResponseWriter, r *http.Request, m access.Member, f wizardForm, sub submission, err error) {
 	if err == nil {
 		if sub.done.Text != "" {
-			s.flash(r, sub.done.Tone, sub.done.Text)
+			s.flash(r, sub.done)
 		}
 		u := wizardURL(m.Workspace, f.id)
 		if step := cmp.Or(sub.next, sub.step); step > 0 {

@@ -85,7 +85,7 @@ func (s *Server) handleWizardShow(w http.ResponseWriter, r *http.Request) {
 	if step == 0 {
 		cd = sn.checkpointFor(m, cd.Step)
 	}
-	s.renderWizard(w, r, http.StatusOK, views.WizardData{Checkpoint: cd, Toasts: s.popToasts(r)})
+	s.renderWizard(w, r, http.StatusOK, views.WizardData{Checkpoint: cd, Toasts: settledToasts(s.popToasts(r), cd)})
 }
 
 // wizardFormSteps maps each wizard form's action to the step it belongs to (0: the current
@@ -166,8 +166,8 @@ func (s *Server) writeFragment(w http.ResponseWriter, r *http.Request, tag strin
 const flashKey = "flash"
 
 // flash stores a toast to show on the next page.
-func (s *Server) flash(r *http.Request, tone, text string) {
-	s.sessions.Put(r.Context(), flashKey, tone+"\n"+text)
+func (s *Server) flash(r *http.Request, t views.Toast) {
+	s.sessions.Put(r.Context(), flashKey, t.Tone+"\n"+t.Kind+"\n"+t.Text)
 }
 
 // popToasts takes the flash, if any, out of the session.
@@ -176,9 +176,32 @@ func (s *Server) popToasts(r *http.Request) []views.Toast {
 	if v == "" {
 		return nil
 	}
-	tone, text, ok := strings.Cut(v, "\n")
-	if !ok {
-		tone, text = "info", v
+	parts := strings.SplitN(v, "\n", 3)
+	if len(parts) != 3 {
+		return []views.Toast{{Tone: "info", Text: v}}
 	}
-	return []views.Toast{{Tone: tone, Text: text}}
+	return []views.Toast{{Tone: parts[0], Kind: parts[1], Text: parts[2]}}
+}
+
+// settledToasts drops "queued" toasts when the page already shows the result (no run in
+// progress): a fast run may finish before the redirect lands.
+func settledToasts(ts []views.Toast, cd views.CheckpointData) []views.Toast {
+	if cd.Lifecycle == "verifying" || cd.Lifecycle == "bootstrapping" {
+		return ts
+	}
+	out := ts[:0]
+	for _, t := range ts {
+		if t.Kind != "queued" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// tenantName is how toasts name a draft's tenant: its display name, else its tenant id.
+func tenantName(d onboarding.Draft) string {
+	if d.DisplayName != "" {
+		return d.DisplayName
+	}
+	return d.TenantID
 }

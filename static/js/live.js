@@ -15,6 +15,7 @@
   }, window.liveConsoleOptions || {});
   const FINAL_CODES = new Set([1000, 1008, 4401, 4403, 4404]);
   const POLL_LIFECYCLES = new Set(['verifying', 'bootstrapping']);
+  const RUNNING_LIFECYCLES = new Set(['verifying', 'bootstrapping']); // a run is in progress
   const STATE_TEXT = { live: 'Live', reconnecting: 'Reconnecting…', polling: 'Polling for updates', offline: 'Offline' };
 
   let ws = null;          // current socket (null when none)
@@ -147,8 +148,14 @@
       active.focus({ preventScroll: true });
     }
     const d = detailOf(next, source);
-    if (d.updatedBy && ver(d.version) > prevVersion && !submitting.has(d.draftId)) {
+    // Someone else's save is news; a run finishing (the system) shows itself in the
+    // fragment, and the run's initiator is notified separately.
+    if (d.updatedBy && d.updatedBy !== 'system' && ver(d.version) > prevVersion && !submitting.has(d.draftId)) {
       toast(`Updated by ${d.updatedBy}`);
+    }
+    // A "queued" toast is stale once the fragment shows no run in progress.
+    if (!RUNNING_LIFECYCLES.has(d.lifecycle)) {
+      for (const t of document.querySelectorAll('.toasts [data-toast-kind="queued"]')) t.remove();
     }
     emit('live:applied', d);
   }
@@ -389,35 +396,89 @@
   }
 
   // ---------- forms: confirmations and own submissions ----------
+  // A form with data-confirm asks first, in a dialog: data-confirm-title (the question),
+  // data-confirm (the consequence), data-confirm-ok / data-confirm-cancel (explicit button
+  // words; default Confirm / Cancel), data-confirm-tone="danger". Focus starts on the safe
+  // button. data-confirm-field names a textarea of the form that the dialog asks for itself
+  // (e.g. the override reason): blank or whitespace is refused inside the dialog, and the
+  // value is copied into the form before it is submitted.
   const confirmed = new WeakSet();
   let dialog = null;
   let settle = null; // resolver of the confirmation being asked
   const finish = (yes) => { const s = settle; settle = null; if (s) s(yes); };
-  function askConfirm(text, danger) {
-    if (typeof HTMLDialogElement !== 'function') return Promise.resolve(window.confirm(text));
-    if (!dialog) {
-      dialog = document.createElement('dialog');
-      dialog.className = 'confirm-dialog';
-      dialog.innerHTML = '<form method="dialog"><p class="dialog-body"></p><div class="dialog-actions">' +
-        '<button class="btn btn-ghost" value="cancel">Cancel</button>' +
-        '<button class="btn" value="ok">Confirm</button></div></form>';
-      // Answer from the button's submit (synchronous with the click), not from the
-      // 'close' event: that one is queued and can arrive after the next showModal().
-      dialog.firstElementChild.addEventListener('submit', (e) => finish(!!e.submitter && e.submitter.value === 'ok'));
-      dialog.addEventListener('cancel', () => finish(false)); // Escape
-      dialog.addEventListener('close', () => { if (!dialog.open) finish(false); });
-      document.body.append(dialog);
+  function buildDialog() {
+    dialog = document.createElement('dialog');
+    dialog.className = 'confirm-dialog';
+    dialog.setAttribute('aria-labelledby', 'confirm-dialog-title');
+    dialog.innerHTML = '<form method="dialog" class="stack"><h2 id="confirm-dialog-title" class="dialog-title"></h2>' +
+      '<p class="dialog-body"></p><div class="field dialog-field" hidden><label for="confirm-dialog-input"></label>' +
+      '<textarea id="confirm-dialog-input" rows="3" aria-describedby="confirm-dialog-error"></textarea>' +
+      '<p class="field-error" id="confirm-dialog-error" hidden></p></div><div class="dialog-actions">' +
+      '<button class="btn btn-ghost" value="cancel"></button>' +
+      '<button class="btn" value="ok"></button></div></form>';
+    // Answer from the button's submit (synchronous with the click), not from the
+    // 'close' event: that one is queued and can arrive after the next showModal().
+    dialog.firstElementChild.addEventListener('submit', (e) => {
+      const yes = !!e.submitter && e.submitter.value === 'ok';
+      const field = dialog.querySelector('.dialog-field');
+      if (yes && !field.hidden) {
+        const input = field.querySelector('textarea'), err = field.querySelector('.field-error');
+        if (!input.value.trim()) {
+          e.preventDefault();
+          err.hidden = false;
+          err.textContent = `${field.querySelector('label').textContent} must not be blank.`;
+          input.setAttribute('aria-invalid', 'true');
+          input.focus();
+          return;
+        }
+      }
+      finish(yes);
+    });
+    dialog.addEventListener('cancel', () => finish(false)); // Escape
+    dialog.addEventListener('close', () => { if (!dialog.open) finish(false); });
+    document.body.append(dialog);
+  }
+  // askConfirm shows the dialog for form and resolves to the answer: false, or true (with
+  // the asked field's value copied into the form).
+  function askConfirm(form, danger) {
+    const ds = form.dataset;
+    const target = ds.confirmField ? form.querySelector(`[name="${CSS.escape(ds.confirmField)}"]`) : null;
+    if (typeof HTMLDialogElement !== 'function') {
+      return Promise.resolve(window.confirm([ds.confirmTitle, ds.confirm].filter(Boolean).join('\n\n')));
     }
+    if (!dialog) buildDialog();
     finish(false); // never leave an earlier question hanging
-    dialog.querySelector('.dialog-body').textContent = text;
-    const ok = dialog.querySelector('button[value="ok"]');
+    dialog.querySelector('.dialog-title').textContent = ds.confirmTitle || 'Are you sure?';
+    dialog.querySelector('.dialog-body').textContent = ds.confirm;
+    const field = dialog.querySelector('.dialog-field'), input = field.querySelector('textarea');
+    const err = field.querySelector('.field-error');
+    field.hidden = !target;
+    err.hidden = true; input.removeAttribute('aria-invalid');
+    if (target) {
+      const label = form.querySelector(`label[for="${CSS.escape(target.id)}"]`);
+      field.querySelector('label').textContent = label ? label.textContent : target.name;
+      input.value = target.value;
+    }
+    const ok = dialog.querySelector('button[value="ok"]'), no = dialog.querySelector('button[value="cancel"]');
+    ok.textContent = ds.confirmOk || 'Confirm';
+    no.textContent = ds.confirmCancel || 'Cancel';
     ok.className = danger ? 'btn btn-danger' : 'btn btn-primary';
     return new Promise((resolve) => {
-      settle = resolve;
+      settle = (yes) => {
+        if (yes && target) target.value = input.value.trim();
+        resolve(yes);
+      };
       dialog.showModal();
-      ok.focus();
+      (target ? input : no).focus(); // the safe choice, or the question asked
     });
   }
+
+  // A form whose dialog asks for a field itself validates that field there, so the browser's
+  // own check (which would stop the submit before the dialog opens) is skipped for it.
+  document.addEventListener('click', (e) => {
+    const b = e.target instanceof Element && e.target.closest('button[type="submit"], button:not([type])');
+    if (b && b.form && b.form.dataset.confirmField) b.form.noValidate = true;
+  }, true);
 
   document.addEventListener('submit', (e) => {
     const form = e.target;
@@ -426,7 +487,7 @@
       e.preventDefault();
       const submitter = e.submitter;
       const danger = form.dataset.confirmTone === 'danger' || !!(submitter && submitter.classList.contains('btn-danger'));
-      askConfirm(form.dataset.confirm, danger).then((yes) => {
+      askConfirm(form, danger).then((yes) => {
         if (!yes) return;
         confirmed.add(form);
         form.requestSubmit(submitter || undefined);
@@ -459,7 +520,8 @@
       history.replaceState(history.state, '', pu.dataset.pageUrl);
     }
     for (const t of document.querySelectorAll('.toasts [data-toast]')) dismissLater(t);
-    const af = document.querySelector('[data-autofocus]');
+    // After a refused submit, focus the first invalid field; else the page's autofocus.
+    const af = document.querySelector('[aria-invalid="true"]') || document.querySelector('[data-autofocus]');
     if (af) af.focus();
     observer.observe(document.body, { childList: true, subtree: true });
     connect();
