@@ -183,7 +183,7 @@ func TestStepper(t *testing.T) {
 
 func TestReasonText(t *testing.T) {
 	t.Parallel()
-	codes := []string{"missing_permissions", "consent_missing", "invalid_credentials", "provider_unreachable", "provider_timeout", "provider_error", "worker_lost"}
+	codes := []string{"missing_permissions", "consent_missing", "invalid_credentials", "provider_unreachable", "provider_timeout", "provider_error", "worker_lost", "draft_closed", "run_active_elsewhere"}
 	for _, c := range onboarding.ReasonCodes {
 		codes = append(codes, string(c))
 	}
