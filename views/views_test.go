@@ -352,3 +352,17 @@ func TestFinishedRowSaysHowItEnded(t *testing.T) {
 		}
 	}
 }
+
+// TestAssistUnanswered: a verification that failed without a reason and without a failed
+// check got no answer; the assist says to run it again and that it cannot be overridden.
+func TestAssistUnanswered(t *testing.T) {
+	t.Parallel()
+	r := RunView{ID: "r1", Type: "verify_access", Status: "completed", Outcome: "failed"}
+	if got := assistAdviceFor(r); !strings.Contains(got, "cannot be overridden") || !strings.Contains(got, "Run verification again") {
+		t.Errorf("advice = %q", got)
+	}
+	r.Checks = []CheckView{{Name: "c", Status: "failed"}}
+	if got := assistAdviceFor(r); strings.Contains(got, "without an answer") {
+		t.Errorf("advice for a failed check = %q, want the checks' advice", got)
+	}
+}

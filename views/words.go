@@ -120,6 +120,21 @@ func AssistAdvice(code string) string {
 	return "Fix the failed checks below in the tenant, then run verification again."
 }
 
+// assistAdviceFor is the advice for a troubled run: by its reason, or, for a failure with no
+// reason and no failed check, the advice for a verification that got no answer.
+func assistAdviceFor(r RunView) string {
+	if r.ReasonCode == "" {
+		answered := false
+		for _, c := range r.Checks {
+			answered = answered || c.Status == "failed" || c.Status == "warning"
+		}
+		if !answered {
+			return "The verification ended without an answer from the provider, so nothing was checked and this cannot be overridden. Run verification again."
+		}
+	}
+	return AssistAdvice(r.ReasonCode)
+}
+
 // checkpointStep is the wizard step (1..5) of a checkpoint, 0 for none or unknown.
 func checkpointStep(c string) int {
 	for i, k := range []string{"identify", "connect_provider", "verify_access", "bootstrap", "activate"} {
