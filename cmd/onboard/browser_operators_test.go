@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -158,6 +159,52 @@ func TestBrowserTwoOperators(t *testing.T) {
 		o.js(`document.activeElement === document.querySelector('#client_id')`)
 		o.visible(`[data-testid=secret-cleared]`)
 		o.js(`document.querySelector('#client_secret').value === ''`)
+	})
+
+	// Owners manage members from the console: add an existing user, change a role, remove
+	// someone (asked first); the removed member's open wizard stops updating within seconds.
+	// Not parallel: it runs before the parallel subtests start, and puts operator2 back.
+	t.Run("Members", func(t *testing.T) {
+		owner := client(t, base, "owner@acme.test")
+		id := createDraftAPI(t, owner, base, newUUID(), "Contoso", "contoso.healthy.test")
+		// operator2 has the draft open, live.
+		op2 := newSession(t, browser, base, "operator2@acme.test")
+		op2.open(wizardPath("acme", id))
+		op2.liveState("live", waitFor)
+		// An operator does not see the page.
+		if code, _, _ := get(t, client(t, base, "operator@acme.test"), base+"/admin/workspaces/acme/members", "text/html"); code != 403 {
+			t.Errorf("members page as operator = %d, want 403", code)
+		}
+
+		o := newSession(t, browser, base, "owner@acme.test")
+		o.open("/admin/workspaces/acme/onboarding")
+		o.submit(`.side-nav a[href="/admin/workspaces/acme/members"]`, 200)
+		o.visible(`[data-testid=members-table]`)
+		o.typeInto("#email", "nobody@acme.test")
+		o.submit(`[data-testid=add-member]`, 422)
+		o.js(`document.activeElement === document.querySelector('#email')`)
+		o.typeInto("#email", "owner@globex.test")
+		o.submit(`[data-testid=add-member]`, 200)
+		o.toast("owner@globex.test added as operator")
+		o.js(`document.querySelector('[data-testid=member-row][data-email="owner@globex.test"]').dataset.role === 'operator'`)
+
+		row := `[data-testid=member-row][data-email="operator2@acme.test"]`
+		o.click(row + ` [data-testid=member-remove]`)
+		o.text(`dialog.confirm-dialog .dialog-title`, "Remove operator2@acme.test from")
+		o.submit(`dialog.confirm-dialog button[value=ok]`, 200)
+		o.toast("Member removed")
+		o.js(`!document.querySelector('` + row + `')`)
+		start := time.Now()
+		op2.jsWithin(5*time.Second, `window.liveConsole.state() === 'offline'`)
+		t.Logf("removed member's socket closed %v after the removal", time.Since(start).Round(time.Millisecond))
+		if !eval[bool](op2, `fetch(location.pathname).then(r => r.status === 404)`) {
+			t.Error("the removed member can still load the wizard")
+		}
+
+		// Back as an operator, for the other subtests.
+		o.typeInto("#email", "operator2@acme.test")
+		o.submit(`[data-testid=add-member]`, 200)
+		o.js(`document.querySelector('` + row + `').dataset.role === 'operator'`)
 	})
 
 	// Every role may look at every reachable step; a viewer sees them read-only.

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/password"
 	"github.com/tenantops/onboard/internal/postgres"
@@ -146,7 +147,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	case <-ctx.Done():
 	}
 
-	srv := webServer(cfg, db, svc, reg, log, lv)
+	srv := webServer(cfg, db, svc, membership.NewService(store, time.Now), reg, log, lv)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -199,7 +200,7 @@ func shutdownWeb(ctx context.Context, httpSrv *http.Server, srv *web.Server) err
 }
 
 // webServer wires the web adapter to the database and the live path.
-func webServer(cfg serveConfig, db *postgres.DB, svc *onboarding.Service, reg *prometheus.Registry, log *slog.Logger, lv *liveRuntime) *web.Server {
+func webServer(cfg serveConfig, db *postgres.DB, svc *onboarding.Service, members *membership.Service, reg *prometheus.Registry, log *slog.Logger, lv *liveRuntime) *web.Server {
 	return web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{
 		Logger:        log,
 		Accounts:      db,
@@ -208,6 +209,7 @@ func webServer(cfg serveConfig, db *postgres.DB, svc *onboarding.Service, reg *p
 		Snapshots:     db,
 		Notifications: db,
 		Audit:         db,
+		Members:       members,
 		SessionStore:  pgxstore.New(db.Pool),
 		Ready:         lv.ready(db),
 		Registry:      reg,

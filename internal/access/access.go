@@ -40,10 +40,11 @@ const (
 	Override          Capability = "onboarding.override"
 	Cancel            Capability = "onboarding.cancel"
 	AuditView         Capability = "audit.view"
+	MembersManage     Capability = "members.manage"
 )
 
 // All lists every capability in a stable order.
-var All = []Capability{View, DraftCreate, DraftEdit, VerificationStart, BootstrapStart, Activate, Override, Cancel, AuditView}
+var All = []Capability{View, DraftCreate, DraftEdit, VerificationStart, BootstrapStart, Activate, Override, Cancel, AuditView, MembersManage}
 
 var byRole = map[Role][]Capability{
 	RoleOwner:    All,

@@ -176,6 +176,7 @@ func (s *Server) navFor(r *http.Request) views.Nav {
 	nav.UserEmail = u.Email
 	if m, ok := memberFrom(r.Context()); ok {
 		nav.Workspace, nav.WSName, nav.CanAudit = m.Workspace, m.WorkspaceName, m.Can(access.AuditView)
+		nav.CanMembers = m.Can(access.MembersManage)
 	}
 	if s.deps.Notifications != nil {
 		if n, err := s.deps.Notifications.UnreadCount(r.Context(), u.ID); err == nil {

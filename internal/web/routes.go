@@ -61,6 +61,20 @@ func (s *Server) Handler() http.Handler {
 				r.With(s.can(access.View)).Get("/operations", s.handleOperationsList)
 				r.With(s.can(access.View)).Get("/operations/{run_id}", s.handleOperationShow)
 				r.With(s.can(access.AuditView)).Get("/audit", s.handleAuditList)
+				r.Route("/members", func(r chi.Router) {
+					r.Use(s.can(access.MembersManage))
+					r.Get("/", s.handleMembersList)
+					r.Post("/", s.handleMemberCreate)
+					r.Post("/{user_id}/role", s.handleMemberRoleUpdate)
+					r.Post("/{user_id}/remove", s.handleMemberDelete)
+					// Form URLs opened as pages lead back to the list.
+					back := func(w http.ResponseWriter, r *http.Request) {
+						m, _ := memberFrom(r.Context())
+						http.Redirect(w, r, "/admin/workspaces/"+m.Workspace+"/members", http.StatusSeeOther)
+					}
+					r.Get("/{user_id}/role", back)
+					r.Get("/{user_id}/remove", back)
+				})
 			})
 			r.Route("/api/v1/workspaces/{ws}", func(r chi.Router) {
 				r.Use(s.requireMember, s.can(access.View))

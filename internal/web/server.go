@@ -45,6 +45,7 @@ type Deps struct {
 	Snapshots     Snapshots     // one draft's snapshot for the wizard, polls and run pages
 	Notifications Notifications // the signed-in user's notifications
 	Audit         AuditLister
+	Members       MemberService // the members page
 	SessionStore  scs.Store
 	Ready         func(context.Context) error
 	Registry      *prometheus.Registry
