@@ -12,5 +12,5 @@ import "embed"
 // FS contains css/, js/ and vendor/ with paths relative to this directory,
 // e.g. "js/live.js" and "vendor/idiomorph.min.js".
 //
-//go:embed css js vendor
+//go:embed css js vendor img
 var FS embed.FS

@@ -22,6 +22,9 @@ func (s *Server) Handler() http.Handler {
 
 	r.Get("/api/v1/openapi.yaml", s.handleOpenAPI)
 	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles()))
+	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/img/favicon.svg", http.StatusMovedPermanently)
+	})
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.sessions.LoadAndSave, s.authenticate)
