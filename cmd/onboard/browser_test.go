@@ -30,6 +30,8 @@ func TestBrowser(t *testing.T) {
 		b.typeInto("#primary_domain", "northwind.healthy.test")
 		b.submit(`[data-testid=start-submit]`, 200)
 		b.toast("Onboarding of Northwind started")
+		// Focus starts on the new page's heading, not on <body>.
+		b.js(`document.activeElement === document.querySelector('.page-title')`)
 		b.lifecycle("draft", "Draft")
 		b.visible(`[data-testid=panel-connection]`)
 		b.shot("01-started")

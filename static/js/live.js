@@ -521,7 +521,10 @@
     }
     for (const t of document.querySelectorAll('.toasts [data-toast]')) dismissLater(t);
     // After a refused submit, focus the first invalid field; else the page's autofocus.
-    const af = document.querySelector('[aria-invalid="true"]') || document.querySelector('[data-autofocus]');
+    // After a completed action (the page carries its toast), focus the page's heading, so a
+    // keyboard or screen-reader user starts on the new page, not on <body>.
+    const af = document.querySelector('[aria-invalid="true"]') || document.querySelector('[data-autofocus]') ||
+      (document.querySelector('.toasts [data-toast]') && document.querySelector('.page-title'));
     if (af) af.focus();
     observer.observe(document.body, { childList: true, subtree: true });
     connect();
