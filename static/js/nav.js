@@ -1,0 +1,25 @@
+// nav.js: on narrow screens the sidebar is a drawer. The menu button opens and closes it;
+// Escape, a click outside it, or following one of its links closes it. Plain ES2020.
+(() => {
+  'use strict';
+  const toggle = document.querySelector('[data-testid="nav-toggle"]');
+  const shell = document.querySelector('.shell');
+  if (!toggle || !shell) return;
+  const sidebar = document.getElementById(toggle.getAttribute('aria-controls'));
+  function set(open) {
+    shell.classList.toggle('nav-open', open);
+    toggle.setAttribute('aria-expanded', String(open));
+    if (open && sidebar) {
+      const first = sidebar.querySelector('a');
+      if (first) first.focus();
+    }
+  }
+  toggle.addEventListener('click', () => set(!shell.classList.contains('nav-open')));
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && shell.classList.contains('nav-open')) { set(false); toggle.focus(); }
+  });
+  document.addEventListener('click', (e) => {
+    if (!shell.classList.contains('nav-open') || toggle.contains(e.target)) return;
+    if (sidebar && (!sidebar.contains(e.target) || e.target.closest('a'))) set(false);
+  });
+})();
