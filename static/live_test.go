@@ -272,6 +272,31 @@ func TestLive(t *testing.T) {
 		}
 	})
 
+	t.Run("batch frame applies every fragment it carries", func(t *testing.T) {
+		s := newTestServer(t)
+		tab := openPage(t, browser, s)
+		c := s.nextConn(t)
+		must(t, tab, waitJS(`liveConsole.state() === 'live'`))
+		a, b, stale := d1, d2, d1
+		a.rev, a.status = 40, "batch a"
+		b.rev, b.status = 41, "batch b"
+		stale.rev = 5
+		batch := ""
+		for _, f := range []frag{stale, a, b} {
+			batch += "<template data-live-batch>" + f.HTML() + "</template>"
+		}
+		select {
+		case c.send <- batch:
+		case <-time.After(5 * time.Second):
+			t.Fatal("connection handler did not take the frame")
+		}
+		must(t, tab, waitJS(`liveConsole.shownRev('d1','checkpoint') === '40' && liveConsole.shownRev('d2','checkpoint') === '41'`),
+			waitJS(`document.getElementById('d2-status').textContent === 'batch b'`))
+		if got := eval[[]string](t, tab, `__applied`); strings.Join(got, ",") != "d1@40,d2@41" {
+			t.Fatalf("applied = %v, want d1@40,d2@41", got)
+		}
+	})
+
 	t.Run("dirty form keeps input, shows conflict banner, Reload applies", func(t *testing.T) {
 		s := newTestServer(t)
 		tab := openPage(t, browser, s)

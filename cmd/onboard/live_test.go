@@ -367,7 +367,7 @@ func TestLiveRefused(t *testing.T) {
 		"UnknownView":    "draft=" + s.draft + "&view=page",
 		"BadRunView":     "draft=" + s.draft + "&view=run:1",
 		"UnknownParam":   "draft=" + s.draft + "&x=1",
-		"TooManyDrafts":  strings.Repeat("draft="+s.draft+"&", 51),
+		"TooManyDrafts":  strings.Repeat("draft="+s.draft+"&", 501),
 		"BadEscape":      "draft=%zz",
 		"EmptyDraft":     "draft=",
 		"RevOutOfRange":  "draft=" + s.draft + "&rev=99999999999999999999",
@@ -380,8 +380,8 @@ func TestLiveRefused(t *testing.T) {
 			}
 		})
 	}
-	t.Run("FiftyDraftsOK", func(t *testing.T) {
-		conn := mustDial(t, a.base, member, strings.Repeat("draft="+s.draft+"&", 50)+"view=row")
+	t.Run("FiveHundredDraftsOK", func(t *testing.T) {
+		conn := mustDial(t, a.base, member, strings.Repeat("draft="+s.draft+"&", 500)+"view=row")
 		untilVersion(t, conn, 1, 5*time.Second)
 	})
 	t.Run("NonMember4404", func(t *testing.T) {
@@ -527,6 +527,82 @@ func TestLiveSlowClient(t *testing.T) {
 	}
 }
 
+// moreDrafts adds n drafts to workspace ws and returns their ids.
+func moreDrafts(t *testing.T, db *postgres.DB, ws int64, n int) []string {
+	t.Helper()
+	rows, err := db.Pool.Query(context.Background(), `WITH t AS (
+			INSERT INTO tenants (workspace_id, tenant_id, display_name)
+			SELECT $1, gen_random_uuid(), 'Tenant ' || i FROM generate_series(1, $2) i
+			RETURNING tenant_id, display_name)
+		INSERT INTO managed_tenant_onboarding_sessions (workspace_id, tenant_id, display_name)
+		SELECT $1, tenant_id, display_name FROM t RETURNING id::text`, ws, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(ids) != n {
+		t.Fatalf("seeding %d drafts: %v (%d)", n, err, len(ids))
+	}
+	return ids
+}
+
+var (
+	liveViewRE  = regexp.MustCompile(`data-live="(\w+)"`)
+	draftIDRE   = regexp.MustCompile(`data-draft-id="([0-9a-f-]+)"`)
+	batchPartRE = regexp.MustCompile(`(?s)<template data-live-batch>(.*?)</template>`)
+)
+
+// fragments returns a frame's fragments: a batch frame's parts, or the frame itself.
+func fragments(frame []byte) [][]byte {
+	parts := batchPartRE.FindAllSubmatch(frame, -1)
+	if parts == nil {
+		return [][]byte{frame}
+	}
+	out := make([][]byte, len(parts))
+	for i, p := range parts {
+		out[i] = p[1]
+	}
+	return out
+}
+
+// TestLiveCatchUp: a reconnect behind on 100 items (50 drafts, row and checkpoint each)
+// receives every current fragment and keeps its socket. Before, the ninth queued catch-up
+// frame closed it as a slow consumer (1013) before anything was sent.
+func TestLiveCatchUp(t *testing.T) {
+	t.Parallel()
+	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{}, nil)
+	s := seedDraft(t, a.db)
+	ids := append([]string{s.draft}, moreDrafts(t, a.db, s.ws, 49)...)
+	var q []string
+	for i, id := range ids {
+		// Half say they show nothing, half an old rev: both are behind.
+		q = append(q, fmt.Sprintf("draft=%s&rev=%d&view=row&draft=%s&rev=0", id, i%2, id))
+	}
+	conn := mustDial(t, a.base, signIn(t, a.base, s.member), strings.Join(q, "&"))
+	conn.SetReadLimit(4 << 20)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	seen := map[string]bool{}
+	frames := 0
+	for len(seen) < 2*len(ids) {
+		_, b, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatalf("after %d fragments in %d frames: %v (close %d)", len(seen), frames, err, websocket.CloseStatus(err))
+		}
+		frames++
+		for _, f := range fragments(b) {
+			seen[draftIDRE.FindStringSubmatch(string(f))[1]+"/"+liveViewRE.FindStringSubmatch(string(f))[1]] = true
+		}
+	}
+	t.Logf("100 current fragments in %d frames", frames)
+	if st := a.lv.Hub.Stats(); st.SlowCloses != 0 || st.Connections != 1 {
+		t.Fatalf("hub %+v, want the connection kept and no slow close", st)
+	}
+	// The socket stays live.
+	v := bump(t, a.db, ids[30])
+	untilVersion(t, conn, v, 5*time.Second)
+}
+
 func TestLiveTwoProcesses(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.NewURL(t)
@@ -592,7 +668,7 @@ func TestServeLive(t *testing.T) {
 }
 
 func liveHubOptions(slow time.Duration) live.Options {
-	return live.Options{QueueSize: 2, SlowTimeout: slow}
+	return live.Options{SlowTimeout: slow}
 }
 
 // smallBufListener shrinks the send and receive buffers of accepted connections.

@@ -144,11 +144,9 @@ type Options struct {
 	// Coalesce is how long the hub waits after the first notification of a burst before
 	// loading; default 5ms, negative = no wait.
 	Coalesce time.Duration
-	// QueueSize is how many distinct (draft, view) targets a connection may have queued;
-	// default 8.
-	QueueSize int
-	// SlowTimeout: a connection whose oldest queued frame waits longer is closed with
-	// ErrSlowConsumer; default 2s.
+	// SlowTimeout: a connection whose oldest queued frame waits longer (it stopped
+	// reading) is closed with ErrSlowConsumer; default 2s. The queue itself holds at most
+	// one frame per subscription plus a catch-up, so its length is never the criterion.
 	SlowTimeout time.Duration
 	// RecheckInterval: every client's authorisation is re-checked this often; default 3s.
 	RecheckInterval time.Duration
@@ -200,6 +198,8 @@ type Observer interface {
 	ClientClosed(reason error)
 	// Resynced: Resync scheduled this many drafts.
 	Resynced(drafts int)
+	// CaughtUp: Subscribe queued this many current fragments as a catch-up batch.
+	CaughtUp(items int)
 }
 
 // NopObserver implements Observer with no-ops; embed it to implement a subset.
@@ -213,6 +213,7 @@ func (NopObserver) FrameDropped()                                            {}
 func (NopObserver) ClientOpened()                                            {}
 func (NopObserver) ClientClosed(error)                                       {}
 func (NopObserver) Resynced(int)                                             {}
+func (NopObserver) CaughtUp(int)                                             {}
 
 // Stats are the hub's counters. Connections and Subscriptions are current values; the rest
 // count since NewHub.
@@ -236,4 +237,6 @@ type Stats struct {
 	LoadsShared   int64 // Subscribe snapshots taken from another Subscribe's Load in flight
 	CohortQueries int64 // Authorizer.Cohort calls (Subscribe and re-checks)
 	CohortHits    int64 // Subscribe cohorts answered from the cache or a query in flight
+	CatchUps      int64 // Subscribes that queued a batch of several current fragments
+	CatchUpItems  int64 // fragments in those batches
 }

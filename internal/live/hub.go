@@ -66,6 +66,7 @@ type counters struct {
 	loads, loadErrors, renders, renderErrors, unchanged     atomic.Int64
 	queued, dropped, slowCloses, revocations, resyncs       atomic.Int64
 	reused, loadsShared, cohortQueries, cohortHits          atomic.Int64
+	catchUps, catchUpItems                                  atomic.Int64
 }
 
 type memberKey struct{ user, workspace int64 }
@@ -120,9 +121,6 @@ type draftState struct {
 func NewHub(src Source, auth Authorizer, opts Options) *Hub {
 	if opts.Coalesce == 0 {
 		opts.Coalesce = 5 * time.Millisecond
-	}
-	if opts.QueueSize <= 0 {
-		opts.QueueSize = 8
 	}
 	if opts.SlowTimeout <= 0 {
 		opts.SlowTimeout = 2 * time.Second
@@ -189,6 +187,8 @@ func (h *Hub) Stats() Stats {
 		LoadsShared:   c.loadsShared.Load(),
 		CohortQueries: c.cohortQueries.Load(),
 		CohortHits:    c.cohortHits.Load(),
+		CatchUps:      c.catchUps.Load(),
+		CatchUpItems:  c.catchUpItems.Load(),
 	}
 }
 

@@ -3,7 +3,8 @@
 //
 // A live fragment is any element with data-live="{view}", data-draft-id, data-version,
 // data-rev and data-lifecycle (optional: data-updated-by, data-updated-at, data-poll-url).
-// Frames (pushed or polled) are one fragment's HTML each; a frame replaces the shown
+// Frames (pushed or polled) are one fragment's HTML, or a batch of fragments each inside a
+// <template data-live-batch> (a catch-up, docs/live.md); a fragment replaces the shown
 // fragment with the same draft id and view only when its rev is greater.
 (() => {
   'use strict';
@@ -85,6 +86,16 @@
     tpl.innerHTML = String(html).trim();
     const root = tpl.content.firstElementChild;
     return root && root.hasAttribute('data-live') && root.dataset.draftId ? root : null;
+  }
+
+  // applyFrame applies every fragment of a frame: a batch's templates one by one, else the
+  // frame itself. It returns how many were applied.
+  function applyFrame(html, source) {
+    const tpl = document.createElement('template');
+    tpl.innerHTML = String(html).trim();
+    const batch = Array.from(tpl.content.children).filter((t) => t.matches('template[data-live-batch]'));
+    if (!batch.length) return applyFragment(html, source) === 'applied' ? 1 : 0;
+    return batch.filter((t) => applyFragment(t.innerHTML, source) === 'applied').length;
   }
 
   // applyFragment returns 'applied', 'conflict', 'dropped' (not newer) or 'ignored'
@@ -330,7 +341,7 @@
     const sock = new WebSocket(`${scheme}//${location.host}${opts.path}?${q}`);
     ws = sock;
     sock.onopen = () => { openedAt = Date.now(); everOpen = true; stopPolling(); refreshState(); };
-    sock.onmessage = (e) => { if (typeof e.data === 'string') applyFragment(e.data, 'push'); };
+    sock.onmessage = (e) => { if (typeof e.data === 'string') applyFrame(e.data, 'push'); };
     sock.onclose = (e) => { if (ws === sock) { ws = null; closed(e.code); } };
     refreshState();
   }
@@ -391,7 +402,7 @@
       const tag = res.headers.get('ETag');
       if (tag) etags.set(url, tag);
       const body = await res.text();
-      if (!socketOpen()) applyFragment(body, 'poll'); // a reopened socket is authoritative
+      if (!socketOpen()) applyFrame(body, 'poll'); // a reopened socket is authoritative
     }
   }
 
@@ -541,6 +552,7 @@
       return el ? el.dataset.rev : null;
     },
     applyFragment: (html) => applyFragment(html, 'api'),
+    applyFrame: (html) => applyFrame(html, 'api'),
     // Closes the socket as a network drop would (code 3000 → reconnect path).
     forceClose: (code = 3000) => { if (ws) ws.close(code, 'forced'); },
   };
