@@ -302,7 +302,7 @@ func testPollFallback(t *testing.T, browser context.Context) {
 	// WebSocket handshakes to an endpoint whose handshakes just failed), 6 s of watching, margin.
 	const run = 24 * time.Second
 	base := startApp(t, map[string]string{"SIM_SLOW_DURATION": run.String()})
-	// A short backoff cap, so that the socket's return does not wait up to 15 s (docs/ui.md).
+	// A short backoff cap, so that the socket's return does not wait up to 60 s (docs/ui.md).
 	b := newSession(t, browser, base, "owner@acme.test", sessionOptions{blockLive: true, liveOptions: `{backoffMaxMs: 1000}`})
 	b.startDraft("acme", newUUID(), "Blocked", "blocked.slow.test")
 	b.attachConnection()

@@ -351,6 +351,23 @@ func TestLiveRefused(t *testing.T) {
 			t.Fatalf("dial without session = %v (HTTP %d), want 401", err, status(resp))
 		}
 	})
+	t.Run("PlainGETProbe", func(t *testing.T) {
+		// live.js reads a refused handshake's status with a plain GET of the same URL
+		// (docs/ui.md): 401 and 400 are final, anything else is retried.
+		for _, tc := range []struct {
+			c    *http.Client
+			q    string
+			want int
+		}{
+			{http.DefaultClient, "draft=" + s.draft, http.StatusUnauthorized},
+			{member, "draft=12", http.StatusBadRequest},
+			{member, "draft=" + s.draft, http.StatusUpgradeRequired},
+		} {
+			if code, _, _ := get(t, tc.c, a.base+"/live?"+tc.q, ""); code != tc.want {
+				t.Errorf("GET /live?%s = %d, want %d", tc.q, code, tc.want)
+			}
+		}
+	})
 	t.Run("ForeignOrigin403", func(t *testing.T) {
 		_, resp, err := dialLive(t, a.base, member, "draft="+s.draft, "https://evil.example")
 		if err == nil || status(resp) != http.StatusForbidden {
