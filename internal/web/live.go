@@ -45,6 +45,9 @@ var (
 	errGoingAway = errors.New("server shutting down")
 	errPeerGone  = errors.New("connection closed")
 	errPeerData  = errors.New("unexpected data message")
+	// errWriteFailed: a frame or ping write failed or timed out; coder/websocket has closed
+	// the connection already.
+	errWriteFailed = errors.New("write failed")
 )
 
 // liveSockets tracks open /live connections: http.Server.Shutdown does not close hijacked
@@ -131,8 +134,9 @@ func (s *Server) CloseLive(ctx context.Context) error {
 //
 // Before the upgrade: no session → 401, malformed query → 400, foreign Origin → 403
 // (coder/websocket's same-origin check; no OriginPatterns: it is the socket's only CSRF
-// defence). After it, authorisation failures are close codes, because a browser's WebSocket
-// cannot read an HTTP status: 4404 (no such draft, or not a member), 4403 (no view capability).
+// defence). After it, every ending is a close code from one table (liveCloses), because a
+// browser's WebSocket cannot read an HTTP status: 4404 (no such draft, or not a member), 4403
+// (no view capability), …
 func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 	cfg := s.deps.Live
 	if cfg == nil || cfg.Hub == nil {
@@ -149,35 +153,63 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, badRequest(err.Error()))
 		return
 	}
-	ctx, cancel := context.WithCancelCause(r.Context())
-	defer cancel(nil)
-	sock, ok := s.sockets.add(cancel)
+	lc, ok := s.acceptLive(w, r, cfg, u.ID)
 	if !ok {
-		writeProblem(w, &httpError{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "The server is shutting down."})
 		return
 	}
-	defer s.sockets.remove(sock)
+	defer lc.finish()
+	client, err := lc.subscribe(subs)
+	if err == nil {
+		defer client.Close()
+		err = lc.pump(client)
+	}
+	lc.end(err)
+}
 
+// liveConn is one accepted /live socket.
+type liveConn struct {
+	s       *Server
+	cfg     *Live
+	r       *http.Request
+	user    int64
+	conn    *websocket.Conn
+	sock    *liveSocket
+	ctx     context.Context // ends with a cause: errPeerGone, errPeerData, errGoingAway, …
+	cancel  context.CancelCauseFunc
+	code    int           // the close code sent; 0 = none (for the metrics)
+	readEnd chan struct{} // closed when the reader has stopped
+}
+
+// acceptLive registers the socket (refused while CloseLive runs), upgrades, and starts the
+// reader. On false the response has been written.
+func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, user int64) (*liveConn, bool) {
+	ctx, cancel := context.WithCancelCause(r.Context())
+	sock, ok := s.sockets.add(cancel)
+	if !ok {
+		cancel(nil)
+		writeProblem(w, &httpError{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "The server is shutting down."})
+		return nil, false
+	}
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
 		// Accept wrote the response (403 for a foreign Origin, 426 for a plain GET).
 		s.log.DebugContext(r.Context(), "live: upgrade refused", "err", err)
-		return
+		s.sockets.remove(sock)
+		cancel(nil)
+		return nil, false
 	}
 	s.sockets.accepted(sock, conn)
-	metrics := cfg.Metrics
-	metrics.socketOpened()
-	code := 0
-	defer func() { metrics.socketClosed(code) }()
+	cfg.Metrics.socketOpened()
 	conn.SetReadLimit(liveReadLimit)
+	lc := &liveConn{s: s, cfg: cfg, r: r, user: user, conn: conn, sock: sock, ctx: ctx, cancel: cancel,
+		readEnd: make(chan struct{})}
 	// The browser sends nothing. A reader answers pings and the close handshake; a data
-	// message ends ctx with errPeerData (closed 1008 below), a closed or failed connection
-	// with errPeerGone. (conn.CloseRead would do this, but its Close from inside its own
-	// goroutine waits 15 s for itself, and cancelling its context drops the connection
-	// without the 1001 that shutdown must send.)
-	readDone := make(chan struct{})
+	// message ends ctx with errPeerData (closed 1008), a closed or failed connection with
+	// errPeerGone. (conn.CloseRead would do this, but its Close from inside its own goroutine
+	// waits 15 s for itself, and cancelling its context drops the connection without the 1001
+	// that shutdown must send.)
 	go func() {
-		defer close(readDone)
+		defer close(lc.readEnd)
 		_, _, err := conn.Read(context.WithoutCancel(ctx))
 		if err == nil {
 			cancel(errPeerData)
@@ -185,101 +217,116 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 			cancel(errPeerGone)
 		}
 	}()
-	defer func() { <-readDone }() // every path below closes conn first
-	closeWith := func(c websocket.StatusCode, reason string) {
-		code = int(c)
-		_ = conn.Close(c, reason)
-	}
-	// closeEnded closes the connection once ctx has ended, as its cause calls for.
-	closeEnded := func() {
-		switch context.Cause(ctx) {
-		case errPeerGone:
-			_ = conn.CloseNow()
-		case errPeerData:
-			closeWith(websocket.StatusPolicyViolation, "unexpected data message")
-		default:
-			// CloseLive, or the server's base context ended.
-			closeWith(websocket.StatusGoingAway, "going away")
-		}
-	}
-	// Writes and pings are not cut short by ctx: shutdown waits for them to finish, then
-	// sends its 1001; their own timeouts bound them.
-	wbase := context.WithoutCancel(ctx)
+	return lc, true
+}
 
-	sctx, scancel := context.WithTimeout(ctx, durationOr(cfg.SubscribeTimeout, 10*time.Second))
-	client, err := cfg.Hub.Subscribe(sctx, u.ID, subs)
-	scancel()
-	if err != nil {
-		switch {
-		case errors.Is(err, live.ErrNotFound):
-			closeWith(closeNotFound, "not found")
-		case errors.Is(err, live.ErrForbidden):
-			closeWith(closeForbidden, "forbidden")
-		case errors.Is(err, live.ErrInvalid):
-			closeWith(websocket.StatusPolicyViolation, "invalid subscription")
-		case ctx.Err() != nil:
-			closeEnded()
-		case errors.Is(err, live.ErrShutdown):
-			closeWith(websocket.StatusGoingAway, "going away")
-		default:
-			s.log.ErrorContext(r.Context(), "live: subscribe", "user", u.ID, "err", err)
-			closeWith(websocket.StatusInternalError, "internal error")
-		}
-		return
-	}
-	defer client.Close()
+// finish runs after end closed the connection: it waits for the reader and unregisters.
+func (lc *liveConn) finish() {
+	<-lc.readEnd
+	lc.cancel(nil)
+	lc.cfg.Metrics.socketClosed(lc.code)
+	lc.s.sockets.remove(lc.sock)
+}
 
+// subscribe attaches the socket to the hub, bounded by SubscribeTimeout.
+func (lc *liveConn) subscribe(subs []live.Subscription) (*live.Client, error) {
+	sctx, cancel := context.WithTimeout(lc.ctx, durationOr(lc.cfg.SubscribeTimeout, 10*time.Second))
+	defer cancel()
+	client, err := lc.cfg.Hub.Subscribe(sctx, lc.user, subs)
+	if err != nil && lc.ctx.Err() != nil {
+		return nil, context.Cause(lc.ctx)
+	}
+	return client, err
+}
+
+// pump writes the client's frames and a ping every PingInterval until something ends the
+// socket, and returns why. Writes and pings are not cut short by the socket's context:
+// shutdown waits for them to finish, then sends its 1001; their own timeouts bound them.
+func (lc *liveConn) pump(client *live.Client) error {
+	cfg := lc.cfg
+	wbase := context.WithoutCancel(lc.ctx)
 	writeTimeout := durationOr(cfg.WriteTimeout, 5*time.Second)
 	pingEvery := durationOr(cfg.PingInterval, 20*time.Second)
 	pingTimeout := durationOr(cfg.PingTimeout, 5*time.Second)
 	pingAt := time.Now().Add(pingEvery)
 	for {
-		// One goroutine per socket writes frames and pings: Next waits at most until the
-		// next ping is due.
-		nctx, ncancel := context.WithDeadline(ctx, pingAt)
+		// Next waits at most until the next ping is due.
+		nctx, ncancel := context.WithDeadline(lc.ctx, pingAt)
 		frame, at, err := client.NextAt(nctx)
 		ncancel()
 		switch {
 		case err == nil:
-		case ctx.Err() != nil:
-			closeEnded()
-			return
+		case lc.ctx.Err() != nil:
+			return context.Cause(lc.ctx)
 		case errors.Is(err, context.DeadlineExceeded):
 			pctx, pcancel := context.WithTimeout(wbase, pingTimeout)
-			err := conn.Ping(pctx)
+			err := lc.conn.Ping(pctx)
 			pcancel()
 			if err != nil {
-				metrics.writeFailed()
-				_ = conn.CloseNow()
-				return
+				cfg.Metrics.writeFailed()
+				return errWriteFailed
 			}
 			pingAt = time.Now().Add(pingEvery)
 			continue
-		case errors.Is(err, live.ErrSlowConsumer):
-			closeWith(websocket.StatusTryAgainLater, "slow consumer: reconnect")
-			return
-		case errors.Is(err, live.ErrRevoked):
-			closeWith(websocket.StatusPolicyViolation, "access revoked")
-			return
-		case errors.Is(err, live.ErrShutdown):
-			closeWith(websocket.StatusGoingAway, "going away")
-			return
 		default:
-			closeWith(websocket.StatusInternalError, "internal error")
-			return
+			return err
 		}
 		wctx, wcancel := context.WithTimeout(wbase, writeTimeout)
-		err = conn.Write(wctx, websocket.MessageText, frame)
+		err = lc.conn.Write(wctx, websocket.MessageText, frame)
 		wcancel()
 		if err != nil {
 			// coder/websocket closes the connection on any write error, a timeout included:
 			// a client that does not read is dropped here.
-			metrics.writeFailed()
-			s.log.DebugContext(r.Context(), "live: write", "user", u.ID, "err", err)
-			return
+			cfg.Metrics.writeFailed()
+			lc.s.log.DebugContext(lc.r.Context(), "live: write", "user", lc.user, "err", err)
+			return errWriteFailed
 		}
-		metrics.frameSent(at)
+		cfg.Metrics.frameSent(at)
 	}
+}
+
+// end closes the connection as liveCloses says for why.
+func (lc *liveConn) end(why error) {
+	code, reason := liveCloseFor(why)
+	if code == 0 {
+		_ = lc.conn.CloseNow()
+		return
+	}
+	if code == websocket.StatusInternalError {
+		lc.s.log.ErrorContext(lc.r.Context(), "live: socket ended", "user", lc.user, "err", why)
+	}
+	lc.code = int(code)
+	_ = lc.conn.Close(code, reason)
+}
+
+// liveCloses is the one table from why a /live socket ends to its close code and reason
+// (docs/live.md, Close codes), matched in order with errors.Is; anything else is 1011.
+// Code 0: the connection is dropped without a close frame.
+var liveCloses = []struct {
+	err    error
+	code   websocket.StatusCode
+	reason string
+}{
+	{errPeerGone, 0, ""},
+	{errWriteFailed, 0, ""},
+	{errPeerData, websocket.StatusPolicyViolation, "unexpected data message"},
+	{errGoingAway, websocket.StatusGoingAway, "going away"},
+	{context.Canceled, websocket.StatusGoingAway, "going away"}, // the server's base context ended
+	{live.ErrShutdown, websocket.StatusGoingAway, "going away"},
+	{live.ErrNotFound, closeNotFound, "not found"},
+	{live.ErrForbidden, closeForbidden, "forbidden"},
+	{live.ErrInvalid, websocket.StatusPolicyViolation, "invalid subscription"},
+	{live.ErrSlowConsumer, websocket.StatusTryAgainLater, "slow consumer: reconnect"},
+	{live.ErrRevoked, websocket.StatusPolicyViolation, "access revoked"},
+}
+
+func liveCloseFor(why error) (websocket.StatusCode, string) {
+	for _, c := range liveCloses {
+		if errors.Is(why, c.err) {
+			return c.code, c.reason
+		}
+	}
+	return websocket.StatusInternalError, "internal error"
 }
 
 func durationOr(d, def time.Duration) time.Duration {
