@@ -290,6 +290,30 @@ func TestBrowserLive(t *testing.T) {
 		t.Parallel()
 		testPollFallback(t, browser)
 	})
+
+	// Signing out ends the stream: the tab's socket is closed (4401) and the page says
+	// "Signed out" and offers sign-in, without reloading. Before, the socket kept pushing.
+	t.Run("SignOutEndsStream", func(t *testing.T) {
+		t.Parallel()
+		id := createDraftAPI(t, client(t, base, "owner@acme.test"), base, newUUID(), "Leaving", "leaving.healthy.test")
+		p := newSession(t, browser, base, "operator@acme.test")
+		p.open(wizardPath("acme", id))
+		p.liveState("live", waitFor)
+		p.markDocument()
+		// What the layout's Sign out button posts, sent from the tab (as another tab of the
+		// same browser would) so that this page stays to be looked at.
+		if got := eval[int](p, `fetch('/admin/logout', {method: 'POST', redirect: 'manual'}).then(r => r.status || 303)`); got >= 400 {
+			t.Fatalf("POST /admin/logout = %d", got)
+		}
+		p.liveState("offline", waitFor)
+		p.visible(`[data-testid=session-expired][data-reason=signedOut][role=alert] a[href^="/admin/login?next="]`)
+		p.text(`[data-testid=session-expired]`, "Signed out — sign in again")
+		p.text(`[data-live-status]`, "Signed out")
+		p.stillSameDocument()
+		if e := eval[bool](p, `liveConsole.retryPending()`); e {
+			t.Error("a reconnect or poll is still scheduled after the sign-out")
+		}
+	})
 }
 
 // testPollFallback opens a tab whose WebSocket is blocked from the start, starts a slow

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +12,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -620,12 +624,142 @@ func TestLiveCatchUp(t *testing.T) {
 	untilVersion(t, conn, v, 5*time.Second)
 }
 
-func TestLiveTwoProcesses(t *testing.T) {
+// sessionToken returns the session cookie's value of c for base.
+func sessionToken(t *testing.T, c *http.Client, base string) string {
+	t.Helper()
+	u, _ := url.Parse(base)
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "onboard_session" {
+			return ck.Value
+		}
+	}
+	t.Fatal("no session cookie")
+	return ""
+}
+
+// closeWithin reads until the connection ends and returns its close code and reason and how
+// long that took.
+func closeWithin(t *testing.T, conn *websocket.Conn, d time.Duration) (websocket.StatusCode, string, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	for {
+		if _, _, err := conn.Read(ctx); err != nil {
+			if ctx.Err() != nil {
+				t.Fatalf("connection still open after %v", d)
+			}
+			var ce websocket.CloseError
+			errors.As(err, &ce)
+			return websocket.CloseStatus(err), ce.Reason, time.Since(start)
+		}
+	}
+}
+
+// TestLiveSessionEnd: sign-out and expiry close that session's sockets on every server
+// process with 4401; the same user's other session keeps its socket. Before, a socket outlived
+// its session (access was re-checked against membership only).
+func TestLiveSessionEnd(t *testing.T) {
+	t.Parallel()
+	a, b, s := twoLiveApps(t)
+	q := fmt.Sprintf("draft=%s&rev=%d", s.draft, currentRev(t, a.db, s.draft))
+	leaving := signIn(t, a.base, s.member)
+	staying := signIn(t, a.base, s.member)
+	onA, onB := mustDial(t, a.base, leaving, q), mustDial(t, b.base, leaving, q)
+	other := mustDial(t, a.base, staying, q)
+	waitConns(t, a, 2)
+	waitConns(t, b, 1)
+
+	t.Run("SignOut", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodDelete, a.base+"/api/v1/session", nil)
+		resp, err := leaving.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("DELETE /api/v1/session = %d", resp.StatusCode)
+		}
+		for name, conn := range map[string]*websocket.Conn{"same process": onA, "other process": onB} {
+			code, reason, took := closeWithin(t, conn, 5*time.Second)
+			t.Logf("%s: closed %d %q after %v", name, code, reason, took.Round(time.Millisecond))
+			if code != 4401 || reason != "signed out" {
+				t.Errorf("%s: close %d %q, want 4401 \"signed out\"", name, code, reason)
+			}
+		}
+		// The other session of the same user is untouched.
+		untilVersion(t, other, bump(t, a.db, s.draft), 5*time.Second)
+		// And the ended one cannot come back.
+		if _, resp, err := dialLive(t, a.base, leaving, q, ""); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("dial after sign-out = %v, want HTTP 401", err)
+		}
+	})
+
+	t.Run("Expiry", func(t *testing.T) {
+		expiring := signIn(t, b.base, s.member)
+		conn := mustDial(t, b.base, expiring, q)
+		waitConns(t, b, 1)
+		token := sessionToken(t, expiring, b.base)
+		sum := sha256.Sum256([]byte(token))
+		// The sessions table holds the token or its SHA-256, depending on the store.
+		tag, err := a.db.Pool.Exec(context.Background(), `UPDATE sessions SET expiry = now() - interval '1 second'
+			WHERE token = ANY($1)`, []string{token, hex.EncodeToString(sum[:])})
+		if err != nil || tag.RowsAffected() != 1 {
+			t.Fatalf("expire the session: %v (%d rows)", err, tag.RowsAffected())
+		}
+		code, reason, took := closeWithin(t, conn, 5*time.Second)
+		t.Logf("expired session: closed %d %q after %v", code, reason, took.Round(time.Millisecond))
+		if code != 4401 {
+			t.Errorf("close %d %q, want 4401", code, reason)
+		}
+		untilVersion(t, other, bump(t, a.db, s.draft), 5*time.Second)
+	})
+}
+
+// TestLiveSocketCaps: sockets beyond the per-user or per-address cap are closed with 4429 and
+// a reason naming the cap. Before, one session could open any number (400 were seen).
+func TestLiveSocketCaps(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.NewURL(t)
-	a := startLiveApp(t, dbURL, liveOptions{}, nil)
-	b := startLiveApp(t, dbURL, liveOptions{}, nil)
-	s := seedDraft(t, a.db)
+	for _, tc := range []struct {
+		name   string
+		ep     web.Live
+		reason string
+	}{
+		{"PerUser", web.Live{MaxSocketsPerUser: 2}, "too many live connections for this user (limit 2)"},
+		{"PerAddress", web.Live{MaxSocketsPerUser: -1, MaxSocketsPerAddress: 2}, "too many live connections for this address (limit 2)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := startLiveApp(t, dbURL, liveOptions{Endpoint: tc.ep}, nil)
+			s := seedDraft(t, a.db)
+			c := signIn(t, a.base, s.member)
+			q := "draft=" + s.draft
+			for range 2 {
+				untilVersion(t, mustDial(t, a.base, c, q), 1, 5*time.Second)
+			}
+			code, reason, _ := closeWithin(t, mustDial(t, a.base, signIn(t, a.base, s.member), q), 5*time.Second)
+			if code != 4429 || reason != tc.reason {
+				t.Errorf("third socket closed %d %q, want 4429 %q", code, reason, tc.reason)
+			}
+			if got := a.lv.Hub.Stats().Connections; got != 2 {
+				t.Errorf("hub has %d connections, want 2", got)
+			}
+		})
+	}
+}
+
+// twoLiveApps starts two server processes on one fresh database with a seeded draft.
+func twoLiveApps(t *testing.T) (a, b *liveApp, s seed) {
+	t.Helper()
+	dbURL := pgtest.NewURL(t)
+	a = startLiveApp(t, dbURL, liveOptions{}, nil)
+	b = startLiveApp(t, dbURL, liveOptions{}, nil)
+	return a, b, seedDraft(t, a.db)
+}
+
+func TestLiveTwoProcesses(t *testing.T) {
+	t.Parallel()
+	a, b, s := twoLiveApps(t)
 	conn := mustDial(t, a.base, signIn(t, a.base, s.member), fmt.Sprintf("draft=%s&rev=%d", s.draft, currentRev(t, a.db, s.draft)))
 	waitConns(t, a, 1)
 	// Written through B's pool; A's listener hears it.

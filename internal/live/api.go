@@ -34,6 +34,9 @@ var (
 	ErrSlowConsumer = errors.New("slow consumer")
 	// ErrRevoked: the viewer lost access to a subscribed workspace; close 1008, final.
 	ErrRevoked = errors.New("access revoked")
+	// ErrSessionEnded: the viewer's session ended (signed out, expired, deleted); close
+	// 4401, final until the viewer signs in again.
+	ErrSessionEnded = errors.New("session ended")
 	// ErrShutdown: the hub stopped; close 1001 (going away).
 	ErrShutdown = errors.New("hub shut down")
 	// ErrClosed: the client was closed by its owner (Client.Close).
@@ -77,6 +80,7 @@ const (
 	KindDraft      = "draft"      // the draft row changed
 	KindRun        = "run"        // one of the draft's operation runs changed
 	KindMembership = "membership" // a workspace membership changed (UserID, WorkspaceID)
+	KindSession    = "session"    // a sign-in session ended (Session)
 )
 
 // Event is one change notification, decoded by the listener adapter.
@@ -85,8 +89,11 @@ type Event struct {
 	DraftID     string // draft and run events
 	WorkspaceID int64
 	UserID      int64 // membership events
-	Version     int64
-	Rev         int64
+	// Session names the ended session of a session event: the SHA-256 (hex) of its stored
+	// token, never the token. Clients subscribed with that key are closed.
+	Session string
+	Version int64
+	Rev     int64
 	// At is when the change was committed if the payload says so, else when it was received;
 	// zero means "now". Latency reported to the Observer is measured from it.
 	At time.Time
@@ -123,6 +130,13 @@ type Subscription struct {
 	DraftID string
 	View    string // ViewCheckpoint (default), ViewRow or ViewRunPrefix+run id
 	Rev     int64  // the rev the tab shows; 0 = nothing
+}
+
+// Viewer is who subscribes: the user whose access is checked and the keys of the sign-in
+// session the connection belongs to (a session event naming any of them closes it).
+type Viewer struct {
+	UserID   int64
+	Sessions []string
 }
 
 // SubscribeError names the draft whose subscription failed; it unwraps to ErrNotFound,
@@ -239,4 +253,5 @@ type Stats struct {
 	CohortHits    int64 // Subscribe cohorts answered from the cache or a query in flight
 	CatchUps      int64 // Subscribes that queued a batch of several current fragments
 	CatchUpItems  int64 // fragments in those batches
+	SessionCloses int64 // clients closed with ErrSessionEnded
 }

@@ -12,11 +12,12 @@ import (
 // loops on Next and writes each frame as one text message; when Next returns an error it
 // closes the socket with the code that error calls for.
 type Client struct {
-	hub    *Hub
-	userID int64
-	subs   []*sub
-	ready  chan struct{} // cap 1: the queue became non-empty
-	done   chan struct{}
+	hub      *Hub
+	userID   int64
+	sessions []string
+	subs     []*sub
+	ready    chan struct{} // cap 1: the queue became non-empty
+	done     chan struct{}
 
 	// Guarded by hub.mu.
 	counted bool
@@ -55,14 +56,22 @@ type frame struct {
 // subscription's Rev, the current fragment is queued at once: this closes the race between
 // rendering a page and opening its socket.
 func (h *Hub) Subscribe(ctx context.Context, userID int64, subs []Subscription) (*Client, error) {
+	return h.SubscribeAs(ctx, Viewer{UserID: userID}, subs)
+}
+
+// SubscribeAs is Subscribe for a viewer whose connection belongs to a sign-in session: a
+// KindSession event naming one of v.Sessions closes the client with ErrSessionEnded, and a
+// session that ended within the last minute is refused with ErrSessionEnded.
+func (h *Hub) SubscribeAs(ctx context.Context, v Viewer, subs []Subscription) (*Client, error) {
 	if len(subs) == 0 {
 		return nil, &SubscribeError{Err: fmt.Errorf("%w: no drafts", ErrInvalid)}
 	}
 	c := &Client{
-		hub:    h,
-		userID: userID,
-		ready:  make(chan struct{}, 1),
-		done:   make(chan struct{}),
+		hub:      h,
+		userID:   v.UserID,
+		sessions: v.Sessions,
+		ready:    make(chan struct{}, 1),
+		done:     make(chan struct{}),
 	}
 	seen := make(map[renderKey]*sub, len(subs)) // (draft, view)
 	for _, in := range subs {
@@ -109,7 +118,20 @@ func (h *Hub) register(c *Client) error {
 	if h.shutdown {
 		return ErrShutdown
 	}
+	for _, k := range c.sessions {
+		if _, ok := h.ended[k]; ok {
+			return ErrSessionEnded
+		}
+	}
 	h.clients[c] = struct{}{}
+	for _, k := range c.sessions {
+		set := h.bySession[k]
+		if set == nil {
+			set = make(map[*Client]struct{})
+			h.bySession[k] = set
+		}
+		set[c] = struct{}{}
+	}
 	for _, s := range c.subs {
 		ds := h.drafts[s.draftID]
 		if ds == nil {
@@ -265,6 +287,14 @@ func (h *Hub) detach(c *Client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.clients, c)
+	for _, k := range c.sessions {
+		if set := h.bySession[k]; set != nil {
+			delete(set, c)
+			if len(set) == 0 {
+				delete(h.bySession, k)
+			}
+		}
+	}
 	if set := h.byUser[c.userID]; set != nil {
 		delete(set, c)
 		if len(set) == 0 {
@@ -561,7 +591,7 @@ func (c *Client) NextAt(ctx context.Context) ([]byte, time.Time, error) {
 func (c *Client) Done() <-chan struct{} { return c.done }
 
 // Err returns nil while the client is open, else ErrSlowConsumer (close 1013), ErrRevoked
-// (1008), ErrShutdown (1001) or ErrClosed (Close was called).
+// (1008), ErrSessionEnded (4401), ErrShutdown (1001) or ErrClosed (Close was called).
 func (c *Client) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -936,3 +936,47 @@ func TestNextAt(t *testing.T) {
 		t.Errorf("NextAt after resync = rev %d at %v, want rev 3 at zero", revOf(t, b), got)
 	}
 }
+
+func TestSessionEnd(t *testing.T) {
+	t.Parallel()
+	f := setup(t, Options{})
+	f.src.put("d1", 1, 1)
+	f.auth.set(1, 1, "operator")
+	as := func(keys ...string) *Client {
+		t.Helper()
+		c, err := f.hub.SubscribeAs(context.Background(), Viewer{UserID: 1, Sessions: keys}, []Subscription{{DraftID: "d1", Rev: 1}})
+		if err != nil {
+			t.Fatalf("SubscribeAs(%v): %v", keys, err)
+		}
+		t.Cleanup(c.Close)
+		return c
+	}
+	a1, a2 := as("a", "a'"), as("a")
+	other := as("b")
+	f.hub.Notify(Event{Kind: KindSession, Session: "a'"})
+	waitDone(t, a1, ErrSessionEnded)
+	f.hub.Notify(Event{Kind: KindSession, Session: "a"})
+	waitDone(t, a2, ErrSessionEnded)
+
+	// The same user's other session keeps receiving.
+	f.src.put("d1", 1, 2)
+	f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1"})
+	untilRev(t, other, 2)
+	if other.Err() != nil {
+		t.Fatalf("other session's client closed: %v", other.Err())
+	}
+
+	// A Subscribe that raced the end (its request was authenticated before) is refused,
+	// even when the event found no client.
+	f.hub.Notify(Event{Kind: KindSession, Session: "c"})
+	for _, key := range []string{"a", "c"} {
+		_, err := f.hub.SubscribeAs(context.Background(), Viewer{UserID: 1, Sessions: []string{key}}, []Subscription{{DraftID: "d1"}})
+		if !errors.Is(err, ErrSessionEnded) {
+			t.Errorf("SubscribeAs after session %s ended: %v, want ErrSessionEnded", key, err)
+		}
+	}
+	f.hub.Notify(Event{Kind: KindSession})
+	if st := f.hub.Stats(); st.SessionCloses != 2 || st.BadEvents != 1 || st.Connections != 1 {
+		t.Errorf("stats %+v, want 2 session closes, 1 bad event, 1 connection", st)
+	}
+}

@@ -2,7 +2,10 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -14,7 +17,7 @@ import (
 
 // LiveHub is what GET /live needs from the live hub.
 type LiveHub interface {
-	Subscribe(ctx context.Context, userID int64, subs []live.Subscription) (*live.Client, error)
+	SubscribeAs(ctx context.Context, v live.Viewer, subs []live.Subscription) (*live.Client, error)
 }
 
 // Live configures GET /live; cmd/onboard builds it. Zero durations take the defaults.
@@ -30,12 +33,26 @@ type Live struct {
 	PingTimeout time.Duration
 	// SubscribeTimeout bounds authorising and loading the drafts; default 10s.
 	SubscribeTimeout time.Duration
+	// MaxSocketsPerUser and MaxSocketsPerAddress cap the open /live sockets of one user and
+	// of one client address in this process; a socket over a cap is closed with 4429.
+	// Zero takes the default (DefaultMaxSocketsPerUser, DefaultMaxSocketsPerAddress);
+	// negative = no cap.
+	MaxSocketsPerUser    int
+	MaxSocketsPerAddress int
 }
+
+// Default socket caps of /live (per process).
+const (
+	DefaultMaxSocketsPerUser    = 32
+	DefaultMaxSocketsPerAddress = 256
+)
 
 // Close codes of /live beyond the standard ones (see docs/live.md).
 const (
+	closeSignedOut websocket.StatusCode = 4401
 	closeForbidden websocket.StatusCode = 4403
 	closeNotFound  websocket.StatusCode = 4404
+	closeTooMany   websocket.StatusCode = 4429
 )
 
 // liveReadLimit bounds a message from the browser; the protocol has none to send.
@@ -48,7 +65,21 @@ var (
 	// errWriteFailed: a frame or ping write failed or timed out; coder/websocket has closed
 	// the connection already.
 	errWriteFailed = errors.New("write failed")
+	// errTooMany: a socket cap was reached; the reason says which (tooManyError).
+	errTooMany = errors.New("too many live connections")
 )
+
+// tooManyError is a refused socket: which cap, and its limit.
+type tooManyError struct {
+	who   string // "user" or "address"
+	limit int
+}
+
+func (e *tooManyError) Error() string {
+	return fmt.Sprintf("too many live connections for this %s (limit %d)", e.who, e.limit)
+}
+
+func (e *tooManyError) Unwrap() error { return errTooMany }
 
 // liveSockets tracks open /live connections: http.Server.Shutdown does not close hijacked
 // connections, so CloseLive does.
@@ -56,28 +87,47 @@ type liveSockets struct {
 	mu      sync.Mutex
 	closing bool
 	open    map[*liveSocket]struct{}
+	perUser map[int64]int // counted sockets by user and by client address
+	perAddr map[string]int
 	wg      sync.WaitGroup
 }
 
 type liveSocket struct {
-	cancel context.CancelCauseFunc
-	conn   *websocket.Conn // nil until accepted; guarded by liveSockets.mu
+	cancel  context.CancelCauseFunc
+	conn    *websocket.Conn // nil until accepted; guarded by liveSockets.mu
+	user    int64
+	addr    string
+	counted bool // within the caps: counted in perUser and perAddr
 }
 
-// add registers a socket about to be accepted; false once CloseLive was called.
-func (ls *liveSockets) add(cancel context.CancelCauseFunc) (*liveSocket, bool) {
+// add registers a socket about to be accepted; false once CloseLive was called. A socket
+// over a cap (maxUser, maxAddr; ≤ 0 = none) is registered but not counted, and over is the
+// cap it broke: the endpoint accepts it only to close it with 4429 and that reason.
+func (ls *liveSockets) add(cancel context.CancelCauseFunc, user int64, addr string, maxUser, maxAddr int) (s *liveSocket, over error, ok bool) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	if ls.closing {
-		return nil, false
+		return nil, nil, false
 	}
 	if ls.open == nil {
 		ls.open = make(map[*liveSocket]struct{})
+		ls.perUser = make(map[int64]int)
+		ls.perAddr = make(map[string]int)
 	}
-	s := &liveSocket{cancel: cancel}
+	s = &liveSocket{cancel: cancel, user: user, addr: addr}
+	switch {
+	case maxUser > 0 && ls.perUser[user] >= maxUser:
+		over = &tooManyError{"user", maxUser}
+	case maxAddr > 0 && ls.perAddr[addr] >= maxAddr:
+		over = &tooManyError{"address", maxAddr}
+	default:
+		s.counted = true
+		ls.perUser[user]++
+		ls.perAddr[addr]++
+	}
 	ls.open[s] = struct{}{}
 	ls.wg.Add(1)
-	return s, true
+	return s, over, true
 }
 
 func (ls *liveSockets) accepted(s *liveSocket, c *websocket.Conn) {
@@ -89,8 +139,21 @@ func (ls *liveSockets) accepted(s *liveSocket, c *websocket.Conn) {
 func (ls *liveSockets) remove(s *liveSocket) {
 	ls.mu.Lock()
 	delete(ls.open, s)
+	if s.counted {
+		decr(ls.perUser, s.user)
+		decr(ls.perAddr, s.addr)
+	}
 	ls.mu.Unlock()
 	ls.wg.Done()
+}
+
+// decr decrements m[k], deleting it at zero.
+func decr[K comparable](m map[K]int, k K) {
+	if m[k] <= 1 {
+		delete(m, k)
+	} else {
+		m[k]--
+	}
 }
 
 // CloseLive closes every open /live socket with 1001 (going away) and refuses new ones; it
@@ -153,12 +216,16 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, badRequest(err.Error()))
 		return
 	}
-	lc, ok := s.acceptLive(w, r, cfg, u.ID)
+	lc, over, ok := s.acceptLive(w, r, cfg, u.ID)
 	if !ok {
 		return
 	}
 	defer lc.finish()
-	client, err := lc.subscribe(subs)
+	if over != nil {
+		lc.end(over)
+		return
+	}
+	client, err := lc.subscribe(subs, s.liveSessionKeys(r))
 	if err == nil {
 		defer client.Close()
 		err = lc.pump(client)
@@ -181,14 +248,16 @@ type liveConn struct {
 }
 
 // acceptLive registers the socket (refused while CloseLive runs), upgrades, and starts the
-// reader. On false the response has been written.
-func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, user int64) (*liveConn, bool) {
+// reader. On false the response has been written. over is a socket cap the socket broke:
+// it is accepted all the same, so that the browser can read the 4429 close and its reason.
+func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, user int64) (_ *liveConn, over error, ok bool) {
 	ctx, cancel := context.WithCancelCause(r.Context())
-	sock, ok := s.sockets.add(cancel)
+	sock, over, ok := s.sockets.add(cancel, user, clientIP(r),
+		capOr(cfg.MaxSocketsPerUser, DefaultMaxSocketsPerUser), capOr(cfg.MaxSocketsPerAddress, DefaultMaxSocketsPerAddress))
 	if !ok {
 		cancel(nil)
 		writeProblem(w, &httpError{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "The server is shutting down."})
-		return nil, false
+		return nil, nil, false
 	}
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
@@ -196,7 +265,7 @@ func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, u
 		s.log.DebugContext(r.Context(), "live: upgrade refused", "err", err)
 		s.sockets.remove(sock)
 		cancel(nil)
-		return nil, false
+		return nil, nil, false
 	}
 	s.sockets.accepted(sock, conn)
 	cfg.Metrics.socketOpened()
@@ -217,7 +286,7 @@ func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, u
 			cancel(errPeerGone)
 		}
 	}()
-	return lc, true
+	return lc, over, true
 }
 
 // finish runs after end closed the connection: it waits for the reader and unregisters.
@@ -228,11 +297,12 @@ func (lc *liveConn) finish() {
 	lc.s.sockets.remove(lc.sock)
 }
 
-// subscribe attaches the socket to the hub, bounded by SubscribeTimeout.
-func (lc *liveConn) subscribe(subs []live.Subscription) (*live.Client, error) {
+// subscribe attaches the socket to the hub, bounded by SubscribeTimeout. sessions are the
+// keys of the request's sign-in session: its end closes the socket (4401).
+func (lc *liveConn) subscribe(subs []live.Subscription, sessions []string) (*live.Client, error) {
 	sctx, cancel := context.WithTimeout(lc.ctx, durationOr(lc.cfg.SubscribeTimeout, 10*time.Second))
 	defer cancel()
-	client, err := lc.cfg.Hub.Subscribe(sctx, lc.user, subs)
+	client, err := lc.cfg.Hub.SubscribeAs(sctx, live.Viewer{UserID: lc.user, Sessions: sessions}, subs)
 	if err != nil && lc.ctx.Err() != nil {
 		return nil, context.Cause(lc.ctx)
 	}
@@ -288,6 +358,9 @@ func (lc *liveConn) pump(client *live.Client) error {
 // end closes the connection as liveCloses says for why.
 func (lc *liveConn) end(why error) {
 	code, reason := liveCloseFor(why)
+	if errors.Is(why, errTooMany) {
+		reason = why.Error()
+	}
 	if code == 0 {
 		_ = lc.conn.CloseNow()
 		return
@@ -318,6 +391,34 @@ var liveCloses = []struct {
 	{live.ErrInvalid, websocket.StatusPolicyViolation, "invalid subscription"},
 	{live.ErrSlowConsumer, websocket.StatusTryAgainLater, "slow consumer: reconnect"},
 	{live.ErrRevoked, websocket.StatusPolicyViolation, "access revoked"},
+	{live.ErrSessionEnded, closeSignedOut, "signed out"},
+	{errTooMany, closeTooMany, "too many live connections"},
+}
+
+// liveSessionKeys names the request's sign-in session the way the sessions table's delete
+// trigger does (migrations/00007_live_session_end.sql): the SHA-256 (hex) of the stored
+// token value. The table stores the cookie's token, or, once tokens are stored hashed, the
+// token's SHA-256; both keys are given so that either storage closes the socket. Neither
+// key signs anybody in.
+func (s *Server) liveSessionKeys(r *http.Request) []string {
+	token := s.sessions.Token(r.Context())
+	if token == "" {
+		return nil
+	}
+	plain := sha256Hex(token)
+	return []string{plain, sha256Hex(plain)}
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func capOr(n, def int) int {
+	if n == 0 {
+		return def
+	}
+	return n
 }
 
 func liveCloseFor(why error) (websocket.StatusCode, string) {

@@ -72,7 +72,7 @@ func NewLiveMetrics(reg prometheus.Registerer) *LiveMetrics {
 			Help: "NOTIFY received → frame queued, for frames caused by a notification.", Buckets: latencyBuckets}),
 		framesDropped: counter("onboard_live_frames_dropped_total", "Queued frames replaced by a newer fragment of the same target before being written."),
 		clientCloses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_client_closes_total",
-			Help: "Hub clients closed, by reason (slow_consumer, revoked, shutdown, closed)."}, []string{"reason"}),
+			Help: "Hub clients closed, by reason (slow_consumer, revoked, session_ended, shutdown, closed)."}, []string{"reason"}),
 		slowCloses:   counter("onboard_live_slow_closes_total", "Connections closed because they stopped reading: a queued frame waited longer than the slow timeout (close 1013)."),
 		resyncs:      counter("onboard_live_resyncs_total", "Hub resyncs (one per listener connection: a new epoch)."),
 		resyncDrafts: counter("onboard_live_resync_drafts_total", "Drafts re-rendered by resyncs."),
@@ -181,6 +181,8 @@ func (m *LiveMetrics) ClientClosed(reason error) {
 		r = "revoked"
 	case errors.Is(reason, live.ErrShutdown):
 		r = "shutdown"
+	case errors.Is(reason, live.ErrSessionEnded):
+		r = "session_ended"
 	}
 	m.clientCloses.WithLabelValues(r).Inc()
 }
