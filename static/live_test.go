@@ -150,7 +150,7 @@ document.addEventListener('live:state', e => __states.push(e.detail.state));</sc
 		s.submitted <- r.Method + " name=" + r.PostFormValue("name")
 		fmt.Fprint(w, `<!doctype html><p id="confirmed">submitted</p>`)
 	})
-	mux.HandleFunc("/poll/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/live/poll", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		h := s.poll
 		s.mu.Unlock()
@@ -488,38 +488,32 @@ func TestLive(t *testing.T) {
 		}
 	})
 
-	t.Run("socket refused: verifying fragment is polled with If-None-Match", func(t *testing.T) {
+	t.Run("socket refused: one poll request per round covers every fragment shown", func(t *testing.T) {
 		s := newTestServer(t)
 		s.refuse.Store(true)
 		var (
-			mu    sync.Mutex
-			seen  []string // If-None-Match of each poll
-			calls int
+			mu      sync.Mutex
+			queries []string // the query of each poll
 		)
 		s.mu.Lock()
 		s.poll = func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			defer mu.Unlock()
-			calls++
-			inm := r.Header.Get("If-None-Match")
-			seen = append(seen, inm)
-			if r.URL.Path != "/poll/d1" || r.Header.Get("Accept") != "text/html" {
-				http.Error(w, "unexpected poll "+r.URL.Path, http.StatusBadRequest)
+			queries = append(queries, r.URL.RawQuery)
+			if r.Header.Get("Accept") != "text/html" {
+				http.Error(w, "want Accept: text/html", http.StatusBadRequest)
 				return
 			}
+			q := r.URL.Query()
 			switch {
-			case inm == "":
-				w.Header().Set("ETag", `"e1"`)
-				fmt.Fprint(w, d1.HTML()) // same rev as shown: dropped
-			case inm == `"e1"` && calls < 3:
-				w.WriteHeader(http.StatusNotModified)
-			case inm == `"e1"`:
-				next := d1
-				next.rev, next.status, next.lifecycle = 30, "polled", "verifying"
-				w.Header().Set("ETag", `"e2"`)
-				fmt.Fprint(w, next.HTML())
+			case len(queries) < 3 || q.Get("rev") == "30":
+				w.WriteHeader(http.StatusNotModified) // nothing newer than the revs sent
 			default:
-				w.WriteHeader(http.StatusNotModified)
+				// d2 is a draft that is not verifying: before, it was never polled.
+				a, b := d1, d2
+				a.rev, a.status = 30, "polled a"
+				b.rev, b.status = 31, "polled b"
+				fmt.Fprint(w, "<template data-live-batch>"+a.HTML()+"</template><template data-live-batch>"+b.HTML()+"</template>")
 			}
 		}
 		s.mu.Unlock()
@@ -527,24 +521,49 @@ func TestLive(t *testing.T) {
 		tab := openPage(t, browser, s)
 		must(t, tab, waitJS(`liveConsole.state() === 'polling'`),
 			waitJS(`document.querySelector('[data-live-status]').dataset.state === 'polling'`),
-			waitJS(`liveConsole.shownRev('d1','checkpoint') === '30' && document.getElementById('d1-status').textContent === 'polled'`))
+			waitJS(`liveConsole.shownRev('d1','checkpoint') === '30' && liveConsole.shownRev('d2','checkpoint') === '31'`),
+			waitJS(`document.getElementById('d2-status').textContent === 'polled b'`))
 		mu.Lock()
-		if len(seen) < 3 || seen[0] != "" || seen[1] != `"e1"` || seen[2] != `"e1"` {
-			t.Errorf("If-None-Match sequence = %q, want \"\", \"e1\", \"e1\", ...", seen)
+		for i, raw := range queries {
+			q, _ := url.ParseQuery(raw)
+			if got := strings.Join(q["draft"], ","); got != "d1,d2" {
+				t.Errorf("poll %d asked for drafts %s, want d1,d2 in one request", i, got)
+			}
+			if i == 0 && strings.Join(q["rev"], ",") != "10,20" {
+				t.Errorf("first poll revs %v, want 10,20", q["rev"])
+			}
 		}
 		mu.Unlock()
-		if got := eval[[]string](t, tab, `__applied`); len(got) != 1 || got[0] != "d1@30" {
-			t.Fatalf("applied = %v, want only d1@30", got)
+		if got := eval[[]string](t, tab, `__applied`); strings.Join(got, ",") != "d1@30,d2@31" {
+			t.Fatalf("applied = %v, want d1@30,d2@31", got)
 		}
 
-		// Socket back: the client reconnects with the polled rev and leaves polling.
+		// Socket back: the client reconnects with the polled revs and leaves polling.
 		s.refuse.Store(false)
 		c := s.nextConn(t)
-		if got := c.query["rev"]; len(got) != 2 || got[0] != "30" {
-			t.Fatalf("reconnect revs = %v, want first 30", got)
+		if got := c.query["rev"]; len(got) != 2 || got[0] != "30" || got[1] != "31" {
+			t.Fatalf("reconnect revs = %v, want [30 31]", got)
 		}
 		must(t, tab, waitJS(`liveConsole.state() === 'live'`),
 			waitJS(`document.querySelector('[data-live-status]').textContent === 'Live'`))
+	})
+
+	t.Run("poll refused 404 stops polling and says so", func(t *testing.T) {
+		s := newTestServer(t)
+		s.refuse.Store(true)
+		var polls atomic.Int64
+		s.mu.Lock()
+		s.poll = func(w http.ResponseWriter, r *http.Request) {
+			polls.Add(1)
+			http.NotFound(w, r)
+		}
+		s.mu.Unlock()
+		tab := openPage(t, browser, s)
+		must(t, tab, waitJS(`liveConsole.state() === 'offline' && !liveConsole.retryPending()`),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=live-unavailable][data-reason=gone]`)))
+		if n := polls.Load(); n != 1 {
+			t.Errorf("%d polls, want 1", n)
+		}
 	})
 
 	t.Run("data-confirm asks with a dialog before submitting", func(t *testing.T) {

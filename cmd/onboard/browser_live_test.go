@@ -291,6 +291,30 @@ func TestBrowserLive(t *testing.T) {
 		testPollFallback(t, browser)
 	})
 
+	// A tab whose WebSocket is blocked polls everything it shows, whatever the draft's
+	// state: a verification another operator starts reaches it within about one poll
+	// period (5 s). Before, only a draft already verifying or bootstrapping was polled.
+	t.Run("BlockedTabSeesOthersVerification", func(t *testing.T) {
+		t.Parallel()
+		a := newSession(t, browser, base, "owner@acme.test")
+		id := a.startDraft("acme", newUUID(), "Watched", "watched.slow.test")
+		a.attachConnection()
+		b := newSession(t, browser, base, "operator@acme.test", sessionOptions{blockLive: true})
+		b.open(wizardPath("acme", id))
+		b.markDocument()
+		if lc := eval[string](b, `document.querySelector('#checkpoint').dataset.lifecycle`); lc == "verifying" {
+			t.Fatalf("lifecycle %s before the verification started", lc)
+		}
+		b.liveState("polling", 8*time.Second)
+		b.text(`[data-live-status]`, "Polling for updates")
+		a.submit(`[data-testid=start-verification]`, 200)
+		started := time.Now()
+		b.jsWithin(8*time.Second, `['verifying', 'ready_for_activation'].includes(document.querySelector('#checkpoint').dataset.lifecycle) &&
+			window.__liveLog.some(e => e.type === 'applied' && e.source === 'poll')`)
+		t.Logf("the blocked tab showed the verification %v after it started", time.Since(started).Round(time.Millisecond))
+		b.stillSameDocument()
+	})
+
 	// Signing out ends the stream: the tab's socket is closed (4401) and the page says
 	// "Signed out" and offers sign-in, without reloading. Before, the socket kept pushing.
 	t.Run("SignOutEndsStream", func(t *testing.T) {

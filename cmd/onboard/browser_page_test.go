@@ -60,7 +60,7 @@ const recorderJS = `(() => {
   const f = window.fetch;
   window.fetch = function (input) {
     const u = String((input && input.url) || input);
-    if (u.includes('/checkpoint')) { log.push({ type: 'poll', t: Date.now(), url: u, doc: window.__docId }); save(); }
+    if (u.includes('/live/poll')) { log.push({ type: 'poll', t: Date.now(), url: u, doc: window.__docId }); save(); }
     return f.apply(this, arguments);
   };
 })();`
@@ -396,7 +396,7 @@ type liveGate struct {
 	url     string
 	blocked atomic.Bool
 	mu      sync.Mutex
-	polls   []time.Time // GET …/checkpoint requests that reached the proxy
+	polls   []time.Time // GET /live/poll requests that reached the proxy
 }
 
 // newLiveGate starts the proxy for base. The Host header is kept, so the app's same-origin
@@ -417,7 +417,7 @@ func newLiveGate(t *testing.T, base string) *liveGate {
 			http.Error(w, "WebSockets blocked by the test", http.StatusBadGateway)
 			return
 		}
-		if strings.HasSuffix(r.URL.Path, "/checkpoint") {
+		if r.URL.Path == "/live/poll" {
 			g.mu.Lock()
 			g.polls = append(g.polls, time.Now())
 			g.mu.Unlock()

@@ -748,6 +748,67 @@ func TestLiveSocketCaps(t *testing.T) {
 	}
 }
 
+// TestLivePoll: GET /live/poll answers one request for every fragment a page shows: 304 when
+// nothing is newer than the revs sent, else one frame of every newer fragment; refusals are
+// HTTP statuses. Before, there was no such endpoint (only one checkpoint URL per draft).
+func TestLivePoll(t *testing.T) {
+	t.Parallel()
+	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{}, nil)
+	s := seedDraft(t, a.db)
+	member := signIn(t, a.base, s.member)
+	poll := func(c *http.Client, q string) (int, string) {
+		t.Helper()
+		code, body, h := get(t, c, a.base+"/live/poll?"+q, "text/html")
+		if code == http.StatusOK && h.Get("Cache-Control") != "no-store" {
+			t.Errorf("Cache-Control %q, want no-store", h.Get("Cache-Control"))
+		}
+		return code, body
+	}
+	rev := currentRev(t, a.db, s.draft)
+	both := func(r int64) string {
+		return fmt.Sprintf("draft=%s&rev=%d&view=row&draft=%s&rev=%d", s.draft, r, s.draft, r)
+	}
+	if code, body := poll(member, both(rev)); code != http.StatusNotModified || body != "" {
+		t.Errorf("poll at the current rev = %d %q, want 304 and no body", code, body)
+	}
+	code, body := poll(member, both(0))
+	if code != http.StatusOK || len(fragments([]byte(body))) != 2 ||
+		!strings.Contains(body, `data-live="row"`) || !strings.Contains(body, `data-live="checkpoint"`) {
+		t.Errorf("poll showing nothing = %d %s, want both fragments in one frame", code, body)
+	}
+	v := bump(t, a.db, s.draft)
+	code, body = poll(member, both(rev))
+	if code != http.StatusOK || len(fragments([]byte(body))) != 2 {
+		t.Fatalf("poll after a change = %d %s, want both fragments", code, body)
+	}
+	for _, f := range fragments([]byte(body)) {
+		if got := versionOf(t, f); got != v {
+			t.Errorf("polled version %d, want %d", got, v)
+		}
+	}
+	for name, tc := range map[string]struct {
+		c    *http.Client
+		q    string
+		want int
+	}{
+		"NoSession":    {http.DefaultClient, both(0), http.StatusUnauthorized},
+		"BadQuery":     {member, "draft=12", http.StatusBadRequest},
+		"UnknownDraft": {member, "draft=" + newUUID(), http.StatusNotFound},
+		"NotAMember":   {signIn(t, a.base, s.outsider), both(0), http.StatusNotFound},
+	} {
+		if code, _ := poll(tc.c, tc.q); code != tc.want {
+			t.Errorf("%s: poll = %d, want %d", name, code, tc.want)
+		}
+	}
+	_, metrics, _ := get(t, http.DefaultClient, a.base+"/metrics", "")
+	for _, re := range []string{`onboard_live_polls_total\{result="not_modified"\} 1`, `onboard_live_polls_total\{result="changed"\} 2`,
+		`onboard_live_polls_total\{result="refused"\} 2`} {
+		if !regexp.MustCompile(`(?m)^` + re).MatchString(metrics) {
+			t.Errorf("/metrics lacks %s", re)
+		}
+	}
+}
+
 // twoLiveApps starts two server processes on one fresh database with a seeded draft.
 func twoLiveApps(t *testing.T) (a, b *liveApp, s seed) {
 	t.Helper()

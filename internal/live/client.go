@@ -498,11 +498,14 @@ func (c *Client) offerBatch(items []catchUpItem) {
 	c.wake()
 }
 
+// BatchOpen starts every part of a batch frame.
+const BatchOpen = "<template data-live-batch>"
+
 // BatchFrame encodes several fragments as one frame: each fragment inside its own
 // <template data-live-batch> element, so each is parsed on its own (a table row parses as
 // a row). A frame whose root is not such a template is a single fragment.
 func BatchFrame(fragments ...[]byte) []byte {
-	const open, end = "<template data-live-batch>", "</template>"
+	const open, end = BatchOpen, "</template>"
 	n := 0
 	for _, f := range fragments {
 		n += len(open) + len(f) + len(end)

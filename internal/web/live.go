@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/live"
 )
 
@@ -201,19 +202,8 @@ func (s *Server) CloseLive(ctx context.Context) error {
 // browser's WebSocket cannot read an HTTP status: 4404 (no such draft, or not a member), 4403
 // (no view capability), …
 func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
-	cfg := s.deps.Live
-	if cfg == nil || cfg.Hub == nil {
-		writeProblem(w, &httpError{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "Live updates are not enabled."})
-		return
-	}
-	u, ok := userFrom(r.Context())
+	cfg, u, subs, ok := s.liveRequest(w, r)
 	if !ok {
-		writeProblem(w, errUnauthenticated)
-		return
-	}
-	subs, err := parseLiveQuery(r.URL.RawQuery)
-	if err != nil {
-		writeProblem(w, badRequest(err.Error()))
 		return
 	}
 	lc, over, ok := s.acceptLive(w, r, cfg, u.ID)
@@ -231,6 +221,28 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 		err = lc.pump(client)
 	}
 	lc.end(err)
+}
+
+// liveRequest checks what /live and /live/poll need before anything else: live updates
+// enabled (else 503), a session (401) and a well-formed query (400). On false the answer has
+// been written.
+func (s *Server) liveRequest(w http.ResponseWriter, r *http.Request) (*Live, access.User, []live.Subscription, bool) {
+	cfg := s.deps.Live
+	if cfg == nil || cfg.Hub == nil {
+		writeProblem(w, &httpError{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "Live updates are not enabled."})
+		return nil, access.User{}, nil, false
+	}
+	u, ok := userFrom(r.Context())
+	if !ok {
+		writeProblem(w, errUnauthenticated)
+		return nil, access.User{}, nil, false
+	}
+	subs, err := parseLiveQuery(r.URL.RawQuery)
+	if err != nil {
+		writeProblem(w, badRequest(err.Error()))
+		return nil, access.User{}, nil, false
+	}
+	return cfg, u, subs, true
 }
 
 // liveConn is one accepted /live socket.

@@ -48,6 +48,7 @@ type LiveMetrics struct {
 	lnBadPayloads  prometheus.Counter
 	lnHeartbeat    prometheus.Counter
 	catchUpItems   prometheus.Histogram
+	polls          *prometheus.CounterVec
 }
 
 var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
@@ -90,6 +91,8 @@ func NewLiveMetrics(reg prometheus.Registerer) *LiveMetrics {
 			Help: "Valid notifications received by the listener, by kind."}, []string{"kind"}),
 		lnBadPayloads: counter("onboard_live_listener_bad_payloads_total", "Malformed notification payloads dropped."),
 		lnHeartbeat:   counter("onboard_live_listener_heartbeat_timeouts_total", "Listener connections closed because a heartbeat did not come back."),
+		polls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_polls_total",
+			Help: "GET /live/poll answers: changed (200), not_modified (304), refused (4xx/5xx)."}, []string{"result"}),
 		catchUpItems: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "onboard_live_catchup_fragments",
 			Help: "Current fragments sent at once to a (re)connect that was behind on several items.", Buckets: prometheus.ExponentialBuckets(2, 2, 10)}),
 	}
@@ -108,7 +111,7 @@ func NewLiveMetrics(reg prometheus.Registerer) *LiveMetrics {
 		m.notifications, m.loadSeconds, m.loadErrors, m.renders, m.renderSeconds, m.framesQueued,
 		m.queueLatency, m.framesDropped, m.clientCloses, m.slowCloses, m.resyncs, m.resyncDrafts,
 		m.sockets, m.socketCloses, m.framesSent, m.writeFailures, m.frameLatency, m.lnConnected,
-		m.lnReconnects, m.lnDisconnects, m.lnNotification, m.lnBadPayloads, m.lnHeartbeat, m.catchUpItems,
+		m.lnReconnects, m.lnDisconnects, m.lnNotification, m.lnBadPayloads, m.lnHeartbeat, m.catchUpItems, m.polls,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onboard_live_connections", Help: "Open hub clients (subscribed connections)."},
 			stat(func(s live.Stats) int64 { return s.Connections })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onboard_live_subscriptions", Help: "Open (connection, draft, view) subscriptions."},
@@ -243,6 +246,12 @@ func (m *LiveMetrics) frameSent(at time.Time) {
 	m.framesSent.Inc()
 	if !at.IsZero() {
 		m.frameLatency.Observe(time.Since(at).Seconds())
+	}
+}
+
+func (m *LiveMetrics) polled(result string) {
+	if m != nil {
+		m.polls.WithLabelValues(result).Inc()
 	}
 }
 

@@ -2,7 +2,7 @@
 // Plain ES2020, no build step. Protocol and hooks are documented in docs/ui.md.
 //
 // A live fragment is any element with data-live="{view}", data-draft-id, data-version,
-// data-rev and data-lifecycle (optional: data-updated-by, data-updated-at, data-poll-url).
+// data-rev and data-lifecycle (optional: data-updated-by, data-updated-at).
 // Frames (pushed or polled) are one fragment's HTML, or a batch of fragments each inside a
 // <template data-live-batch> (a catch-up, docs/live.md); a fragment replaces the shown
 // fragment with the same draft id and view only when its rev is greater.
@@ -11,7 +11,7 @@
   if (window.liveConsole) return; // loaded twice: keep the first instance
 
   const opts = Object.assign({
-    path: '/live', pollMs: 5000, backoffMinMs: 500, backoffMaxMs: 60000, toastMs: 6000,
+    path: '/live', pollPath: '/live/poll', pollMs: 5000, backoffMinMs: 500, backoffMaxMs: 60000, toastMs: 6000,
     loginUrl: '/admin/login',
   }, window.liveConsoleOptions || {});
   // Permanent refusals: no retry, no polling; the page says why (docs/ui.md, Socket).
@@ -21,13 +21,14 @@
   // What a refused handshake's HTTP status means (the WebSocket API hides it; a probe reads
   // it): 400 and 401 are permanent, anything else is retried.
   const PROBE_REFUSALS = new Map([[400, 'invalid'], [401, 'signedOut']]);
+  // What a poll's HTTP status means: the same refusals as the socket's close codes.
+  const POLL_REFUSALS = new Map([[400, 'invalid'], [401, 'signedOut'], [403, 'revoked'], [404, 'gone']]);
   const NOTICES = {
     signedOut: { testid: 'session-expired', text: 'Signed out — sign in again. ', signIn: true, status: 'Signed out' },
     gone: { testid: 'live-unavailable', text: 'No longer available: this was removed or moved, so the page no longer updates. ', status: 'Not updating' },
     revoked: { testid: 'live-unavailable', text: 'No longer available: you no longer have access, so the page no longer updates. ', status: 'Not updating' },
     invalid: { testid: 'live-unavailable', text: 'Live updates are not available for this page. Reload it to try again. ', status: 'Not updating' },
   };
-  const POLL_LIFECYCLES = new Set(['verifying', 'bootstrapping']);
   const RUNNING_LIFECYCLES = new Set(['verifying', 'bootstrapping']); // a run is in progress
   const STATE_TEXT = { live: 'Live', reconnecting: 'Reconnecting…', polling: 'Polling for updates', offline: 'Offline' };
 
@@ -42,7 +43,6 @@
   let unloading = false;
   let reconnectTimer = 0, pollTimer = 0, rescanTimer = 0;
   let connectedKeys = ''; // the (draft, view) set the current socket subscribed to
-  const etags = new Map();          // poll URL -> last ETag seen
   const held = new WeakMap();       // fragment element -> newest frame held back by a conflict
   const submitting = new Set();     // draft ids with an own form submission in flight
 
@@ -342,8 +342,8 @@
     emit('live:state', { state: next, previous });
   }
   const socketOpen = () => ws && ws.readyState === WebSocket.OPEN;
-  const pollable = () => Array.from(document.querySelectorAll('[data-live][data-poll-url]'))
-    .filter((el) => POLL_LIFECYCLES.has(el.dataset.lifecycle));
+  // Polling covers every live fragment on the page, whatever its state.
+  const pollable = () => shownPairs();
   function refreshState() {
     if (socketOpen()) setState('live');
     else if (final) setState('offline');
@@ -352,16 +352,21 @@
   }
 
   // ---------- WebSocket ----------
+  // liveQuery is /live's query (and /live/poll's): every (draft, view) shown, with its rev.
+  function liveQuery(pairs) {
+    const q = new URLSearchParams();
+    for (const p of pairs) { q.append('draft', p.id); q.append('rev', String(p.rev)); q.append('view', p.view); }
+    return q;
+  }
+
   function connect() {
     clearTimeout(reconnectTimer); reconnectTimer = 0;
     if (final || unloading) return;
     const pairs = shownPairs();
     connectedKeys = pairsKey(pairs);
     if (!pairs.length) { stopPolling(); return; }
-    const q = new URLSearchParams();
-    for (const p of pairs) { q.append('draft', p.id); q.append('rev', String(p.rev)); q.append('view', p.view); }
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const path = `${opts.path}?${q}`;
+    const path = `${opts.path}?${liveQuery(pairs)}`;
     const sock = new WebSocket(`${scheme}//${location.host}${path}`);
     let opened = false;
     ws = sock;
@@ -441,7 +446,7 @@
   }
   function stopPolling() { clearInterval(pollTimer); pollTimer = 0; }
 
-  let polling = false; // a poll round is in flight: never overlap rounds (ETags would race)
+  let polling = false; // a poll round is in flight: never overlap rounds
   async function pollOnce() {
     refreshState();
     if (socketOpen() || final) { stopPolling(); return refreshState(); }
@@ -449,24 +454,25 @@
     polling = true;
     try { await pollRound(); } finally { polling = false; }
   }
+  // pollRound asks once for everything the page shows: GET /live/poll with the socket's
+  // query (the revs shown are the condition). 304: nothing newer. 200: one frame of every
+  // newer fragment. A refusal is as final as the socket's (docs/ui.md, Poll fallback).
   async function pollRound() {
-    const urls = new Set(pollable().map((el) => el.dataset.pollUrl));
-    for (const url of urls) {
-      const headers = { Accept: 'text/html' };
-      if (etags.has(url)) headers['If-None-Match'] = etags.get(url);
-      let res;
-      try {
-        // A hung request must not stall polling: give up after a while (timeout → catch).
-        const signal = AbortSignal.timeout ? AbortSignal.timeout(Math.max(2 * opts.pollMs, 10000)) : undefined;
-        res = await fetch(url, { credentials: 'same-origin', headers, cache: 'no-store', signal });
-      } catch { continue; } // network down or timed out: try again next tick
-      if (res.status === 401) { refuse('signedOut'); return; }
-      if (res.status !== 200) continue; // 304 (unchanged) and errors: nothing to do
-      const tag = res.headers.get('ETag');
-      if (tag) etags.set(url, tag);
-      const body = await res.text();
-      if (!socketOpen()) applyFrame(body, 'poll'); // a reopened socket is authoritative
-    }
+    const pairs = pollable();
+    if (!pairs.length) return;
+    let res;
+    try {
+      // A hung request must not stall polling: give up after a while (timeout → catch).
+      const signal = AbortSignal.timeout ? AbortSignal.timeout(Math.max(2 * opts.pollMs, 10000)) : undefined;
+      res = await fetch(`${opts.pollPath}?${liveQuery(pairs)}`, { credentials: 'same-origin',
+        headers: { Accept: 'text/html' }, cache: 'no-store', signal });
+    } catch { return; } // network down or timed out: try again next tick
+    emit('live:poll', { status: res.status });
+    const refusal = POLL_REFUSALS.get(res.status);
+    if (refusal) { refuse(refusal); return; }
+    if (res.status !== 200) return; // 304 (nothing newer) and transient errors
+    const body = await res.text();
+    if (!socketOpen()) applyFrame(body, 'poll'); // a reopened socket is authoritative
   }
 
   // ---------- forms: confirmations and own submissions ----------
