@@ -155,7 +155,7 @@ document.addEventListener('live:state', e => __states.push(e.detail.state));</sc
 		h := s.poll
 		s.mu.Unlock()
 		if h == nil {
-			http.NotFound(w, r)
+			w.WriteHeader(http.StatusNotModified) // nothing newer than what the page shows
 			return
 		}
 		h(w, r)
