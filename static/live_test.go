@@ -70,25 +70,36 @@ type wsConn struct {
 
 type testServer struct {
 	*httptest.Server
-	refuse atomic.Bool                                  // /live answers 403 before the upgrade
-	conns  chan *wsConn                                 // every accepted connection
-	poll   func(w http.ResponseWriter, r *http.Request) // /poll/ handler, set per test
-	mu     sync.Mutex
+	refuse atomic.Bool  // /live answers 403 before the upgrade
+	status atomic.Int32 // when set, /live answers this status instead
+	// upgrades and probes count /live requests: WebSocket handshakes, and plain GETs (live.js
+	// asks a refused handshake's status that way).
+	upgrades, probes atomic.Int64
+	options          string                                       // window.liveConsoleOptions for the page; "" = the default below
+	conns            chan *wsConn                                 // every accepted connection
+	poll             func(w http.ResponseWriter, r *http.Request) // /poll/ handler, set per test
+	mu               sync.Mutex
 
 	submitted chan string // "METHOD name=value" of each /confirmed request
 }
 
-func newTestServer(t *testing.T) *testServer {
+func newTestServer(t *testing.T, options ...string) *testServer {
 	t.Helper()
-	s := &testServer{conns: make(chan *wsConn, 16), submitted: make(chan string, 4)}
+	s := &testServer{conns: make(chan *wsConn, 16), submitted: make(chan string, 4),
+		options: `{pollMs: 150, backoffMinMs: 50, backoffMaxMs: 200}`}
+	if len(options) > 0 {
+		s.options = options[0]
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/static/", http.StripPrefix("/static/", http.FileServerFS(static.FS)))
 	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>live test</title>
 <link rel="stylesheet" href="/static/css/app.css">
-<script>window.liveConsoleOptions = {pollMs: 150, backoffMinMs: 50, backoffMaxMs: 200};
-window.__applied = []; window.__states = []; window.__log = [];
+<script>window.liveConsoleOptions = %s;
+window.__applied = []; window.__states = []; window.__log = []; window.__retries = []; window.__refused = [];
+document.addEventListener('live:retry', e => __retries.push(e.detail));
+document.addEventListener('live:refused', e => __refused.push(e.detail.reason));
 document.addEventListener('submit', e => __log.push('submit ' + e.target.getAttribute('method') + ' ' + (e.submitter && e.submitter.value)), true);
 document.addEventListener('close', e => __log.push('close ' + e.target.returnValue), true);
 window.addEventListener('error', e => __log.push('error ' + e.message));
@@ -98,9 +109,18 @@ document.addEventListener('live:state', e => __states.push(e.detail.state));</sc
 <script src="/static/vendor/idiomorph.min.js" defer></script>
 <script src="/static/js/live.js" defer></script></head>
 <body><div class="shell"><header class="topbar"><span class="live-status" data-live-status></span></header>
-<main class="content stack">%s%s</main></div></body></html>`, d1.HTML(), d2.HTML())
+<main class="content stack">%s%s</main></div></body></html>`, s.options, d1.HTML(), d2.HTML())
 	})
 	mux.HandleFunc("/live", func(w http.ResponseWriter, r *http.Request) {
+		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+			s.upgrades.Add(1)
+		} else {
+			s.probes.Add(1)
+		}
+		if code := s.status.Load(); code != 0 {
+			http.Error(w, "refused by test", int(code))
+			return
+		}
 		if s.refuse.Load() {
 			http.Error(w, "blocked by test", http.StatusForbidden)
 			return
@@ -130,12 +150,12 @@ document.addEventListener('live:state', e => __states.push(e.detail.state));</sc
 		s.submitted <- r.Method + " name=" + r.PostFormValue("name")
 		fmt.Fprint(w, `<!doctype html><p id="confirmed">submitted</p>`)
 	})
-	mux.HandleFunc("/poll/", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/live/poll", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		h := s.poll
 		s.mu.Unlock()
 		if h == nil {
-			http.NotFound(w, r)
+			w.WriteHeader(http.StatusNotModified) // nothing newer than what the page shows
 			return
 		}
 		h(w, r)
@@ -272,6 +292,31 @@ func TestLive(t *testing.T) {
 		}
 	})
 
+	t.Run("batch frame applies every fragment it carries", func(t *testing.T) {
+		s := newTestServer(t)
+		tab := openPage(t, browser, s)
+		c := s.nextConn(t)
+		must(t, tab, waitJS(`liveConsole.state() === 'live'`))
+		a, b, stale := d1, d2, d1
+		a.rev, a.status = 40, "batch a"
+		b.rev, b.status = 41, "batch b"
+		stale.rev = 5
+		batch := ""
+		for _, f := range []frag{stale, a, b} {
+			batch += "<template data-live-batch>" + f.HTML() + "</template>"
+		}
+		select {
+		case c.send <- batch:
+		case <-time.After(5 * time.Second):
+			t.Fatal("connection handler did not take the frame")
+		}
+		must(t, tab, waitJS(`liveConsole.shownRev('d1','checkpoint') === '40' && liveConsole.shownRev('d2','checkpoint') === '41'`),
+			waitJS(`document.getElementById('d2-status').textContent === 'batch b'`))
+		if got := eval[[]string](t, tab, `__applied`); strings.Join(got, ",") != "d1@40,d2@41" {
+			t.Fatalf("applied = %v, want d1@40,d2@41", got)
+		}
+	})
+
 	t.Run("dirty form keeps input, shows conflict banner, Reload applies", func(t *testing.T) {
 		s := newTestServer(t)
 		tab := openPage(t, browser, s)
@@ -368,52 +413,107 @@ func TestLive(t *testing.T) {
 			waitJS(`__states.join() === 'polling,live'`))
 	})
 
-	t.Run("final close 4401 goes offline and asks to sign in", func(t *testing.T) {
-		s := newTestServer(t)
+	// A refused subscription never loops: permanent refusals stop every retry and say so
+	// on the page. Counted on the server: exactly one handshake, and nothing left scheduled.
+	for _, tc := range []struct {
+		name, reason, testid, text, indicator string
+		status                                int32                // refuse the handshake with this HTTP status
+		close                                 websocket.StatusCode // or accept and close with this code
+	}{
+		{name: "HTTP 400", status: 400, reason: "invalid", testid: "live-unavailable", text: "not available", indicator: "Not updating"},
+		{name: "HTTP 401", status: 401, reason: "signedOut", testid: "session-expired", text: "Signed out — sign in again", indicator: "Signed out"},
+		{name: "close 4400", close: 4400, reason: "invalid", testid: "live-unavailable", text: "not available", indicator: "Not updating"},
+		{name: "close 4401", close: 4401, reason: "signedOut", testid: "session-expired", text: "Signed out — sign in again", indicator: "Signed out"},
+		{name: "close 4403", close: 4403, reason: "revoked", testid: "live-unavailable", text: "No longer available", indicator: "Not updating"},
+		{name: "close 4404", close: 4404, reason: "gone", testid: "live-unavailable", text: "No longer available", indicator: "Not updating"},
+	} {
+		t.Run("refusal "+tc.name+" stops retrying and says so", func(t *testing.T) {
+			s := newTestServer(t)
+			s.status.Store(tc.status)
+			tab := openPage(t, browser, s)
+			if tc.close != 0 {
+				s.nextConn(t).close <- tc.close
+			}
+			must(t, tab, waitJS(`liveConsole.state() === 'offline' && !liveConsole.retryPending()`),
+				chromedp.WaitVisible(chromedp.CSS(`[data-testid=`+tc.testid+`][data-reason=`+tc.reason+`][role=alert]`)))
+			if got := eval[string](t, tab, `document.querySelector('[data-testid=`+tc.testid+`]').textContent`); !strings.Contains(got, tc.text) {
+				t.Errorf("notice %q, want it to say %q", got, tc.text)
+			}
+			if got := eval[string](t, tab, `document.querySelector('[data-live-status]').textContent`); got != tc.indicator {
+				t.Errorf("indicator %q, want %q", got, tc.indicator)
+			}
+			if got := eval[[]string](t, tab, `__refused`); len(got) != 1 || got[0] != tc.reason {
+				t.Errorf("live:refused reasons %v, want [%s]", got, tc.reason)
+			}
+			wantProbes := int64(0)
+			if tc.status != 0 {
+				wantProbes = 1
+			}
+			if u, p := s.upgrades.Load(), s.probes.Load(); u != 1 || p != wantProbes {
+				t.Errorf("handshakes %d, status probes %d; want 1 and %d", u, p, wantProbes)
+			}
+			if n := eval[int](t, tab, `__retries.length`); n != 0 {
+				t.Errorf("%d retries scheduled, want none", n)
+			}
+		})
+	}
+
+	t.Run("transient close backs off with full jitter up to a minute", func(t *testing.T) {
+		// The default cap (60 s) with a short base, so the doubling shows within a second.
+		s := newTestServer(t, `{pollMs: 150, backoffMinMs: 20}`)
 		tab := openPage(t, browser, s)
-		c := s.nextConn(t)
-		must(t, tab, waitJS(`liveConsole.state() === 'live'`))
-		c.close <- websocket.StatusCode(4401)
-		must(t, tab, waitJS(`liveConsole.state() === 'offline'`),
-			waitJS(`document.querySelector('[data-live-status]').dataset.state === 'offline'`),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid=session-expired]`)))
-		if txt := eval[string](t, tab, `document.querySelector('[data-live-status]').textContent`); txt != "Offline" {
-			t.Fatalf("indicator text = %q", txt)
+		for range 6 {
+			s.nextConn(t).close <- websocket.StatusInternalError
+		}
+		must(t, tab, waitJS(`__retries.length >= 6`))
+		type retry struct {
+			Attempt int     `json:"attempt"`
+			Code    int     `json:"code"`
+			CapMs   float64 `json:"capMs"`
+			DelayMs float64 `json:"delayMs"`
+		}
+		retries := eval[[]retry](t, tab, `__retries`)
+		for i, r := range retries[:6] {
+			want := 20 * float64(int(1)<<i)
+			if r.Attempt != i || r.Code != 1011 || r.CapMs != want || r.DelayMs < 0 || r.DelayMs > r.CapMs {
+				t.Errorf("retry %d = %+v, want attempt %d, code 1011, cap %v, delay within it", i, r, i, want)
+			}
+		}
+		if got := eval[float64](t, tab, `liveConsole.backoffCap(30)`); got != 60000 {
+			t.Errorf("backoff cap = %v ms, want 60000", got)
+		}
+		// Each scheduled retry is one handshake: no attempt outside the schedule.
+		if u := s.upgrades.Load(); u > int64(len(retries))+1 {
+			t.Errorf("%d handshakes for %d retries", u, len(retries))
 		}
 	})
 
-	t.Run("socket refused: verifying fragment is polled with If-None-Match", func(t *testing.T) {
+	t.Run("socket refused: one poll request per round covers every fragment shown", func(t *testing.T) {
 		s := newTestServer(t)
 		s.refuse.Store(true)
 		var (
-			mu    sync.Mutex
-			seen  []string // If-None-Match of each poll
-			calls int
+			mu      sync.Mutex
+			queries []string // the query of each poll
 		)
 		s.mu.Lock()
 		s.poll = func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			defer mu.Unlock()
-			calls++
-			inm := r.Header.Get("If-None-Match")
-			seen = append(seen, inm)
-			if r.URL.Path != "/poll/d1" || r.Header.Get("Accept") != "text/html" {
-				http.Error(w, "unexpected poll "+r.URL.Path, http.StatusBadRequest)
+			queries = append(queries, r.URL.RawQuery)
+			if r.Header.Get("Accept") != "text/html" {
+				http.Error(w, "want Accept: text/html", http.StatusBadRequest)
 				return
 			}
+			q := r.URL.Query()
 			switch {
-			case inm == "":
-				w.Header().Set("ETag", `"e1"`)
-				fmt.Fprint(w, d1.HTML()) // same rev as shown: dropped
-			case inm == `"e1"` && calls < 3:
-				w.WriteHeader(http.StatusNotModified)
-			case inm == `"e1"`:
-				next := d1
-				next.rev, next.status, next.lifecycle = 30, "polled", "verifying"
-				w.Header().Set("ETag", `"e2"`)
-				fmt.Fprint(w, next.HTML())
+			case len(queries) < 3 || q.Get("rev") == "30":
+				w.WriteHeader(http.StatusNotModified) // nothing newer than the revs sent
 			default:
-				w.WriteHeader(http.StatusNotModified)
+				// d2 is a draft that is not verifying: before, it was never polled.
+				a, b := d1, d2
+				a.rev, a.status = 30, "polled a"
+				b.rev, b.status = 31, "polled b"
+				fmt.Fprint(w, "<template data-live-batch>"+a.HTML()+"</template><template data-live-batch>"+b.HTML()+"</template>")
 			}
 		}
 		s.mu.Unlock()
@@ -421,24 +521,49 @@ func TestLive(t *testing.T) {
 		tab := openPage(t, browser, s)
 		must(t, tab, waitJS(`liveConsole.state() === 'polling'`),
 			waitJS(`document.querySelector('[data-live-status]').dataset.state === 'polling'`),
-			waitJS(`liveConsole.shownRev('d1','checkpoint') === '30' && document.getElementById('d1-status').textContent === 'polled'`))
+			waitJS(`liveConsole.shownRev('d1','checkpoint') === '30' && liveConsole.shownRev('d2','checkpoint') === '31'`),
+			waitJS(`document.getElementById('d2-status').textContent === 'polled b'`))
 		mu.Lock()
-		if len(seen) < 3 || seen[0] != "" || seen[1] != `"e1"` || seen[2] != `"e1"` {
-			t.Errorf("If-None-Match sequence = %q, want \"\", \"e1\", \"e1\", ...", seen)
+		for i, raw := range queries {
+			q, _ := url.ParseQuery(raw)
+			if got := strings.Join(q["draft"], ","); got != "d1,d2" {
+				t.Errorf("poll %d asked for drafts %s, want d1,d2 in one request", i, got)
+			}
+			if i == 0 && strings.Join(q["rev"], ",") != "10,20" {
+				t.Errorf("first poll revs %v, want 10,20", q["rev"])
+			}
 		}
 		mu.Unlock()
-		if got := eval[[]string](t, tab, `__applied`); len(got) != 1 || got[0] != "d1@30" {
-			t.Fatalf("applied = %v, want only d1@30", got)
+		if got := eval[[]string](t, tab, `__applied`); strings.Join(got, ",") != "d1@30,d2@31" {
+			t.Fatalf("applied = %v, want d1@30,d2@31", got)
 		}
 
-		// Socket back: the client reconnects with the polled rev and leaves polling.
+		// Socket back: the client reconnects with the polled revs and leaves polling.
 		s.refuse.Store(false)
 		c := s.nextConn(t)
-		if got := c.query["rev"]; len(got) != 2 || got[0] != "30" {
-			t.Fatalf("reconnect revs = %v, want first 30", got)
+		if got := c.query["rev"]; len(got) != 2 || got[0] != "30" || got[1] != "31" {
+			t.Fatalf("reconnect revs = %v, want [30 31]", got)
 		}
 		must(t, tab, waitJS(`liveConsole.state() === 'live'`),
 			waitJS(`document.querySelector('[data-live-status]').textContent === 'Live'`))
+	})
+
+	t.Run("poll refused 404 stops polling and says so", func(t *testing.T) {
+		s := newTestServer(t)
+		s.refuse.Store(true)
+		var polls atomic.Int64
+		s.mu.Lock()
+		s.poll = func(w http.ResponseWriter, r *http.Request) {
+			polls.Add(1)
+			http.NotFound(w, r)
+		}
+		s.mu.Unlock()
+		tab := openPage(t, browser, s)
+		must(t, tab, waitJS(`liveConsole.state() === 'offline' && !liveConsole.retryPending()`),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid=live-unavailable][data-reason=gone]`)))
+		if n := polls.Load(); n != 1 {
+			t.Errorf("%d polls, want 1", n)
+		}
 	})
 
 	t.Run("data-confirm asks with a dialog before submitting", func(t *testing.T) {

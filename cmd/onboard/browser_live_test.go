@@ -290,6 +290,54 @@ func TestBrowserLive(t *testing.T) {
 		t.Parallel()
 		testPollFallback(t, browser)
 	})
+
+	// A tab whose WebSocket is blocked polls everything it shows, whatever the draft's
+	// state: a verification another operator starts reaches it within about one poll
+	// period (5 s). Before, only a draft already verifying or bootstrapping was polled.
+	t.Run("BlockedTabSeesOthersVerification", func(t *testing.T) {
+		t.Parallel()
+		a := newSession(t, browser, base, "owner@acme.test")
+		id := a.startDraft("acme", newUUID(), "Watched", "watched.slow.test")
+		a.attachConnection()
+		b := newSession(t, browser, base, "operator@acme.test", sessionOptions{blockLive: true})
+		b.open(wizardPath("acme", id))
+		b.markDocument()
+		if lc := eval[string](b, `document.querySelector('#checkpoint').dataset.lifecycle`); lc == "verifying" {
+			t.Fatalf("lifecycle %s before the verification started", lc)
+		}
+		b.liveState("polling", 8*time.Second)
+		b.text(`[data-live-status]`, "Polling for updates")
+		a.submit(`[data-testid=start-verification]`, 200)
+		started := time.Now()
+		b.jsWithin(8*time.Second, `['verifying', 'ready_for_activation'].includes(document.querySelector('#checkpoint').dataset.lifecycle) &&
+			window.__liveLog.some(e => e.type === 'applied' && e.source === 'poll')`)
+		t.Logf("the blocked tab showed the verification %v after it started", time.Since(started).Round(time.Millisecond))
+		b.stillSameDocument()
+	})
+
+	// Signing out ends the stream: the tab's socket is closed (4401) and the page says
+	// "Signed out" and offers sign-in, without reloading. Before, the socket kept pushing.
+	t.Run("SignOutEndsStream", func(t *testing.T) {
+		t.Parallel()
+		id := createDraftAPI(t, client(t, base, "owner@acme.test"), base, newUUID(), "Leaving", "leaving.healthy.test")
+		p := newSession(t, browser, base, "operator@acme.test")
+		p.open(wizardPath("acme", id))
+		p.liveState("live", waitFor)
+		p.markDocument()
+		// What the layout's Sign out button posts, sent from the tab (as another tab of the
+		// same browser would) so that this page stays to be looked at.
+		if got := eval[int](p, `fetch('/admin/logout', {method: 'POST', redirect: 'manual'}).then(r => r.status || 303)`); got >= 400 {
+			t.Fatalf("POST /admin/logout = %d", got)
+		}
+		p.liveState("offline", waitFor)
+		p.visible(`[data-testid=session-expired][data-reason=signedOut][role=alert] a[href^="/admin/login?next="]`)
+		p.text(`[data-testid=session-expired]`, "Signed out — sign in again")
+		p.text(`[data-live-status]`, "Signed out")
+		p.stillSameDocument()
+		if e := eval[bool](p, `liveConsole.retryPending()`); e {
+			t.Error("a reconnect or poll is still scheduled after the sign-out")
+		}
+	})
 }
 
 // testPollFallback opens a tab whose WebSocket is blocked from the start, starts a slow
@@ -302,7 +350,7 @@ func testPollFallback(t *testing.T, browser context.Context) {
 	// WebSocket handshakes to an endpoint whose handshakes just failed), 6 s of watching, margin.
 	const run = 24 * time.Second
 	base := startApp(t, map[string]string{"SIM_SLOW_DURATION": run.String()})
-	// A short backoff cap, so that the socket's return does not wait up to 15 s (docs/ui.md).
+	// A short backoff cap, so that the socket's return does not wait up to 60 s (docs/ui.md).
 	b := newSession(t, browser, base, "owner@acme.test", sessionOptions{blockLive: true, liveOptions: `{backoffMaxMs: 1000}`})
 	b.startDraft("acme", newUUID(), "Blocked", "blocked.slow.test")
 	b.attachConnection()

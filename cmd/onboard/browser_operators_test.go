@@ -233,14 +233,14 @@ func TestBrowserTwoOperators(t *testing.T) {
 }
 
 // staleTabs opens a new draft "Contoso Ltd" at the identify step in tab A (operator) and tab B
-// (operator2, whose /live is blocked, so B's form stays at the version it loaded).
+// (operator2, whose /live and polls are blocked, so B's form stays at the version it loaded).
 func staleTabs(t *testing.T, browser context.Context, base string) (a, b *page) {
 	t.Helper()
 	owner := client(t, base, "owner@acme.test")
 	id := createDraftAPI(t, owner, base, newUUID(), "Contoso Ltd", "contoso.healthy.test")
 	wizard := wizardPath("acme", id) + "?step=1"
 	a = newSession(t, browser, base, "operator@acme.test")
-	b = newSession(t, browser, base, "operator2@acme.test", sessionOptions{blockLive: true})
+	b = newSession(t, browser, base, "operator2@acme.test", sessionOptions{blockPoll: true})
 	a.open(wizard)
 	b.open(wizard)
 	return a, b

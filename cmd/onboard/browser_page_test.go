@@ -60,7 +60,7 @@ const recorderJS = `(() => {
   const f = window.fetch;
   window.fetch = function (input) {
     const u = String((input && input.url) || input);
-    if (u.includes('/checkpoint')) { log.push({ type: 'poll', t: Date.now(), url: u, doc: window.__docId }); save(); }
+    if (u.includes('/live/poll')) { log.push({ type: 'poll', t: Date.now(), url: u, doc: window.__docId }); save(); }
     return f.apply(this, arguments);
   };
 })();`
@@ -118,6 +118,9 @@ type sessionOptions struct {
 	gate bool
 	// blockLive blocks the tab's /live WebSocket from the start (implies gate).
 	blockLive bool
+	// blockPoll also blocks its poll requests (GET /live/poll), for a tab that must really
+	// miss every change.
+	blockPoll bool
 }
 
 // newSession opens a tab in a browser context of its own (its own cookies), installs the
@@ -133,7 +136,7 @@ func newSession(t *testing.T, browser context.Context, base, email string, o ...
 		opt = o[0]
 	}
 	p := &page{t: t, ctx: ctx, base: base, email: email}
-	if opt.gate || opt.blockLive {
+	if opt.gate || opt.blockLive || opt.blockPoll {
 		p.gate = newLiveGate(t, base)
 		p.base = p.gate.url
 	}
@@ -144,8 +147,11 @@ func newSession(t *testing.T, browser context.Context, base, email string, o ...
 	if _, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: src}); err != nil {
 		t.Fatalf("install the recorder: %v", err)
 	}
-	if opt.blockLive {
+	if opt.blockLive || opt.blockPoll {
 		p.blockLive(true)
+	}
+	if opt.blockPoll {
+		p.gate.pollBlocked.Store(true)
 	}
 	// The window's 1280×800 includes the (headless) browser chrome: make the page itself
 	// 1280×800, the size of the screenshots.
@@ -398,8 +404,10 @@ func (p *page) blockLive(block bool) {
 type liveGate struct {
 	url     string
 	blocked atomic.Bool
-	mu      sync.Mutex
-	polls   []time.Time // GET …/checkpoint requests that reached the proxy
+	// pollBlocked refuses GET /live/poll too (502), as a network that drops both would.
+	pollBlocked atomic.Bool
+	mu          sync.Mutex
+	polls       []time.Time // GET /live/poll requests that reached the proxy
 }
 
 // newLiveGate starts the proxy for base. The Host header is kept, so the app's same-origin
@@ -420,7 +428,11 @@ func newLiveGate(t *testing.T, base string) *liveGate {
 			http.Error(w, "WebSockets blocked by the test", http.StatusBadGateway)
 			return
 		}
-		if strings.HasSuffix(r.URL.Path, "/checkpoint") {
+		if r.URL.Path == "/live/poll" && g.pollBlocked.Load() {
+			http.Error(w, "polls blocked by the test", http.StatusBadGateway)
+			return
+		}
+		if r.URL.Path == "/live/poll" {
 			g.mu.Lock()
 			g.polls = append(g.polls, time.Now())
 			g.mu.Unlock()

@@ -191,8 +191,8 @@ func TestBrowser(t *testing.T) {
 	})
 
 	// A submit from a tab that missed a change is refused with the conflict page: tab B
-	// cannot receive pushes (its /live is blocked, and a draft that is not verifying is never
-	// polled), so its form really is stale when it is sent.
+	// cannot receive pushes or polls (its /live and /live/poll are blocked), so its form
+	// really is stale when it is sent.
 	t.Run("StaleSubmit", func(t *testing.T) {
 		t.Parallel()
 		start := time.Now()
@@ -200,14 +200,14 @@ func TestBrowser(t *testing.T) {
 		draftID := createDraftAPI(t, owner, base, newUUID(), "Contoso", "contoso.healthy.test")
 		wizard := "/admin/workspaces/acme/onboarding/" + draftID
 		tabA := newSession(t, browser, base, "operator@acme.test")
-		tabB := newSession(t, browser, base, "owner@acme.test", sessionOptions{blockLive: true})
+		tabB := newSession(t, browser, base, "owner@acme.test", sessionOptions{blockPoll: true})
 		tabA.open(wizard)
 		tabA.liveState("live", waitFor)
 		tabA.submit(`[data-testid=step-1] a`, 200)
 		tabA.visible(`[data-testid=panel-identify]`)
 		tabB.open(wizard + "?step=1")
 		tabB.visible(`[data-testid=panel-identify]`)
-		tabB.js(`window.liveConsole.state() === 'reconnecting'`)
+		tabB.js(`['reconnecting', 'polling'].includes(window.liveConsole.state())`)
 		staleVersion := eval[string](tabB, `document.querySelector('#form-identify [name=version]').value`)
 
 		tabA.typeInto("#display_name", "Contoso (operator)")

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -23,6 +25,20 @@ type liveOptions struct {
 	Hub      live.Options            // Observer and Logger are set by startLive
 	Listener postgres.ListenerConfig // URL, Hub, Pool, Logger and Observer are set by startLive
 	Endpoint web.Live                // Hub and Metrics are set by startLive
+	// SessionSweep: how often expired sessions are deleted, which closes their sockets
+	// (4401) through the sessions table's delete trigger; default 1s, negative = never.
+	SessionSweep time.Duration
+}
+
+// The /live socket caps' defaults, for serve's flags (whose function shadows package web).
+const (
+	defaultLiveMaxUser = web.DefaultMaxSocketsPerUser
+	defaultLiveMaxAddr = web.DefaultMaxSocketsPerAddress
+)
+
+// liveOptions are serve's settings of the live path.
+func (c serveConfig) liveOptions() liveOptions {
+	return liveOptions{Endpoint: web.Live{MaxSocketsPerUser: c.LiveMaxUser, MaxSocketsPerAddress: c.LiveMaxAddr}}
 }
 
 // liveRuntime is one process's push path: PostgreSQL listener → hub → /live endpoint.
@@ -59,7 +75,35 @@ func startLive(ctx context.Context, db *postgres.DB, dbURL string, src live.Sour
 	lr := &liveRuntime{Hub: hub, Listener: ln, Metrics: m, Endpoint: &ep, errs: make(chan error, 2)}
 	lr.wg.Go(func() { lr.errs <- hub.Run(ctx) })
 	lr.wg.Go(func() { lr.errs <- ln.Run(ctx) })
+	if every := cmp.Or(opts.SessionSweep, time.Second); every > 0 {
+		lr.wg.Go(func() { sweepSessions(ctx, db, every, log) })
+	}
 	return lr, nil
+}
+
+// sweepSessions deletes expired sessions every interval until ctx ends. Every process runs
+// it: the delete trigger notifies all of them, so an expired session's sockets close within
+// about one interval wherever they are. Failures are logged when they start and stop.
+func sweepSessions(ctx context.Context, db *postgres.DB, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		_, err := db.DeleteExpiredSessions(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil && !failing:
+			log.Warn("live: session sweep failing", "err", err)
+			failing = true
+		case err == nil && failing:
+			log.Info("live: session sweep recovered")
+			failing = false
+		}
+	}
 }
 
 // wait blocks until the hub and the listener have stopped and returns their first error.

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +12,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -351,6 +355,23 @@ func TestLiveRefused(t *testing.T) {
 			t.Fatalf("dial without session = %v (HTTP %d), want 401", err, status(resp))
 		}
 	})
+	t.Run("PlainGETProbe", func(t *testing.T) {
+		// live.js reads a refused handshake's status with a plain GET of the same URL
+		// (docs/ui.md): 401 and 400 are final, anything else is retried.
+		for _, tc := range []struct {
+			c    *http.Client
+			q    string
+			want int
+		}{
+			{http.DefaultClient, "draft=" + s.draft, http.StatusUnauthorized},
+			{member, "draft=12", http.StatusBadRequest},
+			{member, "draft=" + s.draft, http.StatusUpgradeRequired},
+		} {
+			if code, _, _ := get(t, tc.c, a.base+"/live?"+tc.q, ""); code != tc.want {
+				t.Errorf("GET /live?%s = %d, want %d", tc.q, code, tc.want)
+			}
+		}
+	})
 	t.Run("ForeignOrigin403", func(t *testing.T) {
 		_, resp, err := dialLive(t, a.base, member, "draft="+s.draft, "https://evil.example")
 		if err == nil || status(resp) != http.StatusForbidden {
@@ -367,7 +388,7 @@ func TestLiveRefused(t *testing.T) {
 		"UnknownView":    "draft=" + s.draft + "&view=page",
 		"BadRunView":     "draft=" + s.draft + "&view=run:1",
 		"UnknownParam":   "draft=" + s.draft + "&x=1",
-		"TooManyDrafts":  strings.Repeat("draft="+s.draft+"&", 51),
+		"TooManyDrafts":  strings.Repeat("draft="+s.draft+"&", 501),
 		"BadEscape":      "draft=%zz",
 		"EmptyDraft":     "draft=",
 		"RevOutOfRange":  "draft=" + s.draft + "&rev=99999999999999999999",
@@ -380,8 +401,8 @@ func TestLiveRefused(t *testing.T) {
 			}
 		})
 	}
-	t.Run("FiftyDraftsOK", func(t *testing.T) {
-		conn := mustDial(t, a.base, member, strings.Repeat("draft="+s.draft+"&", 50)+"view=row")
+	t.Run("FiveHundredDraftsOK", func(t *testing.T) {
+		conn := mustDial(t, a.base, member, strings.Repeat("draft="+s.draft+"&", 500)+"view=row")
 		untilVersion(t, conn, 1, 5*time.Second)
 	})
 	t.Run("NonMember4404", func(t *testing.T) {
@@ -527,12 +548,279 @@ func TestLiveSlowClient(t *testing.T) {
 	}
 }
 
-func TestLiveTwoProcesses(t *testing.T) {
+// moreDrafts adds n drafts to workspace ws and returns their ids.
+func moreDrafts(t *testing.T, db *postgres.DB, ws int64, n int) []string {
+	t.Helper()
+	rows, err := db.Pool.Query(context.Background(), `WITH t AS (
+			INSERT INTO tenants (workspace_id, tenant_id, display_name)
+			SELECT $1, gen_random_uuid(), 'Tenant ' || i FROM generate_series(1, $2) i
+			RETURNING tenant_id, display_name)
+		INSERT INTO managed_tenant_onboarding_sessions (workspace_id, tenant_id, display_name)
+		SELECT $1, tenant_id, display_name FROM t RETURNING id::text`, ws, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(ids) != n {
+		t.Fatalf("seeding %d drafts: %v (%d)", n, err, len(ids))
+	}
+	return ids
+}
+
+var (
+	liveViewRE  = regexp.MustCompile(`data-live="(\w+)"`)
+	draftIDRE   = regexp.MustCompile(`data-draft-id="([0-9a-f-]+)"`)
+	batchPartRE = regexp.MustCompile(`(?s)<template data-live-batch>(.*?)</template>`)
+)
+
+// fragments returns a frame's fragments: a batch frame's parts, or the frame itself.
+func fragments(frame []byte) [][]byte {
+	parts := batchPartRE.FindAllSubmatch(frame, -1)
+	if parts == nil {
+		return [][]byte{frame}
+	}
+	out := make([][]byte, len(parts))
+	for i, p := range parts {
+		out[i] = p[1]
+	}
+	return out
+}
+
+// TestLiveCatchUp: a reconnect behind on 100 items (50 drafts, row and checkpoint each)
+// receives every current fragment and keeps its socket. Before, the ninth queued catch-up
+// frame closed it as a slow consumer (1013) before anything was sent.
+func TestLiveCatchUp(t *testing.T) {
+	t.Parallel()
+	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{}, nil)
+	s := seedDraft(t, a.db)
+	ids := append([]string{s.draft}, moreDrafts(t, a.db, s.ws, 49)...)
+	var q []string
+	for i, id := range ids {
+		// Half say they show nothing, half an old rev: both are behind.
+		q = append(q, fmt.Sprintf("draft=%s&rev=%d&view=row&draft=%s&rev=0", id, i%2, id))
+	}
+	conn := mustDial(t, a.base, signIn(t, a.base, s.member), strings.Join(q, "&"))
+	conn.SetReadLimit(4 << 20)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	seen := map[string]bool{}
+	frames := 0
+	for len(seen) < 2*len(ids) {
+		_, b, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatalf("after %d fragments in %d frames: %v (close %d)", len(seen), frames, err, websocket.CloseStatus(err))
+		}
+		frames++
+		for _, f := range fragments(b) {
+			seen[draftIDRE.FindStringSubmatch(string(f))[1]+"/"+liveViewRE.FindStringSubmatch(string(f))[1]] = true
+		}
+	}
+	t.Logf("100 current fragments in %d frames", frames)
+	if st := a.lv.Hub.Stats(); st.SlowCloses != 0 || st.Connections != 1 {
+		t.Fatalf("hub %+v, want the connection kept and no slow close", st)
+	}
+	// The socket stays live.
+	v := bump(t, a.db, ids[30])
+	untilVersion(t, conn, v, 5*time.Second)
+}
+
+// sessionToken returns the session cookie's value of c for base.
+func sessionToken(t *testing.T, c *http.Client, base string) string {
+	t.Helper()
+	u, _ := url.Parse(base)
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "onboard_session" {
+			return ck.Value
+		}
+	}
+	t.Fatal("no session cookie")
+	return ""
+}
+
+// closeWithin reads until the connection ends and returns its close code and reason and how
+// long that took.
+func closeWithin(t *testing.T, conn *websocket.Conn, d time.Duration) (websocket.StatusCode, string, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	for {
+		if _, _, err := conn.Read(ctx); err != nil {
+			if ctx.Err() != nil {
+				t.Fatalf("connection still open after %v", d)
+			}
+			var ce websocket.CloseError
+			errors.As(err, &ce)
+			return websocket.CloseStatus(err), ce.Reason, time.Since(start)
+		}
+	}
+}
+
+// TestLiveSessionEnd: sign-out and expiry close that session's sockets on every server
+// process with 4401; the same user's other session keeps its socket. Before, a socket outlived
+// its session (access was re-checked against membership only).
+func TestLiveSessionEnd(t *testing.T) {
+	t.Parallel()
+	a, b, s := twoLiveApps(t)
+	q := fmt.Sprintf("draft=%s&rev=%d", s.draft, currentRev(t, a.db, s.draft))
+	leaving := signIn(t, a.base, s.member)
+	staying := signIn(t, a.base, s.member)
+	onA, onB := mustDial(t, a.base, leaving, q), mustDial(t, b.base, leaving, q)
+	other := mustDial(t, a.base, staying, q)
+	waitConns(t, a, 2)
+	waitConns(t, b, 1)
+
+	t.Run("SignOut", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodDelete, a.base+"/api/v1/session", nil)
+		resp, err := leaving.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("DELETE /api/v1/session = %d", resp.StatusCode)
+		}
+		for name, conn := range map[string]*websocket.Conn{"same process": onA, "other process": onB} {
+			code, reason, took := closeWithin(t, conn, 5*time.Second)
+			t.Logf("%s: closed %d %q after %v", name, code, reason, took.Round(time.Millisecond))
+			if code != 4401 || reason != "signed out" {
+				t.Errorf("%s: close %d %q, want 4401 \"signed out\"", name, code, reason)
+			}
+		}
+		// The other session of the same user is untouched.
+		untilVersion(t, other, bump(t, a.db, s.draft), 5*time.Second)
+		// And the ended one cannot come back.
+		if _, resp, err := dialLive(t, a.base, leaving, q, ""); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("dial after sign-out = %v, want HTTP 401", err)
+		}
+	})
+
+	t.Run("Expiry", func(t *testing.T) {
+		expiring := signIn(t, b.base, s.member)
+		conn := mustDial(t, b.base, expiring, q)
+		waitConns(t, b, 1)
+		token := sessionToken(t, expiring, b.base)
+		sum := sha256.Sum256([]byte(token))
+		// The sessions table holds the token or its SHA-256, depending on the store.
+		tag, err := a.db.Pool.Exec(context.Background(), `UPDATE sessions SET expiry = now() - interval '1 second'
+			WHERE token = ANY($1)`, []string{token, hex.EncodeToString(sum[:])})
+		if err != nil || tag.RowsAffected() != 1 {
+			t.Fatalf("expire the session: %v (%d rows)", err, tag.RowsAffected())
+		}
+		code, reason, took := closeWithin(t, conn, 5*time.Second)
+		t.Logf("expired session: closed %d %q after %v", code, reason, took.Round(time.Millisecond))
+		if code != 4401 {
+			t.Errorf("close %d %q, want 4401", code, reason)
+		}
+		untilVersion(t, other, bump(t, a.db, s.draft), 5*time.Second)
+	})
+}
+
+// TestLiveSocketCaps: sockets beyond the per-user or per-address cap are closed with 4429 and
+// a reason naming the cap. Before, one session could open any number (400 were seen).
+func TestLiveSocketCaps(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.NewURL(t)
-	a := startLiveApp(t, dbURL, liveOptions{}, nil)
-	b := startLiveApp(t, dbURL, liveOptions{}, nil)
+	for _, tc := range []struct {
+		name   string
+		ep     web.Live
+		reason string
+	}{
+		{"PerUser", web.Live{MaxSocketsPerUser: 2}, "too many live connections for this user (limit 2)"},
+		{"PerAddress", web.Live{MaxSocketsPerUser: -1, MaxSocketsPerAddress: 2}, "too many live connections for this address (limit 2)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := startLiveApp(t, dbURL, liveOptions{Endpoint: tc.ep}, nil)
+			s := seedDraft(t, a.db)
+			c := signIn(t, a.base, s.member)
+			q := "draft=" + s.draft
+			for range 2 {
+				untilVersion(t, mustDial(t, a.base, c, q), 1, 5*time.Second)
+			}
+			code, reason, _ := closeWithin(t, mustDial(t, a.base, signIn(t, a.base, s.member), q), 5*time.Second)
+			if code != 4429 || reason != tc.reason {
+				t.Errorf("third socket closed %d %q, want 4429 %q", code, reason, tc.reason)
+			}
+			if got := a.lv.Hub.Stats().Connections; got != 2 {
+				t.Errorf("hub has %d connections, want 2", got)
+			}
+		})
+	}
+}
+
+// TestLivePoll: GET /live/poll answers one request for every fragment a page shows: 304 when
+// nothing is newer than the revs sent, else one frame of every newer fragment; refusals are
+// HTTP statuses. Before, there was no such endpoint (only one checkpoint URL per draft).
+func TestLivePoll(t *testing.T) {
+	t.Parallel()
+	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{}, nil)
 	s := seedDraft(t, a.db)
+	member := signIn(t, a.base, s.member)
+	poll := func(c *http.Client, q string) (int, string) {
+		t.Helper()
+		code, body, h := get(t, c, a.base+"/live/poll?"+q, "text/html")
+		if code == http.StatusOK && h.Get("Cache-Control") != "no-store" {
+			t.Errorf("Cache-Control %q, want no-store", h.Get("Cache-Control"))
+		}
+		return code, body
+	}
+	rev := currentRev(t, a.db, s.draft)
+	both := func(r int64) string {
+		return fmt.Sprintf("draft=%s&rev=%d&view=row&draft=%s&rev=%d", s.draft, r, s.draft, r)
+	}
+	if code, body := poll(member, both(rev)); code != http.StatusNotModified || body != "" {
+		t.Errorf("poll at the current rev = %d %q, want 304 and no body", code, body)
+	}
+	code, body := poll(member, both(0))
+	if code != http.StatusOK || len(fragments([]byte(body))) != 2 ||
+		!strings.Contains(body, `data-live="row"`) || !strings.Contains(body, `data-live="checkpoint"`) {
+		t.Errorf("poll showing nothing = %d %s, want both fragments in one frame", code, body)
+	}
+	v := bump(t, a.db, s.draft)
+	code, body = poll(member, both(rev))
+	if code != http.StatusOK || len(fragments([]byte(body))) != 2 {
+		t.Fatalf("poll after a change = %d %s, want both fragments", code, body)
+	}
+	for _, f := range fragments([]byte(body)) {
+		if got := versionOf(t, f); got != v {
+			t.Errorf("polled version %d, want %d", got, v)
+		}
+	}
+	for name, tc := range map[string]struct {
+		c    *http.Client
+		q    string
+		want int
+	}{
+		"NoSession":    {http.DefaultClient, both(0), http.StatusUnauthorized},
+		"BadQuery":     {member, "draft=12", http.StatusBadRequest},
+		"UnknownDraft": {member, "draft=" + newUUID(), http.StatusNotFound},
+		"NotAMember":   {signIn(t, a.base, s.outsider), both(0), http.StatusNotFound},
+	} {
+		if code, _ := poll(tc.c, tc.q); code != tc.want {
+			t.Errorf("%s: poll = %d, want %d", name, code, tc.want)
+		}
+	}
+	_, metrics, _ := get(t, http.DefaultClient, a.base+"/metrics", "")
+	for _, re := range []string{`onboard_live_polls_total\{result="not_modified"\} 1`, `onboard_live_polls_total\{result="changed"\} 2`,
+		`onboard_live_polls_total\{result="refused"\} 2`} {
+		if !regexp.MustCompile(`(?m)^` + re).MatchString(metrics) {
+			t.Errorf("/metrics lacks %s", re)
+		}
+	}
+}
+
+// twoLiveApps starts two server processes on one fresh database with a seeded draft.
+func twoLiveApps(t *testing.T) (a, b *liveApp, s seed) {
+	t.Helper()
+	dbURL := pgtest.NewURL(t)
+	a = startLiveApp(t, dbURL, liveOptions{}, nil)
+	b = startLiveApp(t, dbURL, liveOptions{}, nil)
+	return a, b, seedDraft(t, a.db)
+}
+
+func TestLiveTwoProcesses(t *testing.T) {
+	t.Parallel()
+	a, b, s := twoLiveApps(t)
 	conn := mustDial(t, a.base, signIn(t, a.base, s.member), fmt.Sprintf("draft=%s&rev=%d", s.draft, currentRev(t, a.db, s.draft)))
 	waitConns(t, a, 1)
 	// Written through B's pool; A's listener hears it.
@@ -592,7 +880,7 @@ func TestServeLive(t *testing.T) {
 }
 
 func liveHubOptions(slow time.Duration) live.Options {
-	return live.Options{QueueSize: 2, SlowTimeout: slow}
+	return live.Options{SlowTimeout: slow}
 }
 
 // smallBufListener shrinks the send and receive buffers of accepted connections.

@@ -36,6 +36,8 @@ type serveConfig struct {
 	LogLevel      string
 	ShutdownWait  time.Duration
 	Workers       workerConfig
+	LiveMaxUser   int // /live sockets per user and per client address (per process)
+	LiveMaxAddr   int
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, web bool) error {
@@ -55,6 +57,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	f.duration(&cfg.ShutdownWait, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 10*time.Second, "how long to wait for requests and runs at shutdown")
 	cfg.Workers.register(f)
+	f.integer(&cfg.LiveMaxUser, "live-max-sockets-per-user", "LIVE_MAX_SOCKETS_PER_USER", defaultLiveMaxUser,
+		"open /live WebSockets one user may hold in this process; more are closed with 4429 (negative: no cap)")
+	f.integer(&cfg.LiveMaxAddr, "live-max-sockets-per-address", "LIVE_MAX_SOCKETS_PER_ADDRESS", defaultLiveMaxAddr,
+		"open /live WebSockets one client address may hold in this process; more are closed with 4429 (negative: no cap)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -130,7 +136,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	liveCtx, stopLive := context.WithCancel(ctx)
 	defer stopLive()
-	lv, err := startLive(liveCtx, db, cfg.DB.URL, newLiveSource(db), reg, log, liveOptions{})
+	lv, err := startLive(liveCtx, db, cfg.DB.URL, newLiveSource(db), reg, log, cfg.liveOptions())
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,9 @@ var (
 	ErrSlowConsumer = errors.New("slow consumer")
 	// ErrRevoked: the viewer lost access to a subscribed workspace; close 1008, final.
 	ErrRevoked = errors.New("access revoked")
+	// ErrSessionEnded: the viewer's session ended (signed out, expired, deleted); close
+	// 4401, final until the viewer signs in again.
+	ErrSessionEnded = errors.New("session ended")
 	// ErrShutdown: the hub stopped; close 1001 (going away).
 	ErrShutdown = errors.New("hub shut down")
 	// ErrClosed: the client was closed by its owner (Client.Close).
@@ -77,6 +80,7 @@ const (
 	KindDraft      = "draft"      // the draft row changed
 	KindRun        = "run"        // one of the draft's operation runs changed
 	KindMembership = "membership" // a workspace membership changed (UserID, WorkspaceID)
+	KindSession    = "session"    // a sign-in session ended (Session)
 )
 
 // Event is one change notification, decoded by the listener adapter.
@@ -85,8 +89,11 @@ type Event struct {
 	DraftID     string // draft and run events
 	WorkspaceID int64
 	UserID      int64 // membership events
-	Version     int64
-	Rev         int64
+	// Session names the ended session of a session event: the SHA-256 (hex) of its stored
+	// token, never the token. Clients subscribed with that key are closed.
+	Session string
+	Version int64
+	Rev     int64
 	// At is when the change was committed if the payload says so, else when it was received;
 	// zero means "now". Latency reported to the Observer is measured from it.
 	At time.Time
@@ -125,6 +132,13 @@ type Subscription struct {
 	Rev     int64  // the rev the tab shows; 0 = nothing
 }
 
+// Viewer is who subscribes: the user whose access is checked and the keys of the sign-in
+// session the connection belongs to (a session event naming any of them closes it).
+type Viewer struct {
+	UserID   int64
+	Sessions []string
+}
+
 // SubscribeError names the draft whose subscription failed; it unwraps to ErrNotFound,
 // ErrForbidden, ErrInvalid or the loader's error.
 type SubscribeError struct {
@@ -144,11 +158,9 @@ type Options struct {
 	// Coalesce is how long the hub waits after the first notification of a burst before
 	// loading; default 5ms, negative = no wait.
 	Coalesce time.Duration
-	// QueueSize is how many distinct (draft, view) targets a connection may have queued;
-	// default 8.
-	QueueSize int
-	// SlowTimeout: a connection whose oldest queued frame waits longer is closed with
-	// ErrSlowConsumer; default 2s.
+	// SlowTimeout: a connection whose oldest queued frame waits longer (it stopped
+	// reading) is closed with ErrSlowConsumer; default 2s. The queue itself holds at most
+	// one frame per subscription plus a catch-up, so its length is never the criterion.
 	SlowTimeout time.Duration
 	// RecheckInterval: every client's authorisation is re-checked this often; default 3s.
 	RecheckInterval time.Duration
@@ -200,6 +212,8 @@ type Observer interface {
 	ClientClosed(reason error)
 	// Resynced: Resync scheduled this many drafts.
 	Resynced(drafts int)
+	// CaughtUp: Subscribe queued this many current fragments as a catch-up batch.
+	CaughtUp(items int)
 }
 
 // NopObserver implements Observer with no-ops; embed it to implement a subset.
@@ -213,6 +227,7 @@ func (NopObserver) FrameDropped()                                            {}
 func (NopObserver) ClientOpened()                                            {}
 func (NopObserver) ClientClosed(error)                                       {}
 func (NopObserver) Resynced(int)                                             {}
+func (NopObserver) CaughtUp(int)                                             {}
 
 // Stats are the hub's counters. Connections and Subscriptions are current values; the rest
 // count since NewHub.
@@ -236,4 +251,7 @@ type Stats struct {
 	LoadsShared   int64 // Subscribe snapshots taken from another Subscribe's Load in flight
 	CohortQueries int64 // Authorizer.Cohort calls (Subscribe and re-checks)
 	CohortHits    int64 // Subscribe cohorts answered from the cache or a query in flight
+	CatchUps      int64 // Subscribes that queued a batch of several current fragments
+	CatchUpItems  int64 // fragments in those batches
+	SessionCloses int64 // clients closed with ErrSessionEnded
 }

@@ -12,11 +12,12 @@ import (
 // loops on Next and writes each frame as one text message; when Next returns an error it
 // closes the socket with the code that error calls for.
 type Client struct {
-	hub    *Hub
-	userID int64
-	subs   []*sub
-	ready  chan struct{} // cap 1: the queue became non-empty
-	done   chan struct{}
+	hub      *Hub
+	userID   int64
+	sessions []string
+	subs     []*sub
+	ready    chan struct{} // cap 1: the queue became non-empty
+	done     chan struct{}
 
 	// Guarded by hub.mu.
 	counted bool
@@ -55,14 +56,22 @@ type frame struct {
 // subscription's Rev, the current fragment is queued at once: this closes the race between
 // rendering a page and opening its socket.
 func (h *Hub) Subscribe(ctx context.Context, userID int64, subs []Subscription) (*Client, error) {
+	return h.SubscribeAs(ctx, Viewer{UserID: userID}, subs)
+}
+
+// SubscribeAs is Subscribe for a viewer whose connection belongs to a sign-in session: a
+// KindSession event naming one of v.Sessions closes the client with ErrSessionEnded, and a
+// session that ended within the last minute is refused with ErrSessionEnded.
+func (h *Hub) SubscribeAs(ctx context.Context, v Viewer, subs []Subscription) (*Client, error) {
 	if len(subs) == 0 {
 		return nil, &SubscribeError{Err: fmt.Errorf("%w: no drafts", ErrInvalid)}
 	}
 	c := &Client{
-		hub:    h,
-		userID: userID,
-		ready:  make(chan struct{}, 1),
-		done:   make(chan struct{}),
+		hub:      h,
+		userID:   v.UserID,
+		sessions: v.Sessions,
+		ready:    make(chan struct{}, 1),
+		done:     make(chan struct{}),
 	}
 	seen := make(map[renderKey]*sub, len(subs)) // (draft, view)
 	for _, in := range subs {
@@ -99,9 +108,7 @@ func (h *Hub) Subscribe(ctx context.Context, userID int64, subs []Subscription) 
 		return nil, err
 	}
 	h.obs.ClientOpened()
-	for _, o := range offers {
-		h.offerCurrent(ctx, o)
-	}
+	h.catchUp(ctx, c, offers)
 	return c, nil
 }
 
@@ -111,7 +118,20 @@ func (h *Hub) register(c *Client) error {
 	if h.shutdown {
 		return ErrShutdown
 	}
+	for _, k := range c.sessions {
+		if _, ok := h.ended[k]; ok {
+			return ErrSessionEnded
+		}
+	}
 	h.clients[c] = struct{}{}
+	for _, k := range c.sessions {
+		set := h.bySession[k]
+		if set == nil {
+			set = make(map[*Client]struct{})
+			h.bySession[k] = set
+		}
+		set[c] = struct{}{}
+	}
 	for _, s := range c.subs {
 		ds := h.drafts[s.draftID]
 		if ds == nil {
@@ -219,21 +239,47 @@ func (h *Hub) activate(c *Client, snaps map[string]Snapshot) ([]offer, error) {
 	return offers, nil
 }
 
-// offerCurrent queues the current fragment for one new subscription, from the cache when a
+// catchUp queues the current fragment of every subscription Subscribe found behind. A
+// (re)connect behind on many items is owed them all at once, which is not slow consumption:
+// they go out as batch frames (BatchFrame) of at most maxBatchBytes each, not one queue
+// slot per item.
+func (h *Hub) catchUp(ctx context.Context, c *Client, offers []offer) {
+	items := make([]catchUpItem, 0, len(offers))
+	for _, o := range offers {
+		if b, rev, ok := h.current(ctx, o); ok {
+			items = append(items, catchUpItem{o.s, o.cohort, rev, b})
+		}
+	}
+	if len(items) == 1 {
+		it := items[0]
+		it.s.c.offer(it.s, it.cohort, it.rev, it.bytes, time.Time{})
+		return
+	}
+	c.offerBatch(items)
+}
+
+// catchUpItem is one fragment Subscribe owes a subscription.
+type catchUpItem struct {
+	s      *sub
+	cohort string
+	rev    int64
+	bytes  []byte
+}
+
+// current returns the current fragment for one new subscription, from the cache when a
 // fragment of that rev was already rendered for its cohort.
-func (h *Hub) offerCurrent(ctx context.Context, o offer) {
+func (h *Hub) current(ctx context.Context, o offer) ([]byte, int64, bool) {
 	k := renderKey{o.s.view, o.cohort}
 	rev := o.snap.Rev()
 	if r, ok := h.cached(o.s.ds, k, rev); ok {
-		o.s.c.offer(o.s, o.cohort, r.rev, r.bytes, time.Time{})
-		return
+		return r.bytes, r.rev, true
 	}
 	b, err := h.renderShared(ctx, o.s.ds, o.snap, k)
 	if err != nil {
 		h.log.Warn("live: render on subscribe", "draft", o.s.draftID, "view", k.view, "cohort", k.cohort, "err", err)
-		return
+		return nil, 0, false
 	}
-	o.s.c.offer(o.s, o.cohort, rev, b, time.Time{})
+	return b, rev, true
 }
 
 // detach removes c from the hub's indexes.
@@ -241,6 +287,14 @@ func (h *Hub) detach(c *Client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.clients, c)
+	for _, k := range c.sessions {
+		if set := h.bySession[k]; set != nil {
+			delete(set, c)
+			if len(set) == 0 {
+				delete(h.bySession, k)
+			}
+		}
+	}
 	if set := h.byUser[c.userID]; set != nil {
 		delete(set, c)
 		if len(set) == 0 {
@@ -344,9 +398,10 @@ func (h *Hub) recheckLoop(ctx context.Context) {
 }
 
 // offer queues b for s unless s already has rev or newer, or s moved to another cohort since
-// the fragment was chosen. A queued frame for s is replaced (latest wins). A full queue, or a
-// frame that has waited longer than SlowTimeout, closes the client with ErrSlowConsumer.
-// It never blocks. eventAt is the triggering notification's time, zero when none.
+// the fragment was chosen. A queued frame for s is replaced (latest wins), so the queue holds
+// at most one frame per subscription. A frame that has waited longer than SlowTimeout (the
+// client stopped reading) closes the client with ErrSlowConsumer. It never blocks. eventAt is
+// the triggering notification's time, zero when none.
 func (c *Client) offer(s *sub, cohort string, rev int64, b []byte, eventAt time.Time) {
 	h := c.hub
 	now := h.now()
@@ -371,14 +426,8 @@ func (c *Client) offer(s *sub, cohort string, rev int64, b []byte, eventAt time.
 			}
 		}
 		if !replaced {
-			if len(c.queue) >= h.opts.QueueSize {
-				slow = true
-			} else {
-				c.queue = append(c.queue, &frame{s: s, bytes: b, since: now, at: eventAt})
-			}
+			c.queue = append(c.queue, &frame{s: s, bytes: b, since: now, at: eventAt})
 		}
-	}
-	if !slow {
 		s.rev = rev
 	}
 	c.mu.Unlock()
@@ -397,6 +446,80 @@ func (c *Client) offer(s *sub, cohort string, rev int64, b []byte, eventAt time.
 	} else {
 		h.obs.FrameQueued(now.Sub(eventAt), true)
 	}
+	c.wake()
+}
+
+// maxBatchBytes bounds one catch-up batch frame; a larger catch-up is split.
+const maxBatchBytes = 64 << 10
+
+// offerBatch queues a catch-up: the items still newer than what each subscription has, as
+// batch frames. They are not keyed to a subscription, so a newer fragment offered later
+// queues behind them and the browser applies both in order.
+func (c *Client) offerBatch(items []catchUpItem) {
+	h := c.hub
+	now := h.now()
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	var parts [][]byte
+	size, n := 0, 0
+	flush := func() {
+		if len(parts) > 0 {
+			c.queue = append(c.queue, &frame{bytes: BatchFrame(parts...), since: now})
+			parts, size = nil, 0
+		}
+	}
+	for _, it := range items {
+		if it.s.cohort != it.cohort || it.rev <= it.s.rev {
+			continue
+		}
+		if size > 0 && size+len(it.bytes) > maxBatchBytes {
+			flush()
+		}
+		it.s.rev = it.rev
+		parts = append(parts, it.bytes)
+		size += len(it.bytes)
+		n++
+	}
+	flush()
+	c.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	h.stats.queued.Add(int64(n))
+	h.stats.catchUps.Add(1)
+	h.stats.catchUpItems.Add(int64(n))
+	h.obs.CaughtUp(n)
+	for range n {
+		h.obs.FrameQueued(0, false)
+	}
+	c.wake()
+}
+
+// BatchOpen starts every part of a batch frame.
+const BatchOpen = "<template data-live-batch>"
+
+// BatchFrame encodes several fragments as one frame: each fragment inside its own
+// <template data-live-batch> element, so each is parsed on its own (a table row parses as
+// a row). A frame whose root is not such a template is a single fragment.
+func BatchFrame(fragments ...[]byte) []byte {
+	const open, end = BatchOpen, "</template>"
+	n := 0
+	for _, f := range fragments {
+		n += len(open) + len(f) + len(end)
+	}
+	b := make([]byte, 0, n)
+	for _, f := range fragments {
+		b = append(b, open...)
+		b = append(b, f...)
+		b = append(b, end...)
+	}
+	return b
+}
+
+func (c *Client) wake() {
 	select {
 	case c.ready <- struct{}{}:
 	default:
@@ -471,7 +594,7 @@ func (c *Client) NextAt(ctx context.Context) ([]byte, time.Time, error) {
 func (c *Client) Done() <-chan struct{} { return c.done }
 
 // Err returns nil while the client is open, else ErrSlowConsumer (close 1013), ErrRevoked
-// (1008), ErrShutdown (1001) or ErrClosed (Close was called).
+// (1008), ErrSessionEnded (4401), ErrShutdown (1001) or ErrClosed (Close was called).
 func (c *Client) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

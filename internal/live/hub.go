@@ -30,17 +30,22 @@ type Hub struct {
 	wake chan struct{} // cap 1: pending work was added
 	jobs chan job
 
-	mu       sync.Mutex
-	drafts   map[string]*draftState
-	clients  map[*Client]struct{}
-	byUser   map[int64]map[*Client]struct{}
-	pending  []job              // drafts and memberships to process after the coalesce window
-	members  map[memberKey]bool // memberships already in pending
-	running  bool               // Run was called
-	shutdown bool               // Run returned or is returning
-	started  chan struct{}      // closed when Run has started
-	stopped  chan struct{}      // closed when Run is shutting down
-	stats    counters
+	mu      sync.Mutex
+	drafts  map[string]*draftState
+	clients map[*Client]struct{}
+	byUser  map[int64]map[*Client]struct{}
+	// bySession indexes clients by their viewer's session keys; ended remembers keys of
+	// sessions that ended within endedTTL, so a Subscribe that raced the session's end
+	// (its request was authenticated just before) is refused rather than left open.
+	bySession map[string]map[*Client]struct{}
+	ended     map[string]time.Time
+	pending   []job              // drafts and memberships to process after the coalesce window
+	members   map[memberKey]bool // memberships already in pending
+	running   bool               // Run was called
+	shutdown  bool               // Run returned or is returning
+	started   chan struct{}      // closed when Run has started
+	stopped   chan struct{}      // closed when Run is shutting down
+	stats     counters
 
 	// epoch counts Resync calls: 0 = the listener has not (yet) connected, so no snapshot is
 	// known to be current. Subscribe reuses a draft's snapshot only within the epoch that
@@ -66,6 +71,7 @@ type counters struct {
 	loads, loadErrors, renders, renderErrors, unchanged     atomic.Int64
 	queued, dropped, slowCloses, revocations, resyncs       atomic.Int64
 	reused, loadsShared, cohortQueries, cohortHits          atomic.Int64
+	catchUps, catchUpItems, sessionCloses                   atomic.Int64
 }
 
 type memberKey struct{ user, workspace int64 }
@@ -121,9 +127,6 @@ func NewHub(src Source, auth Authorizer, opts Options) *Hub {
 	if opts.Coalesce == 0 {
 		opts.Coalesce = 5 * time.Millisecond
 	}
-	if opts.QueueSize <= 0 {
-		opts.QueueSize = 8
-	}
 	if opts.SlowTimeout <= 0 {
 		opts.SlowTimeout = 2 * time.Second
 	}
@@ -158,6 +161,8 @@ func NewHub(src Source, auth Authorizer, opts Options) *Hub {
 		drafts:    make(map[string]*draftState),
 		clients:   make(map[*Client]struct{}),
 		byUser:    make(map[int64]map[*Client]struct{}),
+		bySession: make(map[string]map[*Client]struct{}),
+		ended:     make(map[string]time.Time),
 		members:   make(map[memberKey]bool),
 		cohorts:   make(map[memberKey]*cohortCall),
 		cohortTTL: cohortTTL(opts),
@@ -189,6 +194,9 @@ func (h *Hub) Stats() Stats {
 		LoadsShared:   c.loadsShared.Load(),
 		CohortQueries: c.cohortQueries.Load(),
 		CohortHits:    c.cohortHits.Load(),
+		CatchUps:      c.catchUps.Load(),
+		CatchUpItems:  c.catchUpItems.Load(),
+		SessionCloses: c.sessionCloses.Load(),
 	}
 }
 
@@ -249,9 +257,44 @@ func (h *Hub) notify(e Event) NotifyOutcome {
 			h.signal()
 		}
 		return NotifyAccepted
+	case KindSession:
+		if e.Session == "" {
+			return NotifyBad
+		}
+		return h.endSession(e.Session)
 	default:
 		return NotifyBad
 	}
+}
+
+// endedTTL is how long an ended session's key is remembered: far longer than a Subscribe
+// takes between its request's authentication and its registration.
+const endedTTL = time.Minute
+
+// endSession closes every client of the session with ErrSessionEnded and remembers the key.
+func (h *Hub) endSession(key string) NotifyOutcome {
+	now := h.now()
+	h.mu.Lock()
+	for k, at := range h.ended {
+		if now.Sub(at) > endedTTL {
+			delete(h.ended, k)
+		}
+	}
+	h.ended[key] = now
+	var clients []*Client
+	for c := range h.bySession[key] {
+		clients = append(clients, c)
+	}
+	h.mu.Unlock()
+	for _, c := range clients {
+		if c.closeWith(ErrSessionEnded) {
+			h.stats.sessionCloses.Add(1)
+		}
+	}
+	if len(clients) == 0 {
+		return NotifyIgnored
+	}
+	return NotifyAccepted
 }
 
 // scheduleLocked marks ds for another pass: queued once, or dirty when a worker owns it (the

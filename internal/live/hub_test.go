@@ -41,6 +41,7 @@ type fakeSource struct {
 	// possibly old, snapshot).
 	loadGate *gate
 	loadsBy  map[string]int
+	pad      int // bytes of padding in every render; set before subscribing
 
 	loads   atomic.Int64
 	renders atomic.Int64
@@ -138,8 +139,8 @@ func (f *fakeSource) Render(ctx context.Context, s Snapshot, view, cohort string
 			return nil, ctx.Err()
 		}
 	}
-	return fmt.Appendf(nil, `<section data-draft-id="%s" data-version="%d" data-rev="%d" data-view="%s" data-cohort="%s"></section>`,
-		s.DraftID(), s.Version(), s.Rev(), view, cohort), nil
+	return fmt.Appendf(nil, `<section data-draft-id="%s" data-version="%d" data-rev="%d" data-view="%s" data-cohort="%s">%s</section>`,
+		s.DraftID(), s.Version(), s.Rev(), view, cohort, strings.Repeat(".", f.pad)), nil
 }
 
 // fakeAuth answers cohorts from a table; a missing entry is ErrNotFound.
@@ -508,25 +509,119 @@ func TestSlowConsumer(t *testing.T) {
 			t.Errorf("SlowCloses = %d, want 1", got)
 		}
 	})
-	t.Run("ErrSlowConsumer/QueueFull", func(t *testing.T) {
+	t.Run("ManyQueuedIsNotSlow", func(t *testing.T) {
+		// A client that reads, however many of its subscriptions have a frame queued, is
+		// not slow: the queue holds one frame per subscription (latest wins).
 		t.Parallel()
-		f := setup(t, Options{QueueSize: 2})
+		f := setup(t, Options{SlowTimeout: time.Hour})
 		f.auth.set(1, 1, "viewer")
 		var subs []Subscription
-		for _, id := range []string{"a", "b", "c"} {
+		for i := range 20 {
+			id := fmt.Sprintf("q%02d", i)
 			f.src.put(id, 1, 1)
 			subs = append(subs, Subscription{DraftID: id, Rev: 1})
 		}
-		stalled := f.subscribe(t, 1, subs...)
-		reader := f.subscribe(t, 1, subs...)
-		for _, id := range []string{"a", "b", "c"} {
-			f.src.put(id, 1, 2)
-			f.hub.Notify(Event{Kind: KindDraft, DraftID: id})
-			if got := revOf(t, next(t, reader)); got != 2 {
-				t.Fatalf("reader rev = %d, want 2", got)
+		c := f.subscribe(t, 1, subs...)
+		for _, s := range subs {
+			f.src.put(s.DraftID, 1, 2)
+			f.hub.Notify(Event{Kind: KindDraft, DraftID: s.DraftID})
+			f.waitPass(t, s.DraftID)
+		}
+		got := map[string]bool{}
+		for range subs {
+			b := next(t, c)
+			got[regexp.MustCompile(`data-draft-id="(\w+)"`).FindStringSubmatch(string(b))[1]] = true
+		}
+		if len(got) != len(subs) || c.Err() != nil {
+			t.Fatalf("got %d distinct drafts, client err %v; want %d and open", len(got), c.Err(), len(subs))
+		}
+	})
+}
+
+// splitBatch returns the fragments of a frame: the parts of a batch, or the frame itself.
+func splitBatch(b []byte) []string {
+	s := string(b)
+	const open, end = "<template data-live-batch>", "</template>"
+	if !strings.HasPrefix(s, open) {
+		return []string{s}
+	}
+	var out []string
+	for _, p := range strings.Split(s, end) {
+		if p != "" {
+			out = append(out, strings.TrimPrefix(p, open))
+		}
+	}
+	return out
+}
+
+func TestCatchUp(t *testing.T) {
+	t.Parallel()
+	t.Run("HundredStaleItems", func(t *testing.T) {
+		// A reconnect behind on 100 items gets every current fragment and keeps its
+		// subscription; before, the 9th queued item closed it as a slow consumer.
+		t.Parallel()
+		f := setup(t, Options{})
+		f.auth.set(1, 1, "viewer")
+		var subs []Subscription
+		for i := range 50 {
+			id := fmt.Sprintf("c%02d", i)
+			f.src.put(id, 1, 5)
+			subs = append(subs, Subscription{DraftID: id, View: ViewRow, Rev: 3},
+				Subscription{DraftID: id, View: ViewCheckpoint, Rev: 0})
+		}
+		c := f.subscribe(t, 1, subs...)
+		seen := map[string]bool{}
+		for len(seen) < 100 {
+			for _, p := range splitBatch(next(t, c)) {
+				if revOf(t, []byte(p)) != 5 {
+					t.Fatalf("catch-up fragment %s, want rev 5", p)
+				}
+				seen[regexp.MustCompile(`data-draft-id="(\w+)" .* data-view="(\w+)"`).FindString(p)] = true
 			}
 		}
-		waitDone(t, stalled, ErrSlowConsumer)
+		if err := c.Err(); err != nil {
+			t.Fatalf("client closed after catch-up: %v", err)
+		}
+		if st := f.hub.Stats(); st.CatchUps != 1 || st.CatchUpItems != 100 || st.SlowCloses != 0 {
+			t.Errorf("stats %+v, want 1 catch-up of 100 items and no slow close", st)
+		}
+		if b := pending(c); b != nil {
+			t.Errorf("extra frame after catch-up: %s", b)
+		}
+		// Still live: a change after the catch-up arrives as an ordinary frame.
+		f.src.put("c07", 1, 6)
+		f.hub.Notify(Event{Kind: KindDraft, DraftID: "c07"})
+		for range 2 {
+			if got := revOf(t, next(t, c)); got != 6 {
+				t.Fatalf("rev after catch-up = %d, want 6", got)
+			}
+		}
+	})
+	t.Run("LargeCatchUpIsSplit", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t, Options{})
+		f.src.pad = 4 << 10
+		f.auth.set(1, 1, "viewer")
+		var subs []Subscription
+		for i := range 50 {
+			id := fmt.Sprintf("L%02d", i)
+			f.src.put(id, 1, 2)
+			subs = append(subs, Subscription{DraftID: id})
+		}
+		c := f.subscribe(t, 1, subs...)
+		frames := 0
+		total := 0
+		for total < 50 {
+			b := next(t, c)
+			if len(b) > maxBatchBytes+4<<10 {
+				t.Fatalf("batch of %d bytes, want at most about %d", len(b), maxBatchBytes)
+			}
+			total += len(splitBatch(b))
+			frames++
+		}
+		if frames < 3 || total != 50 {
+			t.Errorf("%d fragments in %d frames, want 50 in at least 3 (50 × 4 KiB)", total, frames)
+		}
 	})
 }
 
@@ -839,5 +934,49 @@ func TestNextAt(t *testing.T) {
 	}
 	if revOf(t, b) != 3 || !got.IsZero() {
 		t.Errorf("NextAt after resync = rev %d at %v, want rev 3 at zero", revOf(t, b), got)
+	}
+}
+
+func TestSessionEnd(t *testing.T) {
+	t.Parallel()
+	f := setup(t, Options{})
+	f.src.put("d1", 1, 1)
+	f.auth.set(1, 1, "operator")
+	as := func(keys ...string) *Client {
+		t.Helper()
+		c, err := f.hub.SubscribeAs(context.Background(), Viewer{UserID: 1, Sessions: keys}, []Subscription{{DraftID: "d1", Rev: 1}})
+		if err != nil {
+			t.Fatalf("SubscribeAs(%v): %v", keys, err)
+		}
+		t.Cleanup(c.Close)
+		return c
+	}
+	a1, a2 := as("a", "a'"), as("a")
+	other := as("b")
+	f.hub.Notify(Event{Kind: KindSession, Session: "a'"})
+	waitDone(t, a1, ErrSessionEnded)
+	f.hub.Notify(Event{Kind: KindSession, Session: "a"})
+	waitDone(t, a2, ErrSessionEnded)
+
+	// The same user's other session keeps receiving.
+	f.src.put("d1", 1, 2)
+	f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1"})
+	untilRev(t, other, 2)
+	if other.Err() != nil {
+		t.Fatalf("other session's client closed: %v", other.Err())
+	}
+
+	// A Subscribe that raced the end (its request was authenticated before) is refused,
+	// even when the event found no client.
+	f.hub.Notify(Event{Kind: KindSession, Session: "c"})
+	for _, key := range []string{"a", "c"} {
+		_, err := f.hub.SubscribeAs(context.Background(), Viewer{UserID: 1, Sessions: []string{key}}, []Subscription{{DraftID: "d1"}})
+		if !errors.Is(err, ErrSessionEnded) {
+			t.Errorf("SubscribeAs after session %s ended: %v, want ErrSessionEnded", key, err)
+		}
+	}
+	f.hub.Notify(Event{Kind: KindSession})
+	if st := f.hub.Stats(); st.SessionCloses != 2 || st.BadEvents != 1 || st.Connections != 1 {
+		t.Errorf("stats %+v, want 2 session closes, 1 bad event, 1 connection", st)
 	}
 }

@@ -12,11 +12,13 @@ import (
 	"github.com/tenantops/onboard/internal/onboarding"
 )
 
-// livePayload is the JSON the triggers of migrations/00003_live_triggers.sql send:
+// livePayload is the JSON the triggers of migrations/00003_live_triggers.sql and
+// 00007_live_session_end.sql send:
 //
 //	{"k":"draft","d":id,"w":ws,"v":version,"r":rev}
 //	{"k":"run","d":draft,"w":ws,"run":id,"r":rev}
 //	{"k":"membership","w":ws,"u":user}
+//	{"k":"session","s":sha256 hex of the deleted session's stored token}
 type livePayload struct {
 	K   string `json:"k"`
 	D   string `json:"d"`
@@ -25,6 +27,7 @@ type livePayload struct {
 	R   int64  `json:"r"`
 	Run string `json:"run"`
 	U   int64  `json:"u"`
+	S   string `json:"s"`
 }
 
 // ParseLiveEvent decodes one notification payload strictly: unknown fields, trailing data,
@@ -43,8 +46,20 @@ func ParseLiveEvent(payload string) (live.Event, error) {
 	bad := func(why string) (live.Event, error) {
 		return live.Event{}, fmt.Errorf("%s payload: %s", p.K, why)
 	}
+	if p.K == live.KindSession {
+		switch {
+		case !isSHA256Hex(p.S):
+			return bad("bad session digest")
+		case p.W != 0 || p.D != "" || p.Run != "" || p.V != 0 || p.R != 0 || p.U != 0:
+			return bad("unexpected field")
+		}
+		return live.Event{Kind: p.K, Session: p.S}, nil
+	}
 	if p.W <= 0 {
 		return bad("no workspace")
+	}
+	if p.S != "" {
+		return bad("unexpected field")
 	}
 	switch p.K {
 	case live.KindDraft:
@@ -79,6 +94,19 @@ func ParseLiveEvent(payload string) (live.Event, error) {
 		return live.Event{Kind: p.K, WorkspaceID: p.W, UserID: p.U}, nil
 	}
 	return live.Event{}, fmt.Errorf("unknown kind %q", p.K)
+}
+
+// isSHA256Hex reports whether s is 64 lower-case hex digits.
+func isSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, r := range s {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // isCanonicalUUID reports whether s is a UUID in PostgreSQL's canonical text form (lower-case

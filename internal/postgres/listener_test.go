@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,6 +24,7 @@ func TestMain(m *testing.M) {
 func TestParseLiveEvent(t *testing.T) {
 	t.Parallel()
 	const d, r = "0b7e4c2a-5d0c-4a8e-9f1e-2c3d4e5f6a7b", "1c7e4c2a-5d0c-4a8e-9f1e-2c3d4e5f6a7b"
+	const sum = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 	ok := []struct {
 		name, payload string
 		want          live.Event
@@ -30,6 +32,7 @@ func TestParseLiveEvent(t *testing.T) {
 		{"Draft", `{"k":"draft","d":"` + d + `","w":3,"v":2,"r":17}`, live.Event{Kind: live.KindDraft, DraftID: d, WorkspaceID: 3, Version: 2, Rev: 17}},
 		{"Run", `{"k":"run","d":"` + d + `","w":3,"run":"` + r + `","r":18}`, live.Event{Kind: live.KindRun, DraftID: d, WorkspaceID: 3, Rev: 18}},
 		{"Membership", `{"k":"membership","w":3,"u":9}`, live.Event{Kind: live.KindMembership, WorkspaceID: 3, UserID: 9}},
+		{"Session", `{"k":"session","s":"` + sum + `"}`, live.Event{Kind: live.KindSession, Session: sum}},
 	}
 	for _, tt := range ok {
 		t.Run(tt.name, func(t *testing.T) {
@@ -56,6 +59,11 @@ func TestParseLiveEvent(t *testing.T) {
 		"RunWithVersion": `{"k":"run","d":"` + d + `","w":3,"run":"` + r + `","v":1,"r":18}`,
 		"MemberNoUser":   `{"k":"membership","w":3}`,
 		"MemberWithD":    `{"k":"membership","w":3,"u":9,"d":"` + d + `"}`,
+		"SessionShort":   `{"k":"session","s":"9f86d0"}`,
+		"SessionUpper":   `{"k":"session","s":"` + strings.ToUpper(sum) + `"}`,
+		"SessionWithW":   `{"k":"session","w":3,"s":"` + sum + `"}`,
+		"SessionNoS":     `{"k":"session"}`,
+		"DraftWithS":     `{"k":"draft","d":"` + d + `","w":3,"v":2,"r":17,"s":"` + sum + `"}`,
 	}
 	for name, payload := range bad {
 		t.Run("Bad/"+name, func(t *testing.T) {

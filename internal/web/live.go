@@ -2,19 +2,23 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/live"
 )
 
 // LiveHub is what GET /live needs from the live hub.
 type LiveHub interface {
-	Subscribe(ctx context.Context, userID int64, subs []live.Subscription) (*live.Client, error)
+	SubscribeAs(ctx context.Context, v live.Viewer, subs []live.Subscription) (*live.Client, error)
 }
 
 // Live configures GET /live; cmd/onboard builds it. Zero durations take the defaults.
@@ -30,12 +34,26 @@ type Live struct {
 	PingTimeout time.Duration
 	// SubscribeTimeout bounds authorising and loading the drafts; default 10s.
 	SubscribeTimeout time.Duration
+	// MaxSocketsPerUser and MaxSocketsPerAddress cap the open /live sockets of one user and
+	// of one client address in this process; a socket over a cap is closed with 4429.
+	// Zero takes the default (DefaultMaxSocketsPerUser, DefaultMaxSocketsPerAddress);
+	// negative = no cap.
+	MaxSocketsPerUser    int
+	MaxSocketsPerAddress int
 }
+
+// Default socket caps of /live (per process).
+const (
+	DefaultMaxSocketsPerUser    = 32
+	DefaultMaxSocketsPerAddress = 256
+)
 
 // Close codes of /live beyond the standard ones (see docs/live.md).
 const (
+	closeSignedOut websocket.StatusCode = 4401
 	closeForbidden websocket.StatusCode = 4403
 	closeNotFound  websocket.StatusCode = 4404
+	closeTooMany   websocket.StatusCode = 4429
 )
 
 // liveReadLimit bounds a message from the browser; the protocol has none to send.
@@ -45,7 +63,24 @@ var (
 	errGoingAway = errors.New("server shutting down")
 	errPeerGone  = errors.New("connection closed")
 	errPeerData  = errors.New("unexpected data message")
+	// errWriteFailed: a frame or ping write failed or timed out; coder/websocket has closed
+	// the connection already.
+	errWriteFailed = errors.New("write failed")
+	// errTooMany: a socket cap was reached; the reason says which (tooManyError).
+	errTooMany = errors.New("too many live connections")
 )
+
+// tooManyError is a refused socket: which cap, and its limit.
+type tooManyError struct {
+	who   string // "user" or "address"
+	limit int
+}
+
+func (e *tooManyError) Error() string {
+	return fmt.Sprintf("too many live connections for this %s (limit %d)", e.who, e.limit)
+}
+
+func (e *tooManyError) Unwrap() error { return errTooMany }
 
 // liveSockets tracks open /live connections: http.Server.Shutdown does not close hijacked
 // connections, so CloseLive does.
@@ -53,28 +88,47 @@ type liveSockets struct {
 	mu      sync.Mutex
 	closing bool
 	open    map[*liveSocket]struct{}
+	perUser map[int64]int // counted sockets by user and by client address
+	perAddr map[string]int
 	wg      sync.WaitGroup
 }
 
 type liveSocket struct {
-	cancel context.CancelCauseFunc
-	conn   *websocket.Conn // nil until accepted; guarded by liveSockets.mu
+	cancel  context.CancelCauseFunc
+	conn    *websocket.Conn // nil until accepted; guarded by liveSockets.mu
+	user    int64
+	addr    string
+	counted bool // within the caps: counted in perUser and perAddr
 }
 
-// add registers a socket about to be accepted; false once CloseLive was called.
-func (ls *liveSockets) add(cancel context.CancelCauseFunc) (*liveSocket, bool) {
+// add registers a socket about to be accepted; false once CloseLive was called. A socket
+// over a cap (maxUser, maxAddr; ≤ 0 = none) is registered but not counted, and over is the
+// cap it broke: the endpoint accepts it only to close it with 4429 and that reason.
+func (ls *liveSockets) add(cancel context.CancelCauseFunc, user int64, addr string, maxUser, maxAddr int) (s *liveSocket, over error, ok bool) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	if ls.closing {
-		return nil, false
+		return nil, nil, false
 	}
 	if ls.open == nil {
 		ls.open = make(map[*liveSocket]struct{})
+		ls.perUser = make(map[int64]int)
+		ls.perAddr = make(map[string]int)
 	}
-	s := &liveSocket{cancel: cancel}
+	s = &liveSocket{cancel: cancel, user: user, addr: addr}
+	switch {
+	case maxUser > 0 && ls.perUser[user] >= maxUser:
+		over = &tooManyError{"user", maxUser}
+	case maxAddr > 0 && ls.perAddr[addr] >= maxAddr:
+		over = &tooManyError{"address", maxAddr}
+	default:
+		s.counted = true
+		ls.perUser[user]++
+		ls.perAddr[addr]++
+	}
 	ls.open[s] = struct{}{}
 	ls.wg.Add(1)
-	return s, true
+	return s, over, true
 }
 
 func (ls *liveSockets) accepted(s *liveSocket, c *websocket.Conn) {
@@ -86,8 +140,21 @@ func (ls *liveSockets) accepted(s *liveSocket, c *websocket.Conn) {
 func (ls *liveSockets) remove(s *liveSocket) {
 	ls.mu.Lock()
 	delete(ls.open, s)
+	if s.counted {
+		decr(ls.perUser, s.user)
+		decr(ls.perAddr, s.addr)
+	}
 	ls.mu.Unlock()
 	ls.wg.Done()
+}
+
+// decr decrements m[k], deleting it at zero.
+func decr[K comparable](m map[K]int, k K) {
+	if m[k] <= 1 {
+		delete(m, k)
+	} else {
+		m[k]--
+	}
 }
 
 // CloseLive closes every open /live socket with 1001 (going away) and refuses new ones; it
@@ -131,53 +198,99 @@ func (s *Server) CloseLive(ctx context.Context) error {
 //
 // Before the upgrade: no session → 401, malformed query → 400, foreign Origin → 403
 // (coder/websocket's same-origin check; no OriginPatterns: it is the socket's only CSRF
-// defence). After it, authorisation failures are close codes, because a browser's WebSocket
-// cannot read an HTTP status: 4404 (no such draft, or not a member), 4403 (no view capability).
+// defence). After it, every ending is a close code from one table (liveCloses), because a
+// browser's WebSocket cannot read an HTTP status: 4404 (no such draft, or not a member), 4403
+// (no view capability), …
 func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
+	cfg, u, subs, ok := s.liveRequest(w, r)
+	if !ok {
+		return
+	}
+	lc, over, ok := s.acceptLive(w, r, cfg, u.ID)
+	if !ok {
+		return
+	}
+	defer lc.finish()
+	if over != nil {
+		lc.end(over)
+		return
+	}
+	client, err := lc.subscribe(subs, s.liveSessionKeys(r))
+	if err == nil {
+		defer client.Close()
+		err = lc.pump(client)
+	}
+	lc.end(err)
+}
+
+// liveRequest checks what /live and /live/poll need before anything else: live updates
+// enabled (else 503), a session (401) and a well-formed query (400). On false the answer has
+// been written.
+func (s *Server) liveRequest(w http.ResponseWriter, r *http.Request) (*Live, access.User, []live.Subscription, bool) {
 	cfg := s.deps.Live
 	if cfg == nil || cfg.Hub == nil {
 		writeProblem(w, &httpError{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "Live updates are not enabled."})
-		return
+		return nil, access.User{}, nil, false
 	}
 	u, ok := userFrom(r.Context())
 	if !ok {
 		writeProblem(w, errUnauthenticated)
-		return
+		return nil, access.User{}, nil, false
 	}
 	subs, err := parseLiveQuery(r.URL.RawQuery)
 	if err != nil {
 		writeProblem(w, badRequest(err.Error()))
-		return
+		return nil, access.User{}, nil, false
 	}
-	ctx, cancel := context.WithCancelCause(r.Context())
-	defer cancel(nil)
-	sock, ok := s.sockets.add(cancel)
-	if !ok {
-		writeProblem(w, &httpError{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "The server is shutting down."})
-		return
-	}
-	defer s.sockets.remove(sock)
+	return cfg, u, subs, true
+}
 
+// liveConn is one accepted /live socket.
+type liveConn struct {
+	s       *Server
+	cfg     *Live
+	r       *http.Request
+	user    int64
+	conn    *websocket.Conn
+	sock    *liveSocket
+	ctx     context.Context // ends with a cause: errPeerGone, errPeerData, errGoingAway, …
+	cancel  context.CancelCauseFunc
+	code    int           // the close code sent; 0 = none (for the metrics)
+	readEnd chan struct{} // closed when the reader has stopped
+}
+
+// acceptLive registers the socket (refused while CloseLive runs), upgrades, and starts the
+// reader. On false the response has been written. over is a socket cap the socket broke:
+// it is accepted all the same, so that the browser can read the 4429 close and its reason.
+func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, user int64) (_ *liveConn, over error, ok bool) {
+	ctx, cancel := context.WithCancelCause(r.Context())
+	sock, over, ok := s.sockets.add(cancel, user, clientIP(r),
+		capOr(cfg.MaxSocketsPerUser, DefaultMaxSocketsPerUser), capOr(cfg.MaxSocketsPerAddress, DefaultMaxSocketsPerAddress))
+	if !ok {
+		cancel(nil)
+		writeProblem(w, &httpError{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "The server is shutting down."})
+		return nil, nil, false
+	}
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
 		// Accept wrote the response (403 for a foreign Origin, 426 for a plain GET).
 		s.log.DebugContext(r.Context(), "live: upgrade refused", "err", err)
-		return
+		s.sockets.remove(sock)
+		cancel(nil)
+		return nil, nil, false
 	}
 	s.sockets.accepted(sock, conn)
-	metrics := cfg.Metrics
-	metrics.socketOpened()
-	code := 0
-	defer func() { metrics.socketClosed(code) }()
+	cfg.Metrics.socketOpened()
 	conn.SetReadLimit(liveReadLimit)
+	lc := &liveConn{s: s, cfg: cfg, r: r, user: user, conn: conn, sock: sock, ctx: ctx, cancel: cancel,
+		readEnd: make(chan struct{})}
 	// The browser sends nothing. A reader answers pings and the close handshake; a data
-	// message ends ctx with errPeerData (closed 1008 below), a closed or failed connection
-	// with errPeerGone. (conn.CloseRead would do this, but its Close from inside its own
-	// goroutine waits 15 s for itself, and cancelling its context drops the connection
-	// without the 1001 that shutdown must send.)
-	readDone := make(chan struct{})
+	// message ends ctx with errPeerData (closed 1008), a closed or failed connection with
+	// errPeerGone. (conn.CloseRead would do this, but its Close from inside its own goroutine
+	// waits 15 s for itself, and cancelling its context drops the connection without the 1001
+	// that shutdown must send.)
 	go func() {
-		defer close(readDone)
+		defer close(lc.readEnd)
 		_, _, err := conn.Read(context.WithoutCancel(ctx))
 		if err == nil {
 			cancel(errPeerData)
@@ -185,101 +298,148 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 			cancel(errPeerGone)
 		}
 	}()
-	defer func() { <-readDone }() // every path below closes conn first
-	closeWith := func(c websocket.StatusCode, reason string) {
-		code = int(c)
-		_ = conn.Close(c, reason)
-	}
-	// closeEnded closes the connection once ctx has ended, as its cause calls for.
-	closeEnded := func() {
-		switch context.Cause(ctx) {
-		case errPeerGone:
-			_ = conn.CloseNow()
-		case errPeerData:
-			closeWith(websocket.StatusPolicyViolation, "unexpected data message")
-		default:
-			// CloseLive, or the server's base context ended.
-			closeWith(websocket.StatusGoingAway, "going away")
-		}
-	}
-	// Writes and pings are not cut short by ctx: shutdown waits for them to finish, then
-	// sends its 1001; their own timeouts bound them.
-	wbase := context.WithoutCancel(ctx)
+	return lc, over, true
+}
 
-	sctx, scancel := context.WithTimeout(ctx, durationOr(cfg.SubscribeTimeout, 10*time.Second))
-	client, err := cfg.Hub.Subscribe(sctx, u.ID, subs)
-	scancel()
-	if err != nil {
-		switch {
-		case errors.Is(err, live.ErrNotFound):
-			closeWith(closeNotFound, "not found")
-		case errors.Is(err, live.ErrForbidden):
-			closeWith(closeForbidden, "forbidden")
-		case errors.Is(err, live.ErrInvalid):
-			closeWith(websocket.StatusPolicyViolation, "invalid subscription")
-		case ctx.Err() != nil:
-			closeEnded()
-		case errors.Is(err, live.ErrShutdown):
-			closeWith(websocket.StatusGoingAway, "going away")
-		default:
-			s.log.ErrorContext(r.Context(), "live: subscribe", "user", u.ID, "err", err)
-			closeWith(websocket.StatusInternalError, "internal error")
-		}
-		return
-	}
-	defer client.Close()
+// finish runs after end closed the connection: it waits for the reader and unregisters.
+func (lc *liveConn) finish() {
+	<-lc.readEnd
+	lc.cancel(nil)
+	lc.cfg.Metrics.socketClosed(lc.code)
+	lc.s.sockets.remove(lc.sock)
+}
 
+// subscribe attaches the socket to the hub, bounded by SubscribeTimeout. sessions are the
+// keys of the request's sign-in session: its end closes the socket (4401).
+func (lc *liveConn) subscribe(subs []live.Subscription, sessions []string) (*live.Client, error) {
+	sctx, cancel := context.WithTimeout(lc.ctx, durationOr(lc.cfg.SubscribeTimeout, 10*time.Second))
+	defer cancel()
+	client, err := lc.cfg.Hub.SubscribeAs(sctx, live.Viewer{UserID: lc.user, Sessions: sessions}, subs)
+	if err != nil && lc.ctx.Err() != nil {
+		return nil, context.Cause(lc.ctx)
+	}
+	return client, err
+}
+
+// pump writes the client's frames and a ping every PingInterval until something ends the
+// socket, and returns why. Writes and pings are not cut short by the socket's context:
+// shutdown waits for them to finish, then sends its 1001; their own timeouts bound them.
+func (lc *liveConn) pump(client *live.Client) error {
+	cfg := lc.cfg
+	wbase := context.WithoutCancel(lc.ctx)
 	writeTimeout := durationOr(cfg.WriteTimeout, 5*time.Second)
 	pingEvery := durationOr(cfg.PingInterval, 20*time.Second)
 	pingTimeout := durationOr(cfg.PingTimeout, 5*time.Second)
 	pingAt := time.Now().Add(pingEvery)
 	for {
-		// One goroutine per socket writes frames and pings: Next waits at most until the
-		// next ping is due.
-		nctx, ncancel := context.WithDeadline(ctx, pingAt)
+		// Next waits at most until the next ping is due.
+		nctx, ncancel := context.WithDeadline(lc.ctx, pingAt)
 		frame, at, err := client.NextAt(nctx)
 		ncancel()
 		switch {
 		case err == nil:
-		case ctx.Err() != nil:
-			closeEnded()
-			return
+		case lc.ctx.Err() != nil:
+			return context.Cause(lc.ctx)
 		case errors.Is(err, context.DeadlineExceeded):
 			pctx, pcancel := context.WithTimeout(wbase, pingTimeout)
-			err := conn.Ping(pctx)
+			err := lc.conn.Ping(pctx)
 			pcancel()
 			if err != nil {
-				metrics.writeFailed()
-				_ = conn.CloseNow()
-				return
+				cfg.Metrics.writeFailed()
+				return errWriteFailed
 			}
 			pingAt = time.Now().Add(pingEvery)
 			continue
-		case errors.Is(err, live.ErrSlowConsumer):
-			closeWith(websocket.StatusTryAgainLater, "slow consumer: reconnect")
-			return
-		case errors.Is(err, live.ErrRevoked):
-			closeWith(websocket.StatusPolicyViolation, "access revoked")
-			return
-		case errors.Is(err, live.ErrShutdown):
-			closeWith(websocket.StatusGoingAway, "going away")
-			return
 		default:
-			closeWith(websocket.StatusInternalError, "internal error")
-			return
+			return err
 		}
 		wctx, wcancel := context.WithTimeout(wbase, writeTimeout)
-		err = conn.Write(wctx, websocket.MessageText, frame)
+		err = lc.conn.Write(wctx, websocket.MessageText, frame)
 		wcancel()
 		if err != nil {
 			// coder/websocket closes the connection on any write error, a timeout included:
 			// a client that does not read is dropped here.
-			metrics.writeFailed()
-			s.log.DebugContext(r.Context(), "live: write", "user", u.ID, "err", err)
-			return
+			cfg.Metrics.writeFailed()
+			lc.s.log.DebugContext(lc.r.Context(), "live: write", "user", lc.user, "err", err)
+			return errWriteFailed
 		}
-		metrics.frameSent(at)
+		cfg.Metrics.frameSent(at)
 	}
+}
+
+// end closes the connection as liveCloses says for why.
+func (lc *liveConn) end(why error) {
+	code, reason := liveCloseFor(why)
+	if errors.Is(why, errTooMany) {
+		reason = why.Error()
+	}
+	if code == 0 {
+		_ = lc.conn.CloseNow()
+		return
+	}
+	if code == websocket.StatusInternalError {
+		lc.s.log.ErrorContext(lc.r.Context(), "live: socket ended", "user", lc.user, "err", why)
+	}
+	lc.code = int(code)
+	_ = lc.conn.Close(code, reason)
+}
+
+// liveCloses is the one table from why a /live socket ends to its close code and reason
+// (docs/live.md, Close codes), matched in order with errors.Is; anything else is 1011.
+// Code 0: the connection is dropped without a close frame.
+var liveCloses = []struct {
+	err    error
+	code   websocket.StatusCode
+	reason string
+}{
+	{errPeerGone, 0, ""},
+	{errWriteFailed, 0, ""},
+	{errPeerData, websocket.StatusPolicyViolation, "unexpected data message"},
+	{errGoingAway, websocket.StatusGoingAway, "going away"},
+	{context.Canceled, websocket.StatusGoingAway, "going away"}, // the server's base context ended
+	{live.ErrShutdown, websocket.StatusGoingAway, "going away"},
+	{live.ErrNotFound, closeNotFound, "not found"},
+	{live.ErrForbidden, closeForbidden, "forbidden"},
+	{live.ErrInvalid, websocket.StatusPolicyViolation, "invalid subscription"},
+	{live.ErrSlowConsumer, websocket.StatusTryAgainLater, "slow consumer: reconnect"},
+	{live.ErrRevoked, websocket.StatusPolicyViolation, "access revoked"},
+	{live.ErrSessionEnded, closeSignedOut, "signed out"},
+	{errTooMany, closeTooMany, "too many live connections"},
+}
+
+// liveSessionKeys names the request's sign-in session the way the sessions table's delete
+// trigger does (migrations/00007_live_session_end.sql): the SHA-256 (hex) of the stored
+// token value. The table stores the cookie's token, or, once tokens are stored hashed, the
+// token's SHA-256; both keys are given so that either storage closes the socket. Neither
+// key signs anybody in.
+func (s *Server) liveSessionKeys(r *http.Request) []string {
+	token := s.sessions.Token(r.Context())
+	if token == "" {
+		return nil
+	}
+	plain := sha256Hex(token)
+	return []string{plain, sha256Hex(plain)}
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func capOr(n, def int) int {
+	if n == 0 {
+		return def
+	}
+	return n
+}
+
+func liveCloseFor(why error) (websocket.StatusCode, string) {
+	for _, c := range liveCloses {
+		if errors.Is(why, c.err) {
+			return c.code, c.reason
+		}
+	}
+	return websocket.StatusInternalError, "internal error"
 }
 
 func durationOr(d, def time.Duration) time.Duration {

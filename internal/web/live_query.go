@@ -11,8 +11,10 @@ import (
 	"github.com/tenantops/onboard/internal/onboarding"
 )
 
-// maxLiveDrafts bounds the subscriptions of one /live connection.
-const maxLiveDrafts = 50
+// maxLiveDrafts bounds the subscriptions (draft parameters) of one /live connection: a
+// drafts list of 500 rows fits in one socket (a query of about 40 KB). A subscribe that is
+// behind on many of them receives a catch-up batch, not one queue slot each.
+const maxLiveDrafts = 500
 
 // parseLiveQuery reads /live's query in order, because each draft's rev and view are the
 // parameters that follow it:

@@ -47,6 +47,8 @@ type LiveMetrics struct {
 	lnNotification *prometheus.CounterVec
 	lnBadPayloads  prometheus.Counter
 	lnHeartbeat    prometheus.Counter
+	catchUpItems   prometheus.Histogram
+	polls          *prometheus.CounterVec
 }
 
 var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
@@ -71,8 +73,8 @@ func NewLiveMetrics(reg prometheus.Registerer) *LiveMetrics {
 			Help: "NOTIFY received → frame queued, for frames caused by a notification.", Buckets: latencyBuckets}),
 		framesDropped: counter("onboard_live_frames_dropped_total", "Queued frames replaced by a newer fragment of the same target before being written."),
 		clientCloses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_client_closes_total",
-			Help: "Hub clients closed, by reason (slow_consumer, revoked, shutdown, closed)."}, []string{"reason"}),
-		slowCloses:   counter("onboard_live_slow_closes_total", "Connections closed because their queue stayed full (close 1013)."),
+			Help: "Hub clients closed, by reason (slow_consumer, revoked, session_ended, shutdown, closed)."}, []string{"reason"}),
+		slowCloses:   counter("onboard_live_slow_closes_total", "Connections closed because they stopped reading: a queued frame waited longer than the slow timeout (close 1013)."),
 		resyncs:      counter("onboard_live_resyncs_total", "Hub resyncs (one per listener connection: a new epoch)."),
 		resyncDrafts: counter("onboard_live_resync_drafts_total", "Drafts re-rendered by resyncs."),
 		sockets:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "onboard_live_sockets", Help: "Open /live WebSockets."}),
@@ -89,6 +91,10 @@ func NewLiveMetrics(reg prometheus.Registerer) *LiveMetrics {
 			Help: "Valid notifications received by the listener, by kind."}, []string{"kind"}),
 		lnBadPayloads: counter("onboard_live_listener_bad_payloads_total", "Malformed notification payloads dropped."),
 		lnHeartbeat:   counter("onboard_live_listener_heartbeat_timeouts_total", "Listener connections closed because a heartbeat did not come back."),
+		polls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_polls_total",
+			Help: "GET /live/poll answers: changed (200), not_modified (304), refused (4xx/5xx)."}, []string{"result"}),
+		catchUpItems: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "onboard_live_catchup_fragments",
+			Help: "Current fragments sent at once to a (re)connect that was behind on several items.", Buckets: prometheus.ExponentialBuckets(2, 2, 10)}),
 	}
 	if reg == nil {
 		return m
@@ -105,7 +111,7 @@ func NewLiveMetrics(reg prometheus.Registerer) *LiveMetrics {
 		m.notifications, m.loadSeconds, m.loadErrors, m.renders, m.renderSeconds, m.framesQueued,
 		m.queueLatency, m.framesDropped, m.clientCloses, m.slowCloses, m.resyncs, m.resyncDrafts,
 		m.sockets, m.socketCloses, m.framesSent, m.writeFailures, m.frameLatency, m.lnConnected,
-		m.lnReconnects, m.lnDisconnects, m.lnNotification, m.lnBadPayloads, m.lnHeartbeat,
+		m.lnReconnects, m.lnDisconnects, m.lnNotification, m.lnBadPayloads, m.lnHeartbeat, m.catchUpItems, m.polls,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onboard_live_connections", Help: "Open hub clients (subscribed connections)."},
 			stat(func(s live.Stats) int64 { return s.Connections })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onboard_live_subscriptions", Help: "Open (connection, draft, view) subscriptions."},
@@ -178,6 +184,8 @@ func (m *LiveMetrics) ClientClosed(reason error) {
 		r = "revoked"
 	case errors.Is(reason, live.ErrShutdown):
 		r = "shutdown"
+	case errors.Is(reason, live.ErrSessionEnded):
+		r = "session_ended"
 	}
 	m.clientCloses.WithLabelValues(r).Inc()
 }
@@ -187,6 +195,9 @@ func (m *LiveMetrics) Resynced(drafts int) {
 	m.resyncs.Inc()
 	m.resyncDrafts.Add(float64(drafts))
 }
+
+// CaughtUp implements live.Observer.
+func (m *LiveMetrics) CaughtUp(items int) { m.catchUpItems.Observe(float64(items)) }
 
 // ListenerConnected implements postgres.ListenerObserver.
 func (m *LiveMetrics) ListenerConnected(reconnect bool) {
@@ -235,6 +246,12 @@ func (m *LiveMetrics) frameSent(at time.Time) {
 	m.framesSent.Inc()
 	if !at.IsZero() {
 		m.frameLatency.Observe(time.Since(at).Seconds())
+	}
+}
+
+func (m *LiveMetrics) polled(result string) {
+	if m != nil {
+		m.polls.WithLabelValues(result).Inc()
 	}
 }
 

@@ -35,6 +35,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/api/v1/session", s.handleSessionCreate)
 		r.Delete("/api/v1/session", s.handleSessionDelete)
 		r.Get("/live", s.handleLive)
+		r.Get("/live/poll", s.handleLivePoll)
 
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireUser)

@@ -2,19 +2,33 @@
 // Plain ES2020, no build step. Protocol and hooks are documented in docs/ui.md.
 //
 // A live fragment is any element with data-live="{view}", data-draft-id, data-version,
-// data-rev and data-lifecycle (optional: data-updated-by, data-updated-at, data-poll-url).
-// Frames (pushed or polled) are one fragment's HTML each; a frame replaces the shown
+// data-rev and data-lifecycle (optional: data-updated-by, data-updated-at).
+// Frames (pushed or polled) are one fragment's HTML, or a batch of fragments each inside a
+// <template data-live-batch> (a catch-up, docs/live.md); a fragment replaces the shown
 // fragment with the same draft id and view only when its rev is greater.
 (() => {
   'use strict';
   if (window.liveConsole) return; // loaded twice: keep the first instance
 
   const opts = Object.assign({
-    path: '/live', pollMs: 5000, backoffMinMs: 500, backoffMaxMs: 15000, toastMs: 6000,
+    path: '/live', pollPath: '/live/poll', pollMs: 5000, backoffMinMs: 500, backoffMaxMs: 60000, toastMs: 6000,
     loginUrl: '/admin/login',
   }, window.liveConsoleOptions || {});
-  const FINAL_CODES = new Set([1000, 1008, 4401, 4403, 4404]);
-  const POLL_LIFECYCLES = new Set(['verifying', 'bootstrapping']);
+  // Permanent refusals: no retry, no polling; the page says why (docs/ui.md, Socket).
+  // 1000 ends quietly; the others name a notice below.
+  const REFUSALS = new Map([[1000, ''], [1008, 'revoked'], [4400, 'invalid'], [4401, 'signedOut'],
+    [4403, 'revoked'], [4404, 'gone']]);
+  // What a refused handshake's HTTP status means (the WebSocket API hides it; a probe reads
+  // it): 400 and 401 are permanent, anything else is retried.
+  const PROBE_REFUSALS = new Map([[400, 'invalid'], [401, 'signedOut']]);
+  // What a poll's HTTP status means: the same refusals as the socket's close codes.
+  const POLL_REFUSALS = new Map([[400, 'invalid'], [401, 'signedOut'], [403, 'revoked'], [404, 'gone']]);
+  const NOTICES = {
+    signedOut: { testid: 'session-expired', text: 'Signed out — sign in again. ', signIn: true, status: 'Signed out' },
+    gone: { testid: 'live-unavailable', text: 'No longer available: this was removed or moved, so the page no longer updates. ', status: 'Not updating' },
+    revoked: { testid: 'live-unavailable', text: 'No longer available: you no longer have access, so the page no longer updates. ', status: 'Not updating' },
+    invalid: { testid: 'live-unavailable', text: 'Live updates are not available for this page. Reload it to try again. ', status: 'Not updating' },
+  };
   const RUNNING_LIFECYCLES = new Set(['verifying', 'bootstrapping']); // a run is in progress
   const STATE_TEXT = { live: 'Live', reconnecting: 'Reconnecting…', polling: 'Polling for updates', offline: 'Offline' };
 
@@ -23,11 +37,12 @@
   let attempt = 0;        // reconnect attempts since the last stable connection
   let openedAt = 0;
   let final = false;      // a final close code was received: no reconnect, no polling
+  let finalReason = '';   // its NOTICES key ('' = ended quietly)
+  let probing = false;    // a refused handshake's status is being asked
   let everOpen = false;   // first connection still pending: say "Connecting…", not "Reconnecting…"
   let unloading = false;
   let reconnectTimer = 0, pollTimer = 0, rescanTimer = 0;
   let connectedKeys = ''; // the (draft, view) set the current socket subscribed to
-  const etags = new Map();          // poll URL -> last ETag seen
   const held = new WeakMap();       // fragment element -> newest frame held back by a conflict
   const submitting = new Set();     // draft ids with an own form submission in flight
 
@@ -85,6 +100,16 @@
     tpl.innerHTML = String(html).trim();
     const root = tpl.content.firstElementChild;
     return root && root.hasAttribute('data-live') && root.dataset.draftId ? root : null;
+  }
+
+  // applyFrame applies every fragment of a frame: a batch's templates one by one, else the
+  // frame itself. It returns how many were applied.
+  function applyFrame(html, source) {
+    const tpl = document.createElement('template');
+    tpl.innerHTML = String(html).trim();
+    const batch = Array.from(tpl.content.children).filter((t) => t.matches('template[data-live-batch]'));
+    if (!batch.length) return applyFragment(html, source) === 'applied' ? 1 : 0;
+    return batch.filter((t) => applyFragment(t.innerHTML, source) === 'applied').length;
   }
 
   // applyFragment returns 'applied', 'conflict', 'dropped' (not newer) or 'ignored'
@@ -283,14 +308,22 @@
     toastRegion().append(t);
     dismissLater(t);
   }
-  function sessionExpired() {
-    if (document.querySelector('[data-testid="session-expired"]')) return;
+  // notice shows why live updates stopped for good (NOTICES), once per reason.
+  function notice(reason) {
+    const n = NOTICES[reason];
+    if (!n || document.querySelector(`[data-testid="${n.testid}"][data-reason="${reason}"]`)) return;
     const b = document.createElement('div');
-    b.className = 'banner banner-danger'; b.dataset.testid = 'session-expired'; b.setAttribute('role', 'alert');
-    const p = document.createElement('p'); p.textContent = 'Session expired, sign in again. ';
+    b.className = 'banner banner-danger'; b.dataset.testid = n.testid; b.dataset.reason = reason;
+    b.setAttribute('role', 'alert');
+    const p = document.createElement('p'); p.textContent = n.text;
     const a = document.createElement('a');
-    a.href = `${opts.loginUrl}?next=${encodeURIComponent(location.pathname + location.search)}`;
-    a.textContent = 'Sign in';
+    if (n.signIn) {
+      a.href = `${opts.loginUrl}?next=${encodeURIComponent(location.pathname + location.search)}`;
+      a.textContent = 'Sign in';
+    } else {
+      a.href = location.href;
+      a.textContent = 'Reload';
+    }
     p.append(a); b.append(p);
     (document.querySelector('.content') || document.body).prepend(b);
   }
@@ -303,13 +336,14 @@
     for (const el of document.querySelectorAll('[data-live-status]')) {
       el.dataset.state = next;
       el.setAttribute('aria-live', 'polite');
-      el.textContent = next === 'reconnecting' && !everOpen ? 'Connecting…' : STATE_TEXT[next];
+      el.textContent = next === 'reconnecting' && !everOpen ? 'Connecting…'
+        : next === 'offline' && NOTICES[finalReason] ? NOTICES[finalReason].status : STATE_TEXT[next];
     }
     emit('live:state', { state: next, previous });
   }
   const socketOpen = () => ws && ws.readyState === WebSocket.OPEN;
-  const pollable = () => Array.from(document.querySelectorAll('[data-live][data-poll-url]'))
-    .filter((el) => POLL_LIFECYCLES.has(el.dataset.lifecycle));
+  // Polling covers every live fragment on the page, whatever its state.
+  const pollable = () => shownPairs();
   function refreshState() {
     if (socketOpen()) setState('live');
     else if (final) setState('offline');
@@ -318,20 +352,27 @@
   }
 
   // ---------- WebSocket ----------
+  // liveQuery is /live's query (and /live/poll's): every (draft, view) shown, with its rev.
+  function liveQuery(pairs) {
+    const q = new URLSearchParams();
+    for (const p of pairs) { q.append('draft', p.id); q.append('rev', String(p.rev)); q.append('view', p.view); }
+    return q;
+  }
+
   function connect() {
     clearTimeout(reconnectTimer); reconnectTimer = 0;
     if (final || unloading) return;
     const pairs = shownPairs();
     connectedKeys = pairsKey(pairs);
     if (!pairs.length) { stopPolling(); return; }
-    const q = new URLSearchParams();
-    for (const p of pairs) { q.append('draft', p.id); q.append('rev', String(p.rev)); q.append('view', p.view); }
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const sock = new WebSocket(`${scheme}//${location.host}${opts.path}?${q}`);
+    const path = `${opts.path}?${liveQuery(pairs)}`;
+    const sock = new WebSocket(`${scheme}//${location.host}${path}`);
+    let opened = false;
     ws = sock;
-    sock.onopen = () => { openedAt = Date.now(); everOpen = true; stopPolling(); refreshState(); };
-    sock.onmessage = (e) => { if (typeof e.data === 'string') applyFragment(e.data, 'push'); };
-    sock.onclose = (e) => { if (ws === sock) { ws = null; closed(e.code); } };
+    sock.onopen = () => { opened = true; openedAt = Date.now(); everOpen = true; stopPolling(); refreshState(); };
+    sock.onmessage = (e) => { if (typeof e.data === 'string') applyFrame(e.data, 'push'); };
+    sock.onclose = (e) => { if (ws === sock) { ws = null; closed(e.code, opened ? '' : path); } };
     refreshState();
   }
 
@@ -342,22 +383,60 @@
     try { s.close(1000); } catch { /* already closing */ }
   }
 
-  function closed(code) {
+  // closed handles the end of a socket. refusedPath is the socket's URL when the handshake
+  // itself failed (it never opened): a browser hides the HTTP status, so a plain GET of the
+  // same URL asks for it, and a 400 or 401 is as final as a refusing close code.
+  function closed(code, refusedPath) {
     // Only a connection that stayed up resets the backoff: a server that accepts and
     // immediately closes (1013) must not make us hammer it every 0.5 s.
     if (openedAt && Date.now() - openedAt > 5000) attempt = 0;
     openedAt = 0;
-    if (FINAL_CODES.has(code) || unloading) {
-      final = !unloading;
-      stopPolling();
-      if (code === 4401) sessionExpired();
+    if (unloading) { stopPolling(); return; }
+    if (REFUSALS.has(code)) return refuse(REFUSALS.get(code));
+    startPolling();
+    if (refusedPath && code === 1006) {
+      probing = true;
       refreshState();
+      probe(refusedPath).then((reason) => {
+        probing = false;
+        if (unloading) return;
+        if (reason) refuse(reason); else retry(code);
+      });
       return;
     }
-    // Full jitter: uniform in [0, min(max, base·2^attempt)].
-    const cap = Math.min(opts.backoffMaxMs, opts.backoffMinMs * 2 ** attempt++);
-    reconnectTimer = setTimeout(connect, Math.random() * cap);
-    startPolling();
+    retry(code);
+  }
+
+  async function probe(path) {
+    try {
+      const res = await fetch(path, { credentials: 'same-origin', cache: 'no-store',
+        signal: AbortSignal.timeout ? AbortSignal.timeout(10000) : undefined });
+      return PROBE_REFUSALS.get(res.status) || '';
+    } catch { return ''; } // network down: transient
+  }
+
+  // refuse stops for good and says why.
+  function refuse(reason) {
+    final = true;
+    finalReason = reason;
+    clearTimeout(reconnectTimer); reconnectTimer = 0;
+    stopPolling();
+    notice(reason);
+    emit('live:refused', { reason });
+    refreshState();
+  }
+
+  // backoffCap is the longest wait before reconnect attempt n (0-based).
+  const backoffCap = (n) => Math.min(opts.backoffMaxMs, opts.backoffMinMs * 2 ** n);
+
+  // retry reconnects after a full-jitter wait: uniform in [0, backoffCap(attempt)].
+  function retry(code) {
+    if (final) return;
+    const cap = backoffCap(attempt);
+    const delay = Math.random() * cap;
+    emit('live:retry', { attempt: attempt++, code, capMs: cap, delayMs: delay });
+    clearTimeout(reconnectTimer);
+    reconnectTimer = setTimeout(connect, delay);
     refreshState();
   }
 
@@ -367,7 +446,7 @@
   }
   function stopPolling() { clearInterval(pollTimer); pollTimer = 0; }
 
-  let polling = false; // a poll round is in flight: never overlap rounds (ETags would race)
+  let polling = false; // a poll round is in flight: never overlap rounds
   async function pollOnce() {
     refreshState();
     if (socketOpen() || final) { stopPolling(); return refreshState(); }
@@ -375,24 +454,25 @@
     polling = true;
     try { await pollRound(); } finally { polling = false; }
   }
+  // pollRound asks once for everything the page shows: GET /live/poll with the socket's
+  // query (the revs shown are the condition). 304: nothing newer. 200: one frame of every
+  // newer fragment. A refusal is as final as the socket's (docs/ui.md, Poll fallback).
   async function pollRound() {
-    const urls = new Set(pollable().map((el) => el.dataset.pollUrl));
-    for (const url of urls) {
-      const headers = { Accept: 'text/html' };
-      if (etags.has(url)) headers['If-None-Match'] = etags.get(url);
-      let res;
-      try {
-        // A hung request must not stall polling: give up after a while (timeout → catch).
-        const signal = AbortSignal.timeout ? AbortSignal.timeout(Math.max(2 * opts.pollMs, 10000)) : undefined;
-        res = await fetch(url, { credentials: 'same-origin', headers, cache: 'no-store', signal });
-      } catch { continue; } // network down or timed out: try again next tick
-      if (res.status === 401) { final = true; stopPolling(); sessionExpired(); refreshState(); return; }
-      if (res.status !== 200) continue; // 304 (unchanged) and errors: nothing to do
-      const tag = res.headers.get('ETag');
-      if (tag) etags.set(url, tag);
-      const body = await res.text();
-      if (!socketOpen()) applyFragment(body, 'poll'); // a reopened socket is authoritative
-    }
+    const pairs = pollable();
+    if (!pairs.length) return;
+    let res;
+    try {
+      // A hung request must not stall polling: give up after a while (timeout → catch).
+      const signal = AbortSignal.timeout ? AbortSignal.timeout(Math.max(2 * opts.pollMs, 10000)) : undefined;
+      res = await fetch(`${opts.pollPath}?${liveQuery(pairs)}`, { credentials: 'same-origin',
+        headers: { Accept: 'text/html' }, cache: 'no-store', signal });
+    } catch { return; } // network down or timed out: try again next tick
+    emit('live:poll', { status: res.status });
+    const refusal = POLL_REFUSALS.get(res.status);
+    if (refusal) { refuse(refusal); return; }
+    if (res.status !== 200) return; // 304 (nothing newer) and transient errors
+    const body = await res.text();
+    if (!socketOpen()) applyFrame(body, 'poll'); // a reopened socket is authoritative
   }
 
   // ---------- forms: confirmations and own submissions ----------
@@ -544,8 +624,12 @@
       return el ? el.dataset.rev : null;
     },
     applyFragment: (html) => applyFragment(html, 'api'),
+    applyFrame: (html) => applyFrame(html, 'api'),
     // Closes the socket as a network drop would (code 3000 → reconnect path).
     forceClose: (code = 3000) => { if (ws) ws.close(code, 'forced'); },
+    // Whether a reconnect, a poll or a handshake probe is still scheduled or running.
+    retryPending: () => !!reconnectTimer || !!pollTimer || probing,
+    backoffCap,
   };
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });

@@ -1,0 +1,98 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/tenantops/onboard/internal/live"
+)
+
+// handleLivePoll is GET /live/poll: the poll fallback for everything a page shows live, in
+// one conditional request per page (docs/live.md, Poll). The query is /live's: every
+// (draft, view) shown with the rev shown. The answer is one frame of every fragment whose
+// current rev is newer, as the socket's catch-up would send it (a single fragment or a batch),
+// or 304 with no body when none is. Refusals are HTTP statuses: 401 no session, 400 a bad
+// query, 404 a draft that is not there for this user, 403 no view capability.
+//
+// It is a short-lived hub client: Subscribe authorises, reuses current snapshots and renders
+// and queues the catch-up; the handler takes what was queued and closes the client.
+func (s *Server) handleLivePoll(w http.ResponseWriter, r *http.Request) {
+	cfg, u, subs, ok := s.liveRequest(w, r)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), durationOr(cfg.SubscribeTimeout, 10*time.Second))
+	defer cancel()
+	client, err := cfg.Hub.SubscribeAs(ctx, live.Viewer{UserID: u.ID, Sessions: s.liveSessionKeys(r)}, subs)
+	if err != nil {
+		cfg.Metrics.polled("refused")
+		p := livePollProblem(err)
+		if p.Status >= 500 {
+			s.log.ErrorContext(r.Context(), "live: poll", "user", u.ID, "err", err)
+		}
+		writeProblem(w, p)
+		return
+	}
+	frames := drain(client)
+	client.Close()
+	w.Header().Set("Cache-Control", "no-store")
+	if len(frames) == 0 {
+		cfg.Metrics.polled("not_modified")
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	cfg.Metrics.polled("changed")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write(joinFrames(frames))
+}
+
+// drain takes every frame queued for c without waiting.
+func drain(c *live.Client) [][]byte {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var frames [][]byte
+	for {
+		b, err := c.Next(ctx)
+		if err != nil {
+			return frames
+		}
+		frames = append(frames, b)
+	}
+}
+
+// joinFrames makes one frame of several: a lone frame as it is, else every fragment as a
+// batch part (a batch frame's parts are kept as they are).
+func joinFrames(frames [][]byte) []byte {
+	if len(frames) == 1 {
+		return frames[0]
+	}
+	var b bytes.Buffer
+	for _, f := range frames {
+		if bytes.HasPrefix(f, []byte(live.BatchOpen)) {
+			b.Write(f)
+		} else {
+			b.Write(live.BatchFrame(f))
+		}
+	}
+	return b.Bytes()
+}
+
+// livePollProblem maps a Subscribe error to the poll's HTTP answer, as liveCloses maps it to
+// a close code.
+func livePollProblem(err error) *httpError {
+	switch {
+	case errors.Is(err, live.ErrNotFound):
+		return &httpError{Status: http.StatusNotFound, Title: "Not found", Detail: "No such draft in your workspaces."}
+	case errors.Is(err, live.ErrForbidden):
+		return &httpError{Status: http.StatusForbidden, Title: "Forbidden", Detail: "You may not view this draft."}
+	case errors.Is(err, live.ErrInvalid):
+		return badRequest(err.Error())
+	case errors.Is(err, live.ErrSessionEnded):
+		return errUnauthenticated
+	default:
+		return &httpError{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "Try again shortly."}
+	}
+}
