@@ -269,8 +269,8 @@ func TestDraftsPageCreateCapability(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			html := render(t, DraftsPage(testNav, DraftsPageData{Workspace: "acme", Rows: sampleRows(), CanCreate: can}))
-			if got := strings.Contains(html, `data-testid="start-form"`); got != can {
-				t.Errorf("start form shown = %v, want %v", got, can)
+			if got := strings.Contains(html, `data-testid="new-onboarding"`); got != can {
+				t.Errorf("New onboarding action shown = %v, want %v", got, can)
 			}
 		})
 	}

@@ -516,6 +516,7 @@ func (p *page) shot(name string, scrollTo ...string) {
 func (p *page) startDraft(ws, tenantID, name, domain string) string {
 	p.t.Helper()
 	p.open("/admin/workspaces/" + ws + "/onboarding")
+	p.submit(`[data-testid=new-onboarding]`, 200)
 	p.typeInto("#tenant_id", tenantID)
 	p.typeInto("#display_name", name)
 	p.typeInto("#primary_domain", domain)

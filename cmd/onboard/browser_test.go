@@ -24,6 +24,7 @@ func TestBrowser(t *testing.T) {
 		b := newSession(t, browser, base, "owner@acme.test")
 
 		b.open("/admin/workspaces/acme/onboarding")
+		b.submit(`[data-testid=new-onboarding]`, 200)
 		b.visible(`[data-testid=start-form]`)
 		b.typeInto("#tenant_id", "3f2504e0-4f89-41d3-9a0c-0305e82c3301")
 		b.typeInto("#display_name", "Northwind")

@@ -9,8 +9,24 @@ import (
 	"github.com/tenantops/onboard/views"
 )
 
+// handleDraftNew is GET /admin/workspaces/{ws}/onboarding/new: the form that starts onboarding.
+func (s *Server) handleDraftNew(w http.ResponseWriter, r *http.Request) {
+	m, _ := memberFrom(r.Context())
+	if !m.Can(access.DraftCreate) {
+		s.error(w, r, errForbidden)
+		return
+	}
+	s.renderNewDraft(w, r, http.StatusOK, views.DraftsPageData{Workspace: m.Workspace, CanCreate: true, Toasts: s.popToasts(r)})
+}
+
+func (s *Server) renderNewDraft(w http.ResponseWriter, r *http.Request, status int, d views.DraftsPageData) {
+	nav := s.navFor(r)
+	nav.Section = "onboarding"
+	s.render(w, r, status, views.NewDraftPage(nav, d))
+}
+
 // handleDraftCreate is POST /admin/workspaces/{ws}/onboarding: start onboarding a tenant, or
-// resume its open draft, and open the wizard. Invalid input shows the list again with the
+// resume its open draft, and open the wizard. Invalid input shows the form again with the
 // typed values and the messages (422).
 func (s *Server) handleDraftCreate(w http.ResponseWriter, r *http.Request) {
 	m, _ := memberFrom(r.Context())
@@ -28,14 +44,9 @@ func (s *Server) handleDraftCreate(w http.ResponseWriter, r *http.Request) {
 	var ve *onboarding.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		page, perr := s.draftsPageData(r.Context(), m, "")
-		if perr != nil {
-			s.error(w, r, perr)
-			return
-		}
-		page.Form = map[string]string{"tenant_id": in.TenantID, "display_name": in.DisplayName, "primary_domain": in.PrimaryDomain}
-		page.Errors = ve.Fields
-		s.renderDrafts(w, r, http.StatusUnprocessableEntity, page)
+		page := views.DraftsPageData{Workspace: m.Workspace, CanCreate: true, Errors: ve.Fields,
+			Form: map[string]string{"tenant_id": in.TenantID, "display_name": in.DisplayName, "primary_domain": in.PrimaryDomain}}
+		s.renderNewDraft(w, r, http.StatusUnprocessableEntity, page)
 		return
 	case err != nil:
 		s.error(w, r, err)

@@ -46,6 +46,7 @@ func (s *Server) Handler() http.Handler {
 				r.Use(s.requireMember)
 				r.With(s.can(access.View)).Get("/onboarding", s.handleDraftsPage)
 				r.Post("/onboarding", s.handleDraftCreate)
+				r.Get("/onboarding/new", s.handleDraftNew)
 				r.With(s.can(access.View)).Get("/onboarding/{id}", s.handleWizardShow)
 				r.With(s.can(access.View)).Get("/onboarding/{id}/checkpoint", s.handleCheckpointShow)
 				r.With(s.can(access.View)).Get("/onboarding/{id}/changes", s.handleWizardChanges)
