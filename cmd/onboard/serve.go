@@ -104,10 +104,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	svc := onboarding.NewService(store, time.Now)
+	runs := onboarding.NewRunService(store, time.Now)
 
 	// Workers run in this process for both serve and worker; stopped last, after the web
 	// server, so runs started by the final requests still get their chance.
-	workers, stopWorkers, err := startWorkers(ctx, db.Pool, store, cfg.Workers, log)
+	workers, stopWorkers, err := startWorkers(ctx, db.Pool, runs, cfg.Workers, log)
 	if err != nil {
 		return err
 	}

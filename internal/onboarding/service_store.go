@@ -120,13 +120,16 @@ const (
 )
 
 // Notification is one in-app notification of a user (for example "Verification succeeded").
+// It names what it is about by id (DraftID, RunID); the web layer builds the links.
 type Notification struct {
 	ID          int64
+	UserID      int64
 	WorkspaceID int64
 	Kind        string
 	Title       string
 	Body        string
-	Link        string
+	DraftID     string // "" when none
+	RunID       string // "" when none
 	Payload     map[string]any
 	ReadAt      time.Time // zero when unread
 	CreatedAt   time.Time

@@ -23,14 +23,11 @@ type StoreConfig struct {
 	// Enqueue, when set, is called for every run created; nil leaves runs queued for
 	// whoever claims them (tests without workers).
 	Enqueue EnqueueFunc
-	// Clock gives "now" for the run service; nil means time.Now. (The onboarding service
-	// passes its own now into every transaction.)
-	Clock func() time.Time
 }
 
 // Store is the drafts and runs store: it implements onboarding.Store for the onboarding
-// service and the operation-run service workers call (BeginRun, ProgressRun, CompleteRun,
-// StaleRuns, Heartbeat). It embeds the DB, so the read models are available on it too.
+// service and onboarding.RunStore for the operation-run service (onboarding.RunService).
+// It embeds the DB, so the read models are available on it too.
 //
 // Lock order, everywhere: the draft row before any of its run rows, so that operator writes
 // and run completions cannot deadlock.
@@ -38,7 +35,6 @@ type Store struct {
 	*DB
 	box     *secretbox.Box
 	enqueue EnqueueFunc
-	clock   func() time.Time
 }
 
 // NewStore returns a Store over db.
@@ -47,11 +43,7 @@ func NewStore(db *DB, cfg StoreConfig) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("provider secret key: %w", err)
 	}
-	clock := cfg.Clock
-	if clock == nil {
-		clock = time.Now
-	}
-	return &Store{DB: db, box: box, enqueue: cfg.Enqueue, clock: clock}, nil
+	return &Store{DB: db, box: box, enqueue: cfg.Enqueue}, nil
 }
 
 var _ onboarding.Store = (*Store)(nil)

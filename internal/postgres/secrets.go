@@ -54,9 +54,11 @@ func (s *Store) DraftConnection(ctx context.Context, draftID string) (*onboardin
 	return &c, nil
 }
 
-// runConnection returns what a worker needs to reach the run's tenant: the connection named
-// in the run's context, with its secret opened, and the draft's primary domain.
-func (s *Store) runConnection(ctx context.Context, tx pgx.Tx, runID string) (provider.Connection, error) {
+// RunConnection implements onboarding.RunTx: what a worker needs to reach the run's tenant,
+// the connection named in the run's context with its secret opened, and the draft's primary
+// domain. It is the only place a secret is opened.
+func (t *storeTx) RunConnection(ctx context.Context, runID string) (provider.Connection, error) {
+	s, tx := t.s, t.tx
 	var c provider.Connection
 	var connID, keyID string
 	var sealed []byte

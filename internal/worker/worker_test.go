@@ -13,8 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
+	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/provider"
 )
 
@@ -285,13 +284,18 @@ func TestHelperProcess(t *testing.T) {
 	if url == "" {
 		t.Skip("helper process for TestWorkerKilled")
 	}
-	pool, err := pgxpool.New(context.Background(), url)
+	db, err := postgres.Open(context.Background(), url, "worker-helper", 8)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	runs, _, err := newRunService(db)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
 	p := provider.NewSimulated(provider.Options{SlowDuration: time.Minute, ProgressInterval: 100 * time.Millisecond})
-	w, err := New(pool, newSQLRuns(pool), p, Options{RescueAfter: 2 * time.Second,
+	w, err := New(db.Pool, runs, p, Options{RescueAfter: 2 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
 	if err == nil {
 		err = w.Start(context.Background())
