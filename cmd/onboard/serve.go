@@ -148,7 +148,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	case <-ctx.Done():
 	}
 
-	srv := webServer(cfg, db, svc, membership.NewService(store, time.Now), reg, log, lv)
+	srv := webServer(cfg, store, svc, membership.NewService(store, time.Now), reg, log, lv)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -201,18 +201,18 @@ func shutdownWeb(ctx context.Context, httpSrv *http.Server, srv *web.Server) err
 }
 
 // webServer wires the web adapter to the database and the live path.
-func webServer(cfg serveConfig, db *postgres.DB, svc *onboarding.Service, members *membership.Service, reg *prometheus.Registry, log *slog.Logger, lv *liveRuntime) *web.Server {
+func webServer(cfg serveConfig, store *postgres.Store, svc *onboarding.Service, members *membership.Service, reg *prometheus.Registry, log *slog.Logger, lv *liveRuntime) *web.Server {
 	return web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{
 		Logger:        log,
-		Accounts:      db,
-		Drafts:        db,
+		Accounts:      store,
+		Drafts:        store,
 		Service:       svc,
-		Snapshots:     db,
-		Notifications: db,
-		Audit:         db,
+		Snapshots:     store,
+		Notifications: store,
+		Audit:         store,
 		Members:       members,
-		SessionStore:  pgxstore.New(db.Pool),
-		Ready:         lv.ready(db),
+		SessionStore:  pgxstore.New(store.Pool),
+		Ready:         lv.ready(store.DB),
 		Registry:      reg,
 		Live:          lv.Endpoint,
 	})

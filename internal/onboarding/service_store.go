@@ -98,6 +98,15 @@ type AuditEntry struct {
 	At          time.Time
 }
 
+// AuditRecord is one stored audit entry as read back for the audit log page.
+type AuditRecord struct {
+	ID                             int64
+	Actor                          string // the actor's email; "system" when none
+	Action, SubjectType, SubjectID string
+	Metadata                       string // the metadata as stored, JSON text
+	At                             time.Time
+}
+
 // ConnectionInfo describes a provider connection without its secret.
 type ConnectionInfo struct {
 	ID        string

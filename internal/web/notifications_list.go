@@ -48,7 +48,7 @@ func (s *Server) handleNotificationsList(w http.ResponseWriter, r *http.Request)
 		names, ok := tenants[n.WorkspaceID]
 		if !ok {
 			names = map[string]string{}
-			if rows, err := s.deps.Drafts.DraftRows(r.Context(), n.WorkspaceID); err == nil {
+			if rows, err := s.listDraftRows(r.Context(), n.WorkspaceID); err == nil {
 				for _, row := range rows {
 					names[row.ID] = firstNonEmpty(row.DisplayName, row.TenantID)
 				}
