@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mod="$(go list -m)"
 domain="access membership onboarding operation provider live"
-adapters="postgres web worker"
+adapters="postgres web worker livemetrics"
 fail=0
 for p in $domain; do
   for imp in $(go list -f '{{join .Imports " "}}' "./internal/$p"); do
