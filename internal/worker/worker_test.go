@@ -1,45 +1,26 @@
 package worker
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/provider"
+	"github.com/tenantops/onboard/internal/testkit"
 )
-
-// syncBuffer is a log sink shared by goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // testLogger logs at debug level into a buffer that must never contain the secret; it is
 // printed when the test fails.
 func testLogger(t *testing.T) *slog.Logger {
 	t.Helper()
-	buf := &syncBuffer{}
+	buf := &testkit.SyncBuffer{}
 	t.Cleanup(func() {
 		logs := buf.String()
 		if strings.Contains(logs, testSecret) || strings.Contains(logs, leakedToken) {
@@ -316,7 +297,7 @@ func TestWorkerKilled(t *testing.T) {
 	inserter := e.newWorkers(fastSim(), Options{})
 	id := e.newRun("contoso.slow.test", "verify_access", inserter.Enqueue)
 
-	var stderr syncBuffer
+	var stderr testkit.SyncBuffer
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
 	cmd.Env = append(os.Environ(), helperEnv+"="+e.url)
 	cmd.Stderr = &stderr
