@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tenantops/onboard/internal/onboarding"
-	"github.com/tenantops/onboard/internal/secretbox"
+	"github.com/tenantops/onboard/internal/aesgcm"
 )
 
 // EnqueueFunc hands a queued run to the job queue inside the transaction that inserted it
@@ -33,13 +33,13 @@ type StoreConfig struct {
 // and run completions cannot deadlock.
 type Store struct {
 	*DB
-	box     *secretbox.Box
+	box     *aesgcm.Box
 	enqueue EnqueueFunc
 }
 
 // NewStore returns a Store over db.
 func NewStore(db *DB, cfg StoreConfig) (*Store, error) {
-	box, err := secretbox.New(cfg.SecretKey)
+	box, err := aesgcm.New(cfg.SecretKey)
 	if err != nil {
 		return nil, fmt.Errorf("provider secret key: %w", err)
 	}
