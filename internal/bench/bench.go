@@ -40,7 +40,7 @@ func (c Config) Validate() error {
 	case c.Mode != "live" && c.Mode != "poll" && c.Mode != "raw":
 		return fmt.Errorf("-mode %q: want live, poll or raw", c.Mode)
 	case c.Clients < 1 || c.Clients > 10000:
-		return errors.New("-clients: want 1..10000 (one client process; see DESIGN for the port and fd limits)")
+		return errors.New("-clients: want 1..10000 (one client process: its ports and file descriptors limit it)")
 	case c.Drafts < 1 || c.Drafts > c.Clients:
 		return errors.New("-drafts: want 1..clients")
 	case c.Duration <= 0 || c.Duration > time.Hour:
