@@ -8,8 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/aesgcm"
+	"github.com/tenantops/onboard/internal/onboarding"
 )
 
 // EnqueueFunc hands a queued run to the job queue inside the transaction that inserted it
