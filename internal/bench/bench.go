@@ -5,7 +5,6 @@ package bench
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -134,12 +133,4 @@ func settle(d time.Duration, done func() bool) {
 	for time.Now().Before(deadline) && !done() {
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-func newGUID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }

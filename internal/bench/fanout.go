@@ -17,6 +17,8 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/tenantops/onboard/internal/onboarding"
 )
 
 // benchDraft is one draft the clients watch and the mutator writes.
@@ -112,7 +114,7 @@ func (f *fanout) signIn() error {
 func (f *fanout) createDrafts() error {
 	f.drafts = make([]*benchDraft, f.c.Drafts)
 	for i := range f.drafts {
-		b, _ := json.Marshal(map[string]string{"tenant_id": newGUID(), "display_name": "Bench " + strconv.Itoa(i), "primary_domain": "bench" + strconv.Itoa(i) + ".healthy.test"})
+		b, _ := json.Marshal(map[string]string{"tenant_id": onboarding.NewGUID(), "display_name": "Bench " + strconv.Itoa(i), "primary_domain": "bench" + strconv.Itoa(i) + ".healthy.test"})
 		resp, err := f.hc.Post(f.base+"/api/v1/workspaces/acme/onboarding/drafts", "application/json", bytes.NewReader(b))
 		if err != nil {
 			return err

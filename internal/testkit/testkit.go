@@ -1,12 +1,10 @@
 // Package testkit holds helpers shared by tests of several packages: a goroutine-safe log
-// buffer, the headless Chromium the browser tests drive, and random GUIDs. Only tests import it.
+// buffer, the headless Chromium the browser tests drive. Only tests import it.
 package testkit
 
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -61,13 +59,4 @@ func NewBrowser(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Con
 		t.Fatalf("start chromium: %v", err)
 	}
 	return browser
-}
-
-// NewGUID returns a random (version 4) GUID.
-func NewGUID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
