@@ -136,7 +136,7 @@ func TestLoadDemoIdempotent(t *testing.T) {
 	}
 }
 
-// TestMigrateNotificationIDs: migration 4 moves what a notification is about from a wizard
+// TestMigrateNotificationIDs: migration 5 moves what a notification is about from a wizard
 // link (and its payload) into draft_id and run_id columns, and its down step rebuilds the link.
 func TestMigrateNotificationIDs(t *testing.T) {
 	t.Parallel()
