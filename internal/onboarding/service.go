@@ -129,29 +129,8 @@ func (s *Service) Update(ctx context.Context, m access.Member, id string, expect
 		d := &w.d
 		var v ValidationError
 		var changed []string
-		var name, domain string
-		if p.DisplayName != nil {
-			name = NormalizeDisplayName(*p.DisplayName)
-			if msg := displayNameProblem(name); msg != "" {
-				v.Add("display_name", msg)
-			}
-		}
-		if p.PrimaryDomain != nil {
-			domain = NormalizeDomain(*p.PrimaryDomain)
-			if msg := domainProblem(domain); msg != "" {
-				v.Add("primary_domain", msg)
-			}
-		}
-		if p.Connection != nil {
-			v.Merge(validateConnection(*p.Connection))
-		}
-		if p.BootstrapOperations != nil {
-			v.Merge(ValidateBootstrapOperations(*p.BootstrapOperations))
-		}
-		if p.CurrentStep != nil {
-			v.Merge(ValidateStep(*p.CurrentStep))
-		}
-		if err := v.Err(); err != nil {
+		name, domain, err := p.normalized()
+		if err != nil {
 			return err
 		}
 		editsFacts := p.DisplayName != nil || p.PrimaryDomain != nil || p.Connection != nil || p.BootstrapOperations != nil || p.SkipBootstrap
@@ -247,6 +226,34 @@ func (s *Service) Update(ctx context.Context, m access.Member, id string, expect
 		return err
 	})
 	return out, err
+}
+
+// normalized validates the patch's fields one by one (a *ValidationError naming every bad
+// field) and returns its display name and primary domain normalised ("" when not patched).
+func (p Patch) normalized() (name, domain string, err error) {
+	var v ValidationError
+	if p.DisplayName != nil {
+		name = NormalizeDisplayName(*p.DisplayName)
+		if msg := displayNameProblem(name); msg != "" {
+			v.Add("display_name", msg)
+		}
+	}
+	if p.PrimaryDomain != nil {
+		domain = NormalizeDomain(*p.PrimaryDomain)
+		if msg := domainProblem(domain); msg != "" {
+			v.Add("primary_domain", msg)
+		}
+	}
+	if p.Connection != nil {
+		v.Merge(validateConnection(*p.Connection))
+	}
+	if p.BootstrapOperations != nil {
+		v.Merge(ValidateBootstrapOperations(*p.BootstrapOperations))
+	}
+	if p.CurrentStep != nil {
+		v.Merge(ValidateStep(*p.CurrentStep))
+	}
+	return name, domain, v.Err()
 }
 
 // validateConnection checks a new provider connection: a GUID client id and a non-empty
