@@ -119,7 +119,7 @@ func TestLoadDemoIdempotent(t *testing.T) {
 	if first != want {
 		t.Fatalf("memberships = %q, want %q", first, want)
 	}
-	// A stray membership is removed again: the demo is exactly the contract.
+	// A stray membership is removed again: the demo is exactly what README.md lists.
 	if _, err := db.Pool.Exec(ctx, `INSERT INTO workspace_memberships (workspace_id, user_id, role)
 		SELECT w.id, u.id, 'viewer' FROM workspaces w, users u WHERE w.slug = 'acme' AND u.email = 'owner@globex.test'`); err != nil {
 		t.Fatal(err)
