@@ -70,7 +70,7 @@ func setup(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
 	url := pgtest.NewURL(t)
-	db, err := postgres.Open(ctx, url, "worker-test", 8)
+	db, err := postgres.Open(ctx, url, "worker-test", 4) // pgxpool's default on this machine, as before
 	if err != nil {
 		t.Fatal(err)
 	}
