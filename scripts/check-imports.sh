@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Domain packages import only the standard library and other domain packages; adapters do not
-# import each other (cmd/onboard wires them).
+# import each other (cmd/onboard wires them); only the web edge knows the presentation
+# (views, static, web): postgres, worker and the domain packages never import them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mod="$(go list -m)"
 domain="access membership onboarding operation provider live"
-adapters="postgres web worker"
+adapters="postgres web worker livemetrics"
 fail=0
 for p in $domain; do
   for imp in $(go list -f '{{join .Imports " "}}' "./internal/$p"); do
@@ -22,6 +23,17 @@ for p in $adapters; do
       if [ "$q" != "$p" ] && [ "$imp" = "$mod/internal/$q" ]; then
         echo "internal/$p imports internal/$q: adapters do not import each other"; fail=1
       fi
+    done
+  done
+done
+presentation="views static internal/web"
+for p in $domain postgres worker; do
+  [ -d "internal/$p" ] || continue
+  for imp in $(go list -f '{{join .Imports " "}}' "./internal/$p"); do
+    for q in $presentation; do
+      case "$imp" in
+        "$mod/$q"|"$mod/$q"/*) echo "internal/$p imports $imp: only the web edge knows views, static and web"; fail=1 ;;
+      esac
     done
   done
 done

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,13 +16,12 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/coder/websocket"
 
+	"github.com/tenantops/onboard/internal/testkit"
 	"github.com/tenantops/onboard/static"
 )
 
 // These tests drive live.js and the vendored idiomorph in real headless Chromium.
 // A missing browser is a failure, never a skip.
-
-const chromiumPath = "/usr/bin/chromium"
 
 // frag renders one live fragment the way the server would.
 type frag struct {
@@ -188,23 +186,7 @@ func (c *wsConn) push(t *testing.T, f frag) {
 // newBrowser starts one headless Chromium for the whole test.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("chromium is required for these tests (apt-get install -y chromium): %v", err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
-	if err := chromedp.Do(browserCtx); err != nil {
-		t.Fatalf("starting chromium: %v", err)
-	}
-	return browserCtx
+	return testkit.NewBrowser(t)
 }
 
 // openPage opens a new tab on the test page and waits until live.js is loaded.

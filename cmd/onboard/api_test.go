@@ -16,6 +16,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/tenantops/onboard/internal/onboarding"
 )
 
 // apiClient sends API requests and checks every response against the OpenAPI document the
@@ -193,7 +195,7 @@ func setupAPI(t *testing.T) *apiSetup {
 func (s *apiSetup) createDraft(t *testing.T, c *http.Client, ws string) string {
 	t.Helper()
 	r := s.api.do(t, c, http.MethodPost, "/workspaces/"+ws+"/onboarding/drafts",
-		fmt.Sprintf(`{"tenant_id":%q,"display_name":"Tenant","primary_domain":"tenant.example.com"}`, newGUID()))
+		fmt.Sprintf(`{"tenant_id":%q,"display_name":"Tenant","primary_domain":"tenant.example.com"}`, onboarding.NewGUID()))
 	wantStatus(t, "create draft", r, http.StatusCreated)
 	return r.object(t)["id"].(string)
 }
@@ -249,7 +251,7 @@ func TestAPIDrafts(t *testing.T) {
 	t.Run("CreateInvalidChangesNothing", func(t *testing.T) {
 		before := s.api.do(t, s.owner, http.MethodGet, "/workspaces/acme/onboarding/drafts", "")
 		wantStatus(t, "list", before, http.StatusOK)
-		guid := newGUID()
+		guid := onboarding.NewGUID()
 		for _, tc := range []struct {
 			name, body string
 			want       int
@@ -290,7 +292,7 @@ func TestAPIDrafts(t *testing.T) {
 
 	t.Run("CreateAndResume", func(t *testing.T) {
 		t.Parallel()
-		tenant := newGUID()
+		tenant := onboarding.NewGUID()
 		body := fmt.Sprintf(`{"tenant_id":%q,"display_name":"Contoso","primary_domain":"contoso.example.com"}`, tenant)
 		r := s.api.do(t, s.operator, http.MethodPost, "/workspaces/acme/onboarding/drafts", body)
 		wantStatus(t, "create", r, http.StatusCreated)
@@ -390,7 +392,7 @@ func TestAPIDrafts(t *testing.T) {
 			t.Errorf("updated_at %q: %v", at, err)
 		}
 
-		body := fmt.Sprintf(`{"provider_connection":{"client_id":%q,"client_secret":%q}}`, newGUID(), secret)
+		body := fmt.Sprintf(`{"provider_connection":{"client_id":%q,"client_secret":%q}}`, onboarding.NewGUID(), secret)
 		r = s.api.do(t, s.owner, http.MethodPatch, draftPath(id), body, "If-Match", `"2"`)
 		wantStatus(t, "attach connection", r, http.StatusOK)
 		conn, _ := r.object(t)["provider_connection"].(map[string]any)
@@ -414,7 +416,7 @@ func TestAPIDrafts(t *testing.T) {
 			t.Errorf("reason_code = %q, want provider_connection_missing", code)
 		}
 
-		body := fmt.Sprintf(`{"provider_connection":{"client_id":%q,"client_secret":%q}}`, newGUID(), secret)
+		body := fmt.Sprintf(`{"provider_connection":{"client_id":%q,"client_secret":%q}}`, onboarding.NewGUID(), secret)
 		r = s.api.do(t, s.operator, http.MethodPatch, draftPath(id), body, "If-Match", `"1"`)
 		wantStatus(t, "attach connection", r, http.StatusOK)
 		tag := r.Header.Get("ETag")
@@ -464,7 +466,7 @@ func TestAPIDrafts(t *testing.T) {
 			"/workspaces/globex/operation-runs?draft=" + id, "/workspaces/acme/operation-runs?draft=" + id} {
 			wantStatus(t, "globex owner GET "+path, s.api.do(t, s.globex, http.MethodGet, path, ""), http.StatusNotFound)
 		}
-		wantStatus(t, "unknown run", s.api.do(t, s.owner, http.MethodGet, "/workspaces/acme/operation-runs/"+newGUID(), ""), http.StatusNotFound)
+		wantStatus(t, "unknown run", s.api.do(t, s.owner, http.MethodGet, "/workspaces/acme/operation-runs/"+onboarding.NewGUID(), ""), http.StatusNotFound)
 		wantStatus(t, "malformed run id", s.api.do(t, s.owner, http.MethodGet, "/workspaces/acme/operation-runs/nope", ""), http.StatusNotFound)
 		for _, q := range []string{"status=done", "type=reboot", "status=", "type=bootstrap."} {
 			r := s.api.do(t, s.viewer, http.MethodGet, "/workspaces/acme/operation-runs?"+q, "")
@@ -580,7 +582,7 @@ func TestAPIDrafts(t *testing.T) {
 
 				for name, p := range map[string]string{
 					"other workspace's draft": path("acme", globexID),
-					"unknown id":              path("acme", newGUID()),
+					"unknown id":              path("acme", onboarding.NewGUID()),
 					"malformed id":            path("acme", "not-an-id"),
 					"unknown workspace":       path("nope", id),
 					"draft via other ws":      path("globex", id),

@@ -19,13 +19,13 @@ import (
 
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/tenantops/onboard/internal/testkit"
 )
 
 // Helpers shared by the browser tests: one headless Chromium per test function, one browser
 // context (own cookies, own tab) per signed-in user, and a page type whose waits are all
 // bounded and explicit (a JavaScript condition, never a sleep).
-
-const chromiumPath = "/usr/bin/chromium"
 
 // waitFor bounds every wait for the page to reach a state.
 const waitFor = 10 * time.Second
@@ -82,30 +82,11 @@ type liveEntry struct {
 	Status    string `json:"status"`
 }
 
-// newBrowser starts one headless Chromium for a test function; its subtests open browser
-// contexts of their own in it. A missing browser is a failure, never a skip: CI installs it.
+// newBrowser starts one headless Chromium (testkit.NewBrowser) at the window size the
+// screenshots use.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("browser tests need %s (apt-get install -y chromium): %v", chromiumPath, err)
-	}
-	// DefaultExecAllocatorOptions already turn off background timer throttling and
-	// renderer backgrounding, so tabs that are not in front keep their timers exact.
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.WindowSize(1280, 800),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	browser, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return browser
+	return testkit.NewBrowser(t, chromedp.WindowSize(1280, 800))
 }
 
 // sessionOptions change how a tab is set up before it signs in.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
+	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/postgres/pgtest"
 )
 
@@ -120,7 +121,7 @@ func TestLinearizability(t *testing.T) {
 
 	ids := make([]string, drafts)
 	for i := range ids {
-		body := fmt.Sprintf(`{"tenant_id":%q,"display_name":%q,"primary_domain":"lin%d.example.com"}`, newGUID(), linInitialName, i)
+		body := fmt.Sprintf(`{"tenant_id":%q,"display_name":%q,"primary_domain":"lin%d.example.com"}`, onboarding.NewGUID(), linInitialName, i)
 		resp, err := owner.Post(base+"/api/v1/workspaces/acme/onboarding/drafts", "application/json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)

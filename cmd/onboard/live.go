@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tenantops/onboard/internal/live"
+	"github.com/tenantops/onboard/internal/livemetrics"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/operation"
 	"github.com/tenantops/onboard/internal/postgres"
@@ -45,7 +46,7 @@ func (c serveConfig) liveOptions() liveOptions {
 type liveRuntime struct {
 	Hub      *live.Hub
 	Listener *postgres.Listener
-	Metrics  *web.LiveMetrics
+	Metrics  *livemetrics.Metrics
 	Endpoint *web.Live
 	wg       sync.WaitGroup
 	errs     chan error
@@ -57,7 +58,7 @@ type liveRuntime struct {
 // workspace membership, fed by a dedicated listener connection. The hub and the listener run
 // until ctx ends; wait blocks until they have stopped.
 func startLive(ctx context.Context, db *postgres.DB, dbURL string, src live.Source, reg prometheus.Registerer, log *slog.Logger, opts liveOptions) (*liveRuntime, error) {
-	m := web.NewLiveMetrics(reg)
+	m := livemetrics.New(reg)
 	hubOpts := opts.Hub
 	hubOpts.Observer, hubOpts.Logger = m, log
 	hub := live.NewHub(src, liveAuth{db}, hubOpts)
@@ -70,7 +71,7 @@ func startLive(ctx context.Context, db *postgres.DB, dbURL string, src live.Sour
 		return nil, err
 	}
 	ep := opts.Endpoint
-	ep.Hub, ep.Metrics = hub, m
+	ep.Hub, ep.Metrics = hub, web.NewLiveMetrics(m)
 
 	lr := &liveRuntime{Hub: hub, Listener: ln, Metrics: m, Endpoint: &ep, errs: make(chan error, 2)}
 	lr.wg.Go(func() { lr.errs <- hub.Run(ctx) })

@@ -63,7 +63,7 @@ func startLiveApp(t *testing.T, dbURL string, opts liveOptions, wrap func(net.Li
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := webServer(serveConfig{}, db, onboarding.NewService(store, time.Now), membership.NewService(store, time.Now), reg, log, lv)
+	srv := webServer(serveConfig{}, store, onboarding.NewService(store, time.Now), membership.NewService(store, time.Now), reg, log, lv)
 	hs := httptest.NewUnstartedServer(srv.Handler())
 	hs.Config.BaseContext = func(net.Listener) context.Context { return ctx }
 	if wrap != nil {

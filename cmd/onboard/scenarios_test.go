@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/tenantops/onboard/internal/onboarding"
 )
 
 // waitDraft polls the draft through the API until cond holds, or fails after d. The workers
@@ -47,7 +49,7 @@ func notIn(states ...string) func(map[string]any) bool {
 func (s *apiSetup) startVerification(t *testing.T, domain string) (string, string) {
 	t.Helper()
 	r := s.api.do(t, s.owner, http.MethodPost, "/workspaces/acme/onboarding/drafts",
-		fmt.Sprintf(`{"tenant_id":%q,"display_name":"Scenario","primary_domain":%q}`, newGUID(), domain))
+		fmt.Sprintf(`{"tenant_id":%q,"display_name":"Scenario","primary_domain":%q}`, onboarding.NewGUID(), domain))
 	wantStatus(t, "create", r, http.StatusCreated)
 	id := r.object(t)["id"].(string)
 	r = s.api.do(t, s.owner, http.MethodPatch, draftPath(id),

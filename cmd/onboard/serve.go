@@ -25,7 +25,9 @@ import (
 	"github.com/tenantops/onboard/internal/worker"
 )
 
+// serveConfig is the configuration of serve and worker.
 type serveConfig struct {
+	Name          string // "serve" or "worker": the command, and the database application name
 	DB            dbConfig
 	Addr          string
 	Migrate       bool
@@ -40,13 +42,37 @@ type serveConfig struct {
 	LiveMaxAddr   int
 }
 
-func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, web bool) error {
+// runServe is `onboard serve` (withWeb) and `onboard worker`: config → build → serve.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, withWeb bool) error {
+	cfg, err := parseServeConfig(args, getenv, stderr, withWeb)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	a, err := buildApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	if !withWeb {
+		log.Info("worker started", "database", redactURL(cfg.DB.URL))
+		<-ctx.Done()
+		return nil
+	}
+	return serveWeb(ctx, cfg, a, stdout, log)
+}
+
+// parseServeConfig reads the flags and environment of serve (withWeb) or worker.
+func parseServeConfig(args []string, getenv func(string) string, stderr io.Writer, withWeb bool) (serveConfig, error) {
 	name, summary := "serve", "Serve the web console, the live endpoint and the workers in one process."
-	if !web {
+	if !withWeb {
 		name, summary = "worker", "Run the workers only (no web server)."
 	}
 	f := newFlags(name, summary, getenv, stderr)
-	var cfg serveConfig
+	cfg := serveConfig{Name: name}
 	cfg.DB.register(f)
 	f.str(&cfg.Addr, "addr", "ADDR", "127.0.0.1:8080", "listen address of the web server (port 0 picks a free one)")
 	f.boolean(&cfg.Migrate, "migrate", "MIGRATE", false, "apply pending migrations at start")
@@ -62,81 +88,104 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	f.integer(&cfg.LiveMaxAddr, "live-max-sockets-per-address", "LIVE_MAX_SOCKETS_PER_ADDRESS", defaultLiveMaxAddr,
 		"open /live WebSockets one client address may hold in this process; more are closed with 4429 (negative: no cap)")
 	if err := f.parse(args); err != nil {
-		return err
+		return serveConfig{}, err
 	}
 	switch cfg.Demo {
 	case "never", "if-empty", "always":
 	default:
-		return fmt.Errorf("-demo %q: want never, if-empty or always", cfg.Demo)
+		return serveConfig{}, fmt.Errorf("-demo %q: want never, if-empty or always", cfg.Demo)
 	}
-	log, err := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
-	if err != nil {
-		return err
-	}
+	return cfg, nil
+}
 
-	db, err := postgres.Open(ctx, cfg.DB.URL, "onboard-"+name, int32(cfg.DB.MaxConns))
+// app is what serve and worker build before serving: the database, the store, the services
+// and the started workers.
+type app struct {
+	db      *postgres.DB
+	store   *postgres.Store
+	svc     *onboarding.Service
+	workers *worker.Workers
+	close   func() // stops the workers (waiting up to ShutdownWait), then closes the database
+}
+
+// buildApp opens the database, migrates and loads demo data as configured, and wires the
+// store, the services and the workers (started unless -workers 0).
+func buildApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (_ *app, err error) {
+	db, err := postgres.Open(ctx, cfg.DB.URL, "onboard-"+cfg.Name, int32(cfg.DB.MaxConns))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer db.Close()
-	if cfg.Migrate {
-		if err := db.MigrateUp(ctx); err != nil {
-			return err
-		}
-	}
-	if cfg.Demo != "never" {
-		has, err := db.HasData(ctx)
+	defer func() {
 		if err != nil {
-			return err
+			db.Close()
 		}
-		if cfg.Demo == "always" || !has {
-			if err := db.LoadDemo(ctx, password.Hash); err != nil {
-				return err
-			}
-		}
+	}()
+	if err := prepareDatabase(ctx, db, cfg); err != nil {
+		return nil, err
 	}
-
 	key, err := decodeKey(cfg.SecretKey)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The store enqueues each new run's job in the run's own transaction; the workers that
-	// provide Enqueue need the store (their Runs), so the function is bound after both exist.
-	var workers *worker.Workers
-	store, err := postgres.NewStore(db, postgres.StoreConfig{SecretKey: key, Enqueue: func(ctx context.Context, tx pgx.Tx, runID string) (int64, error) {
-		return workers.Enqueue(ctx, tx, runID)
+	// provide Enqueue need the run service over the store, so the function is bound after
+	// both exist.
+	a := &app{db: db}
+	a.store, err = postgres.NewStore(db, postgres.StoreConfig{SecretKey: key, Enqueue: func(ctx context.Context, tx pgx.Tx, runID string) (int64, error) {
+		return a.workers.Enqueue(ctx, tx, runID)
 	}})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	svc := onboarding.NewService(store, time.Now)
+	a.svc = onboarding.NewService(a.store, time.Now)
+	runs := onboarding.NewRunService(a.store, time.Now)
 
 	// Workers run in this process for both serve and worker; stopped last, after the web
 	// server, so runs started by the final requests still get their chance.
-	workers, stopWorkers, err := startWorkers(ctx, db.Pool, store, cfg.Workers, log)
+	workers, stopWorkers, err := startWorkers(ctx, db.Pool, runs, cfg.Workers, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer func() {
+	a.workers = workers
+	a.close = func() {
 		stopCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownWait)
 		defer cancel()
 		if err := stopWorkers(stopCtx); err != nil {
 			log.Error("stop workers", "error", err)
 		}
-	}()
+		db.Close()
+	}
+	return a, nil
+}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	if !web {
-		log.Info("worker started", "database", redactURL(cfg.DB.URL))
-		<-ctx.Done()
+// prepareDatabase applies migrations (-migrate) and loads the demo data (-demo).
+func prepareDatabase(ctx context.Context, db *postgres.DB, cfg serveConfig) error {
+	if cfg.Migrate {
+		if err := db.MigrateUp(ctx); err != nil {
+			return err
+		}
+	}
+	if cfg.Demo == "never" {
 		return nil
 	}
+	has, err := db.HasData(ctx)
+	if err != nil {
+		return err
+	}
+	if cfg.Demo == "always" || !has {
+		return db.LoadDemo(ctx, password.Hash)
+	}
+	return nil
+}
 
+// serveWeb starts the live path and the web server, serves until ctx ends, then shuts both
+// down in order: requests first, then the /live sockets, then the hub and listener.
+func serveWeb(ctx context.Context, cfg serveConfig, a *app, stdout io.Writer, log *slog.Logger) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	liveCtx, stopLive := context.WithCancel(ctx)
 	defer stopLive()
-	lv, err := startLive(liveCtx, db, cfg.DB.URL, newLiveSource(db), reg, log, cfg.liveOptions())
+	lv, err := startLive(liveCtx, a.db, cfg.DB.URL, newLiveSource(a.db), reg, log, cfg.liveOptions())
 	if err != nil {
 		return err
 	}
@@ -153,7 +202,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	case <-ctx.Done():
 	}
 
-	srv := webServer(cfg, db, svc, membership.NewService(store, time.Now), reg, log, lv)
+	srv := webServer(cfg, a.store, a.svc, membership.NewService(a.store, time.Now), reg, log, lv)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -206,18 +255,18 @@ func shutdownWeb(ctx context.Context, httpSrv *http.Server, srv *web.Server) err
 }
 
 // webServer wires the web adapter to the database and the live path.
-func webServer(cfg serveConfig, db *postgres.DB, svc *onboarding.Service, members *membership.Service, reg *prometheus.Registry, log *slog.Logger, lv *liveRuntime) *web.Server {
+func webServer(cfg serveConfig, store *postgres.Store, svc *onboarding.Service, members *membership.Service, reg *prometheus.Registry, log *slog.Logger, lv *liveRuntime) *web.Server {
 	return web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{
 		Logger:        log,
-		Accounts:      db,
-		Drafts:        db,
+		Accounts:      store,
+		Drafts:        store,
 		Service:       svc,
-		Snapshots:     db,
-		Notifications: db,
-		Audit:         db,
+		Snapshots:     store,
+		Notifications: store,
+		Audit:         store,
 		Members:       members,
-		SessionStore:  pgxstore.New(db.Pool),
-		Ready:         lv.ready(db),
+		SessionStore:  pgxstore.New(store.Pool),
+		Ready:         lv.ready(store.DB),
 		Registry:      reg,
 		Live:          lv.Endpoint,
 	})

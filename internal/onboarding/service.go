@@ -129,29 +129,8 @@ func (s *Service) Update(ctx context.Context, m access.Member, id string, expect
 		d := &w.d
 		var v ValidationError
 		var changed []string
-		var name, domain string
-		if p.DisplayName != nil {
-			name = NormalizeDisplayName(*p.DisplayName)
-			if msg := displayNameProblem(name); msg != "" {
-				v.Add("display_name", msg)
-			}
-		}
-		if p.PrimaryDomain != nil {
-			domain = NormalizeDomain(*p.PrimaryDomain)
-			if msg := domainProblem(domain); msg != "" {
-				v.Add("primary_domain", msg)
-			}
-		}
-		if p.Connection != nil {
-			v.Merge(validateConnection(*p.Connection))
-		}
-		if p.BootstrapOperations != nil {
-			v.Merge(ValidateBootstrapOperations(*p.BootstrapOperations))
-		}
-		if p.CurrentStep != nil {
-			v.Merge(ValidateStep(*p.CurrentStep))
-		}
-		if err := v.Err(); err != nil {
+		name, domain, err := p.normalized()
+		if err != nil {
 			return err
 		}
 		editsFacts := p.DisplayName != nil || p.PrimaryDomain != nil || p.Connection != nil || p.BootstrapOperations != nil || p.SkipBootstrap
@@ -191,26 +170,11 @@ func (s *Service) Update(ctx context.Context, m access.Member, id string, expect
 			changed = append(changed, FieldBootstrapOperations)
 		}
 		if p.Connection != nil {
-			clientID := NormalizeTenantID(p.Connection.ClientID)
-			previous := ""
-			if d.ProviderConnectionID != "" {
-				var err error
-				if previous, err = w.tx.ConnectionClientID(ctx, d.ProviderConnectionID); err != nil {
-					return err
-				}
-			}
-			connID, err := w.tx.CreateConnection(ctx, NewConnection{
-				WorkspaceID: d.WorkspaceID, TenantID: d.TenantID,
-				ClientID: clientID, Secret: p.Connection.ClientSecret,
-				CreatedBy: m.User.ID, Now: w.now,
-			})
+			diff, err := w.attachConnection(ctx, *p.Connection, meta)
 			if err != nil {
 				return err
 			}
-			meta["provider_connection_id"] = connID
-			meta["previous_provider_connection_id"] = nullable(d.ProviderConnectionID)
-			fields[FieldProviderConnection] = fieldDiff(previous, clientID)
-			d.ProviderConnectionID = connID
+			fields[FieldProviderConnection] = diff
 			changed = append(changed, FieldProviderConnection)
 		}
 		// The step is checked against the evaluation after the other changes of this
@@ -247,6 +211,61 @@ func (s *Service) Update(ctx context.Context, m access.Member, id string, expect
 		return err
 	})
 	return out, err
+}
+
+// attachConnection stores a new provider connection for the draft and attaches it, records
+// the new and the previous connection ids in meta, and returns the change of client id for
+// the audit trail (never the secret).
+func (w *writeTx) attachConnection(ctx context.Context, in ConnectionInput, meta map[string]any) (map[string]any, error) {
+	d := &w.d
+	clientID := NormalizeTenantID(in.ClientID)
+	previous := ""
+	if d.ProviderConnectionID != "" {
+		var err error
+		if previous, err = w.tx.ConnectionClientID(ctx, d.ProviderConnectionID); err != nil {
+			return nil, err
+		}
+	}
+	connID, err := w.tx.CreateConnection(ctx, NewConnection{
+		WorkspaceID: d.WorkspaceID, TenantID: d.TenantID,
+		ClientID: clientID, Secret: in.ClientSecret,
+		CreatedBy: w.m.User.ID, Now: w.now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	meta["provider_connection_id"] = connID
+	meta["previous_provider_connection_id"] = nullable(d.ProviderConnectionID)
+	d.ProviderConnectionID = connID
+	return fieldDiff(previous, clientID), nil
+}
+
+// normalized validates the patch's fields one by one (a *ValidationError naming every bad
+// field) and returns its display name and primary domain normalised ("" when not patched).
+func (p Patch) normalized() (name, domain string, err error) {
+	var v ValidationError
+	if p.DisplayName != nil {
+		name = NormalizeDisplayName(*p.DisplayName)
+		if msg := displayNameProblem(name); msg != "" {
+			v.Add("display_name", msg)
+		}
+	}
+	if p.PrimaryDomain != nil {
+		domain = NormalizeDomain(*p.PrimaryDomain)
+		if msg := domainProblem(domain); msg != "" {
+			v.Add("primary_domain", msg)
+		}
+	}
+	if p.Connection != nil {
+		v.Merge(validateConnection(*p.Connection))
+	}
+	if p.BootstrapOperations != nil {
+		v.Merge(ValidateBootstrapOperations(*p.BootstrapOperations))
+	}
+	if p.CurrentStep != nil {
+		v.Merge(ValidateStep(*p.CurrentStep))
+	}
+	return name, domain, v.Err()
 }
 
 // validateConnection checks a new provider connection: a GUID client id and a non-empty

@@ -98,6 +98,15 @@ type AuditEntry struct {
 	At          time.Time
 }
 
+// AuditRecord is one stored audit entry as read back for the audit log page.
+type AuditRecord struct {
+	ID                             int64
+	Actor                          string // the actor's email; "system" when none
+	Action, SubjectType, SubjectID string
+	Metadata                       string // the metadata as stored, JSON text
+	At                             time.Time
+}
+
 // ConnectionInfo describes a provider connection without its secret.
 type ConnectionInfo struct {
 	ID        string
@@ -120,13 +129,16 @@ const (
 )
 
 // Notification is one in-app notification of a user (for example "Verification succeeded").
+// It names what it is about by id (DraftID, RunID); the web layer builds the links.
 type Notification struct {
 	ID          int64
+	UserID      int64
 	WorkspaceID int64
 	Kind        string
 	Title       string
 	Body        string
-	Link        string
+	DraftID     string // "" when none
+	RunID       string // "" when none
 	Payload     map[string]any
 	ReadAt      time.Time // zero when unread
 	CreatedAt   time.Time

@@ -74,7 +74,7 @@ func TestRunOfAnotherDraftIsNotHandedBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := f.store.BeginRun(ctx, run.ID, 1); err != nil {
+	if _, _, err := f.runs.BeginRun(ctx, run.ID, 1); err != nil {
 		t.Fatal(err)
 	}
 	old = f.get(t, old.ID)

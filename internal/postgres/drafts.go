@@ -8,8 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tenantops/onboard/internal/aesgcm"
 	"github.com/tenantops/onboard/internal/onboarding"
-	"github.com/tenantops/onboard/internal/secretbox"
 )
 
 // EnqueueFunc hands a queued run to the job queue inside the transaction that inserted it
@@ -23,35 +23,27 @@ type StoreConfig struct {
 	// Enqueue, when set, is called for every run created; nil leaves runs queued for
 	// whoever claims them (tests without workers).
 	Enqueue EnqueueFunc
-	// Clock gives "now" for the run service; nil means time.Now. (The onboarding service
-	// passes its own now into every transaction.)
-	Clock func() time.Time
 }
 
 // Store is the drafts and runs store: it implements onboarding.Store for the onboarding
-// service and the operation-run service workers call (BeginRun, ProgressRun, CompleteRun,
-// StaleRuns, Heartbeat). It embeds the DB, so the read models are available on it too.
+// service and onboarding.RunStore for the operation-run service (onboarding.RunService).
+// It embeds the DB, so the read models are available on it too.
 //
 // Lock order, everywhere: the draft row before any of its run rows, so that operator writes
 // and run completions cannot deadlock.
 type Store struct {
 	*DB
-	box     *secretbox.Box
+	box     *aesgcm.Box
 	enqueue EnqueueFunc
-	clock   func() time.Time
 }
 
 // NewStore returns a Store over db.
 func NewStore(db *DB, cfg StoreConfig) (*Store, error) {
-	box, err := secretbox.New(cfg.SecretKey)
+	box, err := aesgcm.New(cfg.SecretKey)
 	if err != nil {
 		return nil, fmt.Errorf("provider secret key: %w", err)
 	}
-	clock := cfg.Clock
-	if clock == nil {
-		clock = time.Now
-	}
-	return &Store{DB: db, box: box, enqueue: cfg.Enqueue, clock: clock}, nil
+	return &Store{DB: db, box: box, enqueue: cfg.Enqueue}, nil
 }
 
 var _ onboarding.Store = (*Store)(nil)

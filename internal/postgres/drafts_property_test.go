@@ -151,14 +151,14 @@ func (p *propertyRun) step(t *testing.T) (string, error) {
 		if id == "" {
 			return "begin (none)", nil
 		}
-		_, _, err := f.store.BeginRun(ctx, id, rng.IntN(3)+1)
+		_, _, err := f.runs.BeginRun(ctx, id, rng.IntN(3)+1)
 		return "begin", err
 	case k < 71:
 		id := p.pickRun(t, operation.StatusRunning, operation.StatusQueued)
 		if id == "" {
 			return "progress (none)", nil
 		}
-		return "progress", f.store.ProgressRun(ctx, id, operation.Counts{Total: 10, Succeeded: rng.IntN(5), Failed: rng.IntN(5)})
+		return "progress", f.runs.ProgressRun(ctx, id, operation.Counts{Total: 10, Succeeded: rng.IntN(5), Failed: rng.IntN(5)})
 	case k < 91:
 		id := p.pickRun(t, operation.StatusQueued, operation.StatusRunning)
 		if rng.IntN(10) == 0 {
@@ -169,7 +169,7 @@ func (p *propertyRun) step(t *testing.T) (string, error) {
 		}
 		if rng.IntN(10) < 7 {
 			// Usually a worker begins before it completes; sometimes it fails a queued run.
-			if _, _, err := f.store.BeginRun(ctx, id, 1); err != nil && !expectedError(err) {
+			if _, _, err := f.runs.BeginRun(ctx, id, 1); err != nil && !expectedError(err) {
 				return "begin+complete", err
 			}
 		}
@@ -178,7 +178,7 @@ func (p *propertyRun) step(t *testing.T) (string, error) {
 			operation.OutcomeFailed, operation.OutcomeCancelled}
 		reasons := []string{"", "missing_permissions", "consent_missing", "provider_unreachable", "invalid_credentials", "timeout"}
 		o, r := outcomes[rng.IntN(len(outcomes))], reasons[rng.IntN(len(reasons))]
-		return fmt.Sprintf("complete %s/%s", o, r), f.store.CompleteRun(ctx, id, operation.Completion{Outcome: o, ReasonCode: r})
+		return fmt.Sprintf("complete %s/%s", o, r), f.runs.CompleteRun(ctx, id, operation.Completion{Outcome: o, ReasonCode: r})
 	case k < 94:
 		if rng.IntN(3) != 0 {
 			return "cancel (skipped)", nil

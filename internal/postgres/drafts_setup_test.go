@@ -31,10 +31,11 @@ func (c *testClock) Now() time.Time {
 	return c.t
 }
 
-// fixture is a fresh database with the demo roles of CONTRACT §2, a store and a service.
+// fixture is a fresh database with the demo roles (README: demo data), a store and a service.
 type fixture struct {
 	store                           *postgres.Store
 	svc                             *onboarding.Service
+	runs                            *onboarding.RunService
 	clock                           *testClock
 	owner, operator, viewer, globex access.Member
 	enqueued                        chan string
@@ -49,7 +50,7 @@ func setup(t *testing.T, opts ...setupOptions) *fixture {
 	ctx := context.Background()
 	db := pgtest.New(t)
 	f := &fixture{clock: &testClock{t: time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)}}
-	cfg := postgres.StoreConfig{SecretKey: testKey, Clock: f.clock.Now}
+	cfg := postgres.StoreConfig{SecretKey: testKey}
 	if len(opts) > 0 && opts[0].enqueue {
 		f.enqueued = make(chan string, 100)
 		var mu sync.Mutex
@@ -68,6 +69,7 @@ func setup(t *testing.T, opts ...setupOptions) *fixture {
 	}
 	f.store = store
 	f.svc = onboarding.NewService(store, f.clock.Now)
+	f.runs = onboarding.NewRunService(store, f.clock.Now)
 
 	for _, ws := range []string{"acme", "globex"} {
 		if _, err := db.Pool.Exec(ctx, `INSERT INTO workspaces (slug, name) VALUES ($1, $1)`, ws); err != nil {
@@ -142,10 +144,10 @@ func (f *fixture) connect(t *testing.T, d onboarding.Draft) onboarding.Draft {
 func (f *fixture) runToEnd(t *testing.T, runID string, outcome operation.Outcome, reason string) {
 	t.Helper()
 	ctx := context.Background()
-	if _, _, err := f.store.BeginRun(ctx, runID, 1); err != nil {
+	if _, _, err := f.runs.BeginRun(ctx, runID, 1); err != nil {
 		t.Fatalf("BeginRun: %v", err)
 	}
-	if err := f.store.CompleteRun(ctx, runID, operation.Completion{Outcome: outcome, ReasonCode: reason}); err != nil {
+	if err := f.runs.CompleteRun(ctx, runID, operation.Completion{Outcome: outcome, ReasonCode: reason}); err != nil {
 		t.Fatalf("CompleteRun: %v", err)
 	}
 }

@@ -355,7 +355,7 @@ func TestCancel(t *testing.T) {
 	if err != nil || r.Status != operation.StatusCompleted || r.Outcome != operation.OutcomeCancelled {
 		t.Errorf("queued run after cancel = %s/%s, %v; want completed/cancelled", r.Status, r.Outcome, err)
 	}
-	_, _, err = f.store.BeginRun(ctx, run.ID, 1)
+	_, _, err = f.runs.BeginRun(ctx, run.ID, 1)
 	wantErr(t, err, operation.ErrRunFinished)
 	_, err = f.svc.Cancel(ctx, f.owner, d.ID, got.Version)
 	wantBlocked(t, err, onboarding.ReasonDraftClosed)

@@ -119,7 +119,7 @@ func TestLoadDemoIdempotent(t *testing.T) {
 	if first != want {
 		t.Fatalf("memberships = %q, want %q", first, want)
 	}
-	// A stray membership is removed again: the demo is exactly the contract.
+	// A stray membership is removed again: the demo is exactly what README.md lists.
 	if _, err := db.Pool.Exec(ctx, `INSERT INTO workspace_memberships (workspace_id, user_id, role)
 		SELECT w.id, u.id, 'viewer' FROM workspaces w, users u WHERE w.slug = 'acme' AND u.email = 'owner@globex.test'`); err != nil {
 		t.Fatal(err)
@@ -133,5 +133,55 @@ func TestLoadDemoIdempotent(t *testing.T) {
 	var users int
 	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&users); err != nil || users != len(postgres.DemoUsers) {
 		t.Fatalf("users = %d, %v; want %d", users, err, len(postgres.DemoUsers))
+	}
+}
+
+// TestMigrateNotificationIDs: migration 5 moves what a notification is about from a wizard
+// link (and its payload) into draft_id and run_id columns, and its down step rebuilds the link.
+func TestMigrateNotificationIDs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	if err := db.MigrateDown(ctx, false); err != nil {
+		t.Fatalf("down one step: %v", err)
+	}
+	const draftID, runID = "6f1c2a4e-0000-4000-8000-000000000001", "6f1c2a4e-0000-4000-8000-000000000002"
+	if _, err := db.Pool.Exec(ctx, `WITH w AS (INSERT INTO workspaces (slug, name) VALUES ('acme', 'Acme') RETURNING id),
+			u AS (INSERT INTO users (email, password_hash) VALUES ('o@acme.test', 'x') RETURNING id)
+		INSERT INTO user_notifications (user_id, workspace_id, kind, title, link, payload)
+		SELECT u.id, w.id, 'operation_run_completed', t.title, t.link, t.payload::jsonb FROM w, u,
+			(VALUES ('both', '/admin/workspaces/acme/onboarding/' || $1::text, json_build_object('draft_id', $1::text, 'run_id', $2::text)::text),
+				('link only', '/admin/workspaces/acme/onboarding/' || $1::text, '{}'),
+				('neither', '', '{"draft_id": "not-a-uuid"}')) AS t(title, link, payload)`, draftID, runID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MigrateUp(ctx); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	got := map[string][2]string{}
+	rows, err := db.Pool.Query(ctx, `SELECT title, coalesce(draft_id::text, ''), coalesce(run_id::text, '') FROM user_notifications`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var title, d, r string
+		if err := rows.Scan(&title, &d, &r); err != nil {
+			t.Fatal(err)
+		}
+		got[title] = [2]string{d, r}
+	}
+	want := map[string][2]string{"both": {draftID, runID}, "link only": {draftID, ""}, "neither": {"", ""}}
+	for title, w := range want {
+		if got[title] != w {
+			t.Errorf("%s: draft_id, run_id = %v; want %v", title, got[title], w)
+		}
+	}
+	if err := db.MigrateDown(ctx, false); err != nil {
+		t.Fatalf("down again: %v", err)
+	}
+	var link string
+	if err := db.Pool.QueryRow(ctx, `SELECT link FROM user_notifications WHERE title = 'link only'`).Scan(&link); err != nil ||
+		link != "/admin/workspaces/acme/onboarding/"+draftID {
+		t.Errorf("link after down = %q, %v", link, err)
 	}
 }

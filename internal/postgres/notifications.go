@@ -5,20 +5,20 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/tenantops/onboard/internal/onboarding"
 )
 
-// insertNotification adds an in-app notification for user. Payloads carry ids and codes only.
-func insertNotification(ctx context.Context, tx pgx.Tx, n onboarding.Notification, userID int64, now time.Time) error {
+// Notify implements onboarding.RunTx: it adds an in-app notification for n.UserID. Payloads
+// carry ids and codes only.
+func (t *storeTx) Notify(ctx context.Context, n onboarding.Notification, now time.Time) error {
 	payload := n.Payload
 	if payload == nil {
 		payload = map[string]any{}
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO user_notifications (user_id, workspace_id, kind, title, body, link, payload, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		userID, n.WorkspaceID, n.Kind, n.Title, n.Body, n.Link, payload, now); err != nil {
+	if _, err := t.tx.Exec(ctx, `INSERT INTO user_notifications
+			(user_id, workspace_id, kind, title, body, draft_id, run_id, payload, created_at)
+		VALUES ($1, $2, $3, $4, $5, nullif($6, '')::uuid, nullif($7, '')::uuid, $8, $9)`,
+		n.UserID, n.WorkspaceID, n.Kind, n.Title, n.Body, n.DraftID, n.RunID, payload, now); err != nil {
 		return fmt.Errorf("insert notification: %w", err)
 	}
 	return nil
@@ -30,7 +30,8 @@ func (db *DB) Notifications(ctx context.Context, userID int64, limit int) ([]onb
 		limit = 20
 	}
 	limit = min(limit, 200)
-	rows, err := db.Pool.Query(ctx, `SELECT id, workspace_id, kind, title, body, link, payload, read_at, created_at
+	rows, err := db.Pool.Query(ctx, `SELECT id, user_id, workspace_id, kind, title, body,
+			coalesce(draft_id::text, ''), coalesce(run_id::text, ''), payload, read_at, created_at
 		FROM user_notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2`, userID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list notifications: %w", err)
@@ -40,7 +41,8 @@ func (db *DB) Notifications(ctx context.Context, userID int64, limit int) ([]onb
 	for rows.Next() {
 		var n onboarding.Notification
 		var readAt *time.Time
-		if err := rows.Scan(&n.ID, &n.WorkspaceID, &n.Kind, &n.Title, &n.Body, &n.Link, &n.Payload, &readAt, &n.CreatedAt); err != nil {
+		if err := rows.Scan(&n.ID, &n.UserID, &n.WorkspaceID, &n.Kind, &n.Title, &n.Body, &n.DraftID, &n.RunID,
+			&n.Payload, &readAt, &n.CreatedAt); err != nil {
 			return nil, fmt.Errorf("scan notification: %w", err)
 		}
 		if readAt != nil {

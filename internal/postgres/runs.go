@@ -2,22 +2,19 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/operation"
-	"github.com/tenantops/onboard/internal/provider"
 )
 
-// The operation-run service. A run's status and outcome change only here: queued by
-// InsertRun, cancelled while queued by CancelQueuedRuns, and moved by the worker through
-// BeginRun, ProgressRun and CompleteRun, each checked with operation.Transition.
+// The SQL of operation runs. The rules of their changes live in onboarding.Service (queue,
+// cancel) and onboarding.RunService (begin, progress, complete); this file only reads and
+// writes rows.
 
 // runSelect reads a run with its initiator's email. Callers append WHERE.
 const runSelect = `SELECT r.id::text, r.workspace_id, r.tenant_id::text, coalesce(r.draft_id::text, ''), r.type,
@@ -213,91 +210,84 @@ func (t *storeTx) CancelQueuedRuns(ctx context.Context, draftID string, now time
 	return ids, nil
 }
 
-// lockRunState locks a run row and returns its status and outcome.
-func lockRunState(ctx context.Context, tx pgx.Tx, runID string) (operation.Status, operation.Outcome, error) {
-	if !onboarding.IsGUID(runID) {
-		return "", "", fmt.Errorf("run %q: %w", runID, onboarding.ErrNotFound)
-	}
-	var status, outcome string
-	err := tx.QueryRow(ctx, `SELECT status, coalesce(outcome, '') FROM operation_runs WHERE id = $1 FOR UPDATE`,
-		runID).Scan(&status, &outcome)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", "", fmt.Errorf("run %s: %w", runID, onboarding.ErrNotFound)
-	}
-	if err != nil {
-		return "", "", fmt.Errorf("lock run: %w", err)
-	}
-	return operationStatus(status), operationOutcome(outcome), nil
-}
-
-// BeginRun moves a run to running for a worker's attempt (queued → running, or running →
-// running on a retry), records the attempt, started_at once and a heartbeat, and returns the
-// run with the connection to use, its secret opened. A completed run → operation.ErrRunFinished.
-func (s *Store) BeginRun(ctx context.Context, runID string, attempt int) (operation.Run, provider.Connection, error) {
-	if attempt < 0 {
-		return operation.Run{}, provider.Connection{}, fmt.Errorf("begin run: negative attempt %d", attempt)
-	}
-	now := s.clock()
-	var run operation.Run
-	var conn provider.Connection
-	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		status, outcome, err := lockRunState(ctx, tx, runID)
-		if err != nil {
-			return err
-		}
-		if status == operation.StatusCompleted {
-			return operation.ErrRunFinished
-		}
-		if err := operation.Transition(status, outcome, operation.StatusRunning, operation.OutcomeNone); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE operation_runs SET status = 'running', attempt = $2,
-				started_at = coalesce(started_at, $3), heartbeat_at = $3, updated_at = $3 WHERE id = $1`,
-			runID, attempt, now); err != nil {
-			return fmt.Errorf("begin run: %w", err)
-		}
-		if conn, err = s.runConnection(ctx, tx, runID); err != nil {
-			return err
-		}
-		run, err = loadRun(ctx, tx, runID, false)
-		return err
-	})
-	if err != nil {
-		return operation.Run{}, provider.Connection{}, err
-	}
-	return run, conn, nil
-}
-
-// ProgressRun records a running run's summary counts and a heartbeat. It is a pure progress
-// tick, so it commits asynchronously (synchronous_commit off for this transaction only): a
-// tick lost in a crash is replaced by the next one, and it keeps progress from queueing behind
-// the NOTIFY commit lock's WAL flushes. Completed → operation.ErrRunFinished.
-func (s *Store) ProgressRun(ctx context.Context, runID string, counts operation.Counts) error {
-	if err := counts.Validate(); err != nil {
-		return err
-	}
-	return s.tick(ctx, runID, &counts)
-}
-
-// Heartbeat records that a running run's worker is alive (asynchronous commit, like
-// ProgressRun). Completed → operation.ErrRunFinished.
-func (s *Store) Heartbeat(ctx context.Context, runID string) error {
-	return s.tick(ctx, runID, nil)
-}
-
-func (s *Store) tick(ctx context.Context, runID string, counts *operation.Counts) error {
-	if !onboarding.IsGUID(runID) {
-		return fmt.Errorf("run %q: %w", runID, onboarding.ErrNotFound)
-	}
-	now := s.clock()
+// WithRunTx implements onboarding.RunStore: fn runs in one READ COMMITTED transaction,
+// committed durably (a terminal state is never lost). Errors from fn are returned unwrapped.
+func (s *Store) WithRunTx(ctx context.Context, fn func(onboarding.RunTx) error) error {
 	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		return fn(&storeTx{s: s, tx: tx})
+	})
+}
+
+var _ onboarding.RunStore = (*Store)(nil)
+
+// RunDraftID implements onboarding.RunTx.
+func (t *storeTx) RunDraftID(ctx context.Context, runID string) (string, error) {
+	if !onboarding.IsGUID(runID) {
+		return "", fmt.Errorf("run %q: %w", runID, onboarding.ErrNotFound)
+	}
+	var draftID *string
+	err := t.tx.QueryRow(ctx, `SELECT draft_id::text FROM operation_runs WHERE id = $1`, runID).Scan(&draftID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("run %s: %w", runID, onboarding.ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read run draft: %w", err)
+	}
+	if draftID == nil {
+		return "", nil
+	}
+	return *draftID, nil
+}
+
+// LockRun implements onboarding.RunTx.
+func (t *storeTx) LockRun(ctx context.Context, runID string) (operation.Run, error) {
+	return loadRun(ctx, t.tx, runID, true)
+}
+
+// MarkRunning implements onboarding.RunTx.
+func (t *storeTx) MarkRunning(ctx context.Context, runID string, attempt int, now time.Time) (operation.Run, error) {
+	if _, err := t.tx.Exec(ctx, `UPDATE operation_runs SET status = 'running', attempt = $2,
+			started_at = coalesce(started_at, $3), heartbeat_at = $3, updated_at = $3 WHERE id = $1`,
+		runID, attempt, now); err != nil {
+		return operation.Run{}, fmt.Errorf("begin run: %w", err)
+	}
+	return loadRun(ctx, t.tx, runID, false)
+}
+
+// MarkCompleted implements onboarding.RunTx.
+func (t *storeTx) MarkCompleted(ctx context.Context, runID string, c operation.Completion, now time.Time) (operation.Run, error) {
+	if _, err := t.tx.Exec(ctx, `UPDATE operation_runs SET status = 'completed', outcome = $2,
+			reason_code = nullif($3, ''), summary_counts = $4,
+			context = context || jsonb_build_object('result', $5::jsonb, 'message', $6::text),
+			completed_at = $7, heartbeat_at = $7, updated_at = $7
+		WHERE id = $1`, runID, string(c.Outcome), c.ReasonCode, c.Counts, c.Result, c.Message, now); err != nil {
+		return operation.Run{}, fmt.Errorf("complete run: %w", err)
+	}
+	return loadRun(ctx, t.tx, runID, false)
+}
+
+// SetConnectionStatus implements onboarding.RunTx.
+func (t *storeTx) SetConnectionStatus(ctx context.Context, connectionID string, status onboarding.ConnectionStatus) error {
+	if _, err := t.tx.Exec(ctx, `UPDATE provider_connections SET status = $2 WHERE id = $1`,
+		connectionID, string(status)); err != nil {
+		return fmt.Errorf("update connection status: %w", err)
+	}
+	return nil
+}
+
+// TickRun implements onboarding.RunStore. A tick is pure progress, so it commits
+// asynchronously (synchronous_commit off for this transaction only): a tick lost in a crash
+// is replaced by the next one, and it keeps progress from queueing behind the NOTIFY commit
+// lock's WAL flushes.
+func (s *Store) TickRun(ctx context.Context, runID string, counts *operation.Counts, now time.Time) (bool, operation.Status, error) {
+	var updated bool
+	var status string
+	err := pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
 			return fmt.Errorf("progress run: %w", err)
 		}
 		// One statement: the update happens only while running; otherwise the row's
 		// current status says why not.
-		var updated bool
-		var status string
 		err := tx.QueryRow(ctx, `WITH u AS (
 				UPDATE operation_runs SET summary_counts = coalesce($2, summary_counts),
 					heartbeat_at = $3, updated_at = $3
@@ -307,22 +297,12 @@ func (s *Store) tick(ctx context.Context, runID string, counts *operation.Counts
 		if err != nil {
 			return fmt.Errorf("progress run: %w", err)
 		}
-		switch {
-		case updated:
-			return nil
-		case status == "":
-			return fmt.Errorf("run %s: %w", runID, onboarding.ErrNotFound)
-		case status == string(operation.StatusCompleted):
-			return operation.ErrRunFinished
-		}
-		return fmt.Errorf("%w: progress on a %s run (begin it first)", operation.ErrIllegalTransition, status)
+		return nil
 	})
+	return updated, operationStatus(status), err
 }
 
-// StaleRuns lists active runs that have shown no sign of life since heartbeatBefore: running
-// runs whose worker stopped beating, and queued runs never begun (the reconciler leaves those
-// whose job still waits in the queue, and completes or re-queues the others: a job River
-// rescued or discarded never calls back).
+// StaleRuns implements onboarding.RunStore.
 func (s *Store) StaleRuns(ctx context.Context, heartbeatBefore time.Time) ([]string, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT id::text FROM operation_runs
 		WHERE status IN ('queued', 'running') AND coalesce(heartbeat_at, started_at, created_at) < $1
@@ -331,183 +311,4 @@ func (s *Store) StaleRuns(ctx context.Context, heartbeatBefore time.Time) ([]str
 		return nil, fmt.Errorf("stale runs: %w", err)
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
-}
-
-var reasonCodeRE = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
-
-// CompleteRun records a run's terminal result and, in the same transaction, recalculates its
-// draft through the versioned path (onboarding.Recalculate), audits the completion and
-// notifies the initiator. Strings of the result and the message are redacted before they are
-// stored. Durable commit: a terminal state is never lost.
-func (s *Store) CompleteRun(ctx context.Context, runID string, c operation.Completion) error {
-	if c.Outcome == operation.OutcomeNone {
-		return fmt.Errorf("complete run: %w: no outcome", operation.ErrIllegalTransition)
-	}
-	if _, err := operation.ParseOutcome(string(c.Outcome)); err != nil {
-		return fmt.Errorf("complete run: %w", err)
-	}
-	if err := c.Counts.Validate(); err != nil {
-		return err
-	}
-	if c.ReasonCode != "" && !reasonCodeRE.MatchString(c.ReasonCode) {
-		return fmt.Errorf("complete run: reason code %q is not snake_case", c.ReasonCode)
-	}
-	result, err := redactJSON(c.Result)
-	if err != nil {
-		return fmt.Errorf("complete run: result: %w", err)
-	}
-	message := operation.Redact(c.Message)
-	if !onboarding.IsGUID(runID) {
-		return fmt.Errorf("run %q: %w", runID, onboarding.ErrNotFound)
-	}
-	now := s.clock()
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		otx := &storeTx{s: s, tx: tx}
-		// Lock order: the draft first, then the run (as operators' writes do).
-		var draftID *string
-		err := tx.QueryRow(ctx, `SELECT draft_id::text FROM operation_runs WHERE id = $1`, runID).Scan(&draftID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("run %s: %w", runID, onboarding.ErrNotFound)
-		}
-		if err != nil {
-			return fmt.Errorf("complete run: %w", err)
-		}
-		if draftID != nil {
-			if _, err := otx.LockDraft(ctx, *draftID); err != nil {
-				return err
-			}
-		}
-		status, outcome, err := lockRunState(ctx, tx, runID)
-		if err != nil {
-			return err
-		}
-		if status == operation.StatusCompleted {
-			return operation.ErrRunFinished
-		}
-		if err := operation.Transition(status, outcome, operation.StatusCompleted, c.Outcome); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE operation_runs SET status = 'completed', outcome = $2,
-				reason_code = nullif($3, ''), summary_counts = $4,
-				context = context || jsonb_build_object('result', $5::jsonb, 'message', $6::text),
-				completed_at = $7, heartbeat_at = $7, updated_at = $7
-			WHERE id = $1`, runID, string(c.Outcome), c.ReasonCode, c.Counts, result, message, now); err != nil {
-			return fmt.Errorf("complete run: %w", err)
-		}
-		run, err := loadRun(ctx, tx, runID, false)
-		if err != nil {
-			return err
-		}
-		if run.Type == operation.TypeVerifyAccess {
-			connStatus := ""
-			switch run.Outcome {
-			case operation.OutcomeSucceeded:
-				connStatus = string(onboarding.ConnectionVerified)
-			case operation.OutcomeFailed:
-				connStatus = string(onboarding.ConnectionFailed)
-			}
-			if connID, _ := run.Context["connection_id"].(string); connStatus != "" && onboarding.IsGUID(connID) {
-				if _, err := tx.Exec(ctx, `UPDATE provider_connections SET status = $2 WHERE id = $1`,
-					connID, connStatus); err != nil {
-					return fmt.Errorf("update connection status: %w", err)
-				}
-			}
-		}
-		meta := map[string]any{
-			"run_id": run.ID, "type": string(run.Type), "outcome": string(run.Outcome),
-			"reason_code": nullable(run.ReasonCode), "summary_counts": run.Counts, "attempt": run.Attempt,
-		}
-		var draft onboarding.Draft
-		if run.DraftID != "" {
-			before, after, changed, err := onboarding.Recalculate(ctx, otx, run.DraftID, now)
-			if err != nil {
-				return fmt.Errorf("recalculate draft: %w", err)
-			}
-			draft = after
-			meta["draft_id"] = run.DraftID
-			meta["draft_changed"] = changed
-			meta["before"] = onboarding.LifecycleMetadata(before)
-			meta["after"] = onboarding.LifecycleMetadata(after)
-		}
-		if err := insertAudit(ctx, tx, onboarding.AuditEntry{
-			WorkspaceID: run.WorkspaceID, Action: onboarding.ActionRunCompleted,
-			SubjectType: onboarding.SubjectRun, SubjectID: run.ID, Metadata: meta, At: now,
-		}); err != nil {
-			return err
-		}
-		if run.InitiatorID == 0 {
-			return nil
-		}
-		return insertNotification(ctx, tx, completionNotification(run, draft, message), run.InitiatorID, now)
-	})
-}
-
-// completionNotification is the initiator's terminal notification of a run.
-func completionNotification(r operation.Run, d onboarding.Draft, message string) onboarding.Notification {
-	n := onboarding.Notification{
-		WorkspaceID: r.WorkspaceID,
-		Kind:        "operation_run_completed",
-		Body:        message,
-		Payload: map[string]any{
-			"run_id": r.ID, "draft_id": nullable(r.DraftID), "type": string(r.Type),
-			"outcome": string(r.Outcome), "reason_code": nullable(r.ReasonCode),
-		},
-	}
-	switch {
-	case r.Type == operation.TypeVerifyAccess && r.Outcome == operation.OutcomeSucceeded:
-		n.Title = "Verification succeeded"
-	case r.Type == operation.TypeVerifyAccess:
-		n.Title = "Verification needs action"
-	default:
-		n.Title = fmt.Sprintf("Bootstrap %s finished: %s", r.Type.Operation(), r.Outcome)
-	}
-	if n.Body == "" && r.ReasonCode != "" {
-		n.Body = r.ReasonCode
-	}
-	if d.ID != "" {
-		n.Link = "/admin/workspaces/" + d.Workspace + "/onboarding/" + d.ID
-	}
-	return n
-}
-
-// redactJSON converts v to JSON values and redacts every string in it (keys are field names
-// and stay), so whatever a worker put in a result, no secret-looking text is stored.
-func redactJSON(v map[string]any) (any, error) {
-	if v == nil {
-		return map[string]any{}, nil
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var generic any
-	if err := json.Unmarshal(b, &generic); err != nil {
-		return nil, err
-	}
-	return redactValue(generic), nil
-}
-
-func redactValue(v any) any {
-	switch x := v.(type) {
-	case string:
-		return operation.Redact(x)
-	case map[string]any:
-		for k, e := range x {
-			x[k] = redactValue(e)
-		}
-		return x
-	case []any:
-		for i, e := range x {
-			x[i] = redactValue(e)
-		}
-		return x
-	}
-	return v
-}
-
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }

@@ -31,7 +31,7 @@ func TestRunLifecycle(t *testing.T) {
 
 	t.Run("BeginProgressComplete", func(t *testing.T) {
 		d, run := f.queuedRun(t)
-		got, conn, err := f.store.BeginRun(ctx, run.ID, 1)
+		got, conn, err := f.runs.BeginRun(ctx, run.ID, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,24 +41,24 @@ func TestRunLifecycle(t *testing.T) {
 		if conn.TenantID != d.TenantID || conn.PrimaryDomain != d.PrimaryDomain || conn.ClientID != testClientID || conn.Secret != testSecret {
 			t.Errorf("connection = %v (secret ok: %v)", conn, conn.Secret == testSecret)
 		}
-		again, _, err := f.store.BeginRun(ctx, run.ID, 2)
+		again, _, err := f.runs.BeginRun(ctx, run.ID, 2)
 		if err != nil || again.Attempt != 2 || !again.StartedAt.Equal(got.StartedAt) {
 			t.Errorf("retry begin = attempt %d started %v, %v; want attempt 2, started_at kept", again.Attempt, again.StartedAt, err)
 		}
-		if err := f.store.ProgressRun(ctx, run.ID, operation.Counts{Total: 4, Succeeded: 2}); err != nil {
+		if err := f.runs.ProgressRun(ctx, run.ID, operation.Counts{Total: 4, Succeeded: 2}); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.store.ProgressRun(ctx, run.ID, operation.Counts{Total: 1, Succeeded: 2}); !errors.Is(err, operation.ErrInvalidCounts) {
+		if err := f.runs.ProgressRun(ctx, run.ID, operation.Counts{Total: 1, Succeeded: 2}); !errors.Is(err, operation.ErrInvalidCounts) {
 			t.Errorf("invalid counts: err = %v, want ErrInvalidCounts", err)
 		}
-		if err := f.store.Heartbeat(ctx, run.ID); err != nil {
+		if err := f.runs.Heartbeat(ctx, run.ID); err != nil {
 			t.Fatal(err)
 		}
 		mid := f.get(t, d.ID)
 		if mid.Version != d.Version {
 			t.Errorf("progress moved the draft version %d → %d", d.Version, mid.Version)
 		}
-		if err := f.store.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomeSucceeded,
+		if err := f.runs.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomeSucceeded,
 			Counts: operation.Counts{Total: 4, Succeeded: 4}, Message: "all checks passed"}); err != nil {
 			t.Fatal(err)
 		}
@@ -77,7 +77,7 @@ func TestRunLifecycle(t *testing.T) {
 		}
 		notes, err := f.store.Notifications(ctx, f.owner.User.ID, 10)
 		if err != nil || len(notes) == 0 || notes[0].Title != "Verification succeeded" ||
-			notes[0].Link != "/admin/workspaces/acme/onboarding/"+d.ID {
+			notes[0].DraftID != d.ID || notes[0].RunID != run.ID || notes[0].WorkspaceID != f.owner.WorkspaceID {
 			t.Fatalf("notifications = %+v, %v", notes, err)
 		}
 		if n, err := f.store.UnreadCount(ctx, f.owner.User.ID); err != nil || n != len(notes) {
@@ -95,24 +95,24 @@ func TestRunLifecycle(t *testing.T) {
 			t.Errorf("completion audits = %d, %v; want 1", audits, err)
 		}
 		// Completed is final.
-		_, _, err = f.store.BeginRun(ctx, run.ID, 3)
+		_, _, err = f.runs.BeginRun(ctx, run.ID, 3)
 		wantErr(t, err, operation.ErrRunFinished)
-		wantErr(t, f.store.ProgressRun(ctx, run.ID, operation.Counts{}), operation.ErrRunFinished)
-		wantErr(t, f.store.Heartbeat(ctx, run.ID), operation.ErrRunFinished)
-		wantErr(t, f.store.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomeFailed}), operation.ErrRunFinished)
+		wantErr(t, f.runs.ProgressRun(ctx, run.ID, operation.Counts{}), operation.ErrRunFinished)
+		wantErr(t, f.runs.Heartbeat(ctx, run.ID), operation.ErrRunFinished)
+		wantErr(t, f.runs.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomeFailed}), operation.ErrRunFinished)
 	})
 	t.Run("IllegalTransitions", func(t *testing.T) {
 		d, run := f.queuedRun(t)
 		before := f.dbState(t, d.ID)
-		wantErr(t, f.store.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomeSucceeded}), operation.ErrIllegalTransition)
-		wantErr(t, f.store.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomePartiallySucceeded}), operation.ErrIllegalTransition)
-		wantErr(t, f.store.CompleteRun(ctx, run.ID, operation.Completion{}), operation.ErrIllegalTransition)
-		wantErr(t, f.store.ProgressRun(ctx, run.ID, operation.Counts{Total: 1}), operation.ErrIllegalTransition)
+		wantErr(t, f.runs.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomeSucceeded}), operation.ErrIllegalTransition)
+		wantErr(t, f.runs.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomePartiallySucceeded}), operation.ErrIllegalTransition)
+		wantErr(t, f.runs.CompleteRun(ctx, run.ID, operation.Completion{}), operation.ErrIllegalTransition)
+		wantErr(t, f.runs.ProgressRun(ctx, run.ID, operation.Counts{Total: 1}), operation.ErrIllegalTransition)
 		if after := f.dbState(t, d.ID); after != before {
 			t.Errorf("refused transitions changed the database")
 		}
 		// queued → completed/failed is legal (the worker could not start it).
-		if err := f.store.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomeFailed, ReasonCode: "provider_unreachable"}); err != nil {
+		if err := f.runs.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomeFailed, ReasonCode: "provider_unreachable"}); err != nil {
 			t.Fatalf("queued → failed: %v", err)
 		}
 		if got := f.get(t, d.ID); got.Lifecycle != onboarding.LifecycleActionRequired || got.BlockingReasonCode != onboarding.ReasonProviderUnreachable {
@@ -120,24 +120,24 @@ func TestRunLifecycle(t *testing.T) {
 		}
 	})
 	t.Run("UnknownRun", func(t *testing.T) {
-		_, _, err := f.store.BeginRun(ctx, "6f1c2a4e-0000-4000-8000-000000000000", 1)
+		_, _, err := f.runs.BeginRun(ctx, "6f1c2a4e-0000-4000-8000-000000000000", 1)
 		wantErr(t, err, onboarding.ErrNotFound)
-		wantErr(t, f.store.CompleteRun(ctx, "nope", operation.Completion{Outcome: operation.OutcomeFailed}), onboarding.ErrNotFound)
+		wantErr(t, f.runs.CompleteRun(ctx, "nope", operation.Completion{Outcome: operation.OutcomeFailed}), onboarding.ErrNotFound)
 	})
 	t.Run("StaleRuns", func(t *testing.T) {
 		_, run := f.queuedRun(t)
-		if _, _, err := f.store.BeginRun(ctx, run.ID, 1); err != nil {
+		if _, _, err := f.runs.BeginRun(ctx, run.ID, 1); err != nil {
 			t.Fatal(err)
 		}
 		cut := f.clock.Now()
-		stale, err := f.store.StaleRuns(ctx, cut)
+		stale, err := f.runs.StaleRuns(ctx, cut)
 		if err != nil || !contains(stale, run.ID) {
 			t.Errorf("StaleRuns(after beat) = %v, %v; want %s", stale, err, run.ID)
 		}
-		if err := f.store.Heartbeat(ctx, run.ID); err != nil {
+		if err := f.runs.Heartbeat(ctx, run.ID); err != nil {
 			t.Fatal(err)
 		}
-		stale, _ = f.store.StaleRuns(ctx, cut)
+		stale, _ = f.runs.StaleRuns(ctx, cut)
 		if contains(stale, run.ID) {
 			t.Errorf("StaleRuns after a new heartbeat still lists %s", run.ID)
 		}
@@ -150,7 +150,7 @@ func TestRunLifecycle(t *testing.T) {
 		if now := time.Now(); now.After(cut) {
 			cut = now
 		}
-		stale, err := f.store.StaleRuns(ctx, cut.Add(time.Hour))
+		stale, err := f.runs.StaleRuns(ctx, cut.Add(time.Hour))
 		if err != nil || !contains(stale, run.ID) {
 			t.Errorf("StaleRuns = %v, %v; want the queued run %s", stale, err, run.ID)
 		}
@@ -183,7 +183,7 @@ func TestCompleteRunRedacts(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
 	d, run := f.queuedRun(t)
-	if _, _, err := f.store.BeginRun(ctx, run.ID, 1); err != nil {
+	if _, _, err := f.runs.BeginRun(ctx, run.ID, 1); err != nil {
 		t.Fatal(err)
 	}
 	secrets := []string{
@@ -194,7 +194,7 @@ func TestCompleteRunRedacts(t *testing.T) {
 	}
 	msg := "AADSTS7000215: invalid client secret. Authorization: Bearer " + secrets[0] +
 		" request body client_secret=" + secrets[1] + "&grant_type=client_credentials; secret " + secrets[2]
-	err := f.store.CompleteRun(ctx, run.ID, operation.Completion{
+	err := f.runs.CompleteRun(ctx, run.ID, operation.Completion{
 		Outcome: operation.OutcomeFailed, ReasonCode: "invalid_credentials", Message: msg,
 		Result: map[string]any{
 			"checks": []map[string]any{{"name": "token", "message": `{"access_token":"` + secrets[3] + `"}`}},
@@ -347,7 +347,7 @@ func TestEditRacesCompletion(t *testing.T) {
 	orders := map[string]int{}
 	for i := range iterations {
 		d, run := f.queuedRun(t)
-		if _, _, err := f.store.BeginRun(ctx, run.ID, 1); err != nil {
+		if _, _, err := f.runs.BeginRun(ctx, run.ID, 1); err != nil {
 			t.Fatal(err)
 		}
 		seen := f.get(t, d.ID)
@@ -361,7 +361,7 @@ func TestEditRacesCompletion(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			completeErr = f.store.CompleteRun(ctx, run.ID, operation.Completion{Outcome: outcome, ReasonCode: "missing_permissions"})
+			completeErr = f.runs.CompleteRun(ctx, run.ID, operation.Completion{Outcome: outcome, ReasonCode: "missing_permissions"})
 		}()
 		go func() {
 			defer wg.Done()

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 
@@ -16,7 +15,7 @@ import (
 // the connection's id (generated here so it can be the associated data), and only the
 // ciphertext and the key id reach the table.
 func (t *storeTx) CreateConnection(ctx context.Context, c onboarding.NewConnection) (string, error) {
-	id := newUUID()
+	id := onboarding.NewGUID()
 	sealed, err := t.s.box.Seal([]byte(c.Secret), connectionAD(id))
 	if err != nil {
 		return "", fmt.Errorf("seal client secret: %w", err)
@@ -54,9 +53,11 @@ func (s *Store) DraftConnection(ctx context.Context, draftID string) (*onboardin
 	return &c, nil
 }
 
-// runConnection returns what a worker needs to reach the run's tenant: the connection named
-// in the run's context, with its secret opened, and the draft's primary domain.
-func (s *Store) runConnection(ctx context.Context, tx pgx.Tx, runID string) (provider.Connection, error) {
+// RunConnection implements onboarding.RunTx: what a worker needs to reach the run's tenant,
+// the connection named in the run's context with its secret opened, and the draft's primary
+// domain. It is the only place a secret is opened.
+func (t *storeTx) RunConnection(ctx context.Context, runID string) (provider.Connection, error) {
+	s, tx := t.s, t.tx
 	var c provider.Connection
 	var connID, keyID string
 	var sealed []byte
@@ -85,12 +86,3 @@ func (s *Store) runConnection(ctx context.Context, tx pgx.Tx, runID string) (pro
 }
 
 func connectionAD(id string) []byte { return []byte("provider_connections:" + id) }
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}

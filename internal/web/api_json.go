@@ -7,7 +7,7 @@ import (
 	"github.com/tenantops/onboard/internal/operation"
 )
 
-// draftJSON is the API's draft representation (CONTRACT §4). It never carries a secret.
+// draftJSON is the API's draft representation (internal/web/apidoc/openapi.yaml). It never carries a secret.
 type draftJSON struct {
 	ID                      string          `json:"id"`
 	Workspace               string          `json:"workspace"`

@@ -32,7 +32,7 @@ func (s *Server) handleDraftsPage(w http.ResponseWriter, r *http.Request) {
 // draftsPageData reads the workspace's drafts once and derives the filtered rows and the
 // counts per state from them.
 func (s *Server) draftsPageData(ctx context.Context, m access.Member, lifecycle string) (views.DraftsPageData, error) {
-	rows, err := s.deps.Drafts.DraftRows(ctx, m.WorkspaceID)
+	rows, err := s.listDraftRows(ctx, m.WorkspaceID)
 	if err != nil {
 		return views.DraftsPageData{}, err
 	}

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/views"
@@ -49,20 +48,16 @@ func (s *Server) handleNotificationsList(w http.ResponseWriter, r *http.Request)
 		names, ok := tenants[n.WorkspaceID]
 		if !ok {
 			names = map[string]string{}
-			if rows, err := s.deps.Drafts.DraftRows(r.Context(), n.WorkspaceID); err == nil {
+			if rows, err := s.listDraftRows(r.Context(), n.WorkspaceID); err == nil {
 				for _, row := range rows {
 					names[row.ID] = firstNonEmpty(row.DisplayName, row.TenantID)
 				}
 			}
 			tenants[n.WorkspaceID] = names
 		}
-		draftID := payloadString(n.Payload, "draft_id")
-		if draftID == "" {
-			draftID = draftIDFromLink(n.Link)
-		}
 		out = append(out, views.NotificationView{
-			ID: n.ID, Workspace: slug, DraftID: draftID, RunID: payloadString(n.Payload, "run_id"),
-			Tenant: names[draftID], RunType: payloadString(n.Payload, "type"), Outcome: payloadString(n.Payload, "outcome"),
+			ID: n.ID, Workspace: slug, DraftID: n.DraftID, RunID: n.RunID,
+			Tenant: names[n.DraftID], RunType: payloadString(n.Payload, "type"), Outcome: payloadString(n.Payload, "outcome"),
 			ReasonCode: payloadString(n.Payload, "reason_code"), At: n.CreatedAt, Unread: n.ReadAt.IsZero(),
 		})
 	}
@@ -82,16 +77,6 @@ func (s *Server) handleNotificationsRead(w http.ResponseWriter, r *http.Request)
 func payloadString(p map[string]any, key string) string {
 	v, _ := p[key].(string)
 	return v
-}
-
-// draftIDFromLink reads the draft id from a wizard link /admin/workspaces/{ws}/onboarding/{id}.
-func draftIDFromLink(link string) string {
-	_, id, ok := strings.Cut(link, "/onboarding/")
-	if !ok {
-		return ""
-	}
-	id, _, _ = strings.Cut(id, "/")
-	return id
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -37,7 +37,7 @@ func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	rows, err := s.deps.Drafts.DraftRows(r.Context(), m.WorkspaceID)
+	rows, err := s.listDraftRows(r.Context(), m.WorkspaceID)
 	if err != nil {
 		s.error(w, r, err)
 		return

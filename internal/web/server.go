@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/views"
 )
 
@@ -23,9 +24,30 @@ type Accounts interface {
 	Memberships(ctx context.Context, u access.User) ([]access.Member, error)
 }
 
-// DraftLister lists a workspace's drafts for the start page and drafts list.
+// DraftLister lists a workspace's drafts (most recently updated first) for the start page,
+// the drafts list and the run filters.
 type DraftLister interface {
-	DraftRows(ctx context.Context, workspaceID int64) ([]views.DraftRow, error)
+	Drafts(ctx context.Context, workspaceID int64) ([]onboarding.Draft, error)
+}
+
+// draftRows maps drafts to list rows. UpdatedBy stays the updater's email, "" for the system.
+func draftRows(ds []onboarding.Draft) []views.DraftRow {
+	out := make([]views.DraftRow, 0, len(ds))
+	for _, d := range ds {
+		row := DraftRowView(d, nil)
+		row.UpdatedBy = d.UpdatedBy
+		out = append(out, row)
+	}
+	return out
+}
+
+// listDraftRows reads a workspace's drafts as list rows.
+func (s *Server) listDraftRows(ctx context.Context, workspaceID int64) ([]views.DraftRow, error) {
+	ds, err := s.deps.Drafts.Drafts(ctx, workspaceID)
+	if err != nil {
+		return nil, err
+	}
+	return draftRows(ds), nil
 }
 
 // Config holds the web layer's settings.

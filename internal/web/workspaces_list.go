@@ -21,7 +21,7 @@ func (s *Server) handleWorkspacesList(w http.ResponseWriter, r *http.Request) {
 		nav.Workspaces = append(nav.Workspaces, views.WorkspaceLink{Slug: m.Workspace, Name: m.WorkspaceName, Role: string(m.Role)})
 		sum := views.WorkspaceSummary{Slug: m.Workspace, Name: m.WorkspaceName, Role: string(m.Role)}
 		if m.Can(access.View) && s.deps.Drafts != nil {
-			if sum.Drafts, err = s.deps.Drafts.DraftRows(r.Context(), m.WorkspaceID); err != nil {
+			if sum.Drafts, err = s.listDraftRows(r.Context(), m.WorkspaceID); err != nil {
 				s.error(w, r, err)
 				return
 			}

@@ -55,8 +55,11 @@ func (rw *runWorker) Work(ctx context.Context, job *river.Job[RunArgs]) error {
 	pctx, cancelProvider := context.WithCancelCause(provider.WithAttempt(ctx, run.ID, attempt))
 	defer cancelProvider(nil)
 	p := w.startProgress(runID, run.Counts, func() { cancelProvider(errRunFinishedElsewhere) })
+	// The writer keeps beating until the attempt's result is recorded: a live worker whose
+	// completion is slow to commit must not look dead to the reconciler. A write that lands
+	// after the completion changes nothing (only running runs take progress).
+	defer p.stop()
 	c, err := w.execute(pctx, run, conn, p.report)
-	p.stop()
 	if p.runFinished() {
 		log.Info("run completed elsewhere during the attempt; job done")
 		return nil

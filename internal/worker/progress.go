@@ -70,8 +70,8 @@ func (p *progress) latest() operation.Counts {
 	return p.counts
 }
 
-// stop ends the writer and waits for it, so no progress write can land after the
-// completion. A write in flight is abandoned: the completion supersedes it.
+// stop ends the writer and waits for it. A write in flight is abandoned; one that reaches
+// the database after the completion changes nothing (the run is no longer running).
 func (p *progress) stop() {
 	p.cancel()
 	<-p.done

@@ -133,22 +133,26 @@ func (w *Workers) reconcileRun(ctx context.Context, runID string, cutoff time.Ti
 	return actionWorkerLost, tx.Commit(ctx)
 }
 
-// latestJob returns the newest job of a run. River indexes args with GIN, which serves @>.
-func (w *Workers) latestJob(ctx context.Context, q pgx.Tx, runID string) (latestJob, bool, error) {
-	var (
-		j    latestJob
-		args []byte
-	)
-	err := q.QueryRow(ctx, `SELECT id, state::text, attempt, attempted_at, args FROM river_job
-		WHERE kind = $1 AND args @> jsonb_build_object('run_id', $2::text)
-		ORDER BY id DESC LIMIT 1`, Kind, runID).Scan(&j.id, &j.state, &j.attempt, &j.attemptedAt, &args)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return latestJob{}, false, nil
-	}
+// runJobs lists a run's jobs through River's public job API (newest first). River indexes
+// args with GIN, which serves the @> predicate.
+func runJobs(runID string) *river.JobListParams {
+	return river.NewJobListParams().Kinds(Kind).
+		Where("args @> jsonb_build_object('run_id', @run_id::text)", river.NamedArgs{"run_id": runID}).
+		OrderBy(river.JobListOrderByID, river.SortOrderDesc)
+}
+
+// latestJob returns the newest job of a run.
+func (w *Workers) latestJob(ctx context.Context, tx pgx.Tx, runID string) (latestJob, bool, error) {
+	res, err := w.client.JobListTx(ctx, tx, runJobs(runID).First(1))
 	if err != nil {
 		return latestJob{}, false, fmt.Errorf("latest job: %w", err)
 	}
-	if err := json.Unmarshal(args, &j.args); err != nil {
+	if len(res.Jobs) == 0 {
+		return latestJob{}, false, nil
+	}
+	row := res.Jobs[0]
+	j := latestJob{id: row.ID, state: row.State, attempt: row.Attempt, attemptedAt: row.AttemptedAt}
+	if err := json.Unmarshal(row.EncodedArgs, &j.args); err != nil {
 		return latestJob{}, false, fmt.Errorf("job %d args: %w", j.id, err)
 	}
 	return j, true, nil
@@ -160,13 +164,11 @@ func (w *Workers) latestJob(ctx context.Context, q pgx.Tx, runID string) (latest
 func (w *Workers) superseded(ctx context.Context, job *river.Job[RunArgs]) bool {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	var newer bool
-	err := w.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM river_job
-		WHERE kind = $1 AND args @> jsonb_build_object('run_id', $2::text) AND id > $3)`,
-		Kind, job.Args.RunID, job.ID).Scan(&newer)
+	res, err := w.client.JobList(ctx, runJobs(job.Args.RunID).
+		Where("id > @job_id", river.NamedArgs{"job_id": job.ID}).First(1))
 	if err != nil {
 		w.log.Warn("superseded check failed", "run_id", job.Args.RunID, "error", err)
 		return false
 	}
-	return newer
+	return len(res.Jobs) > 0
 }

@@ -5,8 +5,12 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/tenantops/onboard/internal/operation"
 	"github.com/tenantops/onboard/internal/provider"
@@ -178,5 +182,68 @@ func TestDefaultBackoff(t *testing.T) {
 		if got := DefaultBackoff(attempt); got != want {
 			t.Errorf("DefaultBackoff(%d) = %s; want %s", attempt, got, want)
 		}
+	}
+}
+
+// completingRuns is a run service whose CompleteRun is slow: it returns once a heartbeat
+// arrived while it was completing, or after a generous bound.
+type completingRuns struct {
+	completing atomic.Bool
+	beat       chan struct{} // a ProgressRun call during CompleteRun
+	beatSeen   atomic.Bool
+}
+
+func (c *completingRuns) BeginRun(_ context.Context, runID string, _ int) (operation.Run, provider.Connection, error) {
+	return operation.Run{ID: runID, Type: operation.TypeVerifyAccess, Status: operation.StatusRunning}, provider.Connection{}, nil
+}
+
+func (c *completingRuns) ProgressRun(context.Context, string, operation.Counts) error {
+	if c.completing.Load() {
+		select {
+		case c.beat <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+func (c *completingRuns) CompleteRun(context.Context, string, operation.Completion) error {
+	c.completing.Store(true)
+	select {
+	case <-c.beat:
+		c.beatSeen.Store(true)
+	case <-time.After(5 * time.Second):
+	}
+	return nil
+}
+
+func (c *completingRuns) StaleRuns(context.Context, time.Time) ([]string, error) { panic("not used") }
+
+// instantProvider answers every verification at once.
+type instantProvider struct{}
+
+func (instantProvider) VerifyAccess(context.Context, provider.Connection, provider.Progress) (provider.Report, error) {
+	return provider.Report{}, nil
+}
+
+func (instantProvider) Bootstrap(context.Context, provider.Connection, string, provider.Progress) (provider.BootstrapResult, error) {
+	return provider.BootstrapResult{}, nil
+}
+
+// TestHeartbeatWhileCompleting: the worker keeps beating until its completion is recorded,
+// so a slow completion never makes a live run look stale to the reconciler (which would
+// hand the finished run to a new job).
+func TestHeartbeatWhileCompleting(t *testing.T) {
+	t.Parallel()
+	runs := &completingRuns{beat: make(chan struct{}, 1)}
+	// heartbeatEvery = min(ProgressEvery·10, RescueAfter/4) = 50ms.
+	w := fakeWorkers(runs, Options{ProgressEvery: 10 * time.Millisecond, RescueAfter: 200 * time.Millisecond})
+	w.prov = instantProvider{}
+	job := &river.Job[RunArgs]{JobRow: &rivertype.JobRow{ID: 1, Attempt: 1, MaxAttempts: 3}, Args: RunArgs{RunID: "r1"}}
+	if err := (&runWorker{w: w}).Work(context.Background(), job); err != nil {
+		t.Fatal(err)
+	}
+	if !runs.beatSeen.Load() {
+		t.Error("no heartbeat while the completion was being recorded; want the worker to keep beating until it is")
 	}
 }

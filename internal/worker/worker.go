@@ -23,8 +23,8 @@ import (
 	"github.com/tenantops/onboard/internal/provider"
 )
 
-// Runs is the operation-run service as the workers need it. It is the only writer of runs:
-// the workers never update operation_runs themselves.
+// Runs is the operation-run service (onboarding.RunService) as the workers need it. It is
+// the only writer of runs: the workers never update operation_runs themselves.
 type Runs interface {
 	// BeginRun moves a queued or running run to running for the given (1-based) attempt,
 	// stamps its heartbeat and returns it with the tenant's connection. It returns
@@ -36,7 +36,9 @@ type Runs interface {
 	ProgressRun(ctx context.Context, runID string, counts operation.Counts) error
 	// CompleteRun records the terminal state. operation.ErrRunFinished when already completed.
 	CompleteRun(ctx context.Context, runID string, c operation.Completion) error
-	// StaleRuns lists running runs whose heartbeat is older than heartbeatBefore.
+	// StaleRuns lists active runs that have shown no sign of life since heartbeatBefore:
+	// running runs whose heartbeat is older, and queued runs created before it (the
+	// reconciler leaves those whose job still waits in the queue).
 	StaleRuns(ctx context.Context, heartbeatBefore time.Time) ([]string, error)
 }
 

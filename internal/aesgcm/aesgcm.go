@@ -1,7 +1,7 @@
-// Package secretbox seals small secrets (provider client secrets) with AES-256-GCM under one
+// Package aesgcm seals small secrets (provider client secrets) with AES-256-GCM under one
 // 32-byte key. A sealed value is nonce || ciphertext || tag; the key id names the key so that a
 // later key rotation can tell which key sealed a row. Standard library only.
-package secretbox
+package aesgcm
 
 import (
 	"crypto/aes"
@@ -18,7 +18,7 @@ const KeySize = 32
 
 // ErrOpen is returned when a sealed value cannot be opened: wrong key, wrong associated data,
 // or tampered bytes.
-var ErrOpen = errors.New("secretbox: cannot open sealed value")
+var ErrOpen = errors.New("aesgcm: cannot open sealed value")
 
 // Box seals and opens values under one key. It is safe for concurrent use.
 type Box struct {
@@ -30,16 +30,17 @@ type Box struct {
 // SHA-256 of a domain-separated copy), so it identifies the key without revealing it.
 func New(key []byte) (*Box, error) {
 	if len(key) != KeySize {
-		return nil, fmt.Errorf("secretbox: key must be %d bytes, got %d", KeySize, len(key))
+		return nil, fmt.Errorf("aesgcm: key must be %d bytes, got %d", KeySize, len(key))
 	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
-		return nil, fmt.Errorf("secretbox: %w", err)
+		return nil, fmt.Errorf("aesgcm: %w", err)
 	}
 	aead, err := cipher.NewGCM(block)
 	if err != nil {
-		return nil, fmt.Errorf("secretbox: %w", err)
+		return nil, fmt.Errorf("aesgcm: %w", err)
 	}
+	// The separator keeps the package's former name: stored key ids are derived with it.
 	sum := sha256.Sum256(append([]byte("onboard secretbox key id\x00"), key...))
 	return &Box{aead: aead, keyID: "k" + hex.EncodeToString(sum[:6])}, nil
 }
@@ -52,7 +53,7 @@ func (b *Box) KeyID() string { return b.keyID }
 func (b *Box) Seal(plaintext, ad []byte) ([]byte, error) {
 	nonce := make([]byte, b.aead.NonceSize(), b.aead.NonceSize()+len(plaintext)+b.aead.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("secretbox: nonce: %w", err)
+		return nil, fmt.Errorf("aesgcm: nonce: %w", err)
 	}
 	return b.aead.Seal(nonce, nonce, plaintext, ad), nil
 }

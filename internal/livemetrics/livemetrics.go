@@ -1,4 +1,6 @@
-package web
+// Package livemetrics exports the live path (hub, PostgreSQL listener, /live endpoint) to
+// Prometheus.
+package livemetrics
 
 import (
 	"errors"
@@ -12,16 +14,16 @@ import (
 	"github.com/tenantops/onboard/internal/live"
 )
 
-// LiveMetrics exports the live path to Prometheus. It is the hub's live.Observer, the
-// PostgreSQL listener's observer (postgres.ListenerObserver, satisfied structurally so the
-// adapters do not import each other) and the /live endpoint's counters. A nil *LiveMetrics
-// records nothing.
+// Metrics exports the live path to Prometheus. It is the hub's live.Observer, the PostgreSQL
+// listener's observer (postgres.ListenerObserver, satisfied structurally so the adapters do
+// not import each other) and the /live endpoint's observer (web.EndpointObserver, likewise).
+// The endpoint's hooks are safe on a nil *Metrics.
 //
 // Latency (onboard_live_frame_latency_seconds) runs from the moment the listener received
 // the NOTIFY to the moment the frame was written to the socket: the payloads carry no commit
 // time, and NOTIFY is delivered at commit, so the receive time is the commit time plus the
 // delivery delay.
-type LiveMetrics struct {
+type Metrics struct {
 	hub atomic.Pointer[func() live.Stats]
 
 	notifications  *prometheus.CounterVec
@@ -53,12 +55,12 @@ type LiveMetrics struct {
 
 var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
 
-// NewLiveMetrics creates the live metrics and registers them with reg (nil: not registered).
-func NewLiveMetrics(reg prometheus.Registerer) *LiveMetrics {
+// New creates the live metrics and registers them with reg (nil: not registered).
+func New(reg prometheus.Registerer) *Metrics {
 	counter := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
 	}
-	m := &LiveMetrics{
+	m := &Metrics{
 		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_notifications_total",
 			Help: "Events passed to the hub, by kind and outcome (accepted, ignored, bad)."}, []string{"kind", "outcome"}),
 		loadSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "onboard_live_load_duration_seconds",
@@ -121,12 +123,12 @@ func NewLiveMetrics(reg prometheus.Registerer) *LiveMetrics {
 }
 
 // WatchHub makes the connections and subscriptions gauges read stats (the hub's Stats).
-func (m *LiveMetrics) WatchHub(stats func() live.Stats) { m.hub.Store(&stats) }
+func (m *Metrics) WatchHub(stats func() live.Stats) { m.hub.Store(&stats) }
 
-var _ live.Observer = (*LiveMetrics)(nil)
+var _ live.Observer = (*Metrics)(nil)
 
 // Notified implements live.Observer.
-func (m *LiveMetrics) Notified(kind string, outcome live.NotifyOutcome) {
+func (m *Metrics) Notified(kind string, outcome live.NotifyOutcome) {
 	switch kind {
 	case live.KindDraft, live.KindRun, live.KindMembership:
 	default:
@@ -136,7 +138,7 @@ func (m *LiveMetrics) Notified(kind string, outcome live.NotifyOutcome) {
 }
 
 // Loaded implements live.Observer.
-func (m *LiveMetrics) Loaded(d time.Duration, err error) {
+func (m *Metrics) Loaded(d time.Duration, err error) {
 	m.loadSeconds.Observe(d.Seconds())
 	if err != nil {
 		m.loadErrors.Inc()
@@ -144,7 +146,7 @@ func (m *LiveMetrics) Loaded(d time.Duration, err error) {
 }
 
 // Rendered implements live.Observer.
-func (m *LiveMetrics) Rendered(view, cohort string, d time.Duration, size int, changed bool, err error) {
+func (m *Metrics) Rendered(view, cohort string, d time.Duration, size int, changed bool, err error) {
 	if strings.HasPrefix(view, live.ViewRunPrefix) {
 		view = "run" // one label value for every run
 	}
@@ -160,7 +162,7 @@ func (m *LiveMetrics) Rendered(view, cohort string, d time.Duration, size int, c
 }
 
 // FrameQueued implements live.Observer.
-func (m *LiveMetrics) FrameQueued(latency time.Duration, fromEvent bool) {
+func (m *Metrics) FrameQueued(latency time.Duration, fromEvent bool) {
 	m.framesQueued.Inc()
 	if fromEvent {
 		m.queueLatency.Observe(latency.Seconds())
@@ -168,13 +170,13 @@ func (m *LiveMetrics) FrameQueued(latency time.Duration, fromEvent bool) {
 }
 
 // FrameDropped implements live.Observer.
-func (m *LiveMetrics) FrameDropped() { m.framesDropped.Inc() }
+func (m *Metrics) FrameDropped() { m.framesDropped.Inc() }
 
 // ClientOpened implements live.Observer; the connections gauge reads the hub's Stats.
-func (m *LiveMetrics) ClientOpened() {}
+func (m *Metrics) ClientOpened() {}
 
 // ClientClosed implements live.Observer.
-func (m *LiveMetrics) ClientClosed(reason error) {
+func (m *Metrics) ClientClosed(reason error) {
 	r := "closed"
 	switch {
 	case errors.Is(reason, live.ErrSlowConsumer):
@@ -191,16 +193,16 @@ func (m *LiveMetrics) ClientClosed(reason error) {
 }
 
 // Resynced implements live.Observer.
-func (m *LiveMetrics) Resynced(drafts int) {
+func (m *Metrics) Resynced(drafts int) {
 	m.resyncs.Inc()
 	m.resyncDrafts.Add(float64(drafts))
 }
 
 // CaughtUp implements live.Observer.
-func (m *LiveMetrics) CaughtUp(items int) { m.catchUpItems.Observe(float64(items)) }
+func (m *Metrics) CaughtUp(items int) { m.catchUpItems.Observe(float64(items)) }
 
 // ListenerConnected implements postgres.ListenerObserver.
-func (m *LiveMetrics) ListenerConnected(reconnect bool) {
+func (m *Metrics) ListenerConnected(reconnect bool) {
 	m.lnConnected.Set(1)
 	if reconnect {
 		m.lnReconnects.Inc()
@@ -208,38 +210,42 @@ func (m *LiveMetrics) ListenerConnected(reconnect bool) {
 }
 
 // ListenerDisconnected implements postgres.ListenerObserver.
-func (m *LiveMetrics) ListenerDisconnected() {
+func (m *Metrics) ListenerDisconnected() {
 	m.lnConnected.Set(0)
 	m.lnDisconnects.Inc()
 }
 
 // ListenerNotification implements postgres.ListenerObserver.
-func (m *LiveMetrics) ListenerNotification(kind string) {
+func (m *Metrics) ListenerNotification(kind string) {
 	m.lnNotification.WithLabelValues(kind).Inc()
 }
 
 // ListenerBadPayload implements postgres.ListenerObserver.
-func (m *LiveMetrics) ListenerBadPayload() { m.lnBadPayloads.Inc() }
+func (m *Metrics) ListenerBadPayload() { m.lnBadPayloads.Inc() }
 
 // ListenerHeartbeatTimeout implements postgres.ListenerObserver.
-func (m *LiveMetrics) ListenerHeartbeatTimeout() { m.lnHeartbeat.Inc() }
+func (m *Metrics) ListenerHeartbeatTimeout() { m.lnHeartbeat.Inc() }
 
-// The endpoint's hooks; safe on a nil receiver.
+// The /live endpoint's hooks (web.EndpointObserver); safe on a nil receiver.
 
-func (m *LiveMetrics) socketOpened() {
+// SocketOpened counts an accepted WebSocket.
+func (m *Metrics) SocketOpened() {
 	if m != nil {
 		m.sockets.Inc()
 	}
 }
 
-func (m *LiveMetrics) socketClosed(code int) {
+// SocketClosed counts a closed WebSocket by its close code (0: no close frame).
+func (m *Metrics) SocketClosed(code int) {
 	if m != nil {
 		m.sockets.Dec()
 		m.socketCloses.WithLabelValues(closeCodeLabel(code)).Inc()
 	}
 }
 
-func (m *LiveMetrics) frameSent(at time.Time) {
+// FrameSent counts a frame written to a socket and, when at is set (the NOTIFY's receive
+// time), observes its latency.
+func (m *Metrics) FrameSent(at time.Time) {
 	if m == nil {
 		return
 	}
@@ -249,13 +255,15 @@ func (m *LiveMetrics) frameSent(at time.Time) {
 	}
 }
 
-func (m *LiveMetrics) polled(result string) {
+// Polled counts an answer of the poll endpoint: changed, not_modified or refused.
+func (m *Metrics) Polled(result string) {
 	if m != nil {
 		m.polls.WithLabelValues(result).Inc()
 	}
 }
 
-func (m *LiveMetrics) writeFailed() {
+// WriteFailed counts a failed socket write.
+func (m *Metrics) WriteFailed() {
 	if m != nil {
 		m.writeFailures.Inc()
 	}

@@ -1,0 +1,127 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// serverStats are read from the server's /metrics before and after the run.
+type serverStats struct {
+	rss, goroutines, cpu, renders float64
+}
+
+func readServerStats(ctx context.Context, hc *http.Client, base string) (serverStats, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return serverStats{}, err
+	}
+	defer resp.Body.Close()
+	var st serverStats
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, val, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil {
+			continue
+		}
+		switch {
+		case name == "process_resident_memory_bytes":
+			st.rss = v
+		case name == "go_goroutines":
+			st.goroutines = v
+		case name == "process_cpu_seconds_total":
+			st.cpu = v
+		case strings.HasPrefix(name, "onboard_live_renders_total"):
+			st.renders += v
+		}
+	}
+	return st, sc.Err()
+}
+
+// startChild starts `onboard serve` (this executable) on a free loopback port against dbURL
+// and returns its base URL and a function that stops it.
+func startChild(ctx context.Context, dbURL string, stderr io.Writer) (string, func(), error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", nil, err
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	cmd := exec.CommandContext(ctx, exe, "serve")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "ADDR=127.0.0.1:0", "MIGRATE=true", "DEMO=if-empty",
+		"SECRET_KEY="+base64.StdEncoding.EncodeToString(key), "LOG_LEVEL=warn")
+	cmd.Stderr = stderr
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 15 * time.Second
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop := func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}
+	urlc := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`listening on (http://\S+)`)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				urlc <- m[1]
+			}
+		}
+	}()
+	select {
+	case u := <-urlc:
+		return u, stop, nil
+	case <-time.After(60 * time.Second):
+		stop()
+		return "", nil, errors.New("bench: the server did not start within 60s")
+	case <-ctx.Done():
+		stop()
+		return "", nil, ctx.Err()
+	}
+}
+
+var (
+	reDraftID = regexp.MustCompile(`data-draft-id="([^"]+)"`)
+	reVersion = regexp.MustCompile(`data-version="(\d+)"`)
+)
+
+// rootAttr returns an attribute of a fragment's root element (the first occurrence).
+func rootAttr(re *regexp.Regexp, b []byte) string {
+	end := bytes.IndexByte(b, '>')
+	if end < 0 {
+		return ""
+	}
+	m := re.FindSubmatch(b[:end])
+	if m == nil {
+		return ""
+	}
+	return string(m[1])
+}

@@ -1,0 +1,50 @@
+package web
+
+import "time"
+
+// EndpointObserver receives the /live endpoint's metric hooks (livemetrics.Metrics
+// implements it). Calls are made from connection goroutines and must be cheap.
+type EndpointObserver interface {
+	SocketOpened()
+	SocketClosed(code int)
+	FrameSent(at time.Time)
+	WriteFailed()
+	Polled(result string)
+}
+
+// LiveMetrics hands the endpoint's hooks to an EndpointObserver. A nil *LiveMetrics records
+// nothing.
+type LiveMetrics struct{ obs EndpointObserver }
+
+// NewLiveMetrics returns the endpoint's metrics reported to obs.
+func NewLiveMetrics(obs EndpointObserver) *LiveMetrics { return &LiveMetrics{obs: obs} }
+
+func (m *LiveMetrics) socketOpened() {
+	if m != nil {
+		m.obs.SocketOpened()
+	}
+}
+
+func (m *LiveMetrics) socketClosed(code int) {
+	if m != nil {
+		m.obs.SocketClosed(code)
+	}
+}
+
+func (m *LiveMetrics) frameSent(at time.Time) {
+	if m != nil {
+		m.obs.FrameSent(at)
+	}
+}
+
+func (m *LiveMetrics) writeFailed() {
+	if m != nil {
+		m.obs.WriteFailed()
+	}
+}
+
+func (m *LiveMetrics) polled(result string) {
+	if m != nil {
+		m.obs.Polled(result)
+	}
+}
