@@ -105,6 +105,20 @@ type AuditRecord struct {
 	Action, SubjectType, SubjectID string
 	Metadata                       string // the metadata as stored, JSON text
 	At                             time.Time
+	// DraftID and Tenant name the onboarding the entry is about (a draft, or a run of a
+	// draft), "" when it is about something else; Tenant is the draft's display name.
+	DraftID, Tenant string
+}
+
+// AuditFilter selects audit entries; empty fields match everything. Entries come newest
+// first; Before (an entry id) continues a page (keyset pagination).
+type AuditFilter struct {
+	Action   string // exact action, or a prefix ending in "." (e.g. "onboarding.")
+	Actor    string // actor email
+	DraftID  string // entries about this draft or its runs
+	From, To time.Time
+	Before   int64
+	Limit    int
 }
 
 // ConnectionInfo describes a provider connection without its secret.
