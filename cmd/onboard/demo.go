@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/tenantops/onboard/internal/password"
 	"github.com/tenantops/onboard/internal/postgres"
@@ -15,6 +16,8 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	db.register(f)
 	var migrate bool
 	f.boolean(&migrate, "migrate", "MIGRATE", true, "apply pending migrations first")
+	var secretKey string
+	f.str(&secretKey, "secret-key", "SECRET_KEY", "", "with it, also load the demo onboardings (drafts in every state, runs, history) when acme has none; base64 of 32 bytes")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -30,6 +33,15 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	if err := conn.LoadDemo(ctx, password.Hash); err != nil {
 		return err
+	}
+	if secretKey != "" {
+		key, err := decodeKey(secretKey)
+		if err != nil {
+			return err
+		}
+		if err := demoStory(ctx, conn, key, slog.New(slog.DiscardHandler)); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintln(stdout, "demo data loaded")
 	printLogins(stdout)

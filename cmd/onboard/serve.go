@@ -38,6 +38,7 @@ type serveConfig struct {
 	LogLevel      string
 	ShutdownWait  time.Duration
 	Workers       workerConfig
+	DemoStory     bool
 	LiveMaxUser   int // /live sockets per user and per client address (per process)
 	LiveMaxAddr   int
 }
@@ -77,6 +78,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	f.str(&cfg.Addr, "addr", "ADDR", "127.0.0.1:8080", "listen address of the web server (port 0 picks a free one)")
 	f.boolean(&cfg.Migrate, "migrate", "MIGRATE", false, "apply pending migrations at start")
 	f.str(&cfg.Demo, "demo", "DEMO", "never", "load demo data at start: never, if-empty or always")
+	f.boolean(&cfg.DemoStory, "demo-story", "DEMO_STORY", true, "with the demo data, also load demo onboardings in every state (when acme has none)")
 	f.boolean(&cfg.SecureCookies, "secure-cookies", "COOKIE_SECURE", false, "mark the session cookie Secure (serve over HTTPS)")
 	f.secret(&cfg.SecretKey, "secret-key", "SECRET_KEY", "base64 of 32 random bytes; encrypts provider secrets at rest")
 	f.str(&cfg.LogFormat, "log-format", "LOG_FORMAT", "text", "log format: text or json")
@@ -120,12 +122,18 @@ func buildApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (_ *app, e
 			db.Close()
 		}
 	}()
-	if err := prepareDatabase(ctx, db, cfg); err != nil {
+	demo, err := prepareDatabase(ctx, db, cfg)
+	if err != nil {
 		return nil, err
 	}
 	key, err := decodeKey(cfg.SecretKey)
 	if err != nil {
 		return nil, err
+	}
+	if demo && cfg.DemoStory {
+		if err := demoStory(ctx, db, key, log); err != nil {
+			return nil, err
+		}
 	}
 	// The store enqueues each new run's job in the run's own transaction; the workers that
 	// provide Enqueue need the run service over the store, so the function is bound after
@@ -158,24 +166,25 @@ func buildApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (_ *app, e
 	return a, nil
 }
 
-// prepareDatabase applies migrations (-migrate) and loads the demo data (-demo).
-func prepareDatabase(ctx context.Context, db *postgres.DB, cfg serveConfig) error {
+// prepareDatabase applies migrations (-migrate) and loads the demo data (-demo); loaded
+// reports that it did, so the caller adds the demo story once the services exist.
+func prepareDatabase(ctx context.Context, db *postgres.DB, cfg serveConfig) (loaded bool, err error) {
 	if cfg.Migrate {
 		if err := db.MigrateUp(ctx); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if cfg.Demo == "never" {
-		return nil
+		return false, nil
 	}
 	has, err := db.HasData(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if cfg.Demo == "always" || !has {
-		return db.LoadDemo(ctx, password.Hash)
+		return true, db.LoadDemo(ctx, password.Hash)
 	}
-	return nil
+	return false, nil
 }
 
 // serveWeb starts the live path and the web server, serves until ctx ends, then shuts both
