@@ -99,6 +99,20 @@ func (db *DB) MigrateDown(ctx context.Context, all bool) error {
 	return nil
 }
 
+// MigrateDownTo rolls our migrations back until version is the latest applied (River's tables
+// stay). Tests of a data migration use it to write rows in the shape before it.
+func (db *DB) MigrateDownTo(ctx context.Context, version int64) error {
+	p, done, err := db.goose()
+	if err != nil {
+		return err
+	}
+	defer done()
+	if _, err := p.DownTo(ctx, version); err != nil {
+		return fmt.Errorf("migrate down to %d: %w", version, err)
+	}
+	return nil
+}
+
 // MigrateStatus writes one line per migration: applied or pending.
 func (db *DB) MigrateStatus(ctx context.Context, w io.Writer) error {
 	p, done, err := db.goose()

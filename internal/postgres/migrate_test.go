@@ -142,8 +142,8 @@ func TestMigrateNotificationIDs(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	if err := db.MigrateDown(ctx, false); err != nil {
-		t.Fatalf("down one step: %v", err)
+	if err := db.MigrateDownTo(ctx, 4); err != nil {
+		t.Fatalf("down to 4: %v", err)
 	}
 	const draftID, runID = "6f1c2a4e-0000-4000-8000-000000000001", "6f1c2a4e-0000-4000-8000-000000000002"
 	if _, err := db.Pool.Exec(ctx, `WITH w AS (INSERT INTO workspaces (slug, name) VALUES ('acme', 'Acme') RETURNING id),
@@ -176,7 +176,7 @@ func TestMigrateNotificationIDs(t *testing.T) {
 			t.Errorf("%s: draft_id, run_id = %v; want %v", title, got[title], w)
 		}
 	}
-	if err := db.MigrateDown(ctx, false); err != nil {
+	if err := db.MigrateDownTo(ctx, 4); err != nil {
 		t.Fatalf("down again: %v", err)
 	}
 	var link string
