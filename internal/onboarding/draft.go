@@ -91,3 +91,11 @@ func (d *Draft) SetBootstrapSkipped(v bool) {
 		delete(d.State, stateBootstrapSkipped)
 	}
 }
+
+// label is how notices name the draft's tenant: its display name, else its tenant id.
+func (d Draft) label() string {
+	if d.DisplayName != "" {
+		return d.DisplayName
+	}
+	return d.TenantID
+}

@@ -511,8 +511,18 @@ func (s *Service) Activate(ctx context.Context, m access.Member, id string, expe
 		}
 		facts.Overridden, facts.CompletedAt = w.d.OverrideReason != "", w.now
 		out, err = w.save(facts, ActionActivated, meta)
-		if err != nil || !overridden {
+		if err != nil {
 			return err
+		}
+		title, body := out.label()+" activated", "Activated by "+m.User.Email+"."
+		if overridden {
+			title, body = out.label()+" activated with an override", "Activated by "+m.User.Email+" despite open blockers: "+reason
+		}
+		if err := w.notifyWorkers(NotificationActivated, title, body); err != nil {
+			return err
+		}
+		if !overridden {
+			return nil
 		}
 		// The override is audited on its own, with the reason an owner gave and what it
 		// lifted, so it can be found without reading every activation.
@@ -546,9 +556,32 @@ func (s *Service) Cancel(ctx context.Context, m access.Member, id string, expect
 			cancelled = []string{}
 		}
 		out, err = w.save(facts, ActionCancelled, map[string]any{"cancelled_run_ids": cancelled})
-		return err
+		if err != nil {
+			return err
+		}
+		return w.notifyWorkers(NotificationCancelled, "Onboarding of "+out.label()+" cancelled",
+			"Cancelled by "+m.User.Email+".")
 	})
 	return out, err
+}
+
+// notifyWorkers tells everyone who worked on the draft, except the member acting, how it
+// ended: in the same transaction as the change, so a notice never precedes or outlives it.
+func (w *writeTx) notifyWorkers(kind, title, body string) error {
+	users, err := w.tx.DraftWorkers(w.ctx, w.d.ID)
+	if err != nil {
+		return err
+	}
+	for _, u := range users {
+		if u == w.m.User.ID {
+			continue
+		}
+		if err := w.tx.Notify(w.ctx, Notification{UserID: u, WorkspaceID: w.d.WorkspaceID, Kind: kind,
+			Title: title, Body: body, DraftID: w.d.ID}, w.now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Runs lists a draft's runs, newest first.

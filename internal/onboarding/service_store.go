@@ -64,6 +64,11 @@ type Tx interface {
 	ActivateTenant(ctx context.Context, d Draft, now time.Time) error
 	// Audit appends one workspace audit entry.
 	Audit(ctx context.Context, e AuditEntry) error
+	// DraftWorkers lists the users who worked on the draft: who made an audited change to
+	// it or started one of its runs.
+	DraftWorkers(ctx context.Context, draftID string) ([]int64, error)
+	// Notify adds an in-app notification for n.UserID.
+	Notify(ctx context.Context, n Notification, now time.Time) error
 }
 
 // NewConnection is a provider connection to store. Secret is plaintext only in memory.
@@ -157,6 +162,12 @@ type Notification struct {
 	ReadAt      time.Time // zero when unread
 	CreatedAt   time.Time
 }
+
+// Notification kinds of the draft's end, sent to everyone who worked on it (not its author).
+const (
+	NotificationActivated = "onboarding_activated"
+	NotificationCancelled = "onboarding_cancelled"
+)
 
 // Audit actions written by the service and the run service.
 const (

@@ -52,3 +52,25 @@ func (s *Store) DraftChanges(ctx context.Context, draftID string, since int64, l
 	}
 	return out, rows.Err()
 }
+
+// DraftWorkers implements onboarding.Tx: the users with an audited change to the draft or a
+// run of it they started, in id order.
+func (t *storeTx) DraftWorkers(ctx context.Context, draftID string) ([]int64, error) {
+	rows, err := t.tx.Query(ctx, `SELECT actor_id FROM workspace_audit_log
+			WHERE subject_type = $1 AND subject_id = $2 AND actor_id IS NOT NULL
+		UNION SELECT initiator_id FROM operation_runs WHERE draft_id = $2::uuid AND initiator_id IS NOT NULL
+		ORDER BY 1`, onboarding.SubjectDraft, draftID)
+	if err != nil {
+		return nil, fmt.Errorf("draft workers: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("scan draft worker: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}

@@ -129,3 +129,60 @@ func TestSnapshotCarriesLatestRunPerType(t *testing.T) {
 		t.Errorf("snapshot runs by type = %v, want the %d newest and the latest bootstrap run", types, postgres.SnapshotRuns)
 	}
 }
+
+// TestEndNotices: activation (with an override) and cancellation notify everyone who worked
+// on the draft — an edit or a run they started — but not the member who did it.
+func TestEndNotices(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	kinds := func(userID int64) map[string]string {
+		ns, err := f.store.Notifications(ctx, userID, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, n := range ns {
+			out[n.Kind] = n.Title
+		}
+		return out
+	}
+	// The operator renames a draft the owner created; its verification fails with missing
+	// permissions; the owner activates with an override.
+	d := f.connect(t, f.create(t))
+	name := "Contoso Holdings"
+	d, err := f.svc.Update(ctx, f.operator, d.ID, d.Version, onboarding.Patch{DisplayName: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, run, _, err := f.svc.StartVerification(ctx, f.owner, d.ID, d.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.runToEnd(t, run.ID, "failed", "missing_permissions")
+	d = f.get(t, d.ID)
+	if _, err := f.svc.Activate(ctx, f.owner, d.ID, d.Version, "Customer confirmed"); err != nil {
+		t.Fatal(err)
+	}
+	if got := kinds(f.operator.User.ID)[onboarding.NotificationActivated]; got != "Contoso Holdings activated with an override" {
+		t.Errorf("operator's activation notice = %q", got)
+	}
+	if _, ok := kinds(f.owner.User.ID)[onboarding.NotificationActivated]; ok {
+		t.Error("the owner was notified of their own activation")
+	}
+	if _, ok := kinds(f.viewer.User.ID)[onboarding.NotificationActivated]; ok {
+		t.Error("the viewer, who never worked on it, was notified")
+	}
+
+	c := f.create(t)
+	c, err = f.svc.Update(ctx, f.operator, c.ID, c.Version, onboarding.Patch{DisplayName: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Cancel(ctx, f.owner, c.ID, c.Version); err != nil {
+		t.Fatal(err)
+	}
+	if got := kinds(f.operator.User.ID)[onboarding.NotificationCancelled]; got != "Onboarding of Contoso Holdings cancelled" {
+		t.Errorf("operator's cancellation notice = %q", got)
+	}
+}

@@ -59,6 +59,7 @@ func (s *Server) handleNotificationsList(w http.ResponseWriter, r *http.Request)
 			ID: n.ID, Workspace: slug, DraftID: n.DraftID, RunID: n.RunID,
 			Tenant: names[n.DraftID], RunType: payloadString(n.Payload, "type"), Outcome: payloadString(n.Payload, "outcome"),
 			ReasonCode: payloadString(n.Payload, "reason_code"), At: n.CreatedAt, Unread: n.ReadAt.IsZero(),
+			Title: n.Title, Body: n.Body,
 		})
 	}
 	s.render(w, r, http.StatusOK, views.NotificationsPage(s.navFor(r), out))
