@@ -85,6 +85,9 @@ func RunTypeText(t string) string {
 	if t == "verify_access" {
 		return "Access verification"
 	}
+	if t == "bootstrap" {
+		return "Bootstrap"
+	}
 	if op, ok := strings.CutPrefix(t, "bootstrap."); ok {
 		return OperationName(op)
 	}

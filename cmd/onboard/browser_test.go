@@ -98,10 +98,10 @@ func TestBrowser(t *testing.T) {
 		b.shot("08-completed", `[data-testid=wizard-summary]`)
 		b.noBanner()
 
-		// The three runs the owner started left notifications; the monitoring pages list them.
-		b.text(`[data-testid=unread-count]`, "3")
+		// The runs the owner started left notifications, one for the whole bootstrap; the monitoring pages list them.
+		b.text(`[data-testid=unread-count]`, "2")
 		b.open("/admin/notifications")
-		b.js(`document.querySelectorAll('[data-testid=notification][data-unread=true]').length === 3`)
+		b.js(`document.querySelectorAll('[data-testid=notification][data-unread=true]').length === 2`)
 		b.shot("09-notifications")
 		b.submit(`[data-testid=mark-all-read]`, 200)
 		b.js(`document.querySelectorAll('[data-testid=notification][data-unread=true]').length === 0 && !document.querySelector('[data-testid=unread-count]')`)

@@ -3,6 +3,7 @@ package onboarding
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tenantops/onboard/internal/operation"
@@ -67,6 +68,8 @@ type RunTx interface {
 	SetConnectionStatus(ctx context.Context, connectionID string, status ConnectionStatus) error
 	// Notify adds an in-app notification for n.UserID.
 	Notify(ctx context.Context, n Notification, now time.Time) error
+	// BatchRuns lists the bootstrap runs started together with r (r included).
+	BatchRuns(ctx context.Context, r operation.Run) ([]operation.Run, error)
 }
 
 // BeginRun moves a run to running for a worker's attempt (queued → running, or running →
@@ -214,6 +217,22 @@ func (s *RunService) CompleteRun(ctx context.Context, runID string, c operation.
 		if run.InitiatorID == 0 {
 			return nil
 		}
+		if run.Type.IsBootstrap() && run.DraftID != "" {
+			// One notice per bootstrap, not per operation: the last run of the batch to
+			// finish sends it for all (completions of one draft are serialised by its lock).
+			batch, err := tx.BatchRuns(ctx, run)
+			if err != nil {
+				return err
+			}
+			if len(batch) > 1 {
+				for _, b := range batch {
+					if b.ID != run.ID && b.Status.Active() {
+						return nil
+					}
+				}
+				return tx.Notify(ctx, bootstrapNotification(run, batch), now)
+			}
+		}
 		return tx.Notify(ctx, completionNotification(run, c.Message), now)
 	})
 }
@@ -236,6 +255,31 @@ func verifiedConnection(r operation.Run) (string, ConnectionStatus) {
 		return connID, ConnectionFailed
 	}
 	return "", ""
+}
+
+// bootstrapNotification is the initiator's one notice for a bootstrap of several operations
+// (batch), sent when the last of them (r) finished: the worst outcome, and each operation's.
+func bootstrapNotification(r operation.Run, batch []operation.Run) Notification {
+	rank := map[operation.Outcome]int{operation.OutcomeSucceeded: 0, operation.OutcomePartiallySucceeded: 1,
+		operation.OutcomeCancelled: 2, operation.OutcomeFailed: 3}
+	worst := operation.OutcomeSucceeded
+	var parts []string
+	for _, b := range batch {
+		outcome := b.Outcome
+		if b.ID == r.ID {
+			outcome = r.Outcome
+		}
+		if rank[outcome] > rank[worst] {
+			worst = outcome
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s", b.Type.Operation(), outcome))
+	}
+	n := completionNotification(r, strings.Join(parts, "; "))
+	n.RunID = ""
+	n.Title = fmt.Sprintf("Bootstrap of %d operations finished: %s", len(batch), strings.ReplaceAll(string(worst), "_", " "))
+	n.Payload["type"], n.Payload["outcome"], n.Payload["run_id"] = "bootstrap", string(worst), nil
+	n.Payload["operations"] = len(batch)
+	return n
 }
 
 // NotificationRunCompleted is the kind of a run's terminal notification.

@@ -186,3 +186,37 @@ func TestEndNotices(t *testing.T) {
 		t.Errorf("operator's cancellation notice = %q", got)
 	}
 }
+
+// TestOneNoticePerBootstrap: a bootstrap of two operations notifies its initiator once,
+// when the last operation finishes, with the worst outcome.
+func TestOneNoticePerBootstrap(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	d := f.verified(t, "succeeded", "")
+	_, runs, err := f.svc.StartBootstrap(ctx, f.owner, d.ID, d.Version, []string{"inventory_sync", "policy_sync"})
+	if err != nil || len(runs) != 2 {
+		t.Fatalf("StartBootstrap = %d runs, %v", len(runs), err)
+	}
+	bootstrapNotices := func() []string {
+		ns, err := f.store.Notifications(ctx, f.owner.User.ID, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, n := range ns {
+			if n.Payload["type"] != "verify_access" {
+				out = append(out, n.Title)
+			}
+		}
+		return out
+	}
+	f.runToEnd(t, runs[0].ID, "succeeded", "")
+	if got := bootstrapNotices(); len(got) != 0 {
+		t.Fatalf("notices after the first operation = %v, want none yet", got)
+	}
+	f.runToEnd(t, runs[1].ID, "partially_succeeded", "")
+	if got := bootstrapNotices(); len(got) != 1 || got[0] != "Bootstrap of 2 operations finished: partially succeeded" {
+		t.Fatalf("notices after both = %v, want one for the bootstrap", got)
+	}
+}

@@ -312,3 +312,10 @@ func (s *Store) StaleRuns(ctx context.Context, heartbeatBefore time.Time) ([]str
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
+
+// BatchRuns implements onboarding.RunTx: the bootstrap runs started together with r (same
+// draft, same start transaction, so the same created_at), r included.
+func (t *storeTx) BatchRuns(ctx context.Context, r operation.Run) ([]operation.Run, error) {
+	return collectRuns(t.tx.Query(ctx, runSelect+` WHERE r.draft_id = $1 AND r.created_at = $2 AND r.type LIKE 'bootstrap.%'
+		ORDER BY r.type`, r.DraftID, r.CreatedAt))
+}
