@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tenantops/onboard/internal/postgres/pgtest"
@@ -205,6 +207,31 @@ func TestBrowserTwoOperators(t *testing.T) {
 		o.typeInto("#email", "operator2@acme.test")
 		o.submit(`[data-testid=add-member]`, 200)
 		o.js(`document.querySelector('` + row + `').dataset.role === 'operator'`)
+	})
+
+	// The operations list: a duration per run, relative times with the absolute one on
+	// hover, filters that apply as soon as they change.
+	t.Run("OperationsList", func(t *testing.T) {
+		t.Parallel()
+		owner := client(t, base, "owner@acme.test")
+		id := createDraftAPI(t, owner, base, newUUID(), "Contoso", "contoso.healthy.test")
+		o := newSession(t, browser, base, "owner@acme.test")
+		o.open(wizardPath("acme", id))
+		o.attachConnection()
+		o.submit(`[data-testid=start-verification]`, 200)
+		o.lifecycle("ready_for_activation", "Ready for activation")
+		o.open("/admin/workspaces/acme/operations")
+		o.js(`[...document.querySelectorAll('[data-testid=run-duration]')].some(e => / s$/.test(e.textContent))`)
+		o.js(`(() => { const t = document.querySelector('[data-testid=run-row] time[data-format=relative]');
+			return !!t && t.title.length > 0 && /ago|now/.test(t.textContent); })()`)
+		o.js(`getComputedStyle(document.querySelector('.autosubmit-fallback')).display === 'none'`)
+		// Choosing a type (the first after "Any type") loads the filtered list at once.
+		resp, err := chromedp.RunResponse(o.ctx, chromedp.SendKeys(chromedp.CSS("#f-type"), kb.ArrowDown))
+		if err != nil || resp.Status != 200 {
+			t.Fatalf("changing the type filter: %v (response %v)", err, resp)
+		}
+		o.js(`new URL(location.href).searchParams.get('type') === 'verify_access'`)
+		o.visible(`[data-testid=runs-table]`)
 	})
 
 	// Every role may look at every reachable step; a viewer sees them read-only.

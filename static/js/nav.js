@@ -1,7 +1,13 @@
-// nav.js: on narrow screens the sidebar is a drawer. The menu button opens and closes it;
+// nav.js: filter forms that apply on change, and on narrow screens the sidebar as a drawer. The menu button opens and closes it;
 // Escape, a click outside it, or following one of its links closes it. Plain ES2020.
 (() => {
   'use strict';
+  // Filter forms marked data-autosubmit apply as soon as a choice changes; their submit
+  // button is only for pages without script.
+  for (const form of document.querySelectorAll('form[data-autosubmit]')) {
+    form.classList.add('is-autosubmit');
+    form.addEventListener('change', () => form.requestSubmit());
+  }
   const toggle = document.querySelector('[data-testid="nav-toggle"]');
   const shell = document.querySelector('.shell');
   if (!toggle || !shell) return;
