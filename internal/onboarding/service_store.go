@@ -259,3 +259,16 @@ func nullable(s string) any {
 	}
 	return s
 }
+
+// DraftFilter selects one page of a workspace's drafts for the drafts list.
+type DraftFilter struct {
+	Q         string // matches display name, primary domain or tenant id (case-insensitive, substring)
+	Lifecycle string // one lifecycle_state, "" for all
+	Sort      string // "updated" (newest change first, the default) or "name" (A–Z)
+	// After continues after the last row of the previous page (keyset pagination): its
+	// updated_at (Sort "updated") or lower-cased display name (Sort "name"), and its id.
+	AfterTime time.Time
+	AfterName string
+	AfterID   string
+	Limit     int
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -333,4 +334,69 @@ func stateJSON(m map[string]any) map[string]any {
 		return map[string]any{}
 	}
 	return m
+}
+
+// DraftPage lists one page of a workspace's drafts matching f (keyset pagination: stable
+// while drafts change, no OFFSET).
+func (s *Store) DraftPage(ctx context.Context, workspaceID int64, f onboarding.DraftFilter) ([]onboarding.Draft, error) {
+	where := []string{"s.workspace_id = $1"}
+	args := []any{workspaceID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if f.Q != "" {
+		p := arg("%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(f.Q)) + "%")
+		where = append(where, "(lower(s.display_name) LIKE "+p+" OR lower(s.primary_domain) LIKE "+p+" OR s.tenant_id::text LIKE "+p+")")
+	}
+	if f.Lifecycle != "" {
+		where = append(where, "s.lifecycle_state = "+arg(f.Lifecycle))
+	}
+	order := "s.updated_at DESC, s.id DESC"
+	if f.Sort == "name" {
+		order = "lower(s.display_name), s.id"
+		if f.AfterID != "" {
+			where = append(where, "(lower(s.display_name), s.id::text) > ("+arg(f.AfterName)+", "+arg(f.AfterID)+")")
+		}
+	} else if f.AfterID != "" {
+		where = append(where, "(s.updated_at, s.id::text) < ("+arg(f.AfterTime)+", "+arg(f.AfterID)+")")
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 500 {
+		limit = 50
+	}
+	rows, err := s.Pool.Query(ctx, draftSelect+` WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT `+arg(limit), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list drafts: %w", err)
+	}
+	defer rows.Close()
+	out := []onboarding.Draft{}
+	for rows.Next() {
+		d, err := scanDraft(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan draft: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// LifecycleCounts counts a workspace's drafts per lifecycle state, over all of them.
+func (s *Store) LifecycleCounts(ctx context.Context, workspaceID int64) (map[string]int, error) {
+	rows, err := s.Pool.Query(ctx, `SELECT lifecycle_state, count(*) FROM managed_tenant_onboarding_sessions
+		WHERE workspace_id = $1 GROUP BY lifecycle_state`, workspaceID)
+	if err != nil {
+		return nil, fmt.Errorf("count drafts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, fmt.Errorf("scan count: %w", err)
+		}
+		out[state] = n
+	}
+	return out, rows.Err()
 }

@@ -2,25 +2,32 @@ package web
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
+	"net/url"
+	"strings"
+	"time"
 
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/views"
 )
 
-// handleDraftsPage is GET /admin/workspaces/{ws}/onboarding?lifecycle=: the drafts, filtered
-// by lifecycle state, with the number of drafts per state and the start form when capable.
+// draftsPageSize is the drafts list's page.
+const draftsPageSize = 50
+
+// handleDraftsPage is GET /admin/workspaces/{ws}/onboarding: the drafts, with status tabs
+// counted over the whole workspace (lifecycle=), search by name, domain or tenant id (q=),
+// sorting (sort=updated|name) and keyset pages (after=, an opaque cursor).
 func (s *Server) handleDraftsPage(w http.ResponseWriter, r *http.Request) {
 	m, _ := memberFrom(r.Context())
-	lifecycle := r.URL.Query().Get("lifecycle")
-	if lifecycle != "" {
-		if _, err := onboarding.ParseLifecycle(lifecycle); err != nil {
-			s.error(w, r, badRequest("lifecycle must be one of draft, verifying, action_required, bootstrapping, ready_for_activation, completed, cancelled."))
-			return
-		}
+	q := r.URL.Query()
+	f, err := draftFilter(q)
+	if err != nil {
+		s.error(w, r, err)
+		return
 	}
-	d, err := s.draftsPageData(r.Context(), m, lifecycle)
+	d, err := s.draftsPageData(r.Context(), m, f)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -29,20 +36,103 @@ func (s *Server) handleDraftsPage(w http.ResponseWriter, r *http.Request) {
 	s.renderDrafts(w, r, http.StatusOK, d)
 }
 
-// draftsPageData reads the workspace's drafts once and derives the filtered rows and the
-// counts per state from them.
-func (s *Server) draftsPageData(ctx context.Context, m access.Member, lifecycle string) (views.DraftsPageData, error) {
-	rows, err := s.listDraftRows(ctx, m.WorkspaceID)
-	if err != nil {
-		return views.DraftsPageData{}, err
-	}
-	d := views.DraftsPageData{Workspace: m.Workspace, Lifecycle: lifecycle, Counts: map[string]int{}, CanCreate: m.Can(access.DraftCreate)}
-	for _, row := range rows {
-		d.Counts[row.Lifecycle]++
-		if lifecycle == "" || row.Lifecycle == lifecycle {
-			row.UpdatedBy = actorName(row.UpdatedBy)
-			d.Rows = append(d.Rows, row)
+// draftFilter reads the list's parameters; anything malformed is a 400.
+func draftFilter(q url.Values) (onboarding.DraftFilter, error) {
+	f := onboarding.DraftFilter{Q: strings.TrimSpace(q.Get("q")), Lifecycle: q.Get("lifecycle"), Sort: q.Get("sort")}
+	if f.Lifecycle != "" {
+		if _, err := onboarding.ParseLifecycle(f.Lifecycle); err != nil {
+			return f, badRequest("lifecycle must be one of draft, verifying, action_required, bootstrapping, ready_for_activation, completed, cancelled.")
 		}
+	}
+	if len(f.Q) > 200 {
+		return f, badRequest("The search is too long.")
+	}
+	switch f.Sort {
+	case "", "updated", "name":
+	default:
+		return f, badRequest("sort must be updated or name.")
+	}
+	if a := q.Get("after"); a != "" {
+		if err := decodeCursor(a, &f); err != nil {
+			return f, badRequest("after is not a page cursor of this list.")
+		}
+	}
+	return f, nil
+}
+
+// A page cursor is the last row's sort key and id, base64url: "t|<unix nanos>|<id>" or
+// "n|<name>|<id>".
+func encodeCursor(f onboarding.DraftFilter, last onboarding.Draft) string {
+	var key string
+	if f.Sort == "name" {
+		key = "n|" + strings.ToLower(last.DisplayName) + "|" + last.ID
+	} else {
+		key = "t|" + last.UpdatedAt.UTC().Format(time.RFC3339Nano) + "|" + last.ID
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(key))
+}
+
+func decodeCursor(s string, f *onboarding.DraftFilter) error {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return err
+	}
+	parts := strings.Split(string(raw), "|")
+	if len(parts) < 3 || !onboarding.IsGUID(parts[len(parts)-1]) {
+		return errBadCursor
+	}
+	id := parts[len(parts)-1]
+	value := strings.Join(parts[1:len(parts)-1], "|")
+	switch {
+	case parts[0] == "t" && f.Sort != "name":
+		t, err := time.Parse(time.RFC3339Nano, value)
+		if err != nil {
+			return err
+		}
+		f.AfterTime = t
+	case parts[0] == "n" && f.Sort == "name":
+		f.AfterName = value
+	default:
+		return errBadCursor
+	}
+	f.AfterID = id
+	return nil
+}
+
+var errBadCursor = badRequest("bad cursor")
+
+// draftsPageData reads one page of drafts and the workspace's counts per state.
+func (s *Server) draftsPageData(ctx context.Context, m access.Member, f onboarding.DraftFilter) (views.DraftsPageData, error) {
+	d := views.DraftsPageData{Workspace: m.Workspace, Lifecycle: f.Lifecycle, Q: f.Q, Sort: f.Sort, CanCreate: m.Can(access.DraftCreate)}
+	counts, err := s.deps.Drafts.LifecycleCounts(ctx, m.WorkspaceID)
+	if err != nil {
+		return d, err
+	}
+	d.Counts = counts
+	f.Limit = draftsPageSize + 1
+	ds, err := s.deps.Drafts.DraftPage(ctx, m.WorkspaceID, f)
+	if err != nil {
+		return d, err
+	}
+	keep := url.Values{}
+	for k, v := range map[string]string{"q": f.Q, "lifecycle": f.Lifecycle, "sort": f.Sort} {
+		if v != "" {
+			keep.Set(k, v)
+		}
+	}
+	base := "/admin/workspaces/" + m.Workspace + "/onboarding"
+	if len(ds) > draftsPageSize {
+		ds = ds[:draftsPageSize]
+		next := cloneValues(keep)
+		next.Set("after", encodeCursor(f, ds[len(ds)-1]))
+		d.NextURL = base + "?" + next.Encode()
+	}
+	if f.AfterID != "" {
+		d.FirstURL = base + "?" + keep.Encode()
+	}
+	for _, row := range draftRows(ds) {
+		row.UpdatedBy = actorName(row.UpdatedBy)
+		d.Rows = append(d.Rows, row)
 	}
 	return d, nil
 }
