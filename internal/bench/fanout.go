@@ -18,6 +18,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/onboarding"
 )
 
@@ -205,12 +206,16 @@ func (f *fanout) liveClient(ctx context.Context, d *benchDraft, ready chan<- str
 				break
 			}
 			at := time.Now()
-			if rootAttr(reDraftID, msg) != d.id {
-				continue
+			got := false
+			for _, frag := range splitBatch(msg) {
+				if rootAttr(reDraftID, frag) != d.id {
+					continue
+				}
+				v, _ := strconv.ParseInt(rootAttr(reVersion, frag), 10, 64)
+				f.record(d, v, &last, at)
+				got = true
 			}
-			v, _ := strconv.ParseInt(rootAttr(reVersion, msg), 10, 64)
-			f.record(d, v, &last, at)
-			if first {
+			if got && first {
 				first = false
 				ready <- struct{}{}
 			}
@@ -220,6 +225,19 @@ func (f *fanout) liveClient(ctx context.Context, d *benchDraft, ready chan<- str
 			f.resync.Add(1)
 		}
 	}
+}
+
+// splitBatch returns a frame's fragments: a batch frame's parts in order, else the frame.
+func splitBatch(msg []byte) [][]byte {
+	open := []byte(live.BatchOpen)
+	if !bytes.HasPrefix(msg, open) {
+		return [][]byte{msg}
+	}
+	parts := bytes.Split(msg, open)[1:]
+	for i, p := range parts {
+		parts[i] = bytes.TrimSuffix(p, []byte("</template>"))
+	}
+	return parts
 }
 
 // pollClient polls d's checkpoint fragment with If-None-Match every PollInterval until ctx ends.
