@@ -845,6 +845,7 @@ func BenchmarkFanout(b *testing.B) {
 	for _, n := range []int{1, 100, 1000} {
 		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
 			f := setup(b, Options{Coalesce: -1})
+			f.src.pad = fragmentPad
 			f.src.put("d1", 1, 1)
 			f.auth.set(1, 1, "viewer")
 			var got atomic.Int64
@@ -871,6 +872,7 @@ func BenchmarkFanout(b *testing.B) {
 				}
 				wg.Wait()
 			})
+			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
 				got.Store(0)
