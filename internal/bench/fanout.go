@@ -207,7 +207,7 @@ func (f *fanout) liveClient(ctx context.Context, d *benchDraft, ready chan<- str
 			}
 			at := time.Now()
 			got := false
-			for _, frag := range splitBatch(msg) {
+			for _, frag := range live.SplitBatch(msg) {
 				if rootAttr(reDraftID, frag) != d.id {
 					continue
 				}
@@ -225,19 +225,6 @@ func (f *fanout) liveClient(ctx context.Context, d *benchDraft, ready chan<- str
 			f.resync.Add(1)
 		}
 	}
-}
-
-// splitBatch returns a frame's fragments: a batch frame's parts in order, else the frame.
-func splitBatch(msg []byte) [][]byte {
-	open := []byte(live.BatchOpen)
-	if !bytes.HasPrefix(msg, open) {
-		return [][]byte{msg}
-	}
-	parts := bytes.Split(msg, open)[1:]
-	for i, p := range parts {
-		parts[i] = bytes.TrimSuffix(p, []byte("</template>"))
-	}
-	return parts
 }
 
 // pollClient polls d's checkpoint fragment with If-None-Match every PollInterval until ctx ends.

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -556,6 +557,20 @@ func BatchFrame(fragments ...[]byte) []byte {
 }
 
 const batchEnd = "</template>"
+
+// SplitBatch returns a frame's fragments, for clients other than the browser: a batch
+// frame's parts in order (BatchFrame's inverse), or the frame itself. The parts share b's
+// memory.
+func SplitBatch(b []byte) [][]byte {
+	if !bytes.HasPrefix(b, []byte(BatchOpen)) {
+		return [][]byte{b}
+	}
+	parts := bytes.Split(b, []byte(BatchOpen))[1:]
+	for i, p := range parts {
+		parts[i] = bytes.TrimSuffix(p, []byte(batchEnd))
+	}
+	return parts
+}
 
 // appendBatchPart appends fragment f to b as one part of a batch frame.
 func appendBatchPart(b, f []byte) []byte {

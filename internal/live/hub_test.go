@@ -538,18 +538,11 @@ func TestSlowConsumer(t *testing.T) {
 	})
 }
 
-// splitBatch returns the fragments of a frame: the parts of a batch, or the frame itself.
+// splitBatch returns the fragments of a frame as strings (SplitBatch).
 func splitBatch(b []byte) []string {
-	s := string(b)
-	const open, end = "<template data-live-batch>", "</template>"
-	if !strings.HasPrefix(s, open) {
-		return []string{s}
-	}
 	var out []string
-	for _, p := range strings.Split(s, end) {
-		if p != "" {
-			out = append(out, strings.TrimPrefix(p, open))
-		}
+	for _, p := range SplitBatch(b) {
+		out = append(out, string(p))
 	}
 	return out
 }
