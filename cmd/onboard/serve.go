@@ -41,6 +41,7 @@ type serveConfig struct {
 	DemoStory     bool
 	LiveMaxUser   int // /live sockets per user and per client address (per process)
 	LiveMaxAddr   int
+	PprofAddr     string // loopback address for net/http/pprof; empty = none
 }
 
 // runServe is `onboard serve` (withWeb) and `onboard worker`: config → build → serve.
@@ -51,6 +52,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	log, err := newLogger(stderr, cfg.LogFormat, cfg.LogLevel)
 	if err != nil {
+		return err
+	}
+	if err := startPprof(ctx, cfg.PprofAddr, log); err != nil {
 		return err
 	}
 	a, err := buildApp(ctx, cfg, log)
@@ -89,6 +93,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		"open /live WebSockets one user may hold in this process; more are closed with 4429 (negative: no cap)")
 	f.integer(&cfg.LiveMaxAddr, "live-max-sockets-per-address", "LIVE_MAX_SOCKETS_PER_ADDRESS", defaultLiveMaxAddr,
 		"open /live WebSockets one client address may hold in this process; more are closed with 4429 (negative: no cap)")
+	f.str(&cfg.PprofAddr, "pprof-addr", "PPROF_ADDR", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); empty: off")
 	if err := f.parse(args); err != nil {
 		return serveConfig{}, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/onboarding"
 )
 
@@ -205,12 +206,16 @@ func (f *fanout) liveClient(ctx context.Context, d *benchDraft, ready chan<- str
 				break
 			}
 			at := time.Now()
-			if rootAttr(reDraftID, msg) != d.id {
-				continue
+			got := false
+			for _, frag := range live.SplitBatch(msg) {
+				if rootAttr(reDraftID, frag) != d.id {
+					continue
+				}
+				v, _ := strconv.ParseInt(rootAttr(reVersion, frag), 10, 64)
+				f.record(d, v, &last, at)
+				got = true
 			}
-			v, _ := strconv.ParseInt(rootAttr(reVersion, msg), 10, 64)
-			f.record(d, v, &last, at)
-			if first {
+			if got && first {
 				first = false
 				ready <- struct{}{}
 			}

@@ -71,7 +71,10 @@ func startChild(ctx context.Context, dbURL string, stderr io.Writer) (string, fu
 	_, _ = rand.Read(key)
 	cmd := exec.CommandContext(ctx, exe, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "ADDR=127.0.0.1:0", "MIGRATE=true", "DEMO=if-empty",
-		"SECRET_KEY="+base64.StdEncoding.EncodeToString(key), "LOG_LEVEL=warn")
+		"SECRET_KEY="+base64.StdEncoding.EncodeToString(key), "LOG_LEVEL=warn",
+		// Every bench client is one user at one address: the per-user and per-address socket
+		// caps (32 and 256 by default) would refuse all but the first few with 4429.
+		"LIVE_MAX_SOCKETS_PER_USER=-1", "LIVE_MAX_SOCKETS_PER_ADDRESS=-1")
 	cmd.Stderr = stderr
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 15 * time.Second

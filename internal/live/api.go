@@ -200,12 +200,13 @@ type Observer interface {
 	Loaded(d time.Duration, err error)
 	// Rendered: one fragment render; changed is false when the bytes equal the last ones.
 	Rendered(view, cohort string, d time.Duration, size int, changed bool, err error)
-	// FrameQueued: one frame queued for a connection. fromEvent is true when latency is
-	// measured from a notification's At (commit → queued); false for subscribe, resync and
-	// cohort changes.
-	FrameQueued(latency time.Duration, fromEvent bool)
-	// FrameDropped: a queued frame was replaced by a newer one for the same target.
-	FrameDropped()
+	// FramesQueued: n frames queued for connections by one fan-out (one fragment offered to
+	// its subscribers) or one subscribe. fromEvent is true when latency is measured from a
+	// notification's At (commit → the fan-out's last frame queued); false for subscribe,
+	// resync and cohort changes. Called once per fan-out, not per connection.
+	FramesQueued(n int, latency time.Duration, fromEvent bool)
+	// FramesDropped: n queued frames were replaced by newer ones for the same targets.
+	FramesDropped(n int)
 	// ClientOpened and ClientClosed: a connection's subscription set began or ended; reason
 	// is ErrSlowConsumer, ErrRevoked, ErrShutdown or ErrClosed.
 	ClientOpened()
@@ -222,8 +223,8 @@ type NopObserver struct{}
 func (NopObserver) Notified(string, NotifyOutcome)                           {}
 func (NopObserver) Loaded(time.Duration, error)                              {}
 func (NopObserver) Rendered(string, string, time.Duration, int, bool, error) {}
-func (NopObserver) FrameQueued(time.Duration, bool)                          {}
-func (NopObserver) FrameDropped()                                            {}
+func (NopObserver) FramesQueued(int, time.Duration, bool)                    {}
+func (NopObserver) FramesDropped(int)                                        {}
 func (NopObserver) ClientOpened()                                            {}
 func (NopObserver) ClientClosed(error)                                       {}
 func (NopObserver) Resynced(int)                                             {}

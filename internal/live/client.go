@@ -1,6 +1,7 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,8 +10,9 @@ import (
 )
 
 // Client is one connection's set of subscriptions and its bounded frame queue. The endpoint
-// loops on Next and writes each frame as one text message; when Next returns an error it
-// closes the socket with the code that error calls for.
+// loops on Take (waiting on Ready when nothing is queued) and writes each message it returns
+// as one text message; when Take returns an error it closes the socket with the code that
+// error calls for.
 type Client struct {
 	hub      *Hub
 	userID   int64
@@ -24,7 +26,7 @@ type Client struct {
 
 	// mu guards queue, err and every sub's rev; cohort is written under hub.mu and mu.
 	mu    sync.Mutex
-	queue []*frame
+	queue []frame
 	err   error
 }
 
@@ -41,7 +43,8 @@ type sub struct {
 	rev     int64       // Client.mu: newest rev queued or shown
 }
 
-// frame is one queued fragment; a newer fragment for the same sub replaces it in place.
+// frame is one queued fragment, or (s == nil) a catch-up batch already encoded as a batch
+// frame; a newer fragment for the same sub replaces it in place.
 type frame struct {
 	s     *sub
 	bytes []byte
@@ -252,7 +255,9 @@ func (h *Hub) catchUp(ctx context.Context, c *Client, offers []offer) {
 	}
 	if len(items) == 1 {
 		it := items[0]
-		it.s.c.offer(it.s, it.cohort, it.rev, it.bytes, time.Time{})
+		now := h.now()
+		r := c.offer(it.s, it.cohort, it.rev, it.bytes, time.Time{}, now)
+		h.account(r.count(), time.Time{}, now)
 		return
 	}
 	c.offerBatch(items)
@@ -397,56 +402,93 @@ func (h *Hub) recheckLoop(ctx context.Context) {
 	}
 }
 
+// offerResult is what one offer did.
+type offerResult uint8
+
+const (
+	offerSkipped  offerResult = iota // closed, moved to another cohort, or rev not newer
+	offerQueued                      // a new queue slot
+	offerReplaced                    // replaced the subscription's queued frame (latest wins)
+	offerSlow                        // the client stopped reading: closed with ErrSlowConsumer
+)
+
+// offerCount tallies offers for Hub.account.
+type offerCount struct{ queued, replaced int }
+
+func (r offerResult) count() offerCount {
+	switch r {
+	case offerQueued:
+		return offerCount{queued: 1}
+	case offerReplaced:
+		return offerCount{queued: 1, replaced: 1}
+	}
+	return offerCount{}
+}
+
+func (n *offerCount) add(r offerResult) {
+	c := r.count()
+	n.queued += c.queued
+	n.replaced += c.replaced
+}
+
 // offer queues b for s unless s already has rev or newer, or s moved to another cohort since
 // the fragment was chosen. A queued frame for s is replaced (latest wins), so the queue holds
 // at most one frame per subscription. A frame that has waited longer than SlowTimeout (the
 // client stopped reading) closes the client with ErrSlowConsumer. It never blocks. eventAt is
-// the triggering notification's time, zero when none.
-func (c *Client) offer(s *sub, cohort string, rev int64, b []byte, eventAt time.Time) {
-	h := c.hub
-	now := h.now()
+// the triggering notification's time, zero when none; now is the caller's clock reading, one
+// per fan-out pass.
+//
+// offer is the per-connection step of a fan-out, so it does only what must be done per
+// connection: one uncontended lock, no allocation when the slot exists, no clock reading, no
+// shared counter or metric (the caller tallies the results and calls Hub.account once).
+func (c *Client) offer(s *sub, cohort string, rev int64, b []byte, eventAt, now time.Time) offerResult {
 	c.mu.Lock()
 	if c.err != nil || s.cohort != cohort || rev <= s.rev {
 		c.mu.Unlock()
-		return
+		return offerSkipped
 	}
-	slow, replaced := false, false
-	if len(c.queue) > 0 && now.Sub(c.queue[0].since) > h.opts.SlowTimeout {
-		slow = true
-	} else {
-		for _, f := range c.queue {
-			if f.s == s {
-				f.bytes, replaced = b, true
-				// The replacing fragment also carries the older change: latency is measured
-				// from the earliest one.
-				if f.at.IsZero() || !eventAt.IsZero() && eventAt.Before(f.at) {
-					f.at = eventAt
-				}
-				break
-			}
-		}
-		if !replaced {
-			c.queue = append(c.queue, &frame{s: s, bytes: b, since: now, at: eventAt})
-		}
-		s.rev = rev
-	}
-	c.mu.Unlock()
-
-	if slow {
+	if len(c.queue) > 0 && now.Sub(c.queue[0].since) > c.hub.opts.SlowTimeout {
+		c.mu.Unlock()
 		c.slow()
-		return
+		return offerSlow
 	}
-	h.stats.queued.Add(1)
-	if replaced {
-		h.stats.dropped.Add(1)
-		h.obs.FrameDropped()
+	s.rev = rev
+	for i := range c.queue {
+		if f := &c.queue[i]; f.s == s {
+			f.bytes = b
+			// The replacing fragment also carries the older change: latency is measured
+			// from the earliest one.
+			if f.at.IsZero() || !eventAt.IsZero() && eventAt.Before(f.at) {
+				f.at = eventAt
+			}
+			c.mu.Unlock()
+			// No wake: the replaced frame was queued, so its wake-up is pending or its
+			// writer has not yet taken the queue.
+			return offerReplaced
+		}
 	}
-	if eventAt.IsZero() {
-		h.obs.FrameQueued(0, false)
-	} else {
-		h.obs.FrameQueued(now.Sub(eventAt), true)
-	}
+	c.queue = append(c.queue, frame{s: s, bytes: b, since: now, at: eventAt})
+	c.mu.Unlock()
 	c.wake()
+	return offerQueued
+}
+
+// account records a fan-out's offers once: frames queued (new slots and replacements),
+// frames replaced, and the notification → queued latency measured at now (eventAt zero: not
+// caused by a notification).
+func (h *Hub) account(n offerCount, eventAt, now time.Time) {
+	if n.queued > 0 {
+		h.stats.queued.Add(int64(n.queued))
+		if eventAt.IsZero() {
+			h.obs.FramesQueued(n.queued, 0, false)
+		} else {
+			h.obs.FramesQueued(n.queued, now.Sub(eventAt), true)
+		}
+	}
+	if n.replaced > 0 {
+		h.stats.dropped.Add(int64(n.replaced))
+		h.obs.FramesDropped(n.replaced)
+	}
 }
 
 // maxBatchBytes bounds one catch-up batch frame; a larger catch-up is split.
@@ -467,7 +509,7 @@ func (c *Client) offerBatch(items []catchUpItem) {
 	size, n := 0, 0
 	flush := func() {
 		if len(parts) > 0 {
-			c.queue = append(c.queue, &frame{bytes: BatchFrame(parts...), since: now})
+			c.queue = append(c.queue, frame{bytes: BatchFrame(parts...), since: now})
 			parts, size = nil, 0
 		}
 	}
@@ -492,9 +534,7 @@ func (c *Client) offerBatch(items []catchUpItem) {
 	h.stats.catchUps.Add(1)
 	h.stats.catchUpItems.Add(int64(n))
 	h.obs.CaughtUp(n)
-	for range n {
-		h.obs.FrameQueued(0, false)
-	}
+	h.obs.FramesQueued(n, 0, false)
 	c.wake()
 }
 
@@ -505,18 +545,38 @@ const BatchOpen = "<template data-live-batch>"
 // <template data-live-batch> element, so each is parsed on its own (a table row parses as
 // a row). A frame whose root is not such a template is a single fragment.
 func BatchFrame(fragments ...[]byte) []byte {
-	const open, end = BatchOpen, "</template>"
 	n := 0
 	for _, f := range fragments {
-		n += len(open) + len(f) + len(end)
+		n += len(BatchOpen) + len(f) + len(batchEnd)
 	}
 	b := make([]byte, 0, n)
 	for _, f := range fragments {
-		b = append(b, open...)
-		b = append(b, f...)
-		b = append(b, end...)
+		b = appendBatchPart(b, f)
 	}
 	return b
+}
+
+const batchEnd = "</template>"
+
+// SplitBatch returns a frame's fragments, for clients other than the browser: a batch
+// frame's parts in order (BatchFrame's inverse), or the frame itself. The parts share b's
+// memory.
+func SplitBatch(b []byte) [][]byte {
+	if !bytes.HasPrefix(b, []byte(BatchOpen)) {
+		return [][]byte{b}
+	}
+	parts := bytes.Split(b, []byte(BatchOpen))[1:]
+	for i, p := range parts {
+		parts[i] = bytes.TrimSuffix(p, []byte(batchEnd))
+	}
+	return parts
+}
+
+// appendBatchPart appends fragment f to b as one part of a batch frame.
+func appendBatchPart(b, f []byte) []byte {
+	b = append(b, BatchOpen...)
+	b = append(b, f...)
+	return append(b, batchEnd...)
 }
 
 func (c *Client) wake() {
@@ -574,9 +634,7 @@ func (c *Client) NextAt(ctx context.Context) ([]byte, time.Time, error) {
 		}
 		if len(c.queue) > 0 {
 			f := c.queue[0]
-			copy(c.queue, c.queue[1:])
-			c.queue[len(c.queue)-1] = nil
-			c.queue = c.queue[:len(c.queue)-1]
+			c.removeLocked(1)
 			c.mu.Unlock()
 			return f.bytes, f.at, nil
 		}
@@ -588,6 +646,63 @@ func (c *Client) NextAt(ctx context.Context) ([]byte, time.Time, error) {
 			return nil, time.Time{}, ctx.Err()
 		}
 	}
+}
+
+// removeLocked drops the first n queued frames; c.mu is held.
+func (c *Client) removeLocked(n int) {
+	rest := copy(c.queue, c.queue[n:])
+	clear(c.queue[rest:])
+	c.queue = c.queue[:rest]
+}
+
+// Ready receives a value after a frame was queued (a channel of capacity 1: one value may
+// stand for several frames, and may remain after Take emptied the queue). A writer that
+// found the queue empty waits on Ready, Done and its own timers: no context or timer per
+// wait.
+func (c *Client) Ready() <-chan struct{} { return c.ready }
+
+// Take removes the queued frames that fit in one message and returns that message without
+// waiting: a lone frame's bytes as they are (no copy), or several frames, in queue order, as
+// one batch frame (each fragment a BatchFrame part, a catch-up batch's parts kept as they
+// are) of at most maxBatchBytes of fragments. The browser applies each part by the rev rule,
+// so one message carries what several would have. at is the earliest notification time among
+// the frames taken (zero when none); n is how many were taken, 0 when the queue is empty.
+// Once the client is closed Take returns its Err.
+func (c *Client) Take() (msg []byte, at time.Time, n int, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return nil, time.Time{}, 0, c.err
+	}
+	if len(c.queue) == 0 {
+		return nil, time.Time{}, 0, nil
+	}
+	size := len(c.queue[0].bytes)
+	n = 1
+	for n < len(c.queue) && size+len(c.queue[n].bytes) <= maxBatchBytes {
+		size += len(c.queue[n].bytes)
+		n++
+	}
+	taken := c.queue[:n]
+	for _, f := range taken {
+		if !f.at.IsZero() && (at.IsZero() || f.at.Before(at)) {
+			at = f.at
+		}
+	}
+	if n == 1 {
+		msg = taken[0].bytes
+	} else {
+		msg = make([]byte, 0, size+n*(len(BatchOpen)+len(batchEnd)))
+		for _, f := range taken {
+			if f.s == nil {
+				msg = append(msg, f.bytes...) // a catch-up batch: already parts
+			} else {
+				msg = appendBatchPart(msg, f.bytes)
+			}
+		}
+	}
+	c.removeLocked(n)
+	return msg, at, n, nil
 }
 
 // Done is closed when the hub or the owner closed the client; Err then says why.

@@ -527,9 +527,12 @@ func (h *Hub) process(ctx context.Context, ds *draftState) {
 			}
 		}
 		h.mu.Unlock()
+		var n offerCount
+		now := h.now()
 		for _, t := range targets {
-			t.c.offer(t.s, k.cohort, snap.Rev(), b, since)
+			n.add(t.c.offer(t.s, k.cohort, snap.Rev(), b, since, now))
 		}
+		h.account(n, since, h.now())
 	}
 }
 

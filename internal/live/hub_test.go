@@ -538,18 +538,11 @@ func TestSlowConsumer(t *testing.T) {
 	})
 }
 
-// splitBatch returns the fragments of a frame: the parts of a batch, or the frame itself.
+// splitBatch returns the fragments of a frame as strings (SplitBatch).
 func splitBatch(b []byte) []string {
-	s := string(b)
-	const open, end = "<template data-live-batch>", "</template>"
-	if !strings.HasPrefix(s, open) {
-		return []string{s}
-	}
 	var out []string
-	for _, p := range strings.Split(s, end) {
-		if p != "" {
-			out = append(out, strings.TrimPrefix(p, open))
-		}
+	for _, p := range SplitBatch(b) {
+		out = append(out, string(p))
 	}
 	return out
 }
@@ -845,6 +838,7 @@ func BenchmarkFanout(b *testing.B) {
 	for _, n := range []int{1, 100, 1000} {
 		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
 			f := setup(b, Options{Coalesce: -1})
+			f.src.pad = fragmentPad
 			f.src.put("d1", 1, 1)
 			f.auth.set(1, 1, "viewer")
 			var got atomic.Int64
@@ -871,6 +865,7 @@ func BenchmarkFanout(b *testing.B) {
 				}
 				wg.Wait()
 			})
+			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
 				got.Store(0)

@@ -72,7 +72,7 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "Fragment render duration.", Buckets: latencyBuckets}),
 		framesQueued: counter("onboard_live_frames_queued_total", "Frames queued for connections."),
 		queueLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "onboard_live_queue_latency_seconds",
-			Help: "NOTIFY received → frame queued, for frames caused by a notification.", Buckets: latencyBuckets}),
+			Help: "NOTIFY received → a fan-out's frames queued, once per fan-out caused by a notification.", Buckets: latencyBuckets}),
 		framesDropped: counter("onboard_live_frames_dropped_total", "Queued frames replaced by a newer fragment of the same target before being written."),
 		clientCloses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_client_closes_total",
 			Help: "Hub clients closed, by reason (slow_consumer, revoked, session_ended, shutdown, closed)."}, []string{"reason"}),
@@ -82,10 +82,10 @@ func New(reg prometheus.Registerer) *Metrics {
 		sockets:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "onboard_live_sockets", Help: "Open /live WebSockets."}),
 		socketCloses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_socket_closes_total",
 			Help: "/live WebSockets closed by the server, by close code."}, []string{"code"}),
-		framesSent:    counter("onboard_live_frames_sent_total", "Frames written to /live WebSockets."),
+		framesSent:    counter("onboard_live_frames_sent_total", "Frames written to /live WebSockets (a batched message counts each frame it carries)."),
 		writeFailures: counter("onboard_live_write_failures_total", "Frame or ping writes that failed or timed out (the socket is closed)."),
 		frameLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "onboard_live_frame_latency_seconds",
-			Help: "NOTIFY received by the listener → frame written to the socket.", Buckets: latencyBuckets}),
+			Help: "NOTIFY received by the listener → message written to the socket, once per message (from the earliest change it carries).", Buckets: latencyBuckets}),
 		lnConnected:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "onboard_live_listener_connected", Help: "1 while the listener listens on every channel."}),
 		lnReconnects:  counter("onboard_live_listener_reconnects_total", "Listener connections after the first (each is a new epoch)."),
 		lnDisconnects: counter("onboard_live_listener_disconnects_total", "Listening connections lost."),
@@ -161,16 +161,17 @@ func (m *Metrics) Rendered(view, cohort string, d time.Duration, size int, chang
 	m.renderSeconds.Observe(d.Seconds())
 }
 
-// FrameQueued implements live.Observer.
-func (m *Metrics) FrameQueued(latency time.Duration, fromEvent bool) {
-	m.framesQueued.Inc()
+// FramesQueued implements live.Observer: called once per fan-out, so the latency histogram
+// counts fan-outs, not frames.
+func (m *Metrics) FramesQueued(n int, latency time.Duration, fromEvent bool) {
+	m.framesQueued.Add(float64(n))
 	if fromEvent {
 		m.queueLatency.Observe(latency.Seconds())
 	}
 }
 
-// FrameDropped implements live.Observer.
-func (m *Metrics) FrameDropped() { m.framesDropped.Inc() }
+// FramesDropped implements live.Observer.
+func (m *Metrics) FramesDropped(n int) { m.framesDropped.Add(float64(n)) }
 
 // ClientOpened implements live.Observer; the connections gauge reads the hub's Stats.
 func (m *Metrics) ClientOpened() {}
@@ -243,13 +244,13 @@ func (m *Metrics) SocketClosed(code int) {
 	}
 }
 
-// FrameSent counts a frame written to a socket and, when at is set (the NOTIFY's receive
-// time), observes its latency.
-func (m *Metrics) FrameSent(at time.Time) {
+// FramesSent counts one message written to a socket that carried n frames and, when at is
+// set (the earliest NOTIFY receive time among them), observes its latency once.
+func (m *Metrics) FramesSent(n int, at time.Time) {
 	if m == nil {
 		return
 	}
-	m.framesSent.Inc()
+	m.framesSent.Add(float64(n))
 	if !at.IsZero() {
 		m.frameLatency.Observe(time.Since(at).Seconds())
 	}

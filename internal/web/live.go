@@ -324,47 +324,78 @@ func (lc *liveConn) subscribe(subs []live.Subscription, sessions []string) (*liv
 // pump writes the client's frames and a ping every PingInterval until something ends the
 // socket, and returns why. Writes and pings are not cut short by the socket's context:
 // shutdown waits for them to finish, then sends its 1001; their own timeouts bound them.
+//
+// Per message it does only the write: several queued frames go out as one message
+// (Client.Take), waiting uses the client's Ready channel instead of a context per wait, and
+// one timer per connection (armed around each write) bounds writes instead of a context and
+// timer per write.
 func (lc *liveConn) pump(client *live.Client) error {
 	cfg := lc.cfg
+	// No Done channel: coder/websocket then sets up no per-write timeout of its own.
 	wbase := context.WithoutCancel(lc.ctx)
 	writeTimeout := durationOr(cfg.WriteTimeout, 5*time.Second)
 	pingEvery := durationOr(cfg.PingInterval, 20*time.Second)
 	pingTimeout := durationOr(cfg.PingTimeout, 5*time.Second)
-	pingAt := time.Now().Add(pingEvery)
+	// A write still running when guard fires is cut short by closing the connection (what
+	// coder/websocket does on a write deadline): a client that does not read is dropped.
+	guard := time.AfterFunc(time.Hour, func() { _ = lc.conn.CloseNow() })
+	guard.Stop()
+	defer guard.Stop()
+	ping := time.NewTimer(pingEvery)
+	defer ping.Stop()
 	for {
-		// Next waits at most until the next ping is due.
-		nctx, ncancel := context.WithDeadline(lc.ctx, pingAt)
-		frame, at, err := client.NextAt(nctx)
-		ncancel()
-		switch {
-		case err == nil:
-		case lc.ctx.Err() != nil:
-			return context.Cause(lc.ctx)
-		case errors.Is(err, context.DeadlineExceeded):
-			pctx, pcancel := context.WithTimeout(wbase, pingTimeout)
-			err := lc.conn.Ping(pctx)
-			pcancel()
-			if err != nil {
-				cfg.Metrics.writeFailed()
-				return errWriteFailed
+		// A ping is due every PingInterval, busy or not.
+		select {
+		case <-ping.C:
+			if err := lc.ping(wbase, pingTimeout); err != nil {
+				return err
 			}
-			pingAt = time.Now().Add(pingEvery)
-			continue
+			ping.Reset(pingEvery)
 		default:
+		}
+		msg, at, n, err := client.Take()
+		if err != nil {
 			return err
 		}
-		wctx, wcancel := context.WithTimeout(wbase, writeTimeout)
-		err = lc.conn.Write(wctx, websocket.MessageText, frame)
-		wcancel()
+		if n == 0 {
+			select {
+			case <-client.Ready():
+			case <-client.Done():
+			case <-lc.ctx.Done():
+				return context.Cause(lc.ctx)
+			case <-ping.C:
+				if err := lc.ping(wbase, pingTimeout); err != nil {
+					return err
+				}
+				ping.Reset(pingEvery)
+			}
+			continue
+		}
+		guard.Reset(writeTimeout)
+		err = lc.conn.Write(wbase, websocket.MessageText, msg)
+		if !guard.Stop() && err == nil {
+			err = errors.New("write timed out")
+		}
 		if err != nil {
-			// coder/websocket closes the connection on any write error, a timeout included:
-			// a client that does not read is dropped here.
+			// coder/websocket closes the connection on any write error; the guard closed it
+			// on a timeout.
 			cfg.Metrics.writeFailed()
 			lc.s.log.DebugContext(lc.r.Context(), "live: write", "user", lc.user, "err", err)
 			return errWriteFailed
 		}
-		cfg.Metrics.frameSent(at)
+		cfg.Metrics.sent(n, at)
 	}
+}
+
+// ping sends a ping and waits for its pong, at most timeout.
+func (lc *liveConn) ping(base context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(base, timeout)
+	defer cancel()
+	if err := lc.conn.Ping(ctx); err != nil {
+		lc.cfg.Metrics.writeFailed()
+		return errWriteFailed
+	}
+	return nil
 }
 
 // end closes the connection as liveCloses says for why.

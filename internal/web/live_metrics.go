@@ -7,7 +7,7 @@ import "time"
 type EndpointObserver interface {
 	SocketOpened()
 	SocketClosed(code int)
-	FrameSent(at time.Time)
+	FramesSent(n int, at time.Time) // one message carrying n frames
 	WriteFailed()
 	Polled(result string)
 }
@@ -31,9 +31,9 @@ func (m *LiveMetrics) socketClosed(code int) {
 	}
 }
 
-func (m *LiveMetrics) frameSent(at time.Time) {
+func (m *LiveMetrics) sent(n int, at time.Time) {
 	if m != nil {
-		m.obs.FrameSent(at)
+		m.obs.FramesSent(n, at)
 	}
 }
 
