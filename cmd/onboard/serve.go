@@ -30,6 +30,7 @@ type serveConfig struct {
 	Name          string // "serve" or "worker": the command, and the database application name
 	DB            dbConfig
 	Addr          string
+	MetricsAddr   string
 	Migrate       bool
 	Demo          string
 	SecureCookies bool
@@ -76,6 +77,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	cfg := serveConfig{Name: name}
 	cfg.DB.register(f)
 	f.str(&cfg.Addr, "addr", "ADDR", "127.0.0.1:8080", "listen address of the web server (port 0 picks a free one)")
+	f.str(&cfg.MetricsAddr, "metrics-addr", "METRICS_ADDR", "127.0.0.1:9090", "listen address of /metrics, apart from the public one (empty: no metrics endpoint)")
 	f.boolean(&cfg.Migrate, "migrate", "MIGRATE", false, "apply pending migrations at start")
 	f.str(&cfg.Demo, "demo", "DEMO", "never", "load demo data at start: never, if-empty or always")
 	f.boolean(&cfg.DemoStory, "demo-story", "DEMO_STORY", true, "with the demo data, also load demo onboardings in every state (when acme has none)")
@@ -223,7 +225,18 @@ func serveWeb(ctx context.Context, cfg serveConfig, a *app, stdout io.Writer, lo
 		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s (metrics): %w", cfg.MetricsAddr, err)
+		}
+		metricsSrv := &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- metricsSrv.Serve(mln) }()
+		defer metricsSrv.Close()
+		fmt.Fprintf(stdout, "onboard: metrics on http://%s/metrics\n", mln.Addr())
+	}
 	go func() { errc <- httpSrv.Serve(ln) }()
 
 	fmt.Fprintf(stdout, "onboard: listening on http://%s\n", ln.Addr())

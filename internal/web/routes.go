@@ -16,10 +16,6 @@ func (s *Server) Handler() http.Handler {
 
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
-	if s.deps.Registry != nil {
-		r.Handle("/metrics", promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{}))
-	}
-
 	r.Get("/api/v1/openapi.yaml", s.handleOpenAPI)
 	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles()))
 	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
@@ -95,7 +91,10 @@ func (s *Server) Handler() http.Handler {
 				r.Get("/operation-runs/{run_id}", s.handleAPIRunShow)
 			})
 		})
-		r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.error(w, r, errNotFound) })
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+			markUnmatched(r)
+			s.error(w, r, errNotFound)
+		})
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 			s.error(w, r, &httpError{Status: http.StatusMethodNotAllowed, Title: "Method not allowed", Detail: "This resource does not support " + r.Method + "."})
 		})
@@ -104,4 +103,16 @@ func (s *Server) Handler() http.Handler {
 	// Cross-origin browser writes are refused everywhere; requests without Origin or
 	// Sec-Fetch-Site (scripts, curl) pass, as the contract allows.
 	return http.NewCrossOriginProtection().Handler(r)
+}
+
+// MetricsHandler serves the Prometheus registry. It is not one of Handler's routes: cmd/onboard
+// serves it on its own listen address (METRICS_ADDR, loopback by default), away from the public
+// one. Nil when there is no registry.
+func (s *Server) MetricsHandler() http.Handler {
+	if s.deps.Registry == nil {
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{}))
+	return mux
 }
