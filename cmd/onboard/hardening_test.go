@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -71,4 +73,135 @@ func TestMetricsCardinality(t *testing.T) {
 		}
 	}
 	t.Logf("/metrics %d → %d bytes, %d series", sizeBefore, sizeAfter, len(after))
+}
+
+// TestSecurityHeaders: every response, errors and static files included, carries the CSP and
+// the other browser protections.
+func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	base := startApp(t, nil)
+	want := map[string]string{
+		"Content-Security-Policy": "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "same-origin",
+		"X-Frame-Options":         "DENY",
+	}
+	owner := client(t, base, "owner@acme.test")
+	cases := []struct {
+		name, method, path string
+		c                  *http.Client
+		origin             string
+	}{
+		{"LoginPage", http.MethodGet, "/admin/login", http.DefaultClient, ""},
+		{"Healthz", http.MethodGet, "/healthz", http.DefaultClient, ""},
+		{"Static", http.MethodGet, "/static/css/app.css", http.DefaultClient, ""},
+		{"StaticMissing", http.MethodGet, "/static/nothing.js", http.DefaultClient, ""},
+		{"OpenAPI", http.MethodGet, "/api/v1/openapi.yaml", http.DefaultClient, ""},
+		{"Unauthenticated", http.MethodGet, "/api/v1/workspaces/acme/onboarding/drafts", http.DefaultClient, ""},
+		{"NotFound", http.MethodGet, "/nowhere", http.DefaultClient, ""},
+		{"Page", http.MethodGet, "/admin/workspaces/acme/onboarding", owner, ""},
+		{"API", http.MethodGet, "/api/v1/workspaces/acme/onboarding/drafts", owner, ""},
+		{"CrossOriginRefused", http.MethodPost, "/api/v1/workspaces/acme/onboarding/drafts", owner, "https://evil.example"},
+		{"MethodNotAllowed", http.MethodPut, "/admin/login", http.DefaultClient, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tc.method, base+tc.path, nil)
+			if tc.origin != "" {
+				req.Header.Set("Origin", tc.origin)
+			}
+			resp, err := tc.c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			for k, v := range want {
+				if got := resp.Header.Get(k); got != v {
+					t.Errorf("%s %s (%d): %s = %q, want %q", tc.method, tc.path, resp.StatusCode, k, got, v)
+				}
+			}
+		})
+	}
+}
+
+// TestStaticNoListing: a directory under /static/ is the same 404 as a missing file.
+func TestStaticNoListing(t *testing.T) {
+	t.Parallel()
+	base := startApp(t, nil)
+	code, missing, _ := get(t, http.DefaultClient, base+"/static/nothing.js", "")
+	if code != http.StatusNotFound {
+		t.Fatalf("missing file = %d, want 404", code)
+	}
+	for _, p := range []string{"/static/", "/static/css/", "/static/css", "/static/vendor/", "/static/js"} {
+		code, body, _ := get(t, http.DefaultClient, base+p, "")
+		if code != http.StatusNotFound || body != missing {
+			t.Errorf("%s = %d %.80q, want the 404 of a missing file", p, code, body)
+		}
+	}
+	if code, body, h := get(t, http.DefaultClient, base+"/static/js/live.js", ""); code != http.StatusOK || body == "" || !strings.Contains(h.Get("Content-Type"), "javascript") {
+		t.Errorf("/static/js/live.js = %d %s, want 200 JavaScript", code, h.Get("Content-Type"))
+	}
+}
+
+// TestLiveOrigin: /live accepts only the app's own origin, by scheme, host and port; with
+// PUBLIC_URL, that URL's origin and no other.
+func TestLiveOrigin(t *testing.T) {
+	t.Parallel()
+	dial := func(t *testing.T, base, origin string) int {
+		t.Helper()
+		c := client(t, base, "owner@acme.test")
+		conn, resp, err := dialLive(t, base, c, "draft="+newUUID()+"&rev=0", origin)
+		if err == nil {
+			conn.CloseNow()
+			return http.StatusSwitchingProtocols
+		}
+		if resp == nil {
+			t.Fatalf("dial with Origin %q: %v", origin, err)
+		}
+		return resp.StatusCode
+	}
+	t.Run("FromHost", func(t *testing.T) {
+		t.Parallel()
+		base := startApp(t, nil)
+		u, _ := url.Parse(base)
+		for origin, want := range map[string]int{
+			base:                                http.StatusSwitchingProtocols,
+			"HTTP://" + strings.ToUpper(u.Host): http.StatusSwitchingProtocols,
+			"https://" + u.Host:                 http.StatusForbidden, // scheme differs
+			"http://" + u.Hostname() + ":1":     http.StatusForbidden, // port differs
+			"http://" + u.Hostname():            http.StatusForbidden, // default port
+			"http://localhost:" + u.Port():      http.StatusForbidden, // host differs
+			"null":                              http.StatusForbidden,
+			"http://" + u.Host + "/path":        http.StatusForbidden,
+			"http://" + u.Host + ".evil.example:" + u.Port(): http.StatusForbidden,
+		} {
+			if got := dial(t, base, origin); got != want {
+				t.Errorf("Origin %q: HTTP %d, want %d", origin, got, want)
+			}
+		}
+	})
+	t.Run("PublicURL", func(t *testing.T) {
+		t.Parallel()
+		base := startApp(t, map[string]string{"PUBLIC_URL": "https://Onboard.Example:443/"})
+		for origin, want := range map[string]int{
+			"https://onboard.example":     http.StatusSwitchingProtocols,
+			"https://onboard.example:443": http.StatusSwitchingProtocols,
+			"http://onboard.example":      http.StatusForbidden,
+			"https://onboard.example:444": http.StatusForbidden,
+			base:                          http.StatusForbidden, // the listen address is not the public one
+		} {
+			if got := dial(t, base, origin); got != want {
+				t.Errorf("Origin %q: HTTP %d, want %d", origin, got, want)
+			}
+		}
+	})
+	t.Run("BadPublicURL", func(t *testing.T) {
+		t.Parallel()
+		for _, bad := range []string{"onboard.example", "ftp://onboard.example", "https://onboard.example/app", "https://"} {
+			err := run(t.Context(), []string{"onboard", "serve", "-public-url", bad}, func(string) string { return "" }, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), "public-url") {
+				t.Errorf("-public-url %q: %v, want a refusal", bad, err)
+			}
+		}
+	})
 }

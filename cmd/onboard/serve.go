@@ -31,6 +31,8 @@ type serveConfig struct {
 	DB            dbConfig
 	Addr          string
 	MetricsAddr   string
+	PublicURL     string
+	publicOrigin  string // PublicURL checked and normalised
 	Migrate       bool
 	Demo          string
 	SecureCookies bool
@@ -78,6 +80,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	cfg.DB.register(f)
 	f.str(&cfg.Addr, "addr", "ADDR", "127.0.0.1:8080", "listen address of the web server (port 0 picks a free one)")
 	f.str(&cfg.MetricsAddr, "metrics-addr", "METRICS_ADDR", "127.0.0.1:9090", "listen address of /metrics, apart from the public one (empty: no metrics endpoint)")
+	f.str(&cfg.PublicURL, "public-url", "PUBLIC_URL", "", "URL browsers reach the app at, e.g. https://onboard.example.com; /live accepts only this Origin (default: the request's Host, https when -secure-cookies)")
 	f.boolean(&cfg.Migrate, "migrate", "MIGRATE", false, "apply pending migrations at start")
 	f.str(&cfg.Demo, "demo", "DEMO", "never", "load demo data at start: never, if-empty or always")
 	f.boolean(&cfg.DemoStory, "demo-story", "DEMO_STORY", true, "with the demo data, also load demo onboardings in every state (when acme has none)")
@@ -98,6 +101,13 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	case "never", "if-empty", "always":
 	default:
 		return serveConfig{}, fmt.Errorf("-demo %q: want never, if-empty or always", cfg.Demo)
+	}
+	if cfg.PublicURL != "" {
+		o, err := web.ParsePublicURL(cfg.PublicURL)
+		if err != nil {
+			return serveConfig{}, fmt.Errorf("-public-url %q: %w", cfg.PublicURL, err)
+		}
+		cfg.publicOrigin = o
 	}
 	return cfg, nil
 }
@@ -278,7 +288,7 @@ func shutdownWeb(ctx context.Context, httpSrv *http.Server, srv *web.Server) err
 
 // webServer wires the web adapter to the database and the live path.
 func webServer(cfg serveConfig, store *postgres.Store, svc *onboarding.Service, members *membership.Service, reg *prometheus.Registry, log *slog.Logger, lv *liveRuntime) *web.Server {
-	return web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{
+	return web.New(web.Config{SecureCookies: cfg.SecureCookies, PublicOrigin: cfg.publicOrigin}, web.Deps{
 		Logger:        log,
 		Accounts:      store,
 		Drafts:        store,

@@ -17,7 +17,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
 	r.Get("/api/v1/openapi.yaml", s.handleOpenAPI)
-	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles()))
+	r.Handle("/static/*", http.StripPrefix("/static", s.staticFiles()))
 	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/img/favicon.svg", http.StatusMovedPermanently)
 	})
@@ -102,7 +102,11 @@ func (s *Server) Handler() http.Handler {
 
 	// Cross-origin browser writes are refused everywhere; requests without Origin or
 	// Sec-Fetch-Site (scripts, curl) pass, as the contract allows.
-	return http.NewCrossOriginProtection().Handler(r)
+	cop := http.NewCrossOriginProtection()
+	if s.cfg.PublicOrigin != "" {
+		_ = cop.AddTrustedOrigin(s.cfg.PublicOrigin) // a checked origin: cannot fail
+	}
+	return secureHeaders(cop.Handler(r))
 }
 
 // MetricsHandler serves the Prometheus registry. It is not one of Handler's routes: cmd/onboard
