@@ -205,3 +205,101 @@ func TestLiveOrigin(t *testing.T) {
 		}
 	})
 }
+
+// TestBadPathParams: a workspace slug outside the slug grammar or an id that is not a GUID
+// (invalid UTF-8, NUL, too long, upper case…) is the same 404 as a well-formed id of nothing,
+// on the API and the pages, for reads and writes; never a 500.
+func TestBadPathParams(t *testing.T) {
+	t.Parallel()
+	base := startApp(t, nil)
+	owner := client(t, base, "owner@acme.test")
+	do := func(method, path, accept string) (int, string) {
+		t.Helper()
+		var body io.Reader
+		ct := ""
+		switch {
+		case method == http.MethodGet:
+		case strings.Contains(path, "/bootstrap"):
+			body, ct = strings.NewReader(`{"operations":["inventory_sync"]}`), "application/json"
+		case method == http.MethodPatch:
+			body, ct = strings.NewReader(`{"display_name":"x"}`), "application/json"
+		case strings.HasPrefix(path, "/api/"):
+			body, ct = strings.NewReader(`{}`), "application/json"
+		default:
+			body, ct = strings.NewReader("version=1&display_name=x&primary_domain=x.test&step=2&confirm=yes"), "application/x-www-form-urlencoded"
+		}
+		req, err := http.NewRequest(method, base+path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		req.Header.Set("If-Match", `"1"`)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		resp, err := owner.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	badSlugs := []string{"%FF", "a%00b", "ACME", "acme%20", "-acme", strings.Repeat("a", 64), "%C3%A9", "acme%2Fx"}
+	badIDs := []string{"%FF", "not-a-guid", newGUID() + "%00", "%00", strings.Repeat("f", 200), "{" + newGUID() + "}", newGUID() + "0"}
+	type route struct{ method, pattern, accept string }
+	routes := []route{
+		{http.MethodGet, "/api/v1/workspaces/{ws}/onboarding/drafts", ""},
+		{http.MethodPost, "/api/v1/workspaces/{ws}/onboarding/drafts", ""},
+		{http.MethodGet, "/api/v1/workspaces/{ws}/onboarding/drafts/{id}", ""},
+		{http.MethodPatch, "/api/v1/workspaces/{ws}/onboarding/drafts/{id}", ""},
+		{http.MethodPost, "/api/v1/workspaces/{ws}/onboarding/drafts/{id}/verification", ""},
+		{http.MethodPost, "/api/v1/workspaces/{ws}/onboarding/drafts/{id}/bootstrap", ""},
+		{http.MethodPost, "/api/v1/workspaces/{ws}/onboarding/drafts/{id}/activation", ""},
+		{http.MethodPost, "/api/v1/workspaces/{ws}/onboarding/drafts/{id}/cancellation", ""},
+		{http.MethodGet, "/api/v1/workspaces/{ws}/operation-runs", ""},
+		{http.MethodGet, "/api/v1/workspaces/{ws}/operation-runs?draft={id}", ""},
+		{http.MethodGet, "/api/v1/workspaces/{ws}/operation-runs/{id}", ""},
+		{http.MethodGet, "/admin/workspaces/{ws}/onboarding", "text/html"},
+		{http.MethodPost, "/admin/workspaces/{ws}/onboarding", "text/html"},
+		{http.MethodGet, "/admin/workspaces/{ws}/onboarding/{id}", "text/html"},
+		{http.MethodGet, "/admin/workspaces/{ws}/onboarding/{id}/checkpoint", "text/html"},
+		{http.MethodPost, "/admin/workspaces/{ws}/onboarding/{id}/identify", "text/html"},
+		{http.MethodPost, "/admin/workspaces/{ws}/onboarding/{id}/step", "text/html"},
+		{http.MethodPost, "/admin/workspaces/{ws}/onboarding/{id}/cancel", "text/html"},
+		{http.MethodGet, "/admin/workspaces/{ws}/operations", "text/html"},
+		{http.MethodGet, "/admin/workspaces/{ws}/operations/{id}", "text/html"},
+		{http.MethodGet, "/admin/workspaces/{ws}/audit", "text/html"},
+	}
+	fill := func(pattern, ws, id string) string {
+		return strings.NewReplacer("{ws}", ws, "{id}", id).Replace(pattern)
+	}
+	for _, rt := range routes {
+		t.Run(rt.method+" "+rt.pattern, func(t *testing.T) {
+			// The reference: a well-formed slug or id of nothing.
+			refCode, refBody := do(rt.method, fill(rt.pattern, "no-such-ws", newGUID()), rt.accept)
+			if refCode != http.StatusNotFound {
+				t.Fatalf("unknown workspace = %d, want 404", refCode)
+			}
+			for _, ws := range badSlugs {
+				if code, body := do(rt.method, fill(rt.pattern, ws, newGUID()), rt.accept); code != refCode || body != refBody {
+					t.Errorf("workspace %q: %d %.200q, want the 404 of an unknown workspace", ws, code, body)
+				}
+			}
+			if !strings.Contains(rt.pattern, "{id}") {
+				return
+			}
+			refCode, refBody = do(rt.method, fill(rt.pattern, "acme", newGUID()), rt.accept)
+			if refCode != http.StatusNotFound {
+				t.Fatalf("unknown id = %d, want 404", refCode)
+			}
+			for _, id := range badIDs {
+				if code, body := do(rt.method, fill(rt.pattern, "acme", id), rt.accept); code != refCode || body != refBody {
+					t.Errorf("id %q: %d %.200q, want the 404 of an unknown id", id, code, body)
+				}
+			}
+		})
+	}
+}

@@ -38,8 +38,11 @@ func (s *Server) Handler() http.Handler {
 			r.Get("/admin", s.handleWorkspacesList)
 			r.Get("/admin/notifications", s.handleNotificationsList)
 			r.Post("/admin/notifications/read", s.handleNotificationsRead)
+			// Path parameters are checked before any query sees them: {ws} before the
+			// membership lookup, {id} and {run_id} once routed (r.With wraps each route).
 			r.Route("/admin/workspaces/{ws}", func(r chi.Router) {
-				r.Use(s.requireMember)
+				r.Use(s.validParams, s.requireMember)
+				r = r.With(s.validParams)
 				r.With(s.can(access.View)).Get("/onboarding", s.handleDraftsPage)
 				r.Post("/onboarding", s.handleDraftCreate)
 				r.Get("/onboarding/new", s.handleDraftNew)
@@ -78,7 +81,8 @@ func (s *Server) Handler() http.Handler {
 				})
 			})
 			r.Route("/api/v1/workspaces/{ws}", func(r chi.Router) {
-				r.Use(s.requireMember, s.can(access.View))
+				r.Use(s.validParams, s.requireMember, s.can(access.View))
+				r = r.With(s.validParams)
 				r.Get("/onboarding/drafts", s.handleAPIDraftsList)
 				r.Post("/onboarding/drafts", s.handleAPIDraftCreate)
 				r.Get("/onboarding/drafts/{id}", s.handleAPIDraftShow)
