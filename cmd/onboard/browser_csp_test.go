@@ -66,6 +66,7 @@ func TestBrowserCSP(t *testing.T) {
 	b.submit(`[data-testid=run-row] a`, 200)
 	b.visible(`[data-testid=run-panel]`)
 	visit("/admin/workspaces/acme/audit", "[data-testid=user-email]")
+	visit("/admin/workspaces/acme/members", "[data-testid=user-email]")
 	visit("/admin/workspaces/acme/nowhere", "[data-testid=user-email]") // the error page
 
 	for _, e := range b.liveLog() {

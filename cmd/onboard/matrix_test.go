@@ -40,8 +40,9 @@ func walkRoutes(t *testing.T) []string {
 	return routes
 }
 
-// matrixIDs are the draft and run of one workspace, made through the API.
-type matrixIDs struct{ draft, run string }
+// matrixIDs are the draft and run of one workspace, made through the API, and its owner's
+// user id (the one member whose removal or role change is always refused: the last owner).
+type matrixIDs struct{ draft, run, user string }
 
 func matrixSeed(t *testing.T, base, email, ws string) matrixIDs {
 	t.Helper()
@@ -86,6 +87,7 @@ var matrixPublic = map[string][2]int{
 	"POST /api/v1/session":           {400, 400},
 	"DELETE /api/v1/session":         {204, 204},
 	"GET /healthz":                   {200, 200},
+	"GET /favicon.ico":               {301, 301},
 	"GET /readyz":                    {200, 200},
 	"GET /live":                      {401, 400},
 	"GET /static/*":                  {200, 200},
@@ -106,12 +108,20 @@ var matrixOwn = map[string][3]int{
 	"GET /admin/workspaces/{ws}/onboarding/{id}/checkpoint":  {200, 200, 200},
 	"GET /admin/workspaces/{ws}/onboarding/{id}/changes":     {200, 200, 200},
 	// A form's action URL opened as a page: back to the wizard.
-	"GET /admin/workspaces/{ws}/onboarding/{id}/identify":              {303, 303, 303},
-	"GET /admin/workspaces/{ws}/onboarding/{id}/connection":            {303, 303, 303},
-	"GET /admin/workspaces/{ws}/onboarding/{id}/verification":          {303, 303, 303},
-	"GET /admin/workspaces/{ws}/onboarding/{id}/bootstrap":             {303, 303, 303},
-	"GET /admin/workspaces/{ws}/onboarding/{id}/activation":            {303, 303, 303},
-	"GET /admin/workspaces/{ws}/onboarding/{id}/cancel":                {303, 303, 303},
+	"GET /admin/workspaces/{ws}/onboarding/{id}/identify":     {303, 303, 303},
+	"GET /admin/workspaces/{ws}/onboarding/{id}/connection":   {303, 303, 303},
+	"GET /admin/workspaces/{ws}/onboarding/{id}/verification": {303, 303, 303},
+	"GET /admin/workspaces/{ws}/onboarding/{id}/bootstrap":    {303, 303, 303},
+	"GET /admin/workspaces/{ws}/onboarding/{id}/activation":   {303, 303, 303},
+	"GET /admin/workspaces/{ws}/onboarding/{id}/cancel":       {303, 303, 303},
+	"GET /admin/workspaces/{ws}/members/":                     {403, 403, 200},
+	"POST /admin/workspaces/{ws}/members/":                    {403, 403, 422},
+	// The own target is the workspace's only owner: removing them or changing their role is
+	// refused (the last owner), so the matrix changes nothing.
+	"POST /admin/workspaces/{ws}/members/{user_id}/role":               {403, 403, 409},
+	"POST /admin/workspaces/{ws}/members/{user_id}/remove":             {403, 403, 409},
+	"GET /admin/workspaces/{ws}/members/{user_id}/role":                {403, 403, 303},
+	"GET /admin/workspaces/{ws}/members/{user_id}/remove":              {403, 403, 303},
 	"POST /admin/workspaces/{ws}/onboarding/{id}/connection":           {403, 400, 400},
 	"POST /admin/workspaces/{ws}/onboarding/{id}/identify":             {403, 400, 400},
 	"POST /admin/workspaces/{ws}/onboarding/{id}/step":                 {403, 400, 400},
@@ -130,10 +140,24 @@ var matrixOwn = map[string][3]int{
 	"GET /api/v1/workspaces/{ws}/operation-runs/{run_id}":              {200, 200, 200},
 }
 
+// matrixOther: for routes where a member's answer on another workspace's target or a target
+// of nothing is not 404, that answer for the viewer, operator and owner — the same for both
+// targets, with the same body. The members pages are guarded by their capability first (403:
+// a member who may not manage members learns nothing about user ids), and their form URLs
+// opened as pages lead back to the list whatever the id.
+var matrixOther = map[string][3]int{
+	"POST /admin/workspaces/{ws}/members/{user_id}/role":   {403, 403, 404},
+	"POST /admin/workspaces/{ws}/members/{user_id}/remove": {403, 403, 404},
+	"GET /admin/workspaces/{ws}/members/{user_id}/role":    {403, 403, 303},
+	"GET /admin/workspaces/{ws}/members/{user_id}/remove":  {403, 403, 303},
+}
+
 // matrixQuery: the query a route needs to get past its own 400 (to authorization).
 var matrixQuery = map[string]string{
 	"GET /admin/workspaces/{ws}/onboarding/{id}/changes": "?since=0",
 }
+
+var roleIndex = map[string]int{"viewer": 0, "operator": 1, "owner": 2}
 
 // matrixRoles: each actor's role in each workspace ("" = none).
 var matrixRoles = map[string]map[string]string{
@@ -164,6 +188,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"acme":   matrixSeed(t, base, "owner@acme.test", "acme"),
 		"globex": matrixSeed(t, base, "owner@globex.test", "globex"),
 	}
+	for ws, email := range map[string]string{"acme": "owner@acme.test", "globex": "owner@globex.test"} {
+		ids := seeds[ws]
+		if err := conn.QueryRow(context.Background(), `SELECT id::text FROM users WHERE email = $1`, email).Scan(&ids.user); err != nil {
+			t.Fatal(err)
+		}
+		seeds[ws] = ids
+	}
+	none := func() matrixIDs { return matrixIDs{newGUID(), newGUID(), "2000000000"} }
 	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	clients := map[string]*http.Client{"anonymous": {CheckRedirect: noRedirect}}
 	signedIn := func(a string) *http.Client {
@@ -188,9 +220,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			body = strings.NewReader(json)
 		}
+		ct := "application/json"
+		if strings.HasPrefix(path, "/admin/") && strings.HasSuffix(path, "/role") && method == http.MethodPost {
+			// A valid role, so that the change reaches the member lookup.
+			body, ct = strings.NewReader("role=viewer"), "application/x-www-form-urlencoded"
+		}
 		req, _ := http.NewRequest(method, base+path, body)
 		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Content-Type", ct)
 		}
 		if strings.HasPrefix(path, "/admin/") && method == http.MethodGet {
 			req.Header.Set("Accept", "text/html")
@@ -232,7 +269,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if !ok {
 			t.Errorf("route %s has no expected statuses in matrixOwn", route)
 		}
-		hasID := strings.Contains(pattern, "{id}") || strings.Contains(pattern, "{run_id}")
+		hasID := strings.Contains(pattern, "{id}") || strings.Contains(pattern, "{run_id}") || strings.Contains(pattern, "{user_id}")
 		for _, a := range matrixActors {
 			// The reference 404: a workspace of nothing, or (with ids) an id of nothing in acme.
 			refWS := "no-such-ws"
@@ -240,14 +277,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 				refWS = "acme"
 			}
 			fill := func(ws string, ids matrixIDs) string {
-				return strings.NewReplacer("{ws}", ws, "{id}", ids.draft, "{run_id}", ids.run).Replace(pattern) + matrixQuery[route]
+				return strings.NewReplacer("{ws}", ws, "{id}", ids.draft, "{run_id}", ids.run, "{user_id}", ids.user).Replace(pattern) + matrixQuery[route]
 			}
-			refCode, refBody := send(clients[a], method, fill(refWS, matrixIDs{newGUID(), newGUID()}))
+			refCode, refBody := send(clients[a], method, fill(refWS, none()))
 			for _, target := range matrixTargets {
 				ws, ids := "acme", seeds["acme"]
 				switch {
 				case target == "nonexistent":
-					ws, ids = refWS, matrixIDs{newGUID(), newGUID()}
+					ws, ids = refWS, none()
 				case target == "foreign" && hasID:
 					ids = seeds["globex"] // globex's ids under acme
 				case target == "foreign":
@@ -260,10 +297,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 					want = http.StatusUnauthorized
 				case a == "anonymous":
 					want = http.StatusSeeOther
-				case role == "" || target != "own" && hasID:
+				case role == "":
 					want = http.StatusNotFound
+				case target != "own" && hasID:
+					want = http.StatusNotFound
+					if o, ok := matrixOther[route]; ok {
+						want = o[roleIndex[role]]
+					}
 				default:
-					want = own[map[string]int{"viewer": 0, "operator": 1, "owner": 2}[role]]
+					want = own[roleIndex[role]]
 				}
 				code, body := send(clients[a], method, fill(ws, ids))
 				checked++
@@ -271,7 +313,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 					t.Errorf("%s as %s on %s (%s) = %d, want %d", route, a, target, fill(ws, ids), code, want)
 					continue
 				}
-				if want == http.StatusNotFound && (refCode != http.StatusNotFound || body != refBody) {
+				_, other := matrixOther[route]
+				sameAsNothing := want == http.StatusNotFound || other && target != "own" && role != ""
+				if sameAsNothing && (refCode != want || body != refBody) {
 					t.Errorf("%s as %s on %s: the 404 body differs from the one of a target of nothing:\n%.300s\n%.300s", route, a, target, body, refBody)
 				}
 			}
@@ -279,7 +323,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if !ok { // what the route answers now, to review and paste into matrixOwn
 			var got [3]int
 			for i, a := range []string{"viewer@acme.test", "operator@acme.test", "owner@acme.test"} {
-				got[i], _ = send(clients[a], method, strings.NewReplacer("{ws}", "acme", "{id}", seeds["acme"].draft, "{run_id}", seeds["acme"].run).Replace(pattern)+matrixQuery[route])
+				got[i], _ = send(clients[a], method, strings.NewReplacer("{ws}", "acme", "{id}", seeds["acme"].draft, "{run_id}", seeds["acme"].run, "{user_id}", seeds["acme"].user).Replace(pattern)+matrixQuery[route])
 			}
 			t.Logf("%q: {%d, %d, %d},", route, got[0], got[1], got[2])
 		}
