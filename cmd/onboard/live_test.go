@@ -803,7 +803,7 @@ func TestLivePoll(t *testing.T) {
 			t.Errorf("%s: poll = %d, want %d", name, code, tc.want)
 		}
 	}
-	_, metrics, _ := get(t, http.DefaultClient, a.base+"/metrics", "")
+	_, metrics, _ := get(t, http.DefaultClient, a.metrics, "")
 	for _, re := range []string{`onboard_live_polls_total\{result="not_modified"\} 1`, `onboard_live_polls_total\{result="changed"\} 2`,
 		`onboard_live_polls_total\{result="refused"\} 2`} {
 		if !regexp.MustCompile(`(?m)^` + re).MatchString(metrics) {

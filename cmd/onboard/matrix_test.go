@@ -90,6 +90,7 @@ var matrixPublic = map[string][2]int{
 	"GET /favicon.ico":               {301, 301},
 	"GET /readyz":                    {200, 200},
 	"GET /live":                      {401, 400},
+	"GET /live/poll":                 {401, 400},
 	"GET /static/*":                  {200, 200},
 	"HEAD /static/*":                 {200, 200},
 }
