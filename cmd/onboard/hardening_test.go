@@ -248,7 +248,7 @@ func TestBadPathParams(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	badSlugs := []string{"%FF", "a%00b", "ACME", "acme%20", "-acme", strings.Repeat("a", 64), "%C3%A9", "acme%2Fx"}
-	badIDs := []string{"%FF", "not-a-guid", newGUID() + "%00", "%00", strings.Repeat("f", 200), "{" + newGUID() + "}", newGUID() + "0"}
+	badIDs := []string{"%FF", "not-a-guid", newUUID() + "%00", "%00", strings.Repeat("f", 200), "{" + newUUID() + "}", newUUID() + "0"}
 	type route struct{ method, pattern, accept string }
 	routes := []route{
 		{http.MethodGet, "/api/v1/workspaces/{ws}/onboarding/drafts", ""},
@@ -279,19 +279,19 @@ func TestBadPathParams(t *testing.T) {
 	for _, rt := range routes {
 		t.Run(rt.method+" "+rt.pattern, func(t *testing.T) {
 			// The reference: a well-formed slug or id of nothing.
-			refCode, refBody := do(rt.method, fill(rt.pattern, "no-such-ws", newGUID()), rt.accept)
+			refCode, refBody := do(rt.method, fill(rt.pattern, "no-such-ws", newUUID()), rt.accept)
 			if refCode != http.StatusNotFound {
 				t.Fatalf("unknown workspace = %d, want 404", refCode)
 			}
 			for _, ws := range badSlugs {
-				if code, body := do(rt.method, fill(rt.pattern, ws, newGUID()), rt.accept); code != refCode || body != refBody {
+				if code, body := do(rt.method, fill(rt.pattern, ws, newUUID()), rt.accept); code != refCode || body != refBody {
 					t.Errorf("workspace %q: %d %.200q, want the 404 of an unknown workspace", ws, code, body)
 				}
 			}
 			if !strings.Contains(rt.pattern, "{id}") {
 				return
 			}
-			refCode, refBody = do(rt.method, fill(rt.pattern, "acme", newGUID()), rt.accept)
+			refCode, refBody = do(rt.method, fill(rt.pattern, "acme", newUUID()), rt.accept)
 			if refCode != http.StatusNotFound {
 				t.Fatalf("unknown id = %d, want 404", refCode)
 			}

@@ -66,9 +66,9 @@ func matrixSeed(t *testing.T, base, email, ws string) matrixIDs {
 		}
 		return out, resp.Header.Get("ETag")
 	}
-	d, etag := call(http.MethodPost, "/onboarding/drafts", fmt.Sprintf(`{"tenant_id":%q,"display_name":"Matrix","primary_domain":"matrix.healthy.test"}`, newGUID()), "", http.StatusCreated)
+	d, etag := call(http.MethodPost, "/onboarding/drafts", fmt.Sprintf(`{"tenant_id":%q,"display_name":"Matrix","primary_domain":"matrix.healthy.test"}`, newUUID()), "", http.StatusCreated)
 	id := d["id"].(string)
-	_, etag = call(http.MethodPatch, "/onboarding/drafts/"+id, fmt.Sprintf(`{"provider_connection":{"client_id":%q,"client_secret":"matrix-secret"}}`, newGUID()), etag, http.StatusOK)
+	_, etag = call(http.MethodPatch, "/onboarding/drafts/"+id, fmt.Sprintf(`{"provider_connection":{"client_id":%q,"client_secret":"matrix-secret"}}`, newUUID()), etag, http.StatusOK)
 	out, _ := call(http.MethodPost, "/onboarding/drafts/"+id+"/verification", `{}`, etag, http.StatusAccepted)
 	return matrixIDs{draft: id, run: out["run"].(map[string]any)["id"].(string)}
 }
@@ -102,6 +102,7 @@ var matrixOwn = map[string][3]int{
 	"GET /admin/workspaces/{ws}/audit":                       {403, 403, 200},
 	"GET /admin/workspaces/{ws}/onboarding":                  {200, 200, 200},
 	"POST /admin/workspaces/{ws}/onboarding":                 {403, 422, 422},
+	"GET /admin/workspaces/{ws}/onboarding/new":              {403, 200, 200},
 	"GET /admin/workspaces/{ws}/onboarding/{id}":             {200, 200, 200},
 	"POST /admin/workspaces/{ws}/onboarding/{id}/activation": {403, 403, 400},
 	"POST /admin/workspaces/{ws}/onboarding/{id}/bootstrap":  {403, 400, 400},
@@ -196,7 +197,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		seeds[ws] = ids
 	}
-	none := func() matrixIDs { return matrixIDs{newGUID(), newGUID(), "2000000000"} }
+	none := func() matrixIDs { return matrixIDs{newUUID(), newUUID(), "2000000000"} }
 	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	clients := map[string]*http.Client{"anonymous": {CheckRedirect: noRedirect}}
 	signedIn := func(a string) *http.Client {
