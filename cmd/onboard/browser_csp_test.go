@@ -30,7 +30,8 @@ func TestBrowserCSP(t *testing.T) {
 	}
 	visit("/admin", "[data-testid=user-email]")
 	visit("/admin/notifications", "[data-testid=user-email]")
-	visit("/admin/workspaces/acme/onboarding", "[data-testid=start-form]")
+	visit("/admin/workspaces/acme/onboarding", "[data-testid=new-onboarding]")
+	visit("/admin/workspaces/acme/onboarding/new", "[data-testid=start-form]")
 	id := b.startDraft("acme", newUUID(), "CSP Corp", "csp.healthy.test")
 	b.liveState("live", waitFor) // the WebSocket is allowed (default-src 'self')
 	b.attachConnection()
