@@ -44,7 +44,9 @@ func percent(done, total int) int {
 	return min(done*100/total, 100)
 }
 
-func widthStyle(p int) string { return "width: " + strconv.Itoa(p) + "%" }
+// pctClass is the progress bar's width class (static/css/app.css): no inline styles, the
+// Content-Security-Policy forbids them.
+func pctClass(p int) string { return "pct-" + strconv.Itoa(p) }
 
 // span renders the time between two instants for people ("1 min 20 s"); "—" when either is
 // unknown. Views never read the clock: fragments are pure functions of their data.

@@ -333,7 +333,9 @@ func TestGoldenPages(t *testing.T) {
 	for _, p := range pages {
 		t.Run(p.name, func(t *testing.T) {
 			t.Parallel()
-			golden(t, p.name, render(t, p.c))
+			got := render(t, p.c)
+			golden(t, p.name, got)
+			noInlineCode(t, got)
 		})
 	}
 }
@@ -364,5 +366,20 @@ func TestAssistUnanswered(t *testing.T) {
 	r.Checks = []CheckView{{Name: "c", Status: "failed"}}
 	if got := assistAdviceFor(r); strings.Contains(got, "without an answer") {
 		t.Errorf("advice for a failed check = %q, want the checks' advice", got)
+	}
+}
+
+// noInlineCode fails on markup the Content-Security-Policy (script-src 'self', style from
+// 'self' only) would block: style attributes or elements, event-handler attributes, scripts
+// without src.
+func noInlineCode(t *testing.T, html string) {
+	t.Helper()
+	for _, m := range regexp.MustCompile(`(?i)<[a-z][^>]*\s(style|on[a-z]+)=|<style[\s>]`).FindAllString(html, -1) {
+		t.Errorf("inline style or handler, blocked by the CSP: %.120s", m)
+	}
+	for _, m := range regexp.MustCompile(`(?i)<script[^>]*>`).FindAllString(html, -1) {
+		if !strings.Contains(m, " src=") {
+			t.Errorf("inline script, blocked by the CSP: %s", m)
+		}
 	}
 }

@@ -24,6 +24,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	var db dbConfig
 	db.register(f)
 	f.str(&c.URL, "url", "BENCH_URL", "", "base URL of a running server (instead of -serve)")
+	f.str(&c.MetricsURL, "metrics-url", "BENCH_METRICS_URL", "http://127.0.0.1:9090/metrics", "with -url: that server's /metrics (its METRICS_ADDR); -serve finds its own")
 	f.boolean(&c.Serve, "serve", "BENCH_SERVE", false, "start `onboard serve` on a free loopback port against DATABASE_URL")
 	f.str(&c.Mode, "mode", "BENCH_MODE", "live", "live (WebSocket), poll (checkpoint polling with If-None-Match) or raw (bare WebSocket broadcast baseline, no database)")
 	f.integer(&c.Clients, "clients", "BENCH_CLIENTS", 100, "connections (tabs)")

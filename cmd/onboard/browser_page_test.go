@@ -34,8 +34,9 @@ const waitFor = 10 * time.Second
 var screenshotDir = filepath.Join("..", "..", "artifacts", "screenshots")
 
 // recorderJS runs before any script of every document of a tab. It records live.js's events
-// (with the verification run's progress as the DOM shows it right after each applied frame)
-// and every poll request, in sessionStorage so that the log survives the tab's navigations.
+// (with the verification run's progress as the DOM shows it right after each applied frame),
+// every poll request and every CSP violation, in sessionStorage so that the log survives the
+// tab's navigations.
 const recorderJS = `(() => {
   const key = '__liveLog';
   let log = [];
@@ -57,6 +58,12 @@ const recorderJS = `(() => {
       save();
     });
   }
+  // Anything the Content-Security-Policy blocks (inline code, foreign origins).
+  document.addEventListener('securitypolicyviolation', (e) => {
+    log.push({ type: 'csp', t: Date.now(), doc: window.__docId, directive: e.violatedDirective,
+      blocked: e.blockedURI, url: e.documentURI, sample: e.sample });
+    save();
+  });
   const f = window.fetch;
   window.fetch = function (input) {
     const u = String((input && input.url) || input);
@@ -67,7 +74,7 @@ const recorderJS = `(() => {
 
 // liveEntry is one record of recorderJS.
 type liveEntry struct {
-	Type      string `json:"type"` // applied, conflict, state, poll
+	Type      string `json:"type"` // applied, conflict, state, poll, csp
 	T         int64  `json:"t"`    // Date.now() in the browser (same clock as the test)
 	Doc       string `json:"doc"`  // which document of the tab
 	DraftID   string `json:"draftId"`
@@ -80,6 +87,10 @@ type liveEntry struct {
 	Done      int    `json:"done"`
 	Total     int    `json:"total"`
 	Status    string `json:"status"`
+	Directive string `json:"directive"` // csp: the violated directive
+	Blocked   string `json:"blocked"`   // csp: what was blocked
+	URL       string `json:"url"`       // poll: the request; csp: the document
+	Sample    string `json:"sample"`    // csp: the start of the blocked code
 }
 
 // newBrowser starts one headless Chromium (testkit.NewBrowser) at the window size the

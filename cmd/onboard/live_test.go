@@ -38,11 +38,12 @@ import (
 // liveApp is one server process's worth of the app (pool, hub, listener, web server) on a
 // real port, built by the same wiring as serve.
 type liveApp struct {
-	base string
-	db   *postgres.DB
-	lv   *liveRuntime
-	srv  *web.Server
-	stop func() // the serve shutdown sequence; idempotent
+	base    string
+	metrics string // /metrics, served apart as serve does with METRICS_ADDR
+	db      *postgres.DB
+	lv      *liveRuntime
+	srv     *web.Server
+	stop    func() // the serve shutdown sequence; idempotent
 }
 
 // startLiveApp starts an app on dbURL and returns once its listener listens.
@@ -70,7 +71,9 @@ func startLiveApp(t *testing.T, dbURL string, opts liveOptions, wrap func(net.Li
 		hs.Listener = wrap(hs.Listener)
 	}
 	hs.Start()
-	a := &liveApp{base: hs.URL, db: db, lv: lv, srv: srv}
+	ms := httptest.NewServer(srv.MetricsHandler())
+	t.Cleanup(ms.Close)
+	a := &liveApp{base: hs.URL, metrics: ms.URL + "/metrics", db: db, lv: lv, srv: srv}
 	a.stop = sync.OnceFunc(func() {
 		cancel()
 		sctx, scancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -316,7 +319,7 @@ func TestLiveChange(t *testing.T) {
 	})
 
 	t.Run("Metrics", func(t *testing.T) {
-		resp, err := http.Get(a.base + "/metrics")
+		resp, err := http.Get(a.metrics)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -805,7 +808,7 @@ func TestLivePoll(t *testing.T) {
 			t.Errorf("%s: poll = %d, want %d", name, code, tc.want)
 		}
 	}
-	_, metrics, _ := get(t, http.DefaultClient, a.base+"/metrics", "")
+	_, metrics, _ := get(t, http.DefaultClient, a.metrics, "")
 	for _, re := range []string{`onboard_live_polls_total\{result="not_modified"\} 1`, `onboard_live_polls_total\{result="changed"\} 2`,
 		`onboard_live_polls_total\{result="refused"\} 2`} {
 		if !regexp.MustCompile(`(?m)^` + re).MatchString(metrics) {

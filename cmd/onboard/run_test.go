@@ -21,9 +21,18 @@ import (
 // URL once /healthz answers.
 func startApp(t *testing.T, extraEnv map[string]string) string {
 	t.Helper()
+	base, _ := startAppMetrics(t, extraEnv)
+	return base
+}
+
+// startAppMetrics is startApp that also returns the URL of /metrics, served on its own free
+// port (METRICS_ADDR).
+func startAppMetrics(t *testing.T, extraEnv map[string]string) (base, metrics string) {
+	t.Helper()
 	env := map[string]string{
 		"DATABASE_URL": pgtest.NewURL(t),
 		"ADDR":         "127.0.0.1:0",
+		"METRICS_ADDR": "127.0.0.1:0",
 		"DEMO":         "if-empty",
 		"DEMO_STORY":   "false", // tests count what they make; TestDemoStory loads it
 		"SECRET_KEY":   "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
@@ -54,19 +63,24 @@ func startApp(t *testing.T, extraEnv map[string]string) string {
 			t.Error("a password appeared in the logs")
 		}
 	})
-	urlc := make(chan string, 1)
+	urlc := make(chan [2]string, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		re := regexp.MustCompile(`listening on (http://\S+)`)
+		reMetrics := regexp.MustCompile(`metrics on (http://\S+)`)
+		var metrics string
 		for sc.Scan() {
+			if m := reMetrics.FindStringSubmatch(sc.Text()); m != nil {
+				metrics = m[1]
+			}
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				urlc <- m[1]
+				urlc <- [2]string{m[1], metrics}
 			}
 		}
 	}()
-	var base string
 	select {
-	case base = <-urlc:
+	case u := <-urlc:
+		base, metrics = u[0], u[1]
 	case err := <-done:
 		t.Fatalf("run exited early: %v\n%s", err, stderr.String())
 	case <-time.After(60 * time.Second):
@@ -85,7 +99,7 @@ func startApp(t *testing.T, extraEnv map[string]string) string {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return base
+	return base, metrics
 }
 
 // client returns an HTTP client signed in as email.
@@ -122,15 +136,19 @@ func get(t *testing.T, c *http.Client, url, accept string) (int, string, http.He
 
 func TestServeEndToEnd(t *testing.T) {
 	t.Parallel()
-	base := startApp(t, nil)
+	base, metrics := startAppMetrics(t, nil)
 
 	t.Run("ReadyAndMetrics", func(t *testing.T) {
 		if code, _, _ := get(t, http.DefaultClient, base+"/readyz", ""); code != http.StatusOK {
 			t.Fatalf("/readyz = %d, want 200", code)
 		}
-		code, body, _ := get(t, http.DefaultClient, base+"/metrics", "")
+		code, body, _ := get(t, http.DefaultClient, metrics, "")
 		if code != http.StatusOK || !strings.Contains(body, "onboard_http_request_duration_seconds") {
 			t.Fatalf("/metrics = %d without the request histogram", code)
+		}
+		// Not on the public address: it needs no sign-in.
+		if code, _, _ := get(t, http.DefaultClient, base+"/metrics", ""); code != http.StatusNotFound {
+			t.Errorf("public /metrics = %d, want 404", code)
 		}
 	})
 

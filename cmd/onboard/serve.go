@@ -30,6 +30,9 @@ type serveConfig struct {
 	Name          string // "serve" or "worker": the command, and the database application name
 	DB            dbConfig
 	Addr          string
+	MetricsAddr   string
+	PublicURL     string
+	publicOrigin  string // PublicURL checked and normalised
 	Migrate       bool
 	Demo          string
 	SecureCookies bool
@@ -80,6 +83,8 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	cfg := serveConfig{Name: name}
 	cfg.DB.register(f)
 	f.str(&cfg.Addr, "addr", "ADDR", "127.0.0.1:8080", "listen address of the web server (port 0 picks a free one)")
+	f.str(&cfg.MetricsAddr, "metrics-addr", "METRICS_ADDR", "127.0.0.1:9090", "listen address of /metrics, apart from the public one (empty: no metrics endpoint)")
+	f.str(&cfg.PublicURL, "public-url", "PUBLIC_URL", "", "URL browsers reach the app at, e.g. https://onboard.example.com; /live accepts only this Origin (default: the request's Host, https when -secure-cookies)")
 	f.boolean(&cfg.Migrate, "migrate", "MIGRATE", false, "apply pending migrations at start")
 	f.str(&cfg.Demo, "demo", "DEMO", "never", "load demo data at start: never, if-empty or always")
 	f.boolean(&cfg.DemoStory, "demo-story", "DEMO_STORY", true, "with the demo data, also load demo onboardings in every state (when acme has none)")
@@ -101,6 +106,13 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	case "never", "if-empty", "always":
 	default:
 		return serveConfig{}, fmt.Errorf("-demo %q: want never, if-empty or always", cfg.Demo)
+	}
+	if cfg.PublicURL != "" {
+		o, err := web.ParsePublicURL(cfg.PublicURL)
+		if err != nil {
+			return serveConfig{}, fmt.Errorf("-public-url %q: %w", cfg.PublicURL, err)
+		}
+		cfg.publicOrigin = o
 	}
 	return cfg, nil
 }
@@ -228,7 +240,18 @@ func serveWeb(ctx context.Context, cfg serveConfig, a *app, stdout io.Writer, lo
 		IdleTimeout:       120 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s (metrics): %w", cfg.MetricsAddr, err)
+		}
+		metricsSrv := &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- metricsSrv.Serve(mln) }()
+		defer metricsSrv.Close()
+		fmt.Fprintf(stdout, "onboard: metrics on http://%s/metrics\n", mln.Addr())
+	}
 	go func() { errc <- httpSrv.Serve(ln) }()
 
 	fmt.Fprintf(stdout, "onboard: listening on http://%s\n", ln.Addr())
@@ -270,7 +293,7 @@ func shutdownWeb(ctx context.Context, httpSrv *http.Server, srv *web.Server) err
 
 // webServer wires the web adapter to the database and the live path.
 func webServer(cfg serveConfig, store *postgres.Store, svc *onboarding.Service, members *membership.Service, reg *prometheus.Registry, log *slog.Logger, lv *liveRuntime) *web.Server {
-	return web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{
+	return web.New(web.Config{SecureCookies: cfg.SecureCookies, PublicOrigin: cfg.publicOrigin}, web.Deps{
 		Logger:        log,
 		Accounts:      store,
 		Drafts:        store,

@@ -19,6 +19,7 @@ import (
 type Config struct {
 	DatabaseURL  string // -serve starts the server against it; also read for transaction counts
 	URL          string // base URL of a running server (instead of Serve)
+	MetricsURL   string // with URL: that server's /metrics (its METRICS_ADDR); Serve finds its own
 	Serve        bool   // start `onboard serve` (this executable) on a free loopback port
 	Mode         string // live, poll or raw
 	Clients      int

@@ -51,13 +51,14 @@ type fanout struct {
 // rate, lets frames in flight settle, and reads the server's figures around it all.
 func runFanout(ctx context.Context, c Config, stderr io.Writer) (Result, error) {
 	f := &fanout{c: c, stderr: stderr, base: strings.TrimRight(c.URL, "/")}
+	metricsURL := c.MetricsURL
 	if c.Serve {
-		u, stop, err := startChild(ctx, c.DatabaseURL, stderr)
+		u, mu, stop, err := startChild(ctx, c.DatabaseURL, stderr)
 		if err != nil {
 			return Result{}, err
 		}
 		defer stop()
-		f.base = u
+		f.base, metricsURL = u, mu
 	}
 	if err := f.signIn(); err != nil {
 		return Result{}, err
@@ -72,20 +73,20 @@ func runFanout(ctx context.Context, c Config, stderr io.Writer) (Result, error) 
 		}
 	}
 
-	before, _ := readServerStats(ctx, f.hc, f.base)
+	before, _ := readServerStats(ctx, f.hc, metricsURL)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	if err := f.connectClients(runCtx, &wg); err != nil {
 		return Result{}, err
 	}
-	connected, _ := readServerStats(ctx, f.hc, f.base)
+	connected, _ := readServerStats(ctx, f.hc, metricsURL)
 
 	x0 := f.xacts(ctx)
 	elapsed := f.mutate(ctx)
 	x1 := f.xacts(ctx)
 	settle(c.Settle, func() bool { return f.received.Load()+f.dropped.Load() >= f.expected.Load() })
-	after, _ := readServerStats(ctx, f.hc, f.base)
+	after, _ := readServerStats(ctx, f.hc, metricsURL)
 	cancel()
 	wg.Wait()
 	return f.result(elapsed, before, connected, after, x1-x0), nil

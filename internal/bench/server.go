@@ -23,8 +23,8 @@ type serverStats struct {
 	rss, goroutines, cpu, renders float64
 }
 
-func readServerStats(ctx context.Context, hc *http.Client, base string) (serverStats, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+func readServerStats(ctx context.Context, hc *http.Client, metricsURL string) (serverStats, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
 	resp, err := hc.Do(req)
 	if err != nil {
 		return serverStats{}, err
@@ -60,18 +60,19 @@ func readServerStats(ctx context.Context, hc *http.Client, base string) (serverS
 	return st, sc.Err()
 }
 
-// startChild starts `onboard serve` (this executable) on a free loopback port against dbURL
-// and returns its base URL and a function that stops it.
-func startChild(ctx context.Context, dbURL string, stderr io.Writer) (string, func(), error) {
+// startChild starts `onboard serve` (this executable) on a free loopback port against dbURL,
+// its /metrics on another, and returns its base URL, its /metrics URL and a function that
+// stops it.
+func startChild(ctx context.Context, dbURL string, stderr io.Writer) (string, string, func(), error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return "", nil, err
+		return "", "", nil, err
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	cmd := exec.CommandContext(ctx, exe, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "ADDR=127.0.0.1:0", "MIGRATE=true", "DEMO=if-empty",
-		"SECRET_KEY="+base64.StdEncoding.EncodeToString(key), "LOG_LEVEL=warn",
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "ADDR=127.0.0.1:0", "METRICS_ADDR=127.0.0.1:0", "MIGRATE=true",
+		"DEMO=if-empty", "DEMO_STORY=false", "SECRET_KEY="+base64.StdEncoding.EncodeToString(key), "LOG_LEVEL=warn",
 		// Every bench client is one user at one address: the per-user and per-address socket
 		// caps (32 and 256 by default) would refuse all but the first few with 4429.
 		"LIVE_MAX_SOCKETS_PER_USER=-1", "LIVE_MAX_SOCKETS_PER_ADDRESS=-1")
@@ -80,34 +81,42 @@ func startChild(ctx context.Context, dbURL string, stderr io.Writer) (string, fu
 	cmd.WaitDelay = 15 * time.Second
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return "", "", nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return "", nil, err
+		return "", "", nil, err
 	}
 	stop := func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()
 	}
-	urlc := make(chan string, 1)
+	// serve prints the metrics line before the listening line.
+	type urls struct{ base, metrics string }
+	urlc := make(chan urls, 1)
 	go func() {
-		re := regexp.MustCompile(`listening on (http://\S+)`)
+		reBase := regexp.MustCompile(`listening on (http://\S+)`)
+		reMetrics := regexp.MustCompile(`metrics on (http://\S+)`)
+		var u urls
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				urlc <- m[1]
+			if m := reMetrics.FindStringSubmatch(sc.Text()); m != nil {
+				u.metrics = m[1]
+			}
+			if m := reBase.FindStringSubmatch(sc.Text()); m != nil {
+				u.base = m[1]
+				urlc <- u
 			}
 		}
 	}()
 	select {
 	case u := <-urlc:
-		return u, stop, nil
+		return u.base, u.metrics, stop, nil
 	case <-time.After(60 * time.Second):
 		stop()
-		return "", nil, errors.New("bench: the server did not start within 60s")
+		return "", "", nil, errors.New("bench: the server did not start within 60s")
 	case <-ctx.Done():
 		stop()
-		return "", nil, ctx.Err()
+		return "", "", nil, ctx.Err()
 	}
 }
 

@@ -27,8 +27,12 @@ func (s *Server) handleAPIRunsList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if f.DraftID != "" {
-		// The draft must be one of this workspace: an id of another workspace (or of nothing)
-		// is 404, as everywhere, not an empty list.
+		// The draft must be one of this workspace: an id of another workspace (or of nothing,
+		// or not an id at all) is 404, as everywhere, not an empty list.
+		if !onboarding.IsGUID(f.DraftID) {
+			s.error(w, r, errNotFound)
+			return
+		}
 		if _, err := s.deps.Service.Get(r.Context(), m, f.DraftID); err != nil {
 			s.error(w, r, err)
 			return

@@ -73,12 +73,43 @@ func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 	return m
 }
 
-// observe logs every request (never bodies or credentials) and records its duration. It also
-// turns a panic into a logged 500 so one bad request never takes the process down.
+// unmatchedRoute is the one route label of every request no route matched: raw paths would
+// let anyone grow the metrics without bound.
+const unmatchedRoute = "unmatched"
+
+// methodLabel bounds the method label to the methods HTTP defines; any other is "other".
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
+}
+
+// observation is what observe learns from inside the router: the not-found handler marks the
+// request unmatched, since chi reports a mounted subrouter's "/*" pattern for it.
+type observation struct{ unmatched bool }
+
+const observationKey ctxKey = -1
+
+// markUnmatched records that no route matched the request.
+func markUnmatched(r *http.Request) {
+	if o, ok := r.Context().Value(observationKey).(*observation); ok {
+		o.unmatched = true
+	}
+}
+
+// observe logs every request (never bodies or credentials) and records its duration under
+// bounded labels: the route pattern (never the raw path), a known method or "other", the
+// status. It also turns a panic into a logged 500 so one bad request never takes the process
+// down.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		obs := &observation{}
+		r = r.WithContext(context.WithValue(r.Context(), observationKey, obs))
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -90,15 +121,16 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				}
 			}
 			route := chi.RouteContext(r.Context()).RoutePattern()
-			if route == "" {
-				route = "unmatched"
+			if route == "" || obs.unmatched {
+				route = unmatchedRoute
 			}
 			status := rec.status
 			if status == 0 {
 				status = http.StatusOK
 			}
-			s.metrics.duration.WithLabelValues(route, r.Method, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
-			s.log.InfoContext(r.Context(), "request", "method", r.Method, "route", route, "status", status,
+			method := methodLabel(r.Method)
+			s.metrics.duration.WithLabelValues(route, method, strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+			s.log.InfoContext(r.Context(), "request", "method", method, "route", route, "status", status,
 				"duration_ms", time.Since(start).Milliseconds())
 		}()
 		next.ServeHTTP(rec, r)

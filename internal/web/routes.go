@@ -9,19 +9,30 @@ import (
 	"github.com/tenantops/onboard/internal/access"
 )
 
-// Handler returns every route of the application, in one place.
+// Handler returns the application: its routes behind the cross-origin check and the
+// security headers.
 func (s *Server) Handler() http.Handler {
+	cop := http.NewCrossOriginProtection()
+	if s.cfg.PublicOrigin != "" {
+		_ = cop.AddTrustedOrigin(s.cfg.PublicOrigin) // a checked origin: cannot fail
+	}
+	// Cross-origin browser writes are refused everywhere; requests without Origin or
+	// Sec-Fetch-Site (scripts, curl) pass, as the contract allows.
+	return secureHeaders(cop.Handler(s.Routes()))
+}
+
+// Routes returns every route of the application, in one place. Tests walk it (chi.Walk) so
+// that no route escapes the authorization matrix.
+func (s *Server) Routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(s.observe)
 
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
-	if s.deps.Registry != nil {
-		r.Handle("/metrics", promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{}))
-	}
-
 	r.Get("/api/v1/openapi.yaml", s.handleOpenAPI)
-	r.Handle("/static/*", http.StripPrefix("/static/", staticFiles()))
+	assets := http.StripPrefix("/static", s.staticFiles())
+	r.Get("/static/*", assets.ServeHTTP)
+	r.Head("/static/*", assets.ServeHTTP)
 	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/img/favicon.svg", http.StatusMovedPermanently)
 	})
@@ -42,8 +53,11 @@ func (s *Server) Handler() http.Handler {
 			r.Get("/admin", s.handleWorkspacesList)
 			r.Get("/admin/notifications", s.handleNotificationsList)
 			r.Post("/admin/notifications/read", s.handleNotificationsRead)
+			// Path parameters are checked before any query sees them: {ws} before the
+			// membership lookup, {id} and {run_id} once routed (r.With wraps each route).
 			r.Route("/admin/workspaces/{ws}", func(r chi.Router) {
-				r.Use(s.requireMember)
+				r.Use(s.validParams, s.requireMember)
+				r = r.With(s.validParams)
 				r.With(s.can(access.View)).Get("/onboarding", s.handleDraftsPage)
 				r.Post("/onboarding", s.handleDraftCreate)
 				r.Get("/onboarding/new", s.handleDraftNew)
@@ -82,7 +96,8 @@ func (s *Server) Handler() http.Handler {
 				})
 			})
 			r.Route("/api/v1/workspaces/{ws}", func(r chi.Router) {
-				r.Use(s.requireMember, s.can(access.View))
+				r.Use(s.validParams, s.requireMember, s.can(access.View))
+				r = r.With(s.validParams)
 				r.Get("/onboarding/drafts", s.handleAPIDraftsList)
 				r.Post("/onboarding/drafts", s.handleAPIDraftCreate)
 				r.Get("/onboarding/drafts/{id}", s.handleAPIDraftShow)
@@ -95,13 +110,26 @@ func (s *Server) Handler() http.Handler {
 				r.Get("/operation-runs/{run_id}", s.handleAPIRunShow)
 			})
 		})
-		r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.error(w, r, errNotFound) })
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+			markUnmatched(r)
+			s.error(w, r, errNotFound)
+		})
 		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
 			s.error(w, r, &httpError{Status: http.StatusMethodNotAllowed, Title: "Method not allowed", Detail: "This resource does not support " + r.Method + "."})
 		})
 	})
 
-	// Cross-origin browser writes are refused everywhere; requests without Origin or
-	// Sec-Fetch-Site (scripts, curl) pass, as the contract allows.
-	return http.NewCrossOriginProtection().Handler(r)
+	return r
+}
+
+// MetricsHandler serves the Prometheus registry. It is not one of Handler's routes: cmd/onboard
+// serves it on its own listen address (METRICS_ADDR, loopback by default), away from the public
+// one. Nil when there is no registry.
+func (s *Server) MetricsHandler() http.Handler {
+	if s.deps.Registry == nil {
+		return nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.deps.Registry, promhttp.HandlerOpts{}))
+	return mux
 }

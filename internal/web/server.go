@@ -59,6 +59,10 @@ type Config struct {
 	SessionTTL    time.Duration // absolute session lifetime
 	LoginLimit    int           // failed sign-ins per email and client address per LoginWindow
 	LoginWindow   time.Duration
+	// PublicOrigin is the origin browsers reach the app at (PUBLIC_URL through ParsePublicURL,
+	// e.g. "https://onboard.example.com"); /live refuses any other Origin. Empty: the
+	// request's Host, see expectedOrigin.
+	PublicOrigin string
 }
 
 // Deps are the services the handlers call; cmd/onboard wires them.

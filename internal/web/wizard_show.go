@@ -95,11 +95,17 @@ var wizardFormSteps = map[string]int{
 }
 
 // handleWizardFormRedirect answers GET on a form's action URL: 303 to the wizard at step.
-// It writes nothing; the wizard itself makes the 404/403 checks.
+// It writes nothing. An id of another workspace or of nothing is the 404 every route gives
+// it, not a redirect to one.
 func (s *Server) handleWizardFormRedirect(step int) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		m, _ := memberFrom(r.Context())
-		u := wizardURL(m.Workspace, url.PathEscape(chi.URLParam(r, "id")))
+		id := chi.URLParam(r, "id")
+		if _, err := s.deps.Service.Get(r.Context(), m, id); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		u := wizardURL(m.Workspace, url.PathEscape(id))
 		if step > 0 {
 			u += "?step=" + strconv.Itoa(step)
 		}

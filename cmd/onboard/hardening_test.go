@@ -1,0 +1,305 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// metricSeries returns the label sets of the HTTP request histogram on the metrics endpoint.
+func metricSeries(t *testing.T, metrics string) (series []string, size int) {
+	t.Helper()
+	resp, err := http.Get(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, m := range regexp.MustCompile(`(?m)^onboard_http_request_duration_seconds_count(\{[^}]*\})`).FindAllSubmatch(body, -1) {
+		series = append(series, string(m[1]))
+	}
+	slices.Sort(series)
+	return series, len(body)
+}
+
+// TestMetricsCardinality: made-up methods and raw paths never grow /metrics; every label value
+// is bounded (known method or "other", route pattern, "unmatched").
+func TestMetricsCardinality(t *testing.T) {
+	t.Parallel()
+	base, metrics := startAppMetrics(t, nil)
+	paths := func(i int) []string {
+		return []string{
+			fmt.Sprintf("/nowhere-%d", i),
+			fmt.Sprintf("/static/missing-%d.js", i),
+			fmt.Sprintf("/admin/workspaces/ws%d/onboarding", i),
+			fmt.Sprintf("/api/v1/workspaces/ws%d/onboarding/drafts/%d", i, i),
+			fmt.Sprintf("/admin/workspaces/ws%d/nowhere/%d", i, i),
+		}
+	}
+	send := func(method, path string) {
+		req, err := http.NewRequest(method, base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	// Every label set the loop below can produce exists once warmed up.
+	for _, p := range paths(0) {
+		send("WARMUP", p)
+		send(http.MethodGet, p)
+	}
+	before, sizeBefore := metricSeries(t, metrics)
+	for i := range 300 {
+		p := paths(i + 1)
+		send(fmt.Sprintf("MADEUP%d", i), p[i%len(p)])
+	}
+	after, sizeAfter := metricSeries(t, metrics)
+	if !slices.Equal(before, after) {
+		t.Errorf("request histogram series grew from %d to %d:\nbefore %q\nafter  %q", len(before), len(after), before, after)
+	}
+	for _, s := range after {
+		if regexp.MustCompile(`MADEUP|WARMUP|nowhere-|missing-|ws[0-9]`).MatchString(s) {
+			t.Errorf("unbounded label value in %s", s)
+		}
+	}
+	t.Logf("/metrics %d → %d bytes, %d series", sizeBefore, sizeAfter, len(after))
+}
+
+// TestSecurityHeaders: every response, errors and static files included, carries the CSP and
+// the other browser protections.
+func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	base := startApp(t, nil)
+	want := map[string]string{
+		"Content-Security-Policy": "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+		"X-Content-Type-Options":  "nosniff",
+		"Referrer-Policy":         "same-origin",
+		"X-Frame-Options":         "DENY",
+	}
+	owner := client(t, base, "owner@acme.test")
+	cases := []struct {
+		name, method, path string
+		c                  *http.Client
+		origin             string
+	}{
+		{"LoginPage", http.MethodGet, "/admin/login", http.DefaultClient, ""},
+		{"Healthz", http.MethodGet, "/healthz", http.DefaultClient, ""},
+		{"Static", http.MethodGet, "/static/css/app.css", http.DefaultClient, ""},
+		{"StaticMissing", http.MethodGet, "/static/nothing.js", http.DefaultClient, ""},
+		{"OpenAPI", http.MethodGet, "/api/v1/openapi.yaml", http.DefaultClient, ""},
+		{"Unauthenticated", http.MethodGet, "/api/v1/workspaces/acme/onboarding/drafts", http.DefaultClient, ""},
+		{"NotFound", http.MethodGet, "/nowhere", http.DefaultClient, ""},
+		{"Page", http.MethodGet, "/admin/workspaces/acme/onboarding", owner, ""},
+		{"API", http.MethodGet, "/api/v1/workspaces/acme/onboarding/drafts", owner, ""},
+		{"CrossOriginRefused", http.MethodPost, "/api/v1/workspaces/acme/onboarding/drafts", owner, "https://evil.example"},
+		{"MethodNotAllowed", http.MethodPut, "/admin/login", http.DefaultClient, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tc.method, base+tc.path, nil)
+			if tc.origin != "" {
+				req.Header.Set("Origin", tc.origin)
+			}
+			resp, err := tc.c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			for k, v := range want {
+				if got := resp.Header.Get(k); got != v {
+					t.Errorf("%s %s (%d): %s = %q, want %q", tc.method, tc.path, resp.StatusCode, k, got, v)
+				}
+			}
+		})
+	}
+}
+
+// TestStaticNoListing: a directory under /static/ is the same 404 as a missing file.
+func TestStaticNoListing(t *testing.T) {
+	t.Parallel()
+	base := startApp(t, nil)
+	code, missing, _ := get(t, http.DefaultClient, base+"/static/nothing.js", "")
+	if code != http.StatusNotFound {
+		t.Fatalf("missing file = %d, want 404", code)
+	}
+	for _, p := range []string{"/static/", "/static/css/", "/static/css", "/static/vendor/", "/static/js"} {
+		code, body, _ := get(t, http.DefaultClient, base+p, "")
+		if code != http.StatusNotFound || body != missing {
+			t.Errorf("%s = %d %.80q, want the 404 of a missing file", p, code, body)
+		}
+	}
+	if code, body, h := get(t, http.DefaultClient, base+"/static/js/live.js", ""); code != http.StatusOK || body == "" || !strings.Contains(h.Get("Content-Type"), "javascript") {
+		t.Errorf("/static/js/live.js = %d %s, want 200 JavaScript", code, h.Get("Content-Type"))
+	}
+}
+
+// TestLiveOrigin: /live accepts only the app's own origin, by scheme, host and port; with
+// PUBLIC_URL, that URL's origin and no other.
+func TestLiveOrigin(t *testing.T) {
+	t.Parallel()
+	dial := func(t *testing.T, base, origin string) int {
+		t.Helper()
+		c := client(t, base, "owner@acme.test")
+		conn, resp, err := dialLive(t, base, c, "draft="+newUUID()+"&rev=0", origin)
+		if err == nil {
+			conn.CloseNow()
+			return http.StatusSwitchingProtocols
+		}
+		if resp == nil {
+			t.Fatalf("dial with Origin %q: %v", origin, err)
+		}
+		return resp.StatusCode
+	}
+	t.Run("FromHost", func(t *testing.T) {
+		t.Parallel()
+		base := startApp(t, nil)
+		u, _ := url.Parse(base)
+		for origin, want := range map[string]int{
+			base:                                http.StatusSwitchingProtocols,
+			"HTTP://" + strings.ToUpper(u.Host): http.StatusSwitchingProtocols,
+			"https://" + u.Host:                 http.StatusForbidden, // scheme differs
+			"http://" + u.Hostname() + ":1":     http.StatusForbidden, // port differs
+			"http://" + u.Hostname():            http.StatusForbidden, // default port
+			"http://localhost:" + u.Port():      http.StatusForbidden, // host differs
+			"null":                              http.StatusForbidden,
+			"http://" + u.Host + "/path":        http.StatusForbidden,
+			"http://" + u.Host + ".evil.example:" + u.Port(): http.StatusForbidden,
+		} {
+			if got := dial(t, base, origin); got != want {
+				t.Errorf("Origin %q: HTTP %d, want %d", origin, got, want)
+			}
+		}
+	})
+	t.Run("PublicURL", func(t *testing.T) {
+		t.Parallel()
+		base := startApp(t, map[string]string{"PUBLIC_URL": "https://Onboard.Example:443/"})
+		for origin, want := range map[string]int{
+			"https://onboard.example":     http.StatusSwitchingProtocols,
+			"https://onboard.example:443": http.StatusSwitchingProtocols,
+			"http://onboard.example":      http.StatusForbidden,
+			"https://onboard.example:444": http.StatusForbidden,
+			base:                          http.StatusForbidden, // the listen address is not the public one
+		} {
+			if got := dial(t, base, origin); got != want {
+				t.Errorf("Origin %q: HTTP %d, want %d", origin, got, want)
+			}
+		}
+	})
+	t.Run("BadPublicURL", func(t *testing.T) {
+		t.Parallel()
+		for _, bad := range []string{"onboard.example", "ftp://onboard.example", "https://onboard.example/app", "https://"} {
+			err := run(t.Context(), []string{"onboard", "serve", "-public-url", bad}, func(string) string { return "" }, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), "public-url") {
+				t.Errorf("-public-url %q: %v, want a refusal", bad, err)
+			}
+		}
+	})
+}
+
+// TestBadPathParams: a workspace slug outside the slug grammar or an id that is not a GUID
+// (invalid UTF-8, NUL, too long, upper case…) is the same 404 as a well-formed id of nothing,
+// on the API and the pages, for reads and writes; never a 500.
+func TestBadPathParams(t *testing.T) {
+	t.Parallel()
+	base := startApp(t, nil)
+	owner := client(t, base, "owner@acme.test")
+	do := func(method, path, accept string) (int, string) {
+		t.Helper()
+		var body io.Reader
+		ct := ""
+		switch {
+		case method == http.MethodGet:
+		case strings.Contains(path, "/bootstrap"):
+			body, ct = strings.NewReader(`{"operations":["inventory_sync"]}`), "application/json"
+		case method == http.MethodPatch:
+			body, ct = strings.NewReader(`{"display_name":"x"}`), "application/json"
+		case strings.HasPrefix(path, "/api/"):
+			body, ct = strings.NewReader(`{}`), "application/json"
+		default:
+			body, ct = strings.NewReader("version=1&display_name=x&primary_domain=x.test&step=2&confirm=yes"), "application/x-www-form-urlencoded"
+		}
+		req, err := http.NewRequest(method, base+path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		req.Header.Set("If-Match", `"1"`)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		resp, err := owner.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	badSlugs := []string{"%FF", "a%00b", "ACME", "acme%20", "-acme", strings.Repeat("a", 64), "%C3%A9", "acme%2Fx"}
+	badIDs := []string{"%FF", "not-a-guid", newUUID() + "%00", "%00", strings.Repeat("f", 200), "{" + newUUID() + "}", newUUID() + "0"}
+	type route struct{ method, pattern, accept string }
+	routes := []route{
+		{http.MethodGet, "/api/v1/workspaces/{ws}/onboarding/drafts", ""},
+		{http.MethodPost, "/api/v1/workspaces/{ws}/onboarding/drafts", ""},
+		{http.MethodGet, "/api/v1/workspaces/{ws}/onboarding/drafts/{id}", ""},
+		{http.MethodPatch, "/api/v1/workspaces/{ws}/onboarding/drafts/{id}", ""},
+		{http.MethodPost, "/api/v1/workspaces/{ws}/onboarding/drafts/{id}/verification", ""},
+		{http.MethodPost, "/api/v1/workspaces/{ws}/onboarding/drafts/{id}/bootstrap", ""},
+		{http.MethodPost, "/api/v1/workspaces/{ws}/onboarding/drafts/{id}/activation", ""},
+		{http.MethodPost, "/api/v1/workspaces/{ws}/onboarding/drafts/{id}/cancellation", ""},
+		{http.MethodGet, "/api/v1/workspaces/{ws}/operation-runs", ""},
+		{http.MethodGet, "/api/v1/workspaces/{ws}/operation-runs?draft={id}", ""},
+		{http.MethodGet, "/api/v1/workspaces/{ws}/operation-runs/{id}", ""},
+		{http.MethodGet, "/admin/workspaces/{ws}/onboarding", "text/html"},
+		{http.MethodPost, "/admin/workspaces/{ws}/onboarding", "text/html"},
+		{http.MethodGet, "/admin/workspaces/{ws}/onboarding/{id}", "text/html"},
+		{http.MethodGet, "/admin/workspaces/{ws}/onboarding/{id}/checkpoint", "text/html"},
+		{http.MethodPost, "/admin/workspaces/{ws}/onboarding/{id}/identify", "text/html"},
+		{http.MethodPost, "/admin/workspaces/{ws}/onboarding/{id}/step", "text/html"},
+		{http.MethodPost, "/admin/workspaces/{ws}/onboarding/{id}/cancel", "text/html"},
+		{http.MethodGet, "/admin/workspaces/{ws}/operations", "text/html"},
+		{http.MethodGet, "/admin/workspaces/{ws}/operations/{id}", "text/html"},
+		{http.MethodGet, "/admin/workspaces/{ws}/audit", "text/html"},
+	}
+	fill := func(pattern, ws, id string) string {
+		return strings.NewReplacer("{ws}", ws, "{id}", id).Replace(pattern)
+	}
+	for _, rt := range routes {
+		t.Run(rt.method+" "+rt.pattern, func(t *testing.T) {
+			// The reference: a well-formed slug or id of nothing.
+			refCode, refBody := do(rt.method, fill(rt.pattern, "no-such-ws", newUUID()), rt.accept)
+			if refCode != http.StatusNotFound {
+				t.Fatalf("unknown workspace = %d, want 404", refCode)
+			}
+			for _, ws := range badSlugs {
+				if code, body := do(rt.method, fill(rt.pattern, ws, newUUID()), rt.accept); code != refCode || body != refBody {
+					t.Errorf("workspace %q: %d %.200q, want the 404 of an unknown workspace", ws, code, body)
+				}
+			}
+			if !strings.Contains(rt.pattern, "{id}") {
+				return
+			}
+			refCode, refBody = do(rt.method, fill(rt.pattern, "acme", newUUID()), rt.accept)
+			if refCode != http.StatusNotFound {
+				t.Fatalf("unknown id = %d, want 404", refCode)
+			}
+			for _, id := range badIDs {
+				if code, body := do(rt.method, fill(rt.pattern, "acme", id), rt.accept); code != refCode || body != refBody {
+					t.Errorf("id %q: %d %.200q, want the 404 of an unknown id", id, code, body)
+				}
+			}
+		})
+	}
+}
