@@ -42,6 +42,22 @@ type serveConfig struct {
 	LiveMaxUser   int // /live sockets per user and per client address (per process)
 	LiveMaxAddr   int
 	PprofAddr     string // loopback address for net/http/pprof; empty = none
+	Login         loginConfig
+}
+
+// loginConfig bounds what sign-ins may cost (see web.Config).
+type loginConfig struct {
+	Limit, AddressLimit, Concurrency int
+	Window                           time.Duration
+	ProxyHeader                      string
+}
+
+func (c *loginConfig) register(f *flags) {
+	f.integer(&c.Limit, "login-limit", "LOGIN_LIMIT", 5, "failed sign-ins allowed per account in each login window")
+	f.integer(&c.AddressLimit, "login-address-limit", "LOGIN_ADDRESS_LIMIT", 20, "failed sign-ins allowed per client address in each login window")
+	f.duration(&c.Window, "login-window", "LOGIN_WINDOW", time.Minute, "the fixed window sign-in attempts are counted in")
+	f.integer(&c.Concurrency, "login-concurrency", "LOGIN_CONCURRENCY", 0, "sign-ins hashing a password at once, 19 MiB each; more get 503 (0: min(CPUs, 4))")
+	f.str(&c.ProxyHeader, "trusted-proxy-header", "TRUSTED_PROXY_HEADER", "", "header a trusted reverse proxy sets to the client address, e.g. X-Forwarded-For (empty: the peer address)")
 }
 
 // runServe is `onboard serve` (withWeb) and `onboard worker`: config → build → serve.
@@ -94,8 +110,14 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	f.integer(&cfg.LiveMaxAddr, "live-max-sockets-per-address", "LIVE_MAX_SOCKETS_PER_ADDRESS", defaultLiveMaxAddr,
 		"open /live WebSockets one client address may hold in this process; more are closed with 4429 (negative: no cap)")
 	f.str(&cfg.PprofAddr, "pprof-addr", "PPROF_ADDR", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); empty: off")
+	if withWeb {
+		cfg.Login.register(f)
+	}
 	if err := f.parse(args); err != nil {
 		return serveConfig{}, err
+	}
+	if withWeb && (cfg.Login.Limit < 1 || cfg.Login.AddressLimit < 1 || cfg.Login.Concurrency < 0 || cfg.Login.Window <= 0) {
+		return serveConfig{}, errors.New("-login-limit and -login-address-limit must be at least 1, -login-concurrency at least 0, -login-window positive")
 	}
 	switch cfg.Demo {
 	case "never", "if-empty", "always":
@@ -270,7 +292,14 @@ func shutdownWeb(ctx context.Context, httpSrv *http.Server, srv *web.Server) err
 
 // webServer wires the web adapter to the database and the live path.
 func webServer(cfg serveConfig, store *postgres.Store, svc *onboarding.Service, members *membership.Service, reg *prometheus.Registry, log *slog.Logger, lv *liveRuntime) *web.Server {
-	return web.New(web.Config{SecureCookies: cfg.SecureCookies}, web.Deps{
+	return web.New(web.Config{
+		SecureCookies:     cfg.SecureCookies,
+		LoginLimit:        cfg.Login.Limit,
+		LoginAddressLimit: cfg.Login.AddressLimit,
+		LoginWindow:       cfg.Login.Window,
+		LoginConcurrency:  cfg.Login.Concurrency,
+		ClientIPHeader:    cfg.Login.ProxyHeader,
+	}, web.Deps{
 		Logger:        log,
 		Accounts:      store,
 		Drafts:        store,
@@ -280,6 +309,7 @@ func webServer(cfg serveConfig, store *postgres.Store, svc *onboarding.Service, 
 		Audit:         store,
 		Members:       members,
 		SessionStore:  pgxstore.New(store.Pool),
+		LoginAttempts: store.DB,
 		Ready:         lv.ready(store.DB),
 		Registry:      reg,
 		Live:          lv.Endpoint,
