@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tenantops/onboard/internal/postgres/pgtest"
 )
@@ -107,4 +112,40 @@ func TestLoginLimitHolds(t *testing.T) {
 			t.Errorf("sign-in from another address = %d, want 204", code)
 		}
 	})
+}
+
+// TestSessionTokensStoredHashed: the sessions table holds the SHA-256 of the cookie's token,
+// never the token, and the cookie still authenticates.
+func TestSessionTokensStoredHashed(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewURL(t)
+	base := startApp(t, map[string]string{"DATABASE_URL": dbURL, "WORKERS": "0"})
+	c := client(t, base, "owner@acme.test")
+	u, _ := url.Parse(base)
+	var token string
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == "onboard_session" {
+			token = ck.Value
+		}
+	}
+	if token == "" {
+		t.Fatal("no session cookie after sign-in")
+	}
+	if code, _, _ := get(t, c, base+"/api/v1/workspaces/acme/onboarding/drafts", ""); code != http.StatusOK {
+		t.Fatalf("API with the session cookie = %d, want 200", code)
+	}
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var plain, hashed int
+	sum := sha256.Sum256([]byte(token))
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE token = $1), count(*) FILTER (WHERE token = $2) FROM sessions`,
+		token, hex.EncodeToString(sum[:])).Scan(&plain, &hashed); err != nil {
+		t.Fatal(err)
+	}
+	if plain != 0 || hashed != 1 {
+		t.Errorf("sessions rows: %d hold the token, %d its SHA-256; want 0 and 1", plain, hashed)
+	}
 }

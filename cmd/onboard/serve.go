@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -308,7 +307,7 @@ func webServer(cfg serveConfig, store *postgres.Store, svc *onboarding.Service, 
 		Notifications: store,
 		Audit:         store,
 		Members:       members,
-		SessionStore:  pgxstore.New(store.Pool),
+		SessionStore:  postgres.NewSessionStore(store.DB),
 		LoginAttempts: store.DB,
 		Ready:         lv.ready(store.DB),
 		Registry:      reg,

@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/postgres/pgtest"
 	"github.com/tenantops/onboard/internal/web"
 )
@@ -29,7 +29,7 @@ func TestSignInHashingBounded(t *testing.T) {
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Accounts:      db,
 		LoginAttempts: db,
-		SessionStore:  pgxstore.New(db.Pool),
+		SessionStore:  postgres.NewSessionStore(db),
 		Registry:      reg,
 		VerifyPW: func(string, string) (bool, error) {
 			entered <- struct{}{}
