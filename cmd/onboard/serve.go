@@ -33,6 +33,7 @@ type serveConfig struct {
 	Demo          string
 	SecureCookies bool
 	SecretKey     string
+	PreviousKeys  string
 	LogFormat     string
 	LogLevel      string
 	ShutdownWait  time.Duration
@@ -100,6 +101,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	f.boolean(&cfg.DemoStory, "demo-story", "DEMO_STORY", true, "with the demo data, also load demo onboardings in every state (when acme has none)")
 	f.boolean(&cfg.SecureCookies, "secure-cookies", "COOKIE_SECURE", false, "mark the session cookie Secure (serve over HTTPS)")
 	f.secret(&cfg.SecretKey, "secret-key", "SECRET_KEY", "base64 of 32 random bytes; encrypts provider secrets at rest")
+	f.secret(&cfg.PreviousKeys, "secret-key-previous", "SECRET_KEY_PREVIOUS", "keys SECRET_KEY replaced, comma-separated: still read, and secrets under them are sealed again under SECRET_KEY at start")
 	f.str(&cfg.LogFormat, "log-format", "LOG_FORMAT", "text", "log format: text or json")
 	f.str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	f.duration(&cfg.ShutdownWait, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 10*time.Second, "how long to wait for requests and runs at shutdown")
@@ -161,15 +163,35 @@ func buildApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (_ *app, e
 			return nil, err
 		}
 	}
+	var previous [][]byte
+	for _, p := range strings.Split(cfg.PreviousKeys, ",") {
+		if strings.TrimSpace(p) == "" {
+			continue
+		}
+		k, err := decodeKey(p)
+		if err != nil {
+			return nil, fmt.Errorf("SECRET_KEY_PREVIOUS: %w", err)
+		}
+		previous = append(previous, k)
+	}
 	// The store enqueues each new run's job in the run's own transaction; the workers that
 	// provide Enqueue need the run service over the store, so the function is bound after
 	// both exist.
 	a := &app{db: db}
-	a.store, err = postgres.NewStore(db, postgres.StoreConfig{SecretKey: key, Enqueue: func(ctx context.Context, tx pgx.Tx, runID string) (int64, error) {
+	a.store, err = postgres.NewStore(db, postgres.StoreConfig{SecretKey: key, PreviousKeys: previous, Enqueue: func(ctx context.Context, tx pgx.Tx, runID string) (int64, error) {
 		return a.workers.Enqueue(ctx, tx, runID)
 	}})
 	if err != nil {
 		return nil, err
+	}
+	if len(previous) > 0 {
+		// A failure here leaves those secrets readable under the previous key; it does not
+		// stop the process.
+		if n, err := a.store.ResealSecrets(ctx); err != nil {
+			log.Error("reseal provider secrets under the current key", "error", err)
+		} else {
+			log.Info("provider secrets sealed again under the current key", "count", n, "key_id", a.store.KeyID())
+		}
 	}
 	a.svc = onboarding.NewService(a.store, time.Now)
 	runs := onboarding.NewRunService(a.store, time.Now)
