@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/postgres/pgtest"
 )
 
@@ -20,7 +21,7 @@ func TestSecretKeyRotationAtStart(t *testing.T) {
 	base := startApp(t, map[string]string{"DATABASE_URL": dbURL, "SECRET_KEY": oldKey, "WORKERS": "0"})
 	api, owner := newAPIClient(t, base), client(t, base, "owner@acme.test")
 	created := api.do(t, owner, http.MethodPost, "/workspaces/acme/onboarding/drafts",
-		fmt.Sprintf(`{"tenant_id":%q,"display_name":"Rotate","primary_domain":"rotate.healthy.test"}`, newGUID()))
+		fmt.Sprintf(`{"tenant_id":%q,"display_name":"Rotate","primary_domain":"rotate.healthy.test"}`, onboarding.NewGUID()))
 	wantStatus(t, "create draft", created, http.StatusCreated)
 	id := created.object(t)["id"].(string)
 	patched := api.do(t, owner, http.MethodPatch, draftPath(id),

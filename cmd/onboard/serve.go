@@ -56,7 +56,7 @@ func (c *loginConfig) register(f *flags) {
 	f.integer(&c.Limit, "login-limit", "LOGIN_LIMIT", 5, "failed sign-ins allowed per account in each login window")
 	f.integer(&c.AddressLimit, "login-address-limit", "LOGIN_ADDRESS_LIMIT", 20, "failed sign-ins allowed per client address in each login window")
 	f.duration(&c.Window, "login-window", "LOGIN_WINDOW", time.Minute, "the fixed window sign-in attempts are counted in")
-	f.integer(&c.Concurrency, "login-concurrency", "LOGIN_CONCURRENCY", 0, "sign-ins hashing a password at once, 19 MiB each; more get 503 (0: min(CPUs, 4))")
+	f.integer(&c.Concurrency, "login-concurrency", "LOGIN_CONCURRENCY", 0, "sign-ins hashing a password at once, 19 MiB each; more get 503 (0: min(CPUs, 2), about 40 MiB of memory per slot)")
 	f.str(&c.ProxyHeader, "trusted-proxy-header", "TRUSTED_PROXY_HEADER", "", "header a trusted reverse proxy sets to the client address, e.g. X-Forwarded-For (empty: the peer address)")
 }
 

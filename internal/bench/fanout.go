@@ -52,7 +52,7 @@ type fanout struct {
 func runFanout(ctx context.Context, c Config, stderr io.Writer) (Result, error) {
 	f := &fanout{c: c, stderr: stderr, base: strings.TrimRight(c.URL, "/")}
 	if c.Serve {
-		u, stop, err := startChild(ctx, c.DatabaseURL, stderr)
+		u, _, stop, err := StartChild(ctx, c.DatabaseURL, stderr)
 		if err != nil {
 			return Result{}, err
 		}

@@ -60,12 +60,13 @@ func readServerStats(ctx context.Context, hc *http.Client, base string) (serverS
 	return st, sc.Err()
 }
 
-// startChild starts `onboard serve` (this executable) on a free loopback port against dbURL
-// and returns its base URL and a function that stops it.
-func startChild(ctx context.Context, dbURL string, stderr io.Writer) (string, func(), error) {
+// StartChild starts `onboard serve` (this executable) on a free loopback port against dbURL,
+// with env added to its environment, and returns its base URL, its process id and a
+// function that stops it.
+func StartChild(ctx context.Context, dbURL string, stderr io.Writer, env ...string) (string, int, func(), error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
@@ -75,15 +76,16 @@ func startChild(ctx context.Context, dbURL string, stderr io.Writer) (string, fu
 		// Every bench client is one user at one address: the per-user and per-address socket
 		// caps (32 and 256 by default) would refuse all but the first few with 4429.
 		"LIVE_MAX_SOCKETS_PER_USER=-1", "LIVE_MAX_SOCKETS_PER_ADDRESS=-1")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = stderr
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 15 * time.Second
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	stop := func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
@@ -101,13 +103,13 @@ func startChild(ctx context.Context, dbURL string, stderr io.Writer) (string, fu
 	}()
 	select {
 	case u := <-urlc:
-		return u, stop, nil
+		return u, cmd.Process.Pid, stop, nil
 	case <-time.After(60 * time.Second):
 		stop()
-		return "", nil, errors.New("bench: the server did not start within 60s")
+		return "", 0, nil, errors.New("bench: the server did not start within 60s")
 	case <-ctx.Done():
 		stop()
-		return "", nil, ctx.Err()
+		return "", 0, nil, ctx.Err()
 	}
 }
 

@@ -64,7 +64,9 @@ type Config struct {
 	LoginAddressLimit int
 	LoginWindow       time.Duration
 	// LoginConcurrency is how many sign-ins may hash a password at once (argon2id, 19 MiB
-	// each); more are refused with 503. 0 means min(runtime.NumCPU(), 4).
+	// each); more are refused with 503. 0 means min(runtime.NumCPU(), 2): with the garbage
+	// collector's headroom a slot costs about 40 MiB of resident memory, and two keep a
+	// sign-in flood within 100 MiB of idle (docs/reliability.md).
 	LoginConcurrency int
 	// ClientIPHeader names a header set by a trusted reverse proxy that carries the client
 	// address (for example X-Forwarded-For); empty means the connection's peer address.
@@ -112,7 +114,7 @@ func New(cfg Config, deps Deps) *Server {
 		cfg.LoginAddressLimit = 20
 	}
 	if cfg.LoginConcurrency == 0 {
-		cfg.LoginConcurrency = min(runtime.NumCPU(), 4)
+		cfg.LoginConcurrency = min(runtime.NumCPU(), 2)
 	}
 	if cfg.LoginWindow == 0 {
 		cfg.LoginWindow = time.Minute
