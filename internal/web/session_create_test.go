@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -77,6 +78,15 @@ func TestSignInHashingBounded(t *testing.T) {
 			}
 			busy++
 		}
+	}
+	// The browser form is refused the same way while the slots are taken.
+	resp, err := http.PostForm(ts.URL+"/admin/login", url.Values{"email": {"form@example.test"}, "password": {"wrong"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("form sign-in beyond the slots = %d Retry-After %q, want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 	if got := gauge(t, reg, "onboard_login_in_flight"); got != slots {
 		t.Errorf("onboard_login_in_flight = %v while %d hash, want %d", got, slots, slots)
