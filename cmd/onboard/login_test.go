@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -147,5 +149,40 @@ func TestSessionTokensStoredHashed(t *testing.T) {
 	}
 	if plain != 0 || hashed != 1 {
 		t.Errorf("sessions rows: %d hold the token, %d its SHA-256; want 0 and 1", plain, hashed)
+	}
+}
+
+// TestWorkerStartsWithoutLoginFlags: the sign-in limits are the web server's; `onboard worker`
+// neither lists nor checks them (a precedence slip once made it refuse to start).
+func TestWorkerStartsWithoutLoginFlags(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"DATABASE_URL": pgtest.NewURL(t), "SECRET_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", "LOG_LEVEL": "info"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"onboard", "worker"}, func(k string) string { return env[k] }, io.Discard, pw)
+		pw.Close()
+	}()
+	started := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if strings.Contains(sc.Text(), "worker started") {
+				close(started)
+				break
+			}
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	select {
+	case <-started:
+	case err := <-done:
+		t.Fatalf("worker exited before it started: %v", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("worker returned %v", err)
 	}
 }

@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// pruneEvery is how many writes pass between deletions of expired rows (attempt windows,
-// sessions), so neither table grows without bound and no goroutine is needed for it.
+// pruneEvery is how many reservations pass between deletions of expired attempt windows, so
+// the table does not grow without bound and no goroutine is needed for it.
 const pruneEvery = 256
 
 var reservations atomic.Uint64
