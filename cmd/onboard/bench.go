@@ -15,9 +15,12 @@ import (
 // runBench is `onboard bench fanout`: flags and environment → bench.Config → bench.Run → a
 // table or, with -json, one JSON object on stdout.
 func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "signin" {
+		return runBenchSignIn(ctx, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "fanout" {
-		fmt.Fprintln(stderr, "usage: onboard bench fanout [flags]   (onboard bench fanout -h lists them)")
-		return errors.New("bench: want the fanout subcommand")
+		fmt.Fprintln(stderr, "usage: onboard bench fanout|signin [flags]   (onboard bench fanout -h lists them)")
+		return errors.New("bench: want the fanout or signin subcommand")
 	}
 	f := newFlags("bench fanout", "Drive the real live path (database write → trigger → NOTIFY → hub → render → WebSocket)\nand report throughput and latency.", getenv, stderr)
 	var c bench.Config

@@ -37,6 +37,9 @@ func startAppMetrics(t *testing.T, extraEnv map[string]string) (base, metrics st
 		"DEMO_STORY":   "false", // tests count what they make; TestDemoStory loads it
 		"SECRET_KEY":   "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 		"LOG_LEVEL":    "warn",
+		// Parallel subtests sign in to one server at the same time; with the default two
+		// hashing slots a third would get 503. TestSignInHashingBounded tests the bound.
+		"LOGIN_CONCURRENCY": "16",
 	}
 	for k, v := range extraEnv {
 		env[k] = v

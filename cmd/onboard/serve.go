@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -37,6 +36,7 @@ type serveConfig struct {
 	Demo          string
 	SecureCookies bool
 	SecretKey     string
+	PreviousKeys  string
 	LogFormat     string
 	LogLevel      string
 	ShutdownWait  time.Duration
@@ -45,6 +45,22 @@ type serveConfig struct {
 	LiveMaxUser   int // /live sockets per user and per client address (per process)
 	LiveMaxAddr   int
 	PprofAddr     string // loopback address for net/http/pprof; empty = none
+	Login         loginConfig
+}
+
+// loginConfig bounds what sign-ins may cost (see web.Config).
+type loginConfig struct {
+	Limit, AddressLimit, Concurrency int
+	Window                           time.Duration
+	ProxyHeader                      string
+}
+
+func (c *loginConfig) register(f *flags) {
+	f.integer(&c.Limit, "login-limit", "LOGIN_LIMIT", 5, "failed sign-ins allowed per account in each login window")
+	f.integer(&c.AddressLimit, "login-address-limit", "LOGIN_ADDRESS_LIMIT", 20, "failed sign-ins allowed per client address in each login window")
+	f.duration(&c.Window, "login-window", "LOGIN_WINDOW", time.Minute, "the fixed window sign-in attempts are counted in")
+	f.integer(&c.Concurrency, "login-concurrency", "LOGIN_CONCURRENCY", 0, "sign-ins hashing a password at once, 19 MiB each; more get 503 (0: min(CPUs, 2), about 40 MiB of memory per slot)")
+	f.str(&c.ProxyHeader, "trusted-proxy-header", "TRUSTED_PROXY_HEADER", "", "header a trusted reverse proxy sets to the client address, e.g. X-Forwarded-For (empty: the peer address)")
 }
 
 // runServe is `onboard serve` (withWeb) and `onboard worker`: config → build → serve.
@@ -90,6 +106,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	f.boolean(&cfg.DemoStory, "demo-story", "DEMO_STORY", true, "with the demo data, also load demo onboardings in every state (when acme has none)")
 	f.boolean(&cfg.SecureCookies, "secure-cookies", "COOKIE_SECURE", false, "mark the session cookie Secure (serve over HTTPS)")
 	f.secret(&cfg.SecretKey, "secret-key", "SECRET_KEY", "base64 of 32 random bytes; encrypts provider secrets at rest")
+	f.secret(&cfg.PreviousKeys, "secret-key-previous", "SECRET_KEY_PREVIOUS", "keys SECRET_KEY replaced, comma-separated: still read, and secrets under them are sealed again under SECRET_KEY at start")
 	f.str(&cfg.LogFormat, "log-format", "LOG_FORMAT", "text", "log format: text or json")
 	f.str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	f.duration(&cfg.ShutdownWait, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 10*time.Second, "how long to wait for requests and runs at shutdown")
@@ -99,8 +116,14 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	f.integer(&cfg.LiveMaxAddr, "live-max-sockets-per-address", "LIVE_MAX_SOCKETS_PER_ADDRESS", defaultLiveMaxAddr,
 		"open /live WebSockets one client address may hold in this process; more are closed with 4429 (negative: no cap)")
 	f.str(&cfg.PprofAddr, "pprof-addr", "PPROF_ADDR", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); empty: off")
+	if withWeb {
+		cfg.Login.register(f)
+	}
 	if err := f.parse(args); err != nil {
 		return serveConfig{}, err
+	}
+	if withWeb && (cfg.Login.Limit < 1 || cfg.Login.AddressLimit < 1 || cfg.Login.Concurrency < 0 || cfg.Login.Window <= 0) {
+		return serveConfig{}, errors.New("-login-limit and -login-address-limit must be at least 1, -login-concurrency at least 0, -login-window positive")
 	}
 	switch cfg.Demo {
 	case "never", "if-empty", "always":
@@ -152,15 +175,35 @@ func buildApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (_ *app, e
 			return nil, err
 		}
 	}
+	var previous [][]byte
+	for _, p := range strings.Split(cfg.PreviousKeys, ",") {
+		if strings.TrimSpace(p) == "" {
+			continue
+		}
+		k, err := decodeKey(p)
+		if err != nil {
+			return nil, fmt.Errorf("SECRET_KEY_PREVIOUS: %w", err)
+		}
+		previous = append(previous, k)
+	}
 	// The store enqueues each new run's job in the run's own transaction; the workers that
 	// provide Enqueue need the run service over the store, so the function is bound after
 	// both exist.
 	a := &app{db: db}
-	a.store, err = postgres.NewStore(db, postgres.StoreConfig{SecretKey: key, Enqueue: func(ctx context.Context, tx pgx.Tx, runID string) (int64, error) {
+	a.store, err = postgres.NewStore(db, postgres.StoreConfig{SecretKey: key, PreviousKeys: previous, Enqueue: func(ctx context.Context, tx pgx.Tx, runID string) (int64, error) {
 		return a.workers.Enqueue(ctx, tx, runID)
 	}})
 	if err != nil {
 		return nil, err
+	}
+	if len(previous) > 0 {
+		// A failure here leaves those secrets readable under the previous key; it does not
+		// stop the process.
+		if n, err := a.store.ResealSecrets(ctx); err != nil {
+			log.Error("reseal provider secrets under the current key", "error", err)
+		} else {
+			log.Info("provider secrets sealed again under the current key", "count", n, "key_id", a.store.KeyID())
+		}
 	}
 	a.svc = onboarding.NewService(a.store, time.Now)
 	runs := onboarding.NewRunService(a.store, time.Now)
@@ -293,7 +336,15 @@ func shutdownWeb(ctx context.Context, httpSrv *http.Server, srv *web.Server) err
 
 // webServer wires the web adapter to the database and the live path.
 func webServer(cfg serveConfig, store *postgres.Store, svc *onboarding.Service, members *membership.Service, reg *prometheus.Registry, log *slog.Logger, lv *liveRuntime) *web.Server {
-	return web.New(web.Config{SecureCookies: cfg.SecureCookies, PublicOrigin: cfg.publicOrigin}, web.Deps{
+	return web.New(web.Config{
+		SecureCookies:     cfg.SecureCookies,
+		LoginLimit:        cfg.Login.Limit,
+		LoginAddressLimit: cfg.Login.AddressLimit,
+		LoginWindow:       cfg.Login.Window,
+		LoginConcurrency:  cfg.Login.Concurrency,
+		ClientIPHeader:    cfg.Login.ProxyHeader,
+		PublicOrigin:      cfg.publicOrigin,
+	}, web.Deps{
 		Logger:        log,
 		Accounts:      store,
 		Drafts:        store,
@@ -302,7 +353,8 @@ func webServer(cfg serveConfig, store *postgres.Store, svc *onboarding.Service, 
 		Notifications: store,
 		Audit:         store,
 		Members:       members,
-		SessionStore:  pgxstore.New(store.Pool),
+		SessionStore:  postgres.NewSessionStore(store.DB),
+		LoginAttempts: store.DB,
 		Ready:         lv.ready(store.DB),
 		Registry:      reg,
 		Live:          lv.Endpoint,

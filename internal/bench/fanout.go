@@ -53,7 +53,8 @@ func runFanout(ctx context.Context, c Config, stderr io.Writer) (Result, error) 
 	f := &fanout{c: c, stderr: stderr, base: strings.TrimRight(c.URL, "/")}
 	metricsURL := c.MetricsURL
 	if c.Serve {
-		u, mu, stop, err := startChild(ctx, c.DatabaseURL, stderr)
+		child, stop, err := StartChild(ctx, c.DatabaseURL, stderr)
+		u, mu := child.URL, child.MetricsURL
 		if err != nil {
 			return Result{}, err
 		}

@@ -60,13 +60,19 @@ func readServerStats(ctx context.Context, hc *http.Client, metricsURL string) (s
 	return st, sc.Err()
 }
 
-// startChild starts `onboard serve` (this executable) on a free loopback port against dbURL,
-// its /metrics on another, and returns its base URL, its /metrics URL and a function that
-// stops it.
-func startChild(ctx context.Context, dbURL string, stderr io.Writer) (string, string, func(), error) {
+// Child is a server process the bench started.
+type Child struct {
+	URL, MetricsURL string // base URL, and /metrics on its own address
+	PID             int
+}
+
+// StartChild starts `onboard serve` (this executable) on a free loopback port against dbURL,
+// its /metrics on another, with env added to its environment, and returns where it listens
+// and a function that stops it.
+func StartChild(ctx context.Context, dbURL string, stderr io.Writer, env ...string) (Child, func(), error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return "", "", nil, err
+		return Child{}, nil, err
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
@@ -76,47 +82,47 @@ func startChild(ctx context.Context, dbURL string, stderr io.Writer) (string, st
 		// Every bench client is one user at one address: the per-user and per-address socket
 		// caps (32 and 256 by default) would refuse all but the first few with 4429.
 		"LIVE_MAX_SOCKETS_PER_USER=-1", "LIVE_MAX_SOCKETS_PER_ADDRESS=-1")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = stderr
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 15 * time.Second
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", "", nil, err
+		return Child{}, nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return "", "", nil, err
+		return Child{}, nil, err
 	}
 	stop := func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()
 	}
 	// serve prints the metrics line before the listening line.
-	type urls struct{ base, metrics string }
-	urlc := make(chan urls, 1)
+	urlc := make(chan Child, 1)
 	go func() {
 		reBase := regexp.MustCompile(`listening on (http://\S+)`)
 		reMetrics := regexp.MustCompile(`metrics on (http://\S+)`)
-		var u urls
+		c := Child{PID: cmd.Process.Pid}
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			if m := reMetrics.FindStringSubmatch(sc.Text()); m != nil {
-				u.metrics = m[1]
+				c.MetricsURL = m[1]
 			}
 			if m := reBase.FindStringSubmatch(sc.Text()); m != nil {
-				u.base = m[1]
-				urlc <- u
+				c.URL = m[1]
+				urlc <- c
 			}
 		}
 	}()
 	select {
-	case u := <-urlc:
-		return u.base, u.metrics, stop, nil
+	case c := <-urlc:
+		return c, stop, nil
 	case <-time.After(60 * time.Second):
 		stop()
-		return "", "", nil, errors.New("bench: the server did not start within 60s")
+		return Child{}, nil, errors.New("bench: the server did not start within 60s")
 	case <-ctx.Done():
 		stop()
-		return "", "", nil, ctx.Err()
+		return Child{}, nil, ctx.Err()
 	}
 }
 

@@ -21,6 +21,9 @@ type EnqueueFunc func(ctx context.Context, tx pgx.Tx, runID string) (jobID int64
 type StoreConfig struct {
 	// SecretKey is the 32-byte AES-256-GCM key provider secrets are sealed with.
 	SecretKey []byte
+	// PreviousKeys are keys SecretKey replaced: secrets sealed under them still open, and
+	// ResealSecrets seals them again under SecretKey.
+	PreviousKeys [][]byte
 	// Enqueue, when set, is called for every run created; nil leaves runs queued for
 	// whoever claims them (tests without workers).
 	Enqueue EnqueueFunc
@@ -40,7 +43,7 @@ type Store struct {
 
 // NewStore returns a Store over db.
 func NewStore(db *DB, cfg StoreConfig) (*Store, error) {
-	box, err := aesgcm.New(cfg.SecretKey)
+	box, err := aesgcm.New(cfg.SecretKey, cfg.PreviousKeys...)
 	if err != nil {
 		return nil, fmt.Errorf("provider secret key: %w", err)
 	}

@@ -5,18 +5,29 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
 	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/postgres/pgtest"
+	"github.com/tenantops/onboard/migrations"
 )
+
+// openEmpty opens an empty database (no migrations applied) for this test.
+func openEmpty(t *testing.T) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), pgtest.NewEmptyURL(t), "test", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}
 
 func TestMigrateUpDownUp(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgtest.NewEmptyURL(t), "test", 4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openEmpty(t)
 	tables := func() int {
 		var n int
 		if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'goose_db_version'`).Scan(&n); err != nil {
@@ -183,5 +194,50 @@ func TestMigrateNotificationIDs(t *testing.T) {
 	if err := db.Pool.QueryRow(ctx, `SELECT link FROM user_notifications WHERE title = 'link only'`).Scan(&link); err != nil ||
 		link != "/admin/workspaces/acme/onboarding/"+draftID {
 		t.Errorf("link after down = %q, %v", link, err)
+	}
+}
+
+// TestMigrateExistingSecrets: rows written before the hardening migrations are brought along
+// — a session stored under its plain token still signs in once the token is hashed, and a
+// connection replaced before the migration loses its secret while the attached one keeps it.
+func TestMigrateExistingSecrets(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := openEmpty(t)
+	sqlDB := stdlib.OpenDBFromPool(db.Pool)
+	defer sqlDB.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 7); err != nil {
+		t.Fatalf("up to 7: %v", err)
+	}
+	const tenant, replaced, attached = "00000000-0000-4000-8000-000000000001",
+		"00000000-0000-4000-8000-0000000000c1", "00000000-0000-4000-8000-0000000000c2"
+	if _, err := db.Pool.Exec(ctx, `
+		INSERT INTO sessions (token, data, expiry) VALUES ('plain-token-before-migration', '\x01', now() + interval '1 hour');
+		INSERT INTO workspaces (slug, name) VALUES ('acme', 'Acme');
+		INSERT INTO tenants (workspace_id, tenant_id) SELECT id, '`+tenant+`' FROM workspaces;
+		INSERT INTO provider_connections (id, workspace_id, tenant_id, client_id, secret_ciphertext, secret_key_id)
+			SELECT c, w.id, '`+tenant+`', '`+tenant+`', '\x0102', 'kold' FROM workspaces w, unnest(ARRAY['`+replaced+`', '`+attached+`']::uuid[]) c;
+		INSERT INTO managed_tenant_onboarding_sessions (workspace_id, tenant_id, provider_connection_id)
+			SELECT id, '`+tenant+`', '`+attached+`' FROM workspaces`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("up: %v", err)
+	}
+	if b, found, err := postgres.NewSessionStore(db).Find("plain-token-before-migration"); err != nil || !found || string(b) != "\x01" {
+		t.Errorf("session stored before the migration: found %v %q, %v; want it found", found, b, err)
+	}
+	for id, want := range map[string]bool{replaced: false, attached: true} {
+		var has bool
+		if err := db.Pool.QueryRow(ctx, `SELECT secret_ciphertext IS NOT NULL FROM provider_connections WHERE id = $1`, id).Scan(&has); err != nil {
+			t.Fatal(err)
+		}
+		if has != want {
+			t.Errorf("connection %s holds a secret = %v after the migration, want %v", id, has, want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tenantops/onboard/internal/aesgcm"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/provider"
 )
@@ -59,7 +60,8 @@ func (s *Store) DraftConnection(ctx context.Context, draftID string) (*onboardin
 func (t *storeTx) RunConnection(ctx context.Context, runID string) (provider.Connection, error) {
 	s, tx := t.s, t.tx
 	var c provider.Connection
-	var connID, keyID string
+	var connID string
+	var keyID *string
 	var sealed []byte
 	err := tx.QueryRow(ctx, `SELECT r.tenant_id::text, coalesce(d.primary_domain, t.primary_domain),
 			c.id::text, c.client_id::text, c.secret_ciphertext, c.secret_key_id
@@ -74,15 +76,75 @@ func (t *storeTx) RunConnection(ctx context.Context, runID string) (provider.Con
 	if err != nil {
 		return provider.Connection{}, fmt.Errorf("load run connection: %w", err)
 	}
-	if keyID != s.box.KeyID() {
-		return provider.Connection{}, fmt.Errorf("provider connection %s: sealed with unknown key %q", connID, keyID)
+	if keyID == nil {
+		return provider.Connection{}, fmt.Errorf("provider connection %s: secret removed (the connection was replaced)", connID)
 	}
-	secret, err := s.box.Open(sealed, connectionAD(connID))
+	secret, err := s.box.Open(*keyID, sealed, connectionAD(connID))
 	if err != nil {
-		return provider.Connection{}, fmt.Errorf("provider connection %s: %w", connID, err)
+		return provider.Connection{}, fmt.Errorf("provider connection %s, key %q: %w", connID, *keyID, err)
 	}
 	c.Secret = string(secret)
 	return c, nil
 }
 
+// ResealSecrets seals every provider secret held under a previous key again under the
+// current one and returns how many it changed. After it has run with SECRET_KEY_PREVIOUS
+// set, the previous key is no longer needed.
+//
+// Why FOR UPDATE SKIP LOCKED in one transaction: processes starting together each reseal
+// the rows the others have not locked, and a row is never sealed twice from a stale read.
+func (s *Store) ResealSecrets(ctx context.Context) (int, error) {
+	n := 0
+	err := s.InTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id::text, secret_ciphertext, secret_key_id FROM provider_connections
+			WHERE secret_key_id <> $1 FOR UPDATE SKIP LOCKED`, s.box.KeyID())
+		if err != nil {
+			return fmt.Errorf("list sealed secrets: %w", err)
+		}
+		type row struct {
+			id, keyID string
+			sealed    []byte
+		}
+		var stale []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.id, &r.sealed, &r.keyID); err != nil {
+				rows.Close()
+				return fmt.Errorf("scan sealed secret: %w", err)
+			}
+			stale = append(stale, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("list sealed secrets: %w", err)
+		}
+		for _, r := range stale {
+			plain, err := s.box.Open(r.keyID, r.sealed, connectionAD(r.id))
+			if errors.Is(err, aesgcm.ErrUnknownKey) {
+				continue // sealed under a key this process was not given; left for one that has it
+			}
+			if err != nil {
+				return fmt.Errorf("provider connection %s, key %q: %w", r.id, r.keyID, err)
+			}
+			sealed, err := s.box.Seal(plain, connectionAD(r.id))
+			if err != nil {
+				return fmt.Errorf("seal client secret: %w", err)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE provider_connections SET secret_ciphertext = $2, secret_key_id = $3 WHERE id = $1`,
+				r.id, sealed, s.box.KeyID()); err != nil {
+				return fmt.Errorf("reseal provider connection %s: %w", r.id, err)
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
 func connectionAD(id string) []byte { return []byte("provider_connections:" + id) }
+
+// KeyID names the key new secrets are sealed under (never the key itself).
+func (s *Store) KeyID() string { return s.box.KeyID() }

@@ -1,67 +1,141 @@
 package web
 
 import (
-	"sync"
+	"context"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
-// limiter counts failed sign-ins per key in a fixed window. It is per process: behind several
-// processes the effective limit is multiplied by their number, still bounding brute force.
-type limiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	now    func() time.Time
-	hits   map[string]*window
+// LoginAttempts counts sign-in attempts where every process sees them (PostgreSQL), so a
+// limit holds across processes and restarts.
+type LoginAttempts interface {
+	// ReserveLoginAttempt counts one attempt against key in its window and returns the
+	// attempts counted in the window so far, this one included, and the time left in it.
+	ReserveLoginAttempt(ctx context.Context, key string, window time.Duration) (int, time.Duration, error)
+	// ReleaseLoginAttempt gives back one reserved attempt of key.
+	ReleaseLoginAttempt(ctx context.Context, key string) error
 }
 
-type window struct {
-	start time.Time
-	n     int
+// signInGate bounds what sign-ins cost. Each one runs argon2id at 19 MiB, so the number
+// hashing at once is capped by a fixed pool of slots; a sign-in that finds none free is
+// refused at once (503) instead of queueing, so a flood holds neither memory nor goroutines.
+// Attempts are counted per account and per client address before the password is checked.
+type signInGate struct {
+	slots    chan struct{}
+	attempts LoginAttempts
+	inFlight prometheus.Gauge
+	refused  *prometheus.CounterVec
 }
 
-func newLimiter(max int, win time.Duration, now func() time.Time) *limiter {
-	return &limiter{max: max, window: win, now: now, hits: map[string]*window{}}
-}
-
-// blocked reports whether key has used up its attempts, and when it may try again.
-func (l *limiter) blocked(key string) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	w, ok := l.hits[key]
-	now := l.now()
-	if !ok || now.Sub(w.start) >= l.window {
-		return false, 0
+func newSignInGate(slots int, attempts LoginAttempts, reg *prometheus.Registry) *signInGate {
+	g := &signInGate{
+		slots:    make(chan struct{}, slots),
+		attempts: attempts,
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "onboard_login_in_flight",
+			Help: "Sign-ins holding a password-hashing slot now.",
+		}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "onboard_login_refused_total",
+			Help: "Sign-ins refused before the password was checked: busy (no free slot) or limited (too many attempts).",
+		}, []string{"reason"}),
 	}
-	if w.n >= l.max {
-		return true, l.window - now.Sub(w.start)
+	if reg != nil {
+		reg.MustRegister(g.inFlight, g.refused)
 	}
-	return false, 0
+	return g
 }
 
-// fail records a failed attempt for key.
-func (l *limiter) fail(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if len(l.hits) > 100_000 { // bound memory under a spray of distinct keys
-		for k, w := range l.hits {
-			if now.Sub(w.start) >= l.window {
-				delete(l.hits, k)
-			}
+var errSignInBusy = &httpError{Status: http.StatusServiceUnavailable, Title: "Busy",
+	Detail: "Too many sign-ins at once. Try again in a second.", Extra: map[string]any{"retry_after": 1}}
+
+// acquire takes a hashing slot without waiting; the returned func gives it back.
+func (g *signInGate) acquire() (func(), error) {
+	select {
+	case g.slots <- struct{}{}:
+		g.inFlight.Inc()
+		return func() { g.inFlight.Dec(); <-g.slots }, nil
+	default:
+		g.refused.WithLabelValues("busy").Inc()
+		return nil, errSignInBusy
+	}
+}
+
+// limitedKey is one counter a sign-in is charged to, with its limit.
+type limitedKey struct {
+	key string
+	max int
+}
+
+// reserve charges one attempt to each key in order and stops at the first over its limit
+// with a 429 telling when to retry. It returns the keys charged, for release on success.
+func (g *signInGate) reserve(ctx context.Context, keys []limitedKey, window time.Duration) ([]string, error) {
+	var charged []string
+	for _, k := range keys {
+		n, left, err := g.attempts.ReserveLoginAttempt(ctx, k.key, window)
+		if err != nil {
+			return charged, err
+		}
+		charged = append(charged, k.key)
+		if n > k.max {
+			g.refused.WithLabelValues("limited").Inc()
+			secs := max(1, int(math.Ceil(left.Seconds())))
+			return charged, &httpError{Status: http.StatusTooManyRequests, Title: "Too many sign-in attempts",
+				Detail: "Wait " + strconv.Itoa(secs) + " seconds before trying again.", Extra: map[string]any{"retry_after": secs}}
 		}
 	}
-	w, ok := l.hits[key]
-	if !ok || now.Sub(w.start) >= l.window {
-		l.hits[key] = &window{start: now, n: 1}
-		return
-	}
-	w.n++
+	return charged, nil
 }
 
-// reset forgets key after a successful sign-in.
-func (l *limiter) reset(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.hits, key)
+// release gives back the attempts of a sign-in that succeeded: only failures count.
+func (g *signInGate) release(ctx context.Context, keys []string) error {
+	for _, k := range keys {
+		if err := g.attempts.ReleaseLoginAttempt(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clientAddress is the address sign-in attempts are counted against: the connection's peer,
+// or, when a trusted proxy header is configured, the last address in it (the one the proxy
+// itself appended; earlier ones are whatever the client sent). IPv6 addresses count per /64,
+// the block one subscriber usually holds.
+func clientAddress(r *http.Request, header string) string {
+	s := ""
+	if header != "" {
+		if v := r.Header.Values(header); len(v) > 0 {
+			last := v[len(v)-1]
+			s = strings.TrimSpace(last[strings.LastIndexByte(last, ',')+1:])
+		}
+	}
+	addr, err := netip.ParseAddr(s)
+	if err != nil {
+		host := clientIP(r)
+		if addr, err = netip.ParseAddr(host); err != nil {
+			return host
+		}
+	}
+	addr = addr.Unmap()
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
+}
+
+// clientIP is the connection's peer address, without the port.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

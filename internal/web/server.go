@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -57,8 +58,19 @@ func (s *Server) listDraftRows(ctx context.Context, workspaceID int64) ([]views.
 type Config struct {
 	SecureCookies bool          // set the Secure flag on the session cookie (serve over HTTPS)
 	SessionTTL    time.Duration // absolute session lifetime
-	LoginLimit    int           // failed sign-ins per email and client address per LoginWindow
-	LoginWindow   time.Duration
+	// LoginLimit and LoginAddressLimit bound the sign-in attempts per account and per client
+	// address in each LoginWindow; a successful sign-in gives its attempt back.
+	LoginLimit        int
+	LoginAddressLimit int
+	LoginWindow       time.Duration
+	// LoginConcurrency is how many sign-ins may hash a password at once (argon2id, 19 MiB
+	// each); more are refused with 503. 0 means min(runtime.NumCPU(), 2): with the garbage
+	// collector's headroom a slot costs about 40 MiB of resident memory, and two keep a
+	// sign-in flood within 100 MiB of idle (docs/reliability.md).
+	LoginConcurrency int
+	// ClientIPHeader names a header set by a trusted reverse proxy that carries the client
+	// address (for example X-Forwarded-For); empty means the connection's peer address.
+	ClientIPHeader string
 	// PublicOrigin is the origin browsers reach the app at (PUBLIC_URL through ParsePublicURL,
 	// e.g. "https://onboard.example.com"); /live refuses any other Origin. Empty: the
 	// request's Host, see expectedOrigin.
@@ -76,6 +88,7 @@ type Deps struct {
 	Audit         AuditLister
 	Members       MemberService // the members page
 	SessionStore  scs.Store
+	LoginAttempts LoginAttempts
 	Ready         func(context.Context) error
 	Registry      *prometheus.Registry
 	VerifyPW      func(hash, pw string) (bool, error)
@@ -88,7 +101,7 @@ type Server struct {
 	deps     Deps
 	log      *slog.Logger
 	sessions *scs.SessionManager
-	limiter  *limiter
+	gate     *signInGate
 	metrics  *httpMetrics
 	sockets  liveSockets // open /live connections, closed by CloseLive
 }
@@ -100,6 +113,12 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	if cfg.LoginLimit == 0 {
 		cfg.LoginLimit = 5
+	}
+	if cfg.LoginAddressLimit == 0 {
+		cfg.LoginAddressLimit = 20
+	}
+	if cfg.LoginConcurrency == 0 {
+		cfg.LoginConcurrency = min(runtime.NumCPU(), 2)
 	}
 	if cfg.LoginWindow == 0 {
 		cfg.LoginWindow = time.Minute
@@ -118,7 +137,7 @@ func New(cfg Config, deps Deps) *Server {
 		deps:     deps,
 		log:      deps.Logger,
 		sessions: sm,
-		limiter:  newLimiter(cfg.LoginLimit, cfg.LoginWindow, time.Now),
+		gate:     newSignInGate(cfg.LoginConcurrency, deps.LoginAttempts, deps.Registry),
 		metrics:  newHTTPMetrics(deps.Registry),
 	}
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {

@@ -3,8 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,28 +15,35 @@ import (
 
 var errBadCredentials = &httpError{Status: http.StatusUnauthorized, Title: "Unauthorized", Detail: "Email or password is wrong."}
 
-// signIn checks credentials under the rate limit and starts a fresh session (new token, so a
-// fixated session id is never promoted).
+// signIn checks credentials and starts a fresh session (new token, so a fixated session id is
+// never promoted). The order bounds the cost of a flood: a hashing slot first (none free →
+// 503 at once), then one attempt charged to the client address and to the account before the
+// password is checked (over a limit → 429), so parallel attempts cannot outrun the count.
 func (s *Server) signIn(ctx context.Context, r *http.Request, email, pw string) (access.User, error) {
-	key := clientIP(r) + "|" + strings.ToLower(strings.TrimSpace(email))
-	if blocked, wait := s.limiter.blocked(key); blocked {
-		secs := int(math.Ceil(wait.Seconds()))
-		return access.User{}, &httpError{Status: http.StatusTooManyRequests, Title: "Too many sign-in attempts",
-			Detail: "Wait " + strconv.Itoa(secs) + " seconds before trying again.", Extra: map[string]any{"retry_after": secs}}
+	done, err := s.gate.acquire()
+	if err != nil {
+		return access.User{}, err
+	}
+	defer done()
+	charged, err := s.gate.reserve(ctx, []limitedKey{
+		{"address:" + clientAddress(r, s.cfg.ClientIPHeader), s.cfg.LoginAddressLimit},
+		{"account:" + strings.ToLower(strings.TrimSpace(email)), s.cfg.LoginLimit},
+	}, s.cfg.LoginWindow)
+	if err != nil {
+		return access.User{}, err
 	}
 	u, hash, err := s.deps.Accounts.UserCredentials(ctx, email)
 	if err != nil {
 		// Hash anyway so unknown emails take as long as wrong passwords.
 		_, _ = s.verify(dummyHash, pw)
-		s.limiter.fail(key)
 		return access.User{}, errBadCredentials
 	}
-	ok, err := s.verify(hash, pw)
-	if err != nil || !ok {
-		s.limiter.fail(key)
+	if ok, err := s.verify(hash, pw); err != nil || !ok {
 		return access.User{}, errBadCredentials
 	}
-	s.limiter.reset(key)
+	if err := s.gate.release(ctx, charged); err != nil {
+		return access.User{}, err
+	}
 	if err := s.sessions.RenewToken(ctx); err != nil {
 		return access.User{}, err
 	}
@@ -56,18 +61,12 @@ func (s *Server) verify(hash, pw string) (bool, error) {
 	return password.Verify(hash, pw)
 }
 
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 func setRetryAfter(w http.ResponseWriter, err error) {
 	var he *httpError
-	if errors.As(err, &he) && he.Status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", strconv.Itoa(he.Extra["retry_after"].(int)))
+	if errors.As(err, &he) {
+		if secs, ok := he.Extra["retry_after"].(int); ok {
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		}
 	}
 }
 
