@@ -83,16 +83,18 @@ var matrixPublic = map[string][2]int{
 	"POST /admin/logout":             {303, 303},
 	"GET /admin/notifications":       {303, 200},
 	"POST /admin/notifications/read": {401, 303},
-	"GET /api/v1/openapi.yaml":       {200, 200},
-	"POST /api/v1/session":           {400, 400},
-	"DELETE /api/v1/session":         {204, 204},
-	"GET /healthz":                   {200, 200},
-	"GET /favicon.ico":               {301, 301},
-	"GET /readyz":                    {200, 200},
-	"GET /live":                      {401, 400},
-	"GET /live/poll":                 {401, 400},
-	"GET /static/*":                  {200, 200},
-	"HEAD /static/*":                 {200, 200},
+	// The matrix sends the pattern as it is: "{id}" is no notification id.
+	"POST /admin/notifications/{id}/read": {401, 404},
+	"GET /api/v1/openapi.yaml":            {200, 200},
+	"POST /api/v1/session":                {400, 400},
+	"DELETE /api/v1/session":              {204, 204},
+	"GET /healthz":                        {200, 200},
+	"GET /favicon.ico":                    {301, 301},
+	"GET /readyz":                         {200, 200},
+	"GET /live":                           {401, 400},
+	"GET /live/poll":                      {401, 400},
+	"GET /static/*":                       {200, 200},
+	"HEAD /static/*":                      {200, 200},
 }
 
 // matrixOwn: the expected status of each workspace route on the workspace's own draft and

@@ -63,6 +63,20 @@ func (db *DB) UnreadCount(ctx context.Context, userID int64) (int, error) {
 	return n, nil
 }
 
+// MarkNotificationRead marks one of a user's notifications read; onboarding.ErrNotFound when
+// the user has no notification with that id.
+func (db *DB) MarkNotificationRead(ctx context.Context, userID, id int64) error {
+	tag, err := db.Pool.Exec(ctx, `UPDATE user_notifications SET read_at = coalesce(read_at, now())
+		WHERE user_id = $1 AND id = $2`, userID, id)
+	if err != nil {
+		return fmt.Errorf("mark notification read: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return onboarding.ErrNotFound
+	}
+	return nil
+}
+
 // MarkNotificationsRead marks every unread notification of a user as read.
 func (db *DB) MarkNotificationsRead(ctx context.Context, userID int64) error {
 	if _, err := db.Pool.Exec(ctx, `UPDATE user_notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL`,

@@ -3,6 +3,9 @@ package web
 import (
 	"context"
 	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/views"
@@ -13,6 +16,7 @@ type Notifications interface {
 	Notifications(ctx context.Context, userID int64, limit int) ([]onboarding.Notification, error)
 	UnreadCount(ctx context.Context, userID int64) (int, error)
 	MarkNotificationsRead(ctx context.Context, userID int64) error
+	MarkNotificationRead(ctx context.Context, userID, id int64) error
 }
 
 // notificationsShown is how many notifications the page lists.
@@ -69,6 +73,22 @@ func (s *Server) handleNotificationsList(w http.ResponseWriter, r *http.Request)
 func (s *Server) handleNotificationsRead(w http.ResponseWriter, r *http.Request) {
 	u, _ := userFrom(r.Context())
 	if err := s.deps.Notifications.MarkNotificationsRead(r.Context(), u.ID); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/notifications", http.StatusSeeOther)
+}
+
+// handleNotificationRead is POST /admin/notifications/{id}/read: mark one read (another
+// user's or an unknown id is 404), back to the list.
+func (s *Server) handleNotificationRead(w http.ResponseWriter, r *http.Request) {
+	u, _ := userFrom(r.Context())
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id < 1 {
+		s.error(w, r, errNotFound)
+		return
+	}
+	if err := s.deps.Notifications.MarkNotificationRead(r.Context(), u.ID, id); err != nil {
 		s.error(w, r, err)
 		return
 	}

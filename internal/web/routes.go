@@ -53,6 +53,7 @@ func (s *Server) Routes() chi.Router {
 			r.Get("/admin", s.handleWorkspacesList)
 			r.Get("/admin/notifications", s.handleNotificationsList)
 			r.Post("/admin/notifications/read", s.handleNotificationsRead)
+			r.Post("/admin/notifications/{id}/read", s.handleNotificationRead)
 			// Path parameters are checked before any query sees them: {ws} before the
 			// membership lookup, {id} and {run_id} once routed (r.With wraps each route).
 			r.Route("/admin/workspaces/{ws}", func(r chi.Router) {
