@@ -125,4 +125,11 @@ func TestBrowserAccessibility(t *testing.T) {
 	if len(report) > 0 {
 		t.Errorf("axe-core found %d serious or critical violations:\n%s", len(report), strings.Join(report, "\n"))
 	}
+
+	// Run detail: "Show only failed checks and items" hides the passed checks, keeps the failed.
+	o.open(runURL)
+	visible := `[...document.querySelectorAll('[data-testid=check]')].filter(e => e.offsetParent !== null)`
+	o.js(visible + `.some(e => e.dataset.status === 'passed')`)
+	o.click(`#only-problems`)
+	o.js(visible + `.length > 0 && ` + visible + `.every(e => e.dataset.status === 'failed' || e.dataset.status === 'warning')`)
 }
