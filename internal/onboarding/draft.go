@@ -92,8 +92,9 @@ func (d *Draft) SetBootstrapSkipped(v bool) {
 	}
 }
 
-// label is how notices name the draft's tenant: its display name, else its tenant id.
-func (d Draft) label() string {
+// Name is how notices and messages name the draft's tenant: its display name, else its
+// tenant id.
+func (d Draft) Name() string {
 	if d.DisplayName != "" {
 		return d.DisplayName
 	}

@@ -514,9 +514,9 @@ func (s *Service) Activate(ctx context.Context, m access.Member, id string, expe
 		if err != nil {
 			return err
 		}
-		title, body := out.label()+" activated", "Activated by "+m.User.Email+"."
+		title, body := out.Name()+" activated", "Activated by "+m.User.Email+"."
 		if overridden {
-			title, body = out.label()+" activated with an override", "Activated by "+m.User.Email+" despite open blockers: "+reason
+			title, body = out.Name()+" activated with an override", "Activated by "+m.User.Email+" despite open blockers: "+reason
 		}
 		if err := w.notifyWorkers(NotificationActivated, title, body); err != nil {
 			return err
@@ -559,7 +559,7 @@ func (s *Service) Cancel(ctx context.Context, m access.Member, id string, expect
 		if err != nil {
 			return err
 		}
-		return w.notifyWorkers(NotificationCancelled, "Onboarding of "+out.label()+" cancelled",
+		return w.notifyWorkers(NotificationCancelled, "Onboarding of "+out.Name()+" cancelled",
 			"Cancelled by "+m.User.Email+".")
 	})
 	return out, err

@@ -55,7 +55,7 @@ func (s *Server) handleDraftCreate(w http.ResponseWriter, r *http.Request) {
 	if resumed {
 		s.flash(r, views.Toast{Tone: "info", Text: "Resumed the open draft for this tenant"})
 	} else {
-		s.flash(r, views.Toast{Tone: "success", Text: "Onboarding of " + tenantName(d) + " started"})
+		s.flash(r, views.Toast{Tone: "success", Text: "Onboarding of " + d.Name() + " started"})
 	}
 	http.Redirect(w, r, wizardURL(m.Workspace, d.ID), http.StatusSeeOther)
 }

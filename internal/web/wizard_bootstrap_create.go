@@ -30,7 +30,7 @@ func (s *Server) handleWizardBootstrapCreate(w http.ResponseWriter, r *http.Requ
 	} else {
 		var d onboarding.Draft
 		d, _, err = s.deps.Service.SelectAndStartBootstrap(r.Context(), m, f.id, f.version, ops)
-		done = views.Toast{Tone: "info", Kind: "queued", Text: "Bootstrap of " + tenantName(d) + " queued — you can leave this page; you will be notified"}
+		done = views.Toast{Tone: "info", Kind: "queued", Text: "Bootstrap of " + d.Name() + " queued — you can leave this page; you will be notified"}
 	}
 	s.finish(w, r, m, f, submission{
 		step: 4, formID: "form-bootstrap",

@@ -41,17 +41,6 @@ var changeFields = map[string]struct{ form, label string }{
 	onboarding.FieldBootstrapOperations: {"operations", "Operations"},
 }
 
-// actionWords names the audited actions that move a draft without editing a field.
-var actionWords = map[string]string{
-	onboarding.ActionDraftCreated:         "Onboarding started",
-	onboarding.ActionDraftUpdated:         "Details saved",
-	onboarding.ActionVerificationStarted:  "Verification started",
-	onboarding.ActionBootstrapStarted:     "Bootstrap started",
-	onboarding.ActionActivated:            "Tenant activated",
-	onboarding.ActionActivationOverridden: "Activation blockers overridden",
-	onboarding.ActionCancelled:            "Onboarding cancelled",
-}
-
 // conflictReport joins the fields an operator edited with what changed elsewhere since
 // their version: each side marks the fields both touched (Collides), edited fields come
 // back with collisions first, and changes as operators read them.
@@ -65,10 +54,7 @@ func conflictReport(edited []views.ConflictField, changes []onboarding.Change) (
 	for _, c := range changes {
 		cv := views.ChangeView{By: c.By, At: c.At}
 		if c.Field == "" {
-			cv.Label = actionWords[c.Action]
-			if cv.Label == "" {
-				cv.Label = strings.ReplaceAll(c.Action, ".", " ")
-			}
+			cv.Label = auditLabel(c.Action)
 		} else {
 			f, ok := changeFields[c.Field]
 			if !ok {

@@ -203,11 +203,3 @@ func settledToasts(ts []views.Toast, cd views.CheckpointData) []views.Toast {
 	}
 	return out
 }
-
-// tenantName is how toasts name a draft's tenant: its display name, else its tenant id.
-func tenantName(d onboarding.Draft) string {
-	if d.DisplayName != "" {
-		return d.DisplayName
-	}
-	return d.TenantID
-}

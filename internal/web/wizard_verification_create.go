@@ -17,9 +17,9 @@ func (s *Server) handleWizardVerificationCreate(w http.ResponseWriter, r *http.R
 		return
 	}
 	d, _, created, err := s.deps.Service.StartVerification(r.Context(), m, f.id, f.version)
-	done := views.Toast{Tone: "info", Kind: "queued", Text: "Verification of " + tenantName(d) + " queued — you can leave this page; you will be notified"}
+	done := views.Toast{Tone: "info", Kind: "queued", Text: "Verification of " + d.Name() + " queued — you can leave this page; you will be notified"}
 	if !created {
-		done.Text = "Verification of " + tenantName(d) + " is already running — its progress is shown below"
+		done.Text = "Verification of " + d.Name() + " is already running — its progress is shown below"
 	}
 	s.finish(w, r, m, f, submission{step: 3, done: done}, err)
 }
