@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -62,75 +63,90 @@ func fakeWorkers(runs Runs, opts Options) *Workers {
 	return &Workers{runs: runs, opts: opts, log: slog.New(slog.DiscardHandler)}
 }
 
+// The progress tests run in a synctest bubble: time is virtual, so the database's delays
+// and the coalescing intervals are exact and cost no wall time.
+
 func TestProgressCoalescesAndNeverBlocks(t *testing.T) {
 	t.Parallel()
-	runs := &fakeRuns{delay: 300 * time.Millisecond} // a slow database
-	w := fakeWorkers(runs, Options{ProgressEvery: 200 * time.Millisecond})
-	p := w.startProgress("r1", operation.Counts{}, func() {})
-	start := time.Now()
-	var slowest time.Duration
-	for i := 1; i <= 1000; i++ {
-		t0 := time.Now()
-		p.report(i, 1000)
-		slowest = max(slowest, time.Since(t0))
-		time.Sleep(time.Millisecond)
-	}
-	elapsed := time.Since(start)
-	time.Sleep(700 * time.Millisecond) // let the last coalesced write happen
-	p.stop()
-	if slowest > 50*time.Millisecond {
-		t.Errorf("slowest report() took %s; want it never to wait for the database", slowest)
-	}
-	calls, at := runs.snapshot()
-	// Writes are at least ProgressEvery apart (and the database takes 300 ms each).
-	if maxWrites := int((elapsed+700*time.Millisecond)/(200*time.Millisecond)) + 1; len(calls) > maxWrites || len(calls) < 2 {
-		t.Fatalf("writes = %d over %s; want 2..%d", len(calls), elapsed, maxWrites)
-	}
-	for i := 1; i < len(at); i++ {
-		if gap := at[i].Sub(at[i-1]); gap < 190*time.Millisecond {
-			t.Errorf("writes %d and %d %s apart; want ≥ 200ms", i-1, i, gap)
+	synctest.Test(t, func(t *testing.T) {
+		runs := &fakeRuns{delay: 300 * time.Millisecond} // a slow database
+		w := fakeWorkers(runs, Options{ProgressEvery: 200 * time.Millisecond})
+		p := w.startProgress("r1", operation.Counts{}, func() {})
+		start := time.Now()
+		var slowest time.Duration
+		for i := 1; i <= 1000; i++ {
+			t0 := time.Now()
+			p.report(i, 1000)
+			slowest = max(slowest, time.Since(t0))
+			time.Sleep(time.Millisecond)
 		}
-	}
-	if last := calls[len(calls)-1]; last != (operation.Counts{Total: 1000, Succeeded: 1000}) {
-		t.Errorf("last write %+v; want the latest counts (latest wins)", last)
-	}
+		elapsed := time.Since(start)
+		time.Sleep(700 * time.Millisecond) // the last coalesced write happens
+		p.stop()
+		// Virtual time moves only while every goroutine waits: any wait inside report()
+		// (for the database, for the writer) shows as a duration here.
+		if slowest != 0 {
+			t.Errorf("slowest report() took %s; want it never to wait for the database", slowest)
+		}
+		calls, at := runs.snapshot()
+		// Writes are at least ProgressEvery apart (and the database takes 300 ms each).
+		if maxWrites := int((elapsed+700*time.Millisecond)/(200*time.Millisecond)) + 1; len(calls) > maxWrites || len(calls) < 2 {
+			t.Fatalf("writes = %d over %s; want 2..%d", len(calls), elapsed, maxWrites)
+		}
+		for i := 1; i < len(at); i++ {
+			if gap := at[i].Sub(at[i-1]); gap < 200*time.Millisecond {
+				t.Errorf("writes %d and %d %s apart; want ≥ 200ms", i-1, i, gap)
+			}
+		}
+		if last := calls[len(calls)-1]; last != (operation.Counts{Total: 1000, Succeeded: 1000}) {
+			t.Errorf("last write %+v; want the latest counts (latest wins)", last)
+		}
+	})
 }
 
 func TestProgressHeartbeat(t *testing.T) {
 	t.Parallel()
-	runs := &fakeRuns{}
-	// heartbeatEvery = min(ProgressEvery·10, RescueAfter/4) = 100ms.
-	w := fakeWorkers(runs, Options{ProgressEvery: 50 * time.Millisecond, RescueAfter: 400 * time.Millisecond})
-	p := w.startProgress("r1", operation.Counts{Total: 5, Succeeded: 2}, func() {})
-	time.Sleep(450 * time.Millisecond)
-	p.stop()
-	calls, _ := runs.snapshot()
-	if len(calls) < 3 || len(calls) > 5 {
-		t.Fatalf("heartbeats = %d in 450ms; want 3..5", len(calls))
-	}
-	for _, c := range calls {
-		if c != (operation.Counts{Total: 5, Succeeded: 2}) {
-			t.Errorf("heartbeat wrote %+v; want the unchanged counts", c)
+	synctest.Test(t, func(t *testing.T) {
+		runs := &fakeRuns{}
+		// heartbeatEvery = min(ProgressEvery·10, RescueAfter/4) = 100ms.
+		w := fakeWorkers(runs, Options{ProgressEvery: 50 * time.Millisecond, RescueAfter: 400 * time.Millisecond})
+		start := time.Now()
+		p := w.startProgress("r1", operation.Counts{Total: 5, Succeeded: 2}, func() {})
+		time.Sleep(450 * time.Millisecond)
+		p.stop()
+		calls, at := runs.snapshot()
+		if len(calls) != 4 {
+			t.Fatalf("heartbeats = %d in 450ms; want 4 (every 100ms)", len(calls))
 		}
-	}
+		for i, c := range calls {
+			if c != (operation.Counts{Total: 5, Succeeded: 2}) {
+				t.Errorf("heartbeat wrote %+v; want the unchanged counts", c)
+			}
+			if want := time.Duration(i+1) * 100 * time.Millisecond; at[i].Sub(start) != want {
+				t.Errorf("heartbeat %d at %s; want %s", i, at[i].Sub(start), want)
+			}
+		}
+	})
 }
 
 func TestProgressRunFinished(t *testing.T) {
 	t.Parallel()
-	runs := &fakeRuns{finished: true}
-	w := fakeWorkers(runs, Options{ProgressEvery: 10 * time.Millisecond})
-	stopped := make(chan struct{})
-	p := w.startProgress("r1", operation.Counts{}, func() { close(stopped) })
-	p.report(1, 2)
-	select {
-	case <-stopped:
-	case <-time.After(5 * time.Second):
-		t.Fatal("provider not stopped after ProgressRun said the run was finished")
-	}
-	p.stop()
-	if !p.runFinished() {
-		t.Error("runFinished = false; want true")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		runs := &fakeRuns{finished: true}
+		w := fakeWorkers(runs, Options{ProgressEvery: 10 * time.Millisecond})
+		stopped := make(chan struct{})
+		p := w.startProgress("r1", operation.Counts{}, func() { close(stopped) })
+		p.report(1, 2)
+		select {
+		case <-stopped:
+		case <-time.After(5 * time.Second):
+			t.Fatal("provider not stopped after ProgressRun said the run was finished")
+		}
+		p.stop()
+		if !p.runFinished() {
+			t.Error("runFinished = false; want true")
+		}
+	})
 }
 
 func TestVerificationCompletion(t *testing.T) {
@@ -235,15 +251,17 @@ func (instantProvider) Bootstrap(context.Context, provider.Connection, string, p
 // hand the finished run to a new job).
 func TestHeartbeatWhileCompleting(t *testing.T) {
 	t.Parallel()
-	runs := &completingRuns{beat: make(chan struct{}, 1)}
-	// heartbeatEvery = min(ProgressEvery·10, RescueAfter/4) = 50ms.
-	w := fakeWorkers(runs, Options{ProgressEvery: 10 * time.Millisecond, RescueAfter: 200 * time.Millisecond})
-	w.prov = instantProvider{}
-	job := &river.Job[RunArgs]{JobRow: &rivertype.JobRow{ID: 1, Attempt: 1, MaxAttempts: 3}, Args: RunArgs{RunID: "r1"}}
-	if err := (&runWorker{w: w}).Work(context.Background(), job); err != nil {
-		t.Fatal(err)
-	}
-	if !runs.beatSeen.Load() {
-		t.Error("no heartbeat while the completion was being recorded; want the worker to keep beating until it is")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		runs := &completingRuns{beat: make(chan struct{}, 1)}
+		// heartbeatEvery = min(ProgressEvery·10, RescueAfter/4) = 50ms.
+		w := fakeWorkers(runs, Options{ProgressEvery: 10 * time.Millisecond, RescueAfter: 200 * time.Millisecond})
+		w.prov = instantProvider{}
+		job := &river.Job[RunArgs]{JobRow: &rivertype.JobRow{ID: 1, Attempt: 1, MaxAttempts: 3}, Args: RunArgs{RunID: "r1"}}
+		if err := (&runWorker{w: w}).Work(context.Background(), job); err != nil {
+			t.Fatal(err)
+		}
+		if !runs.beatSeen.Load() {
+			t.Error("no heartbeat while the completion was being recorded; want the worker to keep beating until it is")
+		}
+	})
 }
