@@ -28,10 +28,12 @@ func rfc3339(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func draftURL(ws, id string) string { return "/admin/workspaces/" + ws + "/onboarding/" + id }
+// DraftURL is the wizard page of a draft: the one place its path is built (pages, redirects,
+// links in lists, notifications and the audit log).
+func DraftURL(ws, id string) string { return "/admin/workspaces/" + ws + "/onboarding/" + id }
 
 func draftAction(ws, id, action string) templ.SafeURL {
-	return templ.SafeURL(draftURL(ws, id) + "/" + action)
+	return templ.SafeURL(DraftURL(ws, id) + "/" + action)
 }
 
 func runURL(ws, id string) string { return "/admin/workspaces/" + ws + "/operations/" + id }

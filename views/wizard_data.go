@@ -129,7 +129,7 @@ func (d CheckpointData) LiveView() string {
 
 // PollURL is the checkpoint fragment's poll fallback URL, for the same step as the tab.
 func (d CheckpointData) PollURL() string {
-	u := draftURL(d.Workspace, d.DraftID) + "/checkpoint"
+	u := DraftURL(d.Workspace, d.DraftID) + "/checkpoint"
 	if step, ok := strings.CutPrefix(d.View, "checkpoint:"); ok {
 		u += "?step=" + step
 	}
@@ -138,7 +138,7 @@ func (d CheckpointData) PollURL() string {
 
 // StepURL is the wizard page showing step n: looking at a step is a GET, never a write.
 func (d CheckpointData) StepURL(n int) string {
-	return draftURL(d.Workspace, d.DraftID) + "?step=" + itoa(n)
+	return DraftURL(d.Workspace, d.DraftID) + "?step=" + itoa(n)
 }
 
 // ConflictField is one field the operator edited in a refused stale submit: the stored value

@@ -86,7 +86,7 @@ func WizardPage(nav Nav, d WizardData) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if d.Conflict != nil {
-				templ_7745c5c3_Err = ConflictBanner(*d.Conflict, draftURL(d.Checkpoint.Workspace, d.Checkpoint.DraftID)).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = ConflictBanner(*d.Conflict, DraftURL(d.Checkpoint.Workspace, d.Checkpoint.DraftID)).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -600,7 +600,7 @@ func Checkpoint(d CheckpointData) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var32 string
-		templ_7745c5c3_Var32, templ_7745c5c3_Err = templruntime.NewAttributeExpression(draftURL(d.Workspace, d.DraftID) + "/changes").ResolveURL(ctx)
+		templ_7745c5c3_Var32, templ_7745c5c3_Err = templruntime.NewAttributeExpression(DraftURL(d.Workspace, d.DraftID) + "/changes").ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/wizard.templ`, Line: 124, Col: 66}
 		}

@@ -212,7 +212,7 @@ func auditEntry(ws string, e onboarding.AuditRecord) views.AuditEntry {
 	case e.SubjectType == onboarding.SubjectRun && e.DraftID != "":
 		v.SubjectURL = "/admin/workspaces/" + ws + "/operations/" + e.SubjectID
 	case e.DraftID != "":
-		v.SubjectURL = wizardURL(ws, e.DraftID)
+		v.SubjectURL = views.DraftURL(ws, e.DraftID)
 	case e.SubjectType == membership.SubjectUser:
 		v.Subject, _ = meta["email"].(string)
 	}

@@ -57,5 +57,5 @@ func (s *Server) handleDraftCreate(w http.ResponseWriter, r *http.Request) {
 	} else {
 		s.flash(r, views.Toast{Tone: "success", Text: "Onboarding of " + d.Name() + " started"})
 	}
-	http.Redirect(w, r, wizardURL(m.Workspace, d.ID), http.StatusSeeOther)
+	http.Redirect(w, r, views.DraftURL(m.Workspace, d.ID), http.StatusSeeOther)
 }

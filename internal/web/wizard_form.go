@@ -111,7 +111,7 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, m access.Member,
 		if sub.done.Text != "" {
 			s.flash(r, sub.done)
 		}
-		u := wizardURL(m.Workspace, f.id)
+		u := views.DraftURL(m.Workspace, f.id)
 		if step := cmp.Or(sub.next, sub.step); step > 0 {
 			u += "?step=" + strconv.Itoa(step)
 		}
@@ -242,8 +242,6 @@ func fieldLabel(k string) string {
 	}
 	return k
 }
-
-func wizardURL(ws, id string) string { return "/admin/workspaces/" + ws + "/onboarding/" + id }
 
 // operationNames lists bootstrap operations as operators read them.
 func operationNames(ops []string) string {

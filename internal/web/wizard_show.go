@@ -105,7 +105,7 @@ func (s *Server) handleWizardFormRedirect(step int) http.HandlerFunc {
 			s.error(w, r, err)
 			return
 		}
-		u := wizardURL(m.Workspace, url.PathEscape(id))
+		u := views.DraftURL(m.Workspace, url.PathEscape(id))
 		if step > 0 {
 			u += "?step=" + strconv.Itoa(step)
 		}
