@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -32,6 +31,7 @@ import (
 	"github.com/tenantops/onboard/internal/password"
 	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/postgres/pgtest"
+	"github.com/tenantops/onboard/internal/testkit"
 	"github.com/tenantops/onboard/internal/web"
 )
 
@@ -172,20 +172,12 @@ func currentRev(t *testing.T, db *postgres.DB, draft string) int64 {
 	return rev
 }
 
-// signIn returns an HTTP client holding a session for email.
+// signIn returns an HTTP client holding a session for email (live tests' password) that
+// follows redirects.
 func signIn(t *testing.T, base, email string) *http.Client {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	resp, err := c.Post(base+"/api/v1/session", "application/json",
-		strings.NewReader(fmt.Sprintf(`{"email":%q,"password":"live-password-1"}`, email)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("sign in as %s: %d", email, resp.StatusCode)
-	}
+	c := testkit.SignIn(t, base, email, "live-password-1")
+	c.CheckRedirect = nil
 	return c
 }
 

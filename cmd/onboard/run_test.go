@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -105,21 +104,10 @@ func startAppMetrics(t *testing.T, extraEnv map[string]string) (base, metrics st
 	return base, metrics
 }
 
-// client returns an HTTP client signed in as email.
+// client returns an HTTP client signed in as email (demo password), not following redirects.
 func client(t *testing.T, base, email string) *http.Client {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	body := fmt.Sprintf(`{"email":%q,"password":"demo-password-1"}`, email)
-	resp, err := c.Post(base+"/api/v1/session", "application/json", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		t.Fatalf("sign in as %s: status %d, want 204", email, resp.StatusCode)
-	}
-	return c
+	return testkit.SignIn(t, base, email, "demo-password-1")
 }
 
 func get(t *testing.T, c *http.Client, url, accept string) (int, string, http.Header) {

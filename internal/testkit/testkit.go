@@ -1,10 +1,13 @@
 // Package testkit holds helpers shared by tests of several packages: a goroutine-safe log
-// buffer, the headless Chromium the browser tests drive. Only tests import it.
+// buffer, the headless Chromium the browser tests drive, signing in over the API. Only tests import it.
 package testkit
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"sync"
 	"testing"
@@ -59,4 +62,23 @@ func NewBrowser(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Con
 		t.Fatalf("start chromium: %v", err)
 	}
 	return browser
+}
+
+// SignIn starts a session for email on the app at base through the JSON API (POST
+// /api/v1/session) and returns a client holding its cookie. Redirects are not followed, so a
+// test sees the app's own answers.
+func SignIn(t testing.TB, base, email, password string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	resp, err := c.Post(base+"/api/v1/session", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("sign in as %s: status %d, want 204", email, resp.StatusCode)
+	}
+	return c
 }
