@@ -293,13 +293,10 @@ func detailText(key string, v any) string {
 }
 
 func runTypeName(t string) string {
-	if op, ok := strings.CutPrefix(t, "bootstrap."); ok {
-		return "Bootstrap: " + views.OperationName(op)
+	if strings.HasPrefix(t, "bootstrap.") {
+		return "Bootstrap: " + views.RunTypeText(t)
 	}
-	if t == "verify_access" {
-		return "Verify access"
-	}
-	return t
+	return views.RunTypeText(t)
 }
 
 // auditCSV writes the filtered entries (newest first, at most auditCSVLimit) as CSV: when,
