@@ -193,9 +193,6 @@ func TestReasonText(t *testing.T) {
 			if got := ReasonText(c); got == c || got == "" {
 				t.Errorf("ReasonText(%q) = %q, want words", c, got)
 			}
-			if got, want := overridable(c), onboarding.ReasonCode(c).Overridable(); got != want {
-				t.Errorf("overridable(%q) = %v, want %v (onboarding.ReasonCode.Overridable)", c, got, want)
-			}
 		})
 	}
 	t.Run("Unknown", func(t *testing.T) {
@@ -204,15 +201,6 @@ func TestReasonText(t *testing.T) {
 			t.Errorf("ReasonText(unknown) = %q, want the code", got)
 		}
 	})
-}
-
-func TestCheckpointStepMatchesDomain(t *testing.T) {
-	t.Parallel()
-	for _, c := range onboarding.Checkpoints {
-		if got, want := checkpointStep(string(c)), c.Step(); got != want {
-			t.Errorf("checkpointStep(%q) = %d, want %d", c, got, want)
-		}
-	}
 }
 
 func TestClientSecretNeverPrefilled(t *testing.T) {

@@ -1,6 +1,10 @@
 package views
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/tenantops/onboard/internal/onboarding"
+)
 
 // The words operators read for machine codes. Like the badges in badges.templ, every page and
 // fragment takes them from here so one code always reads the same.
@@ -138,22 +142,10 @@ func assistAdviceFor(r RunView) string {
 	return AssistAdvice(r.ReasonCode)
 }
 
-// checkpointStep is the wizard step (1..5) of a checkpoint, 0 for none or unknown.
-func checkpointStep(c string) int {
-	for i, k := range []string{"identify", "connect_provider", "verify_access", "bootstrap", "activate"} {
-		if c == k {
-			return i + 1
-		}
-	}
-	return 0
-}
+// checkpointStep is the wizard step (1..5) of a checkpoint, 0 for none or unknown: the
+// domain's rule (onboarding.Checkpoint.Step), not a copy.
+func checkpointStep(c string) int { return onboarding.Checkpoint(c).Step() }
 
-// overridable mirrors onboarding.ReasonCode.Overridable (a test keeps them equal): an owner may
+// overridable is the domain's override rule (onboarding.ReasonCode.Overridable): an owner may
 // accept these activation blockers with a recorded reason.
-func overridable(code string) bool {
-	switch code {
-	case "missing_permissions", "consent_missing", "bootstrap_failed", "bootstrap_incomplete":
-		return true
-	}
-	return false
-}
+func overridable(code string) bool { return onboarding.ReasonCode(code).Overridable() }
