@@ -169,10 +169,7 @@ func (s liveSource) Load(ctx context.Context, draftID string) (live.Snapshot, er
 	if err != nil {
 		return nil, err
 	}
-	rev := d.Rev
-	for _, r := range runs {
-		rev = max(rev, r.Rev)
-	}
+	rev := onboarding.Snapshot{Draft: d, Runs: runs, Conn: conn}.Rev()
 	return draftSnapshot{d: d, runs: runs, conn: conn, rev: rev}, nil
 }
 

@@ -188,8 +188,7 @@ func loadFacts(ctx context.Context, q querier, d onboarding.Draft) (onboarding.F
 		return onboarding.Facts{}, fmt.Errorf("load facts: %w", err)
 	}
 	defer rows.Close()
-	var verification *onboarding.RunFact
-	var bootstrap []onboarding.RunFact
+	var latest []onboarding.RunFact
 	for rows.Next() {
 		var kind, id, typ, status, outcome, reason, runConn string
 		if err := rows.Scan(&kind, &id, &typ, &status, &outcome, &reason, &runConn); err != nil {
@@ -199,18 +198,13 @@ func loadFacts(ctx context.Context, q querier, d onboarding.Draft) (onboarding.F
 			conn = &onboarding.ConnectionFact{ID: id, Status: onboarding.ConnectionStatus(status)}
 			continue
 		}
-		r := onboarding.RunFact{ID: id, Type: operationType(typ), Status: operationStatus(status),
-			Outcome: operationOutcome(outcome), ReasonCode: onboarding.ReasonCode(reason), ConnectionID: runConn}
-		if r.Type.IsBootstrap() {
-			bootstrap = append(bootstrap, r)
-		} else {
-			verification = &r
-		}
+		latest = append(latest, onboarding.RunFact{ID: id, Type: operationType(typ), Status: operationStatus(status),
+			Outcome: operationOutcome(outcome), ReasonCode: onboarding.ReasonCode(reason), ConnectionID: runConn})
 	}
 	if err := rows.Err(); err != nil {
 		return onboarding.Facts{}, fmt.Errorf("load facts: %w", err)
 	}
-	return d.Facts(conn, verification, bootstrap), nil
+	return d.FactsOfLatest(conn, latest), nil
 }
 
 // CreateDraft implements onboarding.Tx. The insert relies on the partial unique index of open

@@ -45,22 +45,22 @@ const systemActor = "system"
 //
 // The lifecycle columns are taken from the draft as stored (the domain derived them);
 // the stage comes from onboarding.ResolveStage and the blockers from onboarding.Readiness over
-// facts assembled the way the store assembles them (latest verify run, latest run per
-// bootstrap type). The result depends on caps, never on the viewer, because the same bytes
+// the snapshot's facts (onboarding.Snapshot.Facts, assembled as the write path assembles them). The result depends on caps, never on the viewer, because the same bytes
 // are pushed to every tab of the cohort; Form and Errors stay nil.
 //
 // step is the step the tab shows (1–5; a step not reachable yet shows the current
 // checkpoint's), or 0 for "the current checkpoint's step". It is the tab's own: the stored
 // current_step (the API's resume point) never decides what a page shows.
 func CheckpointView(d onboarding.Draft, runs []operation.Run, conn *onboarding.ConnectionInfo, caps access.Set, step int) views.CheckpointData {
-	facts, verification, latest := snapshotFacts(d, runs, conn)
+	snap := onboarding.Snapshot{Draft: d, Runs: runs, Conn: conn}
+	facts, latest := snap.Facts(), snap.LatestRuns()
 	e := storedEvaluation(d)
 	open := d.Open()
 	cd := views.CheckpointData{
 		Workspace:          d.Workspace,
 		DraftID:            d.ID,
 		Version:            d.Version,
-		Rev:                fragmentRev(d, runs),
+		Rev:                snap.Rev(),
 		Lifecycle:          string(d.Lifecycle),
 		Checkpoint:         string(d.CurrentCheckpoint),
 		LastCompleted:      string(d.LastCompletedCheckpoint),
@@ -87,8 +87,8 @@ func CheckpointView(d onboarding.Draft, runs []operation.Run, conn *onboarding.C
 	if conn != nil {
 		cd.Connection = &views.ConnectionView{ClientID: conn.ClientID, Status: string(conn.Status), CreatedAt: conn.CreatedAt}
 	}
-	if verification != nil {
-		rv := RunView(*verification)
+	if v, ok := latest[operation.TypeVerifyAccess]; ok {
+		rv := RunView(v)
 		cd.Verification = &rv
 	}
 	for _, op := range views.BootstrapOperations {
@@ -214,55 +214,6 @@ func storedEvaluation(d onboarding.Draft) onboarding.Evaluation {
 		LastCompleted: d.LastCompletedCheckpoint, Reason: d.ReasonCode, Blocking: d.BlockingReasonCode}
 }
 
-// snapshotFacts assembles the draft's lifecycle facts from a snapshot the same way the store's
-// LoadFacts does: the attached connection, the latest verify_access run and the latest run
-// per bootstrap type. It also returns the latest verification run and the latest run per type.
-func snapshotFacts(d onboarding.Draft, runs []operation.Run, conn *onboarding.ConnectionInfo) (onboarding.Facts, *operation.Run, map[operation.Type]operation.Run) {
-	latest := map[operation.Type]operation.Run{}
-	for _, r := range runs { // newest first: the first of each type is its latest
-		if _, seen := latest[r.Type]; !seen {
-			latest[r.Type] = r
-		}
-	}
-	var cf *onboarding.ConnectionFact
-	if conn != nil {
-		cf = &onboarding.ConnectionFact{ID: conn.ID, Status: conn.Status}
-	}
-	var vf *onboarding.RunFact
-	var verification *operation.Run
-	var bootstrap []onboarding.RunFact
-	for _, typ := range sortedTypes(latest) {
-		r := latest[typ]
-		f := onboarding.RunFact{ID: r.ID, Type: r.Type, Status: r.Status, Outcome: r.Outcome,
-			ReasonCode: onboarding.ReasonCode(r.ReasonCode), ConnectionID: contextString(r.Context, "connection_id")}
-		switch {
-		case r.Type == operation.TypeVerifyAccess:
-			vf, verification = &f, &r
-		case r.Type.IsBootstrap():
-			bootstrap = append(bootstrap, f)
-		}
-	}
-	return d.Facts(cf, vf, bootstrap), verification, latest
-}
-
-func sortedTypes(m map[operation.Type]operation.Run) []operation.Type {
-	out := make([]operation.Type, 0, len(m))
-	for t := range m {
-		out = append(out, t)
-	}
-	slices.Sort(out)
-	return out
-}
-
-// fragmentRev is max(draft rev, its runs' revs): the order of fragments.
-func fragmentRev(d onboarding.Draft, runs []operation.Run) int64 {
-	rev := d.Rev
-	for _, r := range runs {
-		rev = max(rev, r.Rev)
-	}
-	return rev
-}
-
 func codes(cs []onboarding.ReasonCode) []string {
 	out := make([]string, 0, len(cs))
 	for _, c := range cs {
@@ -324,17 +275,12 @@ func str(m map[string]any, key string) string {
 	return s
 }
 
-func contextString(ctx map[string]any, key string) string {
-	s, _ := ctx[key].(string)
-	return s
-}
-
 // DraftRowView maps a draft snapshot to its row in the drafts list (live view "row").
 func DraftRowView(d onboarding.Draft, runs []operation.Run) views.DraftRow {
 	return views.DraftRow{
 		ID: d.ID, Workspace: d.Workspace, TenantID: d.TenantID, DisplayName: d.DisplayName,
 		PrimaryDomain: d.PrimaryDomain, Lifecycle: string(d.Lifecycle), Checkpoint: string(d.CurrentCheckpoint),
-		ReasonCode: string(d.ReasonCode), Version: d.Version, Rev: fragmentRev(d, runs),
+		ReasonCode: string(d.ReasonCode), Version: d.Version, Rev: onboarding.Snapshot{Draft: d, Runs: runs}.Rev(),
 		UpdatedBy: actorName(d.UpdatedBy), UpdatedAt: d.UpdatedAt,
 	}
 }
@@ -348,7 +294,7 @@ func RunPanelView(d onboarding.Draft, runs []operation.Run, run operation.Run) v
 	}
 	return views.RunPanelData{
 		Workspace: d.Workspace, Run: RunView(run), DraftID: d.ID, Version: d.Version,
-		Rev: max(fragmentRev(d, runs), run.Rev), Lifecycle: string(d.Lifecycle),
+		Rev: max(onboarding.Snapshot{Draft: d, Runs: runs}.Rev(), run.Rev), Lifecycle: string(d.Lifecycle),
 		UpdatedBy: actorName(d.UpdatedBy), UpdatedAt: d.UpdatedAt,
 		Tenant: tenant, PrimaryDomain: d.PrimaryDomain,
 	}

@@ -20,7 +20,7 @@ func snapshotOf(mut func(*onboarding.Draft), runs ...operation.Run) (onboarding.
 		mut(&d)
 	}
 	conn := &onboarding.ConnectionInfo{ID: "c1", ClientID: "6ba7b810-9dad-41d1-80b4-00c04fd430c8", Status: onboarding.ConnectionVerified}
-	facts, _, _ := snapshotFacts(d, runs, conn)
+	facts := onboarding.Snapshot{Draft: d, Runs: runs, Conn: conn}.Facts()
 	d.Apply(onboarding.Evaluate(facts))
 	return d, runs, conn
 }
