@@ -45,8 +45,9 @@ const systemActor = "system"
 //
 // The lifecycle columns are taken from the draft as stored (the domain derived them);
 // the stage comes from onboarding.ResolveStage and the blockers from onboarding.Readiness over
-// the snapshot's facts (onboarding.Snapshot.Facts, assembled as the write path assembles them). The result depends on caps, never on the viewer, because the same bytes
-// are pushed to every tab of the cohort; Form and Errors stay nil.
+// the snapshot's facts (onboarding.Snapshot.Facts, assembled as the write path assembles
+// them). The result depends on caps, never on the viewer, because the same bytes are pushed
+// to every tab of the cohort; Form and Errors stay nil.
 //
 // step is the step the tab shows (1–5; a step not reachable yet shows the current
 // checkpoint's), or 0 for "the current checkpoint's step". It is the tab's own: the stored
