@@ -241,162 +241,176 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 func TestLive(t *testing.T) {
 	browser := newBrowser(t)
 
-	t.Run("newer frame morphs and older frame is dropped", func(t *testing.T) {
-		s := newTestServer(t)
-		tab := openPage(t, browser, s)
-		c := s.nextConn(t)
-		if got := c.query["draft"]; len(got) != 2 || got[0] != "d1" || got[1] != "d2" {
-			t.Fatalf("draft params = %v, want [d1 d2]", got)
-		}
-		if got := c.query["rev"]; len(got) != 2 || got[0] != "10" || got[1] != "20" {
-			t.Fatalf("rev params = %v, want [10 20]", got)
-		}
-		must(t, tab, waitJS(`liveConsole.state() === 'live'`),
-			waitJS(`document.querySelector('[data-live-status]').dataset.state === 'live'`))
+	t.Run("newer frame morphs and older frame is dropped", func(t *testing.T) { liveNewerFrameMorphs(t, browser) })
+	t.Run("batch frame applies every fragment it carries", func(t *testing.T) { liveBatchFrame(t, browser) })
+	t.Run("dirty form keeps input, shows conflict banner, Reload applies", func(t *testing.T) { liveDirtyFormConflict(t, browser) })
+	t.Run("Keep my changes re-applies the operator's values at the new version", func(t *testing.T) { liveKeepMyChanges(t, browser) })
+	t.Run("focus stays in the focused input across a morph", func(t *testing.T) { liveFocusKept(t, browser) })
+	t.Run("close 1013 reconnects with the current revs", func(t *testing.T) { liveReconnectCurrentRevs(t, browser) })
+	liveRefusals(t, browser)
+	t.Run("transient close backs off with full jitter up to a minute", func(t *testing.T) { liveTransientBackoff(t, browser) })
+	t.Run("socket refused: one poll request per round covers every fragment shown", func(t *testing.T) { livePollOneRequest(t, browser) })
+	t.Run("poll refused 404 stops polling and says so", func(t *testing.T) { livePollRefused(t, browser) })
+	t.Run("data-confirm asks with a dialog before submitting", func(t *testing.T) { liveConfirmDialog(t, browser) })
+}
 
-		next := d1
-		next.rev, next.status = 11, "rev 11"
-		c.push(t, next)
-		must(t, tab, waitJS(`liveConsole.shownRev('d1','checkpoint') === '11' && document.getElementById('d1-status').textContent === 'rev 11'`))
+func liveNewerFrameMorphs(t *testing.T, browser context.Context) {
+	s := newTestServer(t)
+	tab := openPage(t, browser, s)
+	c := s.nextConn(t)
+	if got := c.query["draft"]; len(got) != 2 || got[0] != "d1" || got[1] != "d2" {
+		t.Fatalf("draft params = %v, want [d1 d2]", got)
+	}
+	if got := c.query["rev"]; len(got) != 2 || got[0] != "10" || got[1] != "20" {
+		t.Fatalf("rev params = %v, want [10 20]", got)
+	}
+	must(t, tab, waitJS(`liveConsole.state() === 'live'`),
+		waitJS(`document.querySelector('[data-live-status]').dataset.state === 'live'`))
 
-		stale := d1
-		stale.rev, stale.status = 9, "stale"
-		c.push(t, stale)
-		newest := d1
-		newest.rev, newest.status = 12, "rev 12"
-		c.push(t, newest)
-		must(t, tab, waitJS(`liveConsole.shownRev('d1','checkpoint') === '12'`))
-		if got := eval[[]string](t, tab, `__applied`); strings.Join(got, ",") != "d1@11,d1@12" {
-			t.Fatalf("applied frames = %v, want d1@11,d1@12 (rev 9 must be dropped)", got)
-		}
-		if got := eval[string](t, tab, `liveConsole.applyFragment(document.querySelector('[data-draft-id=d2]').outerHTML)`); got != "dropped" {
-			t.Fatalf("applying the shown rev again = %q, want dropped", got)
-		}
-	})
+	next := d1
+	next.rev, next.status = 11, "rev 11"
+	c.push(t, next)
+	must(t, tab, waitJS(`liveConsole.shownRev('d1','checkpoint') === '11' && document.getElementById('d1-status').textContent === 'rev 11'`))
 
-	t.Run("batch frame applies every fragment it carries", func(t *testing.T) {
-		s := newTestServer(t)
-		tab := openPage(t, browser, s)
-		c := s.nextConn(t)
-		must(t, tab, waitJS(`liveConsole.state() === 'live'`))
-		a, b, stale := d1, d2, d1
-		a.rev, a.status = 40, "batch a"
-		b.rev, b.status = 41, "batch b"
-		stale.rev = 5
-		batch := ""
-		for _, f := range []frag{stale, a, b} {
-			batch += "<template data-live-batch>" + f.HTML() + "</template>"
-		}
-		select {
-		case c.send <- batch:
-		case <-time.After(5 * time.Second):
-			t.Fatal("connection handler did not take the frame")
-		}
-		must(t, tab, waitJS(`liveConsole.shownRev('d1','checkpoint') === '40' && liveConsole.shownRev('d2','checkpoint') === '41'`),
-			waitJS(`document.getElementById('d2-status').textContent === 'batch b'`))
-		if got := eval[[]string](t, tab, `__applied`); strings.Join(got, ",") != "d1@40,d2@41" {
-			t.Fatalf("applied = %v, want d1@40,d2@41", got)
-		}
-	})
+	stale := d1
+	stale.rev, stale.status = 9, "stale"
+	c.push(t, stale)
+	newest := d1
+	newest.rev, newest.status = 12, "rev 12"
+	c.push(t, newest)
+	must(t, tab, waitJS(`liveConsole.shownRev('d1','checkpoint') === '12'`))
+	if got := eval[[]string](t, tab, `__applied`); strings.Join(got, ",") != "d1@11,d1@12" {
+		t.Fatalf("applied frames = %v, want d1@11,d1@12 (rev 9 must be dropped)", got)
+	}
+	if got := eval[string](t, tab, `liveConsole.applyFragment(document.querySelector('[data-draft-id=d2]').outerHTML)`); got != "dropped" {
+		t.Fatalf("applying the shown rev again = %q, want dropped", got)
+	}
+}
 
-	t.Run("dirty form keeps input, shows conflict banner, Reload applies", func(t *testing.T) {
-		s := newTestServer(t)
-		tab := openPage(t, browser, s)
-		c := s.nextConn(t)
-		must(t, tab, waitJS(`liveConsole.state() === 'live'`),
-			chromedp.Clear(chromedp.CSS("#d1-name")),
-			chromedp.SendKeys(chromedp.CSS("#d1-name"), "Acme Corp"),
-			waitJS(`document.getElementById('d1-name').value === 'Acme Corp'`),
-			chromedp.Blur(chromedp.CSS("#d1-name")))
+func liveBatchFrame(t *testing.T, browser context.Context) {
+	s := newTestServer(t)
+	tab := openPage(t, browser, s)
+	c := s.nextConn(t)
+	must(t, tab, waitJS(`liveConsole.state() === 'live'`))
+	a, b, stale := d1, d2, d1
+	a.rev, a.status = 40, "batch a"
+	b.rev, b.status = 41, "batch b"
+	stale.rev = 5
+	batch := ""
+	for _, f := range []frag{stale, a, b} {
+		batch += "<template data-live-batch>" + f.HTML() + "</template>"
+	}
+	select {
+	case c.send <- batch:
+	case <-time.After(5 * time.Second):
+		t.Fatal("connection handler did not take the frame")
+	}
+	must(t, tab, waitJS(`liveConsole.shownRev('d1','checkpoint') === '40' && liveConsole.shownRev('d2','checkpoint') === '41'`),
+		waitJS(`document.getElementById('d2-status').textContent === 'batch b'`))
+	if got := eval[[]string](t, tab, `__applied`); strings.Join(got, ",") != "d1@40,d2@41" {
+		t.Fatalf("applied = %v, want d1@40,d2@41", got)
+	}
+}
 
-		// Run progress: newer rev, same version → morphs, typed input survives, no banner.
-		progress := d1
-		progress.rev, progress.status = 11, "progress 50%"
-		c.push(t, progress)
-		must(t, tab, waitJS(`liveConsole.shownRev('d1','checkpoint') === '11' && document.getElementById('d1-status').textContent === 'progress 50%'`))
-		if v := eval[string](t, tab, `document.getElementById('d1-name').value`); v != "Acme Corp" {
-			t.Fatalf("input after a same-version frame = %q, want the typed value", v)
-		}
+func liveDirtyFormConflict(t *testing.T, browser context.Context) {
+	s := newTestServer(t)
+	tab := openPage(t, browser, s)
+	c := s.nextConn(t)
+	must(t, tab, waitJS(`liveConsole.state() === 'live'`),
+		chromedp.Clear(chromedp.CSS("#d1-name")),
+		chromedp.SendKeys(chromedp.CSS("#d1-name"), "Acme Corp"),
+		waitJS(`document.getElementById('d1-name').value === 'Acme Corp'`),
+		chromedp.Blur(chromedp.CSS("#d1-name")))
 
-		edited := d1
-		edited.version, edited.rev, edited.status, edited.name = 4, 12, "renamed", "Bob's Name"
-		edited.updatedBy, edited.updatedAt = "bob@example.com", time.Now().Add(-2*time.Minute).UTC().Format(time.RFC3339)
-		c.push(t, edited)
-		must(t, tab, chromedp.WaitVisible(chromedp.CSS(`[data-draft-id=d1] [data-testid=conflict-banner][role=alert]`)))
-		text := eval[string](t, tab, `document.querySelector('[data-testid=conflict-banner]').textContent`)
-		if !strings.Contains(text, "bob@example.com") || !strings.Contains(text, "2 minutes ago") {
-			t.Fatalf("banner text %q should name who and when", text)
-		}
-		if v := eval[string](t, tab, `document.getElementById('d1-name').value`); v != "Acme Corp" {
-			t.Fatalf("typed input lost on conflict: %q", v)
-		}
-		if r := eval[string](t, tab, `liveConsole.shownRev('d1','checkpoint')`); r != "11" {
-			t.Fatalf("shown rev after held conflict = %s, want 11", r)
-		}
+	// Run progress: newer rev, same version → morphs, typed input survives, no banner.
+	progress := d1
+	progress.rev, progress.status = 11, "progress 50%"
+	c.push(t, progress)
+	must(t, tab, waitJS(`liveConsole.shownRev('d1','checkpoint') === '11' && document.getElementById('d1-status').textContent === 'progress 50%'`))
+	if v := eval[string](t, tab, `document.getElementById('d1-name').value`); v != "Acme Corp" {
+		t.Fatalf("input after a same-version frame = %q, want the typed value", v)
+	}
 
-		must(t, tab, chromedp.Click(chromedp.CSS(`[data-testid=conflict-banner] button:first-of-type`)),
-			waitJS(`liveConsole.shownRev('d1','checkpoint') === '12'`),
-			waitJS(`document.getElementById('d1-name').value === "Bob's Name"`),
-			waitJS(`!document.querySelector('[data-testid=conflict-banner]')`),
-			waitJS(`document.querySelector('[data-draft-id=d1] input[name=version]').value === '4'`))
-	})
+	edited := d1
+	edited.version, edited.rev, edited.status, edited.name = 4, 12, "renamed", "Bob's Name"
+	edited.updatedBy, edited.updatedAt = "bob@example.com", time.Now().Add(-2*time.Minute).UTC().Format(time.RFC3339)
+	c.push(t, edited)
+	must(t, tab, chromedp.WaitVisible(chromedp.CSS(`[data-draft-id=d1] [data-testid=conflict-banner][role=alert]`)))
+	text := eval[string](t, tab, `document.querySelector('[data-testid=conflict-banner]').textContent`)
+	if !strings.Contains(text, "bob@example.com") || !strings.Contains(text, "2 minutes ago") {
+		t.Fatalf("banner text %q should name who and when", text)
+	}
+	if v := eval[string](t, tab, `document.getElementById('d1-name').value`); v != "Acme Corp" {
+		t.Fatalf("typed input lost on conflict: %q", v)
+	}
+	if r := eval[string](t, tab, `liveConsole.shownRev('d1','checkpoint')`); r != "11" {
+		t.Fatalf("shown rev after held conflict = %s, want 11", r)
+	}
 
-	t.Run("Keep my changes re-applies the operator's values at the new version", func(t *testing.T) {
-		s := newTestServer(t)
-		tab := openPage(t, browser, s)
-		c := s.nextConn(t)
-		must(t, tab, waitJS(`liveConsole.state() === 'live'`),
-			chromedp.Clear(chromedp.CSS("#d1-name")),
-			chromedp.SendKeys(chromedp.CSS("#d1-name"), "Acme Ltd"))
-		edited := d1
-		edited.version, edited.rev, edited.name, edited.updatedBy, edited.updatedAt = 5, 13, "Other", "eve@example.com", time.Now().UTC().Format(time.RFC3339)
-		c.push(t, edited)
-		must(t, tab, chromedp.WaitVisible(chromedp.CSS(`[data-testid=conflict-banner]`)),
-			chromedp.Click(chromedp.CSS(`[data-testid=conflict-banner] .btn-primary`)),
-			waitJS(`!document.querySelector('[data-testid=conflict-banner]')`),
-			waitJS(`document.querySelector('[data-draft-id=d1] input[name=version]').value === '5'`),
-			waitJS(`document.getElementById('d1-name').value === 'Acme Ltd'`))
-	})
+	must(t, tab, chromedp.Click(chromedp.CSS(`[data-testid=conflict-banner] button:first-of-type`)),
+		waitJS(`liveConsole.shownRev('d1','checkpoint') === '12'`),
+		waitJS(`document.getElementById('d1-name').value === "Bob's Name"`),
+		waitJS(`!document.querySelector('[data-testid=conflict-banner]')`),
+		waitJS(`document.querySelector('[data-draft-id=d1] input[name=version]').value === '4'`))
+}
 
-	t.Run("focus stays in the focused input across a morph", func(t *testing.T) {
-		s := newTestServer(t)
-		tab := openPage(t, browser, s)
-		c := s.nextConn(t)
-		must(t, tab, waitJS(`liveConsole.state() === 'live'`),
-			chromedp.Focus(chromedp.CSS("#d2-name")),
-			waitJS(`document.activeElement && document.activeElement.id === 'd2-name'`))
-		next := d2
-		next.rev, next.status, next.version, next.name = 21, "rev 21", 2, "Globex Inc"
-		next.updatedBy = "carol@example.com"
-		c.push(t, next)
-		must(t, tab,
-			waitJS(`liveConsole.shownRev('d2','checkpoint') === '21' && document.getElementById('d2-status').textContent === 'rev 21'`),
-			waitJS(`document.activeElement && document.activeElement.id === 'd2-name'`),
-			waitJS(`[...document.querySelectorAll('.toasts .toast')].some(t => t.textContent === 'Updated by carol@example.com')`))
-	})
+func liveKeepMyChanges(t *testing.T, browser context.Context) {
+	s := newTestServer(t)
+	tab := openPage(t, browser, s)
+	c := s.nextConn(t)
+	must(t, tab, waitJS(`liveConsole.state() === 'live'`),
+		chromedp.Clear(chromedp.CSS("#d1-name")),
+		chromedp.SendKeys(chromedp.CSS("#d1-name"), "Acme Ltd"))
+	edited := d1
+	edited.version, edited.rev, edited.name, edited.updatedBy, edited.updatedAt = 5, 13, "Other", "eve@example.com", time.Now().UTC().Format(time.RFC3339)
+	c.push(t, edited)
+	must(t, tab, chromedp.WaitVisible(chromedp.CSS(`[data-testid=conflict-banner]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=conflict-banner] .btn-primary`)),
+		waitJS(`!document.querySelector('[data-testid=conflict-banner]')`),
+		waitJS(`document.querySelector('[data-draft-id=d1] input[name=version]').value === '5'`),
+		waitJS(`document.getElementById('d1-name').value === 'Acme Ltd'`))
+}
 
-	t.Run("close 1013 reconnects with the current revs", func(t *testing.T) {
-		s := newTestServer(t)
-		tab := openPage(t, browser, s)
-		c := s.nextConn(t)
-		must(t, tab, waitJS(`liveConsole.state() === 'live'`))
-		next := d1
-		next.rev = 15
-		c.push(t, next)
-		must(t, tab, waitJS(`liveConsole.shownRev('d1','checkpoint') === '15'`))
-		must(t, tab, waitJS(`(__states = [], true)`))
-		c.close <- websocket.StatusTryAgainLater
-		c2 := s.nextConn(t)
-		if got := c2.query["rev"]; len(got) != 2 || got[0] != "15" || got[1] != "20" {
-			t.Fatalf("reconnect rev params = %v, want [15 20] (query %v)", got, c2.query)
-		}
-		// d1 is verifying with a poll URL, so while the socket is down the page polls.
-		must(t, tab, waitJS(`liveConsole.state() === 'live'`),
-			waitJS(`__states.join() === 'polling,live'`))
-	})
+func liveFocusKept(t *testing.T, browser context.Context) {
+	s := newTestServer(t)
+	tab := openPage(t, browser, s)
+	c := s.nextConn(t)
+	must(t, tab, waitJS(`liveConsole.state() === 'live'`),
+		chromedp.Focus(chromedp.CSS("#d2-name")),
+		waitJS(`document.activeElement && document.activeElement.id === 'd2-name'`))
+	next := d2
+	next.rev, next.status, next.version, next.name = 21, "rev 21", 2, "Globex Inc"
+	next.updatedBy = "carol@example.com"
+	c.push(t, next)
+	must(t, tab,
+		waitJS(`liveConsole.shownRev('d2','checkpoint') === '21' && document.getElementById('d2-status').textContent === 'rev 21'`),
+		waitJS(`document.activeElement && document.activeElement.id === 'd2-name'`),
+		waitJS(`[...document.querySelectorAll('.toasts .toast')].some(t => t.textContent === 'Updated by carol@example.com')`))
+}
 
-	// A refused subscription never loops: permanent refusals stop every retry and say so
-	// on the page. Counted on the server: exactly one handshake, and nothing left scheduled.
+func liveReconnectCurrentRevs(t *testing.T, browser context.Context) {
+	s := newTestServer(t)
+	tab := openPage(t, browser, s)
+	c := s.nextConn(t)
+	must(t, tab, waitJS(`liveConsole.state() === 'live'`))
+	next := d1
+	next.rev = 15
+	c.push(t, next)
+	must(t, tab, waitJS(`liveConsole.shownRev('d1','checkpoint') === '15'`))
+	must(t, tab, waitJS(`(__states = [], true)`))
+	c.close <- websocket.StatusTryAgainLater
+	c2 := s.nextConn(t)
+	if got := c2.query["rev"]; len(got) != 2 || got[0] != "15" || got[1] != "20" {
+		t.Fatalf("reconnect rev params = %v, want [15 20] (query %v)", got, c2.query)
+	}
+	// d1 is verifying with a poll URL, so while the socket is down the page polls.
+	must(t, tab, waitJS(`liveConsole.state() === 'live'`),
+		waitJS(`__states.join() === 'polling,live'`))
+}
+
+// A refused subscription never loops: permanent refusals stop every retry and say so
+// on the page. Counted on the server: exactly one handshake, and nothing left scheduled.
+func liveRefusals(t *testing.T, browser context.Context) {
 	for _, tc := range []struct {
 		name, reason, testid, text, indicator string
 		status                                int32                // refuse the handshake with this HTTP status
@@ -439,140 +453,140 @@ func TestLive(t *testing.T) {
 			}
 		})
 	}
+}
 
-	t.Run("transient close backs off with full jitter up to a minute", func(t *testing.T) {
-		// The default cap (60 s) with a short base, so the doubling shows within a second.
-		s := newTestServer(t, `{pollMs: 150, backoffMinMs: 20}`)
-		tab := openPage(t, browser, s)
-		for range 6 {
-			s.nextConn(t).close <- websocket.StatusInternalError
+func liveTransientBackoff(t *testing.T, browser context.Context) {
+	// The default cap (60 s) with a short base, so the doubling shows within a second.
+	s := newTestServer(t, `{pollMs: 150, backoffMinMs: 20}`)
+	tab := openPage(t, browser, s)
+	for range 6 {
+		s.nextConn(t).close <- websocket.StatusInternalError
+	}
+	must(t, tab, waitJS(`__retries.length >= 6`))
+	type retry struct {
+		Attempt int     `json:"attempt"`
+		Code    int     `json:"code"`
+		CapMs   float64 `json:"capMs"`
+		DelayMs float64 `json:"delayMs"`
+	}
+	retries := eval[[]retry](t, tab, `__retries`)
+	for i, r := range retries[:6] {
+		want := 20 * float64(int(1)<<i)
+		if r.Attempt != i || r.Code != 1011 || r.CapMs != want || r.DelayMs < 0 || r.DelayMs > r.CapMs {
+			t.Errorf("retry %d = %+v, want attempt %d, code 1011, cap %v, delay within it", i, r, i, want)
 		}
-		must(t, tab, waitJS(`__retries.length >= 6`))
-		type retry struct {
-			Attempt int     `json:"attempt"`
-			Code    int     `json:"code"`
-			CapMs   float64 `json:"capMs"`
-			DelayMs float64 `json:"delayMs"`
-		}
-		retries := eval[[]retry](t, tab, `__retries`)
-		for i, r := range retries[:6] {
-			want := 20 * float64(int(1)<<i)
-			if r.Attempt != i || r.Code != 1011 || r.CapMs != want || r.DelayMs < 0 || r.DelayMs > r.CapMs {
-				t.Errorf("retry %d = %+v, want attempt %d, code 1011, cap %v, delay within it", i, r, i, want)
-			}
-		}
-		if got := eval[float64](t, tab, `liveConsole.backoffCap(30)`); got != 60000 {
-			t.Errorf("backoff cap = %v ms, want 60000", got)
-		}
-		// Each scheduled retry is one handshake: no attempt outside the schedule.
-		if u := s.upgrades.Load(); u > int64(len(retries))+1 {
-			t.Errorf("%d handshakes for %d retries", u, len(retries))
-		}
-	})
+	}
+	if got := eval[float64](t, tab, `liveConsole.backoffCap(30)`); got != 60000 {
+		t.Errorf("backoff cap = %v ms, want 60000", got)
+	}
+	// Each scheduled retry is one handshake: no attempt outside the schedule.
+	if u := s.upgrades.Load(); u > int64(len(retries))+1 {
+		t.Errorf("%d handshakes for %d retries", u, len(retries))
+	}
+}
 
-	t.Run("socket refused: one poll request per round covers every fragment shown", func(t *testing.T) {
-		s := newTestServer(t)
-		s.refuse.Store(true)
-		var (
-			mu      sync.Mutex
-			queries []string // the query of each poll
-		)
-		s.mu.Lock()
-		s.poll = func(w http.ResponseWriter, r *http.Request) {
-			mu.Lock()
-			defer mu.Unlock()
-			queries = append(queries, r.URL.RawQuery)
-			if r.Header.Get("Accept") != "text/html" {
-				http.Error(w, "want Accept: text/html", http.StatusBadRequest)
-				return
-			}
-			q := r.URL.Query()
-			switch {
-			case len(queries) < 3 || q.Get("rev") == "30":
-				w.WriteHeader(http.StatusNotModified) // nothing newer than the revs sent
-			default:
-				// d2 is a draft that is not verifying: before, it was never polled.
-				a, b := d1, d2
-				a.rev, a.status = 30, "polled a"
-				b.rev, b.status = 31, "polled b"
-				fmt.Fprint(w, "<template data-live-batch>"+a.HTML()+"</template><template data-live-batch>"+b.HTML()+"</template>")
-			}
-		}
-		s.mu.Unlock()
-
-		tab := openPage(t, browser, s)
-		must(t, tab, waitJS(`liveConsole.state() === 'polling'`),
-			waitJS(`document.querySelector('[data-live-status]').dataset.state === 'polling'`),
-			waitJS(`liveConsole.shownRev('d1','checkpoint') === '30' && liveConsole.shownRev('d2','checkpoint') === '31'`),
-			waitJS(`document.getElementById('d2-status').textContent === 'polled b'`))
+func livePollOneRequest(t *testing.T, browser context.Context) {
+	s := newTestServer(t)
+	s.refuse.Store(true)
+	var (
+		mu      sync.Mutex
+		queries []string // the query of each poll
+	)
+	s.mu.Lock()
+	s.poll = func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		for i, raw := range queries {
-			q, _ := url.ParseQuery(raw)
-			if got := strings.Join(q["draft"], ","); got != "d1,d2" {
-				t.Errorf("poll %d asked for drafts %s, want d1,d2 in one request", i, got)
-			}
-			if i == 0 && strings.Join(q["rev"], ",") != "10,20" {
-				t.Errorf("first poll revs %v, want 10,20", q["rev"])
-			}
+		defer mu.Unlock()
+		queries = append(queries, r.URL.RawQuery)
+		if r.Header.Get("Accept") != "text/html" {
+			http.Error(w, "want Accept: text/html", http.StatusBadRequest)
+			return
 		}
-		mu.Unlock()
-		if got := eval[[]string](t, tab, `__applied`); strings.Join(got, ",") != "d1@30,d2@31" {
-			t.Fatalf("applied = %v, want d1@30,d2@31", got)
+		q := r.URL.Query()
+		switch {
+		case len(queries) < 3 || q.Get("rev") == "30":
+			w.WriteHeader(http.StatusNotModified) // nothing newer than the revs sent
+		default:
+			// d2 is a draft that is not verifying: before, it was never polled.
+			a, b := d1, d2
+			a.rev, a.status = 30, "polled a"
+			b.rev, b.status = 31, "polled b"
+			fmt.Fprint(w, "<template data-live-batch>"+a.HTML()+"</template><template data-live-batch>"+b.HTML()+"</template>")
 		}
+	}
+	s.mu.Unlock()
 
-		// Socket back: the client reconnects with the polled revs and leaves polling.
-		s.refuse.Store(false)
-		c := s.nextConn(t)
-		if got := c.query["rev"]; len(got) != 2 || got[0] != "30" || got[1] != "31" {
-			t.Fatalf("reconnect revs = %v, want [30 31]", got)
+	tab := openPage(t, browser, s)
+	must(t, tab, waitJS(`liveConsole.state() === 'polling'`),
+		waitJS(`document.querySelector('[data-live-status]').dataset.state === 'polling'`),
+		waitJS(`liveConsole.shownRev('d1','checkpoint') === '30' && liveConsole.shownRev('d2','checkpoint') === '31'`),
+		waitJS(`document.getElementById('d2-status').textContent === 'polled b'`))
+	mu.Lock()
+	for i, raw := range queries {
+		q, _ := url.ParseQuery(raw)
+		if got := strings.Join(q["draft"], ","); got != "d1,d2" {
+			t.Errorf("poll %d asked for drafts %s, want d1,d2 in one request", i, got)
 		}
-		must(t, tab, waitJS(`liveConsole.state() === 'live'`),
-			waitJS(`document.querySelector('[data-live-status]').textContent === 'Live'`))
-	})
+		if i == 0 && strings.Join(q["rev"], ",") != "10,20" {
+			t.Errorf("first poll revs %v, want 10,20", q["rev"])
+		}
+	}
+	mu.Unlock()
+	if got := eval[[]string](t, tab, `__applied`); strings.Join(got, ",") != "d1@30,d2@31" {
+		t.Fatalf("applied = %v, want d1@30,d2@31", got)
+	}
 
-	t.Run("poll refused 404 stops polling and says so", func(t *testing.T) {
-		s := newTestServer(t)
-		s.refuse.Store(true)
-		var polls atomic.Int64
-		s.mu.Lock()
-		s.poll = func(w http.ResponseWriter, r *http.Request) {
-			polls.Add(1)
-			http.NotFound(w, r)
-		}
-		s.mu.Unlock()
-		tab := openPage(t, browser, s)
-		must(t, tab, waitJS(`liveConsole.state() === 'offline' && !liveConsole.retryPending()`),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid=live-unavailable][data-reason=gone]`)))
-		if n := polls.Load(); n != 1 {
-			t.Errorf("%d polls, want 1", n)
-		}
-	})
+	// Socket back: the client reconnects with the polled revs and leaves polling.
+	s.refuse.Store(false)
+	c := s.nextConn(t)
+	if got := c.query["rev"]; len(got) != 2 || got[0] != "30" || got[1] != "31" {
+		t.Fatalf("reconnect revs = %v, want [30 31]", got)
+	}
+	must(t, tab, waitJS(`liveConsole.state() === 'live'`),
+		waitJS(`document.querySelector('[data-live-status]').textContent === 'Live'`))
+}
 
-	t.Run("data-confirm asks with a dialog before submitting", func(t *testing.T) {
-		s := newTestServer(t)
-		tab := openPage(t, browser, s)
-		s.nextConn(t)
-		must(t, tab,
-			waitJS(`(() => { const f = document.querySelector('[data-draft-id=d2] form'); f.dataset.confirm = 'Really save?'; f.action = '/confirmed'; return true })()`),
-			chromedp.Click(chromedp.CSS("#d2-save")),
-			chromedp.WaitVisible(chromedp.CSS("dialog.confirm-dialog[open]")),
-			waitJS(`document.querySelector('dialog .dialog-body').textContent === 'Really save?'`),
-			waitJS(dialogSettled),
-			chromedp.Click(chromedp.CSS(`dialog button[value=cancel]`)),
-			waitJS(`!document.querySelector('dialog[open]') && location.pathname === '/'`),
-			chromedp.Click(chromedp.CSS("#d2-save")),
-			chromedp.WaitVisible(chromedp.CSS("dialog.confirm-dialog[open]")),
-			waitJS(dialogSettled),
-			chromedp.Click(chromedp.CSS(`dialog button[value=ok]`)))
-		// The form navigates away: wait on the server side, not in the page.
-		select {
-		case m := <-s.submitted:
-			if m != "POST name=Globex" {
-				t.Fatalf("submission = %q, want POST name=Globex", m)
-			}
-		case <-time.After(10 * time.Second):
-			st, err := chromedp.Run(tab, chromedp.Evaluate[any](`({open: !!document.querySelector('dialog[open]'), rv: document.querySelector('dialog').returnValue, path: location.pathname, active: document.activeElement.outerHTML, log: __log})`))
-			t.Fatalf("confirmed form was not submitted (page %v %v)", st, err)
+func livePollRefused(t *testing.T, browser context.Context) {
+	s := newTestServer(t)
+	s.refuse.Store(true)
+	var polls atomic.Int64
+	s.mu.Lock()
+	s.poll = func(w http.ResponseWriter, r *http.Request) {
+		polls.Add(1)
+		http.NotFound(w, r)
+	}
+	s.mu.Unlock()
+	tab := openPage(t, browser, s)
+	must(t, tab, waitJS(`liveConsole.state() === 'offline' && !liveConsole.retryPending()`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=live-unavailable][data-reason=gone]`)))
+	if n := polls.Load(); n != 1 {
+		t.Errorf("%d polls, want 1", n)
+	}
+}
+
+func liveConfirmDialog(t *testing.T, browser context.Context) {
+	s := newTestServer(t)
+	tab := openPage(t, browser, s)
+	s.nextConn(t)
+	must(t, tab,
+		waitJS(`(() => { const f = document.querySelector('[data-draft-id=d2] form'); f.dataset.confirm = 'Really save?'; f.action = '/confirmed'; return true })()`),
+		chromedp.Click(chromedp.CSS("#d2-save")),
+		chromedp.WaitVisible(chromedp.CSS("dialog.confirm-dialog[open]")),
+		waitJS(`document.querySelector('dialog .dialog-body').textContent === 'Really save?'`),
+		waitJS(dialogSettled),
+		chromedp.Click(chromedp.CSS(`dialog button[value=cancel]`)),
+		waitJS(`!document.querySelector('dialog[open]') && location.pathname === '/'`),
+		chromedp.Click(chromedp.CSS("#d2-save")),
+		chromedp.WaitVisible(chromedp.CSS("dialog.confirm-dialog[open]")),
+		waitJS(dialogSettled),
+		chromedp.Click(chromedp.CSS(`dialog button[value=ok]`)))
+	// The form navigates away: wait on the server side, not in the page.
+	select {
+	case m := <-s.submitted:
+		if m != "POST name=Globex" {
+			t.Fatalf("submission = %q, want POST name=Globex", m)
 		}
-	})
+	case <-time.After(10 * time.Second):
+		st, err := chromedp.Run(tab, chromedp.Evaluate[any](`({open: !!document.querySelector('dialog[open]'), rv: document.querySelector('dialog').returnValue, path: location.pathname, active: document.activeElement.outerHTML, log: __log})`))
+		t.Fatalf("confirmed form was not submitted (page %v %v)", st, err)
+	}
 }
