@@ -96,103 +96,117 @@ func TestUpdate(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
 
-	t.Run("OK", func(t *testing.T) {
-		d := f.create(t)
-		got, err := f.svc.Update(ctx, f.operator, d.ID, d.Version, onboarding.Patch{
-			DisplayName: ptr("Contoso Ltd"), PrimaryDomain: ptr("contoso.com"),
-			BootstrapOperations: &[]string{"inventory_sync"}})
-		if err != nil {
-			t.Fatal(err)
+	t.Run("OK", func(t *testing.T) { updateOK(t, ctx, f) })
+	t.Run("NoChangeKeepsVersion", func(t *testing.T) { updateNoChangeKeepsVersion(t, ctx, f) })
+	t.Run("ErrInvalid", func(t *testing.T) { updateErrInvalid(t, ctx, f) })
+	t.Run("StepNotReachable", func(t *testing.T) { updateStepNotReachable(t, ctx, f) })
+	t.Run("StepWithConnectionInOnePatch", func(t *testing.T) { updateStepWithConnectionInOnePatch(t, ctx, f) })
+	t.Run("NewConnectionOutdatesVerification", func(t *testing.T) { updateNewConnectionOutdatesVerification(t, ctx, f) })
+	t.Run("ClosedDraft", func(t *testing.T) { updateClosedDraft(t, ctx, f) })
+}
+
+func updateOK(t *testing.T, ctx context.Context, f *fixture) {
+	d := f.create(t)
+	got, err := f.svc.Update(ctx, f.operator, d.ID, d.Version, onboarding.Patch{
+		DisplayName: ptr("Contoso Ltd"), PrimaryDomain: ptr("contoso.com"),
+		BootstrapOperations: &[]string{"inventory_sync"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != d.Version+1 || got.DisplayName != "Contoso Ltd" || got.PrimaryDomain != "contoso.com" ||
+		len(got.BootstrapOperations) != 1 || got.UpdatedBy != "operator@acme.test" {
+		t.Errorf("updated = v%d %q %q %v by %s", got.Version, got.DisplayName, got.PrimaryDomain, got.BootstrapOperations, got.UpdatedBy)
+	}
+	var action, meta string
+	if err := f.store.Pool.QueryRow(ctx, `SELECT action, metadata::text FROM workspace_audit_log
+		WHERE subject_id = $1 ORDER BY id DESC LIMIT 1`, d.ID).Scan(&action, &meta); err != nil {
+		t.Fatal(err)
+	}
+	if action != onboarding.ActionDraftUpdated || !strings.Contains(meta, "display_name") || !strings.Contains(meta, `"before"`) {
+		t.Errorf("audit = %s %s", action, meta)
+	}
+}
+
+func updateNoChangeKeepsVersion(t *testing.T, ctx context.Context, f *fixture) {
+	d := f.create(t)
+	got, err := f.svc.Update(ctx, f.owner, d.ID, d.Version, onboarding.Patch{DisplayName: ptr(d.DisplayName)})
+	if err != nil || got.Version != d.Version {
+		t.Errorf("no-op patch = v%d, %v; want v%d", got.Version, err, d.Version)
+	}
+}
+
+func updateErrInvalid(t *testing.T, ctx context.Context, f *fixture) {
+	d := f.create(t)
+	before := f.dbState(t, d.ID)
+	_, err := f.svc.Update(ctx, f.owner, d.ID, d.Version, onboarding.Patch{
+		DisplayName: ptr(" "), PrimaryDomain: ptr("bad domain"), CurrentStep: ptr(9),
+		BootstrapOperations: &[]string{"nope"},
+		Connection:          &onboarding.ConnectionInput{ClientID: "x", ClientSecret: strings.Repeat("s", 1025)}})
+	var ve *onboarding.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v, want ValidationError", err)
+	}
+	for _, field := range []string{"display_name", "primary_domain", "current_step", "bootstrap_operations",
+		"provider_connection.client_id", "provider_connection.client_secret"} {
+		if ve.Fields[field] == "" {
+			t.Errorf("ValidationError lacks %s: %v", field, ve)
 		}
-		if got.Version != d.Version+1 || got.DisplayName != "Contoso Ltd" || got.PrimaryDomain != "contoso.com" ||
-			len(got.BootstrapOperations) != 1 || got.UpdatedBy != "operator@acme.test" {
-			t.Errorf("updated = v%d %q %q %v by %s", got.Version, got.DisplayName, got.PrimaryDomain, got.BootstrapOperations, got.UpdatedBy)
-		}
-		var action, meta string
-		if err := f.store.Pool.QueryRow(ctx, `SELECT action, metadata::text FROM workspace_audit_log
-			WHERE subject_id = $1 ORDER BY id DESC LIMIT 1`, d.ID).Scan(&action, &meta); err != nil {
-			t.Fatal(err)
-		}
-		if action != onboarding.ActionDraftUpdated || !strings.Contains(meta, "display_name") || !strings.Contains(meta, `"before"`) {
-			t.Errorf("audit = %s %s", action, meta)
-		}
-	})
-	t.Run("NoChangeKeepsVersion", func(t *testing.T) {
-		d := f.create(t)
-		got, err := f.svc.Update(ctx, f.owner, d.ID, d.Version, onboarding.Patch{DisplayName: ptr(d.DisplayName)})
-		if err != nil || got.Version != d.Version {
-			t.Errorf("no-op patch = v%d, %v; want v%d", got.Version, err, d.Version)
-		}
-	})
-	t.Run("ErrInvalid", func(t *testing.T) {
-		d := f.create(t)
-		before := f.dbState(t, d.ID)
-		_, err := f.svc.Update(ctx, f.owner, d.ID, d.Version, onboarding.Patch{
-			DisplayName: ptr(" "), PrimaryDomain: ptr("bad domain"), CurrentStep: ptr(9),
-			BootstrapOperations: &[]string{"nope"},
-			Connection:          &onboarding.ConnectionInput{ClientID: "x", ClientSecret: strings.Repeat("s", 1025)}})
-		var ve *onboarding.ValidationError
-		if !errors.As(err, &ve) {
-			t.Fatalf("err = %v, want ValidationError", err)
-		}
-		for _, field := range []string{"display_name", "primary_domain", "current_step", "bootstrap_operations",
-			"provider_connection.client_id", "provider_connection.client_secret"} {
-			if ve.Fields[field] == "" {
-				t.Errorf("ValidationError lacks %s: %v", field, ve)
-			}
-		}
-		if after := f.dbState(t, d.ID); after != before {
-			t.Errorf("invalid patch changed the database:\n%s\n---\n%s", before, after)
-		}
-	})
-	t.Run("StepNotReachable", func(t *testing.T) {
-		d := f.create(t)
-		_, err := f.svc.Update(ctx, f.owner, d.ID, d.Version, onboarding.Patch{CurrentStep: ptr(4)})
-		var ve *onboarding.ValidationError
-		if !errors.As(err, &ve) || !strings.Contains(ve.Fields["current_step"], "not reachable") {
-			t.Fatalf("err = %v, want current_step not reachable", err)
-		}
-	})
-	t.Run("StepWithConnectionInOnePatch", func(t *testing.T) {
-		d := f.create(t)
-		got, err := f.svc.Update(ctx, f.owner, d.ID, d.Version, onboarding.Patch{CurrentStep: ptr(3),
-			Connection: &onboarding.ConnectionInput{ClientID: testClientID, ClientSecret: testSecret}})
-		if err != nil || got.CurrentStep != 3 || got.ReasonCode != onboarding.ReasonVerificationNotStarted {
-			t.Errorf("patch = step %d %s, %v; want step 3 verification_not_started", got.CurrentStep, got.ReasonCode, err)
-		}
-		back, err := f.svc.Update(ctx, f.owner, d.ID, got.Version, onboarding.Patch{CurrentStep: ptr(1)})
-		if err != nil || back.CurrentStep != 1 {
-			t.Errorf("step back = %d, %v; want 1", back.CurrentStep, err)
-		}
-	})
-	t.Run("NewConnectionOutdatesVerification", func(t *testing.T) {
-		d := f.verified(t, operation.OutcomeSucceeded, "")
-		if d.ReasonCode != onboarding.ReasonBootstrapSkipped {
-			t.Fatalf("verified draft reason = %s", d.ReasonCode)
-		}
-		got := f.connect(t, d)
-		if got.ReasonCode != onboarding.ReasonVerificationOutdated || got.Lifecycle != onboarding.LifecycleDraft {
-			t.Errorf("after new connection = %s/%s, want draft/verification_outdated", got.Lifecycle, got.ReasonCode)
-		}
-		info, err := f.svc.Connection(ctx, f.viewer, d.ID)
-		if err != nil || info == nil || info.ID != got.ProviderConnectionID || info.ClientID != testClientID ||
-			info.Status != onboarding.ConnectionUnverified {
-			t.Errorf("Connection = %+v, %v", info, err)
-		}
-	})
-	t.Run("ClosedDraft", func(t *testing.T) {
-		d := f.create(t)
-		d, err := f.svc.Cancel(ctx, f.owner, d.ID, d.Version)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = f.svc.Update(ctx, f.owner, d.ID, d.Version, onboarding.Patch{DisplayName: ptr("New")})
-		wantBlocked(t, err, onboarding.ReasonDraftClosed)
-		got, err := f.svc.Update(ctx, f.owner, d.ID, d.Version, onboarding.Patch{CurrentStep: ptr(5)})
-		if err != nil || got.CurrentStep != 5 {
-			t.Errorf("navigate closed draft = %d, %v; want step 5", got.CurrentStep, err)
-		}
-	})
+	}
+	if after := f.dbState(t, d.ID); after != before {
+		t.Errorf("invalid patch changed the database:\n%s\n---\n%s", before, after)
+	}
+}
+
+func updateStepNotReachable(t *testing.T, ctx context.Context, f *fixture) {
+	d := f.create(t)
+	_, err := f.svc.Update(ctx, f.owner, d.ID, d.Version, onboarding.Patch{CurrentStep: ptr(4)})
+	var ve *onboarding.ValidationError
+	if !errors.As(err, &ve) || !strings.Contains(ve.Fields["current_step"], "not reachable") {
+		t.Fatalf("err = %v, want current_step not reachable", err)
+	}
+}
+
+func updateStepWithConnectionInOnePatch(t *testing.T, ctx context.Context, f *fixture) {
+	d := f.create(t)
+	got, err := f.svc.Update(ctx, f.owner, d.ID, d.Version, onboarding.Patch{CurrentStep: ptr(3),
+		Connection: &onboarding.ConnectionInput{ClientID: testClientID, ClientSecret: testSecret}})
+	if err != nil || got.CurrentStep != 3 || got.ReasonCode != onboarding.ReasonVerificationNotStarted {
+		t.Errorf("patch = step %d %s, %v; want step 3 verification_not_started", got.CurrentStep, got.ReasonCode, err)
+	}
+	back, err := f.svc.Update(ctx, f.owner, d.ID, got.Version, onboarding.Patch{CurrentStep: ptr(1)})
+	if err != nil || back.CurrentStep != 1 {
+		t.Errorf("step back = %d, %v; want 1", back.CurrentStep, err)
+	}
+}
+
+func updateNewConnectionOutdatesVerification(t *testing.T, ctx context.Context, f *fixture) {
+	d := f.verified(t, operation.OutcomeSucceeded, "")
+	if d.ReasonCode != onboarding.ReasonBootstrapSkipped {
+		t.Fatalf("verified draft reason = %s", d.ReasonCode)
+	}
+	got := f.connect(t, d)
+	if got.ReasonCode != onboarding.ReasonVerificationOutdated || got.Lifecycle != onboarding.LifecycleDraft {
+		t.Errorf("after new connection = %s/%s, want draft/verification_outdated", got.Lifecycle, got.ReasonCode)
+	}
+	info, err := f.svc.Connection(ctx, f.viewer, d.ID)
+	if err != nil || info == nil || info.ID != got.ProviderConnectionID || info.ClientID != testClientID ||
+		info.Status != onboarding.ConnectionUnverified {
+		t.Errorf("Connection = %+v, %v", info, err)
+	}
+}
+
+func updateClosedDraft(t *testing.T, ctx context.Context, f *fixture) {
+	d := f.create(t)
+	d, err := f.svc.Cancel(ctx, f.owner, d.ID, d.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.Update(ctx, f.owner, d.ID, d.Version, onboarding.Patch{DisplayName: ptr("New")})
+	wantBlocked(t, err, onboarding.ReasonDraftClosed)
+	got, err := f.svc.Update(ctx, f.owner, d.ID, d.Version, onboarding.Patch{CurrentStep: ptr(5)})
+	if err != nil || got.CurrentStep != 5 {
+		t.Errorf("navigate closed draft = %d, %v; want step 5", got.CurrentStep, err)
+	}
 }
 
 func TestStartVerification(t *testing.T) {

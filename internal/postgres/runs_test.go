@@ -29,144 +29,156 @@ func TestRunLifecycle(t *testing.T) {
 	f := setup(t)
 	ctx := context.Background()
 
-	t.Run("BeginProgressComplete", func(t *testing.T) {
-		d, run := f.queuedRun(t)
-		got, conn, err := f.runs.BeginRun(ctx, run.ID, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Status != operation.StatusRunning || got.Attempt != 1 || got.StartedAt.IsZero() {
-			t.Errorf("begun run = %s attempt %d started %v", got.Status, got.Attempt, got.StartedAt)
-		}
-		if conn.TenantID != d.TenantID || conn.PrimaryDomain != d.PrimaryDomain || conn.ClientID != testClientID || conn.Secret != testSecret {
-			t.Errorf("connection = %v (secret ok: %v)", conn, conn.Secret == testSecret)
-		}
-		again, _, err := f.runs.BeginRun(ctx, run.ID, 2)
-		if err != nil || again.Attempt != 2 || !again.StartedAt.Equal(got.StartedAt) {
-			t.Errorf("retry begin = attempt %d started %v, %v; want attempt 2, started_at kept", again.Attempt, again.StartedAt, err)
-		}
-		if err := f.runs.ProgressRun(ctx, run.ID, operation.Counts{Total: 4, Succeeded: 2}); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.runs.ProgressRun(ctx, run.ID, operation.Counts{Total: 1, Succeeded: 2}); !errors.Is(err, operation.ErrInvalidCounts) {
-			t.Errorf("invalid counts: err = %v, want ErrInvalidCounts", err)
-		}
-		if err := f.runs.Heartbeat(ctx, run.ID); err != nil {
-			t.Fatal(err)
-		}
-		mid := f.get(t, d.ID)
-		if mid.Version != d.Version {
-			t.Errorf("progress moved the draft version %d → %d", d.Version, mid.Version)
-		}
-		if err := f.runs.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomeSucceeded,
-			Counts: operation.Counts{Total: 4, Succeeded: 4}, Message: "all checks passed"}); err != nil {
-			t.Fatal(err)
-		}
-		end := f.get(t, d.ID)
-		if end.Version != d.Version+1 || end.Lifecycle != onboarding.LifecycleReadyForActivation || end.UpdatedBy != "" {
-			t.Errorf("draft after completion = v%d %s by %q; want v%d ready_for_activation by the system",
-				end.Version, end.Lifecycle, end.UpdatedBy, d.Version+1)
-		}
-		info, _ := f.svc.Connection(ctx, f.owner, d.ID)
-		if info == nil || info.Status != onboarding.ConnectionVerified {
-			t.Errorf("connection status = %+v, want verified", info)
-		}
-		r, err := f.svc.Run(ctx, f.owner, run.ID)
-		if err != nil || r.Counts.Succeeded != 4 || r.CompletedAt.IsZero() {
-			t.Errorf("completed run = %+v, %v", r, err)
-		}
-		notes, err := f.store.Notifications(ctx, f.owner.User.ID, 10)
-		if err != nil || len(notes) == 0 || notes[0].Title != "Verification succeeded" ||
-			notes[0].DraftID != d.ID || notes[0].RunID != run.ID || notes[0].WorkspaceID != f.owner.WorkspaceID {
-			t.Fatalf("notifications = %+v, %v", notes, err)
-		}
-		if n, err := f.store.UnreadCount(ctx, f.owner.User.ID); err != nil || n != len(notes) {
-			t.Errorf("UnreadCount = %d, %v; want %d", n, err, len(notes))
-		}
-		if err := f.store.MarkNotificationsRead(ctx, f.owner.User.ID); err != nil {
-			t.Fatal(err)
-		}
-		if n, _ := f.store.UnreadCount(ctx, f.owner.User.ID); n != 0 {
-			t.Errorf("UnreadCount after mark read = %d", n)
-		}
-		var audits int
-		if err := f.store.Pool.QueryRow(ctx, `SELECT count(*) FROM workspace_audit_log WHERE action = 'operation.run.completed'
-			AND subject_id = $1 AND actor_id IS NULL`, run.ID).Scan(&audits); err != nil || audits != 1 {
-			t.Errorf("completion audits = %d, %v; want 1", audits, err)
-		}
-		// Completed is final.
-		_, _, err = f.runs.BeginRun(ctx, run.ID, 3)
-		wantErr(t, err, operation.ErrRunFinished)
-		wantErr(t, f.runs.ProgressRun(ctx, run.ID, operation.Counts{}), operation.ErrRunFinished)
-		wantErr(t, f.runs.Heartbeat(ctx, run.ID), operation.ErrRunFinished)
-		wantErr(t, f.runs.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomeFailed}), operation.ErrRunFinished)
-	})
-	t.Run("IllegalTransitions", func(t *testing.T) {
-		d, run := f.queuedRun(t)
-		before := f.dbState(t, d.ID)
-		wantErr(t, f.runs.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomeSucceeded}), operation.ErrIllegalTransition)
-		wantErr(t, f.runs.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomePartiallySucceeded}), operation.ErrIllegalTransition)
-		wantErr(t, f.runs.CompleteRun(ctx, run.ID, operation.Completion{}), operation.ErrIllegalTransition)
-		wantErr(t, f.runs.ProgressRun(ctx, run.ID, operation.Counts{Total: 1}), operation.ErrIllegalTransition)
-		if after := f.dbState(t, d.ID); after != before {
-			t.Errorf("refused transitions changed the database")
-		}
-		// queued → completed/failed is legal (the worker could not start it).
-		if err := f.runs.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomeFailed, ReasonCode: "provider_unreachable"}); err != nil {
-			t.Fatalf("queued → failed: %v", err)
-		}
-		if got := f.get(t, d.ID); got.Lifecycle != onboarding.LifecycleActionRequired || got.BlockingReasonCode != onboarding.ReasonProviderUnreachable {
-			t.Errorf("draft = %s/%s, want action_required/provider_unreachable", got.Lifecycle, got.BlockingReasonCode)
-		}
-	})
-	t.Run("UnknownRun", func(t *testing.T) {
-		_, _, err := f.runs.BeginRun(ctx, "6f1c2a4e-0000-4000-8000-000000000000", 1)
-		wantErr(t, err, onboarding.ErrNotFound)
-		wantErr(t, f.runs.CompleteRun(ctx, "nope", operation.Completion{Outcome: operation.OutcomeFailed}), onboarding.ErrNotFound)
-	})
-	t.Run("StaleRuns", func(t *testing.T) {
-		_, run := f.queuedRun(t)
-		if _, _, err := f.runs.BeginRun(ctx, run.ID, 1); err != nil {
-			t.Fatal(err)
-		}
-		cut := f.clock.Now()
-		stale, err := f.runs.StaleRuns(ctx, cut)
-		if err != nil || !contains(stale, run.ID) {
-			t.Errorf("StaleRuns(after beat) = %v, %v; want %s", stale, err, run.ID)
-		}
-		if err := f.runs.Heartbeat(ctx, run.ID); err != nil {
-			t.Fatal(err)
-		}
-		stale, _ = f.runs.StaleRuns(ctx, cut)
-		if contains(stale, run.ID) {
-			t.Errorf("StaleRuns after a new heartbeat still lists %s", run.ID)
-		}
-	})
-	t.Run("StaleQueuedRuns", func(t *testing.T) {
-		// A queued run whose job was lost (discarded before any attempt began) must reach the
-		// reconciler too, or it would hold its tenant's one active run forever.
-		_, run := f.queuedRun(t)
-		cut := f.clock.Now()
-		if now := time.Now(); now.After(cut) {
-			cut = now
-		}
-		stale, err := f.runs.StaleRuns(ctx, cut.Add(time.Hour))
-		if err != nil || !contains(stale, run.ID) {
-			t.Errorf("StaleRuns = %v, %v; want the queued run %s", stale, err, run.ID)
-		}
-	})
-	t.Run("BootstrapNotification", func(t *testing.T) {
-		d := f.verified(t, operation.OutcomeSucceeded, "")
-		_, runs, err := f.svc.StartBootstrap(ctx, f.operator, d.ID, d.Version, []string{"policy_sync"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.runToEnd(t, runs[0].ID, operation.OutcomePartiallySucceeded, "")
-		notes, _ := f.store.Notifications(ctx, f.operator.User.ID, 1)
-		if len(notes) != 1 || notes[0].Title != "Bootstrap policy_sync finished: partially_succeeded" {
-			t.Errorf("operator's notification = %+v", notes)
-		}
-	})
+	t.Run("BeginProgressComplete", func(t *testing.T) { runLifecycleBeginProgressComplete(t, ctx, f) })
+	t.Run("IllegalTransitions", func(t *testing.T) { runLifecycleIllegalTransitions(t, ctx, f) })
+	t.Run("UnknownRun", func(t *testing.T) { runLifecycleUnknownRun(t, ctx, f) })
+	t.Run("StaleRuns", func(t *testing.T) { runLifecycleStaleRuns(t, ctx, f) })
+	t.Run("StaleQueuedRuns", func(t *testing.T) { runLifecycleStaleQueuedRuns(t, ctx, f) })
+	t.Run("BootstrapNotification", func(t *testing.T) { runLifecycleBootstrapNotification(t, ctx, f) })
+}
+
+func runLifecycleBeginProgressComplete(t *testing.T, ctx context.Context, f *fixture) {
+	d, run := f.queuedRun(t)
+	got, conn, err := f.runs.BeginRun(ctx, run.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != operation.StatusRunning || got.Attempt != 1 || got.StartedAt.IsZero() {
+		t.Errorf("begun run = %s attempt %d started %v", got.Status, got.Attempt, got.StartedAt)
+	}
+	if conn.TenantID != d.TenantID || conn.PrimaryDomain != d.PrimaryDomain || conn.ClientID != testClientID || conn.Secret != testSecret {
+		t.Errorf("connection = %v (secret ok: %v)", conn, conn.Secret == testSecret)
+	}
+	again, _, err := f.runs.BeginRun(ctx, run.ID, 2)
+	if err != nil || again.Attempt != 2 || !again.StartedAt.Equal(got.StartedAt) {
+		t.Errorf("retry begin = attempt %d started %v, %v; want attempt 2, started_at kept", again.Attempt, again.StartedAt, err)
+	}
+	if err := f.runs.ProgressRun(ctx, run.ID, operation.Counts{Total: 4, Succeeded: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.runs.ProgressRun(ctx, run.ID, operation.Counts{Total: 1, Succeeded: 2}); !errors.Is(err, operation.ErrInvalidCounts) {
+		t.Errorf("invalid counts: err = %v, want ErrInvalidCounts", err)
+	}
+	if err := f.runs.Heartbeat(ctx, run.ID); err != nil {
+		t.Fatal(err)
+	}
+	mid := f.get(t, d.ID)
+	if mid.Version != d.Version {
+		t.Errorf("progress moved the draft version %d → %d", d.Version, mid.Version)
+	}
+	if err := f.runs.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomeSucceeded,
+		Counts: operation.Counts{Total: 4, Succeeded: 4}, Message: "all checks passed"}); err != nil {
+		t.Fatal(err)
+	}
+	end := f.get(t, d.ID)
+	if end.Version != d.Version+1 || end.Lifecycle != onboarding.LifecycleReadyForActivation || end.UpdatedBy != "" {
+		t.Errorf("draft after completion = v%d %s by %q; want v%d ready_for_activation by the system",
+			end.Version, end.Lifecycle, end.UpdatedBy, d.Version+1)
+	}
+	info, _ := f.svc.Connection(ctx, f.owner, d.ID)
+	if info == nil || info.Status != onboarding.ConnectionVerified {
+		t.Errorf("connection status = %+v, want verified", info)
+	}
+	r, err := f.svc.Run(ctx, f.owner, run.ID)
+	if err != nil || r.Counts.Succeeded != 4 || r.CompletedAt.IsZero() {
+		t.Errorf("completed run = %+v, %v", r, err)
+	}
+	notes, err := f.store.Notifications(ctx, f.owner.User.ID, 10)
+	if err != nil || len(notes) == 0 || notes[0].Title != "Verification succeeded" ||
+		notes[0].DraftID != d.ID || notes[0].RunID != run.ID || notes[0].WorkspaceID != f.owner.WorkspaceID {
+		t.Fatalf("notifications = %+v, %v", notes, err)
+	}
+	if n, err := f.store.UnreadCount(ctx, f.owner.User.ID); err != nil || n != len(notes) {
+		t.Errorf("UnreadCount = %d, %v; want %d", n, err, len(notes))
+	}
+	if err := f.store.MarkNotificationsRead(ctx, f.owner.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := f.store.UnreadCount(ctx, f.owner.User.ID); n != 0 {
+		t.Errorf("UnreadCount after mark read = %d", n)
+	}
+	var audits int
+	if err := f.store.Pool.QueryRow(ctx, `SELECT count(*) FROM workspace_audit_log WHERE action = 'operation.run.completed'
+		AND subject_id = $1 AND actor_id IS NULL`, run.ID).Scan(&audits); err != nil || audits != 1 {
+		t.Errorf("completion audits = %d, %v; want 1", audits, err)
+	}
+	// Completed is final.
+	_, _, err = f.runs.BeginRun(ctx, run.ID, 3)
+	wantErr(t, err, operation.ErrRunFinished)
+	wantErr(t, f.runs.ProgressRun(ctx, run.ID, operation.Counts{}), operation.ErrRunFinished)
+	wantErr(t, f.runs.Heartbeat(ctx, run.ID), operation.ErrRunFinished)
+	wantErr(t, f.runs.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomeFailed}), operation.ErrRunFinished)
+}
+
+func runLifecycleIllegalTransitions(t *testing.T, ctx context.Context, f *fixture) {
+	d, run := f.queuedRun(t)
+	before := f.dbState(t, d.ID)
+	wantErr(t, f.runs.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomeSucceeded}), operation.ErrIllegalTransition)
+	wantErr(t, f.runs.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomePartiallySucceeded}), operation.ErrIllegalTransition)
+	wantErr(t, f.runs.CompleteRun(ctx, run.ID, operation.Completion{}), operation.ErrIllegalTransition)
+	wantErr(t, f.runs.ProgressRun(ctx, run.ID, operation.Counts{Total: 1}), operation.ErrIllegalTransition)
+	if after := f.dbState(t, d.ID); after != before {
+		t.Errorf("refused transitions changed the database")
+	}
+	// queued → completed/failed is legal (the worker could not start it).
+	if err := f.runs.CompleteRun(ctx, run.ID, operation.Completion{Outcome: operation.OutcomeFailed, ReasonCode: "provider_unreachable"}); err != nil {
+		t.Fatalf("queued → failed: %v", err)
+	}
+	if got := f.get(t, d.ID); got.Lifecycle != onboarding.LifecycleActionRequired || got.BlockingReasonCode != onboarding.ReasonProviderUnreachable {
+		t.Errorf("draft = %s/%s, want action_required/provider_unreachable", got.Lifecycle, got.BlockingReasonCode)
+	}
+}
+
+func runLifecycleUnknownRun(t *testing.T, ctx context.Context, f *fixture) {
+	_, _, err := f.runs.BeginRun(ctx, "6f1c2a4e-0000-4000-8000-000000000000", 1)
+	wantErr(t, err, onboarding.ErrNotFound)
+	wantErr(t, f.runs.CompleteRun(ctx, "nope", operation.Completion{Outcome: operation.OutcomeFailed}), onboarding.ErrNotFound)
+}
+
+func runLifecycleStaleRuns(t *testing.T, ctx context.Context, f *fixture) {
+	_, run := f.queuedRun(t)
+	if _, _, err := f.runs.BeginRun(ctx, run.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	cut := f.clock.Now()
+	stale, err := f.runs.StaleRuns(ctx, cut)
+	if err != nil || !contains(stale, run.ID) {
+		t.Errorf("StaleRuns(after beat) = %v, %v; want %s", stale, err, run.ID)
+	}
+	if err := f.runs.Heartbeat(ctx, run.ID); err != nil {
+		t.Fatal(err)
+	}
+	stale, _ = f.runs.StaleRuns(ctx, cut)
+	if contains(stale, run.ID) {
+		t.Errorf("StaleRuns after a new heartbeat still lists %s", run.ID)
+	}
+}
+
+func runLifecycleStaleQueuedRuns(t *testing.T, ctx context.Context, f *fixture) {
+	// A queued run whose job was lost (discarded before any attempt began) must reach the
+	// reconciler too, or it would hold its tenant's one active run forever.
+	_, run := f.queuedRun(t)
+	cut := f.clock.Now()
+	if now := time.Now(); now.After(cut) {
+		cut = now
+	}
+	stale, err := f.runs.StaleRuns(ctx, cut.Add(time.Hour))
+	if err != nil || !contains(stale, run.ID) {
+		t.Errorf("StaleRuns = %v, %v; want the queued run %s", stale, err, run.ID)
+	}
+}
+
+func runLifecycleBootstrapNotification(t *testing.T, ctx context.Context, f *fixture) {
+	d := f.verified(t, operation.OutcomeSucceeded, "")
+	_, runs, err := f.svc.StartBootstrap(ctx, f.operator, d.ID, d.Version, []string{"policy_sync"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.runToEnd(t, runs[0].ID, operation.OutcomePartiallySucceeded, "")
+	notes, _ := f.store.Notifications(ctx, f.operator.User.ID, 1)
+	if len(notes) != 1 || notes[0].Title != "Bootstrap policy_sync finished: partially_succeeded" {
+		t.Errorf("operator's notification = %+v", notes)
+	}
 }
 
 func contains(s []string, v string) bool {
