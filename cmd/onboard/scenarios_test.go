@@ -93,79 +93,85 @@ func TestScenarios(t *testing.T) {
 			}
 		})
 	}
-	t.Run("PartialBootstrap", func(t *testing.T) {
-		t.Parallel()
-		id, _ := s.startVerification(t, "e.partial.test")
-		d := s.waitDraft(t, id, 60*time.Second, notIn("verifying"))
-		r := s.api.do(t, s.owner, http.MethodPost, draftPath(id)+"/bootstrap", `{"operations":["inventory_sync","policy_sync"]}`,
-			"If-Match", fmt.Sprintf(`"%v"`, d["version"]))
-		wantStatus(t, "start bootstrap", r, http.StatusAccepted)
-		d = s.waitDraft(t, id, 60*time.Second, notIn("bootstrapping"))
-		if d["lifecycle_state"] != "ready_for_activation" || d["reason_code"] != "bootstrap_partially_succeeded" || d["blocking_reason_code"] != "bootstrap_incomplete" {
-			t.Fatalf("draft = %v/%v/%v, want ready_for_activation/bootstrap_partially_succeeded/bootstrap_incomplete",
-				d["lifecycle_state"], d["reason_code"], d["blocking_reason_code"])
-		}
-		// Activation is blocked until an owner overrides with a reason.
-		r = s.api.do(t, s.owner, http.MethodPost, draftPath(id)+"/activation", `{}`, "If-Match", fmt.Sprintf(`"%v"`, d["version"]))
-		wantStatus(t, "activate blocked", r, http.StatusConflict)
-		r = s.api.do(t, s.owner, http.MethodPost, draftPath(id)+"/activation", `{"override_reason":"Partial policy sync accepted by the customer"}`,
-			"If-Match", fmt.Sprintf(`"%v"`, d["version"]))
-		wantStatus(t, "activate with override", r, http.StatusOK)
-		if got := r.object(t); got["lifecycle_state"] != "completed" || got["override_reason"] == nil {
-			t.Fatalf("after override: %v with reason %v, want completed with the reason", got["lifecycle_state"], got["override_reason"])
-		}
-	})
-	t.Run("HealthyToCompleted", func(t *testing.T) {
-		t.Parallel()
-		id, _ := s.startVerification(t, "f.healthy.test")
-		d := s.waitDraft(t, id, 60*time.Second, notIn("verifying"))
-		r := s.api.do(t, s.owner, http.MethodPost, draftPath(id)+"/bootstrap", `{"operations":["inventory_sync","policy_sync","baseline_snapshot"]}`,
-			"If-Match", fmt.Sprintf(`"%v"`, d["version"]))
-		wantStatus(t, "start bootstrap", r, http.StatusAccepted)
-		if runs := r.object(t)["runs"].([]any); len(runs) != 3 {
-			t.Fatalf("bootstrap started %d runs, want 3", len(runs))
-		}
-		d = s.waitDraft(t, id, 60*time.Second, notIn("bootstrapping"))
-		if d["lifecycle_state"] != "ready_for_activation" || d["reason_code"] != "ready_for_activation" {
-			t.Fatalf("after bootstrap: %v/%v, want ready_for_activation", d["lifecycle_state"], d["reason_code"])
-		}
-		r = s.api.do(t, s.owner, http.MethodPost, draftPath(id)+"/activation", "", "If-Match", fmt.Sprintf(`"%v"`, d["version"]))
-		wantStatus(t, "activate", r, http.StatusOK)
-		if got := r.object(t); got["lifecycle_state"] != "completed" || got["completed_at"] == nil {
-			t.Fatalf("after activation: %v, want completed", got["lifecycle_state"])
-		}
-	})
-	t.Run("SlowProgressPushedToRunPage", func(t *testing.T) {
-		t.Parallel()
-		id, runID := s.startVerification(t, "g.slow.test")
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/live?draft="+id+"&rev=0&view=run:"+runID,
-			&websocket.DialOptions{HTTPClient: s.owner, HTTPHeader: http.Header{"Origin": {base}}})
+	t.Run("PartialBootstrap", func(t *testing.T) { scenarioPartialBootstrap(t, s, base) })
+	t.Run("HealthyToCompleted", func(t *testing.T) { scenarioHealthyToCompleted(t, s, base) })
+	t.Run("SlowProgressPushedToRunPage", func(t *testing.T) { scenarioSlowProgressPushedToRunPage(t, s, base) })
+}
+
+func scenarioPartialBootstrap(t *testing.T, s *apiSetup, base string) {
+	t.Parallel()
+	id, _ := s.startVerification(t, "e.partial.test")
+	d := s.waitDraft(t, id, 60*time.Second, notIn("verifying"))
+	r := s.api.do(t, s.owner, http.MethodPost, draftPath(id)+"/bootstrap", `{"operations":["inventory_sync","policy_sync"]}`,
+		"If-Match", fmt.Sprintf(`"%v"`, d["version"]))
+	wantStatus(t, "start bootstrap", r, http.StatusAccepted)
+	d = s.waitDraft(t, id, 60*time.Second, notIn("bootstrapping"))
+	if d["lifecycle_state"] != "ready_for_activation" || d["reason_code"] != "bootstrap_partially_succeeded" || d["blocking_reason_code"] != "bootstrap_incomplete" {
+		t.Fatalf("draft = %v/%v/%v, want ready_for_activation/bootstrap_partially_succeeded/bootstrap_incomplete",
+			d["lifecycle_state"], d["reason_code"], d["blocking_reason_code"])
+	}
+	// Activation is blocked until an owner overrides with a reason.
+	r = s.api.do(t, s.owner, http.MethodPost, draftPath(id)+"/activation", `{}`, "If-Match", fmt.Sprintf(`"%v"`, d["version"]))
+	wantStatus(t, "activate blocked", r, http.StatusConflict)
+	r = s.api.do(t, s.owner, http.MethodPost, draftPath(id)+"/activation", `{"override_reason":"Partial policy sync accepted by the customer"}`,
+		"If-Match", fmt.Sprintf(`"%v"`, d["version"]))
+	wantStatus(t, "activate with override", r, http.StatusOK)
+	if got := r.object(t); got["lifecycle_state"] != "completed" || got["override_reason"] == nil {
+		t.Fatalf("after override: %v with reason %v, want completed with the reason", got["lifecycle_state"], got["override_reason"])
+	}
+}
+
+func scenarioHealthyToCompleted(t *testing.T, s *apiSetup, base string) {
+	t.Parallel()
+	id, _ := s.startVerification(t, "f.healthy.test")
+	d := s.waitDraft(t, id, 60*time.Second, notIn("verifying"))
+	r := s.api.do(t, s.owner, http.MethodPost, draftPath(id)+"/bootstrap", `{"operations":["inventory_sync","policy_sync","baseline_snapshot"]}`,
+		"If-Match", fmt.Sprintf(`"%v"`, d["version"]))
+	wantStatus(t, "start bootstrap", r, http.StatusAccepted)
+	if runs := r.object(t)["runs"].([]any); len(runs) != 3 {
+		t.Fatalf("bootstrap started %d runs, want 3", len(runs))
+	}
+	d = s.waitDraft(t, id, 60*time.Second, notIn("bootstrapping"))
+	if d["lifecycle_state"] != "ready_for_activation" || d["reason_code"] != "ready_for_activation" {
+		t.Fatalf("after bootstrap: %v/%v, want ready_for_activation", d["lifecycle_state"], d["reason_code"])
+	}
+	r = s.api.do(t, s.owner, http.MethodPost, draftPath(id)+"/activation", "", "If-Match", fmt.Sprintf(`"%v"`, d["version"]))
+	wantStatus(t, "activate", r, http.StatusOK)
+	if got := r.object(t); got["lifecycle_state"] != "completed" || got["completed_at"] == nil {
+		t.Fatalf("after activation: %v, want completed", got["lifecycle_state"])
+	}
+}
+
+func scenarioSlowProgressPushedToRunPage(t *testing.T, s *apiSetup, base string) {
+	t.Parallel()
+	id, runID := s.startVerification(t, "g.slow.test")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/live?draft="+id+"&rev=0&view=run:"+runID,
+		&websocket.DialOptions{HTTPClient: s.owner, HTTPHeader: http.Header{"Origin": {base}}})
+	if err != nil {
+		t.Fatalf("dial /live: %v", err)
+	}
+	defer conn.CloseNow()
+	conn.SetReadLimit(1 << 20)
+	frames, progress := 0, map[string]bool{}
+	for {
+		_, msg, err := conn.Read(ctx)
 		if err != nil {
-			t.Fatalf("dial /live: %v", err)
+			t.Fatalf("after %d frames: %v", frames, err)
 		}
-		defer conn.CloseNow()
-		conn.SetReadLimit(1 << 20)
-		frames, progress := 0, map[string]bool{}
-		for {
-			_, msg, err := conn.Read(ctx)
-			if err != nil {
-				t.Fatalf("after %d frames: %v", frames, err)
-			}
-			frames++
-			if !strings.Contains(string(msg), `data-live="run:`+runID+`"`) {
-				t.Fatalf("frame is not the run panel of %s: %.200s", runID, msg)
-			}
-			if i := strings.Index(string(msg), `aria-valuenow="`); i >= 0 {
-				progress[string(msg[i:min(len(msg), i+20)])] = true
-			}
-			if strings.Contains(string(msg), `data-outcome="succeeded"`) {
-				break
-			}
+		frames++
+		if !strings.Contains(string(msg), `data-live="run:`+runID+`"`) {
+			t.Fatalf("frame is not the run panel of %s: %.200s", runID, msg)
 		}
-		if len(progress) < 2 {
-			t.Fatalf("saw %d distinct progress values in %d frames; want the run's progress pushed while it runs", len(progress), frames)
+		if i := strings.Index(string(msg), `aria-valuenow="`); i >= 0 {
+			progress[string(msg[i:min(len(msg), i+20)])] = true
 		}
-	})
+		if strings.Contains(string(msg), `data-outcome="succeeded"`) {
+			break
+		}
+	}
+	if len(progress) < 2 {
+		t.Fatalf("saw %d distinct progress values in %d frames; want the run's progress pushed while it runs", len(progress), frames)
+	}
 }
