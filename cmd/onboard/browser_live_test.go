@@ -25,319 +25,328 @@ func TestBrowserLive(t *testing.T) {
 	base := startApp(t, map[string]string{"DATABASE_URL": dbURL, "SIM_SLOW_DURATION": slowRun.String()})
 	browser := newBrowser(t)
 
-	// Tab A (owner) starts a slow verification; tab B (operator) follows it. Every time the
-	// database's rev for the draft moves, B must show that rev (or a newer one) within 1 s,
-	// and the progress B shows at a rev must be the run's summary_counts at that rev.
-	t.Run("ProgressFollowsDatabase", func(t *testing.T) {
-		t.Parallel()
-		a := newSession(t, browser, base, "owner@acme.test")
-		id := a.startDraft("acme", newUUID(), "Slowpoke", "slowpoke.slow.test")
-		a.attachConnection()
-		b := newSession(t, browser, base, "operator@acme.test")
-		b.open(wizardPath("acme", id))
-		b.liveState("live", waitFor)
-		b.markDocument()
-		doc := eval[string](b, `window.__docId`)
-		shownAtStart := b.shownRev()
+	t.Run("ProgressFollowsDatabase", func(t *testing.T) { browserLiveProgressFollowsDatabase(t, browser, base, dbURL) })
+	t.Run("UnsavedInputConflict", func(t *testing.T) { browserLiveUnsavedInputConflict(t, browser, base, dbURL) })
+	t.Run("CleanTabMorphs", func(t *testing.T) { browserLiveCleanTabMorphs(t, browser, base, dbURL) })
+	t.Run("OwnActionNoBanner", func(t *testing.T) { browserLiveOwnActionNoBanner(t, browser, base, dbURL) })
+	t.Run("ReloadDuringRun", func(t *testing.T) { browserLiveReloadDuringRun(t, browser, base, dbURL) })
+	t.Run("PollFallback", func(t *testing.T) { browserLivePollFallback(t, browser, base, dbURL) })
+	t.Run("BlockedTabSeesOthersVerification", func(t *testing.T) { browserLiveBlockedTabSeesOthersVerification(t, browser, base, dbURL) })
+	t.Run("SignOutEndsStream", func(t *testing.T) { browserLiveSignOutEndsStream(t, browser, base, dbURL) })
+}
 
-		watch := watchDraft(t, dbURL, id)
-		a.submit(`[data-testid=start-verification]`, 200)
-		b.jsWithin(slowRun, `(() => { const p = document.querySelector('[data-testid=verification-run] [data-testid=run-progress]');
-			return p && Number(p.dataset.done) > 0 && Number(p.dataset.done) < Number(p.dataset.total); })()`)
-		b.barSettled()
-		b.shot("20-live-progress", `[data-testid=verification-run]`)
-		b.jsWithin(slowRun+5*time.Second, lifecycleJS("ready_for_activation", "Ready for activation")+
-			` && document.querySelector('[data-testid=verification-run] [data-testid=run-status]').dataset.outcome === 'succeeded'`)
-		b.stillSameDocument()
-		b.noBanner()
-		// The watcher must see the final state too before it stops.
-		obs := watch.stopWhen(t, func(o dbObservation) bool { return o.lifecycle == "ready_for_activation" })
+// Tab A (owner) starts a slow verification; tab B (operator) follows it. Every time the
+// database's rev for the draft moves, B must show that rev (or a newer one) within 1 s,
+// and the progress B shows at a rev must be the run's summary_counts at that rev.
+func browserLiveProgressFollowsDatabase(t *testing.T, browser context.Context, base, dbURL string) {
+	t.Parallel()
+	a := newSession(t, browser, base, "owner@acme.test")
+	id := a.startDraft("acme", newUUID(), "Slowpoke", "slowpoke.slow.test")
+	a.attachConnection()
+	b := newSession(t, browser, base, "operator@acme.test")
+	b.open(wizardPath("acme", id))
+	b.liveState("live", waitFor)
+	b.markDocument()
+	doc := eval[string](b, `window.__docId`)
+	shownAtStart := b.shownRev()
 
-		var applied []liveEntry
-		for _, e := range b.liveLog() {
-			if e.Type == "applied" && e.Doc == doc {
-				applied = append(applied, e)
+	watch := watchDraft(t, dbURL, id)
+	a.submit(`[data-testid=start-verification]`, 200)
+	b.jsWithin(slowRun, `(() => { const p = document.querySelector('[data-testid=verification-run] [data-testid=run-progress]');
+		return p && Number(p.dataset.done) > 0 && Number(p.dataset.done) < Number(p.dataset.total); })()`)
+	b.barSettled()
+	b.shot("20-live-progress", `[data-testid=verification-run]`)
+	b.jsWithin(slowRun+5*time.Second, lifecycleJS("ready_for_activation", "Ready for activation")+
+		` && document.querySelector('[data-testid=verification-run] [data-testid=run-status]').dataset.outcome === 'succeeded'`)
+	b.stillSameDocument()
+	b.noBanner()
+	// The watcher must see the final state too before it stops.
+	obs := watch.stopWhen(t, func(o dbObservation) bool { return o.lifecycle == "ready_for_activation" })
+
+	var applied []liveEntry
+	for _, e := range b.liveLog() {
+		if e.Type == "applied" && e.Doc == doc {
+			applied = append(applied, e)
+		}
+	}
+	var maxLag time.Duration
+	checked, progressMatches := 0, map[int]bool{}
+	for _, o := range obs {
+		if o.rev <= shownAtStart {
+			continue
+		}
+		checked++
+		var got *liveEntry
+		for i := range applied {
+			if atoi64(applied[i].Rev) >= o.rev {
+				got = &applied[i]
+				break
 			}
 		}
-		var maxLag time.Duration
-		checked, progressMatches := 0, map[int]bool{}
-		for _, o := range obs {
-			if o.rev <= shownAtStart {
-				continue
-			}
-			checked++
-			var got *liveEntry
-			for i := range applied {
-				if atoi64(applied[i].Rev) >= o.rev {
-					got = &applied[i]
-					break
-				}
-			}
-			if got == nil {
-				t.Errorf("database rev %d (%s, run %s %d/%d) never reached tab B", o.rev, o.lifecycle, o.status, o.done, o.total)
-				continue
-			}
-			lag := time.UnixMilli(got.T).Sub(o.at)
-			maxLag = max(maxLag, lag)
-			if lag > time.Second {
-				t.Errorf("database rev %d seen at %s reached tab B %v later (rev %s), want within 1s",
-					o.rev, o.at.Format("15:04:05.000"), lag, got.Rev)
-			}
-			if atoi64(got.Rev) == o.rev && o.status == "running" && got.Status == "running" {
-				if got.Done != o.done || got.Total != o.total {
-					t.Errorf("rev %d: tab B shows %d of %d done, summary_counts say %d of %d", o.rev, got.Done, got.Total, o.done, o.total)
-				} else if o.total > 0 {
-					progressMatches[o.done] = true
-				}
+		if got == nil {
+			t.Errorf("database rev %d (%s, run %s %d/%d) never reached tab B", o.rev, o.lifecycle, o.status, o.done, o.total)
+			continue
+		}
+		lag := time.UnixMilli(got.T).Sub(o.at)
+		maxLag = max(maxLag, lag)
+		if lag > time.Second {
+			t.Errorf("database rev %d seen at %s reached tab B %v later (rev %s), want within 1s",
+				o.rev, o.at.Format("15:04:05.000"), lag, got.Rev)
+		}
+		if atoi64(got.Rev) == o.rev && o.status == "running" && got.Status == "running" {
+			if got.Done != o.done || got.Total != o.total {
+				t.Errorf("rev %d: tab B shows %d of %d done, summary_counts say %d of %d", o.rev, got.Done, got.Total, o.done, o.total)
+			} else if o.total > 0 {
+				progressMatches[o.done] = true
 			}
 		}
-		if len(progressMatches) < 3 {
-			t.Errorf("tab B showed the database's progress at only %d distinct points (%v), want at least 3", len(progressMatches), progressMatches)
-		}
-		last := applied[len(applied)-1]
-		if last.Lifecycle != "ready_for_activation" || last.Status != "completed" || last.Source != "push" {
-			t.Errorf("last frame in tab B: %+v, want the completed run pushed", last)
-		}
-		t.Logf("%d database revs followed by tab B, max lag %v (database polled every %v), %d progress points matched",
-			checked, maxLag.Round(time.Millisecond), watchEvery, len(progressMatches))
-	})
+	}
+	if len(progressMatches) < 3 {
+		t.Errorf("tab B showed the database's progress at only %d distinct points (%v), want at least 3", len(progressMatches), progressMatches)
+	}
+	last := applied[len(applied)-1]
+	if last.Lifecycle != "ready_for_activation" || last.Status != "completed" || last.Source != "push" {
+		t.Errorf("last frame in tab B: %+v, want the completed run pushed", last)
+	}
+	t.Logf("%d database revs followed by tab B, max lag %v (database polled every %v), %d progress points matched",
+		checked, maxLag.Round(time.Millisecond), watchEvery, len(progressMatches))
+}
 
-	t.Run("UnsavedInputConflict", func(t *testing.T) {
-		t.Parallel()
-		// conflict leaves tab B (operator) with unsaved input in the identify form and a
-		// banner about the owner's save in tab A; it returns the tabs and A's version.
-		conflict := func(t *testing.T) (a, b *page, version string) {
-			a, b = identifyInTwoTabs(t, browser, base)
-			before := eval[string](b, `document.querySelector('#form-identify [name=version]').value`)
-			b.typeInto("#display_name", "Contoso (operator, unsaved)")
-			a.typeInto("#display_name", "Contoso (owner)")
-			start := time.Now()
-			a.submit(`[data-testid=save-identify]`, 200)
-			a.toast("Tenant details saved")
-			version = eval[string](a, `document.querySelector('#checkpoint').dataset.version`)
-
-			b.visible(`[data-testid=conflict-banner]`)
-			t.Logf("banner in tab B %v after tab A clicked Save (its page load included)", time.Since(start).Round(time.Millisecond))
-			b.text(`[data-testid=conflict-banner]`, "owner@acme.test changed this draft")
-			b.text(`[data-testid=conflict-banner]`, "(version "+version+")")
-			b.js(`document.querySelector('[data-testid=conflict-banner]').getAttribute('role') === 'alert'`)
-			// Nothing of B's was touched: the typed input, the step it shows, its version.
-			b.js(`document.querySelector('#display_name').value === 'Contoso (operator, unsaved)'`)
-			b.visible(`[data-testid=panel-identify]`)
-			if v := eval[string](b, `document.querySelector('#form-identify [name=version]').value`); v != before {
-				t.Fatalf("tab B's form version moved from %s to %s before B chose", before, v)
-			}
-			b.stillSameDocument()
-			return a, b, version
-		}
-
-		t.Run("Reload", func(t *testing.T) {
-			t.Parallel()
-			_, b, version := conflict(t)
-			b.shot("21-live-conflict-banner", `[data-testid=conflict-banner]`)
-			b.clickText(`[data-testid=conflict-banner]`, "Reload")
-			// The held frame is applied: the owner's name, on the step this tab shows (A's
-			// save moved A's tab and the resume point, never B's view).
-			b.text(`[data-testid=tenant-name]`, "Contoso (owner)")
-			b.visible(`[data-testid=panel-identify]`)
-			b.js(`document.querySelector('#display_name').value === 'Contoso (owner)'`)
-			b.js(`!document.querySelector('[data-testid=conflict-banner]')`)
-			b.js(fmt.Sprintf(`document.querySelector('#checkpoint').dataset.version === %q`, version))
-			b.stillSameDocument()
-		})
-
-		t.Run("KeepMine", func(t *testing.T) {
-			t.Parallel()
-			a, b, version := conflict(t)
-			// Both edited Display name: the banner says so before B chooses.
-			b.text(`[data-testid=conflict-collisions]`, "You also edited Display name")
-			b.text(`[data-testid=conflict-changes] [data-field=display_name]`, "Contoso (owner)")
-			b.clickText(`[data-testid=conflict-banner]`, "Keep my changes")
-			b.js(`!document.querySelector('[data-testid=conflict-banner]')`)
-			b.js(`document.querySelector('#display_name').value === 'Contoso (operator, unsaved)'`)
-			b.js(fmt.Sprintf(`document.querySelector('#form-identify [name=version]').value === %q`, version))
-			// The submit now carries the newer version: it wins, deliberately.
-			kept := time.Now()
-			b.submit(`[data-testid=save-identify]`, 200)
-			b.toast("Tenant details saved")
-			b.text(`[data-testid=tenant-name]`, "Contoso (operator, unsaved)")
-			b.noBannerSince(kept)
-			// A has no unsaved input: it just follows, with a notice.
-			a.text(`[data-testid=tenant-name]`, "Contoso (operator, unsaved)")
-			a.toast("Updated by operator@acme.test")
-			a.noBanner()
-		})
-
-		// The lost update "Keep my changes" used to cause: B typed only a Primary domain
-		// while A renamed the tenant. B's banner names A's change (who, old → new); keeping
-		// and saving writes only B's field, so both changes survive.
-		t.Run("KeepMineSavesOnlyEditedFields", func(t *testing.T) {
-			t.Parallel()
-			a, b := identifyInTwoTabs(t, browser, base)
-			b.typeInto("#primary_domain", "contoso-holdings.healthy.test")
-			a.typeInto("#display_name", "Contoso Holdings")
-			a.submit(`[data-testid=save-identify]`, 200)
-			a.toast("Tenant details saved")
-
-			b.visible(`[data-testid=conflict-banner]`)
-			row := `[data-testid=conflict-changes] tr[data-field=display_name]`
-			b.text(row, "Display name")
-			b.text(row, "owner@acme.test")
-			b.text(row, "Contoso")
-			b.text(row, "Contoso Holdings")
-			b.js(`document.querySelector('[data-testid=conflict-collisions]').hidden`)
-			b.js(`document.querySelector('#display_name').value === 'Contoso'`)
-			b.shot("24-two-operator-conflict", `[data-testid=conflict-banner]`)
-
-			b.clickText(`[data-testid=conflict-banner]`, "Keep my changes")
-			b.js(`!document.querySelector('[data-testid=conflict-banner]')`)
-			// The untouched field now shows A's value; the typed one is kept.
-			b.js(`document.querySelector('#display_name').value === 'Contoso Holdings'`)
-			b.js(`document.querySelector('#primary_domain').value === 'contoso-holdings.healthy.test'`)
-			b.submit(`[data-testid=save-identify]`, 200)
-			b.toast("Tenant details saved")
-			b.text(`[data-testid=tenant-name]`, "Contoso Holdings")
-			b.text(`[data-testid=tenant-domain]`, "contoso-holdings.healthy.test")
-			a.text(`[data-testid=tenant-domain]`, "contoso-holdings.healthy.test")
-			a.text(`[data-testid=tenant-name]`, "Contoso Holdings")
-		})
-	})
-
-	// A tab without unsaved input simply morphs to each new state, with a short notice.
-	t.Run("CleanTabMorphs", func(t *testing.T) {
-		t.Parallel()
-		a, b := identifyInTwoTabs(t, browser, base)
-		a.typeInto("#display_name", "Contoso Pharma")
+func browserLiveUnsavedInputConflict(t *testing.T, browser context.Context, base, dbURL string) {
+	t.Parallel()
+	// conflict leaves tab B (operator) with unsaved input in the identify form and a
+	// banner about the owner's save in tab A; it returns the tabs and A's version.
+	conflict := func(t *testing.T) (a, b *page, version string) {
+		a, b = identifyInTwoTabs(t, browser, base)
+		before := eval[string](b, `document.querySelector('#form-identify [name=version]').value`)
+		b.typeInto("#display_name", "Contoso (operator, unsaved)")
+		a.typeInto("#display_name", "Contoso (owner)")
 		start := time.Now()
 		a.submit(`[data-testid=save-identify]`, 200)
-		b.text(`[data-testid=tenant-name]`, "Contoso Pharma")
-		t.Logf("tab B morphed %v after tab A clicked Save (its page load included)", time.Since(start).Round(time.Millisecond))
-		// A's "Save and continue" moved A's tab on, not B's: B still shows its own step.
+		a.toast("Tenant details saved")
+		version = eval[string](a, `document.querySelector('#checkpoint').dataset.version`)
+
+		b.visible(`[data-testid=conflict-banner]`)
+		t.Logf("banner in tab B %v after tab A clicked Save (its page load included)", time.Since(start).Round(time.Millisecond))
+		b.text(`[data-testid=conflict-banner]`, "owner@acme.test changed this draft")
+		b.text(`[data-testid=conflict-banner]`, "(version "+version+")")
+		b.js(`document.querySelector('[data-testid=conflict-banner]').getAttribute('role') === 'alert'`)
+		// Nothing of B's was touched: the typed input, the step it shows, its version.
+		b.js(`document.querySelector('#display_name').value === 'Contoso (operator, unsaved)'`)
 		b.visible(`[data-testid=panel-identify]`)
-		b.js(`document.querySelector('#display_name').value === 'Contoso Pharma'`)
-		b.toast("Updated by owner@acme.test")
-		b.js(`document.querySelector('[data-testid=last-change]').innerText.includes('owner@acme.test')`)
-		b.shot("23-live-morph-notice")
-		b.noBanner()
+		if v := eval[string](b, `document.querySelector('#form-identify [name=version]').value`); v != before {
+			t.Fatalf("tab B's form version moved from %s to %s before B chose", before, v)
+		}
+		b.stillSameDocument()
+		return a, b, version
+	}
+
+	t.Run("Reload", func(t *testing.T) {
+		t.Parallel()
+		_, b, version := conflict(t)
+		b.shot("21-live-conflict-banner", `[data-testid=conflict-banner]`)
+		b.clickText(`[data-testid=conflict-banner]`, "Reload")
+		// The held frame is applied: the owner's name, on the step this tab shows (A's
+		// save moved A's tab and the resume point, never B's view).
+		b.text(`[data-testid=tenant-name]`, "Contoso (owner)")
+		b.visible(`[data-testid=panel-identify]`)
+		b.js(`document.querySelector('#display_name').value === 'Contoso (owner)'`)
+		b.js(`!document.querySelector('[data-testid=conflict-banner]')`)
+		b.js(fmt.Sprintf(`document.querySelector('#checkpoint').dataset.version === %q`, version))
 		b.stillSameDocument()
 	})
 
-	// The operator's own submit never raises a banner in the tab that made it, even though
-	// the push of that very change may reach the old page before it unloads.
-	t.Run("OwnActionNoBanner", func(t *testing.T) {
+	t.Run("KeepMine", func(t *testing.T) {
 		t.Parallel()
-		owner := client(t, base, "owner@acme.test")
-		id := createDraftAPI(t, owner, base, newUUID(), "Contoso", "contoso.healthy.test")
-		b := newSession(t, browser, base, "operator@acme.test")
-		b.open(wizardPath("acme", id))
-		b.liveState("live", waitFor)
-		b.submit(`[data-testid=step-1] a`, 200)
-		b.liveState("live", waitFor)
-		b.typeInto("#display_name", "Contoso (renamed by operator)")
+		a, b, version := conflict(t)
+		// Both edited Display name: the banner says so before B chooses.
+		b.text(`[data-testid=conflict-collisions]`, "You also edited Display name")
+		b.text(`[data-testid=conflict-changes] [data-field=display_name]`, "Contoso (owner)")
+		b.clickText(`[data-testid=conflict-banner]`, "Keep my changes")
+		b.js(`!document.querySelector('[data-testid=conflict-banner]')`)
+		b.js(`document.querySelector('#display_name').value === 'Contoso (operator, unsaved)'`)
+		b.js(fmt.Sprintf(`document.querySelector('#form-identify [name=version]').value === %q`, version))
+		// The submit now carries the newer version: it wins, deliberately.
+		kept := time.Now()
 		b.submit(`[data-testid=save-identify]`, 200)
 		b.toast("Tenant details saved")
-		b.text(`[data-testid=tenant-name]`, "Contoso (renamed by operator)")
-		b.liveState("live", waitFor)
-		b.attachConnection()
-		b.liveState("live", waitFor)
-		b.submit(`[data-testid=start-verification]`, 200)
-		b.lifecycle("ready_for_activation", "Ready for activation")
-		b.noBanner() // across every page of the tab: the recorder's log survives navigation
-		b.js(`![...document.querySelectorAll('[data-toast]')].some(e => e.innerText.includes('Updated by'))`)
+		b.text(`[data-testid=tenant-name]`, "Contoso (operator, unsaved)")
+		b.noBannerSince(kept)
+		// A has no unsaved input: it just follows, with a notice.
+		a.text(`[data-testid=tenant-name]`, "Contoso (operator, unsaved)")
+		a.toast("Updated by operator@acme.test")
+		a.noBanner()
 	})
 
-	// A reload in the middle of a run shows it at once (server-rendered), then follows it.
-	t.Run("ReloadDuringRun", func(t *testing.T) {
+	// The lost update "Keep my changes" used to cause: B typed only a Primary domain
+	// while A renamed the tenant. B's banner names A's change (who, old → new); keeping
+	// and saving writes only B's field, so both changes survive.
+	t.Run("KeepMineSavesOnlyEditedFields", func(t *testing.T) {
 		t.Parallel()
-		a := newSession(t, browser, base, "owner@acme.test")
-		a.startDraft("acme", newUUID(), "Reloaded", "reloaded.slow.test")
-		a.attachConnection()
-		a.submit(`[data-testid=start-verification]`, 200)
-		a.jsWithin(slowRun, `Number(document.querySelector('[data-testid=run-progress]')?.dataset.done) > 0`)
-		before := eval[int](a, `Number(document.querySelector('[data-testid=run-progress]').dataset.done)`)
-		a.reload()
-		// Right after the load, without waiting for anything live.
-		type shown struct {
-			Lifecycle string `json:"lifecycle"`
-			Status    string `json:"status"`
-			Done      int    `json:"done"`
-			HasBar    bool   `json:"hasBar"`
-		}
-		s := eval[shown](a, `(() => { const p = document.querySelector('[data-testid=verification-run] [data-testid=run-progress]');
-			return {lifecycle: document.querySelector('#checkpoint').dataset.lifecycle,
-				status: document.querySelector('[data-testid=verification-run] [data-testid=run-status]').dataset.status,
-				done: p ? Number(p.dataset.done) : -1, hasBar: !!p}; })()`)
-		if s.Lifecycle != "verifying" || s.Status != "running" || !s.HasBar || s.Done < before {
-			t.Fatalf("right after reload: %+v, want verifying, the run running with its bar at ≥ %d done", s, before)
-		}
-		a.markDocument()
-		a.liveState("live", waitFor)
-		a.lifecycle("ready_for_activation", "Ready for activation")
-		a.stillSameDocument()
-		pushed := 0
-		doc := eval[string](a, `window.__docId`)
-		for _, e := range a.liveLog() {
-			if e.Type == "applied" && e.Doc == doc && e.Source == "push" {
-				pushed++
-			}
-		}
-		if pushed == 0 {
-			t.Fatal("the run completed without a pushed frame after the reload")
-		}
-	})
+		a, b := identifyInTwoTabs(t, browser, base)
+		b.typeInto("#primary_domain", "contoso-holdings.healthy.test")
+		a.typeInto("#display_name", "Contoso Holdings")
+		a.submit(`[data-testid=save-identify]`, 200)
+		a.toast("Tenant details saved")
 
-	t.Run("PollFallback", func(t *testing.T) {
-		t.Parallel()
-		testPollFallback(t, browser)
-	})
+		b.visible(`[data-testid=conflict-banner]`)
+		row := `[data-testid=conflict-changes] tr[data-field=display_name]`
+		b.text(row, "Display name")
+		b.text(row, "owner@acme.test")
+		b.text(row, "Contoso")
+		b.text(row, "Contoso Holdings")
+		b.js(`document.querySelector('[data-testid=conflict-collisions]').hidden`)
+		b.js(`document.querySelector('#display_name').value === 'Contoso'`)
+		b.shot("24-two-operator-conflict", `[data-testid=conflict-banner]`)
 
-	// A tab whose WebSocket is blocked polls everything it shows, whatever the draft's
-	// state: a verification another operator starts reaches it within about one poll
-	// period (5 s). Before, only a draft already verifying or bootstrapping was polled.
-	t.Run("BlockedTabSeesOthersVerification", func(t *testing.T) {
-		t.Parallel()
-		a := newSession(t, browser, base, "owner@acme.test")
-		id := a.startDraft("acme", newUUID(), "Watched", "watched.slow.test")
-		a.attachConnection()
-		b := newSession(t, browser, base, "operator@acme.test", sessionOptions{blockLive: true})
-		b.open(wizardPath("acme", id))
-		b.markDocument()
-		if lc := eval[string](b, `document.querySelector('#checkpoint').dataset.lifecycle`); lc == "verifying" {
-			t.Fatalf("lifecycle %s before the verification started", lc)
-		}
-		b.liveState("polling", 8*time.Second)
-		b.text(`[data-live-status]`, "Polling for updates")
-		a.submit(`[data-testid=start-verification]`, 200)
-		started := time.Now()
-		b.jsWithin(8*time.Second, `['verifying', 'ready_for_activation'].includes(document.querySelector('#checkpoint').dataset.lifecycle) &&
-			window.__liveLog.some(e => e.type === 'applied' && e.source === 'poll')`)
-		t.Logf("the blocked tab showed the verification %v after it started", time.Since(started).Round(time.Millisecond))
-		b.stillSameDocument()
+		b.clickText(`[data-testid=conflict-banner]`, "Keep my changes")
+		b.js(`!document.querySelector('[data-testid=conflict-banner]')`)
+		// The untouched field now shows A's value; the typed one is kept.
+		b.js(`document.querySelector('#display_name').value === 'Contoso Holdings'`)
+		b.js(`document.querySelector('#primary_domain').value === 'contoso-holdings.healthy.test'`)
+		b.submit(`[data-testid=save-identify]`, 200)
+		b.toast("Tenant details saved")
+		b.text(`[data-testid=tenant-name]`, "Contoso Holdings")
+		b.text(`[data-testid=tenant-domain]`, "contoso-holdings.healthy.test")
+		a.text(`[data-testid=tenant-domain]`, "contoso-holdings.healthy.test")
+		a.text(`[data-testid=tenant-name]`, "Contoso Holdings")
 	})
+}
 
-	// Signing out ends the stream: the tab's socket is closed (4401) and the page says
-	// "Signed out" and offers sign-in, without reloading. Before, the socket kept pushing.
-	t.Run("SignOutEndsStream", func(t *testing.T) {
-		t.Parallel()
-		id := createDraftAPI(t, client(t, base, "owner@acme.test"), base, newUUID(), "Leaving", "leaving.healthy.test")
-		p := newSession(t, browser, base, "operator@acme.test")
-		p.open(wizardPath("acme", id))
-		p.liveState("live", waitFor)
-		p.markDocument()
-		// What the layout's Sign out button posts, sent from the tab (as another tab of the
-		// same browser would) so that this page stays to be looked at.
-		if got := eval[int](p, `fetch('/admin/logout', {method: 'POST', redirect: 'manual'}).then(r => r.status || 303)`); got >= 400 {
-			t.Fatalf("POST /admin/logout = %d", got)
+// A tab without unsaved input simply morphs to each new state, with a short notice.
+func browserLiveCleanTabMorphs(t *testing.T, browser context.Context, base, dbURL string) {
+	t.Parallel()
+	a, b := identifyInTwoTabs(t, browser, base)
+	a.typeInto("#display_name", "Contoso Pharma")
+	start := time.Now()
+	a.submit(`[data-testid=save-identify]`, 200)
+	b.text(`[data-testid=tenant-name]`, "Contoso Pharma")
+	t.Logf("tab B morphed %v after tab A clicked Save (its page load included)", time.Since(start).Round(time.Millisecond))
+	// A's "Save and continue" moved A's tab on, not B's: B still shows its own step.
+	b.visible(`[data-testid=panel-identify]`)
+	b.js(`document.querySelector('#display_name').value === 'Contoso Pharma'`)
+	b.toast("Updated by owner@acme.test")
+	b.js(`document.querySelector('[data-testid=last-change]').innerText.includes('owner@acme.test')`)
+	b.shot("23-live-morph-notice")
+	b.noBanner()
+	b.stillSameDocument()
+}
+
+// The operator's own submit never raises a banner in the tab that made it, even though
+// the push of that very change may reach the old page before it unloads.
+func browserLiveOwnActionNoBanner(t *testing.T, browser context.Context, base, dbURL string) {
+	t.Parallel()
+	owner := client(t, base, "owner@acme.test")
+	id := createDraftAPI(t, owner, base, newUUID(), "Contoso", "contoso.healthy.test")
+	b := newSession(t, browser, base, "operator@acme.test")
+	b.open(wizardPath("acme", id))
+	b.liveState("live", waitFor)
+	b.submit(`[data-testid=step-1] a`, 200)
+	b.liveState("live", waitFor)
+	b.typeInto("#display_name", "Contoso (renamed by operator)")
+	b.submit(`[data-testid=save-identify]`, 200)
+	b.toast("Tenant details saved")
+	b.text(`[data-testid=tenant-name]`, "Contoso (renamed by operator)")
+	b.liveState("live", waitFor)
+	b.attachConnection()
+	b.liveState("live", waitFor)
+	b.submit(`[data-testid=start-verification]`, 200)
+	b.lifecycle("ready_for_activation", "Ready for activation")
+	b.noBanner() // across every page of the tab: the recorder's log survives navigation
+	b.js(`![...document.querySelectorAll('[data-toast]')].some(e => e.innerText.includes('Updated by'))`)
+}
+
+// A reload in the middle of a run shows it at once (server-rendered), then follows it.
+func browserLiveReloadDuringRun(t *testing.T, browser context.Context, base, dbURL string) {
+	t.Parallel()
+	a := newSession(t, browser, base, "owner@acme.test")
+	a.startDraft("acme", newUUID(), "Reloaded", "reloaded.slow.test")
+	a.attachConnection()
+	a.submit(`[data-testid=start-verification]`, 200)
+	a.jsWithin(slowRun, `Number(document.querySelector('[data-testid=run-progress]')?.dataset.done) > 0`)
+	before := eval[int](a, `Number(document.querySelector('[data-testid=run-progress]').dataset.done)`)
+	a.reload()
+	// Right after the load, without waiting for anything live.
+	type shown struct {
+		Lifecycle string `json:"lifecycle"`
+		Status    string `json:"status"`
+		Done      int    `json:"done"`
+		HasBar    bool   `json:"hasBar"`
+	}
+	s := eval[shown](a, `(() => { const p = document.querySelector('[data-testid=verification-run] [data-testid=run-progress]');
+		return {lifecycle: document.querySelector('#checkpoint').dataset.lifecycle,
+			status: document.querySelector('[data-testid=verification-run] [data-testid=run-status]').dataset.status,
+			done: p ? Number(p.dataset.done) : -1, hasBar: !!p}; })()`)
+	if s.Lifecycle != "verifying" || s.Status != "running" || !s.HasBar || s.Done < before {
+		t.Fatalf("right after reload: %+v, want verifying, the run running with its bar at ≥ %d done", s, before)
+	}
+	a.markDocument()
+	a.liveState("live", waitFor)
+	a.lifecycle("ready_for_activation", "Ready for activation")
+	a.stillSameDocument()
+	pushed := 0
+	doc := eval[string](a, `window.__docId`)
+	for _, e := range a.liveLog() {
+		if e.Type == "applied" && e.Doc == doc && e.Source == "push" {
+			pushed++
 		}
-		p.liveState("offline", waitFor)
-		p.visible(`[data-testid=session-expired][data-reason=signedOut][role=alert] a[href^="/admin/login?next="]`)
-		p.text(`[data-testid=session-expired]`, "Signed out — sign in again")
-		p.text(`[data-live-status]`, "Signed out")
-		p.stillSameDocument()
-		if e := eval[bool](p, `liveConsole.retryPending()`); e {
-			t.Error("a reconnect or poll is still scheduled after the sign-out")
-		}
-	})
+	}
+	if pushed == 0 {
+		t.Fatal("the run completed without a pushed frame after the reload")
+	}
+}
+
+func browserLivePollFallback(t *testing.T, browser context.Context, base, dbURL string) {
+	t.Parallel()
+	testPollFallback(t, browser)
+}
+
+// A tab whose WebSocket is blocked polls everything it shows, whatever the draft's
+// state: a verification another operator starts reaches it within about one poll
+// period (5 s). Before, only a draft already verifying or bootstrapping was polled.
+func browserLiveBlockedTabSeesOthersVerification(t *testing.T, browser context.Context, base, dbURL string) {
+	t.Parallel()
+	a := newSession(t, browser, base, "owner@acme.test")
+	id := a.startDraft("acme", newUUID(), "Watched", "watched.slow.test")
+	a.attachConnection()
+	b := newSession(t, browser, base, "operator@acme.test", sessionOptions{blockLive: true})
+	b.open(wizardPath("acme", id))
+	b.markDocument()
+	if lc := eval[string](b, `document.querySelector('#checkpoint').dataset.lifecycle`); lc == "verifying" {
+		t.Fatalf("lifecycle %s before the verification started", lc)
+	}
+	b.liveState("polling", 8*time.Second)
+	b.text(`[data-live-status]`, "Polling for updates")
+	a.submit(`[data-testid=start-verification]`, 200)
+	started := time.Now()
+	b.jsWithin(8*time.Second, `['verifying', 'ready_for_activation'].includes(document.querySelector('#checkpoint').dataset.lifecycle) &&
+		window.__liveLog.some(e => e.type === 'applied' && e.source === 'poll')`)
+	t.Logf("the blocked tab showed the verification %v after it started", time.Since(started).Round(time.Millisecond))
+	b.stillSameDocument()
+}
+
+// Signing out ends the stream: the tab's socket is closed (4401) and the page says
+// "Signed out" and offers sign-in, without reloading. Before, the socket kept pushing.
+func browserLiveSignOutEndsStream(t *testing.T, browser context.Context, base, dbURL string) {
+	t.Parallel()
+	id := createDraftAPI(t, client(t, base, "owner@acme.test"), base, newUUID(), "Leaving", "leaving.healthy.test")
+	p := newSession(t, browser, base, "operator@acme.test")
+	p.open(wizardPath("acme", id))
+	p.liveState("live", waitFor)
+	p.markDocument()
+	// What the layout's Sign out button posts, sent from the tab (as another tab of the
+	// same browser would) so that this page stays to be looked at.
+	if got := eval[int](p, `fetch('/admin/logout', {method: 'POST', redirect: 'manual'}).then(r => r.status || 303)`); got >= 400 {
+		t.Fatalf("POST /admin/logout = %d", got)
+	}
+	p.liveState("offline", waitFor)
+	p.visible(`[data-testid=session-expired][data-reason=signedOut][role=alert] a[href^="/admin/login?next="]`)
+	p.text(`[data-testid=session-expired]`, "Signed out — sign in again")
+	p.text(`[data-live-status]`, "Signed out")
+	p.stillSameDocument()
+	if e := eval[bool](p, `liveConsole.retryPending()`); e {
+		t.Error("a reconnect or poll is still scheduled after the sign-out")
+	}
 }
 
 // testPollFallback opens a tab whose WebSocket is blocked from the start, starts a slow
