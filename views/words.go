@@ -15,6 +15,8 @@ var reasonTexts = map[string]string{
 	"onboarding_completed":    "Onboarding is complete; the tenant is active.",
 	"activated_with_override": "Activated with an owner override.",
 	"draft_closed":            "This onboarding is completed or cancelled; it can no longer be changed.",
+	"run_not_retryable":       "Only a failed or cancelled operation can be retried.",
+	"run_already_active":      "An operation of this kind is already queued or running for this tenant.",
 	"run_active_elsewhere":    "An operation of the same kind is still running for this tenant from an earlier onboarding; start again when it has finished.",
 
 	// Identify and connect.

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/tenantops/onboard/internal/account"
 	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/password"
@@ -353,6 +354,7 @@ func webServer(cfg serveConfig, store *postgres.Store, svc *onboarding.Service, 
 		Notifications: store,
 		Audit:         store,
 		Members:       members,
+		Account:       account.NewService(store, time.Now, password.Hash, password.Verify),
 		SessionStore:  postgres.NewSessionStore(store.DB),
 		LoginAttempts: store.DB,
 		Ready:         lv.ready(store.DB),

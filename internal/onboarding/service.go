@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -294,6 +295,11 @@ func validateConnection(c ConnectionInput) *ValidationError {
 // draft is not changed; the version is still checked first, so a stale caller gets a
 // conflict rather than a run.
 func (s *Service) StartVerification(ctx context.Context, m access.Member, id string, expected int64) (Draft, operation.Run, bool, error) {
+	return s.startVerification(ctx, m, id, expected, nil)
+}
+
+// startVerification is StartVerification with extra facts for the audit entry.
+func (s *Service) startVerification(ctx context.Context, m access.Member, id string, expected int64, extra map[string]any) (Draft, operation.Run, bool, error) {
 	var (
 		out     Draft
 		run     operation.Run
@@ -323,9 +329,9 @@ func (s *Service) StartVerification(ctx context.Context, m access.Member, id str
 		if err != nil {
 			return err
 		}
-		out, err = w.save(facts, ActionVerificationStarted, map[string]any{
-			"run_id": run.ID, "provider_connection_id": w.d.ProviderConnectionID,
-		})
+		meta := map[string]any{"run_id": run.ID, "provider_connection_id": w.d.ProviderConnectionID}
+		maps.Copy(meta, extra)
+		out, err = w.save(facts, ActionVerificationStarted, meta)
 		return err
 	})
 	if err != nil {
@@ -339,7 +345,8 @@ func (s *Service) StartVerification(ctx context.Context, m access.Member, id str
 // duplicate. Started operations missing from the selection are added to it. The draft gets a
 // new version only when a run was created or the selection changed.
 func (s *Service) StartBootstrap(ctx context.Context, m access.Member, id string, expected int64, ops []string) (Draft, []operation.Run, error) {
-	return s.startBootstrap(ctx, m, id, expected, ops, false)
+	d, runs, _, err := s.startBootstrap(ctx, m, id, expected, ops, false, nil)
+	return d, runs, err
 }
 
 // SelectAndStartBootstrap makes ops (non-empty) the draft's exact bootstrap selection and
@@ -352,17 +359,15 @@ func (s *Service) SelectAndStartBootstrap(ctx context.Context, m access.Member, 
 		v.Add("operations", "select at least one bootstrap operation")
 		return Draft{}, nil, v
 	}
-	return s.startBootstrap(ctx, m, id, expected, ops, true)
+	d, runs, _, err := s.startBootstrap(ctx, m, id, expected, ops, true, nil)
+	return d, runs, err
 }
 
 // startBootstrap queues runs for ops; replace makes ops the whole selection, else started
-// operations are added to it.
-func (s *Service) startBootstrap(ctx context.Context, m access.Member, id string, expected int64, ops []string, replace bool) (Draft, []operation.Run, error) {
-	var (
-		out  Draft
-		runs []operation.Run
-	)
-	err := s.write(ctx, m, id, expected, []access.Capability{access.BootstrapStart}, func(w *writeTx) error {
+// operations are added to it. extra goes into the audit entry; createdIDs are the runs it
+// created (the others were already active).
+func (s *Service) startBootstrap(ctx context.Context, m access.Member, id string, expected int64, ops []string, replace bool, extra map[string]any) (out Draft, runs []operation.Run, createdIDs []string, err error) {
+	err = s.write(ctx, m, id, expected, []access.Capability{access.BootstrapStart}, func(w *writeTx) error {
 		if len(ops) == 0 {
 			ops = w.d.BootstrapOperations
 		}
@@ -384,7 +389,6 @@ func (s *Service) startBootstrap(ctx context.Context, m access.Member, id string
 				return err
 			}
 		}
-		var createdIDs []string
 		for _, op := range ops {
 			typ, _ := operation.BootstrapType(op)
 			run, created, err := w.tx.InsertRun(ctx, NewRun{
@@ -428,13 +432,14 @@ func (s *Service) startBootstrap(ctx context.Context, m access.Member, id string
 		if selectionChanged {
 			meta["fields"] = map[string]any{FieldBootstrapOperations: fieldDiff(operationsText(w.before.BootstrapOperations), operationsText(selection))}
 		}
+		maps.Copy(meta, extra)
 		out, err = w.save(facts, ActionBootstrapStarted, meta)
 		return err
 	})
 	if err != nil {
-		return Draft{}, nil, err
+		return Draft{}, nil, nil, err
 	}
-	return out, runs, nil
+	return out, runs, createdIDs, nil
 }
 
 // gate applies operation.StartRequest to a draft whose capability was already checked.

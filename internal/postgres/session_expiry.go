@@ -14,5 +14,10 @@ func (db *DB) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("delete expired sessions: %w", err)
 	}
+	// An ended session's token need not be remembered past its expiry: scs never commits an
+	// expired session again (it starts a new one with a new token).
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM sessions_ended WHERE expiry <= now()`); err != nil {
+		return 0, fmt.Errorf("delete ended sessions: %w", err)
+	}
 	return tag.RowsAffected(), nil
 }

@@ -1,11 +1,14 @@
 package postgres
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // SessionStore keeps HTTP sessions in the sessions table under the SHA-256 of their token:
@@ -15,11 +18,12 @@ import (
 // process, deletes expired rows.
 type SessionStore struct {
 	rows *pgxstore.PostgresStore
+	pool *pgxpool.Pool
 }
 
 // NewSessionStore returns the session store of db.
 func NewSessionStore(db *DB) *SessionStore {
-	return &SessionStore{rows: pgxstore.NewWithCleanupInterval(db.Pool, 0)}
+	return &SessionStore{rows: pgxstore.NewWithCleanupInterval(db.Pool, 0), pool: db.Pool}
 }
 
 // Find returns the data of the session with token.
@@ -27,9 +31,19 @@ func (s *SessionStore) Find(token string) ([]byte, bool, error) {
 	return s.rows.Find(tokenHash(token))
 }
 
-// Commit stores the session with token until expiry.
+// Commit stores the session with token until expiry and records its use (last_seen_at:
+// scs commits on every request, as sessions have an idle timeout). A token whose session was
+// ended (sessions_ended) is not stored again: a request of that session still in flight when
+// it was signed out elsewhere must not bring it back.
 func (s *SessionStore) Commit(token string, b []byte, expiry time.Time) error {
-	return s.rows.Commit(tokenHash(token), b, expiry)
+	_, err := s.pool.Exec(context.Background(), `INSERT INTO sessions (token, data, expiry)
+		SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM sessions_ended WHERE token = $1)
+		ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry, last_seen_at = now()`,
+		tokenHash(token), b, expiry)
+	if err != nil {
+		return fmt.Errorf("commit session: %w", err)
+	}
+	return nil
 }
 
 // Delete removes the session with token.

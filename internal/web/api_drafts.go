@@ -27,6 +27,7 @@ type DraftService interface {
 	Cancel(ctx context.Context, m access.Member, id string, expected int64) (onboarding.Draft, error)
 	Runs(ctx context.Context, m access.Member, draftID string) ([]operation.Run, error)
 	Run(ctx context.Context, m access.Member, runID string) (operation.Run, error)
+	RetryRun(ctx context.Context, m access.Member, runID string) (operation.Run, bool, error)
 	WorkspaceRuns(ctx context.Context, m access.Member, f onboarding.RunFilter) ([]operation.Run, error)
 	Changes(ctx context.Context, m access.Member, id string, since int64) ([]onboarding.Change, error)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/account"
 	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/views"
@@ -46,6 +47,12 @@ var auditActions = []views.AuditAction{
 	{Value: membership.ActionAdded, Label: "Member added"},
 	{Value: membership.ActionRoleChanged, Label: "Member role changed"},
 	{Value: membership.ActionRemoved, Label: "Member removed"},
+	{Value: "security.", Label: "Any security event"},
+	{Value: account.ActionSignedIn, Label: "Signed in"},
+	{Value: account.ActionSignInFailed, Label: "Failed sign-in"},
+	{Value: account.ActionSignedOut, Label: "Signed out"},
+	{Value: account.ActionPasswordChanged, Label: "Password changed"},
+	{Value: account.ActionSessionsEnded, Label: "Other sessions signed out"},
 }
 
 // auditLabel is an action in words.
@@ -199,6 +206,7 @@ var auditDetailLabels = []struct{ key, label string }{
 	{"outcome", "Outcome"}, {"reason_code", "Reason"}, {"operations", "Operations"},
 	{"override_reason", "Override reason"}, {"lifted_blockers", "Blockers accepted"},
 	{"run_ids", "Runs started"}, {"cancelled_run_ids", "Queued runs cancelled"}, {"attempt", "Attempt"},
+	{"retry_of", "Retry of run"}, {"sessions_ended", "Sessions signed out"}, {"address", "Address"}, {"user_agent", "Browser"},
 }
 
 // auditEntry turns a stored entry into what the page shows: the action in words, the tenant
@@ -264,6 +272,8 @@ func detailText(key string, v any) string {
 			return views.ReasonText(x)
 		case "type":
 			return runTypeName(x)
+		case "user_agent":
+			return views.BrowserName(x)
 		}
 		return x
 	case float64:

@@ -21,6 +21,7 @@ func (s *Server) handleOperationShow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var panel views.RunPanelData
+	var retry views.RetryView
 	if run.DraftID != "" {
 		sn, err := s.memberSnapshot(r.Context(), m, run.DraftID)
 		if err != nil && !errors.Is(err, onboarding.ErrNotFound) {
@@ -28,6 +29,9 @@ func (s *Server) handleOperationShow(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		panel = RunPanelView(sn.draft, sn.runs, run)
+		if err == nil {
+			retry = retryView(m, sn, run)
+		}
 	} else {
 		panel = RunPanelView(onboarding.Draft{Workspace: m.Workspace}, nil, run)
 	}
@@ -38,5 +42,5 @@ func (s *Server) handleOperationShow(w http.ResponseWriter, r *http.Request) {
 	}
 	nav := s.navFor(r)
 	nav.Section = "operations"
-	s.render(w, r, http.StatusOK, views.RunPage(nav, views.RunData{Panel: panel, Toasts: s.popToasts(r)}))
+	s.render(w, r, http.StatusOK, views.RunPage(nav, views.RunData{Panel: panel, Retry: retry, Toasts: s.popToasts(r)}))
 }

@@ -54,6 +54,17 @@ func (s *Server) Routes() chi.Router {
 			r.Get("/admin/notifications", s.handleNotificationsList)
 			r.Post("/admin/notifications/read", s.handleNotificationsRead)
 			r.Post("/admin/notifications/{id}/read", s.handleNotificationRead)
+			r.Get("/admin/profile", s.handleProfileShow)
+			r.Post("/admin/profile/password", s.handleProfilePassword)
+			r.Post("/admin/profile/sessions/end", s.handleProfileSessionsEnd)
+			r.Post("/admin/profile/sessions/{session_id}/end", s.handleProfileSessionsEnd)
+			r.Get("/admin/profile/password", s.handleProfileRedirect)
+			r.Get("/admin/profile/sessions/end", s.handleProfileRedirect)
+			r.Get("/admin/profile/sessions/{session_id}/end", s.handleProfileRedirect)
+			r.Get("/api/v1/sessions", s.handleAPISessionsList)
+			r.Post("/api/v1/sessions/end-others", s.handleAPISessionsEnd)
+			r.Delete("/api/v1/sessions/{session_id}", s.handleAPISessionsEnd)
+			r.Put("/api/v1/password", s.handleAPIPasswordUpdate)
 			// Path parameters are checked before any query sees them: {ws} before the
 			// membership lookup, {id} and {run_id} once routed (r.With wraps each route).
 			r.Route("/admin/workspaces/{ws}", func(r chi.Router) {
@@ -80,6 +91,10 @@ func (s *Server) Routes() chi.Router {
 				}
 				r.With(s.can(access.View)).Get("/operations", s.handleOperationsList)
 				r.With(s.can(access.View)).Get("/operations/{run_id}", s.handleOperationShow)
+				// The service checks the start capability of the run's type itself, after the
+				// run's workspace (404 before 403).
+				r.Post("/operations/{run_id}/retry", s.handleOperationRetry)
+				r.With(s.can(access.View)).Get("/operations/{run_id}/retry", s.handleOperationRetryRedirect)
 				r.With(s.can(access.AuditView)).Get("/audit", s.handleAuditList)
 				r.Route("/members", func(r chi.Router) {
 					r.Use(s.can(access.MembersManage))
@@ -109,6 +124,7 @@ func (s *Server) Routes() chi.Router {
 				r.Post("/onboarding/drafts/{id}/cancellation", s.handleAPICancellationCreate)
 				r.Get("/operation-runs", s.handleAPIRunsList)
 				r.Get("/operation-runs/{run_id}", s.handleAPIRunShow)
+				r.Post("/operation-runs/{run_id}/retry", s.handleAPIRunRetry)
 			})
 		})
 		r.NotFound(func(w http.ResponseWriter, r *http.Request) {

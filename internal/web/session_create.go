@@ -34,11 +34,18 @@ func (s *Server) signIn(ctx context.Context, r *http.Request, email, pw string) 
 	}
 	u, hash, err := s.deps.Accounts.UserCredentials(ctx, email)
 	if err != nil {
-		// Hash anyway so unknown emails take as long as wrong passwords.
+		// Hash anyway so unknown emails take as long as wrong passwords. An unknown email
+		// belongs to no workspace: the log line is its only record (without what was typed,
+		// which may be a password).
 		_, _ = s.verify(dummyHash, pw)
+		s.log.InfoContext(ctx, "sign-in refused", "known_account", false)
 		return access.User{}, errBadCredentials
 	}
 	if ok, err := s.verify(hash, pw); err != nil || !ok {
+		s.log.InfoContext(ctx, "sign-in refused", "known_account", true, "user_id", u.ID)
+		if err := s.deps.Account.SignInFailed(ctx, u, s.clientOf(r)); err != nil {
+			return access.User{}, err
+		}
 		return access.User{}, errBadCredentials
 	}
 	if err := s.gate.release(ctx, charged); err != nil {
@@ -48,6 +55,15 @@ func (s *Server) signIn(ctx context.Context, r *http.Request, email, pw string) 
 		return access.User{}, err
 	}
 	s.sessions.Put(ctx, sessionUserKey, u.ID)
+	// Store the session now (LoadAndSave would at the end of the request) so that its row
+	// can be recorded as u's, with the sign-in, in one transaction.
+	token, _, err := s.sessions.Commit(ctx)
+	if err != nil {
+		return access.User{}, err
+	}
+	if err := s.deps.Account.SignedIn(ctx, u, token, s.clientOf(r)); err != nil {
+		return access.User{}, err
+	}
 	s.log.InfoContext(ctx, "signed in", "user_id", u.ID)
 	return u, nil
 }

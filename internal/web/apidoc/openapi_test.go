@@ -22,7 +22,8 @@ func TestDocumentValid(t *testing.T) {
 	for _, p := range []string{"/session", "/workspaces/{ws}/onboarding/drafts", "/workspaces/{ws}/onboarding/drafts/{id}",
 		"/workspaces/{ws}/onboarding/drafts/{id}/verification", "/workspaces/{ws}/onboarding/drafts/{id}/bootstrap",
 		"/workspaces/{ws}/onboarding/drafts/{id}/activation", "/workspaces/{ws}/onboarding/drafts/{id}/cancellation",
-		"/workspaces/{ws}/operation-runs", "/workspaces/{ws}/operation-runs/{run_id}"} {
+		"/workspaces/{ws}/operation-runs", "/workspaces/{ws}/operation-runs/{run_id}",
+		"/workspaces/{ws}/operation-runs/{run_id}/retry", "/sessions", "/sessions/end-others", "/sessions/{session_id}", "/password"} {
 		if doc.Paths.Find(p) == nil {
 			t.Errorf("path %s is not documented", p)
 		}
