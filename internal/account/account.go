@@ -181,11 +181,11 @@ type PasswordChange struct {
 	Current, New, Confirm string
 }
 
-// ChangePassword checks the current password and the new one's rules, stores the new hash and
-// ends every other session of u, in one transaction. The caller gives the current session a
-// fresh token afterwards. Wrong current password or a rule broken → *ValidationError naming
-// the field (current_password, new_password, confirm_password).
-func (s *Service) ChangePassword(ctx context.Context, u access.User, current string, p PasswordChange, c Client) (int64, error) {
+// CheckPasswordChange applies the rules of a password change that need no stored state: the
+// current password given, the new one at least MinPasswordLength characters, not blank, not
+// the email, not the current one, and confirmed. Callers check it before counting an
+// attempt, so a mistyped rule never uses up the sign-in limit.
+func CheckPasswordChange(u access.User, p PasswordChange) error {
 	v := &onboarding.ValidationError{}
 	if p.Current == "" {
 		v.Add("current_password", "is required")
@@ -205,7 +205,15 @@ func (s *Service) ChangePassword(ctx context.Context, u access.User, current str
 	if p.Confirm != p.New {
 		v.Add("confirm_password", "does not match the new password")
 	}
-	if err := v.Err(); err != nil {
+	return v.Err()
+}
+
+// ChangePassword checks the current password and the new one's rules, stores the new hash and
+// ends every other session of u, in one transaction. The caller gives the current session a
+// fresh token afterwards. Wrong current password or a rule broken → *ValidationError naming
+// the field (current_password, new_password, confirm_password).
+func (s *Service) ChangePassword(ctx context.Context, u access.User, current string, p PasswordChange, c Client) (int64, error) {
+	if err := CheckPasswordChange(u, p); err != nil {
 		return 0, err
 	}
 	// Hash before the transaction: argon2id takes tens of milliseconds and the row lock
@@ -214,6 +222,7 @@ func (s *Service) ChangePassword(ctx context.Context, u access.User, current str
 	if err != nil {
 		return 0, err
 	}
+	v := &onboarding.ValidationError{}
 	var n int64
 	err = s.store.WithAccountTx(ctx, func(tx Tx) error {
 		old, err := tx.LockPasswordHash(ctx, u.ID)

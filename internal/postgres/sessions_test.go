@@ -34,4 +34,47 @@ func TestSessionStore(t *testing.T) {
 			t.Errorf("Find after Delete = %v, %v; want not found", found, err)
 		}
 	})
+
+	// A request of a session that was ended elsewhere while it ran commits at its end: the
+	// session must stay ended (sessions_ended), while a new token is stored as usual.
+	t.Run("EndedStaysEnded", func(t *testing.T) {
+		if err := s.Commit("token-b", []byte("data"), expiry); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Pool.Exec(ctx, `DELETE FROM sessions WHERE expiry > now() AND data = 'data'`); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Commit("token-b", []byte("late"), expiry); err != nil {
+			t.Fatal(err)
+		}
+		if _, found, err := s.Find("token-b"); err != nil || found {
+			t.Errorf("Find after a late commit of an ended session = %v, %v; want not found", found, err)
+		}
+		if err := s.Commit("token-c", []byte("new"), expiry); err != nil {
+			t.Fatal(err)
+		}
+		if b, found, err := s.Find("token-c"); err != nil || !found || string(b) != "new" {
+			t.Errorf("Find of a new token = %q %v, %v; want new", b, found, err)
+		}
+	})
+
+	// Every commit records the session's use.
+	t.Run("LastSeen", func(t *testing.T) {
+		if err := s.Commit("token-d", []byte("d"), expiry); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Pool.Exec(ctx, `UPDATE sessions SET last_seen_at = now() - interval '1 hour' WHERE data = 'd'`); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Commit("token-d", []byte("d"), expiry); err != nil {
+			t.Fatal(err)
+		}
+		var age time.Duration
+		if err := db.Pool.QueryRow(ctx, `SELECT extract(epoch FROM now() - last_seen_at)::int * interval '1 second' FROM sessions WHERE data = 'd'`).Scan(&age); err != nil {
+			t.Fatal(err)
+		}
+		if age > time.Minute {
+			t.Errorf("last_seen_at is %v old after a commit, want now", age)
+		}
+	})
 }

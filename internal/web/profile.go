@@ -64,6 +64,9 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 func (s *Server) changePassword(r *http.Request, p account.PasswordChange) (int64, error) {
 	ctx := r.Context()
 	u, _ := userFrom(ctx)
+	if err := account.CheckPasswordChange(u, p); err != nil {
+		return 0, err
+	}
 	done, err := s.gate.acquire()
 	if err != nil {
 		return 0, err
