@@ -85,7 +85,7 @@ func ProfilePage(nav Nav, d ProfilePageData, toasts []Toast) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, ". Changing the password signs out every other session of yours; this one stays signed in.</p></div><form method=\"post\" action=\"/admin/profile/password\" class=\"stack\" data-testid=\"password-form\" autocomplete=\"on\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, ". Changing the password signs out every other session of yours; this one stays signed in.</p></div><form method=\"post\" action=\"/admin/profile/password\" class=\"stack profile-form\" data-testid=\"password-form\" autocomplete=\"on\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -311,7 +311,16 @@ func TestGoldenPages(t *testing.T) {
 		{"operations", OperationsPage(testNav, OperationsData{Workspace: "acme", Filter: OperationsFilter{Status: "completed"},
 			Drafts: []DraftOption{{ID: draftID, Label: "Contoso Ltd"}},
 			Runs:   []OperationRow{{Run: verifyRun, DraftID: draftID, Tenant: "Contoso Ltd"}, {Run: bootRun, DraftID: draftID, Tenant: "Contoso Ltd"}}})},
-		{"run_verify", RunPage(testNav, RunData{Panel: runPanelData(verifyRun)})},
+		{"run_verify", RunPage(testNav, RunData{Panel: runPanelData(verifyRun),
+			Retry: RetryView{Show: true, URL: "/admin/workspaces/acme/operations/" + verifyRun.ID + "/retry", Type: "verify_access"}})},
+		{"run_retry_blocked", RunPage(testNav, RunData{Panel: runPanelData(verifyRun),
+			Retry: RetryView{Show: true, Type: "verify_access", Reason: ReasonText("run_already_active")}})},
+		{"profile", ProfilePage(testNav, ProfilePageData{Email: "owner@acme.test",
+			Errors: map[string]string{"current_password": "is not your current password"},
+			Sessions: []SessionRow{
+				{ID: 7, CreatedAt: t0, LastSeenAt: t0, Current: true, Address: "192.0.2.10",
+					UserAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"},
+				{ID: 5, CreatedAt: t0.Add(-time.Hour), LastSeenAt: t0.Add(-time.Minute), UserAgent: "curl/8.5.0"}}}, nil)},
 		{"run_bootstrap", RunPage(testNav, RunData{Panel: runPanelData(bootRun)})},
 		{"notifications", NotificationsPage(testNav, []NotificationView{
 			{ID: 2, Workspace: "acme", DraftID: draftID, RunID: verifyRun.ID, Tenant: "Contoso Ltd", RunType: "verify_access", Outcome: "failed", ReasonCode: "missing_permissions", At: t0, Unread: true},

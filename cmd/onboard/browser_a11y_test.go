@@ -96,6 +96,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		"/admin/workspaces/acme/audit",
 		"/admin/workspaces/acme/members",
 		"/admin/notifications",
+		"/admin/profile",
 	}
 	var report []string
 	check := func(p *page, scheme, path string) {

@@ -33,7 +33,7 @@ func TestBrowserMobile(t *testing.T) {
 		"/admin", "/admin/workspaces/acme/onboarding", wizardPath("acme", id) + "?step=1",
 		wizardPath("acme", id) + "?step=3", wizardPath("acme", id) + "?step=5",
 		"/admin/workspaces/acme/operations", "/admin/workspaces/acme/audit",
-		"/admin/workspaces/acme/members", "/admin/notifications",
+		"/admin/workspaces/acme/members", "/admin/notifications", "/admin/profile",
 	} {
 		o.open(path)
 		if w := eval[int](o, `document.documentElement.scrollWidth`); w > 390 {
