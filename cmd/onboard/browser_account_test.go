@@ -74,6 +74,8 @@ func TestBrowserAccount(t *testing.T) {
 		resp.Body.Close()
 	}
 
+	screenshots(t, o)
+
 	// Retry a failed run of the demo (Fabrikam's verification): confirmed, the new run opens.
 	var failed string
 	for _, run := range newAPIClient(t, base).do(t, client(t, base, "viewer@acme.test"), http.MethodGet, "/workspaces/acme/operation-runs", "").list(t) {
@@ -99,9 +101,6 @@ func TestBrowserAccount(t *testing.T) {
 		o.fail("the profile is %d px wide at 390 px", w)
 	}
 	o.shot("32-mobile-profile")
-	o.do("desktop viewport", chromedp.EmulateViewport(1280, 800))
-
-	screenshots(t, o)
 }
 
 // screenshots takes the README's pictures of the lists on the demo data.
@@ -115,7 +114,8 @@ func screenshots(t *testing.T, o *page) {
 	o.shot("42-members")
 	o.open("/admin/workspaces/acme/audit?action=onboarding.")
 	o.js(`(() => { const d = [...document.querySelectorAll('[data-testid=audit-changes]')]
-		.find(d => d.querySelector('.old')); if (d) d.open = true; return !!d; })()`)
+		.find(d => /fields? changed/.test(d.querySelector('summary').textContent) && d.querySelector('.old'));
+		if (d) d.open = true; return !!d; })()`)
 	o.shot("41-audit-changes", `details[open]`)
 	o.colorScheme("dark")
 	o.open("/admin/workspaces/acme/onboarding")
