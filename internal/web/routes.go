@@ -54,17 +54,7 @@ func (s *Server) Routes() chi.Router {
 			r.Get("/admin/notifications", s.handleNotificationsList)
 			r.Post("/admin/notifications/read", s.handleNotificationsRead)
 			r.Post("/admin/notifications/{id}/read", s.handleNotificationRead)
-			r.Get("/admin/profile", s.handleProfileShow)
-			r.Post("/admin/profile/password", s.handleProfilePassword)
-			r.Post("/admin/profile/sessions/end", s.handleProfileSessionsEnd)
-			r.Post("/admin/profile/sessions/{session_id}/end", s.handleProfileSessionsEnd)
-			r.Get("/admin/profile/password", s.handleProfileRedirect)
-			r.Get("/admin/profile/sessions/end", s.handleProfileRedirect)
-			r.Get("/admin/profile/sessions/{session_id}/end", s.handleProfileRedirect)
-			r.Get("/api/v1/sessions", s.handleAPISessionsList)
-			r.Post("/api/v1/sessions/end-others", s.handleAPISessionsEnd)
-			r.Delete("/api/v1/sessions/{session_id}", s.handleAPISessionsEnd)
-			r.Put("/api/v1/password", s.handleAPIPasswordUpdate)
+			s.accountRoutes(r)
 			// Path parameters are checked before any query sees them: {ws} before the
 			// membership lookup, {id} and {run_id} once routed (r.With wraps each route).
 			r.Route("/admin/workspaces/{ws}", func(r chi.Router) {
@@ -91,25 +81,11 @@ func (s *Server) Routes() chi.Router {
 				}
 				r.With(s.can(access.View)).Get("/operations", s.handleOperationsList)
 				r.With(s.can(access.View)).Get("/operations/{run_id}", s.handleOperationShow)
-				// The service checks the start capability of the run's type itself, after the
-				// run's workspace (404 before 403).
+				// Retry: the service checks the start capability after the run's workspace.
 				r.Post("/operations/{run_id}/retry", s.handleOperationRetry)
 				r.With(s.can(access.View)).Get("/operations/{run_id}/retry", s.handleOperationRetryRedirect)
 				r.With(s.can(access.AuditView)).Get("/audit", s.handleAuditList)
-				r.Route("/members", func(r chi.Router) {
-					r.Use(s.can(access.MembersManage))
-					r.Get("/", s.handleMembersList)
-					r.Post("/", s.handleMemberCreate)
-					r.Post("/{user_id}/role", s.handleMemberRoleUpdate)
-					r.Post("/{user_id}/remove", s.handleMemberDelete)
-					// Form URLs opened as pages lead back to the list.
-					back := func(w http.ResponseWriter, r *http.Request) {
-						m, _ := memberFrom(r.Context())
-						http.Redirect(w, r, "/admin/workspaces/"+m.Workspace+"/members", http.StatusSeeOther)
-					}
-					r.Get("/{user_id}/role", back)
-					r.Get("/{user_id}/remove", back)
-				})
+				r.Route("/members", s.memberRoutes)
 			})
 			r.Route("/api/v1/workspaces/{ws}", func(r chi.Router) {
 				r.Use(s.validParams, s.requireMember, s.can(access.View))
@@ -137,6 +113,39 @@ func (s *Server) Routes() chi.Router {
 	})
 
 	return r
+}
+
+// memberRoutes are a workspace's members page and its forms (owners: members.manage).
+func (s *Server) memberRoutes(r chi.Router) {
+	r.Use(s.can(access.MembersManage))
+	r.Get("/", s.handleMembersList)
+	r.Post("/", s.handleMemberCreate)
+	r.Post("/{user_id}/role", s.handleMemberRoleUpdate)
+	r.Post("/{user_id}/remove", s.handleMemberDelete)
+	// Form URLs opened as pages lead back to the list.
+	back := func(w http.ResponseWriter, r *http.Request) {
+		m, _ := memberFrom(r.Context())
+		http.Redirect(w, r, "/admin/workspaces/"+m.Workspace+"/members", http.StatusSeeOther)
+	}
+	r.Get("/{user_id}/role", back)
+	r.Get("/{user_id}/remove", back)
+}
+
+// accountRoutes are the signed-in person's own: the profile page and its API (password,
+// sessions). Nothing here belongs to a workspace.
+func (s *Server) accountRoutes(r chi.Router) {
+	r.Get("/admin/profile", s.handleProfileShow)
+	r.Post("/admin/profile/password", s.handleProfilePassword)
+	r.Post("/admin/profile/sessions/end", s.handleProfileSessionsEnd)
+	r.Post("/admin/profile/sessions/{session_id}/end", s.handleProfileSessionsEnd)
+	// Form URLs opened as pages lead back to the profile.
+	r.Get("/admin/profile/password", s.handleProfileRedirect)
+	r.Get("/admin/profile/sessions/end", s.handleProfileRedirect)
+	r.Get("/admin/profile/sessions/{session_id}/end", s.handleProfileRedirect)
+	r.Get("/api/v1/sessions", s.handleAPISessionsList)
+	r.Post("/api/v1/sessions/end-others", s.handleAPISessionsEnd)
+	r.Delete("/api/v1/sessions/{session_id}", s.handleAPISessionsEnd)
+	r.Put("/api/v1/password", s.handleAPIPasswordUpdate)
 }
 
 // MetricsHandler serves the Prometheus registry. It is not one of Handler's routes: cmd/onboard
