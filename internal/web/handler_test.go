@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/account"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/testkit"
 	"github.com/tenantops/onboard/internal/web"
@@ -105,6 +106,15 @@ func (f *fakeDrafts) Update(_ context.Context, m access.Member, id string, expec
 	return d, nil
 }
 
+// fakeSecurity records nothing: the security record (account.Service) is tested against
+// PostgreSQL in cmd/onboard. The methods the tests do not call panic through the nil
+// embedded interface.
+type fakeSecurity struct{ web.AccountService }
+
+func (fakeSecurity) SignedIn(context.Context, access.User, string, account.Client) error { return nil }
+func (fakeSecurity) SignInFailed(context.Context, access.User, account.Client) error     { return nil }
+func (fakeSecurity) SignedOut(context.Context, access.User, account.Client) error        { return nil }
+
 // noLimits lets every sign-in attempt through.
 type noLimits struct{}
 
@@ -131,6 +141,7 @@ func newHandlerApp(t *testing.T) *handlerApp {
 		Logger:        slog.New(slog.DiscardHandler),
 		Accounts:      fakeAccounts{},
 		Service:       drafts,
+		Account:       fakeSecurity{},
 		SessionStore:  memstore.New(),
 		LoginAttempts: noLimits{},
 		Registry:      prometheus.NewRegistry(),
