@@ -2,7 +2,8 @@
 -- Sessions a person can see and end (the profile page): whose session it is, when it began,
 -- when it was last used and from where. The token column stays the only key the cookie maps
 -- to; the id is what pages and the API name a session by, so no token (nor its digest) ever
--- leaves the server. Rows from before this migration have no user until their next sign-in.
+-- leaves the server. Rows from before this migration get their user when serve starts
+-- (postgres.DB.BindSessionOwners reads it out of the session data).
 ALTER TABLE sessions
     ADD COLUMN id           bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     ADD COLUMN user_id      bigint REFERENCES users (id) ON DELETE CASCADE,

@@ -235,6 +235,9 @@ func prepareDatabase(ctx context.Context, db *postgres.DB, cfg serveConfig) (loa
 			return false, err
 		}
 	}
+	if _, err := db.BindSessionOwners(ctx, web.SessionOwner); err != nil {
+		return false, err
+	}
 	if cfg.Demo == "never" {
 		return false, nil
 	}

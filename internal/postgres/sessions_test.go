@@ -2,6 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -75,6 +77,31 @@ func TestSessionStore(t *testing.T) {
 		}
 		if age > time.Minute {
 			t.Errorf("last_seen_at is %v old after a commit, want now", age)
+		}
+	})
+
+	// Sessions from before sessions.user_id get their user at start, read from their data;
+	// anonymous ones and unknown users stay without.
+	t.Run("BindSessionOwners", func(t *testing.T) {
+		var owner int64
+		if err := db.Pool.QueryRow(ctx, `INSERT INTO users (email, password_hash) VALUES ('legacy@acme.test', 'x') RETURNING id`).Scan(&owner); err != nil {
+			t.Fatal(err)
+		}
+		for tok, data := range map[string]string{"legacy-1": fmt.Sprint(owner), "legacy-anon": "", "legacy-gone": "999999"} {
+			if err := s.Commit(tok, []byte(data), expiry); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := db.BindSessionOwners(ctx, func(b []byte) (int64, bool) {
+			id, err := strconv.ParseInt(string(b), 10, 64)
+			return id, err == nil
+		})
+		if err != nil || n != 1 {
+			t.Fatalf("BindSessionOwners = %d, %v; want 1", n, err)
+		}
+		var bound int
+		if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM sessions WHERE user_id = $1`, owner).Scan(&bound); err != nil || bound != 1 {
+			t.Errorf("sessions of the legacy user = %d, %v; want 1", bound, err)
 		}
 	})
 }

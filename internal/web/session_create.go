@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/alexedwards/scs/v2"
+
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/password"
 	"github.com/tenantops/onboard/views"
@@ -62,6 +64,8 @@ func (s *Server) signIn(ctx context.Context, r *http.Request, email, pw string) 
 		return access.User{}, err
 	}
 	if err := s.deps.Account.SignedIn(ctx, u, token, s.clientOf(r)); err != nil {
+		// Unrecorded, it is no sign-in: the stored session must not work either.
+		_ = s.sessions.Destroy(ctx)
 		return access.User{}, err
 	}
 	s.log.InfoContext(ctx, "signed in", "user_id", u.ID)
@@ -158,4 +162,16 @@ func safeNext(next string) string {
 		return "/admin"
 	}
 	return next
+}
+
+// SessionOwner reads the signed-in user's id out of a stored session's data (scs's default
+// gob encoding, the one New's session manager uses); false for an anonymous session or data
+// it cannot read. cmd/onboard gives it to postgres.DB.BindSessionOwners.
+func SessionOwner(data []byte) (int64, bool) {
+	_, values, err := scs.GobCodec{}.Decode(data)
+	if err != nil {
+		return 0, false
+	}
+	id, ok := values[sessionUserKey].(int64)
+	return id, ok && id > 0
 }
