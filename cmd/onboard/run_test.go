@@ -64,6 +64,10 @@ func startAppMetrics(t *testing.T, extraEnv map[string]string) (base, metrics st
 		if strings.Contains(stderr.String(), "demo-password-1") {
 			t.Error("a password appeared in the logs")
 		}
+		if t.Failed() { // what the server said (warnings and errors) explains most failures
+			log := stderr.String()
+			t.Logf("server log (last 4000 bytes):\n%s", log[max(0, len(log)-4000):])
+		}
 	})
 	urlc := make(chan [2]string, 1)
 	go func() {
