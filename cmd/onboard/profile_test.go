@@ -186,7 +186,7 @@ func securityRecord(t *testing.T, conn *pgx.Conn, base string) {
 	got := strings.Join(auditActions(t, conn, "acme", "operator@acme.test"), " ")
 	want := strings.Join([]string{
 		"security.signed_in", "security.signed_in", "security.signed_in", // a, b, c
-		"security.sessions_ended", "security.password_changed",
+		"security.sessions_ended", "security.password_change_failed", "security.password_changed",
 		"security.sign_in_failed", "security.signed_in", "security.sessions_ended", "security.signed_out",
 	}, " ")
 	if got != want {
@@ -212,7 +212,7 @@ func securityRecord(t *testing.T, conn *pgx.Conn, base string) {
 	if code != http.StatusOK {
 		t.Fatalf("audit page = %d", code)
 	}
-	for _, w := range []string{"Any security event", "Signed in", "Failed sign-in", "Password changed", "Other sessions signed out", "Signed out", "Sessions signed out", "Go client"} {
+	for _, w := range []string{"Any security event", "Signed in", "Failed sign-in", "Password changed", "Failed password change", "Other sessions signed out", "Signed out", "Sessions signed out", "Go client"} {
 		if !strings.Contains(body, w) {
 			t.Errorf("the security audit view lacks %q", w)
 		}

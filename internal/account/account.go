@@ -22,6 +22,7 @@ const (
 	ActionSignedOut       = "security.signed_out"
 	ActionSignInFailed    = "security.sign_in_failed"
 	ActionPasswordChanged = "security.password_changed"
+	ActionPasswordRefused = "security.password_change_failed"
 	ActionSessionsEnded   = "security.sessions_ended"
 	SubjectUser           = "user"
 )
@@ -224,14 +225,20 @@ func (s *Service) ChangePassword(ctx context.Context, u access.User, current str
 	}
 	v := &onboarding.ValidationError{}
 	var n int64
+	wrong := false
 	err = s.store.WithAccountTx(ctx, func(tx Tx) error {
 		old, err := tx.LockPasswordHash(ctx, u.ID)
 		if err != nil {
 			return err
 		}
 		if ok, err := s.Verify(old, p.Current); err != nil || !ok {
-			v.Add("current_password", "is not your current password")
-			return v.Err()
+			// A wrong current password is a security event (someone holding a session may be
+			// guessing): recorded, the change itself not made.
+			if err := s.event(ctx, tx, u, ActionPasswordRefused, c, nil, s.clock()); err != nil {
+				return err
+			}
+			wrong = true
+			return nil
 		}
 		if err := tx.SetPasswordHash(ctx, u.ID, hash); err != nil {
 			return err
@@ -241,5 +248,9 @@ func (s *Service) ChangePassword(ctx context.Context, u access.User, current str
 		}
 		return s.event(ctx, tx, u, ActionPasswordChanged, c, map[string]any{"sessions_ended": n}, s.clock())
 	})
+	if err == nil && wrong {
+		v.Add("current_password", "is not your current password")
+		return 0, v.Err()
+	}
 	return n, err
 }

@@ -52,6 +52,7 @@ var auditActions = []views.AuditAction{
 	{Value: account.ActionSignInFailed, Label: "Failed sign-in"},
 	{Value: account.ActionSignedOut, Label: "Signed out"},
 	{Value: account.ActionPasswordChanged, Label: "Password changed"},
+	{Value: account.ActionPasswordRefused, Label: "Failed password change"},
 	{Value: account.ActionSessionsEnded, Label: "Other sessions signed out"},
 }
 
