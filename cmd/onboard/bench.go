@@ -40,6 +40,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	f.str(&c.Mode, "mode", "BENCH_MODE", "live", "live (WebSocket), poll (checkpoint polling with If-None-Match) or raw (bare WebSocket broadcast baseline in a process of its own, no database)")
 	f.integer(&c.Clients, "clients", "BENCH_CLIENTS", 100, "connections (tabs)")
 	f.integer(&c.Drafts, "drafts", "BENCH_DRAFTS", 10, "drafts the clients are spread over")
+	f.integer(&c.Cohorts, "cohorts", "BENCH_COHORTS", 1, "permission cohorts the clients are spread over: 1 owner, 2 + an operator, 3 + a viewer (renders per mutation should equal it)")
 	var rate string
 	f.str(&rate, "rate", "BENCH_RATE", "20", "mutations per second requested (all drafts together; writes to one draft are serial, the achieved rate is reported); 0 = idle: a quiet window of -duration without tabs, then one with them")
 	f.duration(&c.Duration, "duration", "BENCH_DURATION", 10*time.Second, "how long to mutate")

@@ -60,7 +60,7 @@ func (w *signalWriter) Write(p []byte) (int, error) {
 func TestBenchFanout(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.NewURL(t)
-	c := bench.Config{DatabaseURL: dbURL, Serve: true, Processes: 2, Mode: "live", Clients: 4, Drafts: 2,
+	c := bench.Config{DatabaseURL: dbURL, Serve: true, Processes: 2, Mode: "live", Clients: 6, Drafts: 2, Cohorts: 3,
 		Rate: 10, Duration: time.Second, Settle: 10 * time.Second, RawSize: 4800, ChildEnv: []string{runAsMainEnv + "=1", "WORKERS=0"}}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
@@ -82,9 +82,13 @@ func TestBenchFanout(t *testing.T) {
 			t.Fatalf("processes = %d; want 2", len(res.Processes))
 		}
 		for i, p := range res.Processes {
-			if p.Connections != 2 || p.FramesReceived == 0 || p.CPUMicrosPerFrame == nil || p.PID == os.Getpid() {
-				t.Errorf("process %d = %+v; want 2 connections, frames, CPU per frame, a process of its own", i, p)
+			if p.Connections != 3 || p.FramesReceived == 0 || p.CPUMicrosPerFrame == nil || p.PID == os.Getpid() {
+				t.Errorf("process %d = %+v; want 3 connections, frames, CPU per frame, a process of its own", i, p)
 			}
+		}
+		// One render per cohort per mutation and process, fewer when changes coalesce.
+		if r := res.RendersPerMutation; r == nil || *r <= 0 || *r > 3 {
+			t.Errorf("renders per mutation = %v; want (0, 3] for 3 cohorts", r)
 		}
 		if len(res.Errors) != 0 || res.DBStatementsPerS == nil || res.DBStatementsSource == "" {
 			t.Errorf("errors %q, db figures %v (%q); want none, a figure and its source", res.Errors, res.DBStatementsPerS, res.DBStatementsSource)
@@ -140,6 +144,7 @@ func TestBenchArgs(t *testing.T) {
 		{"ServeAndURL", "fanout -serve -url http://127.0.0.1:1", "exactly one"},
 		{"RawWithURL", "fanout -mode raw -url http://127.0.0.1:1", "raw mode"},
 		{"TooManyClients", "fanout -serve -clients 10001", "-clients"},
+		{"TooManyCohorts", "fanout -serve -cohorts 4", "-cohorts"},
 		{"NotifyWriters", "notify -writers 0", "-writers"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

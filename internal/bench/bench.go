@@ -25,6 +25,7 @@ type Config struct {
 	Mode         string // live, poll or raw
 	Clients      int
 	Drafts       int
+	Cohorts      int     // 1..3: clients round-robin over an owner, an operator and a viewer
 	Rate         float64 // mutations per second, all drafts together; 0 = idle (a quiet window)
 	Duration     time.Duration
 	PollInterval time.Duration // poll mode: interval per client
@@ -46,6 +47,8 @@ func (c Config) Validate() error {
 		return errors.New("-drafts: want 1..clients")
 	case c.Duration <= 0 || c.Duration > time.Hour:
 		return errors.New("-duration: want (0, 1h]")
+	case c.Mode != "raw" && (c.Cohorts < 1 || c.Cohorts > len(cohortRoles)):
+		return errors.New("-cohorts: want 1..3 (owner, operator, viewer)")
 	case c.Processes < 1 || c.Processes > 16:
 		return errors.New("-processes: want 1..16")
 	case c.Mode == "raw" && (c.RawSize < 16 || c.RawSize > 1<<20):
@@ -69,6 +72,7 @@ type Result struct {
 	Mode               string             `json:"mode"`
 	Connections        int                `json:"connections"`
 	Drafts             int                `json:"drafts"`
+	Cohorts            int                `json:"cohorts"`
 	DurationS          float64            `json:"duration_s"`
 	LoadAvg            [2]float64         `json:"load_avg_1m"` // the machine's 1-minute load average at start and end
 	RateRequested      float64            `json:"rate_requested"`

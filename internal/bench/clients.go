@@ -19,12 +19,12 @@ import (
 )
 
 // liveClient watches d over /live on s, reconnecting (a resync) until ctx ends.
-func (f *fanout) liveClient(ctx context.Context, s *server, d *benchDraft, ready chan<- struct{}) {
+func (f *fanout) liveClient(ctx context.Context, s *server, d *benchDraft, cookie string, ready chan<- struct{}) {
 	var last int64
 	first := true
 	for ctx.Err() == nil {
 		u := strings.Replace(s.base, "http", "ws", 1) + "/live?draft=" + d.id + "&rev=0"
-		conn, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {f.cookie}, "Origin": {s.base}}})
+		conn, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {cookie}, "Origin": {s.base}}})
 		if err != nil {
 			if ctx.Err() == nil {
 				fmt.Fprintln(f.stderr, "bench: dial:", err)
@@ -63,13 +63,13 @@ func (f *fanout) liveClient(ctx context.Context, s *server, d *benchDraft, ready
 // pollClient polls d's checkpoint fragment on s with If-None-Match every PollInterval until
 // ctx ends; after the first poll it waits a random part of the interval, so the clients'
 // polls spread over it as independent pages' would.
-func (f *fanout) pollClient(ctx context.Context, s *server, d *benchDraft, ready chan<- struct{}) {
+func (f *fanout) pollClient(ctx context.Context, s *server, d *benchDraft, cookie string, ready chan<- struct{}) {
 	var last int64
 	etag := ""
 	first := true
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/admin/workspaces/"+f.ws.Slug+"/onboarding/"+d.id+"/checkpoint", nil)
-		req.Header.Set("Cookie", f.cookie)
+		req.Header.Set("Cookie", cookie)
 		req.Header.Set("Accept", "text/html")
 		if etag != "" {
 			req.Header.Set("If-None-Match", etag)
@@ -146,6 +146,7 @@ func (f *fanout) rename(ctx context.Context, d *benchDraft, seq int) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPatch, f.apiBase(seq)+"/onboarding/drafts/"+d.id, bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("If-Match", `"`+strconv.FormatInt(d.version, 10)+`"`)
+	req.Header.Set("Cookie", f.cookies[0])
 	d.sent.Store(d.version+1, time.Now())
 	resp, err := f.hc.Do(req)
 	if err != nil {

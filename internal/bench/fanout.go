@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,8 +45,8 @@ type fanout struct {
 	servers []*server
 	hc      *http.Client // mutations and sign-in
 	pollHC  *http.Client // poll clients: one idle connection each, not one new connection per poll
-	token   string       // the session cookie's value
-	cookie  string       // the same as a Cookie header
+	tokens  []string     // the session cookies' values, one per cohort (the owner's first)
+	cookies []string     // the same as Cookie headers
 	drafts  []*benchDraft
 	errs    errorList
 
@@ -72,12 +70,12 @@ func runFanout(ctx context.Context, c Config, stderr io.Writer) (res Result, err
 	if err != nil {
 		return Result{}, err
 	}
-	if f.ws, err = newWorkspace(ctx, c.DatabaseURL); err != nil {
+	if f.ws, err = newWorkspace(ctx, c.DatabaseURL, c.Cohorts); err != nil {
 		return Result{}, err
 	}
 	fmt.Fprintf(stderr, "bench: workspace %s created\n", f.ws.Slug)
 	defer func() {
-		if rerr := f.ws.remove(c.DatabaseURL, f.token); rerr != nil {
+		if rerr := f.ws.remove(c.DatabaseURL, f.tokens); rerr != nil {
 			fmt.Fprintln(stderr, rerr)
 			err = errors.Join(err, rerr)
 			return
@@ -192,31 +190,25 @@ func (f *fanout) readStats(ctx context.Context, i int) {
 	}
 }
 
-// signIn creates the session the clients and the mutator share, as the workspace's owner.
+// signIn creates one session per cohort (the owner's mutates); sessions live in the shared
+// database, so each works on every process.
 func (f *fanout) signIn(ctx context.Context) error {
-	jar, _ := cookiejar.New(nil)
-	f.hc = &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	f.hc = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	f.pollHC = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConns: f.c.Clients, MaxIdleConnsPerHost: f.c.Clients}}
-	base := f.servers[0].base
-	body, _ := json.Marshal(map[string]string{"email": f.ws.Email, "password": f.ws.Password})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/session", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := f.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("sign in: %w", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		return fmt.Errorf("sign in as %s: status %d", f.ws.Email, resp.StatusCode)
-	}
-	bu, _ := url.Parse(base)
-	for _, ck := range jar.Cookies(bu) {
-		f.token, f.cookie = ck.Value, ck.Name+"="+ck.Value
-	}
-	// The same session works on every process: sessions live in the shared database.
-	for _, s := range f.servers[1:] {
-		su, _ := url.Parse(s.base)
-		jar.SetCookies(su, jar.Cookies(bu))
+	for _, email := range f.ws.Emails {
+		body, _ := json.Marshal(map[string]string{"email": email, "password": f.ws.Password})
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.servers[0].base+"/api/v1/session", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := f.hc.Do(req)
+		if err != nil {
+			return fmt.Errorf("sign in: %w", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent || len(resp.Cookies()) == 0 {
+			return fmt.Errorf("sign in as %s: status %d", email, resp.StatusCode)
+		}
+		ck := resp.Cookies()[0]
+		f.tokens, f.cookies = append(f.tokens, ck.Value), append(f.cookies, ck.Name+"="+ck.Value)
 	}
 	return nil
 }
@@ -228,6 +220,7 @@ func (f *fanout) createDrafts(ctx context.Context) error {
 		b, _ := json.Marshal(map[string]string{"tenant_id": onboarding.NewGUID(), "display_name": "Bench " + strconv.Itoa(i), "primary_domain": "bench" + strconv.Itoa(i) + ".healthy.test"})
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.apiBase(0)+"/onboarding/drafts", bytes.NewReader(b))
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Cookie", f.cookies[0])
 		resp, err := f.hc.Do(req)
 		if err != nil {
 			return err
@@ -258,14 +251,15 @@ func (f *fanout) connectClients(ctx context.Context, wg *sync.WaitGroup) error {
 	for i := 0; i < f.c.Clients; i++ {
 		d := f.drafts[i%len(f.drafts)]
 		s := f.servers[i%len(f.servers)]
+		cookie := f.cookies[i%len(f.cookies)]
 		d.subs++
 		s.clients++
 		wg.Add(1)
 		switch f.c.Mode {
 		case "live":
-			go func() { defer wg.Done(); f.liveClient(ctx, s, d, ready) }()
+			go func() { defer wg.Done(); f.liveClient(ctx, s, d, cookie, ready) }()
 		case "poll":
-			go func() { defer wg.Done(); f.pollClient(ctx, s, d, ready) }()
+			go func() { defer wg.Done(); f.pollClient(ctx, s, d, cookie, ready) }()
 		}
 	}
 	timeout := time.After(60 * time.Second)

@@ -11,7 +11,7 @@ import (
 func (f *fanout) result(elapsed time.Duration) Result {
 	c := f.c
 	res := Result{
-		Mode: c.Mode, Connections: c.Clients, Drafts: c.Drafts, DurationS: elapsed.Seconds(),
+		Mode: c.Mode, Connections: c.Clients, Drafts: c.Drafts, Cohorts: c.Cohorts, DurationS: elapsed.Seconds(),
 		RateRequested: c.Rate, Mutations: f.mutations.Load(), MutationErrors: f.mutErrors.Load(),
 		FramesExpected: f.expected.Load(), FramesReceived: f.received.Load(), Dropped: f.dropped.Load(),
 		LatencyMS: f.lat.summary(), AckLatencyMS: f.ackLat.summary(), FramesBeforeAck: f.beforeAck.Load(),
@@ -81,7 +81,7 @@ func Print(w io.Writer, r Result) {
 	}
 	fmt.Fprintf(tw, "mode\t%s\n", r.Mode)
 	fmt.Fprintf(tw, "load average (1 min) at start / end\t%.2f / %.2f\n", r.LoadAvg[0], r.LoadAvg[1])
-	fmt.Fprintf(tw, "connections / drafts / server processes\t%d / %d / %d\n", r.Connections, r.Drafts, max(1, len(r.Processes)))
+	fmt.Fprintf(tw, "connections / drafts / cohorts / server processes\t%d / %d / %d / %d\n", r.Connections, r.Drafts, r.Cohorts, max(1, len(r.Processes)))
 	fmt.Fprintf(tw, "mutations/s requested / achieved\t%.1f / %.1f\n", r.RateRequested, r.MutationsPerS)
 	fmt.Fprintf(tw, "mutations (errors)\t%d (%d) in %.1fs\n", r.Mutations, r.MutationErrors, r.DurationS)
 	fmt.Fprintf(tw, "frames expected\t%d\n", r.FramesExpected)

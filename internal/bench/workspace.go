@@ -17,13 +17,19 @@ import (
 // workspace is the bench's own workspace and owner, created for one run and removed after
 // it, so a run against a shared database leaves nothing behind and never touches demo data.
 type workspace struct {
-	Slug, Email, Password string
-	id, userID            int64
-	addrKeyExisted        bool // the sign-in's per-address attempt row was there before the run
+	Slug, Password string
+	Emails         []string // one user per cohort: owner, operator, viewer (the cohort is the role)
+	id             int64
+	userIDs        []int64
+	addrKeyExisted bool // the sign-ins' per-address attempt row was there before the run
 }
 
-// newWorkspace creates a workspace with a unique slug and its owner with a random password.
-func newWorkspace(ctx context.Context, dbURL string) (*workspace, error) {
+// cohortRoles are the roles of the bench's users, one cohort each.
+var cohortRoles = []string{"owner", "operator", "viewer"}
+
+// newWorkspace creates a workspace with a unique slug and one member per cohort (owner first)
+// with a random password.
+func newWorkspace(ctx context.Context, dbURL string, cohorts int) (*workspace, error) {
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		return nil, fmt.Errorf("bench: connect to the database: %w", err)
@@ -31,7 +37,7 @@ func newWorkspace(ctx context.Context, dbURL string) (*workspace, error) {
 	defer conn.Close(context.Background())
 	w := &workspace{}
 	suffix := randomHex(6)
-	w.Slug, w.Email, w.Password = "bench-"+suffix, "bench-"+suffix+"@bench.invalid", randomHex(16)
+	w.Slug, w.Password = "bench-"+suffix, randomHex(16)
 	hash, err := password.Hash(w.Password)
 	if err != nil {
 		return nil, err
@@ -45,12 +51,19 @@ func newWorkspace(ctx context.Context, dbURL string) (*workspace, error) {
 			w.Slug, "Bench "+suffix).Scan(&w.id); err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `INSERT INTO users (email, name, password_hash) VALUES ($1, 'Bench', $2) RETURNING id`,
-			w.Email, hash).Scan(&w.userID); err != nil {
-			return err
+		for _, role := range cohortRoles[:cohorts] {
+			email := "bench-" + suffix + "-" + role + "@bench.invalid"
+			var id int64
+			if err := tx.QueryRow(ctx, `INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3) RETURNING id`,
+				email, "Bench "+role, hash).Scan(&id); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO workspace_memberships (workspace_id, user_id, role) VALUES ($1, $2, $3)`, w.id, id, role); err != nil {
+				return err
+			}
+			w.Emails, w.userIDs = append(w.Emails, email), append(w.userIDs, id)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO workspace_memberships (workspace_id, user_id, role) VALUES ($1, $2, 'owner')`, w.id, w.userID)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bench: create workspace %s: %w", w.Slug, err)
@@ -59,10 +72,10 @@ func newWorkspace(ctx context.Context, dbURL string) (*workspace, error) {
 }
 
 // remove deletes everything the run created: the workspace (its tenants, drafts, runs, audit
-// entries and notifications go with it), the user (memberships), the session of sessionToken
-// (the cookie's value; stored as its SHA-256) and the sign-in's attempt rows. It takes its own
-// context so it still runs after Ctrl-C cancelled the run's.
-func (w *workspace) remove(dbURL, sessionToken string) error {
+// entries and notifications go with it), the users (memberships), the sessions of tokens
+// (the cookies' values; stored as their SHA-256) and the sign-ins' attempt rows. It takes its
+// own context so it still runs after Ctrl-C cancelled the run's.
+func (w *workspace) remove(dbURL string, tokens []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dbURL)
@@ -76,12 +89,14 @@ func (w *workspace) remove(dbURL, sessionToken string) error {
 			errs = append(errs, err)
 		}
 	}
-	if sessionToken != "" {
-		exec(`DELETE FROM sessions WHERE token = $1`, tokenHash(sessionToken))
+	for _, token := range tokens {
+		exec(`DELETE FROM sessions WHERE token = $1`, tokenHash(token))
 	}
 	exec(`DELETE FROM workspaces WHERE id = $1`, w.id)
-	exec(`DELETE FROM users WHERE id = $1`, w.userID)
-	exec(`DELETE FROM login_attempts WHERE key_hash = $1`, attemptKey("account:"+w.Email))
+	for i, email := range w.Emails {
+		exec(`DELETE FROM users WHERE id = $1`, w.userIDs[i])
+		exec(`DELETE FROM login_attempts WHERE key_hash = $1`, attemptKey("account:"+email))
+	}
 	if !w.addrKeyExisted {
 		exec(`DELETE FROM login_attempts WHERE key_hash = $1 AND attempts = 0`, attemptKey("address:127.0.0.1"))
 	}
