@@ -79,6 +79,7 @@ type Result struct {
 	Mutations          int64              `json:"mutations"`
 	MutationsPerS      float64            `json:"mutations_per_s"` // achieved (writes to one draft are serial)
 	MutationErrors     int64              `json:"mutation_errors"`
+	MutationsSkipped   int64              `json:"mutations_skipped"` // ticks whose draft was still being written (serial writes)
 	FramesExpected     int64              `json:"frames_expected"`
 	FramesReceived     int64              `json:"frames_received"`
 	Dropped            int64              `json:"dropped"`            // superseded by a newer rev before the client read them

@@ -161,3 +161,17 @@ func TestRunNotifyCleansUp(t *testing.T) {
 		t.Errorf("%d scratch tables, indexes or functions left; want 0", n)
 	}
 }
+
+// TestRenameSkipsBusyDraft: a tick that finds its draft's previous PATCH still running is
+// skipped and counted, not queued behind it (queued writes ran long past -duration).
+func TestRenameSkipsBusyDraft(t *testing.T) {
+	t.Parallel()
+	f := &fanout{}
+	d := &benchDraft{}
+	d.mu.Lock()
+	f.rename(context.Background(), d, 1)
+	d.mu.Unlock()
+	if f.skipped.Load() != 1 || f.mutations.Load() != 0 || f.mutErrors.Load() != 0 {
+		t.Errorf("skipped, mutations, errors = %d, %d, %d; want 1, 0, 0", f.skipped.Load(), f.mutations.Load(), f.mutErrors.Load())
+	}
+}

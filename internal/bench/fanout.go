@@ -54,6 +54,7 @@ type fanout struct {
 	received, dropped, resync atomic.Int64
 	beforeAck, bytes          atomic.Int64
 	mutations, mutErrors      atomic.Int64
+	skipped                   atomic.Int64 // ticks that found their draft's previous PATCH still running
 	expected                  atomic.Int64
 }
 

@@ -12,7 +12,7 @@ func (f *fanout) result(elapsed time.Duration) Result {
 	c := f.c
 	res := Result{
 		Mode: c.Mode, Connections: c.Clients, Drafts: c.Drafts, Cohorts: c.Cohorts, DurationS: elapsed.Seconds(),
-		RateRequested: c.Rate, Mutations: f.mutations.Load(), MutationErrors: f.mutErrors.Load(),
+		RateRequested: c.Rate, Mutations: f.mutations.Load(), MutationErrors: f.mutErrors.Load(), MutationsSkipped: f.skipped.Load(),
 		FramesExpected: f.expected.Load(), FramesReceived: f.received.Load(), Dropped: f.dropped.Load(),
 		LatencyMS: f.lat.summary(), AckLatencyMS: f.ackLat.summary(), FramesBeforeAck: f.beforeAck.Load(),
 		Resynced: f.resync.Load(),
@@ -83,7 +83,7 @@ func Print(w io.Writer, r Result) {
 	fmt.Fprintf(tw, "load average (1 min) at start / end\t%.2f / %.2f\n", r.LoadAvg[0], r.LoadAvg[1])
 	fmt.Fprintf(tw, "connections / drafts / cohorts / server processes\t%d / %d / %d / %d\n", r.Connections, r.Drafts, r.Cohorts, max(1, len(r.Processes)))
 	fmt.Fprintf(tw, "mutations/s requested / achieved\t%.1f / %.1f\n", r.RateRequested, r.MutationsPerS)
-	fmt.Fprintf(tw, "mutations (errors)\t%d (%d) in %.1fs\n", r.Mutations, r.MutationErrors, r.DurationS)
+	fmt.Fprintf(tw, "mutations (errors; ticks skipped, draft busy)\t%d (%d; %d) in %.1fs\n", r.Mutations, r.MutationErrors, r.MutationsSkipped, r.DurationS)
 	fmt.Fprintf(tw, "frames expected\t%d\n", r.FramesExpected)
 	fmt.Fprintf(tw, "  received\t%d\n", r.FramesReceived)
 	fmt.Fprintf(tw, "  superseded by a newer rev (dropped)\t%d\n", r.Dropped)
