@@ -82,8 +82,10 @@ type Result struct {
 	MutationsSkipped   int64              `json:"mutations_skipped"` // ticks whose draft was still being written (serial writes)
 	FramesExpected     int64              `json:"frames_expected"`
 	FramesReceived     int64              `json:"frames_received"`
-	Dropped            int64              `json:"dropped"`            // superseded by a newer rev before the client read them
-	FramesUnaccounted  int64              `json:"frames_unaccounted"` // expected − received − dropped
+	Dropped            int64              `json:"dropped"`                      // superseded by a newer rev before the client read them
+	FramesLost         int64              `json:"frames_lost,omitempty"`        // raw: queued for a connection the server closed
+	ConnectionsClosed  int64              `json:"connections_closed,omitempty"` // raw: by the server (write failed or timed out)
+	FramesUnaccounted  int64              `json:"frames_unaccounted"`           // expected − received − dropped (− lost)
 	FramesPerS         float64            `json:"frames_per_s"`
 	FrameBytesAvg      float64            `json:"frame_bytes_avg"`
 	LatencyMS          map[string]float64 `json:"latency_ms"`     // PATCH sent → frame read

@@ -25,8 +25,9 @@ import (
 // baseline is not capped by sharing one process, its file descriptors and its scheduler with
 // the load clients.
 type rawServer struct {
-	mu    sync.Mutex
-	conns map[chan []byte]struct{}
+	mu     sync.Mutex
+	conns  map[chan []byte]struct{}
+	counts rawCounts // guarded by mu
 }
 
 // ServeRaw is the hidden `onboard bench raw-server`: it serves /ws (the broadcast), GET
@@ -47,6 +48,12 @@ func ServeRaw(ctx context.Context, stdout io.Writer) error {
 		fmt.Fprint(w, s.connections())
 	})
 	mux.HandleFunc("POST /broadcast", s.handleBroadcast)
+	mux.HandleFunc("GET /counts", func(w http.ResponseWriter, _ *http.Request) {
+		s.mu.Lock()
+		n := s.counts
+		s.mu.Unlock()
+		_ = json.NewEncoder(w).Encode(n)
+	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	srv := &http.Server{Handler: mux}
 	base := "http://" + ln.Addr().String()
@@ -71,9 +78,14 @@ func (s *rawServer) serveConn(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.conns[q] = struct{}{}
 	s.mu.Unlock()
+	failed := 0
 	defer func() {
+		// Frames still queued (and the one whose write failed) never reach this client:
+		// counted as lost, so every frame is accounted for.
 		s.mu.Lock()
 		delete(s.conns, q)
+		s.counts.Lost += int64(len(q) + failed)
+		s.counts.Closed++
 		s.mu.Unlock()
 	}()
 	cctx := conn.CloseRead(r.Context())
@@ -86,6 +98,7 @@ func (s *rawServer) serveConn(w http.ResponseWriter, r *http.Request) {
 			err := conn.Write(wctx, websocket.MessageText, b)
 			cancel()
 			if err != nil {
+				failed = 1
 				return
 			}
 		}
@@ -98,16 +111,17 @@ func (s *rawServer) connections() int {
 	return len(s.conns)
 }
 
-// rawCounts is POST /broadcast's answer.
+// rawCounts is what GET /counts answers: totals since the server started.
 type rawCounts struct {
-	Sent     int64 `json:"sent"`
-	Expected int64 `json:"expected"`
-	Dropped  int64 `json:"dropped"`
+	Sent     int64 `json:"sent"`     // broadcasts
+	Expected int64 `json:"expected"` // frames queued or dropped: one per connection per broadcast
+	Dropped  int64 `json:"dropped"`  // not queued: the connection's queue was full
+	Lost     int64 `json:"lost"`     // queued for a connection that closed before writing them
+	Closed   int64 `json:"closed"`   // connections closed (write failure, timeout, client gone)
 }
 
 // handleBroadcast broadcasts numbered, timestamped frames of size bytes at rate per second
-// for duration, then answers with the frames sent, the deliveries expected and those dropped
-// because a connection's queue was full.
+// for duration, then answers 204; GET /counts tells what became of them.
 func (s *rawServer) handleBroadcast(w http.ResponseWriter, r *http.Request) {
 	rate, err1 := strconv.ParseFloat(r.URL.Query().Get("rate"), 64)
 	d, err2 := time.ParseDuration(r.URL.Query().Get("duration"))
@@ -116,7 +130,7 @@ func (s *rawServer) handleBroadcast(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "want rate > 0, duration > 0, size >= 16", http.StatusBadRequest)
 		return
 	}
-	var n rawCounts
+	var seq uint64
 	frame := make([]byte, size)
 	for i := 16; i < len(frame); i++ {
 		frame[i] = 'x'
@@ -125,21 +139,22 @@ func (s *rawServer) handleBroadcast(w http.ResponseWriter, r *http.Request) {
 	defer tick.Stop()
 	for t0 := time.Now(); time.Since(t0) < d && r.Context().Err() == nil; {
 		<-tick.C
-		n.Sent++
+		seq++
 		b := make([]byte, len(frame))
 		copy(b, frame)
-		binary.BigEndian.PutUint64(b, uint64(n.Sent))
+		binary.BigEndian.PutUint64(b, seq)
 		binary.BigEndian.PutUint64(b[8:], uint64(time.Now().UnixNano()))
 		s.mu.Lock()
+		s.counts.Sent++
 		for q := range s.conns {
-			n.Expected++
+			s.counts.Expected++
 			select {
 			case q <- b:
 			default:
-				n.Dropped++
+				s.counts.Dropped++
 			}
 		}
 		s.mu.Unlock()
 	}
-	_ = json.NewEncoder(w).Encode(n)
+	w.WriteHeader(http.StatusNoContent)
 }

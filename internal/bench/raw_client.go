@@ -41,19 +41,27 @@ func runRaw(ctx context.Context, c Config, stderr io.Writer) (Result, error) {
 	}
 	f.readStats(ctx, 1)
 	t0 := time.Now()
-	counts, err := f.rawBroadcast(ctx)
-	if err != nil {
+	if err := f.rawBroadcast(ctx); err != nil {
 		return Result{}, err
 	}
 	elapsed := time.Since(t0)
+	var counts rawCounts
+	settle(c.Settle, func() bool {
+		counts, err = f.rawCounts(ctx)
+		return err == nil && f.received.Load()+counts.Dropped+counts.Lost >= counts.Expected
+	})
+	if err != nil {
+		return Result{}, err
+	}
 	f.expected.Store(counts.Expected)
 	f.dropped.Store(counts.Dropped)
 	f.mutations.Store(counts.Sent)
-	settle(c.Settle, func() bool { return f.received.Load()+f.dropped.Load() >= f.expected.Load() })
 	f.readStats(ctx, 2)
 	cancel()
 	res := f.result(elapsed)
 	res.Drafts, res.RendersPerMutation, res.AckLatencyMS = 0, nil, nil
+	res.FramesLost, res.ConnectionsClosed = counts.Lost, counts.Closed
+	res.FramesUnaccounted -= counts.Lost
 	res.Errors = f.errs.list()
 	return res, nil
 }
@@ -75,25 +83,36 @@ func (f *fanout) rawConnections(ctx context.Context) int {
 }
 
 // rawBroadcast has the raw server broadcast for Duration (or waits that long at rate 0).
-func (f *fanout) rawBroadcast(ctx context.Context) (rawCounts, error) {
-	var n rawCounts
+func (f *fanout) rawBroadcast(ctx context.Context) error {
 	if f.c.Rate == 0 {
 		select {
 		case <-ctx.Done():
 		case <-time.After(f.c.Duration):
 		}
-		return n, ctx.Err()
+		return ctx.Err()
 	}
 	q := url.Values{"rate": {strconv.FormatFloat(f.c.Rate, 'f', -1, 64)}, "duration": {f.c.Duration.String()}, "size": {strconv.Itoa(f.c.RawSize)}}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.servers[0].base+"/broadcast?"+q.Encode(), nil)
 	resp, err := f.hc.Do(req)
 	if err != nil {
-		return n, fmt.Errorf("bench raw: broadcast: %w", err)
+		return fmt.Errorf("bench raw: broadcast: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("bench raw: broadcast: status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// rawCounts reads the raw server's totals.
+func (f *fanout) rawCounts(ctx context.Context) (rawCounts, error) {
+	var n rawCounts
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.servers[0].base+"/counts", nil)
+	resp, err := f.hc.Do(req)
+	if err != nil {
+		return n, fmt.Errorf("bench raw: counts: %w", err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return n, fmt.Errorf("bench raw: broadcast: status %d", resp.StatusCode)
-	}
 	return n, json.NewDecoder(resp.Body).Decode(&n)
 }
 

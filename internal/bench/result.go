@@ -87,6 +87,9 @@ func Print(w io.Writer, r Result) {
 	fmt.Fprintf(tw, "frames expected\t%d\n", r.FramesExpected)
 	fmt.Fprintf(tw, "  received\t%d\n", r.FramesReceived)
 	fmt.Fprintf(tw, "  superseded by a newer rev (dropped)\t%d\n", r.Dropped)
+	if r.Mode == "raw" {
+		fmt.Fprintf(tw, "  lost (queued for a connection the server closed; %d closed)\t%d\n", r.ConnectionsClosed, r.FramesLost)
+	}
 	fmt.Fprintf(tw, "  unaccounted\t%d\n", r.FramesUnaccounted)
 	fmt.Fprintf(tw, "frames/s\t%.0f\n", r.FramesPerS)
 	fmt.Fprintf(tw, "bytes per frame\t%.0f\n", r.FrameBytesAvg)
