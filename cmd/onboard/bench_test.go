@@ -61,7 +61,7 @@ func TestBenchFanout(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.NewURL(t)
 	c := bench.Config{DatabaseURL: dbURL, Serve: true, Processes: 2, Mode: "live", Clients: 6, Drafts: 2, Cohorts: 3,
-		Rate: 10, Duration: time.Second, Settle: 10 * time.Second, RawSize: 4800, ChildEnv: []string{runAsMainEnv + "=1", "WORKERS=0"}}
+		Rate: 10, Duration: time.Second, Settle: 10 * time.Second, RawSize: 4800, ConnectTimeout: time.Minute, ChildEnv: []string{runAsMainEnv + "=1", "WORKERS=0"}}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +97,18 @@ func TestBenchFanout(t *testing.T) {
 			t.Errorf("rows after the run = %s; want %s (as before)", after, before)
 		}
 	})
+	t.Run("ConnectTimeout", func(t *testing.T) {
+		// Clients that do not all connect in time end the run with an error (it used to wait
+		// for them forever) and still leave nothing behind.
+		tc := c
+		tc.ConnectTimeout = time.Millisecond
+		if _, err := bench.Run(context.Background(), tc, io.Discard); err == nil || !strings.Contains(err.Error(), "connect-timeout") {
+			t.Errorf("Run = %v; want the connect timeout's error", err)
+		}
+		if after := benchRows(t, dbURL); after != before {
+			t.Errorf("rows after the run = %s; want %s (as before)", after, before)
+		}
+	})
 	t.Run("Interrupted", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
@@ -117,7 +129,7 @@ func TestBenchFanout(t *testing.T) {
 func TestBenchRaw(t *testing.T) {
 	t.Parallel()
 	c := bench.Config{Mode: "raw", Processes: 1, Clients: 3, Drafts: 1, Rate: 20, Duration: 500 * time.Millisecond,
-		Settle: 10 * time.Second, RawSize: 4800, ChildEnv: []string{runAsMainEnv + "=1"}}
+		Settle: 10 * time.Second, RawSize: 4800, ConnectTimeout: time.Minute, ChildEnv: []string{runAsMainEnv + "=1"}}
 	res, err := bench.Run(context.Background(), c, io.Discard)
 	if err != nil {
 		t.Fatal(err)

@@ -17,21 +17,22 @@ import (
 
 // Config is the fanout load test's settings.
 type Config struct {
-	DatabaseURL  string // the server's database: the bench's workspace is created and removed there
-	URL          string // base URL of a running server (instead of Serve)
-	MetricsURL   string // with URL: that server's /metrics (its METRICS_ADDR); Serve finds its own
-	Serve        bool   // start `onboard serve` (this executable) on a free loopback port
-	Processes    int    // with Serve: server processes on the same database (clients round-robin)
-	Mode         string // live, poll or raw
-	Clients      int
-	Drafts       int
-	Cohorts      int     // 1..3: clients round-robin over an owner, an operator and a viewer
-	Rate         float64 // mutations per second, all drafts together; 0 = idle (a quiet window)
-	Duration     time.Duration
-	PollInterval time.Duration // poll mode: interval per client
-	Settle       time.Duration // wait after the last mutation for frames in flight
-	RawSize      int           // raw mode: bytes per broadcast frame
-	ChildEnv     []string      // added to the environment of the processes the bench starts
+	DatabaseURL    string // the server's database: the bench's workspace is created and removed there
+	URL            string // base URL of a running server (instead of Serve)
+	MetricsURL     string // with URL: that server's /metrics (its METRICS_ADDR); Serve finds its own
+	Serve          bool   // start `onboard serve` (this executable) on a free loopback port
+	Processes      int    // with Serve: server processes on the same database (clients round-robin)
+	Mode           string // live, poll or raw
+	Clients        int
+	Drafts         int
+	Cohorts        int     // 1..3: clients round-robin over an owner, an operator and a viewer
+	Rate           float64 // mutations per second, all drafts together; 0 = idle (a quiet window)
+	Duration       time.Duration
+	PollInterval   time.Duration // poll mode: interval per client
+	Settle         time.Duration // wait after the last mutation for frames in flight
+	ConnectTimeout time.Duration // for every client to get its first fragment (raw: to connect)
+	RawSize        int           // raw mode: bytes per broadcast frame
+	ChildEnv       []string      // added to the environment of the processes the bench starts
 }
 
 // Validate reports the first setting out of range.
@@ -49,6 +50,8 @@ func (c Config) Validate() error {
 		return errors.New("-duration: want (0, 1h]")
 	case c.Mode != "raw" && (c.Cohorts < 1 || c.Cohorts > len(cohortRoles)):
 		return errors.New("-cohorts: want 1..3 (owner, operator, viewer)")
+	case c.ConnectTimeout <= 0:
+		return errors.New("-connect-timeout: want > 0")
 	case c.Processes < 1 || c.Processes > 16:
 		return errors.New("-processes: want 1..16")
 	case c.Mode == "raw" && (c.RawSize < 16 || c.RawSize > 1<<20):
@@ -74,6 +77,7 @@ type Result struct {
 	Drafts             int                `json:"drafts"`
 	Cohorts            int                `json:"cohorts"`
 	DurationS          float64            `json:"duration_s"`
+	ConnectS           float64            `json:"connect_s"`   // until every client had its first fragment (raw: was connected)
 	LoadAvg            [2]float64         `json:"load_avg_1m"` // the machine's 1-minute load average at start and end
 	RateRequested      float64            `json:"rate_requested"`
 	Mutations          int64              `json:"mutations"`

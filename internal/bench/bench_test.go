@@ -15,7 +15,7 @@ import (
 
 func TestConfigValidate(t *testing.T) {
 	t.Parallel()
-	ok := Config{Mode: "live", Serve: true, Processes: 1, Cohorts: 1, Clients: 10, Drafts: 2, Rate: 5, Duration: time.Second, DatabaseURL: "postgres://x", RawSize: 4800}
+	ok := Config{Mode: "live", Serve: true, Processes: 1, Cohorts: 1, Clients: 10, Drafts: 2, Rate: 5, Duration: time.Second, DatabaseURL: "postgres://x", RawSize: 4800, ConnectTimeout: time.Minute}
 	for _, tc := range []struct {
 		name  string
 		edit  func(*Config)
@@ -40,6 +40,7 @@ func TestConfigValidate(t *testing.T) {
 		{"RawWithProcesses", func(c *Config) { c.Mode, c.Processes = "raw", 2 }, false},
 		{"RawTinyFrame", func(c *Config) { c.Mode, c.RawSize = "raw", 8 }, false},
 		{"NoDuration", func(c *Config) { c.Duration = 0 }, false},
+		{"NoConnectTimeout", func(c *Config) { c.ConnectTimeout = 0 }, false},
 		{"ThreeCohorts", func(c *Config) { c.Cohorts = 3 }, true},
 		{"FourCohorts", func(c *Config) { c.Cohorts = 4 }, false},
 	} {

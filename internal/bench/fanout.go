@@ -106,12 +106,14 @@ func (f *fanout) measure(ctx context.Context) (Result, error) {
 	}
 	f.readStats(ctx, 0)
 	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	// Cancel, then wait: the clients end only once runCtx is cancelled.
+	defer func() { cancel(); wg.Wait() }()
+	t0 := time.Now()
 	if err := f.connectClients(runCtx, &wg); err != nil {
 		return Result{}, err
 	}
+	connectS := time.Since(t0).Seconds()
 	f.readStats(ctx, 1)
 	x0, err0 := db.read(ctx)
 	if f.c.Rate == 0 {
@@ -134,7 +136,7 @@ func (f *fanout) measure(ctx context.Context) (Result, error) {
 		f.errs.add(err0)
 		f.errs.add(err1)
 	}
-	res.DBNoTabsPerS = noTabs
+	res.DBNoTabsPerS, res.ConnectS = noTabs, connectS
 	res.Errors = f.errs.list()
 	return res, nil
 }
@@ -263,14 +265,14 @@ func (f *fanout) connectClients(ctx context.Context, wg *sync.WaitGroup) error {
 			go func() { defer wg.Done(); f.pollClient(ctx, s, d, cookie, ready) }()
 		}
 	}
-	timeout := time.After(60 * time.Second)
+	timeout := time.After(f.c.ConnectTimeout)
 	for i := 0; i < f.c.Clients; i++ {
 		select {
 		case <-ready:
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-timeout:
-			return fmt.Errorf("bench: only %d of %d clients got their first fragment within 60s", i, f.c.Clients)
+			return fmt.Errorf("bench: only %d of %d clients got their first fragment within %s (-connect-timeout)", i, f.c.Clients, f.c.ConnectTimeout)
 		}
 	}
 	return nil

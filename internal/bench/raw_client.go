@@ -29,16 +29,18 @@ func runRaw(ctx context.Context, c Config, stderr io.Writer) (Result, error) {
 	f := &fanout{c: c, stderr: stderr, servers: []*server{s}, hc: &http.Client{Timeout: c.Duration + time.Minute}}
 	f.readStats(ctx, 0)
 	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	// Cancel, then wait: the clients end only once runCtx is cancelled.
+	defer func() { cancel(); wg.Wait() }()
 	f.rawClients(runCtx, s, &wg)
-	for start := time.Now(); f.rawConnections(ctx) != c.Clients; {
-		if time.Since(start) > time.Minute || ctx.Err() != nil {
-			return Result{}, fmt.Errorf("bench raw: only %d of %d clients connected within a minute", f.rawConnections(ctx), c.Clients)
+	start := time.Now()
+	for f.rawConnections(ctx) != c.Clients {
+		if time.Since(start) > c.ConnectTimeout || ctx.Err() != nil {
+			return Result{}, fmt.Errorf("bench raw: only %d of %d clients connected within %s (-connect-timeout)", f.rawConnections(ctx), c.Clients, c.ConnectTimeout)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	connectS := time.Since(start).Seconds()
 	f.readStats(ctx, 1)
 	t0 := time.Now()
 	if err := f.rawBroadcast(ctx); err != nil {
@@ -60,7 +62,7 @@ func runRaw(ctx context.Context, c Config, stderr io.Writer) (Result, error) {
 	cancel()
 	res := f.result(elapsed)
 	res.Drafts, res.RendersPerMutation, res.AckLatencyMS = 0, nil, nil
-	res.FramesLost, res.ConnectionsClosed = counts.Lost, counts.Closed
+	res.FramesLost, res.ConnectionsClosed, res.ConnectS = counts.Lost, counts.Closed, connectS
 	res.FramesUnaccounted -= counts.Lost
 	res.Errors = f.errs.list()
 	return res, nil

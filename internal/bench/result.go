@@ -82,6 +82,7 @@ func Print(w io.Writer, r Result) {
 	fmt.Fprintf(tw, "mode\t%s\n", r.Mode)
 	fmt.Fprintf(tw, "load average (1 min) at start / end\t%.2f / %.2f\n", r.LoadAvg[0], r.LoadAvg[1])
 	fmt.Fprintf(tw, "connections / drafts / cohorts / server processes\t%d / %d / %d / %d\n", r.Connections, r.Drafts, r.Cohorts, max(1, len(r.Processes)))
+	fmt.Fprintf(tw, "clients connected in\t%.1fs\n", r.ConnectS)
 	fmt.Fprintf(tw, "mutations/s requested / achieved\t%.1f / %.1f\n", r.RateRequested, r.MutationsPerS)
 	fmt.Fprintf(tw, "mutations (errors; ticks skipped, draft busy)\t%d (%d; %d) in %.1fs\n", r.Mutations, r.MutationErrors, r.MutationsSkipped, r.DurationS)
 	fmt.Fprintf(tw, "frames expected\t%d\n", r.FramesExpected)
