@@ -61,7 +61,7 @@ func TestBenchFanout(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.NewURL(t)
 	c := bench.Config{DatabaseURL: dbURL, Serve: true, Processes: 2, Mode: "live", Clients: 6, Drafts: 2, Cohorts: 3,
-		Rate: 10, Duration: time.Second, Settle: 10 * time.Second, RawSize: 4800, ConnectTimeout: time.Minute, ChildEnv: []string{runAsMainEnv + "=1", "WORKERS=0"}}
+		Rate: 10, Duration: time.Second, Settle: 10 * time.Second, RawSize: 4800, ConnectTimeout: time.Minute, ChildEnv: []string{runAsMainEnv + "=1", "WORKERS=0", "DB_MAX_CONNS=4"}}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -78,9 +78,16 @@ func newWorkspace(ctx context.Context, dbURL string, cohorts int) (*workspace, e
 func (w *workspace) remove(dbURL string, tokens []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		return fmt.Errorf("bench: clean up %s: %w", w.Slug, err)
+	// The run may have just released many connections (servers stopping): retry a refused
+	// connection ("too many clients") for a while rather than leave the workspace behind.
+	var conn *pgx.Conn
+	var err error
+	for conn, err = pgx.Connect(ctx, dbURL); err != nil; conn, err = pgx.Connect(ctx, dbURL) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("bench: clean up %s: %w", w.Slug, err)
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
 	defer conn.Close(context.Background())
 	var errs []error
