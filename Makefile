@@ -5,7 +5,7 @@ SHELL := /bin/bash
 GO        ?= go
 TEST_FLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: help run test test-short build lint generate check-generated vendor-static bench bench-signin fmt
+.PHONY: help run test test-short build lint generate check-generated vendor-static bench bench-all bench-signin fmt
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +43,9 @@ vendor-static: ## download and verify the vendored browser libraries (idiomorph)
 
 bench: ## run the fanout load test against a server it starts itself
 	$(GO) run ./cmd/onboard bench fanout -serve
+
+bench-all: ## every fanout scenario of docs/benchmarks.md, one after another, and their table (scripts/bench-all.sh)
+	@./scripts/bench-all.sh
 
 bench-signin: ## flood sign-ins against a server it starts itself and report its memory (docs/reliability.md)
 	$(GO) run ./cmd/onboard bench signin -clients 32 -duration 15s

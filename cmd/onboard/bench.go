@@ -18,9 +18,16 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if len(args) > 0 && args[0] == "signin" {
 		return runBenchSignIn(ctx, args[1:], getenv, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "notify" {
+		return runBenchNotify(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "raw-server" {
+		// Hidden: the raw mode's broadcast server, started by `bench fanout -mode raw`.
+		return bench.ServeRaw(ctx, stdout)
+	}
 	if len(args) == 0 || args[0] != "fanout" {
-		fmt.Fprintln(stderr, "usage: onboard bench fanout|signin [flags]   (onboard bench fanout -h lists them)")
-		return errors.New("bench: want the fanout or signin subcommand")
+		fmt.Fprintln(stderr, "usage: onboard bench fanout|notify|signin [flags]   (onboard bench fanout -h lists them)")
+		return errors.New("bench: want the fanout, notify or signin subcommand")
 	}
 	f := newFlags("bench fanout", "Drive the real live path (database write → trigger → NOTIFY → hub → render → WebSocket)\nand report throughput and latency.", getenv, stderr)
 	var c bench.Config
@@ -29,24 +36,26 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	f.str(&c.URL, "url", "BENCH_URL", "", "base URL of a running server (instead of -serve)")
 	f.str(&c.MetricsURL, "metrics-url", "BENCH_METRICS_URL", "http://127.0.0.1:9090/metrics", "with -url: that server's /metrics (its METRICS_ADDR); -serve finds its own")
 	f.boolean(&c.Serve, "serve", "BENCH_SERVE", false, "start `onboard serve` on a free loopback port against DATABASE_URL")
-	f.str(&c.Mode, "mode", "BENCH_MODE", "live", "live (WebSocket), poll (checkpoint polling with If-None-Match) or raw (bare WebSocket broadcast baseline, no database)")
+	f.integer(&c.Processes, "processes", "BENCH_PROCESSES", 1, "with -serve: server processes on the same database; clients and mutations go round-robin over them")
+	f.str(&c.Mode, "mode", "BENCH_MODE", "live", "live (WebSocket), poll (checkpoint polling with If-None-Match) or raw (bare WebSocket broadcast baseline in a process of its own, no database)")
 	f.integer(&c.Clients, "clients", "BENCH_CLIENTS", 100, "connections (tabs)")
 	f.integer(&c.Drafts, "drafts", "BENCH_DRAFTS", 10, "drafts the clients are spread over")
+	f.integer(&c.Cohorts, "cohorts", "BENCH_COHORTS", 1, "permission cohorts the clients are spread over: 1 owner, 2 + an operator, 3 + a viewer (renders per mutation should equal it)")
 	var rate string
-	f.str(&rate, "rate", "BENCH_RATE", "20", "mutations per second (all drafts together)")
+	f.str(&rate, "rate", "BENCH_RATE", "20", "mutations per second requested (all drafts together; writes to one draft are serial, the achieved rate is reported); 0 = idle: a quiet window of -duration without tabs, then one with them")
 	f.duration(&c.Duration, "duration", "BENCH_DURATION", 10*time.Second, "how long to mutate")
 	var asJSON bool
 	f.boolean(&asJSON, "json", "BENCH_JSON", false, "print one JSON object instead of a table")
-	f.str(&c.Email, "email", "BENCH_EMAIL", "owner@acme.test", "operator who mutates (needs edit rights in acme)")
-	f.str(&c.Password, "password", "BENCH_PASSWORD", "demo-password-1", "that operator's password")
 	f.duration(&c.PollInterval, "poll-interval", "BENCH_POLL_INTERVAL", 5*time.Second, "poll mode: interval per client")
-	f.duration(&c.Settle, "settle", "BENCH_SETTLE", 3*time.Second, "wait after the last mutation for frames in flight")
+	f.duration(&c.Settle, "settle", "BENCH_SETTLE", 10*time.Second, "wait at most this long after the last mutation for frames in flight (ends as soon as every frame is accounted for)")
+	f.duration(&c.ConnectTimeout, "connect-timeout", "BENCH_CONNECT_TIMEOUT", 5*time.Minute, "give up when the clients have not all got their first fragment (raw: connected) within this")
+	f.integer(&c.RawSize, "raw-size", "BENCH_RAW_SIZE", 4800, "raw mode: bytes per broadcast frame (the checkpoint fragment is about 4.8 KB)")
 	if err := f.parse(args[1:]); err != nil {
 		return err
 	}
 	r, err := strconv.ParseFloat(rate, 64)
-	if err != nil || r <= 0 || r > 10000 {
-		return fmt.Errorf("-rate %q: want a number in (0, 10000]", rate)
+	if err != nil {
+		return fmt.Errorf("-rate %q: want a number in [0, 10000]", rate)
 	}
 	c.Rate, c.DatabaseURL = r, db.URL
 	if err := c.Validate(); err != nil {
@@ -56,9 +65,38 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	for _, e := range res.Errors {
+		fmt.Fprintln(stderr, "bench: error:", e)
+	}
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(res)
 	}
 	bench.Print(stdout, res)
+	return nil
+}
+
+// runBenchNotify is `onboard bench notify`: commits per second of concurrent one-row UPDATEs
+// with and without a NOTIFY trigger (docs/scaling.md).
+func runBenchNotify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("bench notify", "Measure commits/s of concurrent one-row UPDATEs without and with a NOTIFY trigger\n(a scratch table with a unique name, dropped at the end).", getenv, stderr)
+	var c bench.NotifyConfig
+	var db dbConfig
+	db.register(f)
+	f.integer(&c.Writers, "writers", "BENCH_WRITERS", 8, "concurrent writer connections")
+	f.duration(&c.Duration, "duration", "BENCH_DURATION", 10*time.Second, "length of each of the three phases")
+	var asJSON bool
+	f.boolean(&asJSON, "json", "BENCH_JSON", false, "print one JSON object instead of a table")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	c.DatabaseURL = db.URL
+	res, err := bench.RunNotify(ctx, c)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	bench.PrintNotify(stdout, res)
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -910,6 +911,12 @@ func setRcvBuf(rc syscall.RawConn, n int) error {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(runAsMainEnv) == "1" {
+		// The bench tests start this test binary as the processes `onboard bench` starts
+		// (it runs os.Executable()): `serve`, `bench raw-server`.
+		main()
+		return
+	}
 	// Every test stops what it started: hubs, listeners, sockets, pools, servers. scs starts
 	// cleanup goroutines (its memstore default and pgxstore) that nothing stops today.
 	goleak.VerifyTestMain(m,

@@ -1,26 +1,48 @@
 package bench
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tenantops/onboard/internal/postgres/pgtest"
 )
 
 func TestConfigValidate(t *testing.T) {
 	t.Parallel()
-	ok := Config{Mode: "live", Serve: true, Clients: 10, Drafts: 2, Rate: 5, Duration: time.Second}
+	ok := Config{Mode: "live", Serve: true, Processes: 1, Cohorts: 1, Clients: 10, Drafts: 2, Rate: 5, Duration: time.Second, DatabaseURL: "postgres://x", RawSize: 4800, ConnectTimeout: time.Minute}
 	for _, tc := range []struct {
 		name  string
 		edit  func(*Config)
 		valid bool
 	}{
 		{"OK", func(*Config) {}, true},
-		{"Raw needs no server", func(c *Config) { c.Mode, c.Serve = "raw", false }, true},
+		{"Idle", func(c *Config) { c.Rate = 0 }, true},
+		{"TwoProcesses", func(c *Config) { c.Processes = 2 }, true},
+		{"Raw needs no server", func(c *Config) { c.Mode, c.Serve, c.DatabaseURL = "raw", false, "" }, true},
+		{"RawTenThousand", func(c *Config) { c.Mode, c.Clients = "raw", 10000 }, true},
 		{"UnknownMode", func(c *Config) { c.Mode = "sse" }, false},
-		{"NoRate", func(c *Config) { c.Rate = 0 }, false},
+		{"NegativeRate", func(c *Config) { c.Rate = -1 }, false},
+		{"RateTooHigh", func(c *Config) { c.Rate = 10001 }, false},
 		{"MoreDraftsThanClients", func(c *Config) { c.Drafts = 11 }, false},
 		{"ServeAndURL", func(c *Config) { c.URL = "http://127.0.0.1:8080" }, false},
 		{"NeitherServeNorURL", func(c *Config) { c.Serve = false }, false},
-		{"RawTooManyClients", func(c *Config) { c.Mode, c.Clients = "raw", 9001 }, false},
+		{"TooManyClients", func(c *Config) { c.Clients = 10001 }, false},
+		{"NoDatabase", func(c *Config) { c.DatabaseURL = "" }, false},
+		{"ZeroProcesses", func(c *Config) { c.Processes = 0 }, false},
+		{"ProcessesWithoutServe", func(c *Config) { c.Serve, c.URL, c.Processes = false, "http://127.0.0.1:8080", 2 }, false},
+		{"RawWithURL", func(c *Config) { c.Mode, c.Serve, c.URL = "raw", false, "http://127.0.0.1:8080" }, false},
+		{"RawWithProcesses", func(c *Config) { c.Mode, c.Processes = "raw", 2 }, false},
+		{"RawTinyFrame", func(c *Config) { c.Mode, c.RawSize = "raw", 8 }, false},
+		{"NoDuration", func(c *Config) { c.Duration = 0 }, false},
+		{"NoConnectTimeout", func(c *Config) { c.ConnectTimeout = 0 }, false},
+		{"ThreeCohorts", func(c *Config) { c.Cohorts = 3 }, true},
+		{"FourCohorts", func(c *Config) { c.Cohorts = 4 }, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -48,5 +70,109 @@ func TestLatencySummary(t *testing.T) {
 		if got[k] != w {
 			t.Errorf("%s = %v; want %v", k, got[k], w)
 		}
+	}
+}
+
+// TestRecordAccounting: every expected frame is received or superseded by a newer version,
+// a stale or repeated version counts as neither, and a frame read before its PATCH's
+// response counts as "before the ack".
+func TestRecordAccounting(t *testing.T) {
+	t.Parallel()
+	f := &fanout{}
+	s := &server{}
+	d := &benchDraft{}
+	t0 := time.Now()
+	for v := int64(2); v <= 6; v++ {
+		d.sent.Store(v, t0)
+		if v != 6 {
+			d.acked.Store(v, t0.Add(time.Millisecond))
+		}
+	}
+	f.expected.Store(5) // versions 2..6 for one client
+	var last int64
+	f.record(s, d, 1, 100, &last, t0) // the first fragment (subscribe): not a mutation's frame
+	f.record(s, d, 2, 100, &last, t0.Add(5*time.Millisecond))
+	f.record(s, d, 2, 100, &last, t0.Add(6*time.Millisecond)) // repeated
+	f.record(s, d, 5, 100, &last, t0.Add(7*time.Millisecond)) // 3 and 4 superseded
+	f.record(s, d, 4, 100, &last, t0.Add(8*time.Millisecond)) // older than shown
+	f.record(s, d, 6, 300, &last, t0.Add(9*time.Millisecond)) // before its ack
+	res := f.result(time.Second)
+	if res.FramesReceived != 3 || res.Dropped != 2 || res.FramesUnaccounted != 0 {
+		t.Errorf("received, dropped, unaccounted = %d, %d, %d; want 3, 2, 0", res.FramesReceived, res.Dropped, res.FramesUnaccounted)
+	}
+	if res.FramesBeforeAck != 1 {
+		t.Errorf("frames before ack = %d; want 1", res.FramesBeforeAck)
+	}
+	if res.FrameBytesAvg != 500.0/3 {
+		t.Errorf("bytes per frame = %v; want %v", res.FrameBytesAvg, 500.0/3)
+	}
+	if res.LatencyMS["max"] != 9 || res.AckLatencyMS["max"] != 6 {
+		t.Errorf("latency max = %v, ack latency max = %v; want 9, 6", res.LatencyMS["max"], res.AckLatencyMS["max"])
+	}
+}
+
+// TestServerFiguresUnavailable: a /metrics that cannot be read, or lacks the process
+// metrics, is an error and leaves the server figures null, never zero.
+func TestServerFiguresUnavailable(t *testing.T) {
+	t.Parallel()
+	empty := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("# nothing here\n"))
+	}))
+	defer empty.Close()
+	for _, u := range []string{empty.URL, "http://127.0.0.1:1/metrics"} {
+		f := &fanout{hc: http.DefaultClient, servers: []*server{{metricsURL: u, clients: 1}}}
+		for i := range 3 {
+			f.readStats(context.Background(), i)
+		}
+		f.received.Store(10)
+		f.mutations.Store(1)
+		res := f.result(time.Second)
+		if res.CPUMicrosPerFrame != nil || res.RSSPerConnKiB != nil || res.RendersPerMutation != nil {
+			t.Errorf("%s: server figures = %v, %v, %v; want nil", u, res.CPUMicrosPerFrame, res.RSSPerConnKiB, res.RendersPerMutation)
+		}
+		if errs := f.errs.list(); len(errs) != 3 || !strings.Contains(errs[0], u) {
+			t.Errorf("%s: errors = %q; want one per read, naming the URL", u, errs)
+		}
+	}
+}
+
+// TestRunNotifyCleansUp runs the NOTIFY commit benchmark briefly and checks that it
+// committed in every phase and left no table or function behind.
+func TestRunNotifyCleansUp(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewURL(t)
+	res, err := RunNotify(context.Background(), NotifyConfig{DatabaseURL: dbURL, Writers: 2, Duration: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Plain <= 0 || res.Trigger <= 0 || res.TriggerAsync <= 0 || res.NotificationsGot == 0 {
+		t.Errorf("result = %+v; want commits in every phase and notifications received", res)
+	}
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM pg_class WHERE relname LIKE 'bench_notify_%')
+		+ (SELECT count(*) FROM pg_proc WHERE proname LIKE 'bench_notify_%')`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d scratch tables, indexes or functions left; want 0", n)
+	}
+}
+
+// TestRenameSkipsBusyDraft: a tick that finds its draft's previous PATCH still running is
+// skipped and counted, not queued behind it (queued writes ran long past -duration).
+func TestRenameSkipsBusyDraft(t *testing.T) {
+	t.Parallel()
+	f := &fanout{}
+	d := &benchDraft{}
+	d.mu.Lock()
+	f.rename(context.Background(), d, 1)
+	d.mu.Unlock()
+	if f.skipped.Load() != 1 || f.mutations.Load() != 0 || f.mutErrors.Load() != 0 {
+		t.Errorf("skipped, mutations, errors = %d, %d, %d; want 1, 0, 0", f.skipped.Load(), f.mutations.Load(), f.mutErrors.Load())
 	}
 }

@@ -4,21 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
-	"github.com/jackc/pgx/v5"
-
-	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/onboarding"
 )
 
@@ -28,97 +23,208 @@ type benchDraft struct {
 	mu      sync.Mutex
 	version int64
 	sent    sync.Map // version → time the PATCH producing it was sent
+	acked   sync.Map // version → time its 200 response was read (the commit acknowledged)
 	subs    int
 }
 
-// fanout is one run of the live or poll mode against a server.
-type fanout struct {
-	c      Config
-	stderr io.Writer
-	base   string
-	hc     *http.Client
-	cookie string // the session cookie, as a Cookie header
-	drafts []*benchDraft
-	db     *pgx.Conn // nil: no transaction counts
+// server is one server process the clients are spread over.
+type server struct {
+	base, metricsURL string
+	pid              int
+	clients          int
+	received         atomic.Int64
+	stats            [3]serverStats // before the clients connected, once they had, after the run
+	statsOK          [3]bool
+}
 
-	lat                       latencies
+// fanout is one run of the live or poll mode against one or more servers.
+type fanout struct {
+	c       Config
+	stderr  io.Writer
+	ws      *workspace
+	servers []*server
+	hc      *http.Client // mutations and sign-in
+	pollHC  *http.Client // poll clients: one idle connection each, not one new connection per poll
+	tokens  []string     // the session cookies' values, one per cohort (the owner's first)
+	cookies []string     // the same as Cookie headers
+	drafts  []*benchDraft
+	errs    errorList
+
+	lat, ackLat               latencies
 	received, dropped, resync atomic.Int64
+	beforeAck, bytes          atomic.Int64
 	mutations, mutErrors      atomic.Int64
+	skipped                   atomic.Int64 // ticks that found their draft's previous PATCH still running
 	expected                  atomic.Int64
 }
 
-// runFanout signs in, creates the drafts, connects the clients, mutates at the configured
-// rate, lets frames in flight settle, and reads the server's figures around it all.
-func runFanout(ctx context.Context, c Config, stderr io.Writer) (Result, error) {
-	f := &fanout{c: c, stderr: stderr, base: strings.TrimRight(c.URL, "/")}
-	metricsURL := c.MetricsURL
-	if c.Serve {
-		child, stop, err := StartChild(ctx, c.DatabaseURL, stderr)
-		u, mu := child.URL, child.MetricsURL
-		if err != nil {
-			return Result{}, err
-		}
-		defer stop()
-		f.base, metricsURL = u, mu
-	}
-	if err := f.signIn(); err != nil {
+// runFanout creates the bench's workspace, starts or finds the servers, signs in, creates the
+// drafts, connects the clients, mutates at the configured rate (or stays quiet at rate 0),
+// lets frames in flight settle and reads the servers' and the database's figures around it
+// all. Whatever happens, ctx cancelled (Ctrl-C) included, the workspace and everything in it
+// are removed at the end.
+func runFanout(ctx context.Context, c Config, stderr io.Writer) (res Result, err error) {
+	f := &fanout{c: c, stderr: stderr}
+	// Servers first: a server started here migrates the database the workspace goes into.
+	stop, err := f.startServers(ctx)
+	defer stop()
+	if err != nil {
 		return Result{}, err
 	}
-	if err := f.createDrafts(); err != nil {
+	if f.ws, err = newWorkspace(ctx, c.DatabaseURL, c.Cohorts); err != nil {
 		return Result{}, err
 	}
-	if c.DatabaseURL != "" {
-		if conn, err := pgx.Connect(ctx, c.DatabaseURL); err == nil {
-			f.db = conn
-			defer f.db.Close(context.Background())
+	fmt.Fprintf(stderr, "bench: workspace %s created\n", f.ws.Slug)
+	defer func() {
+		if rerr := f.ws.remove(c.DatabaseURL, f.tokens); rerr != nil {
+			fmt.Fprintln(stderr, rerr)
+			err = errors.Join(err, rerr)
+			return
 		}
+		fmt.Fprintf(stderr, "bench: workspace %s and everything the run created removed\n", f.ws.Slug)
+	}()
+	if err := f.signIn(ctx); err != nil {
+		return Result{}, err
 	}
+	if err := f.createDrafts(ctx); err != nil {
+		return Result{}, err
+	}
+	return f.measure(ctx)
+}
 
-	before, _ := readServerStats(ctx, f.hc, metricsURL)
+// measure runs the measured phases and computes the result.
+func (f *fanout) measure(ctx context.Context) (Result, error) {
+	db, err := newDBCounter(ctx, f.c.DatabaseURL)
+	f.errs.add(err)
+	defer db.close()
+	var noTabs *float64
+	if f.c.Rate == 0 {
+		// Idle: the same quiet window without tabs first, so the tabs' share can be told apart
+		// from the server's own background statements (session sweep, heartbeat, workers).
+		fmt.Fprintf(f.stderr, "bench: quiet window without tabs (%s)\n", f.c.Duration)
+		noTabs = f.quietWindow(ctx, db)
+	}
+	f.readStats(ctx, 0)
 	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
+	// Cancel, then wait: the clients end only once runCtx is cancelled.
+	defer func() { cancel(); wg.Wait() }()
+	t0 := time.Now()
 	if err := f.connectClients(runCtx, &wg); err != nil {
 		return Result{}, err
 	}
-	connected, _ := readServerStats(ctx, f.hc, metricsURL)
-
-	x0 := f.xacts(ctx)
+	connectS := time.Since(t0).Seconds()
+	f.readStats(ctx, 1)
+	x0, err0 := db.read(ctx)
+	if f.c.Rate == 0 {
+		fmt.Fprintf(f.stderr, "bench: quiet window with %d tabs (%s)\n", f.c.Clients, f.c.Duration)
+	} else {
+		fmt.Fprintf(f.stderr, "bench: mutating at %v/s for %s\n", f.c.Rate, f.c.Duration)
+	}
 	elapsed := f.mutate(ctx)
-	x1 := f.xacts(ctx)
-	settle(c.Settle, func() bool { return f.received.Load()+f.dropped.Load() >= f.expected.Load() })
-	after, _ := readServerStats(ctx, f.hc, metricsURL)
+	x1, err1 := db.read(ctx)
+	settle(f.c.Settle, func() bool { return f.received.Load()+f.dropped.Load() >= f.expected.Load() })
+	f.readStats(ctx, 2)
 	cancel()
-	wg.Wait()
-	return f.result(elapsed, before, connected, after, x1-x0), nil
+	if ctx.Err() != nil {
+		return Result{}, ctx.Err()
+	}
+	res := f.result(elapsed)
+	if err0 == nil && err1 == nil && db != nil {
+		res.DBStatementsPerS, res.DBStatementsSource = ptr((x1-x0)/elapsed.Seconds()), db.source
+	} else {
+		f.errs.add(err0)
+		f.errs.add(err1)
+	}
+	res.DBNoTabsPerS, res.ConnectS = noTabs, connectS
+	res.Errors = f.errs.list()
+	return res, nil
 }
 
-// signIn creates the session the clients and the mutator share.
-func (f *fanout) signIn() error {
-	jar, _ := cookiejar.New(nil)
-	f.hc = &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
-	body, _ := json.Marshal(map[string]string{"email": f.c.Email, "password": f.c.Password})
-	resp, err := f.hc.Post(f.base+"/api/v1/session", "application/json", bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("sign in: %w", err)
+// quietWindow measures the database statements per second over one Duration without tabs.
+func (f *fanout) quietWindow(ctx context.Context, db *dbCounter) *float64 {
+	x0, err0 := db.read(ctx)
+	t0 := time.Now()
+	select {
+	case <-ctx.Done():
+	case <-time.After(f.c.Duration):
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		return fmt.Errorf("sign in as %s: status %d", f.c.Email, resp.StatusCode)
+	x1, err1 := db.read(ctx)
+	if err0 != nil || err1 != nil {
+		return nil
 	}
-	bu, _ := url.Parse(f.base)
-	for _, ck := range jar.Cookies(bu) {
-		f.cookie = ck.Name + "=" + ck.Value
+	return ptr((x1 - x0) / time.Since(t0).Seconds())
+}
+
+// startServers starts Processes servers (-serve) or takes the one at URL; the returned
+// function stops those it started.
+func (f *fanout) startServers(ctx context.Context) (func(), error) {
+	if !f.c.Serve {
+		f.servers = []*server{{base: strings.TrimRight(f.c.URL, "/"), metricsURL: f.c.MetricsURL}}
+		return func() {}, nil
+	}
+	var stops []func()
+	stopAll := func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+	for range f.c.Processes {
+		child, stop, err := StartChild(ctx, f.c.DatabaseURL, f.stderr, f.c.ChildEnv...)
+		if err != nil {
+			return stopAll, err
+		}
+		stops = append(stops, stop)
+		f.servers = append(f.servers, &server{base: child.URL, metricsURL: child.MetricsURL, pid: child.PID})
+	}
+	return stopAll, nil
+}
+
+// readStats reads every server's /metrics into slot i; a failure is reported, and the
+// figures that need that slot become unavailable.
+func (f *fanout) readStats(ctx context.Context, i int) {
+	for _, s := range f.servers {
+		st, err := readServerStats(ctx, f.hc, s.metricsURL)
+		if err != nil {
+			f.errs.add(fmt.Errorf("read %s: %w", s.metricsURL, err))
+			continue
+		}
+		s.stats[i], s.statsOK[i] = st, true
+	}
+}
+
+// signIn creates one session per cohort (the owner's mutates); sessions live in the shared
+// database, so each works on every process.
+func (f *fanout) signIn(ctx context.Context) error {
+	f.hc = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	f.pollHC = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConns: f.c.Clients, MaxIdleConnsPerHost: f.c.Clients}}
+	for _, email := range f.ws.Emails {
+		body, _ := json.Marshal(map[string]string{"email": email, "password": f.ws.Password})
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.servers[0].base+"/api/v1/session", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := f.hc.Do(req)
+		if err != nil {
+			return fmt.Errorf("sign in: %w", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent || len(resp.Cookies()) == 0 {
+			return fmt.Errorf("sign in as %s: status %d", email, resp.StatusCode)
+		}
+		ck := resp.Cookies()[0]
+		f.tokens, f.cookies = append(f.tokens, ck.Value), append(f.cookies, ck.Name+"="+ck.Value)
 	}
 	return nil
 }
 
-// createDrafts creates the drafts of new tenants in acme.
-func (f *fanout) createDrafts() error {
+// createDrafts creates the drafts of new tenants in the bench's workspace.
+func (f *fanout) createDrafts(ctx context.Context) error {
 	f.drafts = make([]*benchDraft, f.c.Drafts)
 	for i := range f.drafts {
 		b, _ := json.Marshal(map[string]string{"tenant_id": onboarding.NewGUID(), "display_name": "Bench " + strconv.Itoa(i), "primary_domain": "bench" + strconv.Itoa(i) + ".healthy.test"})
-		resp, err := f.hc.Post(f.base+"/api/v1/workspaces/acme/onboarding/drafts", "application/json", bytes.NewReader(b))
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.apiBase(0)+"/onboarding/drafts", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Cookie", f.cookies[0])
+		resp, err := f.hc.Do(req)
 		if err != nil {
 			return err
 		}
@@ -136,202 +242,64 @@ func (f *fanout) createDrafts() error {
 	return nil
 }
 
-// xacts reads the database's committed and rolled back transactions (0 without a database).
-func (f *fanout) xacts(ctx context.Context) float64 {
-	if f.db == nil {
-		return 0
-	}
-	var n float64
-	_ = f.db.QueryRow(ctx, `SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()`).Scan(&n)
-	return n
+// apiBase is the workspace's API prefix on server i (round-robin).
+func (f *fanout) apiBase(i int) string {
+	return f.servers[i%len(f.servers)].base + "/api/v1/workspaces/" + f.ws.Slug
 }
 
-// connectClients starts the clients, spread over the drafts, until ctx ends, and waits until
-// each has received its first fragment.
+// connectClients starts the clients, spread over the drafts and round-robin over the
+// servers, until ctx ends, and waits until each has received its first fragment.
 func (f *fanout) connectClients(ctx context.Context, wg *sync.WaitGroup) error {
 	ready := make(chan struct{}, f.c.Clients)
 	for i := 0; i < f.c.Clients; i++ {
 		d := f.drafts[i%len(f.drafts)]
+		s := f.servers[i%len(f.servers)]
+		cookie := f.cookies[i%len(f.cookies)]
 		d.subs++
+		s.clients++
 		wg.Add(1)
 		switch f.c.Mode {
 		case "live":
-			go func() { defer wg.Done(); f.liveClient(ctx, d, ready) }()
+			go func() { defer wg.Done(); f.liveClient(ctx, s, d, cookie, ready) }()
 		case "poll":
-			go func() { defer wg.Done(); f.pollClient(ctx, d, ready) }()
+			go func() { defer wg.Done(); f.pollClient(ctx, s, d, cookie, ready) }()
 		}
 	}
+	timeout := time.After(f.c.ConnectTimeout)
 	for i := 0; i < f.c.Clients; i++ {
 		select {
 		case <-ready:
-		case <-time.After(60 * time.Second):
-			return fmt.Errorf("bench: only %d of %d clients got their first fragment within 60s", i, f.c.Clients)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timeout:
+			return fmt.Errorf("bench: only %d of %d clients got their first fragment within %s (-connect-timeout)", i, f.c.Clients, f.c.ConnectTimeout)
 		}
 	}
 	return nil
 }
 
-// record handles one received fragment of draft d at version v for a client whose previous
-// version was *last.
-func (f *fanout) record(d *benchDraft, v int64, last *int64, at time.Time) {
+// record handles one received fragment (n bytes) of draft d at version v for a client of s
+// whose previous version was *last: a newer version is a frame received, and the versions
+// between the two were superseded (coalesced or replaced in the queue) before it was read.
+func (f *fanout) record(s *server, d *benchDraft, v int64, n int, last *int64, at time.Time) {
 	if v <= *last {
 		return
 	}
 	if *last > 0 {
 		f.received.Add(1)
+		s.received.Add(1)
+		f.bytes.Add(int64(n))
 		f.dropped.Add(v - *last - 1)
 		if t, ok := d.sent.Load(v); ok {
 			f.lat.add(at.Sub(t.(time.Time)))
 		}
+		if t, ok := d.acked.Load(v); ok {
+			f.ackLat.add(at.Sub(t.(time.Time)))
+		} else if _, sent := d.sent.Load(v); sent {
+			// The frame arrived before the PATCH's response was read: counted, and as 0 ms.
+			f.beforeAck.Add(1)
+			f.ackLat.add(0)
+		}
 	}
 	*last = v
-}
-
-// liveClient watches d over /live, reconnecting (a resync) until ctx ends.
-func (f *fanout) liveClient(ctx context.Context, d *benchDraft, ready chan<- struct{}) {
-	var last int64
-	first := true
-	for ctx.Err() == nil {
-		u := strings.Replace(f.base, "http", "ws", 1) + "/live?draft=" + d.id + "&rev=0"
-		conn, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {f.cookie}, "Origin": {f.base}}})
-		if err != nil {
-			if ctx.Err() == nil {
-				fmt.Fprintln(f.stderr, "bench: dial:", err)
-				time.Sleep(200 * time.Millisecond)
-			}
-			continue
-		}
-		conn.SetReadLimit(1 << 20)
-		for {
-			_, msg, err := conn.Read(ctx)
-			if err != nil {
-				break
-			}
-			at := time.Now()
-			got := false
-			for _, frag := range live.SplitBatch(msg) {
-				if rootAttr(reDraftID, frag) != d.id {
-					continue
-				}
-				v, _ := strconv.ParseInt(rootAttr(reVersion, frag), 10, 64)
-				f.record(d, v, &last, at)
-				got = true
-			}
-			if got && first {
-				first = false
-				ready <- struct{}{}
-			}
-		}
-		conn.CloseNow()
-		if ctx.Err() == nil {
-			f.resync.Add(1)
-		}
-	}
-}
-
-// pollClient polls d's checkpoint fragment with If-None-Match every PollInterval until ctx ends.
-func (f *fanout) pollClient(ctx context.Context, d *benchDraft, ready chan<- struct{}) {
-	var last int64
-	etag := ""
-	tick := time.NewTicker(f.c.PollInterval)
-	defer tick.Stop()
-	first := true
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, f.base+"/admin/workspaces/acme/onboarding/"+d.id+"/checkpoint", nil)
-		req.Header.Set("Cookie", f.cookie)
-		req.Header.Set("Accept", "text/html")
-		if etag != "" {
-			req.Header.Set("If-None-Match", etag)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			at := time.Now()
-			if resp.StatusCode == http.StatusOK {
-				etag = resp.Header.Get("ETag")
-				v, _ := strconv.ParseInt(rootAttr(reVersion, b), 10, 64)
-				f.record(d, v, &last, at)
-			}
-			if first {
-				first = false
-				ready <- struct{}{}
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
-}
-
-// mutate renames the drafts in turn at the configured rate for the configured duration and
-// returns how long it took. Each draft is written by one goroutine at a time.
-func (f *fanout) mutate(ctx context.Context) time.Duration {
-	interval := time.Duration(float64(time.Second) / f.c.Rate)
-	start := time.Now()
-	tick := time.NewTicker(interval)
-	var mwg sync.WaitGroup
-	n := 0
-	for time.Since(start) < f.c.Duration && ctx.Err() == nil {
-		<-tick.C
-		d := f.drafts[n%len(f.drafts)]
-		n++
-		mwg.Add(1)
-		go func(seq int) {
-			defer mwg.Done()
-			f.rename(ctx, d, seq)
-		}(n)
-	}
-	tick.Stop()
-	mwg.Wait()
-	return time.Since(start)
-}
-
-// rename PATCHes d's display name at its current version.
-func (f *fanout) rename(ctx context.Context, d *benchDraft, seq int) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	b, _ := json.Marshal(map[string]string{"display_name": "Bench " + strconv.Itoa(seq)})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPatch, f.base+"/api/v1/workspaces/acme/onboarding/drafts/"+d.id, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("If-Match", `"`+strconv.FormatInt(d.version, 10)+`"`)
-	d.sent.Store(d.version+1, time.Now())
-	resp, err := f.hc.Do(req)
-	if err != nil {
-		f.mutErrors.Add(1)
-		return
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		f.mutErrors.Add(1)
-		return
-	}
-	d.version++
-	f.mutations.Add(1)
-	f.expected.Add(int64(d.subs))
-}
-
-// result computes the report from the counters and the server's figures before the clients
-// connected, once they had, and after the run.
-func (f *fanout) result(elapsed time.Duration, before, connected, after serverStats, xacts float64) Result {
-	c := f.c
-	res := Result{
-		Mode: c.Mode, Connections: c.Clients, Drafts: c.Drafts, DurationS: elapsed.Seconds(),
-		Mutations: f.mutations.Load(), MutationErrors: f.mutErrors.Load(),
-		FramesExpected: f.expected.Load(), FramesReceived: f.received.Load(),
-		LatencyMS: f.lat.summary(), Dropped: f.dropped.Load(), Resynced: f.resync.Load(),
-	}
-	res.FramesPerS = float64(res.FramesReceived) / elapsed.Seconds()
-	if res.Mutations > 0 {
-		res.RendersPerMutation = (after.renders - connected.renders) / float64(res.Mutations)
-	}
-	res.RSSPerConnKiB = (connected.rss - before.rss) / 1024 / float64(c.Clients)
-	res.GoroutinesPerConn = (connected.goroutines - before.goroutines) / float64(c.Clients)
-	res.DBStatementsPerS = xacts / elapsed.Seconds()
-	if res.FramesReceived > 0 {
-		res.CPUMicrosPerFrame = (after.cpu - connected.cpu) * 1e6 / float64(res.FramesReceived)
-	}
-	return res
 }

@@ -3,35 +3,69 @@ package bench
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
-	"runtime"
+	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// rawServer is an in-process WebSocket server that writes every broadcast frame to every
-// connection through a small queue per connection.
+// rawServer is a bare coder/websocket broadcast hub: every broadcast frame goes to every
+// connection through a small queue per connection (full queue: the frame is dropped for
+// that connection). It runs in a process of its own (`onboard bench raw-server`), so the
+// baseline is not capped by sharing one process, its file descriptors and its scheduler with
+// the load clients.
 type rawServer struct {
-	ln    net.Listener
-	srv   *http.Server
-	mu    sync.Mutex
-	conns map[chan []byte]struct{}
+	mu     sync.Mutex
+	conns  map[chan []byte]struct{}
+	counts rawCounts // guarded by mu
 }
 
-func startRawServer() (*rawServer, error) {
+// ServeRaw is the hidden `onboard bench raw-server`: it serves /ws (the broadcast), GET
+// /connections, POST /broadcast?rate=R&duration=D&size=S (broadcasts numbered, timestamped
+// frames, then answers with the counts) and /metrics (process and Go collectors) on one free
+// loopback port, prints where, and stops when ctx ends.
+func ServeRaw(ctx context.Context, stdout io.Writer) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	s := &rawServer{ln: ln, conns: map[chan []byte]struct{}{}}
-	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveConn)}
-	go s.srv.Serve(ln)
-	return s, nil
+	s := &rawServer{conns: map[chan []byte]struct{}{}}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", s.serveConn)
+	mux.HandleFunc("GET /connections", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, s.connections())
+	})
+	mux.HandleFunc("POST /broadcast", s.handleBroadcast)
+	mux.HandleFunc("GET /counts", func(w http.ResponseWriter, _ *http.Request) {
+		s.mu.Lock()
+		n := s.counts
+		s.mu.Unlock()
+		_ = json.NewEncoder(w).Encode(n)
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "metrics on %s/metrics\nlistening on %s\n", base, base)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		return srv.Close()
+	case err := <-errc:
+		return err
+	}
 }
 
 func (s *rawServer) serveConn(w http.ResponseWriter, r *http.Request) {
@@ -44,9 +78,14 @@ func (s *rawServer) serveConn(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.conns[q] = struct{}{}
 	s.mu.Unlock()
+	failed := 0
 	defer func() {
+		// Frames still queued (and the one whose write failed) never reach this client:
+		// counted as lost, so every frame is accounted for.
 		s.mu.Lock()
 		delete(s.conns, q)
+		s.counts.Lost += int64(len(q) + failed)
+		s.counts.Closed++
 		s.mu.Unlock()
 	}()
 	cctx := conn.CloseRead(r.Context())
@@ -59,6 +98,7 @@ func (s *rawServer) serveConn(w http.ResponseWriter, r *http.Request) {
 			err := conn.Write(wctx, websocket.MessageText, b)
 			cancel()
 			if err != nil {
+				failed = 1
 				return
 			}
 		}
@@ -71,124 +111,50 @@ func (s *rawServer) connections() int {
 	return len(s.conns)
 }
 
-// broadcast queues b on every connection, counting the frames expected and those dropped
-// because a queue was full.
-func (s *rawServer) broadcast(b []byte, expected *int64, dropped *atomic.Int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for q := range s.conns {
-		*expected++
-		select {
-		case q <- b:
-		default:
-			dropped.Add(1)
-		}
-	}
+// rawCounts is what GET /counts answers: totals since the server started.
+type rawCounts struct {
+	Sent     int64 `json:"sent"`     // broadcasts
+	Expected int64 `json:"expected"` // frames queued or dropped: one per connection per broadcast
+	Dropped  int64 `json:"dropped"`  // not queued: the connection's queue was full
+	Lost     int64 `json:"lost"`     // queued for a connection that closed before writing them
+	Closed   int64 `json:"closed"`   // connections closed (write failure, timeout, client gone)
 }
 
-// runRaw is the baseline of the live mode: a bare coder/websocket broadcast of 2 KiB frames
-// from an in-process server to the clients, with no database, hub or rendering. The live mode
-// is measured against it.
-func runRaw(ctx context.Context, c Config) (Result, error) {
-	s, err := startRawServer()
-	if err != nil {
-		return Result{}, err
+// handleBroadcast broadcasts numbered, timestamped frames of size bytes at rate per second
+// for duration, then answers 204; GET /counts tells what became of them.
+func (s *rawServer) handleBroadcast(w http.ResponseWriter, r *http.Request) {
+	rate, err1 := strconv.ParseFloat(r.URL.Query().Get("rate"), 64)
+	d, err2 := time.ParseDuration(r.URL.Query().Get("duration"))
+	size, err3 := strconv.Atoi(r.URL.Query().Get("size"))
+	if err := errors.Join(err1, err2, err3); err != nil || rate <= 0 || size < 16 || d <= 0 {
+		http.Error(w, "want rate > 0, duration > 0, size >= 16", http.StatusBadRequest)
+		return
 	}
-	defer s.srv.Close()
-
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		lat               latencies
-		received, dropped atomic.Int64
-		wg                sync.WaitGroup
-	)
-	start := time.Now()
-	var ms0 runtime.MemStats
-	runtime.ReadMemStats(&ms0)
-	g0 := runtime.NumGoroutine()
-	rawClients(runCtx, "ws://"+s.ln.Addr().String()+"/", c.Clients, &wg, &lat, &received, &dropped)
-	for s.connections() != c.Clients && time.Since(start) <= time.Minute {
-		time.Sleep(10 * time.Millisecond)
-	}
-	var ms1 runtime.MemStats
-	runtime.ReadMemStats(&ms1)
-	g1 := runtime.NumGoroutine()
-
-	seq, expected, elapsed := rawSend(ctx, s, c, &dropped)
-	settle(c.Settle, func() bool { return received.Load()+dropped.Load() >= expected })
-	cancel()
-	wg.Wait()
-	if seq == 0 {
-		return Result{}, errors.New("bench raw: nothing was sent")
-	}
-	return Result{
-		Mode: "raw", Connections: c.Clients, Drafts: 0, DurationS: elapsed.Seconds(),
-		Mutations: int64(seq), FramesExpected: expected, FramesReceived: received.Load(),
-		FramesPerS: float64(received.Load()) / elapsed.Seconds(), LatencyMS: lat.summary(), Dropped: dropped.Load(),
-		RendersPerMutation: 0,
-		// Server and clients share this process in raw mode: per-connection figures include both ends.
-		RSSPerConnKiB:     float64(ms1.Sys-ms0.Sys) / 1024 / float64(c.Clients),
-		GoroutinesPerConn: float64(g1-g0) / float64(c.Clients),
-	}, nil
-}
-
-// rawClients dials n clients to u and returns once every dial has finished; each client
-// reads frames (sequence number, send time, padding) until ctx ends.
-func rawClients(ctx context.Context, u string, n int, wg *sync.WaitGroup, lat *latencies, received, dropped *atomic.Int64) {
-	var connected sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		connected.Add(1)
-		go func() {
-			defer wg.Done()
-			conn, _, err := websocket.Dial(ctx, u, nil)
-			connected.Done()
-			if err != nil {
-				return
-			}
-			defer conn.CloseNow()
-			var last uint64
-			for {
-				_, msg, err := conn.Read(ctx)
-				if err != nil {
-					return
-				}
-				if len(msg) < 16 {
-					continue
-				}
-				seq := binary.BigEndian.Uint64(msg)
-				sent := time.Unix(0, int64(binary.BigEndian.Uint64(msg[8:])))
-				lat.add(time.Since(sent))
-				received.Add(1)
-				if last > 0 && seq > last+1 {
-					dropped.Add(int64(seq - last - 1))
-				}
-				last = seq
-			}
-		}()
-	}
-	connected.Wait()
-}
-
-// rawSend broadcasts numbered, timestamped 2 KiB frames at the configured rate for the
-// configured duration and returns the frames sent, the deliveries expected and the time taken.
-func rawSend(ctx context.Context, s *rawServer, c Config, dropped *atomic.Int64) (seq uint64, expected int64, elapsed time.Duration) {
-	frame := make([]byte, 2048)
+	var seq uint64
+	frame := make([]byte, size)
 	for i := 16; i < len(frame); i++ {
 		frame[i] = 'x'
 	}
-	tick := time.NewTicker(time.Duration(float64(time.Second) / c.Rate))
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
 	defer tick.Stop()
-	t0 := time.Now()
-	for time.Since(t0) < c.Duration && ctx.Err() == nil {
+	for t0 := time.Now(); time.Since(t0) < d && r.Context().Err() == nil; {
 		<-tick.C
 		seq++
 		b := make([]byte, len(frame))
 		copy(b, frame)
 		binary.BigEndian.PutUint64(b, seq)
 		binary.BigEndian.PutUint64(b[8:], uint64(time.Now().UnixNano()))
-		s.broadcast(b, &expected, dropped)
+		s.mu.Lock()
+		s.counts.Sent++
+		for q := range s.conns {
+			s.counts.Expected++
+			select {
+			case q <- b:
+			default:
+				s.counts.Dropped++
+			}
+		}
+		s.mu.Unlock()
 	}
-	return seq, expected, time.Since(t0)
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -24,13 +25,17 @@ type serverStats struct {
 }
 
 func readServerStats(ctx context.Context, hc *http.Client, metricsURL string) (serverStats, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
+	if err != nil {
+		return serverStats{}, err
+	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return serverStats{}, err
 	}
 	defer resp.Body.Close()
 	var st serverStats
+	seen := map[string]bool{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -46,6 +51,10 @@ func readServerStats(ctx context.Context, hc *http.Client, metricsURL string) (s
 		if err != nil {
 			continue
 		}
+		switch name {
+		case "process_resident_memory_bytes", "go_goroutines", "process_cpu_seconds_total":
+			seen[name] = true
+		}
 		switch {
 		case name == "process_resident_memory_bytes":
 			st.rss = v
@@ -57,7 +66,16 @@ func readServerStats(ctx context.Context, hc *http.Client, metricsURL string) (s
 			st.renders += v
 		}
 	}
-	return st, sc.Err()
+	if err := sc.Err(); err != nil {
+		return serverStats{}, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return serverStats{}, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	if len(seen) < 3 {
+		return serverStats{}, fmt.Errorf("missing metrics: want process_resident_memory_bytes, go_goroutines and process_cpu_seconds_total, found %d of them", len(seen))
+	}
+	return st, nil
 }
 
 // Child is a server process the bench started.
@@ -70,19 +88,26 @@ type Child struct {
 // its /metrics on another, with env added to its environment, and returns where it listens
 // and a function that stops it.
 func StartChild(ctx context.Context, dbURL string, stderr io.Writer, env ...string) (Child, func(), error) {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	base := []string{"DATABASE_URL=" + dbURL, "ADDR=127.0.0.1:0", "METRICS_ADDR=127.0.0.1:0", "MIGRATE=true",
+		"DEMO=never", "SECRET_KEY=" + base64.StdEncoding.EncodeToString(key), "LOG_LEVEL=warn",
+		// Every bench client is one user at one address: the per-user and per-address socket
+		// caps (32 and 256 by default) would refuse all but the first few with 4429.
+		"LIVE_MAX_SOCKETS_PER_USER=-1", "LIVE_MAX_SOCKETS_PER_ADDRESS=-1"}
+	return StartProcess(ctx, []string{"serve"}, append(base, env...), stderr)
+}
+
+// StartProcess starts this executable with args and env added to the environment, waits
+// until it prints "listening on URL" (after "metrics on URL", if it serves metrics), and
+// returns where it listens and a function that stops it (SIGTERM, then wait).
+func StartProcess(ctx context.Context, args, env []string, stderr io.Writer) (Child, func(), error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return Child{}, nil, err
 	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	cmd := exec.CommandContext(ctx, exe, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "ADDR=127.0.0.1:0", "METRICS_ADDR=127.0.0.1:0", "MIGRATE=true",
-		"DEMO=if-empty", "DEMO_STORY=false", "SECRET_KEY="+base64.StdEncoding.EncodeToString(key), "LOG_LEVEL=warn",
-		// Every bench client is one user at one address: the per-user and per-address socket
-		// caps (32 and 256 by default) would refuse all but the first few with 4429.
-		"LIVE_MAX_SOCKETS_PER_USER=-1", "LIVE_MAX_SOCKETS_PER_ADDRESS=-1")
-	cmd.Env = append(cmd.Env, env...)
+	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = stderr
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 15 * time.Second
@@ -97,7 +122,6 @@ func StartChild(ctx context.Context, dbURL string, stderr io.Writer, env ...stri
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()
 	}
-	// serve prints the metrics line before the listening line.
 	urlc := make(chan Child, 1)
 	go func() {
 		reBase := regexp.MustCompile(`listening on (http://\S+)`)
