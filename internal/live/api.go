@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -47,6 +48,9 @@ var (
 const (
 	ViewCheckpoint = "checkpoint" // the wizard's checkpoint panel; the default
 	ViewRow        = "row"        // a draft's row in the drafts list
+	// ViewOpRowPrefix starts an operations-list row: "oprow:<run id>" is one run's row in
+	// the operations list (docs/live.md, Topics).
+	ViewOpRowPrefix = "oprow:"
 	// ViewRunPrefix starts a run view: "run:<run id>" is one operation run's panel within the
 	// draft's page. The hub treats it like any other view; Source.Render interprets it.
 	ViewRunPrefix = "run:"
@@ -54,7 +58,8 @@ const (
 
 // ValidView reports whether view names a view a subscription may ask for: ViewCheckpoint,
 // ViewCheckpoint+":N" for a wizard step N (1–5: each tab shows its own step), ViewRow, or
-// ViewRunPrefix followed by a run id (1–64 characters of letters, digits, '-').
+// ViewRunPrefix or ViewOpRowPrefix followed by a run id (1–64 characters of letters,
+// digits, '-'). Topics' views are checked by ValidSubscription.
 func ValidView(view string) bool {
 	switch view {
 	case ViewCheckpoint, ViewRow:
@@ -64,6 +69,9 @@ func ValidView(view string) bool {
 		return len(step) == 1 && step[0] >= '1' && step[0] <= '5'
 	}
 	id, ok := strings.CutPrefix(view, ViewRunPrefix)
+	if !ok {
+		id, ok = strings.CutPrefix(view, ViewOpRowPrefix)
+	}
 	if !ok || id == "" || len(id) > 64 {
 		return false
 	}
@@ -81,14 +89,84 @@ const (
 	KindRun        = "run"        // one of the draft's operation runs changed
 	KindMembership = "membership" // a workspace membership changed (UserID, WorkspaceID)
 	KindSession    = "session"    // a sign-in session ended (Session)
+	// KindNotification: one of a user's notifications was added or changed (UserID).
+	KindNotification = "notification"
 )
+
+// Topics. A subscription's DraftID names a draft (its UUID) or one of these topics, which
+// the hub handles exactly like a draft (one pass = one Load + one Render per (view, cohort),
+// the same rev rule, queue and authorisation through the snapshot's workspace), except for
+// which events schedule them (Notify) and who may subscribe (docs/live.md, Topics):
+//   - "drafts:{workspace id}", view "digest": the drafts list's counts and latest changes;
+//     scheduled by every draft event of the workspace.
+//   - "runs:{workspace id}", view "digest": the operations list's latest runs; scheduled by
+//     every run event of the workspace.
+//   - "user:{user id}", view "bell": the user's notifications; scheduled by notification
+//     events; only that user may subscribe (anyone else: ErrNotFound). Its snapshot's
+//     WorkspaceID is 0: no workspace authorises it, its cohort is CohortSelf.
+const (
+	TopicDraftsPrefix = "drafts:"
+	TopicRunsPrefix   = "runs:"
+	TopicUserPrefix   = "user:"
+	ViewDigest        = "digest" // the view of a workspace topic
+	ViewBell          = "bell"   // the view of a user topic
+	CohortSelf        = "self"   // the cohort of a user topic's only subscriber
+)
+
+// DraftsTopic, RunsTopic and UserTopic name the topics of a workspace and of a user.
+func DraftsTopic(workspaceID int64) string { return TopicDraftsPrefix + strconv.FormatInt(workspaceID, 10) }
+
+// RunsTopic names the operations list topic of a workspace.
+func RunsTopic(workspaceID int64) string { return TopicRunsPrefix + strconv.FormatInt(workspaceID, 10) }
+
+// UserTopic names the notifications topic of a user.
+func UserTopic(userID int64) string { return TopicUserPrefix + strconv.FormatInt(userID, 10) }
+
+// ParseTopic splits a topic id into its prefix (TopicDraftsPrefix, TopicRunsPrefix or
+// TopicUserPrefix) and its positive id; ok is false for anything else (a draft id).
+func ParseTopic(id string) (prefix string, n int64, ok bool) {
+	for _, p := range []string{TopicDraftsPrefix, TopicRunsPrefix, TopicUserPrefix} {
+		rest, found := strings.CutPrefix(id, p)
+		if !found {
+			continue
+		}
+		if rest == "" || len(rest) > 18 || strings.TrimLeft(rest, "0123456789") != "" || rest[0] == '0' {
+			return "", 0, false
+		}
+		v, err := strconv.ParseInt(rest, 10, 64)
+		return p, v, err == nil
+	}
+	return "", 0, false
+}
+
+// topicView is the one view a topic serves; "" for a draft id.
+func topicView(id string) (view string, topic bool) {
+	p, _, ok := ParseTopic(id)
+	switch {
+	case !ok:
+		return "", false
+	case p == TopicUserPrefix:
+		return ViewBell, true
+	default:
+		return ViewDigest, true
+	}
+}
+
+// ValidSubscription reports whether id and view may be subscribed together: a topic with
+// its view, or a draft id (anything else) with a ValidView.
+func ValidSubscription(id, view string) bool {
+	if want, topic := topicView(id); topic {
+		return view == want
+	}
+	return ValidView(view)
+}
 
 // Event is one change notification, decoded by the listener adapter.
 type Event struct {
-	Kind        string // KindDraft, KindRun or KindMembership
+	Kind        string // KindDraft, KindRun, KindMembership, KindSession or KindNotification
 	DraftID     string // draft and run events
-	WorkspaceID int64
-	UserID      int64 // membership events
+	WorkspaceID int64  // also schedules the workspace's topic (drafts or runs)
+	UserID      int64  // membership and notification events
 	// Session names the ended session of a session event: the SHA-256 (hex) of its stored
 	// token, never the token. Clients subscribed with that key are closed.
 	Session string

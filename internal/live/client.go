@@ -82,7 +82,10 @@ func (h *Hub) SubscribeAs(ctx context.Context, v Viewer, subs []Subscription) (*
 		if view == "" {
 			view = ViewCheckpoint
 		}
-		if in.DraftID == "" || !ValidView(view) {
+		if want, topic := topicView(in.DraftID); topic && in.View == "" {
+			view = want
+		}
+		if in.DraftID == "" || !ValidSubscription(in.DraftID, view) {
 			return nil, &SubscribeError{DraftID: in.DraftID, Err: fmt.Errorf("%w: view %q", ErrInvalid, view)}
 		}
 		k := renderKey{in.DraftID, view}
@@ -153,6 +156,11 @@ func (h *Hub) authorise(ctx context.Context, c *Client) (map[string]Snapshot, er
 	snaps := make(map[string]Snapshot, len(c.subs))
 	cohorts := make(map[int64]*cohortCall, 1)
 	for _, s := range c.subs {
+		// A user topic is its owner's alone: refused before anything is loaded.
+		prefix, owner, topic := ParseTopic(s.draftID)
+		if topic && prefix == TopicUserPrefix && owner != c.userID {
+			return nil, &SubscribeError{DraftID: s.draftID, Err: fmt.Errorf("%w: another user's topic", ErrNotFound)}
+		}
 		snap, ok := snaps[s.draftID]
 		if !ok {
 			var err error
@@ -166,6 +174,12 @@ func (h *Hub) authorise(ctx context.Context, c *Client) (map[string]Snapshot, er
 			snaps[s.draftID] = snap
 		}
 		ws := snap.WorkspaceID()
+		if topic && prefix == TopicUserPrefix {
+			// No workspace authorises a user topic (ws 0: never re-checked); the session
+			// and the owner check above do.
+			s.ws, s.cohort, s.auth = 0, CohortSelf, selfCohort
+			continue
+		}
 		call, ok := cohorts[ws]
 		if !ok {
 			var err error
@@ -179,6 +193,9 @@ func (h *Hub) authorise(ctx context.Context, c *Client) (map[string]Snapshot, er
 	}
 	return snaps, nil
 }
+
+// selfCohort authorises a user topic's owner (see authorise).
+var selfCohort = &cohortCall{cohort: CohortSelf, finished: true}
 
 // offer is a fragment Subscribe owes a new subscription.
 type offer struct {
@@ -219,7 +236,7 @@ func (h *Hub) activate(c *Client, snaps map[string]Snapshot) ([]offer, error) {
 		if snap.Rev() > s.rev {
 			offers = append(offers, offer{s, s.cohort, snap})
 		}
-		if s.auth.seq != h.memberSeq {
+		if s.ws != 0 && s.auth.seq != h.memberSeq {
 			// A membership event or resync came after the cohort query began, maybe while
 			// c was not yet in byUser (Notify ignored it then): re-check now that it is.
 			k := memberKey{c.userID, s.ws}
@@ -386,7 +403,7 @@ func (h *Hub) recheckLoop(ctx context.Context) {
 		for user, set := range h.byUser {
 			for c := range set {
 				for _, s := range c.subs {
-					if s.active {
+					if s.active && s.ws != 0 {
 						pairs[memberKey{user, s.ws}] = struct{}{}
 					}
 				}

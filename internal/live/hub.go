@@ -220,23 +220,20 @@ func (h *Hub) notify(e Event) NotifyOutcome {
 		if e.DraftID == "" {
 			return NotifyBad
 		}
-		at := e.At
-		if at.IsZero() {
-			at = h.now()
+		// A draft event also schedules its workspace's drafts topic, a run event its runs
+		// topic (when watched): the lists' digests are coalesced and rendered like a draft.
+		topic := ""
+		if e.WorkspaceID > 0 && e.Kind == KindDraft {
+			topic = DraftsTopic(e.WorkspaceID)
+		} else if e.WorkspaceID > 0 {
+			topic = RunsTopic(e.WorkspaceID)
 		}
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		ds := h.drafts[e.DraftID]
-		if ds == nil || h.shutdown {
-			return NotifyIgnored
+		return h.touch(e.At, e.DraftID, topic)
+	case KindNotification:
+		if e.UserID == 0 {
+			return NotifyBad
 		}
-		if ds.since.IsZero() || at.Before(ds.since) {
-			ds.since = at
-		}
-		ds.seq++
-		ds.fresh = nil
-		h.scheduleLocked(ds)
-		return NotifyAccepted
+		return h.touch(e.At, UserTopic(e.UserID))
 	case KindMembership:
 		if e.UserID == 0 || e.WorkspaceID == 0 {
 			return NotifyBad
@@ -265,6 +262,31 @@ func (h *Hub) notify(e Event) NotifyOutcome {
 	default:
 		return NotifyBad
 	}
+}
+
+// touch schedules a pass for each watched id (a draft or a topic; "" is skipped): the
+// snapshot known so far is no longer current. at is the event's time (zero: now).
+func (h *Hub) touch(at time.Time, ids ...string) NotifyOutcome {
+	if at.IsZero() {
+		at = h.now()
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	outcome := NotifyIgnored
+	for _, id := range ids {
+		ds := h.drafts[id]
+		if id == "" || ds == nil || h.shutdown {
+			continue
+		}
+		if ds.since.IsZero() || at.Before(ds.since) {
+			ds.since = at
+		}
+		ds.seq++
+		ds.fresh = nil
+		h.scheduleLocked(ds)
+		outcome = NotifyAccepted
+	}
+	return outcome
 }
 
 // endedTTL is how long an ended session's key is remembered: far longer than a Subscribe

@@ -1,0 +1,94 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestTopics: a workspace topic is scheduled by its workspace's events (drafts: draft events,
+// runs: run events), costs one load and one render per change whatever the number of
+// clients, and is authorised by the workspace; a user topic only by its owner.
+func TestTopics(t *testing.T) {
+	t.Parallel()
+	t.Run("WorkspaceTopicFollowsEvents", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t, Options{})
+		f.hub.Resync()
+		drafts, runs := DraftsTopic(7), RunsTopic(7)
+		f.src.put(drafts, 7, 10)
+		f.src.put(runs, 7, 10)
+		f.auth.set(1, 7, "operator")
+		var cs []*Client
+		for range 3 {
+			cs = append(cs, f.subscribe(t, 1, Subscription{DraftID: drafts, Rev: 10}, Subscription{DraftID: runs, View: ViewDigest, Rev: 10}))
+		}
+		before := f.src.renders.Load()
+		f.src.put(drafts, 7, 11)
+		f.hub.Notify(Event{Kind: KindDraft, DraftID: "d-not-watched", WorkspaceID: 7, Rev: 11})
+		f.waitPass(t, drafts)
+		for _, c := range cs {
+			if got := revOf(t, next(t, c)); got != 11 {
+				t.Fatalf("drafts digest rev = %d, want 11", got)
+			}
+		}
+		if got := f.src.renders.Load() - before; got != 1 {
+			t.Errorf("renders for one change seen by 3 clients = %d, want 1", got)
+		}
+		// Another workspace's event and a run event leave the drafts topic alone.
+		f.hub.Notify(Event{Kind: KindDraft, DraftID: "d", WorkspaceID: 8, Rev: 12})
+		f.src.put(runs, 7, 12)
+		f.hub.Notify(Event{Kind: KindRun, DraftID: "d", WorkspaceID: 7, Rev: 12})
+		f.waitPass(t, runs)
+		for _, c := range cs {
+			b := next(t, c)
+			if got := revOf(t, b); got != 12 || !contains(b, `data-draft-id="runs:7"`) {
+				t.Fatalf("after a run event got %s, want the runs digest at rev 12", b)
+			}
+			if b := pending(c); b != nil {
+				t.Fatalf("unexpected frame %s", b)
+			}
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t, Options{})
+		f.src.put(DraftsTopic(7), 7, 1)
+		f.src.put(UserTopic(2), 0, 1)
+		for _, sub := range []Subscription{{DraftID: DraftsTopic(7)}, {DraftID: UserTopic(2)}} {
+			_, err := f.hub.Subscribe(context.Background(), 1, []Subscription{sub})
+			if !errors.Is(err, ErrNotFound) {
+				t.Errorf("Subscribe(%s) by a stranger: %v, want ErrNotFound", sub.DraftID, err)
+			}
+		}
+	})
+	t.Run("ErrInvalid", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t, Options{})
+		for _, sub := range []Subscription{{DraftID: DraftsTopic(7), View: ViewRow}, {DraftID: UserTopic(1), View: ViewDigest}, {DraftID: "d", View: ViewBell}} {
+			_, err := f.hub.Subscribe(context.Background(), 1, []Subscription{sub})
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("Subscribe(%s, %s): %v, want ErrInvalid", sub.DraftID, sub.View, err)
+			}
+		}
+	})
+	t.Run("UserTopicFollowsNotifications", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t, Options{})
+		topic := UserTopic(3)
+		f.src.put(topic, 0, 5)
+		c := f.subscribe(t, 3, Subscription{DraftID: topic, Rev: 5})
+		f.src.put(topic, 0, 6)
+		f.hub.Notify(Event{Kind: KindNotification, UserID: 3, WorkspaceID: 9})
+		if got := revOf(t, next(t, c)); got != 6 {
+			t.Fatalf("bell rev = %d, want 6", got)
+		}
+		if got := f.auth.callsOf(3, 0); got != 0 {
+			t.Errorf("Cohort asked %d times for a user topic, want 0", got)
+		}
+	})
+}
+
+func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
