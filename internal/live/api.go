@@ -114,7 +114,9 @@ const (
 )
 
 // DraftsTopic, RunsTopic and UserTopic name the topics of a workspace and of a user.
-func DraftsTopic(workspaceID int64) string { return TopicDraftsPrefix + strconv.FormatInt(workspaceID, 10) }
+func DraftsTopic(workspaceID int64) string {
+	return TopicDraftsPrefix + strconv.FormatInt(workspaceID, 10)
+}
 
 // RunsTopic names the operations list topic of a workspace.
 func RunsTopic(workspaceID int64) string { return TopicRunsPrefix + strconv.FormatInt(workspaceID, 10) }

@@ -91,4 +91,3 @@ func TestTopics(t *testing.T) {
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
-
