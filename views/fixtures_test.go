@@ -6,7 +6,7 @@ import "time"
 
 var (
 	t0       = time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
-	testNav  = Nav{UserEmail: "owner@acme.test", Workspace: "acme", WSName: "Acme MSP", Section: "onboarding", CanAudit: true, Unread: 2, Workspaces: []WorkspaceLink{{Slug: "acme", Name: "Acme MSP", Role: "owner"}}}
+	testNav  = Nav{UserEmail: "owner@acme.test", Workspace: "acme", WSName: "Acme MSP", Section: "onboarding", CanAudit: true, Bell: BellData{Topic: "user:1", Rev: 9, Unread: 2}, Workspaces: []WorkspaceLink{{Slug: "acme", Name: "Acme MSP", Role: "owner"}}}
 	draftID  = "5b0e3c52-8f1d-4f7a-9c3e-2d6a1b7e4f10"
 	tenantID = "0f8fad5b-d9cb-469f-a165-70867728950e"
 )

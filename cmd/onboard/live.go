@@ -161,7 +161,50 @@ func (s draftSnapshot) WorkspaceID() int64 { return s.d.WorkspaceID }
 func (s draftSnapshot) Version() int64     { return s.d.Version }
 func (s draftSnapshot) Rev() int64         { return s.rev }
 
+// Topic snapshots (docs/live.md, Topics): the drafts list's and the operations list's digests
+// of a workspace, and a user's bell. Each is one query's answer; DraftID is the topic id.
+type (
+	draftsDigestSnapshot struct{ d onboarding.DraftsDigest }
+	runsDigestSnapshot   struct{ d onboarding.RunsDigest }
+	bellSnapshot         struct{ b onboarding.Bell }
+)
+
+func (s draftsDigestSnapshot) DraftID() string    { return live.DraftsTopic(s.d.WorkspaceID) }
+func (s draftsDigestSnapshot) WorkspaceID() int64 { return s.d.WorkspaceID }
+func (s draftsDigestSnapshot) Version() int64     { return 0 }
+func (s draftsDigestSnapshot) Rev() int64         { return s.d.Rev }
+func (s runsDigestSnapshot) DraftID() string      { return live.RunsTopic(s.d.WorkspaceID) }
+func (s runsDigestSnapshot) WorkspaceID() int64   { return s.d.WorkspaceID }
+func (s runsDigestSnapshot) Version() int64       { return 0 }
+func (s runsDigestSnapshot) Rev() int64           { return s.d.Rev }
+func (s bellSnapshot) DraftID() string            { return live.UserTopic(s.b.UserID) }
+func (s bellSnapshot) WorkspaceID() int64         { return 0 } // the owner check authorises it
+func (s bellSnapshot) Version() int64             { return 0 }
+func (s bellSnapshot) Rev() int64                 { return s.b.Rev }
+
+// loadTopic reads a topic's snapshot; ok is false when id is not a topic.
+func (s liveSource) loadTopic(ctx context.Context, id string) (_ live.Snapshot, ok bool, err error) {
+	prefix, n, ok := live.ParseTopic(id)
+	if !ok {
+		return nil, false, nil
+	}
+	switch prefix {
+	case live.TopicDraftsPrefix:
+		d, err := s.db.DraftsDigest(ctx, n)
+		return draftsDigestSnapshot{d}, true, err
+	case live.TopicRunsPrefix:
+		d, err := s.db.RunsDigest(ctx, n)
+		return runsDigestSnapshot{d}, true, err
+	default:
+		b, err := s.db.Bell(ctx, n)
+		return bellSnapshot{b}, true, err
+	}
+}
+
 func (s liveSource) Load(ctx context.Context, draftID string) (live.Snapshot, error) {
+	if snap, ok, err := s.loadTopic(ctx, draftID); ok {
+		return snap, err
+	}
 	d, runs, conn, err := s.db.DraftSnapshot(ctx, draftID)
 	if errors.Is(err, onboarding.ErrNotFound) {
 		return nil, fmt.Errorf("draft %s: %w", draftID, live.ErrGone)
@@ -174,12 +217,21 @@ func (s liveSource) Load(ctx context.Context, draftID string) (live.Snapshot, er
 }
 
 func (s liveSource) Render(ctx context.Context, snap live.Snapshot, view, cohort string) ([]byte, error) {
-	ds, ok := snap.(draftSnapshot)
-	if !ok {
-		return nil, fmt.Errorf("render: unexpected snapshot %T", snap)
-	}
 	var buf bytes.Buffer
-	if err := web.RenderFragment(ctx, &buf, ds.d, ds.runs, ds.conn, view, cohort); err != nil {
+	var err error
+	switch snap := snap.(type) {
+	case draftSnapshot:
+		err = web.RenderFragment(ctx, &buf, snap.d, snap.runs, snap.conn, view, cohort)
+	case draftsDigestSnapshot:
+		err = web.RenderDraftsDigest(ctx, &buf, snap.d)
+	case runsDigestSnapshot:
+		err = web.RenderRunsDigest(ctx, &buf, snap.d)
+	case bellSnapshot:
+		err = web.RenderBell(ctx, &buf, snap.b)
+	default:
+		err = fmt.Errorf("render: unexpected snapshot %T", snap)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

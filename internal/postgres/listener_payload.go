@@ -92,6 +92,14 @@ func ParseLiveEvent(payload string) (live.Event, error) {
 			return bad("unexpected field")
 		}
 		return live.Event{Kind: p.K, WorkspaceID: p.W, UserID: p.U}, nil
+	case live.KindNotification:
+		switch {
+		case p.U <= 0:
+			return bad("no user")
+		case p.D != "" || p.Run != "" || p.V != 0 || p.R != 0:
+			return bad("unexpected field")
+		}
+		return live.Event{Kind: p.K, WorkspaceID: p.W, UserID: p.U}, nil
 	}
 	return live.Event{}, fmt.Errorf("unknown kind %q", p.K)
 }

@@ -32,6 +32,7 @@ func TestParseLiveEvent(t *testing.T) {
 		{"Draft", `{"k":"draft","d":"` + d + `","w":3,"v":2,"r":17}`, live.Event{Kind: live.KindDraft, DraftID: d, WorkspaceID: 3, Version: 2, Rev: 17}},
 		{"Run", `{"k":"run","d":"` + d + `","w":3,"run":"` + r + `","r":18}`, live.Event{Kind: live.KindRun, DraftID: d, WorkspaceID: 3, Rev: 18}},
 		{"Membership", `{"k":"membership","w":3,"u":9}`, live.Event{Kind: live.KindMembership, WorkspaceID: 3, UserID: 9}},
+		{"Notification", `{"k":"notification","w":3,"u":9}`, live.Event{Kind: live.KindNotification, WorkspaceID: 3, UserID: 9}},
 		{"Session", `{"k":"session","s":"` + sum + `"}`, live.Event{Kind: live.KindSession, Session: sum}},
 	}
 	for _, tt := range ok {
@@ -58,6 +59,8 @@ func TestParseLiveEvent(t *testing.T) {
 		"RunWithoutRun":  `{"k":"run","d":"` + d + `","w":3,"r":18}`,
 		"RunWithVersion": `{"k":"run","d":"` + d + `","w":3,"run":"` + r + `","v":1,"r":18}`,
 		"MemberNoUser":   `{"k":"membership","w":3}`,
+		"NoticeNoUser":   `{"k":"notification","w":3}`,
+		"NoticeWithR":    `{"k":"notification","w":3,"u":9,"r":4}`,
 		"MemberWithD":    `{"k":"membership","w":3,"u":9,"d":"` + d + `"}`,
 		"SessionShort":   `{"k":"session","s":"9f86d0"}`,
 		"SessionUpper":   `{"k":"session","s":"` + strings.ToUpper(sum) + `"}`,

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/views"
 )
 
@@ -210,9 +211,10 @@ func (s *Server) navFor(r *http.Request) views.Nav {
 		nav.Workspace, nav.WSName, nav.CanAudit = m.Workspace, m.WorkspaceName, m.Can(access.AuditView)
 		nav.CanMembers = m.Can(access.MembersManage)
 	}
+	nav.Bell = views.BellData{Topic: live.UserTopic(u.ID)}
 	if s.deps.Notifications != nil {
-		if n, err := s.deps.Notifications.UnreadCount(r.Context(), u.ID); err == nil {
-			nav.Unread = n
+		if b, err := s.deps.Notifications.Bell(r.Context(), u.ID); err == nil {
+			nav.Bell = BellView(b)
 		}
 	}
 	if ms, err := s.deps.Accounts.Memberships(r.Context(), u); err == nil {

@@ -15,6 +15,8 @@ import (
 type Notifications interface {
 	Notifications(ctx context.Context, userID int64, limit int) ([]onboarding.Notification, error)
 	UnreadCount(ctx context.Context, userID int64) (int, error)
+	// Bell reads the top bar's notifications menu (the user's live topic).
+	Bell(ctx context.Context, userID int64) (onboarding.Bell, error)
 	MarkNotificationsRead(ctx context.Context, userID int64) error
 	MarkNotificationRead(ctx context.Context, userID, id int64) error
 }
@@ -59,12 +61,7 @@ func (s *Server) handleNotificationsList(w http.ResponseWriter, r *http.Request)
 			}
 			tenants[n.WorkspaceID] = names
 		}
-		out = append(out, views.NotificationView{
-			ID: n.ID, Workspace: slug, DraftID: n.DraftID, RunID: n.RunID,
-			Tenant: names[n.DraftID], RunType: payloadString(n.Payload, "type"), Outcome: payloadString(n.Payload, "outcome"),
-			ReasonCode: payloadString(n.Payload, "reason_code"), At: n.CreatedAt, Unread: n.ReadAt.IsZero(),
-			Title: n.Title, Body: n.Body,
-		})
+		out = append(out, notificationView(n, slug, names[n.DraftID]))
 	}
 	s.render(w, r, http.StatusOK, views.NotificationsPage(s.navFor(r), out))
 }
