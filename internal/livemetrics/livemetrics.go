@@ -51,6 +51,7 @@ type Metrics struct {
 	lnHeartbeat    prometheus.Counter
 	catchUpItems   prometheus.Histogram
 	polls          *prometheus.CounterVec
+	refusals       *prometheus.CounterVec
 }
 
 var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
@@ -95,6 +96,8 @@ func New(reg prometheus.Registerer) *Metrics {
 		lnHeartbeat:   counter("onboard_live_listener_heartbeat_timeouts_total", "Listener connections closed because a heartbeat did not come back."),
 		polls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_polls_total",
 			Help: "GET /live/poll answers: changed (200), not_modified (304), refused (4xx/5xx)."}, []string{"result"}),
+		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_refusals_total",
+			Help: "Refused /live and /live/poll subscriptions, by reason (web.RefusalReasons)."}, []string{"reason"}),
 		catchUpItems: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "onboard_live_catchup_fragments",
 			Help: "Current fragments sent at once to a (re)connect that was behind on several items.", Buckets: prometheus.ExponentialBuckets(2, 2, 10)}),
 	}
@@ -113,7 +116,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.notifications, m.loadSeconds, m.loadErrors, m.renders, m.renderSeconds, m.framesQueued,
 		m.queueLatency, m.framesDropped, m.clientCloses, m.slowCloses, m.resyncs, m.resyncDrafts,
 		m.sockets, m.socketCloses, m.framesSent, m.writeFailures, m.frameLatency, m.lnConnected,
-		m.lnReconnects, m.lnDisconnects, m.lnNotification, m.lnBadPayloads, m.lnHeartbeat, m.catchUpItems, m.polls,
+		m.lnReconnects, m.lnDisconnects, m.lnNotification, m.lnBadPayloads, m.lnHeartbeat, m.catchUpItems, m.polls, m.refusals,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onboard_live_connections", Help: "Open hub clients (subscribed connections)."},
 			stat(func(s live.Stats) int64 { return s.Connections })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onboard_live_subscriptions", Help: "Open (connection, draft, view) subscriptions."},
@@ -260,6 +263,14 @@ func (m *Metrics) FramesSent(n int, at time.Time) {
 func (m *Metrics) Polled(result string) {
 	if m != nil {
 		m.polls.WithLabelValues(result).Inc()
+	}
+}
+
+// Refused counts a refused /live or /live/poll subscription; reason is one of a fixed set
+// (web.RefusalReasons), so the label stays bounded.
+func (m *Metrics) Refused(reason string) {
+	if m != nil {
+		m.refusals.WithLabelValues(reason).Inc()
 	}
 }
 

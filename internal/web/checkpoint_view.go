@@ -15,11 +15,12 @@ import (
 )
 
 // Fragment views, as the live hub names them (internal/live ViewCheckpoint, ViewRow,
-// ViewRunPrefix).
+// ViewRunPrefix, ViewOpRowPrefix).
 const (
-	fragmentCheckpoint = "checkpoint"
-	fragmentRow        = "row"
-	fragmentRunPrefix  = "run:"
+	fragmentCheckpoint  = "checkpoint"
+	fragmentRow         = "row"
+	fragmentRunPrefix   = "run:"
+	fragmentOpRowPrefix = "oprow:"
 )
 
 // CheckpointStep reads the step of a checkpoint view: 0 for "checkpoint" (or ""), N for
@@ -324,6 +325,23 @@ func RenderRunPanel(ctx context.Context, w io.Writer, d onboarding.Draft, runs [
 	return fmt.Errorf("run %s of draft %s: %w", runID, d.ID, onboarding.ErrNotFound)
 }
 
+// RenderOperationRow writes run runID's row of the operations list (live view
+// "oprow:<id>"), which must be one of the snapshot's runs (else onboarding.ErrNotFound); it
+// is the same for every cohort.
+func RenderOperationRow(ctx context.Context, w io.Writer, d onboarding.Draft, runs []operation.Run, runID string) error {
+	for _, r := range runs {
+		if r.ID != runID {
+			continue
+		}
+		rv := RunView(r)
+		rv.Checks, rv.Items = nil, nil
+		row := views.OperationRow{Run: rv, DraftID: d.ID, Tenant: firstNonEmpty(d.DisplayName, d.TenantID), Live: true,
+			Version: d.Version, Rev: max(onboarding.Snapshot{Draft: d, Runs: runs}.Rev(), r.Rev), Lifecycle: string(d.Lifecycle)}
+		return views.OperationRowView(d.Workspace, row).Render(ctx, w)
+	}
+	return fmt.Errorf("run %s of draft %s: %w", runID, d.ID, onboarding.ErrNotFound)
+}
+
 // RenderFragment writes the live view of a draft snapshot for a cohort (a role name, see
 // access.Cohort): "checkpoint" (the current checkpoint's step), "checkpoint:N" (step N, as a
 // tab shows it), "row" or "run:<id>". The live hub's Source.Render calls it.
@@ -343,6 +361,8 @@ func RenderFragment(ctx context.Context, w io.Writer, d onboarding.Draft, runs [
 		return RenderDraftRow(ctx, w, d, runs)
 	case strings.HasPrefix(view, fragmentRunPrefix):
 		return RenderRunPanel(ctx, w, d, runs, strings.TrimPrefix(view, fragmentRunPrefix))
+	case strings.HasPrefix(view, fragmentOpRowPrefix):
+		return RenderOperationRow(ctx, w, d, runs, strings.TrimPrefix(view, fragmentOpRowPrefix))
 	}
 	return fmt.Errorf("render: unknown view %q", view)
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -13,8 +15,11 @@ import (
 	"github.com/tenantops/onboard/views"
 )
 
-// draftsPageSize is the drafts list's page.
+// draftsPageSize is the drafts list's default page; per_page may ask for another of
+// draftsPageSizes (500 rows still fit in one /live socket with the list's topics).
 const draftsPageSize = 50
+
+var draftsPageSizes = []int{25, 50, 100, 500}
 
 // handleDraftsPage is GET /admin/workspaces/{ws}/onboarding: the drafts, with status tabs
 // counted over the whole workspace (lifecycle=), search by name, domain or tenant id (q=),
@@ -38,7 +43,14 @@ func (s *Server) handleDraftsPage(w http.ResponseWriter, r *http.Request) {
 
 // draftFilter reads the list's parameters; anything malformed is a 400.
 func draftFilter(q url.Values) (onboarding.DraftFilter, error) {
-	f := onboarding.DraftFilter{Q: strings.TrimSpace(q.Get("q")), Lifecycle: q.Get("lifecycle"), Sort: q.Get("sort")}
+	f := onboarding.DraftFilter{Q: strings.TrimSpace(q.Get("q")), Lifecycle: q.Get("lifecycle"), Sort: q.Get("sort"), Limit: draftsPageSize}
+	if pp := q.Get("per_page"); pp != "" {
+		n, err := strconv.Atoi(pp)
+		if err != nil || !slices.Contains(draftsPageSizes, n) {
+			return f, badRequest("per_page must be 25, 50, 100 or 500.")
+		}
+		f.Limit = n
+	}
 	if f.Lifecycle != "" {
 		if _, err := onboarding.ParseLifecycle(f.Lifecycle); err != nil {
 			return f, badRequest("lifecycle must be one of draft, verifying, action_required, bootstrapping, ready_for_activation, completed, cancelled.")
@@ -101,15 +113,20 @@ func decodeCursor(s string, f *onboarding.DraftFilter) error {
 
 var errBadCursor = badRequest("bad cursor")
 
-// draftsPageData reads one page of drafts and the workspace's counts per state.
+// draftsPageData reads one page of drafts (f.Limit rows) and the workspace's drafts topic,
+// whose counts the status tabs show. The digest is read first: a change landing between the
+// two reads is then newer than the page's digest, so the tab hears of it (docs/live.md,
+// Topics).
 func (s *Server) draftsPageData(ctx context.Context, m access.Member, f onboarding.DraftFilter) (views.DraftsPageData, error) {
-	d := views.DraftsPageData{Workspace: m.Workspace, Lifecycle: f.Lifecycle, Q: f.Q, Sort: f.Sort, CanCreate: m.Can(access.DraftCreate)}
-	counts, err := s.deps.Drafts.LifecycleCounts(ctx, m.WorkspaceID)
+	d := views.DraftsPageData{Workspace: m.Workspace, Lifecycle: f.Lifecycle, Q: f.Q, Sort: f.Sort, PerPage: f.Limit,
+		CanCreate: m.Can(access.DraftCreate)}
+	digest, err := s.deps.Drafts.DraftsDigest(ctx, m.WorkspaceID)
 	if err != nil {
 		return d, err
 	}
-	d.Counts = counts
-	f.Limit = draftsPageSize + 1
+	d.Counts, d.Digest = digest.Counts, DraftsDigestView(digest)
+	size := f.Limit
+	f.Limit = size + 1
 	ds, err := s.deps.Drafts.DraftPage(ctx, m.WorkspaceID, f)
 	if err != nil {
 		return d, err
@@ -120,9 +137,12 @@ func (s *Server) draftsPageData(ctx context.Context, m access.Member, f onboardi
 			keep.Set(k, v)
 		}
 	}
+	if size != draftsPageSize {
+		keep.Set("per_page", strconv.Itoa(size))
+	}
 	base := "/admin/workspaces/" + m.Workspace + "/onboarding"
-	if len(ds) > draftsPageSize {
-		ds = ds[:draftsPageSize]
+	if len(ds) > size {
+		ds = ds[:size]
 		next := cloneValues(keep)
 		next.Set("after", encodeCursor(f, ds[len(ds)-1]))
 		d.NextURL = base + "?" + next.Encode()

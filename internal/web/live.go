@@ -212,6 +212,7 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 	}
 	defer lc.finish()
 	if over != nil {
+		cfg.Metrics.refused(refusalReason(over))
 		lc.end(over)
 		return
 	}
@@ -219,6 +220,8 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		defer client.Close()
 		err = lc.pump(client)
+	} else if lc.ctx.Err() == nil {
+		cfg.Metrics.refused(refusalReason(err))
 	}
 	lc.end(err)
 }
@@ -234,11 +237,13 @@ func (s *Server) liveRequest(w http.ResponseWriter, r *http.Request) (*Live, acc
 	}
 	u, ok := userFrom(r.Context())
 	if !ok {
+		cfg.Metrics.refused("unauthenticated")
 		writeProblem(w, errUnauthenticated)
 		return nil, access.User{}, nil, false
 	}
 	subs, err := parseLiveQuery(r.URL.RawQuery)
 	if err != nil {
+		cfg.Metrics.refused("invalid")
 		writeProblem(w, badRequest(err.Error()))
 		return nil, access.User{}, nil, false
 	}
@@ -266,6 +271,7 @@ func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, u
 	// The Origin check is ours (scheme, host and port against the public origin; the
 	// library's compares the host only), so the library's is skipped.
 	if !s.sameOrigin(r) {
+		cfg.Metrics.refused("origin")
 		writeProblem(w, &httpError{Status: http.StatusForbidden, Title: "Forbidden", Detail: "Cross-origin WebSocket refused."})
 		return nil, nil, false
 	}
@@ -274,6 +280,7 @@ func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, u
 		capOr(cfg.MaxSocketsPerUser, DefaultMaxSocketsPerUser), capOr(cfg.MaxSocketsPerAddress, DefaultMaxSocketsPerAddress))
 	if !ok {
 		cancel(nil)
+		cfg.Metrics.refused("unavailable")
 		writeProblem(w, &httpError{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "The server is shutting down."})
 		return nil, nil, false
 	}

@@ -1,6 +1,11 @@
 package web
 
-import "time"
+import (
+	"errors"
+	"time"
+
+	"github.com/tenantops/onboard/internal/live"
+)
 
 // EndpointObserver receives the /live endpoint's metric hooks (livemetrics.Metrics
 // implements it). Calls are made from connection goroutines and must be cheap.
@@ -10,6 +15,37 @@ type EndpointObserver interface {
 	FramesSent(n int, at time.Time) // one message carrying n frames
 	WriteFailed()
 	Polled(result string)
+	Refused(reason string) // one of RefusalReasons
+}
+
+// RefusalReasons are the reasons a /live or /live/poll subscription is refused, the values of
+// onboard_live_refusals_total's label (docs/live.md, Metrics).
+var RefusalReasons = []string{"unauthenticated", "invalid", "origin", "unavailable", "not_found", "forbidden",
+	"session_ended", "too_many", "error"}
+
+// refusalReason names why err refused a subscription (a Subscribe error or a socket cap).
+func refusalReason(err error) string {
+	switch {
+	case errors.Is(err, live.ErrNotFound):
+		return "not_found"
+	case errors.Is(err, live.ErrForbidden):
+		return "forbidden"
+	case errors.Is(err, live.ErrInvalid):
+		return "invalid"
+	case errors.Is(err, live.ErrSessionEnded):
+		return "session_ended"
+	case errors.Is(err, errTooMany):
+		return "too_many"
+	case errors.Is(err, live.ErrShutdown):
+		return "unavailable"
+	}
+	return "error"
+}
+
+func (m *LiveMetrics) refused(reason string) {
+	if m != nil {
+		m.obs.Refused(reason)
+	}
 }
 
 // LiveMetrics hands the endpoint's hooks to an EndpointObserver. A nil *LiveMetrics records

@@ -29,6 +29,7 @@ func (s *Server) handleLivePoll(w http.ResponseWriter, r *http.Request) {
 	client, err := cfg.Hub.SubscribeAs(ctx, live.Viewer{UserID: u.ID, Sessions: s.liveSessionKeys(r)}, subs)
 	if err != nil {
 		cfg.Metrics.polled("refused")
+		cfg.Metrics.refused(refusalReason(err))
 		p := livePollProblem(err)
 		if p.Status >= 500 {
 			s.log.ErrorContext(r.Context(), "live: poll", "user", u.ID, "err", err)

@@ -16,10 +16,15 @@ import (
 // behind on many of them receives a catch-up batch, not one queue slot each.
 const maxLiveDrafts = 500
 
+// maxLiveTopics bounds the topics (docs/live.md, Topics) of one connection, beside its drafts:
+// a page shows its user's bell and at most a list's digest.
+const maxLiveTopics = 8
+
 // parseLiveQuery reads /live's query in order, because each draft's rev and view are the
 // parameters that follow it:
 //
-//	draft={uuid}[&rev={n}|&version={n}][&view=checkpoint|row|run:{uuid}] …
+//	draft={uuid}[&rev={n}|&version={n}][&view=checkpoint|row|run:{uuid}|oprow:{uuid}] …
+//	draft=drafts:{n}|runs:{n}|user:{n}[&rev={n}][&view=digest|bell] …
 //
 // version is accepted as an alias of rev: a draft's version never exceeds its rev (both start
 // at 1 and every write that moves the version also stamps a newer rev), so it is a safe lower
@@ -29,6 +34,7 @@ func parseLiveQuery(raw string) ([]live.Subscription, error) {
 	type seen struct{ rev, version, view bool }
 	var subs []live.Subscription
 	var set []seen
+	drafts, topics := 0, 0
 	for part := range strings.SplitSeq(raw, "&") {
 		if part == "" {
 			continue
@@ -51,14 +57,22 @@ func parseLiveQuery(raw string) ([]live.Subscription, error) {
 		n := len(subs) - 1
 		switch k {
 		case "draft":
-			if len(subs) == maxLiveDrafts {
+			sub, err := parseLiveTopic(v)
+			if err != nil {
+				return nil, err
+			}
+			if sub.View == live.ViewCheckpoint {
+				drafts++
+			} else {
+				topics++
+			}
+			if drafts > maxLiveDrafts {
 				return nil, fmt.Errorf("at most %d drafts per connection", maxLiveDrafts)
 			}
-			id := strings.ToLower(v)
-			if !onboarding.IsGUID(id) {
-				return nil, errors.New("draft must be a UUID")
+			if topics > maxLiveTopics {
+				return nil, fmt.Errorf("at most %d topics per connection", maxLiveTopics)
 			}
-			subs = append(subs, live.Subscription{DraftID: id, View: live.ViewCheckpoint})
+			subs = append(subs, sub)
 			set = append(set, seen{})
 		case "rev", "version":
 			if k == "rev" && set[n].rev || k == "version" && set[n].version {
@@ -82,6 +96,9 @@ func parseLiveQuery(raw string) ([]live.Subscription, error) {
 			if err != nil {
 				return nil, err
 			}
+			if !live.ValidSubscription(subs[n].DraftID, view) {
+				return nil, fmt.Errorf("view %s does not fit %s", view, subs[n].DraftID)
+			}
 			set[n].view = true
 			subs[n].View = view
 		default:
@@ -94,6 +111,24 @@ func parseLiveQuery(raw string) ([]live.Subscription, error) {
 	return subs, nil
 }
 
+// parseLiveTopic reads a draft parameter: a draft's UUID (view checkpoint until a view
+// follows) or a topic, drafts:{n}, runs:{n} or user:{n} (with its only view).
+func parseLiveTopic(v string) (live.Subscription, error) {
+	id := strings.ToLower(v)
+	if onboarding.IsGUID(id) {
+		return live.Subscription{DraftID: id, View: live.ViewCheckpoint}, nil
+	}
+	prefix, _, ok := live.ParseTopic(v)
+	if !ok {
+		return live.Subscription{}, errors.New("draft must be a UUID or a topic (drafts:{n}, runs:{n}, user:{n})")
+	}
+	view := live.ViewDigest
+	if prefix == live.TopicUserPrefix {
+		view = live.ViewBell
+	}
+	return live.Subscription{DraftID: v, View: view}, nil
+}
+
 // parseRev accepts a non-negative decimal integer (digits only).
 func parseRev(s string) (int64, error) {
 	if s == "" || len(s) > 18 || strings.TrimLeft(s, "0123456789") != "" {
@@ -104,7 +139,7 @@ func parseRev(s string) (int64, error) {
 
 func parseView(s string) (string, error) {
 	switch s {
-	case live.ViewCheckpoint, live.ViewRow:
+	case live.ViewCheckpoint, live.ViewRow, live.ViewDigest, live.ViewBell:
 		return s, nil
 	}
 	if _, ok := CheckpointStep(s); ok {
@@ -113,5 +148,8 @@ func parseView(s string) (string, error) {
 	if id, ok := strings.CutPrefix(s, live.ViewRunPrefix); ok && onboarding.IsGUID(id) {
 		return live.ViewRunPrefix + strings.ToLower(id), nil
 	}
-	return "", errors.New("view must be checkpoint, checkpoint:{1-5}, row or run:{uuid}")
+	if id, ok := strings.CutPrefix(s, live.ViewOpRowPrefix); ok && onboarding.IsGUID(id) {
+		return live.ViewOpRowPrefix + strings.ToLower(id), nil
+	}
+	return "", errors.New("view must be checkpoint, checkpoint:{1-5}, row, run:{uuid}, oprow:{uuid}, digest or bell")
 }

@@ -23,6 +23,12 @@ func TestParseLiveQuery(t *testing.T) {
 		{"ViewsAndCase", "draft=" + strings.ToUpper(a) + "&view=row&draft=" + a + "&view=run%3A" + strings.ToUpper(b),
 			[]live.Subscription{{DraftID: a, View: "row"}, {DraftID: a, View: "run:" + b}}},
 		{"ZeroRev", "draft=" + a + "&rev=0", []live.Subscription{{DraftID: a, View: "checkpoint"}}},
+		{"Topics", "draft=drafts:3&rev=5&draft=runs:3&view=digest&draft=user:9&view=bell&draft=" + a + "&view=oprow:" + b,
+			[]live.Subscription{{DraftID: "drafts:3", View: "digest", Rev: 5}, {DraftID: "runs:3", View: "digest"},
+				{DraftID: "user:9", View: "bell"}, {DraftID: a, View: "oprow:" + b}}},
+		{"FiveHundredRowsAndTopics", strings.Repeat("draft="+a+"&view=row&", maxLiveDrafts) + "draft=drafts:1&draft=user:1",
+			append(slicesRepeat(live.Subscription{DraftID: a, View: "row"}, maxLiveDrafts),
+				live.Subscription{DraftID: "drafts:1", View: "digest"}, live.Subscription{DraftID: "user:1", View: "bell"})},
 	}
 	for _, tt := range ok {
 		t.Run(tt.name, func(t *testing.T) {
@@ -33,18 +39,24 @@ func TestParseLiveQuery(t *testing.T) {
 		})
 	}
 	bad := map[string]string{
-		"Empty":       "",
-		"NotUUID":     "draft=abc",
-		"Negative":    "draft=" + a + "&rev=-1",
-		"Plus":        "draft=" + a + "&rev=+1",
-		"Huge":        "draft=" + a + "&rev=1234567890123456789",
-		"RevTwice":    "draft=" + a + "&rev=1&rev=1",
-		"ViewTwice":   "draft=" + a + "&view=row&view=row",
-		"Orphan":      "rev=1",
-		"Unknown":     "draft=" + a + "&since=1",
-		"BadView":     "draft=" + a + "&view=run:",
-		"TooMany":     strings.Repeat("draft="+a+"&", maxLiveDrafts+1),
-		"BadEncoding": "draft=%G0",
+		"Empty":         "",
+		"NotUUID":       "draft=abc",
+		"Negative":      "draft=" + a + "&rev=-1",
+		"Plus":          "draft=" + a + "&rev=+1",
+		"Huge":          "draft=" + a + "&rev=1234567890123456789",
+		"RevTwice":      "draft=" + a + "&rev=1&rev=1",
+		"ViewTwice":     "draft=" + a + "&view=row&view=row",
+		"Orphan":        "rev=1",
+		"Unknown":       "draft=" + a + "&since=1",
+		"BadView":       "draft=" + a + "&view=run:",
+		"TooMany":       strings.Repeat("draft="+a+"&", maxLiveDrafts+1),
+		"BadEncoding":   "draft=%G0",
+		"TopicZero":     "draft=drafts:0",
+		"TopicSign":     "draft=user:-1",
+		"TopicKind":     "draft=audit:1",
+		"TopicView":     "draft=drafts:1&view=row",
+		"BellOnDraft":   "draft=" + a + "&view=bell",
+		"TooManyTopics": strings.Repeat("draft=user:1&", maxLiveTopics+1),
 	}
 	for name, q := range bad {
 		t.Run("Bad/"+name, func(t *testing.T) {
@@ -53,4 +65,12 @@ func TestParseLiveQuery(t *testing.T) {
 			}
 		})
 	}
+}
+
+func slicesRepeat(s live.Subscription, n int) []live.Subscription {
+	out := make([]live.Subscription, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
 }

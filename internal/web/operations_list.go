@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/operation"
@@ -55,6 +56,15 @@ func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// The topic and the clock first: a run created meanwhile is then announced, not missed.
+	// RenderedMs is a little early (clock skew between processes): a run the page lists is
+	// never announced, and one it does not list but that is this old is at worst announced.
+	digest, err := s.deps.Drafts.RunsDigest(r.Context(), m.WorkspaceID)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	d.Digest, d.RenderedMs = RunsDigestView(digest), time.Now().Add(-2*time.Second).UnixMilli()
 	rf := onboarding.RunFilter{Type: f.Type, Status: f.Status, DraftID: f.Draft}
 	if f.Outcome != "" {
 		// The store filters by status; the outcome is filtered here, over the most runs
@@ -72,7 +82,10 @@ func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
 		}
 		rv := RunView(run)
 		rv.Checks, rv.Items = nil, nil
-		d.Runs = append(d.Runs, views.OperationRow{Run: rv, DraftID: run.DraftID, Tenant: tenants[run.DraftID]})
+		// Rows of runs still going are live (view oprow:<run id> of their draft); the rev
+		// is the run's, a floor of the fragment's.
+		d.Runs = append(d.Runs, views.OperationRow{Run: rv, DraftID: run.DraftID, Tenant: tenants[run.DraftID],
+			Live: rv.Active() && run.DraftID != "", Rev: run.Rev})
 	}
 	nav := s.navFor(r)
 	nav.Section = "operations"

@@ -29,9 +29,11 @@ type Accounts interface {
 // the drafts list and the run filters.
 type DraftLister interface {
 	Drafts(ctx context.Context, workspaceID int64) ([]onboarding.Draft, error)
-	// DraftPage reads one page of the drafts list; LifecycleCounts counts per state.
+	// DraftPage reads one page of the drafts list.
 	DraftPage(ctx context.Context, workspaceID int64, f onboarding.DraftFilter) ([]onboarding.Draft, error)
-	LifecycleCounts(ctx context.Context, workspaceID int64) (map[string]int, error)
+	// DraftsDigest and RunsDigest read the lists' live topics (counts per state included).
+	DraftsDigest(ctx context.Context, workspaceID int64) (onboarding.DraftsDigest, error)
+	RunsDigest(ctx context.Context, workspaceID int64) (onboarding.RunsDigest, error)
 }
 
 // draftRows maps drafts to list rows. UpdatedBy stays the updater's email, "" for the system.

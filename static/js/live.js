@@ -166,6 +166,9 @@
       callbacks: {
         beforeNodeMorphed: (oldNode) => !(keepDirty && oldNode.nodeType === 1 &&
           oldNode.matches('input, textarea, select') && fieldDirty(oldNode)),
+        // An open disclosure (the notifications bell) stays open: whether it is open is
+        // the reader's, not the server's.
+        beforeAttributeUpdated: (name, node) => !(name === 'open' && node.tagName === 'DETAILS'),
       },
     });
     // idiomorph keeps focus on elements it reuses; put it back if the node survived anyway.
