@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestDraftsList: the drafts list pages by keyset (50 a page), counts states over the whole
+// TestDraftsList: the drafts list pages by keyset (50 a page, or per_page), counts states over the whole
 // workspace, searches name, domain and tenant id, sorts by name, and refuses bad parameters.
 func TestDraftsList(t *testing.T) {
 	t.Parallel()
@@ -31,7 +31,7 @@ func TestDraftsList(t *testing.T) {
 	if n != 50 {
 		t.Errorf("first page: %d rows, want 50", n)
 	}
-	if !strings.Contains(body, `<span class="chip-count">55</span>`) {
+	if !strings.Contains(body, `data-chip-count="all">55</span>`) {
 		t.Error("the All tab does not count all 55 drafts")
 	}
 	next := regexp.MustCompile(`href="([^"]+)" data-testid="drafts-next"`).FindStringSubmatch(body)
@@ -55,7 +55,20 @@ func TestDraftsList(t *testing.T) {
 	if _, n := page(list + "?q=%25"); n != 0 {
 		t.Errorf("a literal %% matched %d rows, want 0", n)
 	}
-	for _, q := range []string{"?sort=evil", "?after=!!!", "?after=dDF8eHx5", "?lifecycle=nope"} {
+	// per_page: 25, 50, 100 or 500, kept by the next page's link.
+	if _, n := page(list + "?per_page=500"); n != 55 {
+		t.Errorf("per_page=500: %d rows, want 55", n)
+	}
+	body25, n25 := page(list + "?per_page=25&sort=name")
+	next25 := regexp.MustCompile(`href="([^"]+)" data-testid="drafts-next"`).FindStringSubmatch(body25)
+	if n25 != 25 || next25 == nil || !strings.Contains(next25[1], "per_page=25") {
+		t.Fatalf("per_page=25: %d rows, next %v; want 25 rows and a next link keeping per_page", n25, next25)
+	}
+	if body, n := page(base + html.UnescapeString(next25[1])); n != 25 || !strings.Contains(body, "Tenant 25") {
+		t.Errorf("per_page=25 second page: %d rows, want 25 from Tenant 25", n)
+	}
+	for _, q := range []string{"?sort=evil", "?after=!!!", "?after=dDF8eHx5", "?lifecycle=nope", "?per_page=7", "?per_page=abc",
+		"?per_page=5000", "?per_page=-50", "?per_page=50.0"} {
 		if code, _, _ := get(t, owner, list+q, "text/html"); code != 400 {
 			t.Errorf("GET list%s = %d, want 400", q, code)
 		}

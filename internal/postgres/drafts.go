@@ -358,8 +358,10 @@ func (s *Store) DraftPage(ctx context.Context, workspaceID int64, f onboarding.D
 	} else if f.AfterID != "" {
 		where = append(where, "(s.updated_at, s.id::text) < ("+arg(f.AfterTime)+", "+arg(f.AfterID)+")")
 	}
+	// The largest page is 500 rows; the list asks for one more to know whether a next page
+	// exists.
 	limit := f.Limit
-	if limit <= 0 || limit > 500 {
+	if limit <= 0 || limit > 501 {
 		limit = 50
 	}
 	rows, err := s.Pool.Query(ctx, draftSelect+` WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT `+arg(limit), args...)
