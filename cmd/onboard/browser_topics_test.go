@@ -1,0 +1,103 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/tenantops/onboard/internal/postgres/pgtest"
+)
+
+// TestBrowserTopics checks the live topics in real Chromium (docs/live.md, Topics): the drafts
+// list's counts and "new or moved" notice in a second tab, the same by polling in a tab whose
+// socket is blocked, an operations-list row following its run, and a run's end reaching its
+// initiator's tab on another server process as an unread count and a toast. Before, none of
+// these pages updated.
+func TestBrowserTopics(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewURL(t)
+	base := startApp(t, map[string]string{"DATABASE_URL": dbURL, "SIM_SLOW_DURATION": "6s"})
+	// A second server process on the same database (no demo load: the first did it).
+	other := startApp(t, map[string]string{"DATABASE_URL": dbURL, "DEMO": "never"})
+	browser := newBrowser(t)
+	api := &apiSetup{api: newAPIClient(t, base), owner: client(t, base, "owner@acme.test")}
+	operator := client(t, base, "operator2@acme.test")
+	const list = "/admin/workspaces/acme/onboarding"
+	allCount := `Number(document.querySelector('[data-chip-count=all]').textContent)`
+
+	t.Run("CountsInSecondTab", func(t *testing.T) {
+		t.Parallel()
+		b := newSession(t, browser, base, "operator@acme.test")
+		b.open(list)
+		b.liveState("live", waitFor)
+		b.markDocument()
+		// A state without drafts has a chip, hidden (no one cancels here).
+		b.js(`getComputedStyle(document.querySelector('[data-chip=cancelled]')).display === 'none'`)
+		before := eval[int](b, allCount)
+		createDraftAPI(t, operator, base, newUUID(), "Counted", "counted.healthy.test")
+		b.jsWithin(waitFor, allCount+` > `+strconv.Itoa(before)+` && !document.querySelector('[data-chip=draft]').hidden`)
+		b.jsWithin(waitFor, `Number(document.querySelector('[data-list=drafts] [data-testid=list-notice]').dataset.count) >= 1`)
+		b.text(`[data-list=drafts] [data-testid=list-notice]`, "new or moved draft")
+		b.visible(`[data-testid=list-refresh]`)
+		b.shot("25-list-notice", `[data-testid=lifecycle-chips]`)
+		b.stillSameDocument()
+	})
+
+	t.Run("BlockedTabCountsByPoll", func(t *testing.T) {
+		t.Parallel()
+		b := newSession(t, browser, base, "viewer@acme.test", sessionOptions{blockLive: true})
+		b.open(list)
+		b.markDocument()
+		b.liveState("polling", 8*time.Second)
+		before := eval[int](b, allCount)
+		createDraftAPI(t, operator, base, newUUID(), "Polled", "polled.healthy.test")
+		started := time.Now()
+		b.jsWithin(12*time.Second, allCount+` > `+strconv.Itoa(before)+
+			` && window.__liveLog.some(e => e.type === 'applied' && e.source === 'poll' && e.view === 'digest')`)
+		t.Logf("the blocked tab counted the new draft %v after it was created", time.Since(started).Round(time.Millisecond))
+		b.stillSameDocument()
+	})
+
+	t.Run("OperationsRowProgresses", func(t *testing.T) {
+		t.Parallel()
+		_, run := api.startVerification(t, "row.slow.test")
+		b := newSession(t, browser, base, "operator@acme.test")
+		b.open("/admin/workspaces/acme/operations")
+		b.liveState("live", waitFor)
+		b.markDocument()
+		row := `document.querySelector('[data-testid=run-row][data-run-id="` + run + `"]')`
+		b.js(row + `.dataset.live === 'oprow:` + run + `'`)
+		b.jsWithin(waitFor, `(() => { const p = `+row+`.querySelector('[data-testid=run-progress-count]');
+			return p && Number(p.textContent.split('/')[0]) > 0; })()`)
+		b.jsWithin(15*time.Second, row+`.dataset.status === 'completed' && `+row+`.querySelector('[data-testid=run-duration]').textContent !== 'running'`)
+		// A run started elsewhere is announced, not inserted.
+		api.startVerification(t, "announced.healthy.test")
+		b.jsWithin(waitFor, `Number(document.querySelector('[data-list=runs] [data-testid=list-notice]').dataset.count) >= 1`)
+		b.text(`[data-list=runs] [data-testid=list-notice]`, "new run")
+		b.stillSameDocument()
+	})
+
+	t.Run("NotificationOnAnotherProcess", func(t *testing.T) {
+		t.Parallel()
+		b := newSession(t, browser, other, "owner@acme.test")
+		b.open("/admin/workspaces/acme/audit")
+		b.liveState("live", waitFor)
+		b.markDocument()
+		unread := `Number((document.querySelector('[data-testid=unread-count]') || {textContent: '0'}).textContent)`
+		before := eval[int](b, unread)
+		started := time.Now()
+		api.startVerification(t, "toast.healthy.test") // through the first process
+		b.jsWithin(waitFor, unread+` > `+strconv.Itoa(before)+` && document.querySelector('[data-testid=notification-toast] a[href*="/operations/"]')`)
+		t.Logf("unread count and toast on the other process %v after the run started", time.Since(started).Round(time.Millisecond))
+		// The bell is a disclosure: open it, its latest notifications link to the run.
+		b.click(`[data-testid=notifications-link]`)
+		b.visible(`[data-testid=bell-menu] [data-testid=bell-item] a`)
+		b.visible(`[data-testid=bell-see-all]`)
+		b.shot("26-bell", `[data-testid=bell]`)
+		b.stillSameDocument()
+		if code, _, _ := get(t, api.owner, base+"/admin/notifications", "text/html"); code != http.StatusOK {
+			t.Errorf("notifications page = %d", code)
+		}
+	})
+}
