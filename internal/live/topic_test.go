@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -61,6 +62,16 @@ func TestTopics(t *testing.T) {
 			if !errors.Is(err, ErrNotFound) {
 				t.Errorf("Subscribe(%s) by a stranger: %v, want ErrNotFound", sub.DraftID, err)
 			}
+		}
+	})
+	t.Run("ErrForbidden", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t, Options{})
+		f.src.put(RunsTopic(7), 7, 1)
+		f.auth.set(1, 7, fmt.Errorf("no view capability: %w", ErrForbidden))
+		_, err := f.hub.Subscribe(context.Background(), 1, []Subscription{{DraftID: RunsTopic(7)}})
+		if !errors.Is(err, ErrForbidden) {
+			t.Errorf("Subscribe without the view capability: %v, want ErrForbidden", err)
 		}
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
