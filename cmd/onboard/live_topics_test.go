@@ -260,6 +260,11 @@ func TestLiveOperationsRows(t *testing.T) {
 	readUntil(t, conn, 5*time.Second, "the new run in the runs digest", func(f string) bool {
 		return strings.Contains(f, `data-testid="runs-digest"`) && strings.Contains(f, `value="`+other+`"`)
 	})
+	// Rows are one label value, whatever the run.
+	_, metrics, _ := get(t, http.DefaultClient, a.metrics, "")
+	if !regexp.MustCompile(`onboard_live_renders_total\{[^}]*view="oprow"`).MatchString(metrics) || strings.Contains(metrics, `view="oprow:`) {
+		t.Errorf("/metrics: renders of rows not labelled view=\"oprow\"")
+	}
 }
 
 // TestLiveNotificationsTwoProcesses: a notification written through one server process

@@ -150,8 +150,11 @@ func (m *Metrics) Loaded(d time.Duration, err error) {
 
 // Rendered implements live.Observer.
 func (m *Metrics) Rendered(view, cohort string, d time.Duration, size int, changed bool, err error) {
+	// One label value for every run's panel and every run's row: the label stays bounded.
 	if strings.HasPrefix(view, live.ViewRunPrefix) {
-		view = "run" // one label value for every run
+		view = "run"
+	} else if strings.HasPrefix(view, live.ViewOpRowPrefix) {
+		view = "oprow"
 	}
 	result := "unchanged"
 	switch {

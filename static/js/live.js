@@ -181,8 +181,9 @@
     if (d.updatedBy && d.updatedBy !== 'system' && ver(d.version) > prevVersion && !submitting.has(d.draftId)) {
       toast(`Updated by ${d.updatedBy}`);
     }
-    // A "queued" toast is stale once the fragment shows no run in progress.
-    if (!RUNNING_LIFECYCLES.has(d.lifecycle)) {
+    // A "queued" toast is stale once a draft's fragment shows no run in progress (topics'
+    // fragments have no lifecycle and say nothing about it).
+    if (d.lifecycle && !RUNNING_LIFECYCLES.has(d.lifecycle)) {
       for (const t of document.querySelectorAll('.toasts [data-toast-kind="queued"]')) t.remove();
     }
     emit('live:applied', d);
