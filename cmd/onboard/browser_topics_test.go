@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tenantops/onboard/internal/postgres/pgtest"
 )
@@ -56,6 +60,63 @@ func TestBrowserTopics(t *testing.T) {
 		b.jsWithin(12*time.Second, allCount+` > `+strconv.Itoa(before)+
 			` && window.__liveLog.some(e => e.type === 'applied' && e.source === 'poll' && e.view === 'digest')`)
 		t.Logf("the blocked tab counted the new draft %v after it was created", time.Since(started).Round(time.Millisecond))
+		b.stillSameDocument()
+	})
+
+	// A 500-row page (per_page=500) is live: a lifecycle change made in the database reaches
+	// its row and the counts.
+	t.Run("FiveHundredRows", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		db, err := pgx.Connect(ctx, dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close(ctx)
+		if _, err := db.Exec(ctx, `WITH w AS (SELECT id FROM workspaces WHERE slug = 'acme'),
+			t AS (INSERT INTO tenants (workspace_id, tenant_id, display_name)
+				SELECT w.id, gen_random_uuid(), 'Bulk ' || i FROM w, generate_series(1, 500) i RETURNING workspace_id, tenant_id, display_name)
+			INSERT INTO managed_tenant_onboarding_sessions (workspace_id, tenant_id, display_name, primary_domain)
+			SELECT workspace_id, tenant_id, display_name, lower(replace(display_name, ' ', '')) || '.healthy.test' FROM t`); err != nil {
+			t.Fatal(err)
+		}
+		b := newSession(t, browser, base, "viewer@acme.test")
+		b.open(list + "?per_page=500")
+		b.liveState("live", waitFor)
+		b.markDocument()
+		b.js(`document.querySelectorAll('[data-testid=draft-row][data-live=row]').length === 500`)
+		// Two changes made elsewhere, to the last row and to row 250: each reaches its row and
+		// the counts. The first also proves the socket subscribed all 500 rows (subscribing
+		// loads them, which takes a while after the socket opened); the second is timed.
+		for i, c := range []struct {
+			row   int
+			state string
+		}{{499, "action_required"}, {250, "bootstrapping"}} {
+			id := eval[string](b, `document.querySelectorAll('[data-testid=draft-row]')[`+strconv.Itoa(c.row)+`].dataset.draftId`)
+			count := `Number(document.querySelector('[data-chip-count=` + c.state + `]').textContent)`
+			before := eval[int](b, count)
+			changed := time.Now()
+			if _, err := db.Exec(ctx, `UPDATE managed_tenant_onboarding_sessions SET lifecycle_state = $2,
+				version = version + 1 WHERE id = $1`, id, c.state); err != nil {
+				t.Fatal(err)
+			}
+			row := `document.querySelector('[data-testid=draft-row][data-draft-id="` + id + `"]')`
+			b.jsWithin(waitFor, row+`.dataset.lifecycle === '`+c.state+`' && `+count+` > `+strconv.Itoa(before))
+			var rowAt, countAt int64
+			for _, e := range b.liveLog() {
+				if e.Type != "applied" || e.T < changed.UnixMilli()-5 {
+					continue
+				}
+				if e.DraftID == id && rowAt == 0 {
+					rowAt = e.T
+				}
+				if strings.HasPrefix(e.DraftID, "drafts:") && countAt == 0 {
+					countAt = e.T
+				}
+			}
+			t.Logf("500-row page, change %d: row applied %d ms, counts %d ms after the database change",
+				i+1, rowAt-changed.UnixMilli(), countAt-changed.UnixMilli())
+		}
 		b.stillSameDocument()
 	})
 
