@@ -72,6 +72,9 @@ func startLive(ctx context.Context, db *postgres.DB, dbURL string, src live.Sour
 	}
 	ep := opts.Endpoint
 	ep.Hub, ep.Metrics = hub, web.NewLiveMetrics(m)
+	if ep.CurrentRevs == nil {
+		ep.CurrentRevs = liveAuth{db}.currentRevs
+	}
 
 	lr := &liveRuntime{Hub: hub, Listener: ln, Metrics: m, Endpoint: &ep, errs: make(chan error, 2)}
 	lr.wg.Go(func() { lr.errs <- hub.Run(ctx) })
@@ -139,6 +142,33 @@ type liveAuth struct{ db *postgres.DB }
 
 func (a liveAuth) Cohort(ctx context.Context, userID, workspaceID int64) (string, error) {
 	return a.db.LiveCohort(ctx, userID, workspaceID)
+}
+
+// currentRevs is web.Live's CurrentRevs: the revs of the drafts userID may view, by the
+// hub's own rule (Cohort for each workspace: a member with the view capability); the
+// others are left out, so the hub refuses them as it would.
+func (a liveAuth) currentRevs(ctx context.Context, userID int64, ids []string) (map[string]int64, error) {
+	revs, err := a.db.DraftRevs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	allowed := map[int64]bool{}
+	out := make(map[string]int64, len(revs))
+	for id, r := range revs {
+		ok, known := allowed[r.Workspace]
+		if !known {
+			_, err := a.Cohort(ctx, userID, r.Workspace)
+			if err != nil && !errors.Is(err, live.ErrNotFound) && !errors.Is(err, live.ErrForbidden) {
+				return nil, err
+			}
+			ok = err == nil
+			allowed[r.Workspace] = ok
+		}
+		if ok {
+			out[id] = r.Rev
+		}
+	}
+	return out, nil
 }
 
 // newLiveSource is the hub's Source: one snapshot query per draft change (the draft, its

@@ -113,3 +113,32 @@ func (db *DB) Bell(ctx context.Context, userID int64) (onboarding.Bell, error) {
 	}
 	return b, rows.Err()
 }
+
+// DraftRev is a draft's workspace and the greatest rev of the draft and all its runs: no
+// fragment of the draft is newer.
+type DraftRev struct {
+	Workspace int64
+	Rev       int64
+}
+
+// DraftRevs reads DraftRev for each of ids (draft UUIDs) in one query; unknown ids are left
+// out. The poll fallback uses it to skip drafts that did not move (docs/live.md, Poll).
+func (db *DB) DraftRevs(ctx context.Context, ids []string) (map[string]DraftRev, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT d.id::text, d.workspace_id,
+			greatest(d.rev, coalesce((SELECT max(r.rev) FROM operation_runs r WHERE r.draft_id = d.id), 0))
+		FROM managed_tenant_onboarding_sessions d WHERE d.id = ANY($1::uuid[])`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("draft revs: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]DraftRev, len(ids))
+	for rows.Next() {
+		var id string
+		var r DraftRev
+		if err := rows.Scan(&id, &r.Workspace, &r.Rev); err != nil {
+			return nil, fmt.Errorf("scan draft revs: %w", err)
+		}
+		out[id] = r
+	}
+	return out, rows.Err()
+}

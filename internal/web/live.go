@@ -40,6 +40,11 @@ type Live struct {
 	// negative = no cap.
 	MaxSocketsPerUser    int
 	MaxSocketsPerAddress int
+	// CurrentRevs, when set, lets /live/poll skip the drafts that did not move: for each of
+	// draftIDs the viewer may see (the hub's rule: a member with the view capability), a rev
+	// no fragment of the draft exceeds; drafts left out go through the hub as usual (which
+	// refuses those the viewer may not see). One query instead of a snapshot per draft.
+	CurrentRevs func(ctx context.Context, userID int64, draftIDs []string) (map[string]int64, error)
 }
 
 // Default socket caps of /live (per process).
