@@ -27,153 +27,177 @@ func TestBrowserTopics(t *testing.T) {
 	browser := newBrowser(t)
 	api := &apiSetup{api: newAPIClient(t, base), owner: client(t, base, "owner@acme.test")}
 	operator := client(t, base, "operator2@acme.test")
-	const list = "/admin/workspaces/acme/onboarding"
-	allCount := `Number(document.querySelector('[data-chip-count=all]').textContent)`
+	f := &topicsBrowser{dbURL: dbURL, base: base, other: other, browser: browser, api: api, operator: operator}
+	t.Run("CountsInSecondTab", f.countsInSecondTab)
+	t.Run("BlockedTabCountsByPoll", f.blockedTabCountsByPoll)
+	t.Run("FiveHundredRows", f.fiveHundredRows)
+	t.Run("OperationsRowProgresses", f.operationsRowProgresses)
+	t.Run("NotificationOnAnotherProcess", f.notificationOnAnotherProcess)
+}
 
-	t.Run("CountsInSecondTab", func(t *testing.T) {
-		t.Parallel()
-		b := newSession(t, browser, base, "operator@acme.test")
-		b.open(list)
-		b.liveState("live", waitFor)
-		b.markDocument()
-		// A state without drafts has a chip, hidden (no one cancels here).
-		b.js(`getComputedStyle(document.querySelector('[data-chip=cancelled]')).display === 'none'`)
-		before := eval[int](b, allCount)
-		createDraftAPI(t, operator, base, newUUID(), "Counted", "counted.healthy.test")
-		b.jsWithin(waitFor, allCount+` > `+strconv.Itoa(before)+` && !document.querySelector('[data-chip=draft]').hidden`)
-		b.jsWithin(waitFor, `Number(document.querySelector('[data-list=drafts] [data-testid=list-notice]').dataset.count) >= 1`)
-		b.text(`[data-list=drafts] [data-testid=list-notice]`, "new or moved draft")
-		b.visible(`[data-testid=list-refresh]`)
-		b.shot("25-list-notice", `[data-testid=lifecycle-chips]`)
-		b.stillSameDocument()
-	})
+// topicsBrowser is TestBrowserTopics' two server processes on one database, its browser, the
+// owner's API client and a second operator who changes things "elsewhere".
+type topicsBrowser struct {
+	dbURL, base, other string
+	browser            context.Context
+	api                *apiSetup
+	operator           *http.Client
+}
 
-	t.Run("BlockedTabCountsByPoll", func(t *testing.T) {
-		t.Parallel()
-		b := newSession(t, browser, base, "viewer@acme.test", sessionOptions{blockLive: true})
-		b.open(list)
-		b.markDocument()
-		b.liveState("polling", 8*time.Second)
-		before := eval[int](b, allCount)
-		createDraftAPI(t, operator, base, newUUID(), "Polled", "polled.healthy.test")
-		started := time.Now()
-		b.jsWithin(12*time.Second, allCount+` > `+strconv.Itoa(before)+
-			` && window.__liveLog.some(e => e.type === 'applied' && e.source === 'poll' && e.view === 'digest')`)
-		t.Logf("the blocked tab counted the new draft %v after it was created", time.Since(started).Round(time.Millisecond))
-		b.stillSameDocument()
-	})
+// The drafts list, and the script that reads its All count.
+const (
+	draftsListPath = "/admin/workspaces/acme/onboarding"
+	allCountJS     = `Number(document.querySelector('[data-chip-count=all]').textContent)`
+)
 
-	// A 500-row page (per_page=500) is live: a lifecycle change made in the database reaches
-	// its row and the counts.
-	t.Run("FiveHundredRows", func(t *testing.T) {
-		t.Parallel()
-		ctx := context.Background()
-		db, err := pgx.Connect(ctx, dbURL)
-		if err != nil {
+func (f *topicsBrowser) countsInSecondTab(t *testing.T) {
+	t.Parallel()
+	base, browser, operator := f.base, f.browser, f.operator
+	b := newSession(t, browser, base, "operator@acme.test")
+	b.open(draftsListPath)
+	b.liveState("live", waitFor)
+	b.markDocument()
+	// A state without drafts has a chip, hidden (no one cancels here).
+	b.js(`getComputedStyle(document.querySelector('[data-chip=cancelled]')).display === 'none'`)
+	before := eval[int](b, allCountJS)
+	createDraftAPI(t, operator, base, newUUID(), "Counted", "counted.healthy.test")
+	b.jsWithin(waitFor, allCountJS+` > `+strconv.Itoa(before)+` && !document.querySelector('[data-chip=draft]').hidden`)
+	b.jsWithin(waitFor, `Number(document.querySelector('[data-list=drafts] [data-testid=list-notice]').dataset.count) >= 1`)
+	b.text(`[data-list=drafts] [data-testid=list-notice]`, "new or moved draft")
+	b.visible(`[data-testid=list-refresh]`)
+	b.shot("25-list-notice", `[data-testid=lifecycle-chips]`)
+	b.stillSameDocument()
+}
+
+func (f *topicsBrowser) blockedTabCountsByPoll(t *testing.T) {
+	t.Parallel()
+	base, browser, operator := f.base, f.browser, f.operator
+	b := newSession(t, browser, base, "viewer@acme.test", sessionOptions{blockLive: true})
+	b.open(draftsListPath)
+	b.markDocument()
+	b.liveState("polling", 8*time.Second)
+	before := eval[int](b, allCountJS)
+	createDraftAPI(t, operator, base, newUUID(), "Polled", "polled.healthy.test")
+	started := time.Now()
+	b.jsWithin(12*time.Second, allCountJS+` > `+strconv.Itoa(before)+
+		` && window.__liveLog.some(e => e.type === 'applied' && e.source === 'poll' && e.view === 'digest')`)
+	t.Logf("the blocked tab counted the new draft %v after it was created", time.Since(started).Round(time.Millisecond))
+	b.stillSameDocument()
+}
+
+// fiveHundredRows: a 500-row page (per_page=500) is live: a lifecycle change made in the
+// database reaches its row and the counts.
+func (f *topicsBrowser) fiveHundredRows(t *testing.T) {
+	t.Parallel()
+	base, browser, dbURL := f.base, f.browser, f.dbURL
+	ctx := context.Background()
+	db, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	if _, err := db.Exec(ctx, `WITH w AS (SELECT id FROM workspaces WHERE slug = 'acme'),
+		t AS (INSERT INTO tenants (workspace_id, tenant_id, display_name)
+			SELECT w.id, gen_random_uuid(), 'Bulk ' || i FROM w, generate_series(1, 500) i RETURNING workspace_id, tenant_id, display_name)
+		INSERT INTO managed_tenant_onboarding_sessions (workspace_id, tenant_id, display_name, primary_domain)
+		SELECT workspace_id, tenant_id, display_name, lower(replace(display_name, ' ', '')) || '.healthy.test' FROM t`); err != nil {
+		t.Fatal(err)
+	}
+	b := newSession(t, browser, base, "viewer@acme.test")
+	b.open(draftsListPath + "?per_page=500")
+	b.liveState("live", waitFor)
+	b.markDocument()
+	b.js(`document.querySelectorAll('[data-testid=draft-row][data-live=row]').length === 500`)
+	// Two changes made elsewhere, to the last row and to row 250: each reaches its row and
+	// the counts. The first also proves the socket subscribed all 500 rows (subscribing
+	// loads them, which takes a while after the socket opened); the second is timed.
+	for i, c := range []struct {
+		row   int
+		state string
+	}{{499, "action_required"}, {250, "bootstrapping"}} {
+		id := eval[string](b, `document.querySelectorAll('[data-testid=draft-row]')[`+strconv.Itoa(c.row)+`].dataset.draftId`)
+		count := `Number(document.querySelector('[data-chip-count=` + c.state + `]').textContent)`
+		before := eval[int](b, count)
+		changed := time.Now()
+		if _, err := db.Exec(ctx, `UPDATE managed_tenant_onboarding_sessions SET lifecycle_state = $2,
+			version = version + 1 WHERE id = $1`, id, c.state); err != nil {
 			t.Fatal(err)
 		}
-		defer db.Close(ctx)
-		if _, err := db.Exec(ctx, `WITH w AS (SELECT id FROM workspaces WHERE slug = 'acme'),
-			t AS (INSERT INTO tenants (workspace_id, tenant_id, display_name)
-				SELECT w.id, gen_random_uuid(), 'Bulk ' || i FROM w, generate_series(1, 500) i RETURNING workspace_id, tenant_id, display_name)
-			INSERT INTO managed_tenant_onboarding_sessions (workspace_id, tenant_id, display_name, primary_domain)
-			SELECT workspace_id, tenant_id, display_name, lower(replace(display_name, ' ', '')) || '.healthy.test' FROM t`); err != nil {
-			t.Fatal(err)
-		}
-		b := newSession(t, browser, base, "viewer@acme.test")
-		b.open(list + "?per_page=500")
-		b.liveState("live", waitFor)
-		b.markDocument()
-		b.js(`document.querySelectorAll('[data-testid=draft-row][data-live=row]').length === 500`)
-		// Two changes made elsewhere, to the last row and to row 250: each reaches its row and
-		// the counts. The first also proves the socket subscribed all 500 rows (subscribing
-		// loads them, which takes a while after the socket opened); the second is timed.
-		for i, c := range []struct {
-			row   int
-			state string
-		}{{499, "action_required"}, {250, "bootstrapping"}} {
-			id := eval[string](b, `document.querySelectorAll('[data-testid=draft-row]')[`+strconv.Itoa(c.row)+`].dataset.draftId`)
-			count := `Number(document.querySelector('[data-chip-count=` + c.state + `]').textContent)`
-			before := eval[int](b, count)
-			changed := time.Now()
-			if _, err := db.Exec(ctx, `UPDATE managed_tenant_onboarding_sessions SET lifecycle_state = $2,
-				version = version + 1 WHERE id = $1`, id, c.state); err != nil {
-				t.Fatal(err)
+		row := `document.querySelector('[data-testid=draft-row][data-draft-id="` + id + `"]')`
+		b.jsWithin(waitFor, row+`.dataset.lifecycle === '`+c.state+`' && `+count+` > `+strconv.Itoa(before))
+		var rowAt, countAt int64
+		for _, e := range b.liveLog() {
+			if e.Type != "applied" || e.T < changed.UnixMilli()-5 {
+				continue
 			}
-			row := `document.querySelector('[data-testid=draft-row][data-draft-id="` + id + `"]')`
-			b.jsWithin(waitFor, row+`.dataset.lifecycle === '`+c.state+`' && `+count+` > `+strconv.Itoa(before))
-			var rowAt, countAt int64
-			for _, e := range b.liveLog() {
-				if e.Type != "applied" || e.T < changed.UnixMilli()-5 {
-					continue
-				}
-				if e.DraftID == id && rowAt == 0 {
-					rowAt = e.T
-				}
-				if strings.HasPrefix(e.DraftID, "drafts:") && countAt == 0 {
-					countAt = e.T
-				}
+			if e.DraftID == id && rowAt == 0 {
+				rowAt = e.T
 			}
-			t.Logf("500-row page, change %d: row applied %d ms, counts %d ms after the database change",
-				i+1, rowAt-changed.UnixMilli(), countAt-changed.UnixMilli())
+			if strings.HasPrefix(e.DraftID, "drafts:") && countAt == 0 {
+				countAt = e.T
+			}
 		}
-		b.stillSameDocument()
-	})
+		t.Logf("500-row page, change %d: row applied %d ms, counts %d ms after the database change",
+			i+1, rowAt-changed.UnixMilli(), countAt-changed.UnixMilli())
+	}
+	b.stillSameDocument()
+}
 
-	t.Run("OperationsRowProgresses", func(t *testing.T) {
-		t.Parallel()
-		_, run := api.startVerification(t, "row.slow.test")
-		b := newSession(t, browser, base, "operator@acme.test")
-		b.open("/admin/workspaces/acme/operations")
-		b.liveState("live", waitFor)
-		b.markDocument()
-		row := `document.querySelector('[data-testid=run-row][data-run-id="` + run + `"]')`
-		b.js(row + `.dataset.live === 'oprow:` + run + `'`)
-		// The row moves by itself: more items done, or done altogether.
-		progress := `(() => { const p = ` + row + `.querySelector('[data-testid=run-progress-count]');
-			return p ? Number(p.textContent.split('/')[0]) : -1; })()`
-		shown := eval[int](b, progress)
-		b.jsWithin(30*time.Second, progress+` > `+strconv.Itoa(shown)+` || `+row+`.dataset.status === 'completed'`)
-		// Once the database says the run ended (however long the simulated run took on a
-		// busy machine), the row says so too.
-		for deadline := time.Now().Add(90 * time.Second); ; {
-			r := api.api.do(t, api.owner, http.MethodGet, "/workspaces/acme/operation-runs/"+run, "")
-			if r.Status == http.StatusOK && r.object(t)["status"] == "completed" {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("run %s did not complete", run)
-			}
-			time.Sleep(100 * time.Millisecond)
+func (f *topicsBrowser) operationsRowProgresses(t *testing.T) {
+	t.Parallel()
+	base, browser, api := f.base, f.browser, f.api
+	_, run := api.startVerification(t, "row.slow.test")
+	b := newSession(t, browser, base, "operator@acme.test")
+	b.open("/admin/workspaces/acme/operations")
+	b.liveState("live", waitFor)
+	b.markDocument()
+	row := `document.querySelector('[data-testid=run-row][data-run-id="` + run + `"]')`
+	b.js(row + `.dataset.live === 'oprow:` + run + `'`)
+	// The row moves by itself: more items done, or done altogether.
+	progress := `(() => { const p = ` + row + `.querySelector('[data-testid=run-progress-count]');
+		return p ? Number(p.textContent.split('/')[0]) : -1; })()`
+	shown := eval[int](b, progress)
+	b.jsWithin(30*time.Second, progress+` > `+strconv.Itoa(shown)+` || `+row+`.dataset.status === 'completed'`)
+	// Once the database says the run ended (however long the simulated run took on a
+	// busy machine), the row says so too.
+	for deadline := time.Now().Add(90 * time.Second); ; {
+		r := api.api.do(t, api.owner, http.MethodGet, "/workspaces/acme/operation-runs/"+run, "")
+		if r.Status == http.StatusOK && r.object(t)["status"] == "completed" {
+			break
 		}
-		b.jsWithin(waitFor, row+`.dataset.status === 'completed' && `+row+`.querySelector('[data-testid=run-duration]').textContent !== 'running'`)
-		// A run started elsewhere is announced, not inserted.
-		api.startVerification(t, "announced.healthy.test")
-		b.jsWithin(waitFor, `Number(document.querySelector('[data-list=runs] [data-testid=list-notice]').dataset.count) >= 1`)
-		b.text(`[data-list=runs] [data-testid=list-notice]`, "new run")
-		b.stillSameDocument()
-	})
+		if time.Now().After(deadline) {
+			t.Fatalf("run %s did not complete", run)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.jsWithin(waitFor, row+`.dataset.status === 'completed' && `+row+`.querySelector('[data-testid=run-duration]').textContent !== 'running'`)
+	// A run started elsewhere is announced, not inserted.
+	api.startVerification(t, "announced.healthy.test")
+	b.jsWithin(waitFor, `Number(document.querySelector('[data-list=runs] [data-testid=list-notice]').dataset.count) >= 1`)
+	b.text(`[data-list=runs] [data-testid=list-notice]`, "new run")
+	b.stillSameDocument()
+}
 
-	t.Run("NotificationOnAnotherProcess", func(t *testing.T) {
-		t.Parallel()
-		b := newSession(t, browser, other, "owner@acme.test")
-		b.open("/admin/workspaces/acme/audit")
-		b.liveState("live", waitFor)
-		b.markDocument()
-		unread := `Number((document.querySelector('[data-testid=unread-count]') || {textContent: '0'}).textContent)`
-		before := eval[int](b, unread)
-		started := time.Now()
-		api.startVerification(t, "toast.healthy.test") // through the first process
-		b.jsWithin(waitFor, unread+` > `+strconv.Itoa(before)+` && document.querySelector('[data-testid=notification-toast] a[href*="/operations/"]')`)
-		t.Logf("unread count and toast on the other process %v after the run started", time.Since(started).Round(time.Millisecond))
-		// The bell is a disclosure: open it, its latest notifications link to the run.
-		b.click(`[data-testid=notifications-link]`)
-		b.visible(`[data-testid=bell-menu] [data-testid=bell-item] a`)
-		b.visible(`[data-testid=bell-see-all]`)
-		b.shot("26-bell", `[data-testid=bell]`)
-		b.stillSameDocument()
-		if code, _, _ := get(t, api.owner, base+"/admin/notifications", "text/html"); code != http.StatusOK {
-			t.Errorf("notifications page = %d", code)
-		}
-	})
+func (f *topicsBrowser) notificationOnAnotherProcess(t *testing.T) {
+	t.Parallel()
+	base, other, browser, api := f.base, f.other, f.browser, f.api
+	b := newSession(t, browser, other, "owner@acme.test")
+	b.open("/admin/workspaces/acme/audit")
+	b.liveState("live", waitFor)
+	b.markDocument()
+	unread := `Number((document.querySelector('[data-testid=unread-count]') || {textContent: '0'}).textContent)`
+	before := eval[int](b, unread)
+	started := time.Now()
+	api.startVerification(t, "toast.healthy.test") // through the first process
+	b.jsWithin(waitFor, unread+` > `+strconv.Itoa(before)+` && document.querySelector('[data-testid=notification-toast] a[href*="/operations/"]')`)
+	t.Logf("unread count and toast on the other process %v after the run started", time.Since(started).Round(time.Millisecond))
+	// The bell is a disclosure: open it, its latest notifications link to the run.
+	b.click(`[data-testid=notifications-link]`)
+	b.visible(`[data-testid=bell-menu] [data-testid=bell-item] a`)
+	b.visible(`[data-testid=bell-see-all]`)
+	b.shot("26-bell", `[data-testid=bell]`)
+	b.stillSameDocument()
+	if code, _, _ := get(t, api.owner, base+"/admin/notifications", "text/html"); code != http.StatusOK {
+		t.Errorf("notifications page = %d", code)
+	}
 }

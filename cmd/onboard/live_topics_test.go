@@ -101,152 +101,170 @@ func TestLiveDraftsTopic(t *testing.T) {
 	t.Parallel()
 	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{}, nil)
 	s := seedDraft(t, a.db)
-	member := signIn(t, a.base, s.member)
-	topic := live.DraftsTopic(s.ws)
+	f := &draftsTopicFixture{a: a, s: s, member: signIn(t, a.base, s.member), topic: live.DraftsTopic(s.ws)}
+	t.Run("CountsInEveryTab", f.countsInEveryTab)
+	t.Run("FiveHundredRows", f.fiveHundredRows)
+	t.Run("Poll", f.poll)
+	t.Run("Refused", f.refused)
+	t.Run("RevokedMemberClosed", f.revokedMemberClosed)
+}
 
-	t.Run("CountsInEveryTab", func(t *testing.T) {
-		q := fmt.Sprintf("draft=%s&rev=%d", topic, digestRev(t, a.db, "managed_tenant_onboarding_sessions", s.ws))
-		tabs := []*websocket.Conn{mustDial(t, a.base, member, q), mustDial(t, a.base, member, q)}
-		waitConns(t, a, 2)
-		before := a.lv.Hub.Stats().Renders
-		moreDrafts(t, a.db, s.ws, 1) // created elsewhere: 2 drafts in state draft now
-		for i, c := range tabs {
-			_, took := readUntil(t, c, 5*time.Second, "the new count", func(f string) bool { return draftCount(f) == 2 })
-			t.Logf("tab %d: count 2 after %v", i, took.Round(time.Millisecond))
-		}
-		if got := a.lv.Hub.Stats().Renders - before; got != 1 {
-			t.Errorf("renders for one change seen by two tabs = %d, want 1", got)
-		}
-		for _, c := range tabs {
-			c.Close(websocket.StatusNormalClosure, "")
-		}
-		waitConns(t, a, 0)
-	})
+// draftsTopicFixture is TestLiveDraftsTopic's app, seed, signed-in member and topic; its
+// subtests run in order (FiveHundredRows counts the drafts the ones before made).
+type draftsTopicFixture struct {
+	a      *liveApp
+	s      seed
+	member *http.Client
+	topic  string
+}
 
-	t.Run("FiveHundredRows", func(t *testing.T) {
-		moreDrafts(t, a.db, s.ws, 498) // 500 with the seed's and CountsInEveryTab's
-		rows, err := a.db.Pool.Query(context.Background(), `SELECT id::text FROM managed_tenant_onboarding_sessions WHERE workspace_id = $1`, s.ws)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil || len(ids) != 500 {
-			t.Fatalf("%d drafts (%v), want 500", len(ids), err)
-		}
-		var q []string
-		for _, id := range ids {
-			q = append(q, fmt.Sprintf("draft=%s&rev=%d&view=row", id, currentRev(t, a.db, id)))
-		}
-		q = append(q, fmt.Sprintf("draft=%s&rev=%d", topic, digestRev(t, a.db, "managed_tenant_onboarding_sessions", s.ws)),
-			fmt.Sprintf("draft=%s", live.UserTopic(s.memberID)))
-		conn := mustDial(t, a.base, member, strings.Join(q, "&"))
-		conn.SetReadLimit(4 << 20)
-		waitConns(t, a, 1)
-		// Elsewhere: row 400 moves to action_required; counts and that row follow.
-		target := ids[400]
-		if _, err := a.db.Pool.Exec(context.Background(), `UPDATE managed_tenant_onboarding_sessions
-			SET lifecycle_state = 'action_required', version = version + 1 WHERE id = $1`, target); err != nil {
-			t.Fatal(err)
-		}
-		var counts string
-		took := readAll(t, conn, 5*time.Second, map[string]func(string) bool{
-			"row 400": func(f string) bool {
-				return strings.Contains(f, `data-draft-id="`+target+`"`) && strings.Contains(f, `data-lifecycle="action_required"`)
-			},
-			"the counts": func(f string) bool {
-				if strings.Contains(f, `<data value="1" data-count="action_required">`) {
-					counts = f
-					return true
-				}
-				return false
-			},
-		})
-		if got := draftCount(counts); got != 499 {
-			t.Errorf("draft count = %d, want 499", got)
-		}
-		t.Logf("500-row socket: row after %v, counts after %v", took["row 400"].Round(time.Millisecond), took["the counts"].Round(time.Millisecond))
-		conn.Close(websocket.StatusNormalClosure, "")
-		waitConns(t, a, 0)
-		// The same page polling (its socket blocked): one request, and what it costs.
-		var pq []string
-		for _, id := range ids {
-			pq = append(pq, fmt.Sprintf("draft=%s&rev=%d&view=row", id, currentRev(t, a.db, id)))
-		}
-		pq = append(pq, fmt.Sprintf("draft=%s&rev=%d", topic, digestRev(t, a.db, "managed_tenant_onboarding_sessions", s.ws)))
-		loads, start := a.lv.Hub.Stats().Loads, time.Now()
-		if code, body, _ := get(t, member, a.base+"/live/poll?"+strings.Join(pq, "&"), "text/html"); code != http.StatusNotModified {
-			t.Fatalf("500-row poll at the current revs = %d %.200s, want 304", code, body)
-		}
-		pollTook, loaded := time.Since(start), a.lv.Hub.Stats().Loads-loads
-		t.Logf("500-row poll answered 304 in %v with %d snapshot loads", pollTook.Round(time.Millisecond), loaded)
-		// Drafts that did not move cost no snapshot: one query says so (the topic may load).
-		if loaded > 1 {
-			t.Errorf("a 500-row poll with nothing new loaded %d snapshots, want at most 1 (the topic)", loaded)
-		}
-		// One row moved: the poll answers with it (and the counts), loading only it.
-		v := bump(t, a.db, ids[7])
-		loads = a.lv.Hub.Stats().Loads
-		code, body, _ := get(t, member, a.base+"/live/poll?"+strings.Join(pq, "&"), "text/html")
-		if code != http.StatusOK || !strings.Contains(body, `data-draft-id="`+ids[7]+`"`) || !strings.Contains(body, fmt.Sprintf(`data-version="%d"`, v)) {
-			t.Fatalf("500-row poll after a change = %d %.300s, want the changed row", code, body)
-		}
-		if loaded := a.lv.Hub.Stats().Loads - loads; loaded > 2 {
-			t.Errorf("a 500-row poll with one row moved loaded %d snapshots, want at most 2 (the row, the topic)", loaded)
-		}
-		// The shortcut vouches only for drafts the viewer may see: an outsider asking with
-		// the current revs is refused as before.
-		if code, _, _ := get(t, signIn(t, a.base, s.outsider), a.base+"/live/poll?"+pq[0], "text/html"); code != http.StatusNotFound {
-			t.Errorf("an outsider's poll at the current rev = %d, want 404", code)
-		}
-	})
+func (f *draftsTopicFixture) countsInEveryTab(t *testing.T) {
+	a, s, member, topic := f.a, f.s, f.member, f.topic
+	q := fmt.Sprintf("draft=%s&rev=%d", topic, digestRev(t, a.db, "managed_tenant_onboarding_sessions", s.ws))
+	tabs := []*websocket.Conn{mustDial(t, a.base, member, q), mustDial(t, a.base, member, q)}
+	waitConns(t, a, 2)
+	before := a.lv.Hub.Stats().Renders
+	moreDrafts(t, a.db, s.ws, 1) // created elsewhere: 2 drafts in state draft now
+	for i, c := range tabs {
+		_, took := readUntil(t, c, 5*time.Second, "the new count", func(f string) bool { return draftCount(f) == 2 })
+		t.Logf("tab %d: count 2 after %v", i, took.Round(time.Millisecond))
+	}
+	if got := a.lv.Hub.Stats().Renders - before; got != 1 {
+		t.Errorf("renders for one change seen by two tabs = %d, want 1", got)
+	}
+	for _, c := range tabs {
+		c.Close(websocket.StatusNormalClosure, "")
+	}
+	waitConns(t, a, 0)
+}
 
-	t.Run("Poll", func(t *testing.T) {
-		rev := digestRev(t, a.db, "managed_tenant_onboarding_sessions", s.ws)
-		q := fmt.Sprintf("draft=%s&rev=%d", topic, rev)
-		if code, body, _ := get(t, member, a.base+"/live/poll?"+q, "text/html"); code != http.StatusNotModified {
-			t.Fatalf("poll at the current rev = %d %s, want 304", code, body)
-		}
-		moreDrafts(t, a.db, s.ws, 1)
-		code, body, _ := get(t, member, a.base+"/live/poll?"+q, "text/html")
-		if code != http.StatusOK || !strings.Contains(body, `data-testid="drafts-digest"`) {
-			t.Fatalf("poll after a new draft = %d %s, want the digest", code, body)
-		}
-	})
-
-	t.Run("Refused", func(t *testing.T) {
-		outsider := signIn(t, a.base, s.outsider)
-		for _, q := range []string{"draft=" + topic, "draft=" + live.RunsTopic(s.ws), "draft=" + live.UserTopic(s.memberID)} {
-			conn := mustDial(t, a.base, outsider, q)
-			if got := closeCode(t, conn, 5*time.Second); got != 4404 {
-				t.Errorf("%s by an outsider: close %d, want 4404", q, got)
+func (f *draftsTopicFixture) fiveHundredRows(t *testing.T) {
+	a, s, member, topic := f.a, f.s, f.member, f.topic
+	moreDrafts(t, a.db, s.ws, 498) // 500 with the seed's and CountsInEveryTab's
+	rows, err := a.db.Pool.Query(context.Background(), `SELECT id::text FROM managed_tenant_onboarding_sessions WHERE workspace_id = $1`, s.ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(ids) != 500 {
+		t.Fatalf("%d drafts (%v), want 500", len(ids), err)
+	}
+	var q []string
+	for _, id := range ids {
+		q = append(q, fmt.Sprintf("draft=%s&rev=%d&view=row", id, currentRev(t, a.db, id)))
+	}
+	q = append(q, fmt.Sprintf("draft=%s&rev=%d", topic, digestRev(t, a.db, "managed_tenant_onboarding_sessions", s.ws)),
+		fmt.Sprintf("draft=%s", live.UserTopic(s.memberID)))
+	conn := mustDial(t, a.base, member, strings.Join(q, "&"))
+	conn.SetReadLimit(4 << 20)
+	waitConns(t, a, 1)
+	// Elsewhere: row 400 moves to action_required; counts and that row follow.
+	target := ids[400]
+	if _, err := a.db.Pool.Exec(context.Background(), `UPDATE managed_tenant_onboarding_sessions
+		SET lifecycle_state = 'action_required', version = version + 1 WHERE id = $1`, target); err != nil {
+		t.Fatal(err)
+	}
+	var counts string
+	took := readAll(t, conn, 5*time.Second, map[string]func(string) bool{
+		"row 400": func(f string) bool {
+			return strings.Contains(f, `data-draft-id="`+target+`"`) && strings.Contains(f, `data-lifecycle="action_required"`)
+		},
+		"the counts": func(f string) bool {
+			if strings.Contains(f, `<data value="1" data-count="action_required">`) {
+				counts = f
+				return true
 			}
-			if code, _, _ := get(t, outsider, a.base+"/live/poll?"+q, "text/html"); code != http.StatusNotFound {
-				t.Errorf("poll %s by an outsider = %d, want 404", q, code)
-			}
-		}
-		if code, _, _ := get(t, member, a.base+"/live/poll?draft=drafts:1&view=row", "text/html"); code != http.StatusBadRequest {
-			t.Errorf("poll with a row view of a topic = %d, want 400", code)
-		}
-		// 6 here and FiveHundredRows' outsider poll.
-		_, metrics, _ := get(t, http.DefaultClient, a.metrics, "")
-		for _, re := range []string{`onboard_live_refusals_total\{reason="not_found"\} 7`, `onboard_live_refusals_total\{reason="invalid"\} 1`} {
-			if !regexp.MustCompile(`(?m)^` + re + `$`).MatchString(metrics) {
-				t.Errorf("/metrics lacks %s", re)
-			}
-		}
+			return false
+		},
 	})
+	if got := draftCount(counts); got != 499 {
+		t.Errorf("draft count = %d, want 499", got)
+	}
+	t.Logf("500-row socket: row after %v, counts after %v", took["row 400"].Round(time.Millisecond), took["the counts"].Round(time.Millisecond))
+	conn.Close(websocket.StatusNormalClosure, "")
+	waitConns(t, a, 0)
+	// The same page polling (its socket blocked): one request, and what it costs.
+	var pq []string
+	for _, id := range ids {
+		pq = append(pq, fmt.Sprintf("draft=%s&rev=%d&view=row", id, currentRev(t, a.db, id)))
+	}
+	pq = append(pq, fmt.Sprintf("draft=%s&rev=%d", topic, digestRev(t, a.db, "managed_tenant_onboarding_sessions", s.ws)))
+	loads, start := a.lv.Hub.Stats().Loads, time.Now()
+	if code, body, _ := get(t, member, a.base+"/live/poll?"+strings.Join(pq, "&"), "text/html"); code != http.StatusNotModified {
+		t.Fatalf("500-row poll at the current revs = %d %.200s, want 304", code, body)
+	}
+	pollTook, loaded := time.Since(start), a.lv.Hub.Stats().Loads-loads
+	t.Logf("500-row poll answered 304 in %v with %d snapshot loads", pollTook.Round(time.Millisecond), loaded)
+	// Drafts that did not move cost no snapshot: one query says so (the topic may load).
+	if loaded > 1 {
+		t.Errorf("a 500-row poll with nothing new loaded %d snapshots, want at most 1 (the topic)", loaded)
+	}
+	// One row moved: the poll answers with it (and the counts), loading only it.
+	v := bump(t, a.db, ids[7])
+	loads = a.lv.Hub.Stats().Loads
+	code, body, _ := get(t, member, a.base+"/live/poll?"+strings.Join(pq, "&"), "text/html")
+	if code != http.StatusOK || !strings.Contains(body, `data-draft-id="`+ids[7]+`"`) || !strings.Contains(body, fmt.Sprintf(`data-version="%d"`, v)) {
+		t.Fatalf("500-row poll after a change = %d %.300s, want the changed row", code, body)
+	}
+	if loaded := a.lv.Hub.Stats().Loads - loads; loaded > 2 {
+		t.Errorf("a 500-row poll with one row moved loaded %d snapshots, want at most 2 (the row, the topic)", loaded)
+	}
+	// The shortcut vouches only for drafts the viewer may see: an outsider asking with
+	// the current revs is refused as before.
+	if code, _, _ := get(t, signIn(t, a.base, s.outsider), a.base+"/live/poll?"+pq[0], "text/html"); code != http.StatusNotFound {
+		t.Errorf("an outsider's poll at the current rev = %d, want 404", code)
+	}
+}
 
-	t.Run("RevokedMemberClosed", func(t *testing.T) {
-		conn := mustDial(t, a.base, member, "draft="+topic)
-		readUntil(t, conn, 5*time.Second, "the digest", func(f string) bool { return draftCount(f) >= 0 })
-		if _, err := a.db.Pool.Exec(context.Background(), `DELETE FROM workspace_memberships WHERE workspace_id = $1 AND user_id = $2`,
-			s.ws, s.memberID); err != nil {
-			t.Fatal(err)
+func (f *draftsTopicFixture) poll(t *testing.T) {
+	a, s, member, topic := f.a, f.s, f.member, f.topic
+	rev := digestRev(t, a.db, "managed_tenant_onboarding_sessions", s.ws)
+	q := fmt.Sprintf("draft=%s&rev=%d", topic, rev)
+	if code, body, _ := get(t, member, a.base+"/live/poll?"+q, "text/html"); code != http.StatusNotModified {
+		t.Fatalf("poll at the current rev = %d %s, want 304", code, body)
+	}
+	moreDrafts(t, a.db, s.ws, 1)
+	code, body, _ := get(t, member, a.base+"/live/poll?"+q, "text/html")
+	if code != http.StatusOK || !strings.Contains(body, `data-testid="drafts-digest"`) {
+		t.Fatalf("poll after a new draft = %d %s, want the digest", code, body)
+	}
+}
+
+func (f *draftsTopicFixture) refused(t *testing.T) {
+	a, s, member, topic := f.a, f.s, f.member, f.topic
+	outsider := signIn(t, a.base, s.outsider)
+	for _, q := range []string{"draft=" + topic, "draft=" + live.RunsTopic(s.ws), "draft=" + live.UserTopic(s.memberID)} {
+		conn := mustDial(t, a.base, outsider, q)
+		if got := closeCode(t, conn, 5*time.Second); got != 4404 {
+			t.Errorf("%s by an outsider: close %d, want 4404", q, got)
 		}
-		if got := closeCode(t, conn, 5*time.Second); got != websocket.StatusPolicyViolation {
-			t.Fatalf("close code = %d, want 1008", got)
+		if code, _, _ := get(t, outsider, a.base+"/live/poll?"+q, "text/html"); code != http.StatusNotFound {
+			t.Errorf("poll %s by an outsider = %d, want 404", q, code)
 		}
-	})
+	}
+	if code, _, _ := get(t, member, a.base+"/live/poll?draft=drafts:1&view=row", "text/html"); code != http.StatusBadRequest {
+		t.Errorf("poll with a row view of a topic = %d, want 400", code)
+	}
+	// 6 here and FiveHundredRows' outsider poll.
+	_, metrics, _ := get(t, http.DefaultClient, a.metrics, "")
+	for _, re := range []string{`onboard_live_refusals_total\{reason="not_found"\} 7`, `onboard_live_refusals_total\{reason="invalid"\} 1`} {
+		if !regexp.MustCompile(`(?m)^` + re + `$`).MatchString(metrics) {
+			t.Errorf("/metrics lacks %s", re)
+		}
+	}
+}
+
+func (f *draftsTopicFixture) revokedMemberClosed(t *testing.T) {
+	a, s, member, topic := f.a, f.s, f.member, f.topic
+	conn := mustDial(t, a.base, member, "draft="+topic)
+	readUntil(t, conn, 5*time.Second, "the digest", func(f string) bool { return draftCount(f) >= 0 })
+	if _, err := a.db.Pool.Exec(context.Background(), `DELETE FROM workspace_memberships WHERE workspace_id = $1 AND user_id = $2`,
+		s.ws, s.memberID); err != nil {
+		t.Fatal(err)
+	}
+	if got := closeCode(t, conn, 5*time.Second); got != websocket.StatusPolicyViolation {
+		t.Fatalf("close code = %d, want 1008", got)
+	}
 }
 
 // addRun inserts a running run of the draft with total items and returns its id.
