@@ -187,12 +187,17 @@ func (f *topicsBrowser) notificationOnAnotherProcess(t *testing.T) {
 	b.markDocument()
 	unread := `Number((document.querySelector('[data-testid=unread-count]') || {textContent: '0'}).textContent)`
 	before := eval[int](b, unread)
+	// The bell is a disclosure; open, it stays open while it updates (live.js leaves a
+	// details element's open attribute alone).
+	b.click(`[data-testid=notifications-link]`)
+	b.visible(`[data-testid=bell-see-all]`)
 	started := time.Now()
 	api.startVerification(t, "toast.healthy.test") // through the first process
 	b.jsWithin(waitFor, unread+` > `+strconv.Itoa(before)+` && document.querySelector('[data-testid=notification-toast] a[href*="/operations/"]')`)
 	t.Logf("unread count and toast on the other process %v after the run started", time.Since(started).Round(time.Millisecond))
-	// The bell is a disclosure: open it, its latest notifications link to the run.
-	b.click(`[data-testid=notifications-link]`)
+	// Still open, and its summary (focused by the click) still focused: a keyboard user stays put.
+	b.js(`document.querySelector('[data-testid=bell]').open && document.activeElement.matches('[data-testid=notifications-link]')`)
+	// Its latest notifications link to the run.
 	b.visible(`[data-testid=bell-menu] [data-testid=bell-item] a`)
 	b.visible(`[data-testid=bell-see-all]`)
 	b.shot("26-bell", `[data-testid=bell]`)

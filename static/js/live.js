@@ -159,6 +159,10 @@
     const prevVersion = ver(el.dataset.version);
     const active = document.activeElement;
     held.delete(el);
+    // idiomorph leaves the children of the focused element as they were (seen with the bell's
+    // focused <summary>: its count did not change): a focused control that is not a field
+    // is blurred for the morph and focused again below. Fields keep focus (typing).
+    if (active && active !== document.body && el.contains(active) && !active.matches('input, textarea, select')) active.blur();
     Idiomorph.morph(el, next, {
       morphStyle: 'outerHTML',
       // "Reload" replaces what the operator typed, even in the focused field.
