@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -136,20 +137,28 @@ type handlerApp struct {
 
 func newHandlerApp(t *testing.T) *handlerApp {
 	t.Helper()
+	app, _ := newHandlerAppWith(t, memstore.New(), fakeSecurity{})
+	return app
+}
+
+// newHandlerAppWith is newHandlerApp with the given session store and security record; it
+// also returns the test server (Close waits for the requests in flight).
+func newHandlerAppWith(t *testing.T, store scs.Store, security web.AccountService) (*handlerApp, *httptest.Server) {
+	t.Helper()
 	drafts := &fakeDrafts{}
 	srv := web.New(web.Config{}, web.Deps{
 		Logger:        slog.New(slog.DiscardHandler),
 		Accounts:      fakeAccounts{},
 		Service:       drafts,
-		Account:       fakeSecurity{},
-		SessionStore:  memstore.New(),
+		Account:       security,
+		SessionStore:  store,
 		LoginAttempts: noLimits{},
 		Registry:      prometheus.NewRegistry(),
 		VerifyPW:      func(hash, pw string) (bool, error) { return hash == pw, nil },
 	})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &handlerApp{url: ts.URL, drafts: drafts}
+	return &handlerApp{url: ts.URL, drafts: drafts}, ts
 }
 
 // as returns a client signed in as email ("" = anonymous).
@@ -308,5 +317,75 @@ func TestHandlerBadInputNeverReachesService(t *testing.T) {
 				t.Errorf("the service was called %d times for a refused request", n)
 			}
 		})
+	}
+}
+
+// ctxStore is an in-memory session store that, like the PostgreSQL one, fails on a cancelled
+// context.
+type ctxStore struct{ *memstore.MemStore }
+
+func (s ctxStore) DeleteCtx(ctx context.Context, token string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.Delete(token)
+}
+
+func (s ctxStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	return s.Find(token)
+}
+
+func (s ctxStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.Commit(token, b, expiry)
+}
+
+// abandonedSignIn's SignedIn waits until the client has gone, as a sign-in whose client
+// disconnects (or a bench's Ctrl-C) while its session is being recorded.
+type abandonedSignIn struct {
+	fakeSecurity
+	entered chan struct{}
+}
+
+func (a abandonedSignIn) SignedIn(ctx context.Context, _ access.User, _ string, _ account.Client) error {
+	close(a.entered)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestHandlerAbandonedSignInLeavesNoSession: a sign-in whose recording fails because the
+// client went away destroys the session it had already stored, even though the request's
+// context is cancelled by then.
+func TestHandlerAbandonedSignInLeavesNoSession(t *testing.T) {
+	t.Parallel()
+	store := ctxStore{memstore.New()}
+	security := abandonedSignIn{entered: make(chan struct{})}
+	app, ts := newHandlerAppWith(t, store, security)
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, app.url+"/api/v1/session",
+		strings.NewReader(`{"email":"owner@acme.test","password":"owner@acme.test"}`))
+	req.Header.Set("Content-Type", "application/json")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-security.entered
+	cancel()
+	<-done
+	ts.Close() // waits for the handler to finish
+	all, err := store.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 0 {
+		t.Errorf("%d sessions left behind by an abandoned sign-in; want none", len(all))
 	}
 }

@@ -64,8 +64,10 @@ func (s *Server) signIn(ctx context.Context, r *http.Request, email, pw string) 
 		return access.User{}, err
 	}
 	if err := s.deps.Account.SignedIn(ctx, u, token, s.clientOf(r)); err != nil {
-		// Unrecorded, it is no sign-in: the stored session must not work either.
-		_ = s.sessions.Destroy(ctx)
+		// Unrecorded, it is no sign-in: the stored session must not work either. The client
+		// may have gone away (that is often why recording failed), so the removal must not
+		// depend on the request's context.
+		_ = s.sessions.Destroy(context.WithoutCancel(ctx))
 		return access.User{}, err
 	}
 	s.log.InfoContext(ctx, "signed in", "user_id", u.ID)
