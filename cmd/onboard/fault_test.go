@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+	"github.com/coder/websocket"
+
+	"github.com/tenantops/onboard/internal/postgres"
+	"github.com/tenantops/onboard/internal/postgres/pgtest"
+	"github.com/tenantops/onboard/internal/testkit"
+)
+
+// soakDuration is how long a fault test keeps injecting faults: SOAK_DURATION (make soak)
+// or, in make test, short.
+func soakDuration(t *testing.T, short time.Duration) time.Duration {
+	t.Helper()
+	s := os.Getenv("SOAK_DURATION")
+	if s == "" {
+		return short
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		t.Fatalf("SOAK_DURATION=%q: want a positive duration like 2m", s)
+	}
+	return d
+}
+
+// tabWatch is one open tab: a /live socket subscribed to drafts, remembering the newest
+// version it was sent of each. A tab must never be sent an older version after a newer one
+// and must keep its socket through database faults.
+type tabWatch struct {
+	mu        sync.Mutex
+	shown     map[string]int64 // draft id → newest version received
+	backwards int              // fragments older than the one shown
+	frames    int
+	err       error // the socket ended before the test did
+}
+
+// watchTab reads conn until ctx ends.
+func watchTab(ctx context.Context, conn *websocket.Conn) *tabWatch {
+	w := &tabWatch{shown: map[string]int64{}}
+	conn.SetReadLimit(4 << 20)
+	go func() {
+		for {
+			_, b, err := conn.Read(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					w.mu.Lock()
+					w.err = fmt.Errorf("socket ended: %v (close %d)", err, websocket.CloseStatus(err))
+					w.mu.Unlock()
+				}
+				return
+			}
+			w.mu.Lock()
+			w.frames++
+			for _, f := range fragments(b) {
+				id, v := draftIDRE.FindSubmatch(f), versionRE.FindSubmatch(f)
+				if id == nil || v == nil {
+					continue
+				}
+				n, _ := strconv.ParseInt(string(v[1]), 10, 64)
+				if n < w.shown[string(id[1])] {
+					w.backwards++
+				}
+				w.shown[string(id[1])] = max(w.shown[string(id[1])], n)
+			}
+			w.mu.Unlock()
+		}
+	}()
+	return w
+}
+
+// behind returns a draft the tab shows older than want, or "" when it shows every one.
+func (w *tabWatch) behind(want map[string]int64) (string, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for id, v := range want {
+		if w.shown[id] < v {
+			return fmt.Sprintf("%s: shows v%d, want v%d", id, w.shown[id], v), w.err
+		}
+	}
+	return "", w.err
+}
+
+// converge waits until every tab shows at least want, within d, and returns how long it took.
+func converge(tabs []*tabWatch, want map[string]int64, d time.Duration) (time.Duration, error) {
+	start := time.Now()
+	for {
+		lag := ""
+		for i, tab := range tabs {
+			b, err := tab.behind(want)
+			if err != nil {
+				return 0, fmt.Errorf("tab %d: %w", i, err)
+			}
+			if b != "" && lag == "" {
+				lag = fmt.Sprintf("tab %d %s", i, b)
+			}
+		}
+		if lag == "" {
+			return time.Since(start), nil
+		}
+		if time.Since(start) > d {
+			return 0, fmt.Errorf("not converged within %v: %s", d, lag)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// draftVersions reads the drafts' versions straight from the database (not through a proxy).
+func draftVersions(t *testing.T, db *postgres.DB, ids []string) map[string]int64 {
+	t.Helper()
+	rows, err := db.Pool.Query(context.Background(), `SELECT id::text, version FROM managed_tenant_onboarding_sessions WHERE id = ANY($1)`, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var v int64
+		if err := rows.Scan(&id, &v); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = v
+	}
+	if err := rows.Err(); err != nil || len(out) != len(ids) {
+		t.Fatalf("draft versions: %v (%d of %d)", err, len(out), len(ids))
+	}
+	return out
+}
+
+// metricValue reads one sample of a /metrics page (0 when absent).
+func metricValue(t *testing.T, metricsURL, name string) float64 {
+	t.Helper()
+	_, body, _ := get(t, http.DefaultClient, metricsURL, "")
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindStringSubmatch(body)
+	if m == nil {
+		return 0
+	}
+	f, _ := strconv.ParseFloat(m[1], 64)
+	return f
+}
+
+var (
+	unexpectedStatusRE = regexp.MustCompile(`unexpected status (\d+)`)
+	bodyStatusRE       = regexp.MustCompile(`^status (\d+), body`)
+)
+
+// outageLog records what the writers saw go wrong and when.
+type outageLog struct {
+	mu     sync.Mutex
+	errors map[string]int  // by kind: an HTTP status or "transport"
+	at     []time.Duration // when each failed call returned, since the history's start
+}
+
+func (o *outageLog) add(err error, at time.Duration) {
+	kind := "transport"
+	if m := unexpectedStatusRE.FindStringSubmatch(err.Error()); m != nil {
+		kind = m[1]
+	} else if m := bodyStatusRE.FindStringSubmatch(err.Error()); m != nil {
+		kind = m[1] + " (body cut short)"
+	}
+	o.mu.Lock()
+	o.errors[kind]++
+	o.at = append(o.at, at)
+	o.mu.Unlock()
+}
+
+// TestFaultDatabaseOutage: PostgreSQL vanishes (through a TCP proxy in front of it: every
+// connection reset, new ones refused) and comes back, while clients write and read drafts
+// over the API with If-Match and tabs watch them over /live. Requests fail only while the
+// database is away (and in a short grace after it is back, while the pool finds its dead
+// connections); every tab keeps its socket and shows the newest version of every draft within
+// 10 s of the recovery; and the history of every call, failed writes included as writes of
+// unknown outcome, is linearizable. make soak repeats the outage for SOAK_DURATION.
+func TestFaultDatabaseOutage(t *testing.T) {
+	t.Parallel()
+	const (
+		clients = 6
+		drafts  = 3
+		before  = 1500 * time.Millisecond // writing with the database up, before each outage
+		outage  = 2 * time.Second
+		after   = 2 * time.Second         // writing after the last recovery
+		grace   = 1500 * time.Millisecond // errors allowed after a recovery
+		catchUp = 10 * time.Second
+	)
+	total := soakDuration(t, before+outage)
+	dbURL := pgtest.NewURL(t)
+	direct, err := postgres.Open(context.Background(), dbURL, "fault-test", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(direct.Close)
+	u, _ := url.Parse(dbURL)
+	proxy := testkit.NewProxy(t, u.Host)
+	u.Host = proxy.Addr()
+	base, metrics := startAppMetrics(t, map[string]string{"DATABASE_URL": u.String(), "LOG_LEVEL": "error"})
+	tr := &http.Transport{MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: 2 * clients}
+	t.Cleanup(tr.CloseIdleConnections)
+	owner, operator := client(t, base, "owner@acme.test"), client(t, base, "operator@acme.test")
+	owner.Transport, operator.Transport = tr, tr
+	ids := linDrafts(t, owner, base, drafts)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var q []string
+	for _, id := range ids {
+		q = append(q, "draft="+id+"&rev=0")
+	}
+	var tabs []*tabWatch
+	for i := range 4 {
+		c := owner
+		if i%2 == 1 {
+			c = operator
+		}
+		tabs = append(tabs, watchTab(ctx, mustDial(t, base, c, strings.Join(q, "&"))))
+	}
+
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	start := time.Now()
+	draftURL := func(d int) string { return base + "/api/v1/workspaces/acme/onboarding/drafts/" + ids[d] }
+	var (
+		stop    atomic.Bool
+		mu      sync.Mutex
+		history []porcupine.Operation
+		wg      sync.WaitGroup
+		log     = &outageLog{errors: map[string]int{}}
+	)
+	for c := range clients {
+		hc := owner
+		if c%2 == 1 {
+			hc = operator
+		}
+		wg.Go(func() {
+			w := linWorker{c: c, hc: hc, url: draftURL, drafts: drafts, seed: seed, start: start}
+			ops := w.run(func(int) bool { return !stop.Load() }, func(in linInput, j int, err error) bool {
+				log.add(err, time.Since(start))
+				// A client that failed backs off a little, as a person or a script would;
+				// it also keeps the unknown outcomes, which the checker must try in every
+				// position, few.
+				time.Sleep(200 * time.Millisecond)
+				return true
+			})
+			mu.Lock()
+			history = append(history, ops...)
+			mu.Unlock()
+		})
+	}
+
+	type window struct{ cut, restored time.Duration }
+	var windows []window
+	var converged []time.Duration
+	for cycle := 0; cycle == 0 || time.Since(start) < total; cycle++ {
+		time.Sleep(before)
+		cut := time.Since(start)
+		proxy.Cut()
+		time.Sleep(outage)
+		if err := proxy.Restore(); err != nil {
+			t.Fatal(err)
+		}
+		windows = append(windows, window{cut, time.Since(start)})
+		// Every tab must reach at least what the database held when it came back.
+		took, err := converge(tabs, draftVersions(t, direct, ids), catchUp)
+		if err != nil {
+			stop.Store(true)
+			wg.Wait()
+			t.Fatalf("outage %d: %v", cycle+1, err)
+		}
+		converged = append(converged, took)
+	}
+	time.Sleep(after)
+	stop.Store(true)
+	wg.Wait()
+	end := time.Since(start)
+	final := draftVersions(t, direct, ids)
+	took, err := converge(tabs, final, catchUp)
+	if err != nil {
+		t.Fatalf("after the writers stopped: %v", err)
+	}
+	converged = append(converged, took)
+
+	// Errors only while the database was away, or just after.
+	lastErrAfter := time.Duration(0) // the latest failure after a recovery
+	for _, at := range log.at {
+		ok := false
+		for _, w := range windows {
+			if at >= w.cut && at <= w.restored+grace {
+				ok = true
+				lastErrAfter = max(lastErrAfter, at-w.restored)
+			}
+		}
+		if !ok {
+			t.Errorf("a request failed at %v, outside every outage %v", at.Round(time.Millisecond), windows)
+		}
+	}
+	var unknown, oks, lastOK int
+	for i, op := range history {
+		out := op.Output.(linOutput)
+		if out.Status == linUnknown {
+			unknown++
+			// Whether it was applied is never known, but when is bounded: by the end of
+			// its outage. A write that failed then either never reached PostgreSQL or its
+			// connection was reset by the cut, and a backend whose client is gone cannot
+			// commit seconds later. One that failed just after the recovery was sent on a
+			// connection the cut had killed: it reached nothing.
+			for _, w := range windows {
+				if time.Duration(op.Return) >= w.cut && time.Duration(op.Call) <= w.restored+grace {
+					history[i].Return = max(op.Return, w.restored.Nanoseconds())
+				}
+			}
+		}
+		if out.Status == http.StatusOK && op.Input.(linInput).Write {
+			oks++
+			if time.Duration(op.Call) > windows[len(windows)-1].restored {
+				lastOK++
+			}
+		}
+	}
+	for i, tab := range tabs {
+		if tab.backwards != 0 {
+			t.Errorf("tab %d was sent %d fragments older than one it showed", i, tab.backwards)
+		}
+	}
+	sort.Slice(converged, func(i, j int) bool { return converged[i] < converged[j] })
+	t.Logf("%d outages of %v in %v (proxy: %d connections forwarded, %d reset); %d operations checked: %d writes applied, %d writes of unknown outcome (%d applied after the last recovery); failed calls by kind %v, the last %v after a recovery",
+		len(windows), outage, end.Round(time.Millisecond), proxy.Accepted(), proxy.Reset(), len(history), oks, unknown, lastOK, log.errors, lastErrAfter.Round(time.Millisecond))
+	t.Logf("tabs: %d, converged within %v (worst) after each recovery; listener reconnects %v, hub resyncs %v",
+		len(tabs), converged[len(converged)-1].Round(time.Millisecond),
+		metricValue(t, metrics, "onboard_live_listener_reconnects_total"), metricValue(t, metrics, "onboard_live_resyncs_total"))
+	if lastOK == 0 {
+		t.Error("no write succeeded after the database came back")
+	}
+	if len(log.at) == 0 {
+		t.Error("no request failed: the outage was not seen")
+	}
+	if n := log.errors["401"]; n > 0 {
+		t.Errorf("%d requests answered 401 during the outage: a database that does not answer must not sign anyone out", n)
+	}
+	linCheck(t, history, porcupine.Ok)
+}
+
