@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -22,21 +21,6 @@ import (
 	"github.com/tenantops/onboard/internal/postgres/pgtest"
 	"github.com/tenantops/onboard/internal/testkit"
 )
-
-// soakDuration is how long a fault test keeps injecting faults: SOAK_DURATION (make soak)
-// or, in make test, short.
-func soakDuration(t *testing.T, short time.Duration) time.Duration {
-	t.Helper()
-	s := os.Getenv("SOAK_DURATION")
-	if s == "" {
-		return short
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		t.Fatalf("SOAK_DURATION=%q: want a positive duration like 2m", s)
-	}
-	return d
-}
 
 // tabWatch is one open tab: a /live socket subscribed to drafts, remembering the newest
 // version it was sent of each. A tab must never be sent an older version after a newer one
@@ -197,7 +181,7 @@ func TestFaultDatabaseOutage(t *testing.T) {
 		grace   = 1500 * time.Millisecond // errors allowed after a recovery
 		catchUp = 10 * time.Second
 	)
-	total := soakDuration(t, before+outage)
+	total := testkit.SoakDuration(t, before+outage)
 	dbURL := pgtest.NewURL(t)
 	direct, err := postgres.Open(context.Background(), dbURL, "fault-test", 2)
 	if err != nil {
@@ -353,7 +337,6 @@ func TestFaultDatabaseOutage(t *testing.T) {
 	linCheck(t, history, porcupine.Ok)
 }
 
-
 // TestFaultListenerKilledRepeatedly: the listener's backend is terminated every 200 ms while
 // writers change drafts and tabs watch them. Each reconnection is a new epoch whose resync
 // sends every tab what it missed, so when the writers stop every tab shows the newest version
@@ -362,7 +345,7 @@ func TestFaultDatabaseOutage(t *testing.T) {
 func TestFaultListenerKilledRepeatedly(t *testing.T) {
 	t.Parallel()
 	const every = 200 * time.Millisecond
-	kills := int(soakDuration(t, 20*every) / every)
+	kills := int(testkit.SoakDuration(t, 20*every) / every)
 	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{Listener: postgres.ListenerConfig{ReconnectDelay: 50 * time.Millisecond}}, nil)
 	s := seedDraft(t, a.db)
 	ids := append([]string{s.draft}, moreDrafts(t, a.db, s.ws, 4)...)

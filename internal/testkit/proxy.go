@@ -20,7 +20,7 @@ type Proxy struct {
 	addr   string
 
 	mu    sync.Mutex
-	ln    net.Listener // nil while cut
+	ln    net.Listener      // nil while cut
 	conns map[net.Conn]bool // true: the client's side
 	done  bool
 	wg    sync.WaitGroup
