@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +22,7 @@ import (
 	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/postgres/pgtest"
 	"github.com/tenantops/onboard/internal/testkit"
+	"github.com/tenantops/onboard/internal/web"
 )
 
 // tabWatch is one open tab: a /live socket subscribed to drafts, remembering the newest
@@ -416,5 +419,137 @@ func TestFaultListenerKilledRepeatedly(t *testing.T) {
 		kills, every, landed, ls.Connects, ls.Connects-1, ls.Disconnects, hs.Resyncs, writes.Load(), len(ids), len(tabs), frames, took.Round(time.Millisecond))
 	if landed != kills || ls.Disconnects != int64(kills) || ls.Connects != int64(kills)+1 || hs.Resyncs != ls.Connects {
 		t.Errorf("%d of %d kills landed; listener %+v, hub resyncs %d: want a disconnect, a reconnection and a resync per kill", landed, kills, ls, hs.Resyncs)
+	}
+}
+
+// socketEnding is how one socket of TestFaultAbruptSocketCloses ends.
+type socketEnding int
+
+const (
+	endClose      socketEnding = iota // WebSocket close handshake (1000)
+	endDrop                           // TCP close (FIN) without a close frame, after the first fragment
+	endReset                          // TCP reset (RST), after the first fragment
+	endEarlyReset                     // TCP reset right after the upgrade, while the server subscribes
+	endTornFrame                      // half a frame header written, then a reset
+	socketEndings
+)
+
+// openAndEnd opens one /live socket as c and ends it as how says; conn is the TCP connection
+// under it.
+func openAndEnd(t *testing.T, base string, jar http.CookieJar, q string, how socketEnding) {
+	t.Helper()
+	var raw net.Conn
+	d := &net.Dialer{}
+	hc := &http.Client{Jar: jar, Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		raw = c
+		return c, err
+	}}}
+	// Not mustDial: its cleanup would keep every socket (and its buffers) until the test ends.
+	dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer dcancel()
+	conn, _, err := websocket.Dial(dctx, "ws"+strings.TrimPrefix(base, "http")+"/live?"+q, &websocket.DialOptions{
+		HTTPClient: hc, HTTPHeader: http.Header{"Origin": {base}}})
+	if err != nil {
+		t.Errorf("dial: %v", err)
+		return
+	}
+	defer conn.CloseNow()
+	reset := func() {
+		_ = raw.(*net.TCPConn).SetLinger(0)
+		raw.Close()
+	}
+	if how == endEarlyReset {
+		reset()
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, _, err := conn.Read(ctx); err != nil {
+		t.Errorf("first fragment: %v", err)
+		return
+	}
+	switch how {
+	case endClose:
+		if err := conn.Close(websocket.StatusNormalClosure, ""); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	case endDrop:
+		raw.Close()
+	case endReset:
+		reset()
+	case endTornFrame:
+		_, _ = raw.Write([]byte{0x81, 0xfe}) // a masked text frame, its length never follows
+		reset()
+	}
+}
+
+// TestFaultAbruptSocketCloses: 1,000 /live sockets end, most of them without a close
+// handshake (a dropped or reset TCP connection, some while the server is still subscribing
+// them, some in the middle of a frame) and the rest normally. Afterwards the hub has no
+// client, the endpoint no socket, and the process's goroutines and heap are back to what they
+// were before. Not parallel: it counts the whole process's goroutines.
+func TestFaultAbruptSocketCloses(t *testing.T) {
+	const total, batch = 1000, 25
+	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{Endpoint: web.Live{MaxSocketsPerUser: -1, MaxSocketsPerAddress: -1}}, nil)
+	s := seedDraft(t, a.db)
+	c := signIn(t, a.base, s.member)
+	q := fmt.Sprintf("draft=%s&rev=0&view=row&draft=%s&rev=0", s.draft, s.draft)
+	run := func(from, to int) {
+		var wg sync.WaitGroup
+		for i := from; i < to; i += batch {
+			for j := i; j < min(i+batch, to); j++ {
+				wg.Go(func() { openAndEnd(t, a.base, c.Jar, q, socketEnding(j%int(socketEndings))) })
+			}
+			wg.Wait()
+		}
+	}
+	settled := func(what string) (goroutines int, heap uint64) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for a.lv.Hub.Stats().Connections != 0 || metricValue(t, a.metrics, "onboard_live_sockets") != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: hub %+v, sockets %v; want none", what, a.lv.Hub.Stats(), metricValue(t, a.metrics, "onboard_live_sockets"))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+		runtime.GC()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return runtime.NumGoroutine(), ms.HeapAlloc
+	}
+	run(0, 2*batch) // warm-up: pools, caches and the first goroutines of each kind
+	g0, h0 := settled("before")
+	// make soak repeats rounds of 1,000 for SOAK_DURATION; each must end where it began.
+	soak := testkit.SoakDuration(t, 0)
+	start := time.Now()
+	var g1 int
+	var h1 uint64
+	rounds := 0
+	for rounds == 0 || time.Since(start) < soak {
+		run(0, total)
+		rounds++
+		g1, h1 = settled(fmt.Sprintf("after round %d", rounds))
+		// Goroutines of the sockets just closed may still be returning.
+		for deadline := time.Now().Add(10 * time.Second); g1 > g0 && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
+			g1, h1 = settled(fmt.Sprintf("after round %d", rounds))
+		}
+		if g1 > g0 || h1 > h0+4<<20 {
+			break
+		}
+	}
+	_, metrics, _ := get(t, http.DefaultClient, a.metrics, "")
+	t.Logf("%d sockets in %v (a fifth each: close handshake, FIN, RST, RST while subscribing, RST mid-frame): goroutines %d → %d, live heap %.1f → %.1f MiB; server closes: %s",
+		rounds*total, time.Since(start).Round(time.Millisecond), g0, g1, float64(h0)/(1<<20), float64(h1)/(1<<20),
+		strings.Join(regexp.MustCompile(`(?m)^onboard_live_socket_closes_total\{code="(\w+)"\} (\d+)`).FindAllString(metrics, -1), ", "))
+	if g1 > g0 {
+		buf := make([]byte, 1<<20)
+		t.Errorf("goroutines %d after, %d before:\n%s", g1, g0, buf[:runtime.Stack(buf, true)])
+	}
+	if h1 > h0+4<<20 { // a leak of 4 KiB per socket would pass 4 MiB
+		t.Errorf("live heap %.1f MiB after, %.1f MiB before: more than 4 MiB kept", float64(h1)/(1<<20), float64(h0)/(1<<20))
 	}
 }
