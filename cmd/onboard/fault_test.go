@@ -8,7 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"runtime"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -166,126 +166,136 @@ func (o *outageLog) add(err error, at time.Duration) {
 	o.mu.Unlock()
 }
 
-// TestFaultDatabaseOutage: PostgreSQL vanishes (through a TCP proxy in front of it: every
-// connection reset, new ones refused) and comes back, while clients write and read drafts
-// over the API with If-Match and tabs watch them over /live. Requests fail only while the
-// database is away (and in a short grace after it is back, while the pool finds its dead
-// connections); every tab keeps its socket and shows the newest version of every draft within
-// 10 s of the recovery; and the history of every call, failed writes included as writes of
-// unknown outcome, is linearizable. make soak repeats the outage for SOAK_DURATION.
-func TestFaultDatabaseOutage(t *testing.T) {
-	t.Parallel()
-	const (
-		clients = 6
-		drafts  = 3
-		before  = 1500 * time.Millisecond // writing with the database up, before each outage
-		outage  = 2 * time.Second
-		after   = 2 * time.Second         // writing after the last recovery
-		grace   = 1500 * time.Millisecond // errors allowed after a recovery
-		catchUp = 10 * time.Second
-	)
-	total := testkit.SoakDuration(t, before+outage)
-	dbURL := pgtest.NewURL(t)
-	direct, err := postgres.Open(context.Background(), dbURL, "fault-test", 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(direct.Close)
-	u, _ := url.Parse(dbURL)
-	proxy := testkit.NewProxy(t, u.Host)
-	u.Host = proxy.Addr()
-	base, metrics := startAppMetrics(t, map[string]string{"DATABASE_URL": u.String(), "LOG_LEVEL": "error"})
+// outageRig is how a test takes PostgreSQL away and brings it back.
+type outageRig struct {
+	appURL   string              // the app's DATABASE_URL
+	direct   func() *postgres.DB // a pool that reaches the database once it is back
+	cut      func(t *testing.T)  // PostgreSQL goes away
+	restore  func(t *testing.T)  // PostgreSQL is back (accepting connections) when it returns
+	describe func() string       // what the faults did, for the log
+}
+
+// outageTiming: writing with the database up before each outage, the outage, writing after
+// the last recovery, the errors allowed after a recovery, the bound on the tabs' catch-up.
+const (
+	outageBefore  = 1500 * time.Millisecond
+	outageLength  = 2 * time.Second
+	outageAfter   = 2 * time.Second
+	outageGrace   = 1500 * time.Millisecond
+	outageCatchUp = 10 * time.Second
+)
+
+// outageWindow is one outage, in time since the history's start.
+type outageWindow struct{ cut, restored time.Duration }
+
+// outageWorkload is the clients of an outage test: writers and readers over the API with
+// If-Match (a linearizability history) and tabs on /live.
+type outageWorkload struct {
+	ids     []string
+	tabs    []*tabWatch
+	start   time.Time
+	stop    atomic.Bool
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	history []porcupine.Operation
+	log     *outageLog
+}
+
+// startOutageWorkload signs in, creates drafts, opens the tabs and starts the clients.
+func startOutageWorkload(t *testing.T, ctx context.Context, base string) *outageWorkload {
+	const clients, drafts = 6, 3
 	tr := &http.Transport{MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: 2 * clients}
 	t.Cleanup(tr.CloseIdleConnections)
 	owner, operator := client(t, base, "owner@acme.test"), client(t, base, "operator@acme.test")
 	owner.Transport, operator.Transport = tr, tr
-	ids := linDrafts(t, owner, base, drafts)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	w := &outageWorkload{ids: linDrafts(t, owner, base, drafts), log: &outageLog{errors: map[string]int{}}}
 	var q []string
-	for _, id := range ids {
+	for _, id := range w.ids {
 		q = append(q, "draft="+id+"&rev=0")
 	}
-	var tabs []*tabWatch
 	for i := range 4 {
-		c := owner
-		if i%2 == 1 {
-			c = operator
-		}
-		tabs = append(tabs, watchTab(ctx, mustDial(t, base, c, strings.Join(q, "&"))))
+		w.tabs = append(w.tabs, watchTab(ctx, mustDial(t, base, []*http.Client{owner, operator}[i%2], strings.Join(q, "&"))))
 	}
-
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
-	start := time.Now()
-	draftURL := func(d int) string { return base + "/api/v1/workspaces/acme/onboarding/drafts/" + ids[d] }
-	var (
-		stop    atomic.Bool
-		mu      sync.Mutex
-		history []porcupine.Operation
-		wg      sync.WaitGroup
-		log     = &outageLog{errors: map[string]int{}}
-	)
+	w.start = time.Now()
+	draftURL := func(d int) string { return base + "/api/v1/workspaces/acme/onboarding/drafts/" + w.ids[d] }
 	for c := range clients {
-		hc := owner
-		if c%2 == 1 {
-			hc = operator
-		}
-		wg.Go(func() {
-			w := linWorker{c: c, hc: hc, url: draftURL, drafts: drafts, seed: seed, start: start}
-			ops := w.run(func(int) bool { return !stop.Load() }, func(in linInput, j int, err error) bool {
-				log.add(err, time.Since(start))
-				// A client that failed backs off a little, as a person or a script would;
-				// it also keeps the unknown outcomes, which the checker must try in every
-				// position, few.
+		w.wg.Go(func() {
+			lw := linWorker{c: c, hc: []*http.Client{owner, operator}[c%2], url: draftURL, drafts: drafts, seed: seed, start: w.start}
+			ops := lw.run(func(int) bool { return !w.stop.Load() }, func(in linInput, j int, err error) bool {
+				w.log.add(err, time.Since(w.start))
+				// A client that failed backs off a little, as a person or a script would.
 				time.Sleep(200 * time.Millisecond)
 				return true
 			})
-			mu.Lock()
-			history = append(history, ops...)
-			mu.Unlock()
+			w.mu.Lock()
+			w.history = append(w.history, ops...)
+			w.mu.Unlock()
 		})
 	}
+	return w
+}
 
-	type window struct{ cut, restored time.Duration }
-	var windows []window
+// finish stops the clients and returns when the last call returned.
+func (w *outageWorkload) finish() time.Duration {
+	w.stop.Store(true)
+	w.wg.Wait()
+	return time.Since(w.start)
+}
+
+// testOutages runs the workload through outages until total has passed (at least one),
+// checks that the tabs catch up after each, then checks the errors and the history.
+func testOutages(t *testing.T, rig outageRig, total time.Duration) {
+	base, metrics := startAppMetrics(t, map[string]string{"DATABASE_URL": rig.appURL, "LOG_LEVEL": "error", "MIGRATE": "true"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := startOutageWorkload(t, ctx, base)
+	var windows []outageWindow
 	var converged []time.Duration
-	for cycle := 0; cycle == 0 || time.Since(start) < total; cycle++ {
-		time.Sleep(before)
-		cut := time.Since(start)
-		proxy.Cut()
-		time.Sleep(outage)
-		if err := proxy.Restore(); err != nil {
-			t.Fatal(err)
-		}
-		windows = append(windows, window{cut, time.Since(start)})
+	for cycle := 0; cycle == 0 || time.Since(w.start) < total; cycle++ {
+		time.Sleep(outageBefore)
+		cut := time.Since(w.start)
+		rig.cut(t)
+		time.Sleep(outageLength)
+		rig.restore(t)
+		windows = append(windows, outageWindow{cut, time.Since(w.start)})
 		// Every tab must reach at least what the database held when it came back.
-		took, err := converge(tabs, draftVersions(t, direct, ids), catchUp)
+		took, err := converge(w.tabs, draftVersions(t, rig.direct(), w.ids), outageCatchUp)
 		if err != nil {
-			stop.Store(true)
-			wg.Wait()
+			w.finish()
 			t.Fatalf("outage %d: %v", cycle+1, err)
 		}
 		converged = append(converged, took)
 	}
-	time.Sleep(after)
-	stop.Store(true)
-	wg.Wait()
-	end := time.Since(start)
-	final := draftVersions(t, direct, ids)
-	took, err := converge(tabs, final, catchUp)
+	time.Sleep(outageAfter)
+	end := w.finish()
+	took, err := converge(w.tabs, draftVersions(t, rig.direct(), w.ids), outageCatchUp)
 	if err != nil {
 		t.Fatalf("after the writers stopped: %v", err)
 	}
 	converged = append(converged, took)
+	slices.Sort(converged)
+	for i, tab := range w.tabs {
+		if tab.backwards != 0 {
+			t.Errorf("tab %d was sent %d fragments older than one it showed", i, tab.backwards)
+		}
+	}
+	t.Logf("%d outages of %v in %v (%s); %d tabs, caught up within %v (worst) after each recovery; listener reconnects %v, hub resyncs %v",
+		len(windows), outageLength, end.Round(time.Millisecond), rig.describe(), len(w.tabs), converged[len(converged)-1].Round(time.Millisecond),
+		metricValue(t, metrics, "onboard_live_listener_reconnects_total"), metricValue(t, metrics, "onboard_live_resyncs_total"))
+	checkOutageErrors(t, w.log, windows)
+	checkOutageHistory(t, w.history, windows, total)
+}
 
-	// Errors only while the database was away, or just after.
+// checkOutageErrors: requests failed, but only while the database was away or just after,
+// and none as a sign-out.
+func checkOutageErrors(t *testing.T, log *outageLog, windows []outageWindow) {
 	lastErrAfter := time.Duration(0) // the latest failure after a recovery
 	for _, at := range log.at {
 		ok := false
 		for _, w := range windows {
-			if at >= w.cut && at <= w.restored+grace {
+			if at >= w.cut && at <= w.restored+outageGrace {
 				ok = true
 				lastErrAfter = max(lastErrAfter, at-w.restored)
 			}
@@ -294,6 +304,18 @@ func TestFaultDatabaseOutage(t *testing.T) {
 			t.Errorf("a request failed at %v, outside every outage %v", at.Round(time.Millisecond), windows)
 		}
 	}
+	t.Logf("failed calls by kind %v, the last %v after a recovery", log.errors, lastErrAfter.Round(time.Millisecond))
+	if len(log.at) == 0 {
+		t.Error("no request failed: the outage was not seen")
+	}
+	if n := log.errors["401"]; n > 0 {
+		t.Errorf("%d requests answered 401 during the outage: a database that does not answer must not sign anyone out", n)
+	}
+}
+
+// checkOutageHistory bounds the writes of unknown outcome and checks the history with
+// porcupine.
+func checkOutageHistory(t *testing.T, history []porcupine.Operation, windows []outageWindow, total time.Duration) {
 	var unknown, oks, lastOK int
 	for i, op := range history {
 		out := op.Output.(linOutput)
@@ -301,11 +323,11 @@ func TestFaultDatabaseOutage(t *testing.T) {
 			unknown++
 			// Whether it was applied is never known, but when is bounded: by the end of
 			// its outage. A write that failed then either never reached PostgreSQL or its
-			// connection was reset by the cut, and a backend whose client is gone cannot
-			// commit seconds later. One that failed just after the recovery was sent on a
-			// connection the cut had killed: it reached nothing.
+			// connection was cut, and a backend whose client is gone cannot commit seconds
+			// later. One that failed just after the recovery was sent on a connection the
+			// outage had killed: it reached nothing.
 			for _, w := range windows {
-				if time.Duration(op.Return) >= w.cut && time.Duration(op.Call) <= w.restored+grace {
+				if time.Duration(op.Return) >= w.cut && time.Duration(op.Call) <= w.restored+outageGrace {
 					history[i].Return = max(op.Return, w.restored.Nanoseconds())
 				}
 			}
@@ -317,27 +339,46 @@ func TestFaultDatabaseOutage(t *testing.T) {
 			}
 		}
 	}
-	for i, tab := range tabs {
-		if tab.backwards != 0 {
-			t.Errorf("tab %d was sent %d fragments older than one it showed", i, tab.backwards)
-		}
-	}
-	sort.Slice(converged, func(i, j int) bool { return converged[i] < converged[j] })
-	t.Logf("%d outages of %v in %v (proxy: %d connections forwarded, %d reset); %d operations checked: %d writes applied, %d writes of unknown outcome (%d applied after the last recovery); failed calls by kind %v, the last %v after a recovery",
-		len(windows), outage, end.Round(time.Millisecond), proxy.Accepted(), proxy.Reset(), len(history), oks, unknown, lastOK, log.errors, lastErrAfter.Round(time.Millisecond))
-	t.Logf("tabs: %d, converged within %v (worst) after each recovery; listener reconnects %v, hub resyncs %v",
-		len(tabs), converged[len(converged)-1].Round(time.Millisecond),
-		metricValue(t, metrics, "onboard_live_listener_reconnects_total"), metricValue(t, metrics, "onboard_live_resyncs_total"))
+	t.Logf("%d operations checked: %d writes applied (%d after the last recovery), %d writes of unknown outcome",
+		len(history), oks, lastOK, unknown)
 	if lastOK == 0 {
 		t.Error("no write succeeded after the database came back")
 	}
-	if len(log.at) == 0 {
-		t.Error("no request failed: the outage was not seen")
+	linCheck(t, history, porcupine.Ok, max(time.Minute, total))
+}
+
+// TestFaultDatabaseOutage: PostgreSQL vanishes (through a TCP proxy in front of it: every
+// connection reset, new ones refused) and comes back, while clients write and read drafts
+// over the API with If-Match and tabs watch them over /live. Requests fail only while the
+// database is away (and in a short grace after it is back, while the pool finds its dead
+// connections), never as a sign-out; every tab keeps its socket and shows the newest version
+// of every draft within 10 s of the recovery; and the history of every call, failed writes
+// included as writes of unknown outcome, is linearizable. make soak repeats the outage for
+// SOAK_DURATION; TestSoakPostgresRestart (make soak) restarts a real cluster instead.
+func TestFaultDatabaseOutage(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewURL(t)
+	direct, err := postgres.Open(context.Background(), dbURL, "fault-test", 2)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if n := log.errors["401"]; n > 0 {
-		t.Errorf("%d requests answered 401 during the outage: a database that does not answer must not sign anyone out", n)
-	}
-	linCheck(t, history, porcupine.Ok)
+	t.Cleanup(direct.Close)
+	u, _ := url.Parse(dbURL)
+	proxy := testkit.NewProxy(t, u.Host)
+	u.Host = proxy.Addr()
+	testOutages(t, outageRig{
+		appURL: u.String(),
+		direct: func() *postgres.DB { return direct },
+		cut:    func(*testing.T) { proxy.Cut() },
+		restore: func(t *testing.T) {
+			if err := proxy.Restore(); err != nil {
+				t.Fatal(err)
+			}
+		},
+		describe: func() string {
+			return fmt.Sprintf("TCP proxy: %d connections forwarded, %d reset", proxy.Accepted(), proxy.Reset())
+		},
+	}, testkit.SoakDuration(t, outageBefore+outageLength))
 }
 
 // TestFaultListenerKilledRepeatedly: the listener's backend is terminated every 200 ms while
