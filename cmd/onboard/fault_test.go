@@ -82,8 +82,33 @@ func (w *tabWatch) behind(want map[string]int64) (string, error) {
 	return "", w.err
 }
 
+// watcher is a tab a fault test watches: a /live socket (tabWatch) or a Chromium tab
+// (browserTab).
+type watcher interface {
+	// behind names a draft shown older than want ("" when none) and reports a tab that
+	// broke.
+	behind(want map[string]int64) (string, error)
+}
+
+// browserTab is a Chromium tab on the drafts list, whose rows live.js keeps current.
+type browserTab struct{ p *page }
+
+func (b browserTab) behind(want map[string]int64) (string, error) {
+	shown := eval[map[string]int64](b.p, `Object.fromEntries([...document.querySelectorAll('[data-live=row]')]
+		.map(r => [r.dataset.draftId, Number(r.dataset.version)]))`)
+	if st := eval[string](b.p, `window.liveConsole?.state() || ''`); st != "live" {
+		return "", fmt.Errorf("live.js is %q, want live", st)
+	}
+	for id, v := range want {
+		if shown[id] < v {
+			return fmt.Sprintf("%s: the row shows v%d, want v%d", id, shown[id], v), nil
+		}
+	}
+	return "", nil
+}
+
 // converge waits until every tab shows at least want, within d, and returns how long it took.
-func converge(tabs []*tabWatch, want map[string]int64, d time.Duration) (time.Duration, error) {
+func converge[W watcher](tabs []W, want map[string]int64, d time.Duration) (time.Duration, error) {
 	start := time.Now()
 	for {
 		lag := ""
@@ -151,6 +176,7 @@ type outageLog struct {
 	mu     sync.Mutex
 	errors map[string]int  // by kind: an HTTP status or "transport"
 	at     []time.Duration // when each failed call returned, since the history's start
+	what   []string        // and its error
 }
 
 func (o *outageLog) add(err error, at time.Duration) {
@@ -163,6 +189,7 @@ func (o *outageLog) add(err error, at time.Duration) {
 	o.mu.Lock()
 	o.errors[kind]++
 	o.at = append(o.at, at)
+	o.what = append(o.what, err.Error())
 	o.mu.Unlock()
 }
 
@@ -189,10 +216,11 @@ const (
 type outageWindow struct{ cut, restored time.Duration }
 
 // outageWorkload is the clients of an outage test: writers and readers over the API with
-// If-Match (a linearizability history) and tabs on /live.
+// If-Match (a linearizability history), tabs on /live and a Chromium tab on the drafts list.
 type outageWorkload struct {
 	ids     []string
-	tabs    []*tabWatch
+	sockets []*tabWatch
+	tabs    []watcher // the sockets and the browser
 	start   time.Time
 	stop    atomic.Bool
 	wg      sync.WaitGroup
@@ -214,8 +242,13 @@ func startOutageWorkload(t *testing.T, ctx context.Context, base string) *outage
 		q = append(q, "draft="+id+"&rev=0")
 	}
 	for i := range 4 {
-		w.tabs = append(w.tabs, watchTab(ctx, mustDial(t, base, []*http.Client{owner, operator}[i%2], strings.Join(q, "&"))))
+		w.sockets = append(w.sockets, watchTab(ctx, mustDial(t, base, []*http.Client{owner, operator}[i%2], strings.Join(q, "&"))))
+		w.tabs = append(w.tabs, w.sockets[i])
 	}
+	bt := browserTab{newSession(t, newBrowser(t), base, "operator@acme.test")}
+	bt.p.open("/admin/workspaces/acme/onboarding")
+	bt.p.liveState("live", waitFor)
+	w.tabs = append(w.tabs, bt)
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	w.start = time.Now()
@@ -276,12 +309,12 @@ func testOutages(t *testing.T, rig outageRig, total time.Duration) {
 	}
 	converged = append(converged, took)
 	slices.Sort(converged)
-	for i, tab := range w.tabs {
+	for i, tab := range w.sockets {
 		if tab.backwards != 0 {
 			t.Errorf("tab %d was sent %d fragments older than one it showed", i, tab.backwards)
 		}
 	}
-	t.Logf("%d outages of %v in %v (%s); %d tabs, caught up within %v (worst) after each recovery; listener reconnects %v, hub resyncs %v",
+	t.Logf("%d outages of %v in %v (%s); %d tabs (sockets and Chromium), caught up within %v (worst) after each recovery; listener reconnects %v, hub resyncs %v",
 		len(windows), outageLength, end.Round(time.Millisecond), rig.describe(), len(w.tabs), converged[len(converged)-1].Round(time.Millisecond),
 		metricValue(t, metrics, "onboard_live_listener_reconnects_total"), metricValue(t, metrics, "onboard_live_resyncs_total"))
 	checkOutageErrors(t, w.log, windows)
@@ -292,7 +325,7 @@ func testOutages(t *testing.T, rig outageRig, total time.Duration) {
 // and none as a sign-out.
 func checkOutageErrors(t *testing.T, log *outageLog, windows []outageWindow) {
 	lastErrAfter := time.Duration(0) // the latest failure after a recovery
-	for _, at := range log.at {
+	for i, at := range log.at {
 		ok := false
 		for _, w := range windows {
 			if at >= w.cut && at <= w.restored+outageGrace {
@@ -301,7 +334,7 @@ func checkOutageErrors(t *testing.T, log *outageLog, windows []outageWindow) {
 			}
 		}
 		if !ok {
-			t.Errorf("a request failed at %v, outside every outage %v", at.Round(time.Millisecond), windows)
+			t.Errorf("a request failed at %v, outside every outage %v: %.300s", at.Round(time.Millisecond), windows, log.what[i])
 		}
 	}
 	t.Logf("failed calls by kind %v, the last %v after a recovery", log.errors, lastErrAfter.Round(time.Millisecond))
