@@ -71,6 +71,13 @@ func watchTab(ctx context.Context, conn *websocket.Conn) *tabWatch {
 	return w
 }
 
+// counts returns the frames received and the fragments older than one shown.
+func (w *tabWatch) counts() (frames, backwards int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.frames, w.backwards
+}
+
 // behind returns a draft the tab shows older than want, or "" when it shows every one.
 func (w *tabWatch) behind(want map[string]int64) (string, error) {
 	w.mu.Lock()
@@ -203,8 +210,9 @@ type outageRig struct {
 	describe func() string       // what the faults did, for the log
 }
 
-// outageTiming: writing with the database up before each outage, the outage, writing after
-// the last recovery, the errors allowed after a recovery, the bound on the tabs' catch-up.
+// An outage test's timing: writing with the database up before each outage, the outage,
+// writing after the last recovery, the errors allowed after a recovery, the bound on the
+// tabs' catch-up.
 const (
 	outageBefore  = 1500 * time.Millisecond
 	outageLength  = 2 * time.Second
@@ -311,8 +319,8 @@ func testOutages(t *testing.T, rig outageRig, total time.Duration) {
 	converged = append(converged, took)
 	slices.Sort(converged)
 	for i, tab := range w.sockets {
-		if tab.backwards != 0 {
-			t.Errorf("tab %d was sent %d fragments older than one it showed", i, tab.backwards)
+		if _, back := tab.counts(); back != 0 {
+			t.Errorf("tab %d was sent %d fragments older than one it showed", i, back)
 		}
 	}
 	t.Logf("%d outages of %v in %v (%s); %d tabs (sockets and Chromium), caught up within %v (worst) after each recovery; listener reconnects %v, hub resyncs %v",
@@ -489,12 +497,11 @@ func TestFaultListenerKilledRepeatedly(t *testing.T) {
 	}
 	frames := 0
 	for i, tab := range tabs {
-		tab.mu.Lock()
-		frames += tab.frames
-		if tab.backwards != 0 {
-			t.Errorf("tab %d was sent %d fragments older than one it showed", i, tab.backwards)
+		n, back := tab.counts()
+		frames += n
+		if back != 0 {
+			t.Errorf("tab %d was sent %d fragments older than one it showed", i, back)
 		}
-		tab.mu.Unlock()
 	}
 	ls, hs := a.lv.Listener.Stats(), a.lv.Hub.Stats()
 	t.Logf("%d kills every %v, %d landed; listener: %d connections (%d reconnects), %d disconnects; hub: %d resyncs; %d writes to %d drafts; %d tabs received %d frames and converged %v after the writers stopped",
