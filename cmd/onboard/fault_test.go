@@ -395,7 +395,7 @@ func testOutages(t *testing.T, rig outageRig, total time.Duration) {
 }
 
 // checkOutageErrors: requests failed, but only while the database was away or just after,
-// and none as a sign-out.
+// as 503 (the database is unavailable: retry), never as a sign-out.
 func checkOutageErrors(t *testing.T, log *outageLog, windows []outageWindow) {
 	lastErrAfter := time.Duration(0) // the latest failure after a recovery
 	for i, at := range log.at {
@@ -416,6 +416,12 @@ func checkOutageErrors(t *testing.T, log *outageLog, windows []outageWindow) {
 	}
 	if n := log.errors["401"]; n > 0 {
 		t.Errorf("%d requests answered 401 during the outage: a database that does not answer must not sign anyone out", n)
+	}
+	for i, what := range log.what {
+		if strings.Contains(what, "status 500") {
+			t.Errorf("a request failed with 500 during the outage, want 503 (Unavailable): %.300s", log.what[i])
+			break
+		}
 	}
 }
 

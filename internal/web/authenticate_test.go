@@ -3,13 +3,16 @@ package web_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,20 +27,21 @@ import (
 // database that does not answer would.
 type failingAccounts struct {
 	*postgres.DB
-	down atomic.Bool
+	fail atomic.Pointer[error]
 }
 
 func (a *failingAccounts) User(ctx context.Context, id int64) (access.User, error) {
-	if a.down.Load() {
-		return access.User{}, errors.New("load user: connection reset by peer")
+	if err := a.fail.Load(); err != nil {
+		return access.User{}, *err
 	}
 	return a.DB.User(ctx, id)
 }
 
 // TestAuthenticateDatabaseDown: while the session's user cannot be read, a request is an
-// error (500), not a sign-out; when the database answers again the session still works.
-// Before, any error meant "no such user": the API answered 401 and pages redirected to the
-// sign-in page (TestFaultDatabaseOutage saw it during an outage).
+// error, not a sign-out: 503 with Retry-After when the database does not answer, 500 for any
+// other failure; when the lookup works again the session still works. Before, any error
+// meant "no such user": the API answered 401 and pages redirected to the sign-in page
+// (TestFaultDatabaseOutage saw it during an outage), and an unreachable database was a 500.
 func TestAuthenticateDatabaseDown(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
@@ -52,6 +56,7 @@ func TestAuthenticateDatabaseDown(t *testing.T) {
 		SessionStore:  postgres.NewSessionStore(db),
 		Registry:      prometheus.NewRegistry(),
 		VerifyPW:      func(string, string) (bool, error) { return true, nil },
+		Unavailable:   postgres.Unavailable,
 	})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
@@ -65,7 +70,7 @@ func TestAuthenticateDatabaseDown(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("sign in: %d", resp.StatusCode)
 	}
-	status := func(path, accept string) int {
+	do := func(path, accept string) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodGet, ts.URL+path, nil)
 		req.Header.Set("Accept", accept)
@@ -74,21 +79,30 @@ func TestAuthenticateDatabaseDown(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		return resp.StatusCode
+		return resp.StatusCode, resp.Header.Get("Retry-After")
 	}
 	const api, page = "/api/v1/workspaces/nowhere/onboarding/drafts", "/admin"
-	accounts.down.Store(true)
-	if got := status(api, "application/json"); got != http.StatusInternalServerError {
-		t.Errorf("API while the database is down = %d, want 500", got)
+	for _, tc := range []struct {
+		name       string
+		err        error
+		want       int
+		retryAfter string
+	}{
+		{"Unreachable", fmt.Errorf("load user: %w", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}), http.StatusServiceUnavailable, "1"},
+		{"OtherFailure", errors.New("load user: something else"), http.StatusInternalServerError, ""},
+	} {
+		accounts.fail.Store(&tc.err)
+		for _, r := range []struct{ path, accept string }{{api, "application/json"}, {page, "text/html"}} {
+			if got, ra := do(r.path, r.accept); got != tc.want || ra != tc.retryAfter {
+				t.Errorf("%s: %s = %d Retry-After %q, want %d %q (not a sign-out)", tc.name, r.path, got, ra, tc.want, tc.retryAfter)
+			}
+		}
 	}
-	if got := status(page, "text/html"); got != http.StatusInternalServerError {
-		t.Errorf("page while the database is down = %d, want 500 (not a redirect to sign in)", got)
+	accounts.fail.Store(nil)
+	if got, _ := do(api, "application/json"); got != http.StatusNotFound {
+		t.Errorf("API once the lookup works = %d, want 404 (signed in, no such workspace)", got)
 	}
-	accounts.down.Store(false)
-	if got := status(api, "application/json"); got != http.StatusNotFound {
-		t.Errorf("API once the database is back = %d, want 404 (signed in, no such workspace)", got)
-	}
-	if got := status(page, "text/html"); got != http.StatusOK {
-		t.Errorf("page once the database is back = %d, want 200", got)
+	if got, _ := do(page, "text/html"); got != http.StatusOK {
+		t.Errorf("page once the lookup works = %d, want 200", got)
 	}
 }
