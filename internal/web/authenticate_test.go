@@ -14,10 +14,13 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/account"
+	"github.com/tenantops/onboard/internal/password"
 	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/postgres/pgtest"
 	"github.com/tenantops/onboard/internal/web"
@@ -49,9 +52,14 @@ func TestAuthenticateDatabaseDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	accounts := &failingAccounts{DB: db}
+	store, err := postgres.NewStore(db, postgres.StoreConfig{SecretKey: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := web.New(web.Config{LoginConcurrency: 1, LoginAddressLimit: 1000}, web.Deps{
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Accounts:      accounts,
+		Account:       account.NewService(store, time.Now, password.Hash, password.Verify),
 		LoginAttempts: db,
 		SessionStore:  postgres.NewSessionStore(db),
 		Registry:      prometheus.NewRegistry(),
