@@ -5,7 +5,7 @@ SHELL := /bin/bash
 GO        ?= go
 TEST_FLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: help run test test-short build lint generate check-generated vendor-static bench bench-all bench-signin fmt
+.PHONY: help run test test-short soak build lint generate check-generated vendor-static bench bench-all bench-signin fmt
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -16,6 +16,15 @@ run: ## serve the app with demo data on http://127.0.0.1:8080 (ADDR changes it)
 test: check-generated lint ## run every test (unit, PostgreSQL, browser) with the race detector
 	$(GO) test $(TEST_FLAGS) ./...
 	$(GO) test $(TEST_FLAGS) -tags brokenversion -run TestLinearizability ./cmd/onboard/
+
+SOAK_DURATION ?= 2m
+SOAK_TESTS    ?= TestFault|TestSoak|TestWorkerKilledRepeatedly
+
+soak: ## fault tests for longer (SOAK_DURATION=2m each), PostgreSQL really restarted; not in make test (docs/reliability.md)
+	@mkdir -p artifacts
+	set -o pipefail; SOAK_DURATION=$(SOAK_DURATION) $(GO) test -race -count=1 -timeout 90m -tags soak -v \
+		-run '$(SOAK_TESTS)' ./cmd/onboard/ ./internal/worker/ 2>&1 \
+		| grep -v -e '^time=' -e 'superfluous response.WriteHeader' | tee artifacts/soak.log
 
 build: ## build bin/onboard
 	$(GO) build -o bin/onboard ./cmd/onboard

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -113,6 +114,9 @@ type sessionOptions struct {
 	// blockPoll also blocks its poll requests (GET /live/poll), for a tab that must really
 	// miss every change.
 	blockPoll bool
+	// lifetime bounds everything the tab does; default 2 minutes (make soak's fault tests
+	// keep a tab for longer).
+	lifetime time.Duration
 }
 
 // newSession opens a tab in a browser context of its own (its own cookies), installs the
@@ -121,12 +125,12 @@ func newSession(t *testing.T, browser context.Context, base, email string, o ...
 	t.Helper()
 	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	ctx, cancelTimeout := context.WithTimeout(tab, 2*time.Minute)
-	t.Cleanup(cancelTimeout)
 	var opt sessionOptions
 	if len(o) > 0 {
 		opt = o[0]
 	}
+	ctx, cancelTimeout := context.WithTimeout(tab, cmp.Or(opt.lifetime, 2*time.Minute))
+	t.Cleanup(cancelTimeout)
 	p := &page{t: t, ctx: ctx, base: base, email: email}
 	if opt.gate || opt.blockLive || opt.blockPoll {
 		p.gate = newLiveGate(t, base)

@@ -363,6 +363,7 @@ func webServer(cfg serveConfig, store *postgres.Store, svc *onboarding.Service, 
 		Ready:         lv.ready(store.DB),
 		Registry:      reg,
 		Live:          lv.Endpoint,
+		Unavailable:   postgres.Unavailable,
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -81,4 +82,19 @@ func SignIn(t testing.TB, base, email, password string) *http.Client {
 		t.Fatalf("sign in as %s: status %d, want 204", email, resp.StatusCode)
 	}
 	return c
+}
+
+// SoakDuration is how long a fault test keeps injecting faults: SOAK_DURATION (make soak
+// sets it; e.g. 2m) or, when it is unset (make test), short.
+func SoakDuration(t testing.TB, short time.Duration) time.Duration {
+	t.Helper()
+	s := os.Getenv("SOAK_DURATION")
+	if s == "" {
+		return short
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		t.Fatalf("SOAK_DURATION=%q: want a positive duration like 2m", s)
+	}
+	return d
 }

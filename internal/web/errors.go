@@ -25,6 +25,7 @@ func (e *httpError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e
 var (
 	errUnauthenticated = &httpError{Status: http.StatusUnauthorized, Title: "Unauthorized", Detail: "Sign in to continue."}
 	errNotFound        = &httpError{Status: http.StatusNotFound, Title: "Not found", Detail: "There is nothing here, or you do not have access to it."}
+	errUnavailable     = &httpError{Status: http.StatusServiceUnavailable, Title: "Service unavailable", Detail: "The database is not answering. Try again in a moment."}
 	errForbidden       = &httpError{Status: http.StatusForbidden, Title: "Forbidden", Detail: "Your role in this workspace does not allow this action."}
 )
 
@@ -105,6 +106,11 @@ func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/")
 // logged with context and shown generically.
 func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 	he := statusOf(err)
+	if he == nil && s.deps.Unavailable != nil && s.deps.Unavailable(err) {
+		s.log.WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "1")
+		he = errUnavailable
+	}
 	if he == nil {
 		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		he = &httpError{Status: http.StatusInternalServerError, Title: "Internal server error", Detail: "Something went wrong on our side. Try again."}

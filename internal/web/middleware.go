@@ -14,6 +14,7 @@ import (
 
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/live"
+	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/views"
 )
 
@@ -147,9 +148,15 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		u, err := s.deps.Accounts.User(r.Context(), id)
-		if err != nil {
+		if errors.Is(err, onboarding.ErrNotFound) {
 			// A deleted user's session is no session.
 			next.ServeHTTP(w, r)
+			return
+		}
+		if err != nil {
+			// The database did not answer: an error, not a sign-out (a 401 or a redirect
+			// to the sign-in page would drop what the person was doing).
+			s.error(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey, u)))

@@ -96,6 +96,9 @@ type Deps struct {
 	Registry      *prometheus.Registry
 	VerifyPW      func(hash, pw string) (bool, error)
 	Live          *Live // GET /live; nil answers 503
+	// Unavailable tells errors of a database that does not answer (answered 503 with
+	// Retry-After: the request may succeed when retried) from other failures (500). Nil: none.
+	Unavailable func(error) bool
 }
 
 // Server holds the handlers' shared state.

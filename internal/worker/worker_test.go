@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -253,7 +254,10 @@ func TestReconcileJobsGone(t *testing.T) {
 	}
 }
 
-const helperEnv = "ONBOARD_WORKER_HELPER_DATABASE_URL"
+const (
+	helperEnv            = "ONBOARD_WORKER_HELPER_DATABASE_URL"
+	helperMaxAttemptsEnv = "ONBOARD_WORKER_HELPER_MAX_ATTEMPTS"
+)
 
 // leakedToken is a second secret, inside provider error messages.
 const leakedToken = "abc123def456ghi789"
@@ -276,7 +280,8 @@ func TestHelperProcess(t *testing.T) {
 		os.Exit(2)
 	}
 	p := provider.NewSimulated(provider.Options{SlowDuration: time.Minute, ProgressInterval: 100 * time.Millisecond})
-	w, err := New(db.Pool, runs, p, Options{RescueAfter: 2 * time.Second,
+	maxAttempts, _ := strconv.Atoi(os.Getenv(helperMaxAttemptsEnv)) // 0: the default
+	w, err := New(db.Pool, runs, p, Options{RescueAfter: 2 * time.Second, MaxAttempts: maxAttempts,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
 	if err == nil {
 		err = w.Start(context.Background())
@@ -299,35 +304,12 @@ func TestWorkerKilled(t *testing.T) {
 	inserter := e.newWorkers(fastSim(), Options{})
 	id := e.newRun("contoso.slow.test", "verify_access", inserter.Enqueue)
 
-	var stderr testkit.SyncBuffer
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), helperEnv+"="+e.url)
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var waitErr error
-	exited := make(chan struct{})
-	go func() { waitErr = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("helper stderr:\n%s", stderr.String())
-		}
-	})
-
+	kill := e.startHelper(0)
 	r := e.waitRun(id, 30*time.Second, "running in the helper", func(r runRow) bool { return r.Status == "running" })
 	if r.Attempt != 1 {
 		t.Fatalf("attempt = %d; want 1", r.Attempt)
 	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-exited
-	if waitErr == nil || !strings.Contains(waitErr.Error(), "killed") {
-		t.Fatalf("helper exit: %v; want killed", waitErr)
-	}
+	kill()
 	killed := time.Now()
 
 	// The survivor's simulated slow runs take 1 s, so the retry finishes quickly.
@@ -347,5 +329,40 @@ func TestWorkerKilled(t *testing.T) {
 	}
 	if jobs != 2 {
 		t.Errorf("jobs for the run = %d; want 2 (the dead one and its replacement)", jobs)
+	}
+}
+
+// startHelper starts a worker process (the test binary running TestHelperProcess) on e's
+// database, whose simulated slow runs take a minute, and returns a function that SIGKILLs it
+// and waits for it to die. maxAttempts 0 is the default.
+func (e *env) startHelper(maxAttempts int) (kill func()) {
+	t := e.t
+	t.Helper()
+	var stderr testkit.SyncBuffer
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), helperEnv+"="+e.url, helperMaxAttemptsEnv+"="+strconv.Itoa(maxAttempts))
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var waitErr error
+	exited := make(chan struct{})
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("helper stderr:\n%s", stderr.String())
+		}
+	})
+	return func() {
+		t.Helper()
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		<-exited
+		if waitErr == nil || !strings.Contains(waitErr.Error(), "killed") {
+			t.Fatalf("helper exit: %v; want killed", waitErr)
+		}
 	}
 }
