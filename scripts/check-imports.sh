@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Domain packages import only the standard library and other domain packages; adapters do not
 # import each other (cmd/onboard wires them); only the web edge knows the presentation
-# (views, static, web): postgres, worker and the domain packages never import them.
+# (views, static, web, presenter): postgres, worker and the domain packages never import them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mod="$(go list -m)"
@@ -26,15 +26,24 @@ for p in $adapters; do
     done
   done
 done
-presentation="views static internal/web"
+presentation="views static internal/web internal/presenter"
 for p in $domain postgres worker; do
   [ -d "internal/$p" ] || continue
   for imp in $(go list -f '{{join .Imports " "}}' "./internal/$p"); do
     for q in $presentation; do
       case "$imp" in
-        "$mod/$q"|"$mod/$q"/*) echo "internal/$p imports $imp: only the web edge knows views, static and web"; fail=1 ;;
+        "$mod/$q"|"$mod/$q"/*) echo "internal/$p imports $imp: only the web edge knows views, static, web and presenter"; fail=1 ;;
       esac
     done
+  done
+done
+# The presenter maps the read model to views for pages and the push path alike: it knows the
+# domain and views, never an adapter.
+for imp in $(go list -f '{{join .Imports " "}}' ./internal/presenter); do
+  for q in $adapters; do
+    if [ "$imp" = "$mod/internal/$q" ]; then
+      echo "internal/presenter imports internal/$q: the presenter knows no adapter"; fail=1
+    fi
   done
 done
 exit $fail

@@ -17,6 +17,7 @@ import (
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/operation"
 	"github.com/tenantops/onboard/internal/postgres"
+	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/internal/web"
 )
 
@@ -251,13 +252,13 @@ func (s liveSource) Render(ctx context.Context, snap live.Snapshot, view, cohort
 	var err error
 	switch snap := snap.(type) {
 	case draftSnapshot:
-		err = web.RenderFragment(ctx, &buf, snap.d, snap.runs, snap.conn, view, cohort)
+		err = presenter.RenderFragment(ctx, &buf, snap.d, snap.runs, snap.conn, view, cohort)
 	case draftsDigestSnapshot:
-		err = web.RenderDraftsDigest(ctx, &buf, snap.d)
+		err = presenter.RenderDraftsDigest(ctx, &buf, snap.d)
 	case runsDigestSnapshot:
-		err = web.RenderRunsDigest(ctx, &buf, snap.d)
+		err = presenter.RenderRunsDigest(ctx, &buf, snap.d)
 	case bellSnapshot:
-		err = web.RenderBell(ctx, &buf, snap.b)
+		err = presenter.RenderBell(ctx, &buf, snap.b)
 	default:
 		err = fmt.Errorf("render: unexpected snapshot %T", snap)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/tenantops/onboard/internal/account"
 	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
 )
 
@@ -248,7 +249,7 @@ func auditEntry(ws string, e onboarding.AuditRecord) views.AuditEntry {
 	}
 	before, _ := meta["before"].(map[string]any)
 	after, _ := meta["after"].(map[string]any)
-	if b, a := str(before, "lifecycle_state"), str(after, "lifecycle_state"); a != "" && b != a {
+	if b, a := presenter.Str(before, "lifecycle_state"), presenter.Str(after, "lifecycle_state"); a != "" && b != a {
 		v.Changes = append(v.Changes, views.AuditChange{Label: "Status", Old: views.LifecycleBadge(b).Label, New: views.LifecycleBadge(a).Label})
 	}
 	fields, _ := meta["fields"].(map[string]any)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
 )
 
@@ -124,7 +125,7 @@ func (s *Server) draftsPageData(ctx context.Context, m access.Member, f onboardi
 	if err != nil {
 		return d, err
 	}
-	d.Counts, d.Digest = digest.Counts, DraftsDigestView(digest)
+	d.Counts, d.Digest = digest.Counts, presenter.DraftsDigestView(digest)
 	size := f.Limit
 	f.Limit = size + 1
 	ds, err := s.deps.Drafts.DraftPage(ctx, m.WorkspaceID, f)
@@ -151,7 +152,7 @@ func (s *Server) draftsPageData(ctx context.Context, m access.Member, f onboardi
 		d.FirstURL = base + "?" + keep.Encode()
 	}
 	for _, row := range draftRows(ds) {
-		row.UpdatedBy = actorName(row.UpdatedBy)
+		row.UpdatedBy = presenter.ActorName(row.UpdatedBy)
 		d.Rows = append(d.Rows, row)
 	}
 	return d, nil

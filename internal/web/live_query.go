@@ -9,6 +9,7 @@ import (
 
 	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/presenter"
 )
 
 // maxLiveDrafts bounds the subscriptions (draft parameters) of one /live connection: a
@@ -142,7 +143,7 @@ func parseView(s string) (string, error) {
 	case live.ViewCheckpoint, live.ViewRow, live.ViewDigest, live.ViewBell:
 		return s, nil
 	}
-	if _, ok := CheckpointStep(s); ok {
+	if _, ok := presenter.CheckpointStep(s); ok {
 		return s, nil
 	}
 	if id, ok := strings.CutPrefix(s, live.ViewRunPrefix); ok && onboarding.IsGUID(id) {

@@ -15,6 +15,7 @@ import (
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
 )
 
@@ -221,7 +222,7 @@ func (s *Server) navFor(r *http.Request) views.Nav {
 	nav.Bell = views.BellData{Topic: live.UserTopic(u.ID)}
 	if s.deps.Notifications != nil {
 		if b, err := s.deps.Notifications.Bell(r.Context(), u.ID); err == nil {
-			nav.Bell = BellView(b)
+			nav.Bell = presenter.BellView(b)
 		}
 	}
 	if ms, err := s.deps.Accounts.Memberships(r.Context(), u); err == nil {

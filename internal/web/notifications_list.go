@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
 )
 
@@ -56,12 +57,12 @@ func (s *Server) handleNotificationsList(w http.ResponseWriter, r *http.Request)
 			names = map[string]string{}
 			if rows, err := s.listDraftRows(r.Context(), n.WorkspaceID); err == nil {
 				for _, row := range rows {
-					names[row.ID] = firstNonEmpty(row.DisplayName, row.TenantID)
+					names[row.ID] = presenter.FirstNonEmpty(row.DisplayName, row.TenantID)
 				}
 			}
 			tenants[n.WorkspaceID] = names
 		}
-		out = append(out, notificationView(n, slug, names[n.DraftID]))
+		out = append(out, presenter.NotificationView(n, slug, names[n.DraftID]))
 	}
 	s.render(w, r, http.StatusOK, views.NotificationsPage(s.navFor(r), out))
 }
@@ -90,18 +91,4 @@ func (s *Server) handleNotificationRead(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	http.Redirect(w, r, "/admin/notifications", http.StatusSeeOther)
-}
-
-func payloadString(p map[string]any, key string) string {
-	v, _ := p[key].(string)
-	return v
-}
-
-func firstNonEmpty(ss ...string) string {
-	for _, s := range ss {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/operation"
+	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
 )
 
@@ -46,7 +47,7 @@ func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
 	tenants := map[string]string{}
 	d := views.OperationsData{Workspace: m.Workspace, Filter: f, Runs: []views.OperationRow{}}
 	for _, row := range rows {
-		label := firstNonEmpty(row.DisplayName, row.TenantID)
+		label := presenter.FirstNonEmpty(row.DisplayName, row.TenantID)
 		tenants[row.ID] = label
 		d.Drafts = append(d.Drafts, views.DraftOption{ID: row.ID, Label: label})
 	}
@@ -64,7 +65,7 @@ func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	d.Digest, d.RenderedMs = RunsDigestView(digest), time.Now().Add(-2*time.Second).UnixMilli()
+	d.Digest, d.RenderedMs = presenter.RunsDigestView(digest), time.Now().Add(-2*time.Second).UnixMilli()
 	rf := onboarding.RunFilter{Type: f.Type, Status: f.Status, DraftID: f.Draft}
 	if f.Outcome != "" {
 		// The store filters by status; the outcome is filtered here, over the most runs
@@ -80,7 +81,7 @@ func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
 		if f.Outcome != "" && string(run.Outcome) != f.Outcome {
 			continue
 		}
-		rv := RunView(run)
+		rv := presenter.RunView(run)
 		rv.Checks, rv.Items = nil, nil
 		// Rows of runs still going are live (view oprow:<run id> of their draft); the rev
 		// is the run's, a floor of the fragment's.

@@ -7,6 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
 )
 
@@ -28,12 +29,12 @@ func (s *Server) handleOperationShow(w http.ResponseWriter, r *http.Request) {
 			s.error(w, r, err)
 			return
 		}
-		panel = RunPanelView(sn.draft, sn.runs, run)
+		panel = presenter.RunPanelView(sn.draft, sn.runs, run)
 		if err == nil {
 			retry = retryView(m, sn, run)
 		}
 	} else {
-		panel = RunPanelView(onboarding.Draft{Workspace: m.Workspace}, nil, run)
+		panel = presenter.RunPanelView(onboarding.Draft{Workspace: m.Workspace}, nil, run)
 	}
 	panel.Workspace = m.Workspace
 	if r.URL.Query().Get("fragment") == "1" {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
 )
 
@@ -40,7 +41,7 @@ type DraftLister interface {
 func draftRows(ds []onboarding.Draft) []views.DraftRow {
 	out := make([]views.DraftRow, 0, len(ds))
 	for _, d := range ds {
-		row := DraftRowView(d, nil)
+		row := presenter.DraftRowView(d, nil)
 		row.UpdatedBy = d.UpdatedBy
 		out = append(out, row)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
 )
 
@@ -150,7 +151,7 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, m access.Member,
 			s.error(w, r, err)
 			return
 		}
-		c := &views.ConflictData{UpdatedBy: actorName(sn.draft.UpdatedBy), UpdatedAt: sn.draft.UpdatedAt, Since: f.version}
+		c := &views.ConflictData{UpdatedBy: presenter.ActorName(sn.draft.UpdatedBy), UpdatedAt: sn.draft.UpdatedAt, Since: f.version}
 		if formShown(cd, sub.formID) {
 			c.FormID = sub.formID
 		}

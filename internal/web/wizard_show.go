@@ -14,6 +14,7 @@ import (
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/operation"
+	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
 )
 
@@ -48,7 +49,7 @@ func (s *Server) memberSnapshot(ctx context.Context, m access.Member, id string)
 // checkpointFor is the snapshot's checkpoint data for the member's cohort, showing step
 // (0: the current checkpoint's step).
 func (sn snapshot) checkpointFor(m access.Member, step int) views.CheckpointData {
-	return CheckpointView(sn.draft, sn.runs, sn.conn, access.For(m.Role), step)
+	return presenter.CheckpointView(sn.draft, sn.runs, sn.conn, access.For(m.Role), step)
 }
 
 // stepParam reads the optional ?step= of a wizard URL: 0 when absent, 1–5, else a 400.

@@ -1,4 +1,4 @@
-package web
+package presenter
 
 import (
 	"context"
@@ -37,18 +37,18 @@ func RunsDigestView(d onboarding.RunsDigest) views.RunsDigestData {
 func BellView(b onboarding.Bell) views.BellData {
 	out := views.BellData{Topic: live.UserTopic(b.UserID), Rev: b.Rev, Unread: b.Unread}
 	for _, it := range b.Latest {
-		out.Items = append(out.Items, notificationView(it.Notification, it.Workspace, it.Tenant))
+		out.Items = append(out.Items, NotificationView(it.Notification, it.Workspace, it.Tenant))
 	}
 	return out
 }
 
 // notificationView composes one notification's view: run notifications read their type,
 // outcome and reason from the payload (ids and codes only).
-func notificationView(n onboarding.Notification, workspace, tenant string) views.NotificationView {
+func NotificationView(n onboarding.Notification, workspace, tenant string) views.NotificationView {
 	return views.NotificationView{
 		ID: n.ID, Workspace: workspace, DraftID: n.DraftID, RunID: n.RunID,
-		Tenant: tenant, RunType: payloadString(n.Payload, "type"), Outcome: payloadString(n.Payload, "outcome"),
-		ReasonCode: payloadString(n.Payload, "reason_code"), At: n.CreatedAt, Unread: n.ReadAt.IsZero(),
+		Tenant: tenant, RunType: Str(n.Payload, "type"), Outcome: Str(n.Payload, "outcome"),
+		ReasonCode: Str(n.Payload, "reason_code"), At: n.CreatedAt, Unread: n.ReadAt.IsZero(),
 		Title: n.Title, Body: n.Body,
 	}
 }

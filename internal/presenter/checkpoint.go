@@ -1,4 +1,8 @@
-package web
+// Package presenter maps the read model (onboarding.Snapshot and the live topics' digests) to
+// what views render: the wizard's checkpoint, list rows, run panels, digests and the bell.
+// Pages (internal/web) and the live hub's source (cmd/onboard) both render through it, so a
+// pushed fragment and a page are the same bytes for the same snapshot and cohort.
+package presenter
 
 import (
 	"context"
@@ -68,7 +72,7 @@ func CheckpointView(d onboarding.Draft, runs []operation.Run, conn *onboarding.C
 		LastCompleted:      string(d.LastCompletedCheckpoint),
 		ReasonCode:         string(d.ReasonCode),
 		BlockingReasonCode: string(d.BlockingReasonCode),
-		UpdatedBy:          actorName(d.UpdatedBy),
+		UpdatedBy:          ActorName(d.UpdatedBy),
 		UpdatedAt:          d.UpdatedAt,
 		WizardStage:        views.WizardStage(onboarding.ResolveStage(e, step)),
 		TenantID:           d.TenantID,
@@ -224,7 +228,7 @@ func codes(cs []onboarding.ReasonCode) []string {
 	return out
 }
 
-func actorName(email string) string {
+func ActorName(email string) string {
 	if email == "" {
 		return systemActor
 	}
@@ -243,12 +247,12 @@ func RunView(r operation.Run) views.RunView {
 	result, _ := r.Context["result"].(map[string]any)
 	for _, c := range objects(result["checks"]) {
 		rv.Checks = append(rv.Checks, views.CheckView{
-			Name: str(c, "name"), Title: str(c, "title"), Status: str(c, "status"), Message: str(c, "message"),
-			RemediationURL: str(c, "remediation_url"), Permission: str(c, "permission"),
+			Name: Str(c, "name"), Title: Str(c, "title"), Status: Str(c, "status"), Message: Str(c, "message"),
+			RemediationURL: Str(c, "remediation_url"), Permission: Str(c, "permission"),
 		})
 	}
 	for _, it := range objects(result["items"]) {
-		rv.Items = append(rv.Items, views.ItemView{Name: str(it, "name"), Status: str(it, "status"), Message: str(it, "message")})
+		rv.Items = append(rv.Items, views.ItemView{Name: Str(it, "name"), Status: Str(it, "status"), Message: Str(it, "message")})
 	}
 	return rv
 }
@@ -272,7 +276,7 @@ func objects(v any) []map[string]any {
 }
 
 // str is m[key] when it is a string, else "".
-func str(m map[string]any, key string) string {
+func Str(m map[string]any, key string) string {
 	s, _ := m[key].(string)
 	return s
 }
@@ -283,7 +287,7 @@ func DraftRowView(d onboarding.Draft, runs []operation.Run) views.DraftRow {
 		ID: d.ID, Workspace: d.Workspace, TenantID: d.TenantID, DisplayName: d.DisplayName,
 		PrimaryDomain: d.PrimaryDomain, Lifecycle: string(d.Lifecycle), Checkpoint: string(d.CurrentCheckpoint),
 		ReasonCode: string(d.ReasonCode), Version: d.Version, Rev: onboarding.Snapshot{Draft: d, Runs: runs}.Rev(),
-		UpdatedBy: actorName(d.UpdatedBy), UpdatedAt: d.UpdatedAt,
+		UpdatedBy: ActorName(d.UpdatedBy), UpdatedAt: d.UpdatedAt,
 	}
 }
 
@@ -297,7 +301,7 @@ func RunPanelView(d onboarding.Draft, runs []operation.Run, run operation.Run) v
 	return views.RunPanelData{
 		Workspace: d.Workspace, Run: RunView(run), DraftID: d.ID, Version: d.Version,
 		Rev: max(onboarding.Snapshot{Draft: d, Runs: runs}.Rev(), run.Rev), Lifecycle: string(d.Lifecycle),
-		UpdatedBy: actorName(d.UpdatedBy), UpdatedAt: d.UpdatedAt,
+		UpdatedBy: ActorName(d.UpdatedBy), UpdatedAt: d.UpdatedAt,
 		Tenant: tenant, PrimaryDomain: d.PrimaryDomain,
 	}
 }
@@ -335,7 +339,7 @@ func RenderOperationRow(ctx context.Context, w io.Writer, d onboarding.Draft, ru
 		}
 		rv := RunView(r)
 		rv.Checks, rv.Items = nil, nil
-		row := views.OperationRow{Run: rv, DraftID: d.ID, Tenant: firstNonEmpty(d.DisplayName, d.TenantID), Live: true,
+		row := views.OperationRow{Run: rv, DraftID: d.ID, Tenant: FirstNonEmpty(d.DisplayName, d.TenantID), Live: true,
 			Version: d.Version, Rev: max(onboarding.Snapshot{Draft: d, Runs: runs}.Rev(), r.Rev), Lifecycle: string(d.Lifecycle)}
 		return views.OperationRowView(d.Workspace, row).Render(ctx, w)
 	}
@@ -365,4 +369,14 @@ func RenderFragment(ctx context.Context, w io.Writer, d onboarding.Draft, runs [
 		return RenderOperationRow(ctx, w, d, runs, strings.TrimPrefix(view, fragmentOpRowPrefix))
 	}
 	return fmt.Errorf("render: unknown view %q", view)
+}
+
+// FirstNonEmpty is the first of ss that is not "" (a tenant's name, else its id).
+func FirstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }
