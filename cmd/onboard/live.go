@@ -15,7 +15,6 @@ import (
 	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/livemetrics"
 	"github.com/tenantops/onboard/internal/onboarding"
-	"github.com/tenantops/onboard/internal/operation"
 	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/internal/web"
@@ -181,15 +180,13 @@ type liveSource struct{ db *postgres.DB }
 
 // draftSnapshot is one draft's state as the hub sees it.
 type draftSnapshot struct {
-	d    onboarding.Draft
-	runs []operation.Run
-	conn *onboarding.ConnectionInfo
-	rev  int64
+	snap onboarding.Snapshot
+	rev  int64 // snap.Rev(), computed once
 }
 
-func (s draftSnapshot) DraftID() string    { return s.d.ID }
-func (s draftSnapshot) WorkspaceID() int64 { return s.d.WorkspaceID }
-func (s draftSnapshot) Version() int64     { return s.d.Version }
+func (s draftSnapshot) DraftID() string    { return s.snap.Draft.ID }
+func (s draftSnapshot) WorkspaceID() int64 { return s.snap.Draft.WorkspaceID }
+func (s draftSnapshot) Version() int64     { return s.snap.Draft.Version }
 func (s draftSnapshot) Rev() int64         { return s.rev }
 
 // Topic snapshots (docs/live.md, Topics): the drafts list's and the operations list's digests
@@ -236,15 +233,14 @@ func (s liveSource) Load(ctx context.Context, draftID string) (live.Snapshot, er
 	if snap, ok, err := s.loadTopic(ctx, draftID); ok {
 		return snap, err
 	}
-	d, runs, conn, err := s.db.DraftSnapshot(ctx, draftID)
+	snap, err := s.db.DraftSnapshot(ctx, draftID)
 	if errors.Is(err, onboarding.ErrNotFound) {
 		return nil, fmt.Errorf("draft %s: %w", draftID, live.ErrGone)
 	}
 	if err != nil {
 		return nil, err
 	}
-	rev := onboarding.Snapshot{Draft: d, Runs: runs, Conn: conn}.Rev()
-	return draftSnapshot{d: d, runs: runs, conn: conn, rev: rev}, nil
+	return draftSnapshot{snap: snap, rev: snap.Rev()}, nil
 }
 
 func (s liveSource) Render(ctx context.Context, snap live.Snapshot, view, cohort string) ([]byte, error) {
@@ -252,7 +248,7 @@ func (s liveSource) Render(ctx context.Context, snap live.Snapshot, view, cohort
 	var err error
 	switch snap := snap.(type) {
 	case draftSnapshot:
-		err = presenter.RenderFragment(ctx, &buf, snap.d, snap.runs, snap.conn, view, cohort)
+		err = presenter.RenderFragment(ctx, &buf, snap.snap, view, cohort)
 	case draftsDigestSnapshot:
 		err = presenter.RenderDraftsDigest(ctx, &buf, snap.d)
 	case runsDigestSnapshot:

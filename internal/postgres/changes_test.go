@@ -117,12 +117,12 @@ func TestSnapshotCarriesLatestRunPerType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, runs, _, err := f.store.DraftSnapshot(ctx, d.ID)
+	snap, err := f.store.DraftSnapshot(ctx, d.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	types := map[string]int{}
-	for _, r := range runs {
+	for _, r := range snap.Runs {
 		types[string(r.Type)]++
 	}
 	if types["bootstrap.inventory_sync"] != 1 || types["verify_access"] != postgres.SnapshotRuns {

@@ -423,10 +423,11 @@ func TestDraftSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, runs, conn, err := f.store.DraftSnapshot(ctx, d.ID)
+	snap, err := f.store.DraftSnapshot(ctx, d.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	got, runs, conn := snap.Draft, snap.Runs, snap.Conn
 	if got.ID != d.ID || got.Version != d.Version || got.Workspace != "acme" || got.UpdatedBy != "owner@acme.test" ||
 		got.Lifecycle != onboarding.LifecycleBootstrapping {
 		t.Errorf("snapshot draft = %s v%d %s by %s %s", got.ID, got.Version, got.Workspace, got.UpdatedBy, got.Lifecycle)
@@ -447,7 +448,7 @@ func TestDraftSnapshot(t *testing.T) {
 	if conn == nil || conn.ID != d.ProviderConnectionID || conn.Status != onboarding.ConnectionVerified {
 		t.Errorf("snapshot connection = %+v", conn)
 	}
-	if _, _, _, err := f.store.DraftSnapshot(ctx, "6f1c2a4e-0000-4000-8000-000000000000"); !errors.Is(err, onboarding.ErrNotFound) {
+	if _, err := f.store.DraftSnapshot(ctx, "6f1c2a4e-0000-4000-8000-000000000000"); !errors.Is(err, onboarding.ErrNotFound) {
 		t.Errorf("unknown id: err = %v, want ErrNotFound", err)
 	}
 	filtered, err := f.svc.WorkspaceRuns(ctx, f.viewer, onboarding.RunFilter{Type: "bootstrap.policy_sync", Status: "queued", DraftID: d.ID})

@@ -22,9 +22,9 @@ const SnapshotRuns = 20
 // the facts LoadFacts reads; newest first) and its attached connection (nil when none; never
 // the secret).
 // Unknown id → onboarding.ErrNotFound.
-func (db *DB) DraftSnapshot(ctx context.Context, draftID string) (onboarding.Draft, []operation.Run, *onboarding.ConnectionInfo, error) {
+func (db *DB) DraftSnapshot(ctx context.Context, draftID string) (onboarding.Snapshot, error) {
 	if !onboarding.IsGUID(draftID) {
-		return onboarding.Draft{}, nil, nil, onboarding.ErrNotFound
+		return onboarding.Snapshot{}, onboarding.ErrNotFound
 	}
 	var runsJSON []byte
 	var connID, connClient, connStatus *string
@@ -49,14 +49,14 @@ func (db *DB) DraftSnapshot(ctx context.Context, draftID string) (onboarding.Dra
 		WHERE s.id = $1`, draftID),
 		&runsJSON, &connID, &connClient, &connStatus, &connCreated)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return onboarding.Draft{}, nil, nil, onboarding.ErrNotFound
+		return onboarding.Snapshot{}, onboarding.ErrNotFound
 	}
 	if err != nil {
-		return onboarding.Draft{}, nil, nil, fmt.Errorf("load snapshot: %w", err)
+		return onboarding.Snapshot{}, fmt.Errorf("load snapshot: %w", err)
 	}
 	var raw []snapshotRun
 	if err := json.Unmarshal(runsJSON, &raw); err != nil {
-		return onboarding.Draft{}, nil, nil, fmt.Errorf("decode snapshot runs: %w", err)
+		return onboarding.Snapshot{}, fmt.Errorf("decode snapshot runs: %w", err)
 	}
 	runs := make([]operation.Run, 0, len(raw))
 	for _, r := range raw {
@@ -67,7 +67,7 @@ func (db *DB) DraftSnapshot(ctx context.Context, draftID string) (onboarding.Dra
 		conn = &onboarding.ConnectionInfo{ID: *connID, ClientID: *connClient,
 			Status: onboarding.ConnectionStatus(*connStatus), CreatedAt: *connCreated}
 	}
-	return d, runs, conn, nil
+	return onboarding.Snapshot{Draft: d, Runs: runs, Conn: conn}, nil
 }
 
 // snapshotRun is a run as the snapshot query's JSON carries it.

@@ -57,8 +57,8 @@ const systemActor = "system"
 // step is the step the tab shows (1–5; a step not reachable yet shows the current
 // checkpoint's), or 0 for "the current checkpoint's step". It is the tab's own: the stored
 // current_step (the API's resume point) never decides what a page shows.
-func CheckpointView(d onboarding.Draft, runs []operation.Run, conn *onboarding.ConnectionInfo, caps access.Set, step int) views.CheckpointData {
-	snap := onboarding.Snapshot{Draft: d, Runs: runs, Conn: conn}
+func CheckpointView(snap onboarding.Snapshot, caps access.Set, step int) views.CheckpointData {
+	d, conn := snap.Draft, snap.Conn
 	facts, latest := snap.Facts(), snap.LatestRuns()
 	e := storedEvaluation(d)
 	open := d.Open()
@@ -282,25 +282,27 @@ func Str(m map[string]any, key string) string {
 }
 
 // DraftRowView maps a draft snapshot to its row in the drafts list (live view "row").
-func DraftRowView(d onboarding.Draft, runs []operation.Run) views.DraftRow {
+func DraftRowView(snap onboarding.Snapshot) views.DraftRow {
+	d := snap.Draft
 	return views.DraftRow{
 		ID: d.ID, Workspace: d.Workspace, TenantID: d.TenantID, DisplayName: d.DisplayName,
 		PrimaryDomain: d.PrimaryDomain, Lifecycle: string(d.Lifecycle), Checkpoint: string(d.CurrentCheckpoint),
-		ReasonCode: string(d.ReasonCode), Version: d.Version, Rev: onboarding.Snapshot{Draft: d, Runs: runs}.Rev(),
+		ReasonCode: string(d.ReasonCode), Version: d.Version, Rev: snap.Rev(),
 		UpdatedBy: ActorName(d.UpdatedBy), UpdatedAt: d.UpdatedAt,
 	}
 }
 
 // RunPanelView maps one run and its draft's snapshot to the run panel (live view
 // "run:<id>"). The run may be older than the snapshot's runs; its rev still counts.
-func RunPanelView(d onboarding.Draft, runs []operation.Run, run operation.Run) views.RunPanelData {
+func RunPanelView(snap onboarding.Snapshot, run operation.Run) views.RunPanelData {
+	d := snap.Draft
 	tenant := d.DisplayName
 	if tenant == "" {
 		tenant = d.TenantID
 	}
 	return views.RunPanelData{
 		Workspace: d.Workspace, Run: RunView(run), DraftID: d.ID, Version: d.Version,
-		Rev: max(onboarding.Snapshot{Draft: d, Runs: runs}.Rev(), run.Rev), Lifecycle: string(d.Lifecycle),
+		Rev: max(snap.Rev(), run.Rev), Lifecycle: string(d.Lifecycle),
 		UpdatedBy: ActorName(d.UpdatedBy), UpdatedAt: d.UpdatedAt,
 		Tenant: tenant, PrimaryDomain: d.PrimaryDomain,
 	}
@@ -308,48 +310,56 @@ func RunPanelView(d onboarding.Draft, runs []operation.Run, run operation.Run) v
 
 // RenderCheckpoint writes the checkpoint fragment of a draft snapshot for the cohort of role.
 // It is a pure function of its inputs, so the live hub renders it once per cohort.
-func RenderCheckpoint(ctx context.Context, w io.Writer, d onboarding.Draft, runs []operation.Run, conn *onboarding.ConnectionInfo, role access.Role, step int) error {
-	return views.Checkpoint(CheckpointView(d, runs, conn, access.For(role), step)).Render(ctx, w)
+func RenderCheckpoint(ctx context.Context, w io.Writer, snap onboarding.Snapshot, role access.Role, step int) error {
+	return views.Checkpoint(CheckpointView(snap, access.For(role), step)).Render(ctx, w)
 }
 
 // RenderDraftRow writes the drafts-list row of a draft snapshot; it is the same for every
 // cohort.
-func RenderDraftRow(ctx context.Context, w io.Writer, d onboarding.Draft, runs []operation.Run) error {
-	return views.DraftRowView(DraftRowView(d, runs)).Render(ctx, w)
+func RenderDraftRow(ctx context.Context, w io.Writer, snap onboarding.Snapshot) error {
+	return views.DraftRowView(DraftRowView(snap)).Render(ctx, w)
+}
+
+// runOf is the snapshot's run runID, or onboarding.ErrNotFound.
+func runOf(snap onboarding.Snapshot, runID string) (operation.Run, error) {
+	for _, r := range snap.Runs {
+		if r.ID == runID {
+			return r, nil
+		}
+	}
+	return operation.Run{}, fmt.Errorf("run %s of draft %s: %w", runID, snap.Draft.ID, onboarding.ErrNotFound)
 }
 
 // RenderRunPanel writes the panel of run runID, which must be one of the snapshot's runs
 // (else onboarding.ErrNotFound); it is the same for every cohort.
-func RenderRunPanel(ctx context.Context, w io.Writer, d onboarding.Draft, runs []operation.Run, runID string) error {
-	for _, r := range runs {
-		if r.ID == runID {
-			return views.RunPanel(RunPanelView(d, runs, r)).Render(ctx, w)
-		}
+func RenderRunPanel(ctx context.Context, w io.Writer, snap onboarding.Snapshot, runID string) error {
+	r, err := runOf(snap, runID)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("run %s of draft %s: %w", runID, d.ID, onboarding.ErrNotFound)
+	return views.RunPanel(RunPanelView(snap, r)).Render(ctx, w)
 }
 
 // RenderOperationRow writes run runID's row of the operations list (live view
 // "oprow:<id>"), which must be one of the snapshot's runs (else onboarding.ErrNotFound); it
 // is the same for every cohort.
-func RenderOperationRow(ctx context.Context, w io.Writer, d onboarding.Draft, runs []operation.Run, runID string) error {
-	for _, r := range runs {
-		if r.ID != runID {
-			continue
-		}
-		rv := RunView(r)
-		rv.Checks, rv.Items = nil, nil
-		row := views.OperationRow{Run: rv, DraftID: d.ID, Tenant: FirstNonEmpty(d.DisplayName, d.TenantID), Live: true,
-			Version: d.Version, Rev: max(onboarding.Snapshot{Draft: d, Runs: runs}.Rev(), r.Rev), Lifecycle: string(d.Lifecycle)}
-		return views.OperationRowView(d.Workspace, row).Render(ctx, w)
+func RenderOperationRow(ctx context.Context, w io.Writer, snap onboarding.Snapshot, runID string) error {
+	r, err := runOf(snap, runID)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("run %s of draft %s: %w", runID, d.ID, onboarding.ErrNotFound)
+	d := snap.Draft
+	rv := RunView(r)
+	rv.Checks, rv.Items = nil, nil
+	row := views.OperationRow{Run: rv, DraftID: d.ID, Tenant: FirstNonEmpty(d.DisplayName, d.TenantID), Live: true,
+		Version: d.Version, Rev: max(snap.Rev(), r.Rev), Lifecycle: string(d.Lifecycle)}
+	return views.OperationRowView(d.Workspace, row).Render(ctx, w)
 }
 
 // RenderFragment writes the live view of a draft snapshot for a cohort (a role name, see
 // access.Cohort): "checkpoint" (the current checkpoint's step), "checkpoint:N" (step N, as a
 // tab shows it), "row" or "run:<id>". The live hub's Source.Render calls it.
-func RenderFragment(ctx context.Context, w io.Writer, d onboarding.Draft, runs []operation.Run, conn *onboarding.ConnectionInfo, view, cohort string) error {
+func RenderFragment(ctx context.Context, w io.Writer, snap onboarding.Snapshot, view, cohort string) error {
 	switch {
 	case view == fragmentCheckpoint || view == "" || strings.HasPrefix(view, fragmentCheckpoint+":"):
 		step, ok := CheckpointStep(view)
@@ -360,13 +370,13 @@ func RenderFragment(ctx context.Context, w io.Writer, d onboarding.Draft, runs [
 		if err != nil {
 			return fmt.Errorf("render checkpoint: %w", err)
 		}
-		return RenderCheckpoint(ctx, w, d, runs, conn, role, step)
+		return RenderCheckpoint(ctx, w, snap, role, step)
 	case view == fragmentRow:
-		return RenderDraftRow(ctx, w, d, runs)
+		return RenderDraftRow(ctx, w, snap)
 	case strings.HasPrefix(view, fragmentRunPrefix):
-		return RenderRunPanel(ctx, w, d, runs, strings.TrimPrefix(view, fragmentRunPrefix))
+		return RenderRunPanel(ctx, w, snap, strings.TrimPrefix(view, fragmentRunPrefix))
 	case strings.HasPrefix(view, fragmentOpRowPrefix):
-		return RenderOperationRow(ctx, w, d, runs, strings.TrimPrefix(view, fragmentOpRowPrefix))
+		return RenderOperationRow(ctx, w, snap, strings.TrimPrefix(view, fragmentOpRowPrefix))
 	}
 	return fmt.Errorf("render: unknown view %q", view)
 }

@@ -79,7 +79,7 @@ func TestStepStates(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			d, runs, conn := tc.d()
-			cd := CheckpointView(d, runs, conn, access.For(access.RoleOwner), 0)
+			cd := CheckpointView(onboarding.Snapshot{Draft: d, Runs: runs, Conn: conn}, access.For(access.RoleOwner), 0)
 			if cd.StepStates != tc.want {
 				t.Errorf("step states = %v, want %v (lifecycle %s, reason %s, blocking %s)", cd.StepStates, tc.want, d.Lifecycle, d.ReasonCode, d.BlockingReasonCode)
 			}

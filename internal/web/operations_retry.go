@@ -70,7 +70,7 @@ func (s *Server) handleAPIRunRetry(w http.ResponseWriter, r *http.Request) {
 // of its type or the run did not fail or get cancelled; otherwise offered, or shown disabled
 // with the start gate's reason.
 func retryView(m access.Member, sn snapshot, run operation.Run) views.RetryView {
-	code, err := onboarding.RetryCheck(m, onboarding.Snapshot{Draft: sn.draft, Runs: sn.runs, Conn: sn.conn}, run)
+	code, err := onboarding.RetryCheck(m, onboarding.Snapshot{Draft: sn.Draft, Runs: sn.Runs, Conn: sn.Conn}, run)
 	if err != nil || code == onboarding.ReasonRunNotRetryable {
 		return views.RetryView{}
 	}

@@ -29,12 +29,12 @@ func (s *Server) handleOperationShow(w http.ResponseWriter, r *http.Request) {
 			s.error(w, r, err)
 			return
 		}
-		panel = presenter.RunPanelView(sn.draft, sn.runs, run)
+		panel = presenter.RunPanelView(sn.Snapshot, run)
 		if err == nil {
 			retry = retryView(m, sn, run)
 		}
 	} else {
-		panel = presenter.RunPanelView(onboarding.Draft{Workspace: m.Workspace}, nil, run)
+		panel = presenter.RunPanelView(onboarding.Snapshot{Draft: onboarding.Draft{Workspace: m.Workspace}}, run)
 	}
 	panel.Workspace = m.Workspace
 	if r.URL.Query().Get("fragment") == "1" {

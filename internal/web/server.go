@@ -41,7 +41,7 @@ type DraftLister interface {
 func draftRows(ds []onboarding.Draft) []views.DraftRow {
 	out := make([]views.DraftRow, 0, len(ds))
 	for _, d := range ds {
-		row := presenter.DraftRowView(d, nil)
+		row := presenter.DraftRowView(onboarding.Snapshot{Draft: d})
 		row.UpdatedBy = d.UpdatedBy
 		out = append(out, row)
 	}

@@ -151,12 +151,12 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, m access.Member,
 			s.error(w, r, err)
 			return
 		}
-		c := &views.ConflictData{UpdatedBy: presenter.ActorName(sn.draft.UpdatedBy), UpdatedAt: sn.draft.UpdatedAt, Since: f.version}
+		c := &views.ConflictData{UpdatedBy: presenter.ActorName(sn.Draft.UpdatedBy), UpdatedAt: sn.Draft.UpdatedAt, Since: f.version}
 		if formShown(cd, sub.formID) {
 			c.FormID = sub.formID
 		}
 		if sub.fields != nil {
-			c.Fields = sub.fields(sn.draft, sn.conn)
+			c.Fields = sub.fields(sn.Draft, sn.Conn)
 		}
 		c.Fields, c.Changes = conflictReport(c.Fields, changes)
 		data.Conflict = c

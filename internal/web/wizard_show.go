@@ -13,43 +13,38 @@ import (
 
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/onboarding"
-	"github.com/tenantops/onboard/internal/operation"
 	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
 )
 
 // Snapshots reads everything one draft's fragments are rendered from, in one query.
 type Snapshots interface {
-	DraftSnapshot(ctx context.Context, draftID string) (onboarding.Draft, []operation.Run, *onboarding.ConnectionInfo, error)
+	DraftSnapshot(ctx context.Context, draftID string) (onboarding.Snapshot, error)
 }
 
 // snapshot is one draft's snapshot, checked to belong to the member's workspace.
-type snapshot struct {
-	draft onboarding.Draft
-	runs  []operation.Run
-	conn  *onboarding.ConnectionInfo
-}
+type snapshot struct{ onboarding.Snapshot }
 
 // memberSnapshot loads draft id for m: another workspace's id is the same 404 as an unknown
 // one, a member without the view capability gets 403.
 func (s *Server) memberSnapshot(ctx context.Context, m access.Member, id string) (snapshot, error) {
-	d, runs, conn, err := s.deps.Snapshots.DraftSnapshot(ctx, id)
+	snap, err := s.deps.Snapshots.DraftSnapshot(ctx, id)
 	if err != nil {
 		return snapshot{}, err
 	}
-	if d.WorkspaceID != m.WorkspaceID {
+	if snap.Draft.WorkspaceID != m.WorkspaceID {
 		return snapshot{}, onboarding.ErrNotFound
 	}
 	if !m.Can(access.View) {
 		return snapshot{}, errForbidden
 	}
-	return snapshot{draft: d, runs: runs, conn: conn}, nil
+	return snapshot{snap}, nil
 }
 
 // checkpointFor is the snapshot's checkpoint data for the member's cohort, showing step
 // (0: the current checkpoint's step).
 func (sn snapshot) checkpointFor(m access.Member, step int) views.CheckpointData {
-	return presenter.CheckpointView(sn.draft, sn.runs, sn.conn, access.For(m.Role), step)
+	return presenter.CheckpointView(sn.Snapshot, access.For(m.Role), step)
 }
 
 // stepParam reads the optional ?step= of a wizard URL: 0 when absent, 1–5, else a 400.
