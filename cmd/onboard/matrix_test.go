@@ -195,6 +195,29 @@ var matrixRoles = map[string]map[string]string{
 // exist, so a non-member or a foreign id learns nothing.
 func TestAuthorizationMatrix(t *testing.T) {
 	t.Parallel()
+	m := newMatrixRig(t)
+	var checked int
+	for _, route := range walkRoutes(t) {
+		method, pattern, _ := strings.Cut(route, " ")
+		if strings.Contains(pattern, "{ws}") {
+			checked += m.checkScoped(t, route, method, pattern)
+		} else {
+			checked += m.checkPublic(t, route, method, pattern)
+		}
+	}
+	t.Logf("%d requests checked", checked)
+}
+
+// matrixRig is the app the matrix runs against: a client per actor and the ids of each
+// workspace's own draft, run and owner.
+type matrixRig struct {
+	base    string
+	clients map[string]*http.Client
+	seeds   map[string]matrixIDs
+}
+
+func newMatrixRig(t *testing.T) *matrixRig {
+	t.Helper()
 	dbURL := pgtest.NewURL(t)
 	base := startApp(t, map[string]string{"DATABASE_URL": dbURL})
 	conn, err := pgx.Connect(context.Background(), dbURL)
@@ -217,138 +240,154 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		seeds[ws] = ids
 	}
-	none := func() matrixIDs { return matrixIDs{newUUID(), newUUID(), "2000000000"} }
-	noRedirect := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	clients := map[string]*http.Client{"anonymous": {CheckRedirect: noRedirect}}
-	signedIn := func(a string) *http.Client {
-		c := client(t, base, a)
-		c.CheckRedirect = noRedirect
-		return c
-	}
+	m := &matrixRig{base: base, seeds: seeds, clients: map[string]*http.Client{"anonymous": {CheckRedirect: noRedirect}}}
 	for _, a := range matrixActors[1:] {
-		clients[a] = signedIn(a)
+		m.clients[a] = m.signedIn(t, a)
 	}
-	send := func(c *http.Client, method, path string) (int, string) {
-		t.Helper()
-		var body io.Reader
-		if strings.HasPrefix(path, "/api/v1/workspaces/") && method != http.MethodGet {
-			// Well-formed, so that the request reaches authorization; no If-Match.
-			json := `{}`
-			switch {
-			case method == http.MethodPatch:
-				json = `{"display_name":"Matrix"}`
-			case strings.HasSuffix(path, "/bootstrap"):
-				json = `{"operations":["inventory_sync"]}`
-			}
-			body = strings.NewReader(json)
-		}
-		ct := "application/json"
-		if strings.HasPrefix(path, "/admin/") && strings.HasSuffix(path, "/role") && method == http.MethodPost {
-			// A valid role, so that the change reaches the member lookup.
-			body, ct = strings.NewReader("role=viewer"), "application/x-www-form-urlencoded"
-		}
-		req, _ := http.NewRequest(method, base+path, body)
-		if body != nil {
-			req.Header.Set("Content-Type", ct)
-		}
-		if strings.HasPrefix(path, "/admin/") && method == http.MethodGet {
-			req.Header.Set("Accept", "text/html")
-		}
-		resp, err := c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	return m
+}
 
-	var checked int
-	for _, route := range walkRoutes(t) {
-		method, pattern, _ := strings.Cut(route, " ")
-		if !strings.Contains(pattern, "{ws}") {
-			want, ok := matrixPublic[route]
-			if !ok {
-				t.Errorf("route %s has no expected statuses in matrixPublic", route)
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// matrixNothing names a draft, a run and a user that do not exist.
+func matrixNothing() matrixIDs { return matrixIDs{newUUID(), newUUID(), "2000000000"} }
+
+// signedIn is a new session of actor a that does not follow redirects.
+func (m *matrixRig) signedIn(t *testing.T, a string) *http.Client {
+	c := client(t, m.base, a)
+	c.CheckRedirect = noRedirect
+	return c
+}
+
+// send requests path as c with a well-formed body where the route takes one, so that the
+// request reaches authorization; it returns the status and body.
+func (m *matrixRig) send(t *testing.T, c *http.Client, method, path string) (int, string) {
+	t.Helper()
+	t.Helper()
+	var body io.Reader
+	if strings.HasPrefix(path, "/api/v1/workspaces/") && method != http.MethodGet {
+		// Well-formed, so that the request reaches authorization; no If-Match.
+		json := `{}`
+		switch {
+		case method == http.MethodPatch:
+			json = `{"display_name":"Matrix"}`
+		case strings.HasSuffix(path, "/bootstrap"):
+			json = `{"operations":["inventory_sync"]}`
+		}
+		body = strings.NewReader(json)
+	}
+	ct := "application/json"
+	if strings.HasPrefix(path, "/admin/") && strings.HasSuffix(path, "/role") && method == http.MethodPost {
+		// A valid role, so that the change reaches the member lookup.
+		body, ct = strings.NewReader("role=viewer"), "application/x-www-form-urlencoded"
+	}
+	req, _ := http.NewRequest(method, m.base+path, body)
+	if body != nil {
+		req.Header.Set("Content-Type", ct)
+	}
+	if strings.HasPrefix(path, "/admin/") && method == http.MethodGet {
+		req.Header.Set("Accept", "text/html")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// checkPublic checks a route outside any workspace for every actor; it returns the requests
+// sent.
+func (m *matrixRig) checkPublic(t *testing.T, route, method, pattern string) int {
+	want, ok := matrixPublic[route]
+	if !ok {
+		t.Errorf("route %s has no expected statuses in matrixPublic", route)
+		return 0
+	}
+	checked := 0
+	path := strings.Replace(pattern, "/*", "/css/app.css", 1)
+	for _, a := range matrixActors {
+		c, w := m.clients[a], want[1]
+		if a == "anonymous" {
+			w = want[0]
+		} else if route == "POST /admin/logout" || route == "DELETE /api/v1/session" {
+			c = m.signedIn(t, a) // it ends the session: not the one the other routes use
+		}
+		if got, _ := m.send(t, c, method, path); got != w {
+			t.Errorf("%s as %s = %d, want %d", route, a, got, w)
+		}
+		checked++
+	}
+	return checked
+}
+
+// checkScoped checks a workspace route for every actor on its own, a foreign and a
+// nonexistent target: the expected status, and a 404 byte-identical to a target of nothing.
+// It returns the requests sent.
+func (m *matrixRig) checkScoped(t *testing.T, route, method, pattern string) int {
+	checked := 0
+	own, ok := matrixOwn[route]
+	if !ok {
+		t.Errorf("route %s has no expected statuses in matrixOwn", route)
+	}
+	hasID := strings.Contains(pattern, "{id}") || strings.Contains(pattern, "{run_id}") || strings.Contains(pattern, "{user_id}")
+	for _, a := range matrixActors {
+		// The reference 404: a workspace of nothing, or (with ids) an id of nothing in acme.
+		refWS := "no-such-ws"
+		if hasID {
+			refWS = "acme"
+		}
+		fill := func(ws string, ids matrixIDs) string {
+			return strings.NewReplacer("{ws}", ws, "{id}", ids.draft, "{run_id}", ids.run, "{user_id}", ids.user).Replace(pattern) + matrixQuery[route]
+		}
+		refCode, refBody := m.send(t, m.clients[a], method, fill(refWS, matrixNothing()))
+		for _, target := range matrixTargets {
+			ws, ids := "acme", m.seeds["acme"]
+			switch {
+			case target == "nonexistent":
+				ws, ids = refWS, matrixNothing()
+			case target == "foreign" && hasID:
+				ids = m.seeds["globex"] // globex's ids under acme
+			case target == "foreign":
+				ws = "globex"
+			}
+			role := matrixRoles[a][ws]
+			var want int
+			switch {
+			case a == "anonymous" && strings.HasPrefix(pattern, "/api/"), a == "anonymous" && method != http.MethodGet:
+				want = http.StatusUnauthorized
+			case a == "anonymous":
+				want = http.StatusSeeOther
+			case role == "":
+				want = http.StatusNotFound
+			case target != "own" && hasID:
+				want = http.StatusNotFound
+				if o, ok := matrixOther[route]; ok {
+					want = o[roleIndex[role]]
+				}
+			default:
+				want = own[roleIndex[role]]
+			}
+			code, body := m.send(t, m.clients[a], method, fill(ws, ids))
+			checked++
+			if code != want {
+				t.Errorf("%s as %s on %s (%s) = %d, want %d", route, a, target, fill(ws, ids), code, want)
 				continue
 			}
-			path := strings.Replace(pattern, "/*", "/css/app.css", 1)
-			for _, a := range matrixActors {
-				c, w := clients[a], want[1]
-				if a == "anonymous" {
-					w = want[0]
-				} else if route == "POST /admin/logout" || route == "DELETE /api/v1/session" {
-					c = signedIn(a) // it ends the session: not the one the other routes use
-				}
-				if got, _ := send(c, method, path); got != w {
-					t.Errorf("%s as %s = %d, want %d", route, a, got, w)
-				}
-				checked++
+			_, other := matrixOther[route]
+			sameAsNothing := want == http.StatusNotFound || other && target != "own" && role != ""
+			if sameAsNothing && (refCode != want || body != refBody) {
+				t.Errorf("%s as %s on %s: the 404 body differs from the one of a target of nothing:\n%.300s\n%.300s", route, a, target, body, refBody)
 			}
-			continue
-		}
-		own, ok := matrixOwn[route]
-		if !ok {
-			t.Errorf("route %s has no expected statuses in matrixOwn", route)
-		}
-		hasID := strings.Contains(pattern, "{id}") || strings.Contains(pattern, "{run_id}") || strings.Contains(pattern, "{user_id}")
-		for _, a := range matrixActors {
-			// The reference 404: a workspace of nothing, or (with ids) an id of nothing in acme.
-			refWS := "no-such-ws"
-			if hasID {
-				refWS = "acme"
-			}
-			fill := func(ws string, ids matrixIDs) string {
-				return strings.NewReplacer("{ws}", ws, "{id}", ids.draft, "{run_id}", ids.run, "{user_id}", ids.user).Replace(pattern) + matrixQuery[route]
-			}
-			refCode, refBody := send(clients[a], method, fill(refWS, none()))
-			for _, target := range matrixTargets {
-				ws, ids := "acme", seeds["acme"]
-				switch {
-				case target == "nonexistent":
-					ws, ids = refWS, none()
-				case target == "foreign" && hasID:
-					ids = seeds["globex"] // globex's ids under acme
-				case target == "foreign":
-					ws = "globex"
-				}
-				role := matrixRoles[a][ws]
-				var want int
-				switch {
-				case a == "anonymous" && strings.HasPrefix(pattern, "/api/"), a == "anonymous" && method != http.MethodGet:
-					want = http.StatusUnauthorized
-				case a == "anonymous":
-					want = http.StatusSeeOther
-				case role == "":
-					want = http.StatusNotFound
-				case target != "own" && hasID:
-					want = http.StatusNotFound
-					if o, ok := matrixOther[route]; ok {
-						want = o[roleIndex[role]]
-					}
-				default:
-					want = own[roleIndex[role]]
-				}
-				code, body := send(clients[a], method, fill(ws, ids))
-				checked++
-				if code != want {
-					t.Errorf("%s as %s on %s (%s) = %d, want %d", route, a, target, fill(ws, ids), code, want)
-					continue
-				}
-				_, other := matrixOther[route]
-				sameAsNothing := want == http.StatusNotFound || other && target != "own" && role != ""
-				if sameAsNothing && (refCode != want || body != refBody) {
-					t.Errorf("%s as %s on %s: the 404 body differs from the one of a target of nothing:\n%.300s\n%.300s", route, a, target, body, refBody)
-				}
-			}
-		}
-		if !ok { // what the route answers now, to review and paste into matrixOwn
-			var got [3]int
-			for i, a := range []string{"viewer@acme.test", "operator@acme.test", "owner@acme.test"} {
-				got[i], _ = send(clients[a], method, strings.NewReplacer("{ws}", "acme", "{id}", seeds["acme"].draft, "{run_id}", seeds["acme"].run, "{user_id}", seeds["acme"].user).Replace(pattern)+matrixQuery[route])
-			}
-			t.Logf("%q: {%d, %d, %d},", route, got[0], got[1], got[2])
 		}
 	}
-	t.Logf("%d requests checked", checked)
+	if !ok { // what the route answers now, to review and paste into matrixOwn
+		var got [3]int
+		for i, a := range []string{"viewer@acme.test", "operator@acme.test", "owner@acme.test"} {
+			got[i], _ = m.send(t, m.clients[a], method, strings.NewReplacer("{ws}", "acme", "{id}", m.seeds["acme"].draft, "{run_id}", m.seeds["acme"].run, "{user_id}", m.seeds["acme"].user).Replace(pattern)+matrixQuery[route])
+		}
+		t.Logf("%q: {%d, %d, %d},", route, got[0], got[1], got[2])
+	}
+	return checked
 }
