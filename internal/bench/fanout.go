@@ -114,6 +114,9 @@ func (f *fanout) measure(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	connectS := time.Since(t0).Seconds()
+	if f.c.Rate == 0 {
+		f.awaitStatsFlush(ctx, db)
+	}
 	f.readStats(ctx, 1)
 	x0, err0 := db.read(ctx)
 	if f.c.Rate == 0 {
@@ -141,8 +144,28 @@ func (f *fanout) measure(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
+// statsFlush bounds how late PostgreSQL (15) counts a transaction in pg_stat_database: a
+// backend reports its pending counters at most once a second and, once idle, within
+// PGSTAT_IDLE_INTERVAL (10 s).
+const statsFlush = 11 * time.Second
+
+// awaitStatsFlush waits until transactions already committed (the workspace's creation, the
+// tabs' sign-ins and connects) are counted, so that a quiet window counts only its own. The
+// statement counts of pg_stat_statements are immediate; only xact_commit lags.
+func (f *fanout) awaitStatsFlush(ctx context.Context, db *dbCounter) {
+	if db == nil || db.source != sourceXacts {
+		return
+	}
+	fmt.Fprintf(f.stderr, "bench: waiting %s for PostgreSQL's transaction counters to catch up\n", statsFlush)
+	select {
+	case <-ctx.Done():
+	case <-time.After(statsFlush):
+	}
+}
+
 // quietWindow measures the database statements per second over one Duration without tabs.
 func (f *fanout) quietWindow(ctx context.Context, db *dbCounter) *float64 {
+	f.awaitStatsFlush(ctx, db)
 	x0, err0 := db.read(ctx)
 	t0 := time.Now()
 	select {
