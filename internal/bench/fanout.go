@@ -101,6 +101,7 @@ func (f *fanout) measure(ctx context.Context) (Result, error) {
 	if f.c.Rate == 0 {
 		// Idle: the same quiet window without tabs first, so the tabs' share can be told apart
 		// from the server's own background statements (session sweep, heartbeat, workers).
+		f.awaitStatsFlush(ctx, db)
 		fmt.Fprintf(f.stderr, "bench: quiet window without tabs (%s)\n", f.c.Duration)
 		noTabs = f.quietWindow(ctx, db)
 	}
@@ -165,7 +166,6 @@ func (f *fanout) awaitStatsFlush(ctx context.Context, db *dbCounter) {
 
 // quietWindow measures the database statements per second over one Duration without tabs.
 func (f *fanout) quietWindow(ctx context.Context, db *dbCounter) *float64 {
-	f.awaitStatsFlush(ctx, db)
 	x0, err0 := db.read(ctx)
 	t0 := time.Now()
 	select {
