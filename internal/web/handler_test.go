@@ -321,8 +321,11 @@ func TestHandlerBadInputNeverReachesService(t *testing.T) {
 }
 
 // ctxStore is an in-memory session store that, like the PostgreSQL one, fails on a cancelled
-// context.
-type ctxStore struct{ *memstore.MemStore }
+// context, and fails every save once failCommits is set (a database gone away).
+type ctxStore struct {
+	*memstore.MemStore
+	failCommits *atomic.Bool
+}
 
 func (s ctxStore) DeleteCtx(ctx context.Context, token string) error {
 	if err := ctx.Err(); err != nil {
@@ -341,6 +344,9 @@ func (s ctxStore) FindCtx(ctx context.Context, token string) ([]byte, bool, erro
 func (s ctxStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if s.failCommits != nil && s.failCommits.Load() {
+		return errors.New("session store unavailable")
 	}
 	return s.Commit(token, b, expiry)
 }
@@ -363,7 +369,7 @@ func (a abandonedSignIn) SignedIn(ctx context.Context, _ access.User, _ string, 
 // context is cancelled by then.
 func TestHandlerAbandonedSignInLeavesNoSession(t *testing.T) {
 	t.Parallel()
-	store := ctxStore{memstore.New()}
+	store := ctxStore{MemStore: memstore.New()}
 	security := abandonedSignIn{entered: make(chan struct{})}
 	app, ts := newHandlerAppWith(t, store, security)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -387,5 +393,33 @@ func TestHandlerAbandonedSignInLeavesNoSession(t *testing.T) {
 	}
 	if len(all) != 0 {
 		t.Errorf("%d sessions left behind by an abandoned sign-in; want none", len(all))
+	}
+}
+
+// TestHandlerSessionSaveFailsOneAnswer: when the session cannot be saved (scs saves it just
+// before the handler's status goes out), the client gets one error document, not the error
+// followed by the handler's own status and body.
+func TestHandlerSessionSaveFailsOneAnswer(t *testing.T) {
+	t.Parallel()
+	fail := &atomic.Bool{}
+	app, _ := newHandlerAppWith(t, ctxStore{MemStore: memstore.New(), failCommits: fail}, fakeSecurity{})
+	c := app.as(t, "owner@acme.test")
+	fail.Store(true)
+	resp, err := c.Get(app.url + "/api/v1/workspaces/acme/onboarding/drafts/" + draftID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusInternalServerError || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("status %d %s, want 500 problem+json", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var problem map[string]any
+	if err := dec.Decode(&problem); err != nil || problem["status"] != 500.0 {
+		t.Fatalf("body %q: want one problem document with status 500 (%v)", body, err)
+	}
+	if dec.More() {
+		t.Errorf("body %q: the handler's answer follows the error", body)
 	}
 }

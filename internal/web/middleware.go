@@ -42,9 +42,15 @@ func memberFrom(ctx context.Context) (access.Member, bool) {
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	// sealed: the response is complete (an error answered on the handler's behalf, see
+	// Server.sessionError); what the handler writes afterwards is dropped.
+	sealed bool
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
+	if r.sealed {
+		return
+	}
 	if r.status == 0 {
 		r.status = code
 	}
@@ -52,6 +58,9 @@ func (r *statusRecorder) WriteHeader(code int) {
 }
 
 func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.sealed {
+		return len(b), nil
+	}
 	if r.status == 0 {
 		r.status = http.StatusOK
 	}

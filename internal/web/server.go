@@ -147,8 +147,16 @@ func New(cfg Config, deps Deps) *Server {
 		gate:     newSignInGate(cfg.LoginConcurrency, deps.LoginAttempts, deps.Registry),
 		metrics:  newHTTPMetrics(deps.Registry),
 	}
-	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
-		s.error(w, r, err)
-	}
+	sm.ErrorFunc = s.sessionError
 	return s
+}
+
+// sessionError answers a request whose session could not be loaded or saved. scs saves the
+// session just before the handler's status is written, so the handler's own answer would
+// follow this one (a second status, two documents in one body): the response is sealed.
+func (s *Server) sessionError(w http.ResponseWriter, r *http.Request, err error) {
+	s.error(w, r, err)
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.sealed = true
+	}
 }
