@@ -2,7 +2,8 @@
 // live.js morphs every fragment, hidden digests included, and emits live:applied; this
 // script then updates the drafts list's status counts, says when drafts or runs changed
 // elsewhere are not on the page ("3 new or moved drafts — Refresh list": the list never
-// reorders under the reader), and toasts new notifications. Plain ES2020, no inline code.
+// reorders under the reader), toasts new notifications, and brings a run page's retry action
+// once the pushed panel shows the run ended. Plain ES2020, no inline code.
 (() => {
   'use strict';
   const rev = (el) => { try { return BigInt((el && el.dataset.rev) || '0'); } catch { return 0n; } };
@@ -115,9 +116,29 @@
     if (b && b.open && !b.contains(e.target)) b.open = false;
   });
 
+  // ---------- run page: the retry action ----------
+  // The run panel is one fragment for every cohort, and whether the reader may retry depends
+  // on their capabilities, so the action sits outside the panel. When the pushed panel shows
+  // the run ended, the action is read once from the page itself.
+  async function runChanged(view) {
+    const area = document.querySelector('[data-retry-area]');
+    const panel = document.querySelector(`[data-live="${esc(view)}"]`);
+    const status = panel && panel.querySelector('[data-testid="run-status"]')?.dataset.status;
+    if (!area || status !== 'completed' || area.dataset.runStatus === 'completed') return;
+    area.dataset.runStatus = 'completed'; // once
+    try {
+      const res = await fetch(location.href, { headers: { Accept: 'text/html' }, credentials: 'same-origin' });
+      if (!res.ok) return;
+      const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+      const fresh = doc.querySelector('[data-retry-area]');
+      if (fresh && area.isConnected) area.replaceWith(document.importNode(fresh, true));
+    } catch { /* the next page load shows it */ }
+  }
+
   document.addEventListener('live:applied', (e) => {
     const d = e.detail || {};
     if (d.view === 'bell') bellChanged();
+    else if (d.view && d.view.startsWith('run:')) runChanged(d.view);
     else if (d.view === 'digest' && drafts && d.draftId.startsWith('drafts:')) draftsChanged();
     else if (d.view === 'digest' && runs && d.draftId.startsWith('runs:')) runsChanged();
   });
