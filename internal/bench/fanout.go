@@ -66,7 +66,9 @@ type fanout struct {
 func runFanout(ctx context.Context, c Config, stderr io.Writer) (res Result, err error) {
 	f := &fanout{c: c, stderr: stderr}
 	// Servers first: a server started here migrates the database the workspace goes into.
-	stop, err := f.startServers(ctx)
+	stopServers, err := f.startServers(ctx)
+	var once sync.Once
+	stop := func() { once.Do(stopServers) }
 	defer stop()
 	if err != nil {
 		return Result{}, err
@@ -76,6 +78,10 @@ func runFanout(ctx context.Context, c Config, stderr io.Writer) (res Result, err
 	}
 	fmt.Fprintf(stderr, "bench: workspace %s created\n", f.ws.Slug)
 	defer func() {
+		// The servers this run started stop first (each waits for its requests in flight):
+		// a request of a client the run gave up on (connect timeout, Ctrl-C) could otherwise
+		// save a session after the removal and leave it behind.
+		stop()
 		if rerr := f.ws.remove(c.DatabaseURL, f.tokens); rerr != nil {
 			fmt.Fprintln(stderr, rerr)
 			err = errors.Join(err, rerr)
