@@ -137,7 +137,11 @@ func loadDraft(ctx context.Context, q querier, id string, lock bool) (onboarding
 
 // Drafts implements onboarding.Store.
 func (s *Store) Drafts(ctx context.Context, workspaceID int64) ([]onboarding.Draft, error) {
-	rows, err := s.Pool.Query(ctx, draftSelect+` WHERE s.workspace_id = $1 ORDER BY s.updated_at DESC, s.id LIMIT 500`, workspaceID)
+	return collectDrafts(s.Pool.Query(ctx, draftSelect+` WHERE s.workspace_id = $1 ORDER BY s.updated_at DESC, s.id LIMIT 500`, workspaceID))
+}
+
+// collectDrafts reads every row of a draftSelect query (the twin of collectRuns).
+func collectDrafts(rows pgx.Rows, err error) ([]onboarding.Draft, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list drafts: %w", err)
 	}
@@ -364,38 +368,5 @@ func (s *Store) DraftPage(ctx context.Context, workspaceID int64, f onboarding.D
 	if limit <= 0 || limit > 501 {
 		limit = 50
 	}
-	rows, err := s.Pool.Query(ctx, draftSelect+` WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT `+arg(limit), args...)
-	if err != nil {
-		return nil, fmt.Errorf("list drafts: %w", err)
-	}
-	defer rows.Close()
-	out := []onboarding.Draft{}
-	for rows.Next() {
-		d, err := scanDraft(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan draft: %w", err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
-}
-
-// LifecycleCounts counts a workspace's drafts per lifecycle state, over all of them.
-func (s *Store) LifecycleCounts(ctx context.Context, workspaceID int64) (map[string]int, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT lifecycle_state, count(*) FROM managed_tenant_onboarding_sessions
-		WHERE workspace_id = $1 GROUP BY lifecycle_state`, workspaceID)
-	if err != nil {
-		return nil, fmt.Errorf("count drafts: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var state string
-		var n int
-		if err := rows.Scan(&state, &n); err != nil {
-			return nil, fmt.Errorf("scan count: %w", err)
-		}
-		out[state] = n
-	}
-	return out, rows.Err()
+	return collectDrafts(s.Pool.Query(ctx, draftSelect+` WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT `+arg(limit), args...))
 }
