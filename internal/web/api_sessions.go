@@ -38,12 +38,7 @@ func (s *Server) handleAPISessionsList(w http.ResponseWriter, r *http.Request) {
 // DELETE /api/v1/sessions/{session_id} (204; the current session or another user's is 404:
 // the current one ends with DELETE /api/v1/session).
 func (s *Server) handleAPISessionsEnd(w http.ResponseWriter, r *http.Request) {
-	id, err := sessionIDParam(r)
-	var n int64
-	if err == nil {
-		u, _ := userFrom(r.Context())
-		n, err = s.deps.Account.EndSessions(r.Context(), u, s.sessions.Token(r.Context()), id, s.clientOf(r))
-	}
+	id, n, err := s.endSessions(r)
 	if err != nil {
 		s.error(w, r, err)
 		return

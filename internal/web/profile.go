@@ -135,15 +135,22 @@ func endedText(n int64) string {
 	return "; " + strconv.FormatInt(n, 10) + " other sessions signed out"
 }
 
+// endSessions ends the signed-in user's session named in the path, or every other one when
+// none is named; it returns the id named (0: none) and how many sessions ended. The page and
+// the API answer it in their own ways.
+func (s *Server) endSessions(r *http.Request) (id, ended int64, err error) {
+	if id, err = sessionIDParam(r); err != nil {
+		return 0, 0, err
+	}
+	u, _ := userFrom(r.Context())
+	ended, err = s.deps.Account.EndSessions(r.Context(), u, s.sessions.Token(r.Context()), id, s.clientOf(r))
+	return id, ended, err
+}
+
 // handleProfileSessionsEnd is POST /admin/profile/sessions/end (every other session) and
 // POST /admin/profile/sessions/{session_id}/end (one of them).
 func (s *Server) handleProfileSessionsEnd(w http.ResponseWriter, r *http.Request) {
-	id, err := sessionIDParam(r)
-	var n int64
-	if err == nil {
-		u, _ := userFrom(r.Context())
-		n, err = s.deps.Account.EndSessions(r.Context(), u, s.sessions.Token(r.Context()), id, s.clientOf(r))
-	}
+	_, n, err := s.endSessions(r)
 	if err != nil {
 		s.error(w, r, err)
 		return
