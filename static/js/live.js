@@ -627,6 +627,9 @@
 
   window.liveConsole = {
     state: () => state,
+    // Shows a toast element built by another script (topics.js) in the page's toast region,
+    // removed after ms.
+    showToast: (t, ms = opts.toastMs) => { toastRegion().append(t); setTimeout(() => t.remove(), ms); },
     shownRev: (draftId, view) => {
       const el = document.querySelector(sel(draftId, view));
       return el ? el.dataset.rev : null;

@@ -76,15 +76,6 @@
   // ---------- notifications bell ----------
   const bell = () => document.querySelector('[data-live="bell"]');
   let newest = big(bell() && bell().dataset.newest);
-  function toastRegion() {
-    let t = document.querySelector('.toasts');
-    if (!t) {
-      t = document.createElement('div');
-      t.className = 'toasts'; t.setAttribute('role', 'status'); t.setAttribute('aria-live', 'polite');
-      document.body.append(t);
-    }
-    return t;
-  }
   // bellChanged toasts every notification newer than the newest one shown so far.
   function bellChanged() {
     const b = bell();
@@ -101,8 +92,7 @@
       a.href = link.getAttribute('href');
       a.textContent = link.textContent;
       t.append(a);
-      toastRegion().append(t);
-      setTimeout(() => t.remove(), 8000);
+      window.liveConsole.showToast(t, 8000);
     }
     newest = [newest, big(b.dataset.newest)].reduce((x, y) => (y > x ? y : x));
   }
