@@ -90,14 +90,7 @@ func (t *accountTx) EndSessions(ctx context.Context, userID int64, keep string, 
 
 // AuditUser implements account.Tx: one entry per workspace the user belongs to.
 func (t *accountTx) AuditUser(ctx context.Context, userID int64, e onboarding.AuditEntry) error {
-	var actor *int64
-	if e.ActorID != 0 {
-		actor = &e.ActorID
-	}
-	meta := e.Metadata
-	if meta == nil {
-		meta = map[string]any{}
-	}
+	actor, meta := auditColumns(e)
 	if _, err := t.tx.Exec(ctx, `INSERT INTO workspace_audit_log
 			(workspace_id, actor_id, action, subject_type, subject_id, metadata, created_at)
 		SELECT m.workspace_id, $2, $3, $4, $5, $6, $7 FROM workspace_memberships m WHERE m.user_id = $1`,

@@ -305,6 +305,19 @@ func (t *storeTx) Audit(ctx context.Context, e onboarding.AuditEntry) error {
 }
 
 func insertAudit(ctx context.Context, tx pgx.Tx, e onboarding.AuditEntry) error {
+	actor, meta := auditColumns(e)
+	if _, err := tx.Exec(ctx, `INSERT INTO workspace_audit_log
+			(workspace_id, actor_id, action, subject_type, subject_id, metadata, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		e.WorkspaceID, actor, e.Action, e.SubjectType, e.SubjectID, meta, e.At); err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// auditColumns are an entry's actor (NULL for the system) and metadata (never NULL) as the
+// audit log stores them.
+func auditColumns(e onboarding.AuditEntry) (*int64, map[string]any) {
 	var actor *int64
 	if e.ActorID != 0 {
 		actor = &e.ActorID
@@ -313,13 +326,7 @@ func insertAudit(ctx context.Context, tx pgx.Tx, e onboarding.AuditEntry) error 
 	if meta == nil {
 		meta = map[string]any{}
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO workspace_audit_log
-			(workspace_id, actor_id, action, subject_type, subject_id, metadata, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		e.WorkspaceID, actor, e.Action, e.SubjectType, e.SubjectID, meta, e.At); err != nil {
-		return fmt.Errorf("audit %s: %w", e.Action, err)
-	}
-	return nil
+	return actor, meta
 }
 
 func nullTime(t time.Time) *time.Time {
