@@ -84,15 +84,8 @@ func ParseLiveEvent(payload string) (live.Event, error) {
 			return bad("unexpected field")
 		}
 		return live.Event{Kind: p.K, DraftID: p.D, WorkspaceID: p.W, Rev: p.R}, nil
-	case live.KindMembership:
-		switch {
-		case p.U <= 0:
-			return bad("no user")
-		case p.D != "" || p.Run != "" || p.V != 0 || p.R != 0:
-			return bad("unexpected field")
-		}
-		return live.Event{Kind: p.K, WorkspaceID: p.W, UserID: p.U}, nil
-	case live.KindNotification:
+	case live.KindMembership, live.KindNotification:
+		// Both name a (workspace, user) and nothing else.
 		switch {
 		case p.U <= 0:
 			return bad("no user")
