@@ -210,6 +210,10 @@ type Subscription struct {
 	DraftID string
 	View    string // ViewCheckpoint (default), ViewRow or ViewRunPrefix+run id
 	Rev     int64  // the rev the tab shows; 0 = nothing
+	// Deltas: the connection applies delta fragments (docs/live.md, Deltas). After the first
+	// frame, which is always a full fragment, a change of a fragment cut into regions is sent
+	// as the regions that changed.
+	Deltas bool
 }
 
 // Viewer is who subscribes: the user whose access is checked and the keys of the sign-in

@@ -35,12 +35,14 @@ func BenchmarkWriter(b *testing.B) {
 			now := h.now()
 			var hdr [14]byte
 			rev := int64(0)
+			out := &fanOut{full: frag}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
 				s := c.subs[i%keys]
 				rev++
-				r := c.offer(s, "operator", rev, frag, now, now)
+				out.rev = rev
+				r := c.offer(s, "operator", out, now, now)
 				h.account(r.count(), now, now)
 				if i%keys != keys-1 {
 					continue

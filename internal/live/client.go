@@ -41,12 +41,19 @@ type sub struct {
 	active  bool        // hub.mu: authorised, receives fragments
 	cohort  string      // written under hub.mu and Client.mu
 	rev     int64       // Client.mu: newest rev queued or shown
+	deltas  bool        // the connection applies delta fragments
+	// taken (Client.mu) is the rev of the newest full or delta fragment of s that left the
+	// queue for the socket (or went into a catch-up batch, which is written before anything
+	// queued later): the fragment the browser holds once it has read everything before the
+	// next frame of s. 0 = none yet; a new subscription's first frame is always full.
+	taken int64
 }
 
 // frame is one queued fragment, or (s == nil) a catch-up batch already encoded as a batch
 // frame; a newer fragment for the same sub replaces it in place.
 type frame struct {
 	s     *sub
+	rev   int64 // the fragment's rev (s != nil)
 	bytes []byte
 	since time.Time // when this slot was first filled: how long the client has not read it
 	at    time.Time // earliest notification time among the changes it carries; zero = none
@@ -93,7 +100,7 @@ func (h *Hub) SubscribeAs(ctx context.Context, v Viewer, subs []Subscription) (*
 			s.rev = min(s.rev, in.Rev)
 			continue
 		}
-		s := &sub{c: c, draftID: in.DraftID, view: view, rev: max(in.Rev, 0)}
+		s := &sub{c: c, draftID: in.DraftID, view: view, rev: max(in.Rev, 0), deltas: in.Deltas}
 		seen[k] = s
 		c.subs = append(c.subs, s)
 	}
@@ -273,7 +280,7 @@ func (h *Hub) catchUp(ctx context.Context, c *Client, offers []offer) {
 	if len(items) == 1 {
 		it := items[0]
 		now := h.now()
-		r := c.offer(it.s, it.cohort, it.rev, it.bytes, time.Time{}, now)
+		r := c.offer(it.s, it.cohort, &fanOut{rev: it.rev, full: it.bytes}, time.Time{}, now)
 		h.account(r.count(), time.Time{}, now)
 		return
 	}
@@ -373,8 +380,8 @@ func (h *Hub) recheck(ctx context.Context, userID, ws int64) {
 				continue
 			}
 			c.mu.Lock()
-			// Forget the rev so the new cohort's fragment of the same rev is sent.
-			s.cohort, s.rev = cohort, 0
+			// Forget the rev so the new cohort's fragment of the same rev is sent, in full.
+			s.cohort, s.rev, s.taken = cohort, 0, 0
 			c.mu.Unlock()
 			s.ds.force = true
 			h.scheduleLocked(s.ds)
@@ -458,7 +465,8 @@ func (n *offerCount) add(r offerResult) {
 // offer is the per-connection step of a fan-out, so it does only what must be done per
 // connection: one uncontended lock, no allocation when the slot exists, no clock reading, no
 // shared counter or metric (the caller tallies the results and calls Hub.account once).
-func (c *Client) offer(s *sub, cohort string, rev int64, b []byte, eventAt, now time.Time) offerResult {
+func (c *Client) offer(s *sub, cohort string, out *fanOut, eventAt, now time.Time) offerResult {
+	rev := out.rev
 	c.mu.Lock()
 	if c.err != nil || s.cohort != cohort || rev <= s.rev {
 		c.mu.Unlock()
@@ -470,9 +478,15 @@ func (c *Client) offer(s *sub, cohort string, rev int64, b []byte, eventAt, now 
 		return offerSlow
 	}
 	s.rev = rev
+	// The browser will hold s.taken when it reads this frame: whether or not a frame of s is
+	// queued (this one replaces it), that is the base a delta must have.
+	b := out.full
+	if s.deltas {
+		b = out.pick(s.taken)
+	}
 	for i := range c.queue {
 		if f := &c.queue[i]; f.s == s {
-			f.bytes = b
+			f.bytes, f.rev = b, rev
 			// The replacing fragment also carries the older change: latency is measured
 			// from the earliest one.
 			if f.at.IsZero() || !eventAt.IsZero() && eventAt.Before(f.at) {
@@ -484,7 +498,7 @@ func (c *Client) offer(s *sub, cohort string, rev int64, b []byte, eventAt, now 
 			return offerReplaced
 		}
 	}
-	c.queue = append(c.queue, frame{s: s, bytes: b, since: now, at: eventAt})
+	c.queue = append(c.queue, frame{s: s, rev: rev, bytes: b, since: now, at: eventAt})
 	c.mu.Unlock()
 	c.wake()
 	return offerQueued
@@ -537,7 +551,7 @@ func (c *Client) offerBatch(items []catchUpItem) {
 		if size > 0 && size+len(it.bytes) > maxBatchBytes {
 			flush()
 		}
-		it.s.rev = it.rev
+		it.s.rev, it.s.taken = it.rev, it.rev
 		parts = append(parts, it.bytes)
 		size += len(it.bytes)
 		n++
@@ -665,8 +679,13 @@ func (c *Client) NextAt(ctx context.Context) ([]byte, time.Time, error) {
 	}
 }
 
-// removeLocked drops the first n queued frames; c.mu is held.
+// removeLocked drops the first n queued frames, which leave for the socket; c.mu is held.
 func (c *Client) removeLocked(n int) {
+	for _, f := range c.queue[:n] {
+		if f.s != nil {
+			f.s.taken = f.rev
+		}
+	}
 	rest := copy(c.queue, c.queue[n:])
 	clear(c.queue[rest:])
 	c.queue = c.queue[:rest]

@@ -94,6 +94,52 @@ type rendered struct {
 	// later pass skip identical bytes as unchanged; a fragment rendered for a Subscribe
 	// (possibly of a newer rev than the subscribers have) must still be fanned out.
 	fanned bool
+	// older are the fragments rendered for the key before this one, newest first (at most
+	// deltaHistory): the bases deltas are made from.
+	older []past
+}
+
+// past is an earlier fragment of a key.
+type past struct {
+	rev   int64
+	bytes []byte
+}
+
+// deltaHistory is how many earlier fragments of a key the hub keeps as delta bases: a
+// subscriber that fell further behind (its queued frame replaced that often before its
+// writer took it) gets the full fragment.
+const deltaHistory = 4
+
+// fanOut is what one pass offers for one (view, cohort): the full fragment of rev and, for
+// subscribers that apply deltas, the deltas from the fragments rendered before it.
+type fanOut struct {
+	rev    int64
+	full   []byte
+	deltas []past // base rev → delta fragment
+}
+
+// pick returns the delta from base, else the full fragment.
+func (o *fanOut) pick(base int64) []byte {
+	for _, d := range o.deltas {
+		if d.rev == base {
+			return d.bytes
+		}
+	}
+	return o.full
+}
+
+// newFanOut makes the deltas of b (rev) from older when withDeltas.
+func newFanOut(rev int64, b []byte, older []past, withDeltas bool) *fanOut {
+	out := &fanOut{rev: rev, full: b}
+	if !withDeltas {
+		return out
+	}
+	for _, p := range older {
+		if d := Delta(p.bytes, b, p.rev); d != nil {
+			out.deltas = append(out.deltas, past{p.rev, d})
+		}
+	}
+	return out
 }
 
 // draftState is the hub's per-draft record; it exists while the draft has subscribers.
@@ -536,23 +582,26 @@ func (h *Hub) process(ctx context.Context, ds *draftState) {
 			h.log.Warn("live: render draft", "draft", ds.id, "view", k.view, "cohort", k.cohort, "err", err)
 			continue
 		}
-		changed := h.store(ds, k, snap.Rev(), b, true)
+		changed, older := h.store(ds, k, snap.Rev(), b, true)
 		h.obs.Rendered(k.view, k.cohort, d, len(b), changed, nil)
 		if !changed && !force {
 			continue
 		}
 		targets = targets[:0]
+		deltas := false
 		h.mu.Lock()
 		for s := range ds.subs {
 			if s.active && s.view == k.view && s.cohort == k.cohort {
 				targets = append(targets, target{s.c, s})
+				deltas = deltas || s.deltas
 			}
 		}
 		h.mu.Unlock()
+		out := newFanOut(snap.Rev(), b, older, deltas)
 		var n offerCount
 		now := h.now()
 		for _, t := range targets {
-			n.add(t.c.offer(t.s, k.cohort, snap.Rev(), b, since, now))
+			n.add(t.c.offer(t.s, k.cohort, out, since, now))
 		}
 		h.account(n, since, h.now())
 	}
@@ -585,8 +634,9 @@ func (h *Hub) render(ctx context.Context, snap Snapshot, k renderKey) ([]byte, t
 
 // store records a rendered fragment in ds's cache and reports whether it differs from the
 // last one for that key that a pass fanned out (a false result means no client needs it).
-// fanned says the caller (a pass) offers the bytes to the key's subscribers.
-func (h *Hub) store(ds *draftState, k renderKey, rev int64, b []byte, fanned bool) bool {
+// fanned says the caller (a pass) offers the bytes to the key's subscribers. older are the
+// key's earlier fragments (delta bases), newest first.
+func (h *Hub) store(ds *draftState, k renderKey, rev int64, b []byte, fanned bool) (changed bool, older []past) {
 	sum := maphash.Bytes(h.seed, b)
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -594,14 +644,25 @@ func (h *Hub) store(ds *draftState, k renderKey, rev int64, b []byte, fanned boo
 	same := old != nil && old.hash == sum && old.rev >= rev
 	if same && old.fanned {
 		h.stats.unchanged.Add(1)
-		return false
+		return false, nil
 	}
-	if same {
+	switch {
+	case same:
 		old.fanned = old.fanned || fanned
-	} else if old == nil || rev >= old.rev {
+		return true, old.older
+	case old == nil:
 		ds.cache[k] = &rendered{hash: sum, rev: rev, bytes: b, fanned: fanned}
+	case rev > old.rev:
+		r := &rendered{hash: sum, rev: rev, bytes: b, fanned: fanned, older: make([]past, 0, deltaHistory)}
+		r.older = append(r.older, past{old.rev, old.bytes})
+		r.older = append(r.older, old.older[:min(len(old.older), deltaHistory-1)]...)
+		ds.cache[k] = r
+		return true, r.older
+	case rev == old.rev:
+		ds.cache[k] = &rendered{hash: sum, rev: rev, bytes: b, fanned: fanned, older: old.older}
+		return true, old.older
 	}
-	return true
+	return true, nil
 }
 
 // cached returns the cached fragment for k if it was rendered from rev or newer.

@@ -42,6 +42,9 @@ type fakeSource struct {
 	loadGate *gate
 	loadsBy  map[string]int
 	pad      int // bytes of padding in every render; set before subscribing
+	// regions: renders are cut into two keyed regions, "head" (changes with the version)
+	// and "body" (the padding, never changes); set before subscribing.
+	regions bool
 
 	loads   atomic.Int64
 	renders atomic.Int64
@@ -138,6 +141,11 @@ func (f *fakeSource) Render(ctx context.Context, s Snapshot, view, cohort string
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+	}
+	if f.regions {
+		return fmt.Appendf(nil, `<section data-draft-id="%s" data-version="%d" data-rev="%d" data-view="%s" data-cohort="%s">`+
+			`<p data-region="head">version %d, %s</p><div data-region="body">%s</div></section>`,
+			s.DraftID(), s.Version(), s.Rev(), view, cohort, s.Version(), cohort, strings.Repeat(".", f.pad)), nil
 	}
 	return fmt.Appendf(nil, `<section data-draft-id="%s" data-version="%d" data-rev="%d" data-view="%s" data-cohort="%s">%s</section>`,
 		s.DraftID(), s.Version(), s.Rev(), view, cohort, strings.Repeat(".", f.pad)), nil

@@ -123,7 +123,7 @@ func (h *Hub) renderShared(ctx context.Context, ds *draftState, snap Snapshot, k
 		b, d, err := h.render(rctx, snap, k)
 		cancel()
 		if err == nil {
-			changed := h.store(ds, k, snap.Rev(), b, false)
+			changed, _ := h.store(ds, k, snap.Rev(), b, false)
 			h.obs.Rendered(k.view, k.cohort, d, len(b), changed, nil)
 		}
 		h.mu.Lock()

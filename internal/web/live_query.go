@@ -26,6 +26,7 @@ const maxLiveTopics = 8
 //
 //	draft={uuid}[&rev={n}|&version={n}][&view=checkpoint|row|run:{uuid}|oprow:{uuid}] …
 //	draft=drafts:{n}|runs:{n}|user:{n}[&rev={n}][&view=digest|bell] …
+//	[delta=1] (anywhere, once: every subscription applies delta fragments; docs/live.md)
 //
 // version is accepted as an alias of rev: a draft's version never exceeds its rev (both start
 // at 1 and every write that moves the version also stamps a newer rev), so it is a safe lower
@@ -36,6 +37,7 @@ func parseLiveQuery(raw string) ([]live.Subscription, error) {
 	var subs []live.Subscription
 	var set []seen
 	drafts, topics := 0, 0
+	deltas := false
 	for part := range strings.SplitSeq(raw, "&") {
 		if part == "" {
 			continue
@@ -48,6 +50,13 @@ func parseLiveQuery(raw string) ([]live.Subscription, error) {
 		v, err = url.QueryUnescape(v)
 		if err != nil {
 			return nil, errors.New("malformed query")
+		}
+		if k == "delta" {
+			if deltas || v != "1" {
+				return nil, errors.New("delta must be given once, as delta=1")
+			}
+			deltas = true
+			continue
 		}
 		if k != "draft" && len(subs) == 0 {
 			if k == "rev" || k == "version" || k == "view" {
@@ -108,6 +117,9 @@ func parseLiveQuery(raw string) ([]live.Subscription, error) {
 	}
 	if len(subs) == 0 {
 		return nil, errors.New("at least one draft is required")
+	}
+	for i := range subs {
+		subs[i].Deltas = deltas
 	}
 	return subs, nil
 }

@@ -26,6 +26,9 @@ func TestParseLiveQuery(t *testing.T) {
 		{"Topics", "draft=drafts:3&rev=5&draft=runs:3&view=digest&draft=user:9&view=bell&draft=" + a + "&view=oprow:" + b,
 			[]live.Subscription{{DraftID: "drafts:3", View: "digest", Rev: 5}, {DraftID: "runs:3", View: "digest"},
 				{DraftID: "user:9", View: "bell"}, {DraftID: a, View: "oprow:" + b}}},
+		{"Deltas", "delta=1&draft=" + a + "&draft=" + b + "&view=row",
+			[]live.Subscription{{DraftID: a, View: "checkpoint", Deltas: true}, {DraftID: b, View: "row", Deltas: true}}},
+		{"DeltasLast", "draft=" + a + "&delta=1", []live.Subscription{{DraftID: a, View: "checkpoint", Deltas: true}}},
 		{"FiveHundredRowsAndTopics", strings.Repeat("draft="+a+"&view=row&", maxLiveDrafts) + "draft=drafts:1&draft=user:1",
 			append(slicesRepeat(live.Subscription{DraftID: a, View: "row"}, maxLiveDrafts),
 				live.Subscription{DraftID: "drafts:1", View: "digest"}, live.Subscription{DraftID: "user:1", View: "bell"})},
@@ -57,6 +60,9 @@ func TestParseLiveQuery(t *testing.T) {
 		"TopicView":     "draft=drafts:1&view=row",
 		"BellOnDraft":   "draft=" + a + "&view=bell",
 		"TooManyTopics": strings.Repeat("draft=user:1&", maxLiveTopics+1),
+		"DeltaTwice":    "delta=1&draft=" + a + "&delta=1",
+		"DeltaValue":    "draft=" + a + "&delta=yes",
+		"DeltaAlone":    "delta=1",
 	}
 	for name, q := range bad {
 		t.Run("Bad/"+name, func(t *testing.T) {

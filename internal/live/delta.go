@@ -1,0 +1,175 @@
+package live
+
+import (
+	"bytes"
+	"strconv"
+)
+
+// Keyed regions and delta fragments (docs/live.md, Deltas).
+//
+// A fragment may be cut into keyed regions: every child element of its root carries
+// data-region="{key}", with no other content between them, so region i's bytes run from its
+// opening tag to the next region's (or to the root's closing tag). A delta fragment is the
+// new root's opening tag with data-base-rev="{rev}" added, followed by the regions whose bytes
+// differ from the fragment at that rev, and the root's closing tag. A browser that holds the
+// fragment of the base rev rebuilds the whole new fragment from it; one that does not asks
+// for a full fragment again (it resubscribes). The hub does not parse HTML beyond finding
+// these markers: user text cannot contain them, because the renderer escapes quotes.
+
+// regionMark starts a region's key inside its opening tag.
+const regionMark = ` data-region="`
+
+// baseRevAttr names the rev a delta applies to.
+const baseRevAttr = ` data-base-rev="`
+
+// region is one keyed region of a fragment.
+type region struct {
+	key, bytes []byte
+}
+
+// splitRegions cuts a fragment into the root's opening tag (head), its regions and the
+// root's closing tag (tail). ok is false when the fragment has no regions or does not have
+// that shape (one opening tag, then regions only, then one closing tag).
+func splitRegions(b []byte) (head []byte, regions []region, tail []byte, ok bool) {
+	end := bytes.LastIndex(b, []byte("</"))
+	if end < 0 || bytes.IndexByte(b[end:], '>') != len(b[end:])-1 {
+		return nil, nil, nil, false
+	}
+	var starts []int
+	var keys [][]byte
+	for off := 0; ; {
+		i := bytes.Index(b[off:end], []byte(regionMark))
+		if i < 0 {
+			break
+		}
+		i += off
+		start := bytes.LastIndexByte(b[:i], '<')
+		k := i + len(regionMark)
+		q := bytes.IndexByte(b[k:end], '"')
+		if start < 0 || q <= 0 {
+			return nil, nil, nil, false
+		}
+		starts = append(starts, start)
+		keys = append(keys, b[k:k+q])
+		off = k + q
+	}
+	if len(starts) == 0 {
+		return nil, nil, nil, false
+	}
+	head = b[:starts[0]]
+	if bytes.Count(head, []byte("<")) != 1 || !bytes.HasSuffix(head, []byte(">")) || bytes.HasSuffix(head, []byte("/>")) {
+		return nil, nil, nil, false
+	}
+	regions = make([]region, len(starts))
+	for i, s := range starts {
+		e := end
+		if i+1 < len(starts) {
+			e = starts[i+1]
+		}
+		if b[e-1] != '>' {
+			return nil, nil, nil, false // text between regions: not this shape
+		}
+		regions[i] = region{keys[i], b[s:e]}
+	}
+	return head, regions, b[end:], true
+}
+
+// Delta returns the delta fragment that turns prev (the fragment of rev base) into next, or
+// nil when there is none: either fragment has no regions, their regions' keys differ (a
+// different layout: the full fragment is sent), or the delta would not be smaller than next.
+func Delta(prev, next []byte, base int64) []byte {
+	_, pr, _, ok := splitRegions(prev)
+	if !ok {
+		return nil
+	}
+	head, nr, tail, ok := splitRegions(next)
+	if !ok || len(pr) != len(nr) {
+		return nil
+	}
+	for i := range nr {
+		if !bytes.Equal(pr[i].key, nr[i].key) {
+			return nil
+		}
+	}
+	out := make([]byte, 0, 1024)
+	out = append(out, head[:len(head)-1]...)
+	out = append(out, baseRevAttr...)
+	out = strconv.AppendInt(out, base, 10)
+	out = append(out, `">`...)
+	for i := range nr {
+		if !bytes.Equal(pr[i].bytes, nr[i].bytes) {
+			out = append(out, nr[i].bytes...)
+		}
+	}
+	out = append(out, tail...)
+	if len(out) >= len(next) {
+		return nil
+	}
+	return out
+}
+
+// IsDelta reports whether a fragment is a delta (its root carries data-base-rev).
+func IsDelta(fragment []byte) bool {
+	end := bytes.IndexByte(fragment, '>')
+	return end > 0 && bytes.Contains(fragment[:end], []byte(baseRevAttr))
+}
+
+// ApplyDelta rebuilds the full fragment from prev (the fragment of the delta's base rev) and
+// a delta fragment, as the browser does; ok is false when delta is not a delta, its base rev
+// is not prev's, or it names a region prev does not have. For clients other than the
+// browser, and for tests.
+func ApplyDelta(prev, delta []byte, prevRev int64) (_ []byte, ok bool) {
+	dhead, dr, tail, ok := splitRegionsOrHead(delta)
+	if !ok {
+		return nil, false
+	}
+	i := bytes.Index(dhead, []byte(baseRevAttr))
+	if i < 0 {
+		return nil, false
+	}
+	j := bytes.IndexByte(dhead[i+len(baseRevAttr):], '"')
+	if j < 0 {
+		return nil, false
+	}
+	base, err := strconv.ParseInt(string(dhead[i+len(baseRevAttr):i+len(baseRevAttr)+j]), 10, 64)
+	if err != nil || base != prevRev {
+		return nil, false
+	}
+	_, pr, _, ok := splitRegions(prev)
+	if !ok {
+		return nil, false
+	}
+	out := make([]byte, 0, len(prev)+len(delta))
+	out = append(out, dhead[:i]...)
+	out = append(out, dhead[i+len(baseRevAttr)+j+1:]...)
+	used := 0
+	for _, p := range pr {
+		b := p.bytes
+		for _, d := range dr {
+			if bytes.Equal(d.key, p.key) {
+				b = d.bytes
+				used++
+				break
+			}
+		}
+		out = append(out, b...)
+	}
+	if used != len(dr) {
+		return nil, false
+	}
+	return append(out, tail...), true
+}
+
+// splitRegionsOrHead is splitRegions that also accepts a fragment with no regions (a delta
+// in which no region changed): its head and tail, and no regions.
+func splitRegionsOrHead(b []byte) (head []byte, regions []region, tail []byte, ok bool) {
+	if head, regions, tail, ok = splitRegions(b); ok {
+		return head, regions, tail, true
+	}
+	end := bytes.LastIndex(b, []byte("</"))
+	h := bytes.IndexByte(b, '>')
+	if end < 0 || h < 0 || h+1 != end || bytes.Contains(b, []byte(regionMark)) {
+		return nil, nil, nil, false
+	}
+	return b[:h+1], nil, b[end:], true
+}
