@@ -198,3 +198,48 @@ const (
 	StepLocked     = "locked"      // not reachable until the steps before it are done
 	StepNotReached = "not_reached" // the onboarding was cancelled before this step
 )
+
+// checkpointForms lists the ids of the forms the checkpoint fragment shows, under the same
+// conditions as the templates that render them (TestCheckpointRegions checks that they
+// agree): the versions region gives each of them its version input.
+func checkpointForms(d CheckpointData) []string {
+	var ids []string
+	if d.CanCancel && !d.Terminal() {
+		ids = append(ids, "form-cancel")
+	}
+	if d.Terminal() {
+		return ids
+	}
+	switch openStep(d) {
+	case 1:
+		if d.CanEdit {
+			ids = append(ids, "form-identify")
+		}
+	case 2:
+		if d.CanEdit {
+			ids = append(ids, "form-connection")
+		}
+	case 3:
+		v := d.Verification
+		if d.Connection == nil {
+			break
+		}
+		if v != nil && v.Troubled() && !v.Active() && d.Readiness.Overridable && !d.Readiness.Ready && d.CanOverride {
+			ids = append(ids, "form-override")
+		}
+		if d.CanVerify && (v == nil || !v.Active()) {
+			ids = append(ids, "form-verification")
+		}
+	case 4:
+		if d.CanBootstrap {
+			ids = append(ids, "form-bootstrap")
+		}
+	default:
+		if d.Readiness.Ready && d.CanActivate {
+			ids = append(ids, "form-activation")
+		} else if !d.Readiness.Ready && d.Readiness.Overridable && d.CanOverride {
+			ids = append(ids, "form-override")
+		}
+	}
+	return ids
+}

@@ -66,7 +66,7 @@ func splitRegions(b []byte) (head []byte, regions []region, tail []byte, ok bool
 		if i+1 < len(starts) {
 			e = starts[i+1]
 		}
-		if b[e-1] != '>' {
+		if r := bytes.TrimRight(b[s:e], " \t\r\n"); len(r) == 0 || r[len(r)-1] != '>' {
 			return nil, nil, nil, false // text between regions: not this shape
 		}
 		regions[i] = region{keys[i], b[s:e]}

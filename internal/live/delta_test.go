@@ -12,7 +12,7 @@ func regionFragment(rev int64, values ...string) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<section data-live="checkpoint" data-draft-id="d1" data-version="%d" data-rev="%d">`, rev, rev)
 	for i, v := range values {
-		fmt.Fprintf(&b, `<div data-region="r%d" class="x"><p>%s</p></div>`, i, v)
+		fmt.Fprintf(&b, "<div data-region=\"r%d\" class=\"x\"><p>%s</p></div>\n", i, v)
 	}
 	b.WriteString(`</section>`)
 	return []byte(b.String())
@@ -26,7 +26,7 @@ func TestDelta(t *testing.T) {
 	t.Run("OnlyChangedRegions", func(t *testing.T) {
 		d := Delta(prev, next, 4)
 		want := `<section data-live="checkpoint" data-draft-id="d1" data-version="7" data-rev="7" data-base-rev="4">` +
-			`<div data-region="r1" class="x"><p>Fabrikam</p></div></section>`
+			"<div data-region=\"r1\" class=\"x\"><p>Fabrikam</p></div>\n</section>"
 		if string(d) != want {
 			t.Fatalf("Delta =\n%s\nwant\n%s", d, want)
 		}

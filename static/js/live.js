@@ -5,7 +5,10 @@
 // data-rev and data-lifecycle (optional: data-updated-by, data-updated-at).
 // Frames (pushed or polled) are one fragment's HTML, or a batch of fragments each inside a
 // <template data-live-batch> (a catch-up, docs/live.md); a fragment replaces the shown
-// fragment with the same draft id and view only when its rev is greater.
+// fragment with the same draft id and view only when its rev is greater. The socket asks for
+// deltas (delta=1): a pushed fragment whose root carries data-base-rev holds only the keyed
+// regions (data-region) that changed since that rev, and is rebuilt into the whole fragment
+// from the newest one received for that draft and view (docs/live.md, Deltas).
 (() => {
   'use strict';
   if (window.liveConsole) return; // loaded twice: keep the first instance
@@ -44,6 +47,9 @@
   let reconnectTimer = 0, pollTimer = 0, rescanTimer = 0;
   let connectedKeys = ''; // the (draft, view) set the current socket subscribed to
   const held = new WeakMap();       // fragment element -> newest frame held back by a conflict
+  // "draft id\nview" -> the newest whole fragment received (pushed, rebuilt or polled), kept
+  // detached and untouched: the base a delta is rebuilt from.
+  const received = new Map();
   const submitting = new Set();     // draft ids with an own form submission in flight
 
   // ---------- helpers ----------
@@ -89,9 +95,11 @@
   }
   const formsIn = (el) => (el.matches('form') ? [el] : Array.from(el.querySelectorAll('form')));
   const formDirty = (form) => Array.from(form.querySelectorAll('input, textarea, select')).some(fieldDirty);
+  // The version a form was rendered with: its version input, which may sit outside the form
+  // (the checkpoint's versions region ties it to the form with the form attribute).
   function renderedVersion(form, el) {
-    const v = form.querySelector('input[name="version"]');
-    return ver(v ? v.value : el.dataset.version);
+    const v = form.elements.namedItem('version');
+    return ver(v && 'value' in v ? v.value : el.dataset.version);
   }
 
   // ---------- applying frames ----------
@@ -115,7 +123,7 @@
   // applyFragment returns 'applied', 'conflict', 'dropped' (not newer) or 'ignored'
   // (not a fragment, or nothing in the page shows that draft and view).
   function applyFragment(html, source = 'push') {
-    const next = parse(html);
+    const next = whole(parse(html));
     if (!next) return 'ignored';
     const targets = findFragments(next.dataset.draftId, next.dataset.live);
     if (!targets.length) return 'ignored';
@@ -125,6 +133,50 @@
       if (r !== 'dropped') result = r;
     });
     return result;
+  }
+
+  // whole returns a full fragment: node itself, or the fragment a delta rebuilds from the
+  // newest one received for its draft and view, which it then becomes. A delta that does not
+  // fit (its base is not what was received last) is not applied: the socket is opened
+  // again, and a new subscription's first frame is always whole.
+  function whole(node) {
+    if (!node) return null;
+    const key = node.dataset.draftId + '\n' + node.dataset.live;
+    const last = received.get(key);
+    if (node.hasAttribute('data-base-rev')) {
+      const full = rebuild(last, node);
+      if (!full) {
+        if (!last || rev(node) > rev(last)) resubscribe(node);
+        return null;
+      }
+      node = full;
+    }
+    if (!last || rev(node) > rev(last)) received.set(key, node.cloneNode(true));
+    return node;
+  }
+
+  // rebuild applies delta to base (a whole fragment of the delta's base rev): the delta's
+  // root attributes and each of its regions in place of the base's region of the same key.
+  function rebuild(base, delta) {
+    let baseRev;
+    try { baseRev = BigInt(delta.dataset.baseRev); } catch { return null; }
+    if (!base || rev(base) !== baseRev) return null;
+    const full = base.cloneNode(true);
+    for (const a of Array.from(full.attributes)) full.removeAttribute(a.name);
+    for (const a of Array.from(delta.attributes)) if (a.name !== 'data-base-rev') full.setAttribute(a.name, a.value);
+    const regions = new Map(Array.from(full.children).map((c) => [c.dataset.region, c]));
+    for (const r of Array.from(delta.children)) {
+      const old = r.dataset.region && regions.get(r.dataset.region);
+      if (!old) return null;
+      old.replaceWith(r);
+    }
+    return full;
+  }
+
+  function resubscribe(node) {
+    emit('live:resync', { draftId: node.dataset.draftId, view: node.dataset.live, baseRev: node.dataset.baseRev });
+    if (!socketOpen()) return;
+    detach(); attempt = 0; connect();
   }
 
   function applyTo(el, next, source) {
@@ -374,7 +426,7 @@
     connectedKeys = pairsKey(pairs);
     if (!pairs.length) { stopPolling(); return; }
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const path = `${opts.path}?${liveQuery(pairs)}`;
+    const path = `${opts.path}?delta=1&${liveQuery(pairs)}`;
     const sock = new WebSocket(`${scheme}//${location.host}${path}`);
     let opened = false;
     ws = sock;
