@@ -118,7 +118,7 @@ func browserLiveUnsavedInputConflict(t *testing.T, browser context.Context, base
 	// banner about the owner's save in tab A; it returns the tabs and A's version.
 	conflict := func(t *testing.T) (a, b *page, version string) {
 		a, b = identifyInTwoTabs(t, browser, base)
-		before := eval[string](b, `document.querySelector('#form-identify [name=version]').value`)
+		before := eval[string](b, `document.getElementById('form-identify').elements.namedItem('version').value`)
 		b.typeInto("#display_name", "Contoso (operator, unsaved)")
 		a.typeInto("#display_name", "Contoso (owner)")
 		start := time.Now()
@@ -134,7 +134,7 @@ func browserLiveUnsavedInputConflict(t *testing.T, browser context.Context, base
 		// Nothing of B's was touched: the typed input, the step it shows, its version.
 		b.js(`document.querySelector('#display_name').value === 'Contoso (operator, unsaved)'`)
 		b.visible(`[data-testid=panel-identify]`)
-		if v := eval[string](b, `document.querySelector('#form-identify [name=version]').value`); v != before {
+		if v := eval[string](b, `document.getElementById('form-identify').elements.namedItem('version').value`); v != before {
 			t.Fatalf("tab B's form version moved from %s to %s before B chose", before, v)
 		}
 		b.stillSameDocument()
@@ -165,7 +165,7 @@ func browserLiveUnsavedInputConflict(t *testing.T, browser context.Context, base
 		b.clickText(`[data-testid=conflict-banner]`, "Keep my changes")
 		b.js(`!document.querySelector('[data-testid=conflict-banner]')`)
 		b.js(`document.querySelector('#display_name').value === 'Contoso (operator, unsaved)'`)
-		b.js(fmt.Sprintf(`document.querySelector('#form-identify [name=version]').value === %q`, version))
+		b.js(fmt.Sprintf(`document.getElementById('form-identify').elements.namedItem('version').value === %q`, version))
 		// The submit now carries the newer version: it wins, deliberately.
 		kept := time.Now()
 		b.submit(`[data-testid=save-identify]`, 200)

@@ -216,7 +216,7 @@ func browserStaleSubmit(t *testing.T, browser context.Context, base string) {
 	tabB.open(wizard + "?step=1")
 	tabB.visible(`[data-testid=panel-identify]`)
 	tabB.js(`['reconnecting', 'polling'].includes(window.liveConsole.state())`)
-	staleVersion := eval[string](tabB, `document.querySelector('#form-identify [name=version]').value`)
+	staleVersion := eval[string](tabB, `document.getElementById('form-identify').elements.namedItem('version').value`)
 
 	tabA.typeInto("#display_name", "Contoso (operator)")
 	tabA.submit(`[data-testid=save-identify]`, 200)
@@ -224,7 +224,7 @@ func browserStaleSubmit(t *testing.T, browser context.Context, base string) {
 
 	// B still shows the old version: nothing reached it.
 	tabB.typeInto("#display_name", "Contoso (owner)")
-	if v := eval[string](tabB, `document.querySelector('#form-identify [name=version]').value`); v != staleVersion {
+	if v := eval[string](tabB, `document.getElementById('form-identify').elements.namedItem('version').value`); v != staleVersion {
 		t.Fatalf("tab B's form version moved from %s to %s: it received the change", staleVersion, v)
 	}
 	tabB.submit(`[data-testid=save-identify]`, 409)

@@ -533,10 +533,8 @@ func TestFaultListenerKilledRepeatedly(t *testing.T) {
 		})
 	}
 	landed := 0
-	for range kills {
-		time.Sleep(every)
-		// Kill a listening connection: not one still connecting (whose loss is no epoch), nor
-		// the one just killed whose loss the listener has not noticed yet.
+	// awaitUp waits until the listener is connected again after the kills that landed.
+	awaitUp := func() {
 		up := func() bool { return a.lv.Listener.Connected() && a.lv.Listener.Stats().Disconnects == int64(landed) }
 		for deadline := time.Now().Add(30 * time.Second); !up(); time.Sleep(5 * time.Millisecond) {
 			if time.Now().After(deadline) {
@@ -549,6 +547,12 @@ func TestFaultListenerKilledRepeatedly(t *testing.T) {
 				t.Fatalf("listener did not reconnect within 30 s after kill %d (%+v); a new connection now: %v", landed, a.lv.Listener.Stats(), err)
 			}
 		}
+	}
+	for range kills {
+		time.Sleep(every)
+		// Kill a listening connection: not one still connecting (whose loss is no epoch), nor
+		// the one just killed whose loss the listener has not noticed yet.
+		awaitUp()
 		var n int
 		if err := a.db.Pool.QueryRow(context.Background(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
 			WHERE application_name = $1 AND datname = current_database()`, postgres.ListenerAppName).Scan(&n); err != nil {
@@ -556,6 +560,7 @@ func TestFaultListenerKilledRepeatedly(t *testing.T) {
 		}
 		landed += n
 	}
+	awaitUp() // the reconnection after the last kill
 	stop.Store(true)
 	wg.Wait()
 	final := draftVersions(t, a.db, ids)

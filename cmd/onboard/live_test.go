@@ -335,6 +335,38 @@ func TestLiveChange(t *testing.T) {
 			}
 		}
 	})
+
+	// Deltas: a socket that asks for them gets the whole fragment first, then a rename as
+	// the regions it changed, which rebuild exactly what a socket without deltas receives.
+	t.Run("Deltas", func(t *testing.T) {
+		read := func(conn *websocket.Conn) []byte {
+			t.Helper()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, b, err := conn.Read(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		withDeltas := mustDial(t, a.base, c, "delta=1&draft="+s.draft+"&rev=0")
+		plain := mustDial(t, a.base, c, "draft="+s.draft+"&rev=0")
+		first, full := read(withDeltas), read(plain)
+		if live.IsDelta(first) || string(first) != string(full) {
+			t.Fatalf("first frames differ or are deltas:\n%s\n%s", first, full)
+		}
+		base := currentRev(t, a.db, s.draft)
+		if _, err := a.db.Pool.Exec(context.Background(), `UPDATE managed_tenant_onboarding_sessions
+			SET display_name = 'Contoso Renamed', version = version + 1 WHERE id = $1`, s.draft); err != nil {
+			t.Fatal(err)
+		}
+		d, want := read(withDeltas), read(plain)
+		got, ok := live.ApplyDelta(first, d, base)
+		if !live.IsDelta(d) || !ok || string(got) != string(want) {
+			t.Fatalf("delta %s (%d bytes) on rev %d rebuilds %v\n%s\nwant\n%s", d, len(d), base, ok, got, want)
+		}
+		t.Logf("rename: whole fragment %d bytes, delta %d bytes", len(want), len(d))
+	})
 }
 
 func TestLiveRefused(t *testing.T) {
