@@ -27,8 +27,10 @@ scenario() { # name, then the arguments of `onboard bench`
 }
 
 scenario live-1000    fanout -serve -clients 1000 -drafts 1 -rate 50 -duration "$d"
+scenario whole-1000   fanout -serve -clients 1000 -drafts 1 -rate 50 -duration "$d" -deltas=false
 scenario raw-1000     fanout -mode raw -clients 1000 -rate 50 -duration "$d" -settle 60s
 scenario live-5000    fanout -serve -clients 5000 -drafts 1 -rate 50 -duration "$d"
+scenario whole-5000   fanout -serve -clients 5000 -drafts 1 -rate 50 -duration "$d" -deltas=false
 scenario live-5000-10drafts fanout -serve -clients 5000 -drafts 10 -rate 200 -duration "$d"
 scenario raw-5000     fanout -mode raw -clients 5000 -rate 50 -duration "$d" -settle 60s
 scenario cohorts-1000 fanout -serve -clients 1000 -drafts 1 -cohorts 3 -rate 50 -duration "$d"
@@ -42,14 +44,14 @@ scenario idle-raw-10000  fanout -mode raw -clients 10000 -rate 0 -duration "$q"
 scenario notify-8     notify -writers 8 -duration 10s
 
 echo
-echo "| run | load avg | tabs | processes | cohorts | mutations/s asked → done | frames/s | expected = received + superseded [+ lost] (+ unaccounted) | bytes/frame | p50 / p99 ms sent→frame | p50 / p99 ms ack→frame | renders/mutation | CPU µs/frame | KiB/conn | goroutines/conn | db/s | errors |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| run | deltas | load avg | tabs | processes | cohorts | mutations/s asked → done | frames/s | expected = received + superseded [+ lost] (+ unaccounted) | bytes/frame | p50 / p99 ms sent→frame | p50 / p99 ms ack→frame | renders/mutation | CPU µs/frame | KiB/conn | goroutines/conn | db/s | errors |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for f in "$out"/*.json; do
   name=$(basename "$f" .json)
   [[ $name == notify-* ]] && continue
   jq -r --arg name "$name" '
     def n(x; p): if x == null then "n/a" else (x * p | round) / p | tostring end;
-    "| \($name) | \(n(.load_avg_1m[0]; 10)) | \(.connections) | \((.processes // []) | length) | \(.cohorts) | \(.rate_requested) → \(n(.mutations_per_s; 10)) | \(n(.frames_per_s; 1)) | \(.frames_expected) = \(.frames_received) + \(.dropped)\(if (.frames_lost // 0) > 0 then " + \(.frames_lost) lost" else "" end) (+ \(.frames_unaccounted)) | \(n(.frame_bytes_avg; 1)) | \(n(.latency_ms.p50; 10)) / \(n(.latency_ms.p99; 10)) | \(if .ack_latency_ms then "\(n(.ack_latency_ms.p50; 10)) / \(n(.ack_latency_ms.p99; 10))" else "n/a" end) | \(n(.renders_per_mutation; 100)) | \(n(.cpu_us_per_frame; 10)) | \(n(.rss_per_conn_kib; 10)) | \(n(.goroutines_per_conn; 100)) | \(n(.db_statements_per_s; 10))\(if .db_statements_per_s_without_tabs != null then " (\(n(.db_statements_per_s_without_tabs; 10)) without tabs)" else "" end) \(.db_statements_source // "") | \((.errors // []) | length) |"
+    "| \($name) | \(.deltas // false) | \(n(.load_avg_1m[0]; 10)) | \(.connections) | \((.processes // []) | length) | \(.cohorts) | \(.rate_requested) → \(n(.mutations_per_s; 10)) | \(n(.frames_per_s; 1)) | \(.frames_expected) = \(.frames_received) + \(.dropped)\(if (.frames_lost // 0) > 0 then " + \(.frames_lost) lost" else "" end) (+ \(.frames_unaccounted)) | \(n(.frame_bytes_avg; 1)) | \(n(.latency_ms.p50; 10)) / \(n(.latency_ms.p99; 10)) | \(if .ack_latency_ms then "\(n(.ack_latency_ms.p50; 10)) / \(n(.ack_latency_ms.p99; 10))" else "n/a" end) | \(n(.renders_per_mutation; 100)) | \(n(.cpu_us_per_frame; 10)) | \(n(.rss_per_conn_kib; 10)) | \(n(.goroutines_per_conn; 100)) | \(n(.db_statements_per_s; 10))\(if .db_statements_per_s_without_tabs != null then " (\(n(.db_statements_per_s_without_tabs; 10)) without tabs)" else "" end) \(.db_statements_source // "") | \((.errors // []) | length) |"
   ' "$f"
 done
 if [[ -f $out/notify-8.json ]]; then

@@ -49,6 +49,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	f.duration(&c.PollInterval, "poll-interval", "BENCH_POLL_INTERVAL", 5*time.Second, "poll mode: interval per client")
 	f.duration(&c.Settle, "settle", "BENCH_SETTLE", 10*time.Second, "wait at most this long after the last mutation for frames in flight (ends as soon as every frame is accounted for)")
 	f.duration(&c.ConnectTimeout, "connect-timeout", "BENCH_CONNECT_TIMEOUT", 5*time.Minute, "give up when the clients have not all got their first fragment (raw: connected) within this")
+	f.boolean(&c.Deltas, "deltas", "BENCH_DELTAS", true, "live mode: clients ask for delta fragments (delta=1) as the browser does; false: whole fragments every time")
 	f.integer(&c.RawSize, "raw-size", "BENCH_RAW_SIZE", 4800, "raw mode: bytes per broadcast frame (the checkpoint fragment is about 4.8 KB)")
 	if err := f.parse(args[1:]); err != nil {
 		return err

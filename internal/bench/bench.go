@@ -32,6 +32,7 @@ type Config struct {
 	Settle         time.Duration // wait after the last mutation for frames in flight
 	ConnectTimeout time.Duration // for every client to get its first fragment (raw: to connect)
 	RawSize        int           // raw mode: bytes per broadcast frame
+	Deltas         bool          // live mode: the clients ask for delta fragments (delta=1), as the browser does
 	ChildEnv       []string      // added to the environment of the processes the bench starts
 }
 
@@ -73,6 +74,7 @@ func (c Config) Validate() error {
 // be read, with the reason in Errors, never a silent zero.
 type Result struct {
 	Mode               string             `json:"mode"`
+	Deltas             bool               `json:"deltas"`
 	Connections        int                `json:"connections"`
 	Drafts             int                `json:"drafts"`
 	Cohorts            int                `json:"cohorts"`

@@ -24,6 +24,9 @@ func (f *fanout) liveClient(ctx context.Context, s *server, d *benchDraft, cooki
 	first := true
 	for ctx.Err() == nil {
 		u := strings.Replace(s.base, "http", "ws", 1) + "/live?draft=" + d.id + "&rev=0"
+		if f.c.Deltas {
+			u += "&delta=1"
+		}
 		conn, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {cookie}, "Origin": {s.base}}})
 		if err != nil {
 			if ctx.Err() == nil {

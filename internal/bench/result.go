@@ -11,7 +11,7 @@ import (
 func (f *fanout) result(elapsed time.Duration) Result {
 	c := f.c
 	res := Result{
-		Mode: c.Mode, Connections: c.Clients, Drafts: c.Drafts, Cohorts: c.Cohorts, DurationS: elapsed.Seconds(),
+		Mode: c.Mode, Deltas: c.Deltas && c.Mode == "live", Connections: c.Clients, Drafts: c.Drafts, Cohorts: c.Cohorts, DurationS: elapsed.Seconds(),
 		RateRequested: c.Rate, Mutations: f.mutations.Load(), MutationErrors: f.mutErrors.Load(), MutationsSkipped: f.skipped.Load(),
 		FramesExpected: f.expected.Load(), FramesReceived: f.received.Load(), Dropped: f.dropped.Load(),
 		LatencyMS: f.lat.summary(), AckLatencyMS: f.ackLat.summary(), FramesBeforeAck: f.beforeAck.Load(),
@@ -79,7 +79,11 @@ func Print(w io.Writer, r Result) {
 		}
 		return fmtOpt(format, v)
 	}
-	fmt.Fprintf(tw, "mode\t%s\n", r.Mode)
+	if r.Mode == "live" {
+		fmt.Fprintf(tw, "mode\t%s (deltas: %v)\n", r.Mode, r.Deltas)
+	} else {
+		fmt.Fprintf(tw, "mode\t%s\n", r.Mode)
+	}
 	fmt.Fprintf(tw, "load average (1 min) at start / end\t%.2f / %.2f\n", r.LoadAvg[0], r.LoadAvg[1])
 	fmt.Fprintf(tw, "connections / drafts / cohorts / server processes\t%d / %d / %d / %d\n", r.Connections, r.Drafts, r.Cohorts, max(1, len(r.Processes)))
 	fmt.Fprintf(tw, "clients connected in\t%.1fs\n", r.ConnectS)
@@ -93,7 +97,7 @@ func Print(w io.Writer, r Result) {
 	}
 	fmt.Fprintf(tw, "  unaccounted\t%d\n", r.FramesUnaccounted)
 	fmt.Fprintf(tw, "frames/s\t%.0f\n", r.FramesPerS)
-	fmt.Fprintf(tw, "bytes per frame\t%.0f\n", r.FrameBytesAvg)
+	fmt.Fprintf(tw, "bytes per frame (first frames included)\t%.0f\n", r.FrameBytesAvg)
 	lat := func(m map[string]float64) string {
 		return fmt.Sprintf("%.1f / %.1f / %.1f / %.1f", m["p50"], m["p90"], m["p99"], m["max"])
 	}
