@@ -151,7 +151,8 @@
       }
       node = full;
     }
-    if (!last || rev(node) > rev(last)) received.set(key, node.cloneNode(true));
+    // Only fragments cut into regions can be a delta's base (rows and topics are not kept).
+    if ((!last || rev(node) > rev(last)) && node.querySelector(':scope > [data-region]')) received.set(key, node.cloneNode(true));
     return node;
   }
 
