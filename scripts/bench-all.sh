@@ -29,10 +29,13 @@ scenario() { # name, then the arguments of `onboard bench`
 scenario live-1000    fanout -serve -clients 1000 -drafts 1 -rate 50 -duration "$d"
 scenario whole-1000   fanout -serve -clients 1000 -drafts 1 -rate 50 -duration "$d" -deltas=false
 scenario raw-1000     fanout -mode raw -clients 1000 -rate 50 -duration "$d" -settle 60s
+scenario raw-1000-2k  fanout -mode raw -clients 1000 -rate 50 -duration "$d" -settle 60s -raw-size 2000
+scenario live-1000-10drafts fanout -serve -clients 1000 -drafts 10 -rate 500 -duration "$d"
 scenario live-5000    fanout -serve -clients 5000 -drafts 1 -rate 50 -duration "$d"
 scenario whole-5000   fanout -serve -clients 5000 -drafts 1 -rate 50 -duration "$d" -deltas=false
 scenario live-5000-10drafts fanout -serve -clients 5000 -drafts 10 -rate 200 -duration "$d"
 scenario raw-5000     fanout -mode raw -clients 5000 -rate 50 -duration "$d" -settle 60s
+scenario raw-5000-2k  fanout -mode raw -clients 5000 -rate 50 -duration "$d" -settle 60s -raw-size 2000
 scenario cohorts-1000 fanout -serve -clients 1000 -drafts 1 -cohorts 3 -rate 50 -duration "$d"
 scenario cohorts-5000 fanout -serve -clients 5000 -drafts 1 -cohorts 3 -rate 50 -duration "$d"
 scenario procs2-1000  fanout -serve -processes 2 -clients 1000 -drafts 1 -rate 50 -duration "$d"
