@@ -215,20 +215,31 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	defer lc.finish()
 	if over != nil {
 		cfg.Metrics.refused(refusalReason(over))
 		lc.end(over)
+		lc.finish()
 		return
 	}
 	client, err := lc.subscribe(subs, s.liveSessionKeys(r))
-	if err == nil {
-		defer client.Close()
-		err = lc.pump(client)
-	} else if lc.ctx.Err() == nil {
-		cfg.Metrics.refused(refusalReason(err))
+	if err != nil {
+		if lc.ctx.Err() == nil {
+			cfg.Metrics.refused(refusalReason(err))
+		}
+		lc.end(err)
+		lc.finish()
+		return
 	}
-	lc.end(err)
+	// The socket's writer is a goroutine of its own and this handler returns: the request's
+	// goroutine, whose stack grew through the middleware, the session's database reads and
+	// the subscription, ends, and the long-lived writer starts with a small stack (docs/
+	// benchmarks.md, idle memory). lc.ctx does not end with the request for that reason.
+	go func() {
+		err := lc.pump(client)
+		lc.end(err)
+		client.Close()
+		lc.finish()
+	}()
 }
 
 // liveRequest checks what /live and /live/poll need before anything else: live updates
@@ -280,7 +291,9 @@ func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, u
 		writeProblem(w, &httpError{Status: http.StatusForbidden, Title: "Forbidden", Detail: "Cross-origin WebSocket refused."})
 		return nil, nil, false
 	}
-	ctx, cancel := context.WithCancelCause(r.Context())
+	// Not cancelled when the handler returns (the writer outlives it, see handleLive); the
+	// hub's shutdown and CloseLive end the socket.
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(r.Context()))
 	sock, over, ok := s.sockets.add(cancel, user, clientIP(r),
 		capOr(cfg.MaxSocketsPerUser, DefaultMaxSocketsPerUser), capOr(cfg.MaxSocketsPerAddress, DefaultMaxSocketsPerAddress))
 	if !ok {
