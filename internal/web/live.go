@@ -270,7 +270,6 @@ func (s *Server) liveRequest(w http.ResponseWriter, r *http.Request) (*Live, acc
 type liveConn struct {
 	s       *Server
 	cfg     *Live
-	r       *http.Request
 	user    int64
 	conn    *websocket.Conn
 	sock    *liveSocket
@@ -291,9 +290,10 @@ func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, u
 		writeProblem(w, &httpError{Status: http.StatusForbidden, Title: "Forbidden", Detail: "Cross-origin WebSocket refused."})
 		return nil, nil, false
 	}
-	// Not cancelled when the handler returns (the writer outlives it, see handleLive); the
-	// hub's shutdown and CloseLive end the socket.
-	ctx, cancel := context.WithCancelCause(context.WithoutCancel(r.Context()))
+	// Not the request's context: the writer outlives the handler (see handleLive), and a
+	// context derived from the request's would keep the request, and through it net/http's
+	// per-request state, for the socket's life. The hub's shutdown and CloseLive end it.
+	ctx, cancel := context.WithCancelCause(context.Background())
 	sock, over, ok := s.sockets.add(cancel, user, clientIP(r),
 		capOr(cfg.MaxSocketsPerUser, DefaultMaxSocketsPerUser), capOr(cfg.MaxSocketsPerAddress, DefaultMaxSocketsPerAddress))
 	if !ok {
@@ -313,7 +313,7 @@ func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, u
 	s.sockets.accepted(sock, conn)
 	cfg.Metrics.socketOpened()
 	conn.SetReadLimit(liveReadLimit)
-	lc := &liveConn{s: s, cfg: cfg, r: r, user: user, conn: conn, sock: sock, ctx: ctx, cancel: cancel,
+	lc := &liveConn{s: s, cfg: cfg, user: user, conn: conn, sock: sock, ctx: ctx, cancel: cancel,
 		readEnd: make(chan struct{})}
 	// The browser sends nothing. A reader answers pings and the close handshake; a data
 	// message ends ctx with errPeerData (closed 1008), a closed or failed connection with
@@ -411,7 +411,7 @@ func (lc *liveConn) pump(client *live.Client) error {
 			// coder/websocket closes the connection on any write error; the guard closed it
 			// on a timeout.
 			cfg.Metrics.writeFailed()
-			lc.s.log.DebugContext(lc.r.Context(), "live: write", "user", lc.user, "err", err)
+			lc.s.log.DebugContext(lc.ctx, "live: write", "user", lc.user, "err", err)
 			return errWriteFailed
 		}
 		cfg.Metrics.sent(n, at)
@@ -440,7 +440,7 @@ func (lc *liveConn) end(why error) {
 		return
 	}
 	if code == websocket.StatusInternalError {
-		lc.s.log.ErrorContext(lc.r.Context(), "live: socket ended", "user", lc.user, "err", why)
+		lc.s.log.ErrorContext(lc.ctx, "live: socket ended", "user", lc.user, "err", why)
 	}
 	lc.code = int(code)
 	_ = lc.conn.Close(code, reason)
