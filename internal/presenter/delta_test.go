@@ -53,3 +53,27 @@ func TestCheckpointDelta(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkCheckpointDelta is the per-pass cost of one delta (one per (view, cohort) and
+// base, whatever the number of tabs): splitting two real checkpoint fragments into regions
+// and comparing them.
+func BenchmarkCheckpointDelta(b *testing.B) {
+	render := func(name string, version int64) []byte {
+		d, runs, _ := snapshotOf(func(d *onboarding.Draft) {
+			d.ProviderConnectionID, d.DisplayName, d.Version, d.Rev = "", name, version, version
+		})
+		var buf bytes.Buffer
+		if err := RenderFragment(context.Background(), &buf, onboarding.Snapshot{Draft: d, Runs: runs}, "checkpoint", "owner"); err != nil {
+			b.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	prev, next := render("Contoso", 3), render("Fabrikam", 4)
+	b.SetBytes(int64(len(next)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if live.Delta(prev, next, 3) == nil {
+			b.Fatal("no delta")
+		}
+	}
+}
