@@ -63,46 +63,7 @@ func TestSessionStore(t *testing.T) {
 	// The same, when the sign-out commits while the late commit waits for the row it deletes:
 	// the insert is retried after the wait, with the snapshot it started with, so its own
 	// "not ended" check cannot see the sign-out. The session must still stay ended.
-	t.Run("EndedDuringCommitStaysEnded", func(t *testing.T) {
-		if err := s.Commit("token-r", []byte("r"), expiry); err != nil {
-			t.Fatal(err)
-		}
-		tx, err := db.Pool.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback(ctx)
-		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE data = 'r'`); err != nil {
-			t.Fatal(err)
-		}
-		late := make(chan error, 1)
-		go func() { late <- s.Commit("token-r", []byte("late-r"), expiry) }()
-		// Wait until the late commit waits for the deleting transaction's row lock.
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			var waiting int
-			if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-				AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO sessions%'`).Scan(&waiting); err != nil {
-				t.Fatal(err)
-			}
-			if waiting > 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the late commit never waited for the sign-out's row lock")
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-		if err := tx.Commit(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := <-late; err != nil {
-			t.Fatal(err)
-		}
-		if _, found, err := s.Find("token-r"); err != nil || found {
-			t.Errorf("Find after a commit that raced the sign-out = %v, %v; want not found (the session came back)", found, err)
-		}
-	})
+	t.Run("EndedDuringCommitStaysEnded", func(t *testing.T) { endedDuringCommitStaysEnded(t, db, s, expiry) })
 
 	// Every commit records the session's use.
 	t.Run("LastSeen", func(t *testing.T) {
@@ -148,4 +109,48 @@ func TestSessionStore(t *testing.T) {
 			t.Errorf("sessions of the legacy user = %d, %v; want 1", bound, err)
 		}
 	})
+}
+
+// endedDuringCommitStaysEnded: a sign-out that commits while a late commit of the same
+// session waits for the row it deletes (TestSessionStore).
+func endedDuringCommitStaysEnded(t *testing.T, db *postgres.DB, s *postgres.SessionStore, expiry time.Time) {
+	ctx := context.Background()
+	if err := s.Commit("token-r", []byte("r"), expiry); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE data = 'r'`); err != nil {
+		t.Fatal(err)
+	}
+	late := make(chan error, 1)
+	go func() { late <- s.Commit("token-r", []byte("late-r"), expiry) }()
+	// Wait until the late commit waits for the deleting transaction's row lock.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting int
+		if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+			AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO sessions%'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the late commit never waited for the sign-out's row lock")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-late; err != nil {
+		t.Fatal(err)
+	}
+	if _, found, err := s.Find("token-r"); err != nil || found {
+		t.Errorf("Find after a commit that raced the sign-out = %v, %v; want not found (the session came back)", found, err)
+	}
 }
