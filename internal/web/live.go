@@ -232,8 +232,8 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 	}
 	// The socket's writer is a goroutine of its own and this handler returns: the request's
 	// goroutine, whose stack grew through the middleware, the session's database reads and
-	// the subscription, ends, and the long-lived writer starts with a small stack (docs/
-	// benchmarks.md, idle memory). lc.ctx does not end with the request for that reason.
+	// the subscription, ends, and the long-lived writer starts with a small stack
+	// (docs/benchmarks.md, Idle memory). That is why lc.ctx does not end with the request.
 	go func() {
 		err := lc.pump(client)
 		lc.end(err)
