@@ -176,3 +176,17 @@ func TestRenameSkipsBusyDraft(t *testing.T) {
 		t.Errorf("skipped, mutations, errors = %d, %d, %d; want 1, 0, 0", f.skipped.Load(), f.mutations.Load(), f.mutErrors.Load())
 	}
 }
+
+func TestRootAttr(t *testing.T) {
+	frag := []byte(`<section data-live="checkpoint" data-draft-id="d-1" data-version="12" data-base-rev="9"><p data-version="99">x</p></section>`)
+	for name, want := range map[string]string{attrDraftID: "d-1", attrVersion: "12"} {
+		if got := rootAttr(name, frag); got != want {
+			t.Errorf("rootAttr(%q) = %q, want %q", name, got, want)
+		}
+	}
+	for _, b := range [][]byte{[]byte(`<tr data-rev="1"><td data-version="3"></td></tr>`), []byte(`no tag`), []byte(`<x data-version="4`)} {
+		if got := rootAttr(attrVersion, b); got != "" {
+			t.Errorf("rootAttr(%s) = %q, want none", b, got)
+		}
+	}
+}

@@ -44,10 +44,10 @@ func (f *fanout) liveClient(ctx context.Context, s *server, d *benchDraft, cooki
 			at := time.Now()
 			got := false
 			for _, frag := range live.SplitBatch(msg) {
-				if rootAttr(reDraftID, frag) != d.id {
+				if rootAttr(attrDraftID, frag) != d.id {
 					continue
 				}
-				v, _ := strconv.ParseInt(rootAttr(reVersion, frag), 10, 64)
+				v, _ := strconv.ParseInt(rootAttr(attrVersion, frag), 10, 64)
 				f.record(s, d, v, len(frag), &last, at)
 				got = true
 			}
@@ -84,7 +84,7 @@ func (f *fanout) pollClient(ctx context.Context, s *server, d *benchDraft, cooki
 			at := time.Now()
 			if resp.StatusCode == http.StatusOK {
 				etag = resp.Header.Get("ETag")
-				v, _ := strconv.ParseInt(rootAttr(reVersion, b), 10, 64)
+				v, _ := strconv.ParseInt(rootAttr(attrVersion, b), 10, 64)
 				f.record(s, d, v, len(b), &last, at)
 			}
 		}
