@@ -36,7 +36,9 @@ func draftAction(ws, id, action string) templ.SafeURL {
 	return templ.SafeURL(DraftURL(ws, id) + "/" + action)
 }
 
-func runURL(ws, id string) string { return "/admin/workspaces/" + ws + "/operations/" + id }
+// RunURL is an operation run's page: the one place its path is built (pages, redirects, the
+// audit log, notifications).
+func RunURL(ws, id string) string { return "/admin/workspaces/" + ws + "/operations/" + id }
 
 // percent is done/total as a whole percentage, clamped to 0..100.
 func percent(done, total int) int {

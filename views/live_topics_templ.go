@@ -591,7 +591,7 @@ func Bell(b BellData) templ.Component {
 // notificationURL is where a notification leads: its run, else its draft.
 func notificationURL(n NotificationView) string {
 	if n.RunID != "" {
-		return runURL(n.Workspace, n.RunID)
+		return RunURL(n.Workspace, n.RunID)
 	}
 	return DraftURL(n.Workspace, n.DraftID)
 }

@@ -68,7 +68,7 @@ type RunPanelData struct {
 }
 
 // PollURL is the run panel's poll fallback URL.
-func (d RunPanelData) PollURL() string { return runURL(d.Workspace, d.Run.ID) + "?fragment=1" }
+func (d RunPanelData) PollURL() string { return RunURL(d.Workspace, d.Run.ID) + "?fragment=1" }
 
 // RunData is the run detail page.
 type RunData struct {
@@ -1280,7 +1280,7 @@ func OperationRowView(ws string, row OperationRow) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var61 string
-		templ_7745c5c3_Var61, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(runURL(ws, row.Run.ID))).ResolveURL(ctx)
+		templ_7745c5c3_Var61, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(RunURL(ws, row.Run.ID))).ResolveURL(ctx)
 		if templ_7745c5c3_Err != nil {
 			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/operations.templ`, Line: 347, Col: 53}
 		}

@@ -220,7 +220,7 @@ func auditEntry(ws string, e onboarding.AuditRecord) views.AuditEntry {
 	_ = json.Unmarshal([]byte(e.Metadata), &meta)
 	switch {
 	case e.SubjectType == onboarding.SubjectRun && e.DraftID != "":
-		v.SubjectURL = "/admin/workspaces/" + ws + "/operations/" + e.SubjectID
+		v.SubjectURL = views.RunURL(ws, e.SubjectID)
 	case e.DraftID != "":
 		v.SubjectURL = views.DraftURL(ws, e.DraftID)
 	case e.SubjectType == membership.SubjectUser:

@@ -23,7 +23,7 @@ func (s *Server) handleOperationRetry(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, &be):
 		s.flash(r, views.Toast{Tone: "danger", Text: "Not retried: " + views.ReasonText(string(be.Code))})
-		http.Redirect(w, r, runURL(m.Workspace, runID), http.StatusSeeOther)
+		http.Redirect(w, r, views.RunURL(m.Workspace, runID), http.StatusSeeOther)
 	case err != nil:
 		s.error(w, r, err)
 	default:
@@ -32,7 +32,7 @@ func (s *Server) handleOperationRetry(w http.ResponseWriter, r *http.Request) {
 			text = views.RunTypeText(string(run.Type)) + " is already running: this is that run"
 		}
 		s.flash(r, views.Toast{Tone: "info", Text: text})
-		http.Redirect(w, r, runURL(m.Workspace, run.ID), http.StatusSeeOther)
+		http.Redirect(w, r, views.RunURL(m.Workspace, run.ID), http.StatusSeeOther)
 	}
 }
 
@@ -45,10 +45,8 @@ func (s *Server) handleOperationRetryRedirect(w http.ResponseWriter, r *http.Req
 		s.error(w, r, err)
 		return
 	}
-	http.Redirect(w, r, runURL(m.Workspace, run.ID), http.StatusSeeOther)
+	http.Redirect(w, r, views.RunURL(m.Workspace, run.ID), http.StatusSeeOther)
 }
-
-func runURL(ws, runID string) string { return "/admin/workspaces/" + ws + "/operations/" + runID }
 
 // handleAPIRunRetry is POST /api/v1/workspaces/{ws}/operation-runs/{run_id}/retry: 202
 // {"run": …} with the new run, or 200 with the run of that type already active.
@@ -74,5 +72,5 @@ func retryView(m access.Member, sn snapshot, run operation.Run) views.RetryView 
 	if err != nil || code == onboarding.ReasonRunNotRetryable {
 		return views.RetryView{}
 	}
-	return views.RetryView{Show: true, URL: runURL(m.Workspace, run.ID) + "/retry", Type: string(run.Type), Reason: views.ReasonText(string(code))}
+	return views.RetryView{Show: true, URL: views.RunURL(m.Workspace, run.ID) + "/retry", Type: string(run.Type), Reason: views.ReasonText(string(code))}
 }
