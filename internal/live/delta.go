@@ -28,8 +28,9 @@ type region struct {
 }
 
 // splitRegions cuts a fragment into the root's opening tag (head), its regions and the
-// root's closing tag (tail). ok is false when the fragment has no regions or does not have
-// that shape (one opening tag, then regions only, then one closing tag).
+// root's closing tag (tail). ok is false when the fragment does not have that shape (one
+// opening tag, then regions only, then one closing tag); a fragment with nothing between its
+// root's tags (a delta in which no region changed) has no regions.
 func splitRegions(b []byte) (head []byte, regions []region, tail []byte, ok bool) {
 	end := bytes.LastIndex(b, []byte("</"))
 	if end < 0 || bytes.IndexByte(b[end:], '>') != len(b[end:])-1 {
@@ -53,12 +54,16 @@ func splitRegions(b []byte) (head []byte, regions []region, tail []byte, ok bool
 		keys = append(keys, b[k:k+q])
 		off = k + q
 	}
-	if len(starts) == 0 {
-		return nil, nil, nil, false
+	headEnd := end // no regions: the root's tags with nothing between them
+	if len(starts) > 0 {
+		headEnd = starts[0]
 	}
-	head = b[:starts[0]]
+	head = b[:headEnd]
 	if bytes.Count(head, []byte("<")) != 1 || !bytes.HasSuffix(head, []byte(">")) || bytes.HasSuffix(head, []byte("/>")) {
 		return nil, nil, nil, false
+	}
+	if len(starts) == 0 {
+		return head, nil, b[end:], true
 	}
 	regions = make([]region, len(starts))
 	for i, s := range starts {
@@ -79,7 +84,7 @@ func splitRegions(b []byte) (head []byte, regions []region, tail []byte, ok bool
 // different layout: the full fragment is sent), or the delta would not be smaller than next.
 func Delta(prev, next []byte, base int64) []byte {
 	_, pr, _, ok := splitRegions(prev)
-	if !ok {
+	if !ok || len(pr) == 0 {
 		return nil
 	}
 	head, nr, tail, ok := splitRegions(next)
@@ -119,7 +124,7 @@ func IsDelta(fragment []byte) bool {
 // is not prev's, or it names a region prev does not have. For clients other than the
 // browser, and for tests.
 func ApplyDelta(prev, delta []byte, prevRev int64) (_ []byte, ok bool) {
-	dhead, dr, tail, ok := splitRegionsOrHead(delta)
+	dhead, dr, tail, ok := splitRegions(delta)
 	if !ok {
 		return nil, false
 	}
@@ -158,18 +163,4 @@ func ApplyDelta(prev, delta []byte, prevRev int64) (_ []byte, ok bool) {
 		return nil, false
 	}
 	return append(out, tail...), true
-}
-
-// splitRegionsOrHead is splitRegions that also accepts a fragment with no regions (a delta
-// in which no region changed): its head and tail, and no regions.
-func splitRegionsOrHead(b []byte) (head []byte, regions []region, tail []byte, ok bool) {
-	if head, regions, tail, ok = splitRegions(b); ok {
-		return head, regions, tail, true
-	}
-	end := bytes.LastIndex(b, []byte("</"))
-	h := bytes.IndexByte(b, '>')
-	if end < 0 || h < 0 || h+1 != end || bytes.Contains(b, []byte(regionMark)) {
-		return nil, nil, nil, false
-	}
-	return b[:h+1], nil, b[end:], true
 }
