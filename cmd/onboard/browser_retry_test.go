@@ -6,10 +6,6 @@ import (
 	"net/http"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-
-	"github.com/tenantops/onboard/internal/postgres/pgtest"
 )
 
 // TestBrowserRetryAppearsLive: a run that fails while its page is open offers Retry without a
@@ -17,14 +13,8 @@ import (
 // fragment for every cohort); the page then reads the action for its own reader.
 func TestBrowserRetryAppearsLive(t *testing.T) {
 	t.Parallel()
-	dbURL := pgtest.NewURL(t)
 	// No workers: the run stays queued until the test ends it.
-	base := startApp(t, map[string]string{"DATABASE_URL": dbURL, "WORKERS": "0"})
-	conn, err := pgx.Connect(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	base, conn := startAppOnDB(t, map[string]string{"WORKERS": "0"})
 	api, operator := newAPIClient(t, base), client(t, base, "operator@acme.test")
 	id := createDraftAPI(t, operator, base, newUUID(), "Live Retry", "live-retry.healthy.test")
 	r := api.do(t, operator, http.MethodPatch, draftPath(id), fmt.Sprintf(`{"provider_connection":{"client_id":%q,"client_secret":"s3cret-live-retry"}}`, newUUID()), "If-Match", `"1"`)

@@ -11,9 +11,7 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/jackc/pgx/v5"
 
-	"github.com/tenantops/onboard/internal/postgres/pgtest"
 	"github.com/tenantops/onboard/internal/web"
 )
 
@@ -218,13 +216,7 @@ type matrixRig struct {
 
 func newMatrixRig(t *testing.T) *matrixRig {
 	t.Helper()
-	dbURL := pgtest.NewURL(t)
-	base := startApp(t, map[string]string{"DATABASE_URL": dbURL})
-	conn, err := pgx.Connect(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	base, conn := startAppOnDB(t, nil)
 	if _, err := conn.Exec(context.Background(), `INSERT INTO users (email, password_hash)
 		SELECT 'nonmember@acme.test', password_hash FROM users WHERE email = 'owner@acme.test'`); err != nil {
 		t.Fatal(err)

@@ -10,8 +10,6 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/tenantops/onboard/internal/postgres/pgtest"
 )
 
 // auditActions lists workspace ws's audit actions of the user with email, oldest first.
@@ -58,13 +56,7 @@ func withCookie(base string, k *http.Cookie) *http.Client {
 // password.
 func TestProfileSessionsAPI(t *testing.T) {
 	t.Parallel()
-	dbURL := pgtest.NewURL(t)
-	base := startApp(t, map[string]string{"DATABASE_URL": dbURL, "WORKERS": "0"})
-	conn, err := pgx.Connect(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	base, conn := startAppOnDB(t, map[string]string{"WORKERS": "0"})
 	api := newAPIClient(t, base)
 	a := client(t, base, "operator@acme.test")
 	b := client(t, base, "operator@acme.test")
@@ -225,14 +217,8 @@ func securityRecord(t *testing.T, conn *pgx.Conn, base string) {
 // refused with the reason. The run page offers the action, or says why not.
 func TestRunRetry(t *testing.T) {
 	t.Parallel()
-	dbURL := pgtest.NewURL(t)
 	// No workers: runs stay queued, so which run is active is up to the test.
-	base := startApp(t, map[string]string{"DATABASE_URL": dbURL, "WORKERS": "0"})
-	conn, err := pgx.Connect(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	base, conn := startAppOnDB(t, map[string]string{"WORKERS": "0"})
 	api := newAPIClient(t, base)
 	operator := client(t, base, "operator@acme.test")
 	viewer := client(t, base, "viewer@acme.test")

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/tenantops/onboard/internal/postgres/pgtest"
 	"github.com/tenantops/onboard/internal/testkit"
 )
@@ -22,6 +24,24 @@ func startApp(t *testing.T, extraEnv map[string]string) string {
 	t.Helper()
 	base, _ := startAppMetrics(t, extraEnv)
 	return base
+}
+
+// startAppOnDB is startApp on a database of its own that the test also reads and writes: it
+// returns the base URL and a connection to that database, closed at cleanup.
+func startAppOnDB(t *testing.T, extraEnv map[string]string) (string, *pgx.Conn) {
+	t.Helper()
+	dbURL := pgtest.NewURL(t)
+	env := map[string]string{"DATABASE_URL": dbURL}
+	for k, v := range extraEnv {
+		env[k] = v
+	}
+	base := startApp(t, env)
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return base, conn
 }
 
 // startAppMetrics is startApp that also returns the URL of /metrics, served on its own free
