@@ -5,7 +5,7 @@ SHELL := /bin/bash
 GO        ?= go
 TEST_FLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: help run test test-short soak build lint generate check-generated vendor-static bench bench-all bench-signin fmt
+.PHONY: help run test test-short soak shots build lint generate check-generated vendor-static bench bench-all bench-signin fmt
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,6 +25,11 @@ soak: ## fault tests for longer (SOAK_DURATION=2m each), PostgreSQL really resta
 	set -o pipefail; SOAK_DURATION=$(SOAK_DURATION) $(GO) test -race -count=1 -timeout 90m -tags soak -v \
 		-run '$(SOAK_TESTS)' ./cmd/onboard/ ./internal/worker/ 2>&1 \
 		| grep -v -e '^time=' -e 'superfluous response.WriteHeader' | tee artifacts/soak.log
+
+shots: ## the page crawl (every page, role, width, scheme, dialog) with its screenshots in artifacts/shots/index.html
+	@rm -rf artifacts/shots
+	CRAWL_SHOTS=$(CURDIR)/artifacts/shots $(GO) test -count=1 -timeout 20m -run TestPageCrawl ./cmd/onboard/
+	@echo "open artifacts/shots/index.html"
 
 build: ## build bin/onboard
 	$(GO) build -o bin/onboard ./cmd/onboard

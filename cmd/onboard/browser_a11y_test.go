@@ -79,7 +79,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	o.submit(`[data-testid=start-verification]`, 200)
 	o.lifecycle("ready_for_activation", "Ready for activation")
 	o.open(wizardPath("acme", done) + "?step=5")
-	o.submit(`[data-testid=activate]`, 200)
+	o.confirmSubmit(`[data-testid=activate]`, 200)
 	o.lifecycle("completed", "Completed")
 
 	pages := []string{

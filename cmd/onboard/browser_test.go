@@ -97,7 +97,7 @@ func browserHealthyOnboarding(t *testing.T, browser context.Context, base string
 	b.submit(`[data-testid=continue]`, 200)
 	b.visible(`[data-testid=panel-activate] [data-testid=readiness-ready]`)
 	b.shot("07-ready")
-	b.submit(`[data-testid=activate]`, 200)
+	b.confirmSubmit(`[data-testid=activate]`, 200)
 	b.toast("Tenant activated")
 	b.lifecycle("completed", "Completed")
 	b.visible(`[data-testid=panel-summary]`)

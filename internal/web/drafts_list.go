@@ -151,10 +151,7 @@ func (s *Server) draftsPageData(ctx context.Context, m access.Member, f onboardi
 	if f.AfterID != "" {
 		d.FirstURL = base + "?" + keep.Encode()
 	}
-	for _, row := range draftRows(ds) {
-		row.UpdatedBy = presenter.ActorName(row.UpdatedBy)
-		d.Rows = append(d.Rows, row)
-	}
+	d.Rows = append(d.Rows, draftRows(ds)...)
 	return d, nil
 }
 

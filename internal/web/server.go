@@ -37,13 +37,12 @@ type DraftLister interface {
 	RunsDigest(ctx context.Context, workspaceID int64) (onboarding.RunsDigest, error)
 }
 
-// draftRows maps drafts to list rows. UpdatedBy stays the updater's email, "" for the system.
+// draftRows maps drafts to list rows, as the live rows read (a change without a user is the
+// system's), so /admin and the drafts list name the same last change.
 func draftRows(ds []onboarding.Draft) []views.DraftRow {
 	out := make([]views.DraftRow, 0, len(ds))
 	for _, d := range ds {
-		row := presenter.DraftRowView(onboarding.Snapshot{Draft: d})
-		row.UpdatedBy = d.UpdatedBy
-		out = append(out, row)
+		out = append(out, presenter.DraftRowView(onboarding.Snapshot{Draft: d}))
 	}
 	return out
 }

@@ -15,10 +15,9 @@ func (s *Server) handleWorkspacesList(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	nav := views.Nav{UserEmail: u.Email}
+	nav := s.navFor(r) // the same chrome as every page: the user's live bell included
 	var list []views.WorkspaceSummary
 	for _, m := range ms {
-		nav.Workspaces = append(nav.Workspaces, views.WorkspaceLink{Slug: m.Workspace, Name: m.WorkspaceName, Role: string(m.Role)})
 		sum := views.WorkspaceSummary{Slug: m.Workspace, Name: m.WorkspaceName, Role: string(m.Role)}
 		if m.Can(access.View) && s.deps.Drafts != nil {
 			if sum.Drafts, err = s.listDraftRows(r.Context(), m.WorkspaceID); err != nil {

@@ -1,0 +1,685 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/tenantops/onboard/internal/postgres/pgtest"
+)
+
+// The page crawl (issue M): every page of the router, as each role that may see it, at a
+// desktop and a phone width, in light and dark, with every confirmation dialog opened, and
+// the wizard in every lifecycle state. On each it wants axe-core with no violation of any
+// impact, no sideways scroll, no console error or failed request, nothing saying that live
+// updates are broken on a healthy server, and every visible field labelled.
+//
+// Like the authorization matrix it starts from the router: a GET route that some role may
+// open (200 in matrixOwn or matrixPublic) must be crawled or named in crawlSkip with a reason,
+// so a new page is crawled without anyone remembering to.
+//
+// CRAWL_SHOTS=dir (make shots) saves a full-page screenshot of every page, state and dialog
+// in dir with an index.html to look at them all.
+
+// crawlSkip: GET routes some role may open that are not pages a person looks at.
+var crawlSkip = map[string]string{
+	"GET /healthz":             "health probe, plain text",
+	"GET /readyz":              "readiness probe, plain text",
+	"GET /static/*":            "assets",
+	"HEAD /static/*":           "assets",
+	"GET /api/v1/openapi.yaml": "the API's document, YAML",
+	"GET /live":                "WebSocket",
+	"GET /live/poll":           "the poll fallback's fragments",
+	"GET /admin/workspaces/{ws}/onboarding/{id}/checkpoint": "the poll fallback's fragment",
+	"GET /admin/workspaces/{ws}/onboarding/{id}/changes":    "the conflict banner's table, crawled inside the 409 page",
+}
+
+// crawlView is one combination of width and colour scheme every page is checked at.
+type crawlView struct {
+	name          string
+	width, height int64
+	mobile        bool
+	scheme        string
+}
+
+var crawlViews = []crawlView{
+	{"desktop-light", 1280, 800, false, "light"},
+	{"desktop-dark", 1280, 800, false, "dark"},
+	{"phone-light", 390, 844, true, "light"},
+	{"phone-dark", 390, 844, true, "dark"},
+}
+
+// crawlPage is one page the crawl opens.
+type crawlPage struct {
+	route  string // the router pattern it covers, "METHOD pattern"
+	name   string // for the report and the screenshots' names
+	path   string
+	status int64 // the page's HTTP status (an error page is a page too)
+	// only, if set, narrows who opens the page to these of the route's roles.
+	only []string
+	// prepare, if set, brings the tab to the page instead of opening path (e.g. a refused
+	// submit); it runs after path is opened.
+	prepare func(p *page)
+}
+
+func TestPageCrawl(t *testing.T) {
+	t.Parallel()
+	base := startApp(t, map[string]string{
+		"DATABASE_URL": pgtest.NewURL(t),
+		"DEMO_STORY":   "true",
+		// One worker: a slow verification holds it, so a bootstrap started after it stays
+		// queued and its draft stays "bootstrapping" while the crawl looks.
+		"WORKERS":           "1",
+		"SIM_SLOW_DURATION": "10m",
+		"JOB_TIMEOUT":       "15m",
+	})
+	ids := crawlSeed(t, base)
+	pages := crawlPages(ids)
+	crawlCoversRouter(t, pages)
+
+	shots := newCrawlShots(t)
+	browser := newBrowser(t)
+	roles := map[string][]crawlPage{}
+	for _, p := range pages {
+		for _, who := range ids.who(p.route) {
+			if p.only != nil && !slices.Contains(p.only, who) {
+				continue
+			}
+			roles[who] = append(roles[who], p)
+		}
+	}
+	for who, list := range roles {
+		t.Run(strings.TrimSuffix(who, ".test"), func(t *testing.T) {
+			t.Parallel()
+			email := who
+			if who == "anonymous" {
+				email = ""
+			}
+			tab := newSession(t, browser, base, email, sessionOptions{lifetime: 10 * time.Minute})
+			c := newCrawler(tab, shots)
+			start := time.Now()
+			for _, p := range list {
+				c.crawl(p)
+			}
+			t.Logf("crawled %d pages in %v", len(list), time.Since(start).Round(time.Millisecond))
+			if len(c.report) > 0 {
+				t.Errorf("the crawl found %d problems as %s:\n%s", len(c.report), who, strings.Join(c.report, "\n"))
+			}
+		})
+	}
+}
+
+// crawlIDs are the drafts and runs the crawl shows, one per state worth seeing.
+type crawlIDs struct {
+	drafts map[string]string // lifecycle state (or story name) -> draft id
+	runs   map[string]string // failed, running, partial -> run id
+	owner  string            // owner@acme.test's user id, for the members forms
+}
+
+// who lists the emails that may open a route: matrixOwn's 200s for acme's roles (and the
+// globex owner on globex's pages), matrixPublic's signed-in 200s for everyone signed in.
+func (ids crawlIDs) who(route string) []string {
+	if st, ok := matrixPublic[route]; ok {
+		var out []string
+		if st[0] == 200 {
+			out = append(out, "anonymous")
+		}
+		if st[1] == 200 {
+			out = append(out, "viewer@acme.test", "operator@acme.test", "owner@acme.test", "owner@globex.test")
+		}
+		return out
+	}
+	st := matrixOwn[route]
+	var out []string
+	for i, email := range []string{"viewer@acme.test", "operator@acme.test", "owner@acme.test"} {
+		if st[i] == 200 {
+			out = append(out, email)
+		}
+	}
+	return out
+}
+
+// crawlCoversRouter fails when a GET route that some role may open is neither crawled nor
+// skipped with a reason.
+func crawlCoversRouter(t *testing.T, pages []crawlPage) {
+	t.Helper()
+	crawled := map[string]bool{}
+	for _, p := range pages {
+		crawled[p.route] = true
+	}
+	for _, route := range walkRoutes(t) {
+		if !strings.HasPrefix(route, "GET ") || strings.HasPrefix(route, "GET /api/v1/") && route != "GET /api/v1/openapi.yaml" {
+			continue
+		}
+		opens := false
+		if st, ok := matrixPublic[route]; ok {
+			opens = st[0] == 200 || st[1] == 200
+		}
+		if st, ok := matrixOwn[route]; ok {
+			opens = slices.Contains(st[:], 200)
+		}
+		if !opens {
+			continue // a redirect or a refusal for everyone: no page of its own
+		}
+		if _, skip := crawlSkip[route]; !skip && !crawled[route] {
+			t.Errorf("%s opens a page that the crawl does not visit: add it to crawlPages (or to crawlSkip with why)", route)
+		}
+	}
+}
+
+const (
+	crawlDrafts = "GET /admin/workspaces/{ws}/onboarding"
+	crawlWizard = "GET /admin/workspaces/{ws}/onboarding/{id}"
+	crawlRuns   = "GET /admin/workspaces/{ws}/operations"
+	crawlRun    = "GET /admin/workspaces/{ws}/operations/{run_id}"
+)
+
+// crawlPages lists every page the crawl opens.
+func crawlPages(ids crawlIDs) []crawlPage {
+	acme := "/admin/workspaces/acme"
+	pages := []crawlPage{
+		{route: "GET /admin/login", name: "login", path: "/admin/login"},
+		{route: "GET /admin", name: "workspaces", path: "/admin"},
+		{route: "GET /admin/notifications", name: "notifications", path: "/admin/notifications"},
+		{route: "GET /admin/profile", name: "profile", path: "/admin/profile"},
+		{route: crawlDrafts, name: "drafts", path: acme + "/onboarding"},
+		{route: crawlDrafts, name: "drafts-filtered", path: acme + "/onboarding?lifecycle=action_required"},
+		{route: "GET /admin/workspaces/{ws}/onboarding/new", name: "draft-new", path: acme + "/onboarding/new"},
+		{route: crawlRuns, name: "operations", path: acme + "/operations"},
+		{route: "GET /admin/workspaces/{ws}/audit", name: "audit", path: acme + "/audit"},
+		{route: "GET /admin/workspaces/{ws}/members/", name: "members", path: acme + "/members/"},
+	}
+	states := []string{"draft", "verifying", "action_required", "bootstrapping", "partial", "ready_for_activation", "completed", "overridden", "cancelled"}
+	for _, state := range states {
+		pages = append(pages, crawlPage{route: crawlWizard, name: "wizard-" + state, path: wizardPath("acme", ids.drafts[state])})
+	}
+	pages = append(pages,
+		crawlPage{route: crawlWizard, name: "wizard-draft-step1", path: wizardPath("acme", ids.drafts["draft"]) + "?step=1"},
+		crawlPage{route: crawlWizard, name: "wizard-ready-step4", path: wizardPath("acme", ids.drafts["ready_for_activation"]) + "?step=4"},
+		crawlPage{route: crawlWizard, name: "wizard-ready-step5", path: wizardPath("acme", ids.drafts["ready_for_activation"]) + "?step=5"},
+		crawlPage{route: crawlWizard, name: "wizard-completed-step3", path: wizardPath("acme", ids.drafts["completed"]) + "?step=3"},
+		crawlPage{route: crawlWizard, name: "wizard-not-found", path: wizardPath("acme", "00000000-0000-4000-8000-000000000000"), status: 404},
+		// A stale save: the 409 page with what changed since the form was loaded.
+		crawlPage{route: crawlWizard, name: "wizard-stale-save", path: wizardPath("acme", ids.drafts["ready_for_activation"]) + "?step=1", status: 409,
+			only: []string{"operator@acme.test", "owner@acme.test"},
+			prepare: func(p *page) {
+				p.exec("stale form", `(() => {
+					const f = document.querySelector('[data-testid=identify-form]') || document.querySelector('#display_name').form;
+					f.elements.namedItem('version').value = '1';
+					document.querySelector('#display_name').value = 'What the operator typed';
+				})()`)
+				p.submit(`[data-testid=save-identify]`, 409)
+			}},
+	)
+	for _, kind := range []string{"failed", "running", "partial"} {
+		pages = append(pages, crawlPage{route: crawlRun, name: "run-" + kind, path: acme + "/operations/" + ids.runs[kind]})
+	}
+	for i := range pages {
+		pages[i].status = max(pages[i].status, 200)
+	}
+	return pages
+}
+
+// crawlSeed brings drafts into the states the demo story lacks (verifying, bootstrapping,
+// partial) and finds the story's own.
+func crawlSeed(t *testing.T, base string) crawlIDs {
+	t.Helper()
+	owner := client(t, base, "owner@acme.test")
+	api := &crawlAPI{t: t, c: owner, base: base + "/api/v1/workspaces/acme"}
+	ids := crawlIDs{drafts: map[string]string{}, runs: map[string]string{}}
+	for _, d := range api.list("/onboarding/drafts") {
+		state, name := d["lifecycle_state"].(string), d["display_name"].(string)
+		switch {
+		case name == "Tailspin Toys":
+			ids.drafts["overridden"] = d["id"].(string)
+		case name == "Adatum":
+			ids.drafts["completed"] = d["id"].(string)
+		default:
+			ids.drafts[state] = d["id"].(string)
+		}
+	}
+	for _, state := range []string{"draft", "action_required", "ready_for_activation", "completed", "overridden", "cancelled"} {
+		if ids.drafts[state] == "" {
+			t.Fatalf("the demo story has no %s draft: %v", state, ids.drafts)
+		}
+	}
+	for _, r := range api.list("/operation-runs?draft=" + ids.drafts["action_required"]) {
+		ids.runs["failed"] = r["id"].(string)
+	}
+
+	// Partial: bootstrap ends partially succeeded. Then a verified draft whose bootstrap will
+	// wait behind the slow verification that holds the one worker.
+	partial := api.start("Partial Tenant", "partial.partial.test")
+	api.verify(partial)
+	api.waitState(partial, "ready_for_activation")
+	runs := api.bootstrap(partial)
+	ids.runs["partial"] = runs[0]
+	api.waitState(partial, "ready_for_activation")
+	queued := api.start("Queued Tenant", "queued.healthy.test")
+	api.verify(queued)
+	api.waitState(queued, "ready_for_activation")
+	slow := api.start("Slow Tenant", "slow.slow.test")
+	ids.runs["running"] = api.verify(slow)
+	api.waitRun(ids.runs["running"], "running")
+	api.bootstrap(queued)
+	api.waitState(queued, "bootstrapping")
+	ids.drafts["partial"], ids.drafts["verifying"], ids.drafts["bootstrapping"] = partial, slow, queued
+	return ids
+}
+
+// crawlAPI makes the crawl's drafts and runs through the JSON API as one user.
+type crawlAPI struct {
+	t    *testing.T
+	c    *http.Client
+	base string
+}
+
+func (a *crawlAPI) do(method, path, body, ifMatch string, want int) (map[string]any, string, []byte) {
+	a.t.Helper()
+	req, _ := http.NewRequest(method, a.base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if ifMatch != "" {
+		req.Header.Set("If-Match", ifMatch)
+	}
+	resp, err := a.c.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		a.t.Fatalf("%s %s = %d, want %d: %s", method, path, resp.StatusCode, want, raw)
+	}
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return out, resp.Header.Get("ETag"), raw
+}
+
+func (a *crawlAPI) list(path string) []map[string]any {
+	a.t.Helper()
+	_, _, raw := a.do(http.MethodGet, path, "", "", 200)
+	var out []map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		a.t.Fatalf("GET %s: %v", path, err)
+	}
+	return out
+}
+
+func (a *crawlAPI) etag(id string) string {
+	a.t.Helper()
+	_, etag, _ := a.do(http.MethodGet, "/onboarding/drafts/"+id, "", "", 200)
+	return etag
+}
+
+// start creates a draft with a provider connection attached.
+func (a *crawlAPI) start(name, domain string) string {
+	a.t.Helper()
+	d, etag, _ := a.do(http.MethodPost, "/onboarding/drafts", fmt.Sprintf(`{"tenant_id":%q,"display_name":%q,"primary_domain":%q}`, newUUID(), name, domain), "", 201)
+	id := d["id"].(string)
+	a.do(http.MethodPatch, "/onboarding/drafts/"+id, fmt.Sprintf(`{"provider_connection":{"client_id":%q,"client_secret":"crawl-secret"}}`, newUUID()), etag, 200)
+	return id
+}
+
+func (a *crawlAPI) verify(id string) string {
+	a.t.Helper()
+	out, _, _ := a.do(http.MethodPost, "/onboarding/drafts/"+id+"/verification", `{}`, a.etag(id), 202)
+	return out["run"].(map[string]any)["id"].(string)
+}
+
+func (a *crawlAPI) bootstrap(id string) []string {
+	a.t.Helper()
+	out, _, _ := a.do(http.MethodPost, "/onboarding/drafts/"+id+"/bootstrap", `{"operations":["inventory_sync","policy_sync"]}`, a.etag(id), 202)
+	var ids []string
+	for _, r := range out["runs"].([]any) {
+		ids = append(ids, r.(map[string]any)["id"].(string))
+	}
+	return ids
+}
+
+// waitState waits until the draft is in state (a worker's outcome lands asynchronously).
+func (a *crawlAPI) waitState(id, state string) {
+	a.t.Helper()
+	a.waitFor("draft "+id+" "+state, func() bool {
+		d, _, _ := a.do(http.MethodGet, "/onboarding/drafts/"+id, "", "", 200)
+		return d["lifecycle_state"] == state
+	})
+}
+
+func (a *crawlAPI) waitRun(id, status string) {
+	a.t.Helper()
+	a.waitFor("run "+id+" "+status, func() bool {
+		r, _, _ := a.do(http.MethodGet, "/operation-runs/"+id, "", "", 200)
+		return r["status"] == status
+	})
+}
+
+func (a *crawlAPI) waitFor(what string, ok func() bool) {
+	a.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			a.t.Fatalf("waited 30 s for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond) // polling the API for a worker's outcome
+	}
+}
+
+// crawler checks pages in one tab and collects what it finds.
+type crawler struct {
+	p      *page
+	shots  *crawlShots
+	report []string
+
+	mu       sync.Mutex
+	problems []string // console errors and failed requests since the last check
+	expect   int64    // the status the page being checked was opened with
+}
+
+func newCrawler(p *page, shots *crawlShots) *crawler {
+	c := &crawler{p: p, shots: shots}
+	if err := chromedp.Listen(p.ctx, func(ev any) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			c.problems = append(c.problems, "uncaught: "+e.ExceptionDetails.Text+" "+exceptionText(e.ExceptionDetails))
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError {
+				var args []string
+				for _, a := range e.Args {
+					args = append(args, string(a.Value)+a.Description)
+				}
+				c.problems = append(c.problems, "console.error: "+strings.Join(args, " "))
+			}
+		case *cdplog.EventEntryAdded:
+			if e.Entry.Level == cdplog.EntryLevelError && !c.expectedFailure(e.Entry.Text) {
+				c.problems = append(c.problems, "console: "+e.Entry.Text+" "+e.Entry.URL)
+			}
+		case *network.EventLoadingFailed:
+			if !e.Canceled && e.BlockedReason == "" {
+				c.problems = append(c.problems, "request failed: "+e.ErrorText)
+			}
+		case *network.EventResponseReceived:
+			if e.Response.Status >= 400 && e.Type != network.ResourceTypeDocument {
+				c.problems = append(c.problems, fmt.Sprintf("request %s: %d", e.Response.URL, e.Response.Status))
+			}
+		}
+	}); err != nil {
+		p.fail("listen: %v", err)
+	}
+	if _, err := chromedp.Call(p.ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		p.fail("enable the log: %v", err)
+	}
+	return c
+}
+
+// expectedFailure: the console line Chromium writes for the error page the crawl opened on
+// purpose.
+func (c *crawler) expectedFailure(text string) bool {
+	return c.expect >= 400 && strings.Contains(text, fmt.Sprintf("status of %d", c.expect))
+}
+
+func exceptionText(d *runtime.ExceptionDetails) string {
+	if d.Exception != nil {
+		return d.Exception.Description
+	}
+	return ""
+}
+
+func (c *crawler) takeProblems() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.problems
+	c.problems = nil
+	return out
+}
+
+func (c *crawler) crawl(cp crawlPage) {
+	p := c.p
+	p.t.Helper()
+	c.mu.Lock()
+	c.expect = cp.status
+	c.mu.Unlock()
+	p.do("default view", chromedp.EmulateViewport(1280, 800))
+	c.media("light")
+	resp, err := chromedp.RunResponse(p.ctx, chromedp.Navigate(p.base+cp.path))
+	if err != nil {
+		p.fail("open %s: %v", cp.path, err)
+	}
+	status := resp.Status
+	if cp.prepare != nil {
+		if status != 200 {
+			p.fail("open %s: status %d, want 200", cp.path, status)
+		}
+		cp.prepare(p)
+		status = cp.status
+	}
+	if status != cp.status {
+		c.add(cp.name, "", "status %d, want %d", status, cp.status)
+		return
+	}
+	if !c.settled() {
+		c.add(cp.name, "", "live updates did not connect: %q", eval[string](p, `document.querySelector('[data-live-status]').textContent`))
+	}
+	for _, v := range crawlViews {
+		p.do("view "+v.name, chromedp.EmulateViewport(v.width, v.height, crawlMobile(v.mobile)))
+		c.media(v.scheme)
+		c.check(cp.name, v.name, "")
+		for i, form := range eval[[]string](p, crawlConfirmForms) {
+			c.dialog(cp.name, v.name, i, form)
+		}
+	}
+	for _, pr := range c.takeProblems() {
+		c.add(cp.name, "", "%s", pr)
+	}
+}
+
+// crawlConfirmForms lists the visible forms that ask for confirmation, by index among all
+// forms with data-confirm.
+const crawlConfirmForms = `[...document.querySelectorAll('form[data-confirm]')]
+	.map((f, i) => [f, String(i)]).filter(([f]) => {
+		const b = f.querySelector('button[type=submit], button:not([type])');
+		return b && b.offsetParent !== null;
+	}).map(([, i]) => i)`
+
+// media emulates the colour scheme, with reduced motion so that no colour transition is
+// half-way when axe measures contrast (the stylesheet honours prefers-reduced-motion).
+func (c *crawler) media(scheme string) {
+	c.p.t.Helper()
+	if _, err := chromedp.Call(c.p.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}, {Name: "prefers-reduced-motion", Value: "reduce"}}}); err != nil {
+		c.p.fail("emulate %s: %v", scheme, err)
+	}
+}
+
+func crawlMobile(mobile bool) chromedp.EmulateViewportOption {
+	return func(p1 *emulation.SetDeviceMetricsOverrideParams, p2 *emulation.SetTouchEmulationEnabledParams) {
+		p1.Mobile = mobile
+		p2.Enabled = mobile
+	}
+}
+
+// settled waits until the page is loaded and, where it has live fragments, connected; it
+// reports whether live updates connected.
+func (c *crawler) settled() bool {
+	c.p.t.Helper()
+	c.p.js(`document.readyState === 'complete'`)
+	_, err := chromedp.Run(c.p.ctx, chromedp.Poll[any](`!document.querySelector('[data-live-status]') ||
+		['live', 'offline'].includes(document.querySelector('[data-live-status]').dataset.state) && !!document.querySelector('[data-live-status]').textContent`,
+		chromedp.WithPollingTimeout(5*time.Second)))
+	return err == nil && eval[bool](c.p, `!document.querySelector('[data-live-status]') || document.querySelector('[data-live-status]').dataset.state === 'live'`)
+}
+
+// dialog opens the i-th confirmation form's dialog, checks it, and cancels it.
+func (c *crawler) dialog(name, view string, n int, idx string) {
+	p := c.p
+	p.t.Helper()
+	p.exec("open dialog", fmt.Sprintf(`(() => {
+		const f = document.querySelectorAll('form[data-confirm]')[%s];
+		(f.querySelector('button[type=submit]') || f.querySelector('button:not([type])')).click();
+	})()`, idx))
+	p.js(`document.querySelector('dialog.confirm-dialog')?.open === true`)
+	c.check(name, view, fmt.Sprintf("dialog%d", n))
+	p.do("cancel dialog", chromedp.Click(chromedp.CSS(`dialog.confirm-dialog button[value=cancel]`)))
+	p.js(`document.querySelector('dialog.confirm-dialog')?.open === false`)
+}
+
+// crawlHealthJS lists what a person would notice on a healthy server: sideways scroll, a
+// notice that live updates are broken, a visible field without a label.
+const crawlHealthJS = `(() => {
+	const out = [];
+	const doc = document.documentElement;
+	if (doc.scrollWidth > doc.clientWidth) {
+		const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > doc.clientWidth + 0.5 && e.offsetParent !== null)
+			.slice(-3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : '') + ' "' + (e.textContent || '').trim().slice(0, 40) + '"');
+		out.push('scrolls sideways: scrollWidth ' + doc.scrollWidth + ' > ' + doc.clientWidth + ' (' + wide.join('; ') + ')');
+	}
+	const shown = (e) => !!e && e.offsetParent !== null && getComputedStyle(e).visibility !== 'hidden';
+	const text = (document.body.innerText || '');
+	for (const bad of [/not available/i, /not updating/i, /reconnecting/i, /offline/i]) {
+		if (bad.test(text)) out.push('says ' + bad + ' on a healthy server');
+	}
+	for (const f of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+		if (!shown(f)) continue;
+		const named = f.labels.length > 0 || f.getAttribute('aria-label') || f.getAttribute('aria-labelledby') || f.title;
+		if (!named) out.push('field without a label: ' + f.outerHTML.slice(0, 120));
+	}
+	return out;
+})()`
+
+// check runs every check on the page as it is now.
+func (c *crawler) check(name, view, state string) {
+	p := c.p
+	p.t.Helper()
+	for _, v := range p.axeAll() {
+		var where []string
+		for i, n := range v.Nodes {
+			if i == 3 {
+				where = append(where, fmt.Sprintf("… %d more", len(v.Nodes)-3))
+				break
+			}
+			where = append(where, fmt.Sprint(n.Target))
+		}
+		c.add(name, view+" "+state, "axe %s [%s]: %s at %s", v.ID, v.Impact, v.Help, strings.Join(where, ", "))
+	}
+	for _, s := range eval[[]string](p, crawlHealthJS) {
+		c.add(name, view+" "+state, "%s", s)
+	}
+	c.shots.take(p, name, view, state)
+}
+
+func (c *crawler) add(name, where, format string, args ...any) {
+	c.report = append(c.report, fmt.Sprintf("%s (%s): %s", name, strings.TrimSpace(where), fmt.Sprintf(format, args...)))
+}
+
+// axeAll runs axe-core's WCAG 2.x A/AA rules and best practices and returns every violation,
+// whatever its impact.
+func (p *page) axeAll() []axeViolation {
+	p.t.Helper()
+	if !eval[bool](p, `typeof window.axe === 'object'`) {
+		if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[any](axeJS+";true")); err != nil {
+			p.fail("load axe-core: %v", err)
+		}
+	}
+	raw := eval[string](p, `axe.run(document, {resultTypes: ['violations'],
+		runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})
+		.then(r => JSON.stringify(r.violations))`)
+	var out []axeViolation
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		p.fail("axe result: %v", err)
+	}
+	return out
+}
+
+// crawlShots saves the crawl's screenshots when CRAWL_SHOTS names a folder.
+type crawlShots struct {
+	dir  string
+	mu   sync.Mutex
+	list []string
+}
+
+func newCrawlShots(t *testing.T) *crawlShots {
+	dir := os.Getenv("CRAWL_SHOTS")
+	s := &crawlShots{dir: dir}
+	if dir == "" {
+		return s
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.index(t) })
+	return s
+}
+
+func (s *crawlShots) take(p *page, name, view, state string) {
+	if s.dir == "" {
+		return
+	}
+	p.t.Helper()
+	who := strings.TrimSuffix(cmpOr(p.email, "anonymous"), ".test")
+	file := strings.Join(slices.DeleteFunc([]string{name, who, view, state}, func(s string) bool { return s == "" }), "_") + ".png"
+	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		p.fail("screenshot: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, file), png, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+	s.mu.Lock()
+	s.list = append(s.list, file)
+	s.mu.Unlock()
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// index writes index.html: every screenshot, grouped by page.
+func (s *crawlShots) index(t *testing.T) {
+	sort.Strings(s.list)
+	var b strings.Builder
+	b.WriteString("<!DOCTYPE html><meta charset=utf-8><title>Page crawl</title><style>body{font:14px system-ui;margin:16px}figure{display:inline-block;vertical-align:top;margin:8px}img{max-width:320px;border:1px solid #ccc}figcaption{max-width:320px;overflow-wrap:anywhere}</style>")
+	fmt.Fprintf(&b, "<h1>Page crawl, %d screenshots</h1>", len(s.list))
+	last := ""
+	for _, f := range s.list {
+		page, _, _ := strings.Cut(f, "_")
+		if page != last {
+			fmt.Fprintf(&b, "<h2>%s</h2>", html.EscapeString(page))
+			last = page
+		}
+		fmt.Fprintf(&b, `<figure><a href="%[1]s"><img loading="lazy" src="%[1]s" alt=""></a><figcaption>%[1]s</figcaption></figure>`, html.EscapeString(f))
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, "index.html"), []byte(b.String()), 0o644); err != nil {
+		t.Error(err)
+	}
+	abs, _ := filepath.Abs(s.dir)
+	t.Logf("crawl screenshots: %s/index.html", abs)
+}
+
+// exec runs JavaScript for its effect.
+func (p *page) exec(what, js string) {
+	p.t.Helper()
+	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[any](js+";true")); err != nil {
+		p.fail("%s: %v", what, err)
+	}
+}
