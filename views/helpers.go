@@ -3,7 +3,11 @@
 package views
 
 import (
+	"context"
+	"html"
+	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -83,4 +87,22 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
+}
+
+// wrapDots writes s with a line-break opportunity (<wbr>) after every dot, so that permission
+// codes such as DeviceManagementConfiguration.ReadWrite.All wrap at their dots on a phone.
+func wrapDots(s string) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		for i, part := range strings.SplitAfter(s, ".") {
+			if i > 0 {
+				if _, err := io.WriteString(w, "<wbr>"); err != nil {
+					return err
+				}
+			}
+			if _, err := io.WriteString(w, html.EscapeString(part)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
