@@ -574,7 +574,9 @@ const crawlHealthJS = `(() => {
 	}
 	for (const f of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
 		if (!shown(f)) continue;
-		const named = f.labels.length > 0 || f.getAttribute('aria-label') || f.getAttribute('aria-labelledby') || f.title;
+		const said = (t) => !!t && t.trim() !== '';
+		const named = [...f.labels].some(l => said(l.textContent)) || said(f.getAttribute('aria-label')) || said(f.title) ||
+			(f.getAttribute('aria-labelledby') || '').split(' ').some(id => said(document.getElementById(id)?.textContent));
 		if (!named) out.push('field without a label: ' + f.outerHTML.slice(0, 120));
 	}
 	return out;
