@@ -85,3 +85,28 @@ func TestNewTabLinksSaySo(t *testing.T) {
 		t.Errorf("found %d new-tab links in the fixtures, want at least 5: the test checks nothing", total)
 	}
 }
+
+// TestSaveFailedPage: the failed-save page keeps the typed values, blanks secrets with a label
+// saying to type them again, and carries no inline code.
+func TestSaveFailedPage(t *testing.T) {
+	t.Parallel()
+	html := render(t, SaveFailedPage(testNav, SaveFailedData{Action: "/admin/workspaces/acme/onboarding/" + draftID + "/connection",
+		Back: DraftURL("acme", draftID) + "?step=2", BackText: "Back to the draft", Fields: []RetryField{
+			{Name: "version", Kind: RetryHidden, Values: []string{"7"}},
+			{Name: "client_id", Label: "Client ID", Kind: RetryText, Values: []string{"abc-123"}},
+			{Name: "client_secret", Label: "Client secret", Kind: RetrySecret, Required: true},
+		}}))
+	noInlineCode(t, html)
+	for _, want := range []string{
+		"The database could not be reached; nothing was saved.",
+		`<input type="hidden" name="version" value="7">`,
+		`name="client_id" type="text" value="abc-123"`,
+		`<label for="retry-client_secret">Client secret (type it again)</label>`,
+		`>Try again</button>`,
+		`href="/admin/workspaces/acme/onboarding/` + draftID + `?step=2"`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+}
