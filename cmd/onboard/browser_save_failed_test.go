@@ -103,6 +103,9 @@ func TestBrowserSaveFailedKeepsForm(t *testing.T) {
 			t.Error("the failed-save page echoes the client secret")
 		}
 		p.shot("60-save-failed")
+		if v := p.axe(); len(v) > 0 {
+			t.Errorf("axe-core on the failed-save page: %+v", v)
+		}
 		restore()
 		tryAgain(func() { p.typeInto(`[data-testid=retry-form] input[name=client_secret]`, secret) })
 		p.toast("Connection attached")

@@ -59,6 +59,11 @@ func TestBrowserThemeSwitch(t *testing.T) {
 	chosen("dark")
 	shows(dark)
 	p.shot("61-theme-dark")
+	// The dark palette chosen on a light system passes axe-core as the system's dark does
+	// (contrast included), theme control too.
+	if v := p.axe(); len(v) > 0 {
+		t.Errorf("axe-core, dark chosen on a light system: %+v", v)
+	}
 
 	// Light on a dark system.
 	p.colorScheme("dark")
