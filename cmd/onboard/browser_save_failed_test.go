@@ -30,11 +30,12 @@ func TestBrowserSaveFailedKeepsForm(t *testing.T) {
 	draft := "/admin/workspaces/acme/onboarding/" + id
 
 	// outage cuts the database, submits sel and checks the failed-save page.
-	outage := func(sel, backStep string) {
+	outage := func(sel, backStep, what string) {
 		t.Helper()
 		proxy.Cut()
 		p.submit(sel, http.StatusServiceUnavailable)
 		p.text(`[data-testid=save-failed-message]`, "The database could not be reached; nothing was saved")
+		p.text(`[data-testid=save-failed-what]`, what)
 		p.visible(`[data-testid=retry-save]`)
 		p.js(`document.querySelector('[data-testid=retry-save]').textContent.trim() === 'Try again'`)
 		if got := eval[string](p, `new URL(document.querySelector('[data-testid=save-failed-back]').href).pathname +
@@ -93,7 +94,7 @@ func TestBrowserSaveFailedKeepsForm(t *testing.T) {
 		clientID, secret := newUUID(), "never-echo-this-secret-4711"
 		p.typeInto("#client_id", clientID)
 		p.typeInto("#client_secret", secret)
-		outage(`[data-testid=save-connection]`, "2")
+		outage(`[data-testid=save-connection]`, "2", "Attach the connection")
 		if got := eval[string](p, `document.querySelector('[data-testid=retry-form] input[name=client_id]').value`); got != clientID {
 			t.Errorf("client_id kept = %q, want %q", got, clientID)
 		}
@@ -118,7 +119,7 @@ func TestBrowserSaveFailedKeepsForm(t *testing.T) {
 	{
 		p.open(draft + "?step=1")
 		p.typeInto("#display_name", "Northwind Europe")
-		outage(`[data-testid=save-identify]`, "1")
+		outage(`[data-testid=save-identify]`, "1", "Save the tenant details")
 		p.js(`document.querySelector('[data-testid=retry-form] input[name=display_name]').value === 'Northwind Europe'`)
 		p.js(`document.querySelector('[data-testid=retry-form] input[name=display_name]').labels[0].textContent.includes('Display name')`)
 		p.js(`document.querySelector('[data-testid=retry-form] input[name=version]')?.type === 'hidden'`)

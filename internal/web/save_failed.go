@@ -59,7 +59,7 @@ func (s *Server) saveFailed(w http.ResponseWriter, r *http.Request) bool {
 		}
 	}
 	back, backText := failedSaveBack(r)
-	d := views.SaveFailedData{Action: r.URL.EscapedPath(), Fields: retryFieldsOf(r.PostForm), Back: back, BackText: backText}
+	d := views.SaveFailedData{Action: r.URL.EscapedPath(), What: formWhat(r.URL.Path), Fields: retryFieldsOf(r.PostForm), Back: back, BackText: backText}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusServiceUnavailable)
@@ -129,4 +129,33 @@ func failedSaveBack(r *http.Request) (href, text string) {
 		return ref.RequestURI(), "Back to the page"
 	}
 	return "/admin", "Back to your workspaces"
+}
+
+// formWhats names what each form does, by the end of its action path.
+var formWhats = []struct{ suffix, what string }{
+	{"/identify", "Save the tenant details"},
+	{"/connection", "Attach the connection"},
+	{"/verification", "Start verification"},
+	{"/bootstrap", "Start bootstrap"},
+	{"/activation", "Activate the tenant"},
+	{"/cancel", "Cancel onboarding"},
+	{"/onboarding", "Start onboarding"},
+	{"/retry", "Retry the run"},
+	{"/members", "Add a member"},
+	{"/role", "Change a member's role"},
+	{"/remove", "Remove a member"},
+	{"/profile/password", "Change your password"},
+	{"/end", "Sign out sessions"},
+	{"/read", "Mark notifications read"},
+	{"/admin/login", "Sign in"},
+}
+
+// formWhat is what the form sent to path does, in words; "" for a form not listed.
+func formWhat(path string) string {
+	for _, f := range formWhats {
+		if strings.HasSuffix(path, f.suffix) {
+			return f.what
+		}
+	}
+	return ""
 }

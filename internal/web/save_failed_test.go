@@ -75,3 +75,22 @@ func renderString(t *testing.T, d views.SaveFailedData) string {
 	}
 	return b.String()
 }
+
+// TestFormWhat: the failed-save page names what the form was doing.
+func TestFormWhat(t *testing.T) {
+	t.Parallel()
+	for path, want := range map[string]string{
+		"/admin/workspaces/acme/onboarding/d1/cancel":   "Cancel onboarding",
+		"/admin/workspaces/acme/onboarding":             "Start onboarding",
+		"/admin/workspaces/acme/members/5/remove":       "Remove a member",
+		"/admin/workspaces/acme/members":                "Add a member",
+		"/admin/profile/sessions/end":                   "Sign out sessions",
+		"/admin/workspaces/acme/operations/r1/retry":    "Retry the run",
+		"/admin/workspaces/acme/onboarding/d1/identify": "Save the tenant details",
+		"/somewhere/else":                               "",
+	} {
+		if got := formWhat(path); got != want {
+			t.Errorf("formWhat(%s) = %q, want %q", path, got, want)
+		}
+	}
+}
