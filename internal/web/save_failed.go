@@ -23,7 +23,7 @@ var retryFields = []struct{ name, label, kind string }{
 	{"operations", "Operations", views.RetryList},
 	{"override_reason", "Reason for the override", views.RetryTextarea},
 	{"email", "Email", views.RetryText},
-	{"role", "Role", views.RetryText},
+	{"role", "Role", views.RetryList}, // chosen from a list: shown, not retyped
 	{"password", "Password", views.RetrySecret},
 	{"current_password", "Current password", views.RetrySecret},
 	{"new_password", "New password", views.RetrySecret},
