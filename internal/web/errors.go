@@ -120,7 +120,7 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	// A form that could not be saved keeps what was typed and offers to send it again.
-	if he == errUnavailable && isBrowserForm(r) && s.saveFailed(w, r) {
+	if he == errUnavailable && isBrowserForm(r) && !sessionSaveFailed(r) && s.saveFailed(w, r) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

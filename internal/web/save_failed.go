@@ -36,6 +36,17 @@ func isSecretField(name string) bool {
 	return strings.Contains(n, "password") || strings.Contains(n, "secret") || strings.Contains(n, "token")
 }
 
+// sessionSaveKey marks a request whose handler ran but whose session could not be saved
+// afterwards (Server.sessionError): its write may well have succeeded.
+const sessionSaveKey ctxKey = -2
+
+// sessionSaveFailed reports whether r failed only in saving its session, after its handler:
+// "nothing was saved" would not be true, so it gets the plain error page.
+func sessionSaveFailed(r *http.Request) bool {
+	v, _ := r.Context().Value(sessionSaveKey).(bool)
+	return v
+}
+
 // isBrowserForm reports whether r is a form a browser submitted: a POST of form data that
 // wants a page back.
 func isBrowserForm(r *http.Request) bool {
