@@ -119,6 +119,10 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 		writeProblem(w, he)
 		return
 	}
+	// A form that could not be saved keeps what was typed and offers to send it again.
+	if he == errUnavailable && isBrowserForm(r) && !sessionSaveFailed(r) && s.saveFailed(w, r) {
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(he.Status)

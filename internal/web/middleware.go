@@ -101,7 +101,12 @@ func methodLabel(m string) string {
 
 // observation is what observe learns from inside the router: the not-found handler marks the
 // request unmatched, since chi reports a mounted subrouter's "/*" pattern for it.
-type observation struct{ unmatched bool }
+type observation struct {
+	unmatched bool
+	// sessionLoaded: the session was loaded and the request went on to its handler, so a
+	// session error after it (saving the session) may follow a write that succeeded.
+	sessionLoaded bool
+}
 
 const observationKey ctxKey = -1
 
@@ -152,6 +157,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 // authenticate puts the signed-in user, if any, into the request context.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if o, ok := r.Context().Value(observationKey).(*observation); ok {
+			o.sessionLoaded = true
+		}
 		id := s.sessions.GetInt64(r.Context(), sessionUserKey)
 		if id == 0 {
 			next.ServeHTTP(w, r)

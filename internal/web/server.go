@@ -154,6 +154,9 @@ func New(cfg Config, deps Deps) *Server {
 // session just before the handler's status is written, so the handler's own answer would
 // follow this one (a second status, two documents in one body): the response is sealed.
 func (s *Server) sessionError(w http.ResponseWriter, r *http.Request, err error) {
+	if o, ok := r.Context().Value(observationKey).(*observation); ok && o.sessionLoaded {
+		r = r.WithContext(context.WithValue(r.Context(), sessionSaveKey, true))
+	}
 	s.error(w, r, err)
 	if rec, ok := w.(*statusRecorder); ok {
 		rec.sealed = true
