@@ -22,6 +22,7 @@ func TestBrowserDirtyTab(t *testing.T) {
 
 	t.Run("TypingTabFollowsOtherFieldAndRun", func(t *testing.T) { dirtyTabFollowsOtherFieldAndRun(t, browser, base) })
 	t.Run("SameFieldBannerAt390px", func(t *testing.T) { dirtyTabSameFieldBannerOnPhone(t, browser, base) })
+	t.Run("CollisionHoldsOnlyTheForm", func(t *testing.T) { dirtyTabCollisionHoldsOnlyTheForm(t, browser, base) })
 }
 
 // Operator 2 types a display name on step 1 while the owner changes the primary domain and
@@ -117,4 +118,44 @@ func dirtyTabSameFieldBannerOnPhone(t *testing.T, browser context.Context, base 
 	b.click(`[data-testid=conflict-use-theirs]`)
 	b.js(`document.querySelector('#display_name').value === "Contoso (owner's)" && document.activeElement.id === 'display_name'`)
 	b.js(`!document.querySelector('[data-testid=conflict-banner]')`)
+}
+
+// Operator 2 ticks a bootstrap operation on step 4 while the owner starts bootstrap with
+// another selection: the owner saved the field operator 2 edited, so the banner names it and
+// the form's version is held — but only that: the runs' progress, the status and the stepper
+// keep updating in operator 2's tab, and the ticked box stays ticked.
+func dirtyTabCollisionHoldsOnlyTheForm(t *testing.T, browser context.Context, base string) {
+	t.Parallel()
+	a := newSession(t, browser, base, "owner@acme.test")
+	id := a.startDraft("acme", newUUID(), "Fabrikam", "fabrikam.slow.test")
+	a.attachConnection()
+	a.submit(`[data-testid=start-verification]`, 200)
+	a.lifecycle("ready_for_activation", "Ready for activation")
+	b := newSession(t, browser, base, "operator2@acme.test")
+	b.open(wizardPath("acme", id) + "?step=4")
+	b.visible(`[data-testid=panel-bootstrap]`)
+	b.liveState("live", waitFor)
+	b.markDocument()
+	b.click("#op-baseline_snapshot")
+	before := eval[string](b, `document.getElementById('form-bootstrap').elements.namedItem('version').value`)
+
+	a.open(wizardPath("acme", id) + "?step=4")
+	a.click("#op-inventory_sync")
+	a.click("#op-policy_sync")
+	a.submit(`[data-testid=start-bootstrap]`, 200)
+
+	b.visible(`[data-testid=conflict-banner]`)
+	b.text(`[data-testid=conflict-banner]`, "owner@acme.test saved Operations to run while you were editing it")
+	b.text(`[data-testid=conflict-fields] tr[data-field=operations] [data-col=theirs]`, "Policy")
+	b.text(`[data-testid=conflict-fields] tr[data-field=operations] [data-col=mine]`, "Baseline")
+	// Progress follows while the banner is up.
+	b.jsWithin(slowRun, `[...document.querySelectorAll('[data-testid=bootstrap-ops] .progress')].some(p => {
+		const v = Number(p.getAttribute('aria-valuenow')); return v > 0; })`)
+	b.lifecycle("ready_for_activation", "Ready for activation")
+	b.js(`[...document.querySelectorAll('[data-testid=bootstrap-ops] [data-testid=run-status]')].filter(e => e.dataset.outcome === 'succeeded').length === 2`)
+	b.js(`document.querySelector('#op-baseline_snapshot').checked && !!document.querySelector('[data-testid=conflict-banner]')`)
+	if v := eval[string](b, `document.getElementById('form-bootstrap').elements.namedItem('version').value`); v != before {
+		t.Fatalf("the form's version moved from %s to %s while the collision was unanswered", before, v)
+	}
+	b.stillSameDocument()
 }

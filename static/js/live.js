@@ -210,7 +210,7 @@
       return 'applied';
     }
     const names = new Set(collisions.map((c) => c.name));
-    morph(el, next, { keepDirty: true, holdBase: true, source, changed: changed.filter((c) => !names.has(c.name)) });
+    morph(el, next, { keepDirty: true, holdBase: true, hold: names, source, changed: changed.filter((c) => !names.has(c.name)) });
     held.set(el, next);
     showCollision(el, next, collisions);
     emit('live:conflict', Object.assign(detailOf(next, source), { fields: [...names] }));
@@ -226,7 +226,9 @@
   // morph replaces el by next with idiomorph. o.keepDirty leaves fields the operator edited
   // untouched (typed input survives every update); o.holdBase also leaves the forms' version
   // and base_* inputs as they are (a collision: the form stays at the version it was
-  // rendered from); o.changed lists the fields someone else changed, for the notice.
+  // rendered from), and o.hold (a Set of field names) every field of those names, so a
+  // group of checkboxes keeps what it was rendered with as a whole; o.changed lists the
+  // fields someone else changed, for the notice.
   function morph(el, next, o) {
     const prevVersion = ver(el.dataset.version);
     const active = document.activeElement;
@@ -243,7 +245,8 @@
       callbacks: {
         beforeNodeMorphed: (oldNode) => oldNode.nodeType !== 1 ||
           !((o.keepDirty && oldNode.matches('input, textarea, select') && fieldDirty(oldNode)) ||
-            (o.holdBase && isBaseInput(oldNode))),
+            (o.holdBase && isBaseInput(oldNode)) ||
+            (o.hold && oldNode.matches('input, textarea, select') && o.hold.has(oldNode.name))),
         // An open disclosure (the notifications bell) stays open: whether it is open is
         // the reader's, not the server's.
         beforeAttributeUpdated: (name, node) => !(name === 'open' && node.tagName === 'DETAILS'),
@@ -455,8 +458,22 @@
   function overwriteWithMine(el) {
     const next = held.get(el), names = collided.get(el) || [];
     clearConflict(el);
+    // What the operator has in those fields, as a whole (a checkbox left as rendered is
+    // part of the choice too): restored after the morph, where it is then edited input.
+    const mine = formsIn(el).map((f) => names.map((n) => fieldsNamed(f, n).map(stateOf)));
     if (next) morph(el, next, { keepDirty: true, source: 'mine' });
+    formsIn(el).forEach((f, i) => names.forEach((n, j) => fieldsNamed(f, n).forEach((x, k) => {
+      const st = mine[i] && mine[i][j] && mine[i][j][k];
+      if (st) restoreState(x, st);
+    })));
     focusField(el, names);
+  }
+  const stateOf = (f) => ({ checked: f.checked, value: f.value,
+    selected: f instanceof HTMLSelectElement ? Array.from(f.options, (x) => x.selected) : null });
+  function restoreState(f, st) {
+    if (f instanceof HTMLInputElement && (f.type === 'checkbox' || f.type === 'radio')) f.checked = st.checked;
+    else if (f instanceof HTMLSelectElement) Array.from(f.options).forEach((x, i) => { x.selected = !!(st.selected && st.selected[i]); });
+    else if (f.type !== 'file') f.value = st.value;
   }
   function focusField(el, names) {
     const f = formsIn(el).flatMap((x) => names.flatMap((n) => fieldsNamed(x, n)))[0];
