@@ -280,9 +280,12 @@
   const fieldsNamed = (form, name) => fieldsOf(form).filter((f) => f.name === name);
   const isBaseInput = (n) => n.matches('input[type="hidden"]') && (n.name === 'version' || n.name.startsWith('base_'));
   const baseInput = (form, name) => form.querySelector(`input[type="hidden"][name="${CSS.escape('base_' + name)}"]`);
+  // A label's own words: its text nodes, not what other scripts may add inside it (a
+  // presence hint such as "operator2 is editing").
+  const ownText = (n) => Array.from(n.childNodes).filter((c) => c.nodeType === 3).map((c) => c.textContent).join('').trim() || n.textContent.trim();
   const labelFor = (root, f) => {
     const l = f.id && root.querySelector(`label[for="${CSS.escape(f.id)}"]`);
-    return l ? l.textContent.trim() : f.name;
+    return l ? ownText(l) : f.name;
   };
   // valueOf reads fields (one name) as operators do: text as typed, a choice by its label.
   // current: what the field holds now; else what the server rendered into it.
@@ -308,7 +311,7 @@
     const f = fieldsNamed(form, name)[0];
     if (!f) return name;
     const legend = (f.type === 'checkbox' || f.type === 'radio') && f.closest('fieldset') && f.closest('fieldset').querySelector('legend');
-    return legend ? legend.textContent.trim() : labelFor(form, f);
+    return legend ? ownText(legend) : labelFor(form, f);
   }
   // Names of the fields of form that an operator fills in (not hidden, not buttons).
   const namesOf = (form) => [...new Set(fieldsOf(form)
