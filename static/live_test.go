@@ -243,8 +243,8 @@ func TestLive(t *testing.T) {
 
 	t.Run("newer frame morphs and older frame is dropped", func(t *testing.T) { liveNewerFrameMorphs(t, browser) })
 	t.Run("batch frame applies every fragment it carries", func(t *testing.T) { liveBatchFrame(t, browser) })
-	t.Run("dirty form keeps input, shows conflict banner, Reload applies", func(t *testing.T) { liveDirtyFormConflict(t, browser) })
-	t.Run("Keep my changes re-applies the operator's values at the new version", func(t *testing.T) { liveKeepMyChanges(t, browser) })
+	t.Run("same-field save: banner names the field, Use their version applies it", func(t *testing.T) { liveDirtyFormConflict(t, browser) })
+	t.Run("Overwrite with mine keeps the operator's values at the new version", func(t *testing.T) { liveKeepMyChanges(t, browser) })
 	t.Run("focus stays in the focused input across a morph", func(t *testing.T) { liveFocusKept(t, browser) })
 	t.Run("close 1013 reconnects with the current revs", func(t *testing.T) { liveReconnectCurrentRevs(t, browser) })
 	liveRefusals(t, browser)
@@ -317,7 +317,7 @@ func liveDirtyFormConflict(t *testing.T, browser context.Context) {
 	tab := openPage(t, browser, s)
 	c := s.nextConn(t)
 	must(t, tab, waitJS(`liveConsole.state() === 'live'`),
-		chromedp.Clear(chromedp.CSS("#d1-name")),
+		clearValue("#d1-name"),
 		chromedp.SendKeys(chromedp.CSS("#d1-name"), "Acme Corp"),
 		waitJS(`document.getElementById('d1-name').value === 'Acme Corp'`),
 		chromedp.Blur(chromedp.CSS("#d1-name")))
@@ -335,20 +335,32 @@ func liveDirtyFormConflict(t *testing.T, browser context.Context) {
 	edited.version, edited.rev, edited.status, edited.name = 4, 12, "renamed", "Bob's Name"
 	edited.updatedBy, edited.updatedAt = "bob@example.com", time.Now().Add(-2*time.Minute).UTC().Format(time.RFC3339)
 	c.push(t, edited)
-	must(t, tab, chromedp.WaitVisible(chromedp.CSS(`[data-draft-id=d1] [data-testid=conflict-banner][role=alert]`)))
+	// Bob saved the very field typed into: the banner (before the fragment, role=alert,
+	// focused) names it with the value before, Bob's and the operator's; the rest of the
+	// frame is applied, the form's version is held.
+	banner := `[data-testid=conflict-banner][data-for-draft=d1][role=alert]`
+	must(t, tab, chromedp.WaitVisible(chromedp.CSS(banner)),
+		waitJS(`document.activeElement === document.querySelector('[data-testid=conflict-banner]')`))
 	text := eval[string](t, tab, `document.querySelector('[data-testid=conflict-banner]').textContent`)
-	if !strings.Contains(text, "bob@example.com") || !strings.Contains(text, "2 minutes ago") {
-		t.Fatalf("banner text %q should name who and when", text)
+	if !strings.Contains(text, "bob@example.com saved Name") || !strings.Contains(text, "2 minutes ago") {
+		t.Fatalf("banner text %q should name who, the field and when", text)
+	}
+	row := eval[[]string](t, tab, `[...document.querySelectorAll('[data-testid=conflict-fields] tr[data-field=name] > *')].map(c => c.textContent)`)
+	if strings.Join(row, "|") != "Name|Acme|Bob's Name|Acme Corp" {
+		t.Fatalf("conflict row = %q, want Name|Acme|Bob's Name|Acme Corp", row)
 	}
 	if v := eval[string](t, tab, `document.getElementById('d1-name').value`); v != "Acme Corp" {
 		t.Fatalf("typed input lost on conflict: %q", v)
 	}
-	if r := eval[string](t, tab, `liveConsole.shownRev('d1','checkpoint')`); r != "11" {
-		t.Fatalf("shown rev after held conflict = %s, want 11", r)
+	if r := eval[string](t, tab, `liveConsole.shownRev('d1','checkpoint') + ' ' + document.getElementById('d1-status').textContent + ' ' +
+		document.querySelector('[data-draft-id=d1] input[name=version]').value`); r != "12 renamed 3" {
+		t.Fatalf("after a collision: rev, status, form version = %q, want 12 renamed 3 (the rest follows, the version is held)", r)
+	}
+	if got := eval[string](t, tab, `document.querySelector('[data-testid=conflict-banner] .btn-primary').textContent`); got != "Use their version" {
+		t.Fatalf("primary button = %q, want the safe one, Use their version", got)
 	}
 
-	must(t, tab, chromedp.Click(chromedp.CSS(`[data-testid=conflict-banner] button:first-of-type`)),
-		waitJS(`liveConsole.shownRev('d1','checkpoint') === '12'`),
+	must(t, tab, chromedp.Click(chromedp.CSS(`[data-testid=conflict-use-theirs]`)),
 		waitJS(`document.getElementById('d1-name').value === "Bob's Name"`),
 		waitJS(`!document.querySelector('[data-testid=conflict-banner]')`),
 		waitJS(`document.querySelector('[data-draft-id=d1] input[name=version]').value === '4'`))
@@ -359,13 +371,14 @@ func liveKeepMyChanges(t *testing.T, browser context.Context) {
 	tab := openPage(t, browser, s)
 	c := s.nextConn(t)
 	must(t, tab, waitJS(`liveConsole.state() === 'live'`),
-		chromedp.Clear(chromedp.CSS("#d1-name")),
+		clearValue("#d1-name"),
 		chromedp.SendKeys(chromedp.CSS("#d1-name"), "Acme Ltd"))
 	edited := d1
 	edited.version, edited.rev, edited.name, edited.updatedBy, edited.updatedAt = 5, 13, "Other", "eve@example.com", time.Now().UTC().Format(time.RFC3339)
 	c.push(t, edited)
 	must(t, tab, chromedp.WaitVisible(chromedp.CSS(`[data-testid=conflict-banner]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid=conflict-banner] .btn-primary`)),
+		waitJS(`document.querySelector('[data-draft-id=d1] input[name=version]').value === '3'`),
+		chromedp.Click(chromedp.CSS(`[data-testid=conflict-overwrite]`)),
 		waitJS(`!document.querySelector('[data-testid=conflict-banner]')`),
 		waitJS(`document.querySelector('[data-draft-id=d1] input[name=version]').value === '5'`),
 		waitJS(`document.getElementById('d1-name').value === 'Acme Ltd'`))
@@ -385,7 +398,7 @@ func liveFocusKept(t *testing.T, browser context.Context) {
 	must(t, tab,
 		waitJS(`liveConsole.shownRev('d2','checkpoint') === '21' && document.getElementById('d2-status').textContent === 'rev 21'`),
 		waitJS(`document.activeElement && document.activeElement.id === 'd2-name'`),
-		waitJS(`[...document.querySelectorAll('.toasts .toast')].some(t => t.textContent === 'Updated by carol@example.com')`))
+		waitJS(`[...document.querySelectorAll('.toasts .toast')].some(t => t.textContent === 'carol@example.com changed Name')`))
 }
 
 func liveReconnectCurrentRevs(t *testing.T, browser context.Context) {
@@ -589,4 +602,11 @@ func liveConfirmDialog(t *testing.T, browser context.Context) {
 		st, err := chromedp.Run(tab, chromedp.Evaluate[any](`({open: !!document.querySelector('dialog[open]'), rv: document.querySelector('dialog').returnValue, path: location.pathname, active: document.activeElement.outerHTML, log: __log})`))
 		t.Fatalf("confirmed form was not submitted (page %v %v)", st, err)
 	}
+}
+
+// clearValue empties a field's value as a person would, leaving what the server rendered
+// (the value attribute) alone; chromedp.Clear removes that too, which would make live.js
+// read the field's stored value as empty.
+func clearValue(sel string) chromedp.Action[chromedp.Void] {
+	return waitJS(fmt.Sprintf(`(document.querySelector(%q).value = '', true)`, sel))
 }

@@ -173,7 +173,7 @@ type ConflictData struct {
 	Fields    []ConflictField
 	// FormID is the id of the wizard form that carries the operator's values and the new
 	// version ("form-identify", "form-connection", "form-bootstrap", "form-override");
-	// "Re-apply my changes" submits it. "" shows a link to the form instead.
+	// "Overwrite with mine" / "Save my changes" submits it. "" shows a link to the form instead.
 	FormID string
 }
 

@@ -114,11 +114,12 @@ func browserLiveProgressFollowsDatabase(t *testing.T, browser context.Context, b
 
 func browserLiveUnsavedInputConflict(t *testing.T, browser context.Context, base, dbURL string) {
 	t.Parallel()
-	// conflict leaves tab B (operator) with unsaved input in the identify form and a
-	// banner about the owner's save in tab A; it returns the tabs and A's version.
-	conflict := func(t *testing.T) (a, b *page, version string) {
+	// conflict leaves tab B (operator) with unsaved input in Display name and a banner
+	// about the owner's save of that same field in tab A; it returns the tabs, B's form
+	// version before and A's version.
+	conflict := func(t *testing.T) (a, b *page, before, version string) {
 		a, b = identifyInTwoTabs(t, browser, base)
-		before := eval[string](b, `document.getElementById('form-identify').elements.namedItem('version').value`)
+		before = eval[string](b, `document.getElementById('form-identify').elements.namedItem('version').value`)
 		b.typeInto("#display_name", "Contoso (operator, unsaved)")
 		a.typeInto("#display_name", "Contoso (owner)")
 		start := time.Now()
@@ -128,41 +129,42 @@ func browserLiveUnsavedInputConflict(t *testing.T, browser context.Context, base
 
 		b.visible(`[data-testid=conflict-banner]`)
 		t.Logf("banner in tab B %v after tab A clicked Save (its page load included)", time.Since(start).Round(time.Millisecond))
-		b.text(`[data-testid=conflict-banner]`, "owner@acme.test changed this draft")
-		b.text(`[data-testid=conflict-banner]`, "(version "+version+")")
+		b.text(`[data-testid=conflict-banner]`, "owner@acme.test saved Display name while you were editing it")
 		b.js(`document.querySelector('[data-testid=conflict-banner]').getAttribute('role') === 'alert'`)
-		// Nothing of B's was touched: the typed input, the step it shows, its version.
+		b.js(`document.activeElement === document.querySelector('[data-testid=conflict-banner]')`)
+		row := `[data-testid=conflict-fields] tr[data-field=display_name]`
+		b.text(row+` [data-col=before]`, "Contoso")
+		b.text(row+` [data-col=theirs]`, "Contoso (owner)")
+		b.text(row+` [data-col=mine]`, "Contoso (operator, unsaved)")
+		// B keeps its input and its step; the rest of the frame is applied, the form's
+		// version is held until B chooses.
 		b.js(`document.querySelector('#display_name').value === 'Contoso (operator, unsaved)'`)
 		b.visible(`[data-testid=panel-identify]`)
+		b.text(`[data-testid=tenant-name]`, "Contoso (owner)")
 		if v := eval[string](b, `document.getElementById('form-identify').elements.namedItem('version').value`); v != before {
 			t.Fatalf("tab B's form version moved from %s to %s before B chose", before, v)
 		}
 		b.stillSameDocument()
-		return a, b, version
+		return a, b, before, version
 	}
 
-	t.Run("Reload", func(t *testing.T) {
+	t.Run("UseTheirVersion", func(t *testing.T) {
 		t.Parallel()
-		_, b, version := conflict(t)
+		_, b, _, version := conflict(t)
 		b.shot("21-live-conflict-banner", `[data-testid=conflict-banner]`)
-		b.clickText(`[data-testid=conflict-banner]`, "Reload")
-		// The held frame is applied: the owner's name, on the step this tab shows (A's
-		// save moved A's tab and the resume point, never B's view).
-		b.text(`[data-testid=tenant-name]`, "Contoso (owner)")
-		b.visible(`[data-testid=panel-identify]`)
+		b.js(`document.querySelector('[data-testid=conflict-banner] .btn-primary').dataset.testid === 'conflict-use-theirs'`)
+		b.click(`[data-testid=conflict-use-theirs]`)
 		b.js(`document.querySelector('#display_name').value === 'Contoso (owner)'`)
+		b.visible(`[data-testid=panel-identify]`)
 		b.js(`!document.querySelector('[data-testid=conflict-banner]')`)
-		b.js(fmt.Sprintf(`document.querySelector('#checkpoint').dataset.version === %q`, version))
+		b.js(fmt.Sprintf(`document.getElementById('form-identify').elements.namedItem('version').value === %q`, version))
 		b.stillSameDocument()
 	})
 
-	t.Run("KeepMine", func(t *testing.T) {
+	t.Run("OverwriteWithMine", func(t *testing.T) {
 		t.Parallel()
-		a, b, version := conflict(t)
-		// Both edited Display name: the banner says so before B chooses.
-		b.text(`[data-testid=conflict-collisions]`, "You also edited Display name")
-		b.text(`[data-testid=conflict-changes] [data-field=display_name]`, "Contoso (owner)")
-		b.clickText(`[data-testid=conflict-banner]`, "Keep my changes")
+		a, b, _, version := conflict(t)
+		b.click(`[data-testid=conflict-overwrite]`)
 		b.js(`!document.querySelector('[data-testid=conflict-banner]')`)
 		b.js(`document.querySelector('#display_name').value === 'Contoso (operator, unsaved)'`)
 		b.js(fmt.Sprintf(`document.getElementById('form-identify').elements.namedItem('version').value === %q`, version))
@@ -172,38 +174,33 @@ func browserLiveUnsavedInputConflict(t *testing.T, browser context.Context, base
 		b.toast("Tenant details saved")
 		b.text(`[data-testid=tenant-name]`, "Contoso (operator, unsaved)")
 		b.noBannerSince(kept)
-		// A has no unsaved input: it just follows, with a notice.
+		// A saved that Display name and has no unsaved input: it follows, and is told who
+		// replaced which of its values.
 		a.text(`[data-testid=tenant-name]`, "Contoso (operator, unsaved)")
-		a.toast("Updated by operator@acme.test")
+		a.toast("operator@acme.test replaced your Display name")
 		a.noBanner()
 	})
 
-	// The lost update "Keep my changes" used to cause: B typed only a Primary domain
-	// while A renamed the tenant. B's banner names A's change (who, old → new); keeping
-	// and saving writes only B's field, so both changes survive.
-	t.Run("KeepMineSavesOnlyEditedFields", func(t *testing.T) {
+	// B typed only a Primary domain while A renamed the tenant: B's tab follows A's save
+	// without a banner (A's name in the untouched field, B's typed domain kept, the form at
+	// A's version), and saving writes only B's field, so both changes survive.
+	t.Run("OtherFieldFollows", func(t *testing.T) {
 		t.Parallel()
 		a, b := identifyInTwoTabs(t, browser, base)
 		b.typeInto("#primary_domain", "contoso-holdings.healthy.test")
 		a.typeInto("#display_name", "Contoso Holdings")
 		a.submit(`[data-testid=save-identify]`, 200)
 		a.toast("Tenant details saved")
+		version := eval[string](a, `document.querySelector('#checkpoint').dataset.version`)
 
-		b.visible(`[data-testid=conflict-banner]`)
-		row := `[data-testid=conflict-changes] tr[data-field=display_name]`
-		b.text(row, "Display name")
-		b.text(row, "owner@acme.test")
-		b.text(row, "Contoso")
-		b.text(row, "Contoso Holdings")
-		b.js(`document.querySelector('[data-testid=conflict-collisions]').hidden`)
-		b.js(`document.querySelector('#display_name').value === 'Contoso'`)
-		b.shot("24-two-operator-conflict", `[data-testid=conflict-banner]`)
-
-		b.clickText(`[data-testid=conflict-banner]`, "Keep my changes")
-		b.js(`!document.querySelector('[data-testid=conflict-banner]')`)
-		// The untouched field now shows A's value; the typed one is kept.
+		b.js(fmt.Sprintf(`document.getElementById('form-identify').elements.namedItem('version').value === %q`, version))
 		b.js(`document.querySelector('#display_name').value === 'Contoso Holdings'`)
 		b.js(`document.querySelector('#primary_domain').value === 'contoso-holdings.healthy.test'`)
+		b.text(`[data-testid=tenant-name]`, "Contoso Holdings")
+		b.toast("owner@acme.test changed Display name")
+		b.noBanner()
+		b.shot("24-two-operator-conflict")
+
 		b.submit(`[data-testid=save-identify]`, 200)
 		b.toast("Tenant details saved")
 		b.text(`[data-testid=tenant-name]`, "Contoso Holdings")
@@ -225,7 +222,7 @@ func browserLiveCleanTabMorphs(t *testing.T, browser context.Context, base, dbUR
 	// A's "Save and continue" moved A's tab on, not B's: B still shows its own step.
 	b.visible(`[data-testid=panel-identify]`)
 	b.js(`document.querySelector('#display_name').value === 'Contoso Pharma'`)
-	b.toast("Updated by owner@acme.test")
+	b.toast("owner@acme.test changed Display name")
 	b.js(`document.querySelector('[data-testid=last-change]').innerText.includes('owner@acme.test')`)
 	b.shot("23-live-morph-notice")
 	b.noBanner()

@@ -95,7 +95,9 @@ func twoOperatorsStaleSubmitReappliesOnlyEditedFields(t *testing.T, browser cont
 	b.js(`document.querySelector('#display_name').value === 'Contoso Holdings'`)
 	b.js(`document.querySelector('#primary_domain').value === 'contoso.eu.healthy.test'`)
 
-	b.submit(`[data-testid=conflict-reapply]`, 200)
+	// Nothing collides: saving is the primary choice.
+	b.js(`document.querySelector('[data-testid=conflict-banner] .btn-primary').dataset.testid === 'conflict-save'`)
+	b.submit(`[data-testid=conflict-save]`, 200)
 	b.toast("Tenant details saved")
 	b.text(`[data-testid=tenant-name]`, "Contoso Holdings")
 	b.text(`[data-testid=tenant-domain]`, "contoso.eu.healthy.test")
@@ -115,6 +117,11 @@ func twoOperatorsStaleSubmitNamesCollisions(t *testing.T, browser context.Contex
 	b.text(`[data-testid=conflict-collisions]`, "Display name")
 	b.js(`document.querySelector('[data-testid=conflict-fields] tr[data-collides=true]') !== null`)
 	b.js(`document.querySelector('[data-testid=changes] tr[data-field=display_name][data-collides=true]') !== null`)
+	// The live banner's words for the same choice, and the safe one is the primary button.
+	b.js(`document.querySelector('[data-testid=conflict-banner] .btn-primary').innerText.trim() === 'Use their version'`)
+	b.text(`[data-testid=conflict-overwrite]`, "Overwrite with mine")
+	b.submit(`[data-testid=conflict-use-theirs]`, 200)
+	b.js(`document.querySelector('#display_name').value === 'Contoso A' && !document.querySelector('[data-testid=conflict-banner]')`)
 }
 
 // After a refused submit the address bar holds the form's action; reopening it (or

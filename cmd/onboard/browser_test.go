@@ -245,13 +245,14 @@ func browserStaleSubmit(t *testing.T, browser context.Context, base string) {
 	// The refused submit changed nothing: A still shows its own value.
 	tabA.text(`[data-testid=tenant-name]`, "Contoso (operator)")
 
-	tabB.submit(`[data-testid=conflict-reapply]`, 200)
+	tabB.submit(`[data-testid=conflict-overwrite]`, 200)
 	tabB.toast("Tenant details saved")
 	tabB.text(`[data-testid=tenant-name]`, "Contoso (owner)")
 	tabB.js(`!document.querySelector('[data-testid=conflict-banner]')`)
 	// A has no unsaved input: the re-applied change simply arrives, no reload.
 	tabA.text(`[data-testid=tenant-name]`, "Contoso (owner)")
-	tabA.toast("Updated by owner@acme.test")
+	// A saved that Display name: A is told by name and field, not by a generic notice.
+	tabA.toast("owner@acme.test replaced your Display name")
 	tabA.noBanner()
 	t.Logf("stale submit → 409 → re-apply: %v", time.Since(start).Round(time.Millisecond))
 }

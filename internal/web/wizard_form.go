@@ -95,7 +95,7 @@ func (f wizardForm) edited(name string) bool {
 type submission struct {
 	step   int               // wizard step of the form; the tab shows it again after a refusal
 	next   int               // step the tab shows after success; 0 stays on step
-	formID string            // the form "Re-apply my changes" submits; "" links to the form
+	formID string            // the form "Overwrite with mine" submits; "" links to the form
 	form   map[string]string // operator's values of the fields they edited, by form field name
 	// fields lists the fields the operator edited, the stored value beside theirs.
 	fields func(d onboarding.Draft, conn *onboarding.ConnectionInfo) []views.ConflictField
@@ -144,8 +144,8 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, m access.Member,
 		data.Toasts = []views.Toast{{Tone: "danger", Text: "Nothing was saved: " + errorSummary(ve) + "."}}
 	case ce != nil:
 		// The form now carries the current version and, as its base, the stored values; its
-		// inputs hold the operator's values only for the fields they edited. Re-applying
-		// therefore saves exactly those fields on top of the other change.
+		// inputs hold the operator's values only for the fields they edited. Submitting it
+		// ("Overwrite with mine") therefore saves exactly those fields on top of the other change.
 		changes, err := s.deps.Service.Changes(r.Context(), m, f.id, f.version)
 		if err != nil {
 			s.error(w, r, err)
@@ -166,8 +166,8 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, m access.Member,
 	s.renderWizard(w, r, status, data)
 }
 
-// formShown reports whether the re-rendered wizard holds the form formID, so that "Re-apply
-// my changes" can submit it; the draft may have moved on meanwhile (e.g. it is no longer
+// formShown reports whether the re-rendered wizard holds the form formID, so that "Overwrite
+// with mine" (or "Save my changes") can submit it; the draft may have moved on meanwhile (e.g. it is no longer
 // overridable), and then the banner links to the step instead.
 func formShown(cd views.CheckpointData, formID string) bool {
 	if cd.Terminal() {

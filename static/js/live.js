@@ -180,24 +180,41 @@
     detach(); attempt = 0; connect();
   }
 
+  // applyTo applies next to el. A tab with unsaved input keeps following (docs/ui.md,
+  // Conflicts): every change that touches no field its operator edited is applied, the typed
+  // input stays and the forms move to the new version. Only when someone else saved a field
+  // the operator edited are that form's version and base values held (so no save can
+  // overwrite theirs unseen) and the conflict banner names the field; the rest still follows.
   function applyTo(el, next, source) {
     const pending = held.get(el);
     if (rev(next) <= rev(el) || (pending && rev(next) <= rev(pending))) return 'dropped';
     const id = el.dataset.draftId;
     const newVersion = ver(next.dataset.version);
-    // Unsaved input + a newer draft version (edited elsewhere) → keep the input, hold the
-    // frame and ask. Same version (e.g. run progress) never raises a conflict, and neither
-    // does the echo of our own submission.
-    const conflict = !submitting.has(id) &&
-      formsIn(el).some((f) => formDirty(f) && newVersion > renderedVersion(f, el));
-    if (conflict) {
-      held.set(el, next);
-      showConflict(el, next);
-      emit('live:conflict', detailOf(next, source));
-      return 'conflict';
+    const changed = newVersion > ver(el.dataset.version) ? changedFields(el, next) : [];
+    // Forms with unsaved input rendered from an older version. Same version (e.g. run
+    // progress) never matters, and neither does the echo of our own submission.
+    const stale = submitting.has(id) ? []
+      : formsIn(el).filter((f) => formDirty(f) && newVersion > renderedVersion(f, el));
+    const collisions = [];
+    for (const f of stale) {
+      const nf = matchForm(next, el, f);
+      if (!nf) return holdWhole(el, next, source); // the form being edited is gone
+      for (const name of editedNames(f)) {
+        const was = storedValue(f, name), theirs = storedValue(nf, name), mine = yourValue(f, name);
+        if (was !== theirs && theirs !== mine) collisions.push({ name, label: fieldLabel(f, name), was, theirs, mine });
+      }
     }
-    morph(el, next, true, source);
-    return 'applied';
+    if (!collisions.length) {
+      clearConflict(el);
+      morph(el, next, { keepDirty: true, source, changed });
+      return 'applied';
+    }
+    const names = new Set(collisions.map((c) => c.name));
+    morph(el, next, { keepDirty: true, holdBase: true, hold: names, source, changed: changed.filter((c) => !names.has(c.name)) });
+    held.set(el, next);
+    showCollision(el, next, collisions);
+    emit('live:conflict', Object.assign(detailOf(next, source), { fields: [...names] }));
+    return 'conflict';
   }
 
   function detailOf(node, source) {
@@ -206,9 +223,13 @@
       lifecycle: d.lifecycle, updatedBy: d.updatedBy || '', updatedAt: d.updatedAt || '', source };
   }
 
-  // morph replaces el by next with idiomorph. keepDirty leaves fields the operator edited
-  // untouched (a same-version update must not wipe typed input); "Reload" passes false.
-  function morph(el, next, keepDirty, source) {
+  // morph replaces el by next with idiomorph. o.keepDirty leaves fields the operator edited
+  // untouched (typed input survives every update); o.holdBase also leaves the forms' version
+  // and base_* inputs as they are (a collision: the form stays at the version it was
+  // rendered from), and o.hold (a Set of field names) every field of those names, so a
+  // group of checkboxes keeps what it was rendered with as a whole; o.changed lists the
+  // fields someone else changed, for the notice.
+  function morph(el, next, o) {
     const prevVersion = ver(el.dataset.version);
     const active = document.activeElement;
     held.delete(el);
@@ -218,11 +239,14 @@
     if (active && active !== document.body && el.contains(active) && !active.matches('input, textarea, select')) active.blur();
     Idiomorph.morph(el, next, {
       morphStyle: 'outerHTML',
-      // "Reload" replaces what the operator typed, even in the focused field.
-      ignoreActiveValue: keepDirty,
+      // "Use their version" on a whole held frame replaces what the operator typed, even in
+      // the focused field.
+      ignoreActiveValue: o.keepDirty,
       callbacks: {
-        beforeNodeMorphed: (oldNode) => !(keepDirty && oldNode.nodeType === 1 &&
-          oldNode.matches('input, textarea, select') && fieldDirty(oldNode)),
+        beforeNodeMorphed: (oldNode) => oldNode.nodeType !== 1 ||
+          !((o.keepDirty && oldNode.matches('input, textarea, select') && fieldDirty(oldNode)) ||
+            (o.holdBase && isBaseInput(oldNode)) ||
+            (o.hold && oldNode.matches('input, textarea, select') && o.hold.has(oldNode.name))),
         // An open disclosure (the notifications bell) stays open: whether it is open is
         // the reader's, not the server's.
         beforeAttributeUpdated: (name, node) => !(name === 'open' && node.tagName === 'DETAILS'),
@@ -232,11 +256,16 @@
     if (active && active !== document.body && active.isConnected && document.activeElement !== active) {
       active.focus({ preventScroll: true });
     }
-    const d = detailOf(next, source);
-    // Someone else's save is news; a run finishing (the system) shows itself in the
-    // fragment, and the run's initiator is notified separately.
+    const d = detailOf(next, o.source);
+    // Someone else's save is news, named by field when the tab shows it ("operator2 changed
+    // Primary domain"); a run finishing (the system) shows itself in the fragment, and the
+    // run's initiator is notified separately.
     if (d.updatedBy && d.updatedBy !== 'system' && ver(d.version) > prevVersion && !submitting.has(d.draftId)) {
-      toast(`Updated by ${d.updatedBy}`);
+      const labels = (o.changed || []).map((c) => c.label);
+      // With a collision the banner already says who saved what.
+      const news = labels.length ? `${d.updatedBy} changed ${labels.join(', ')}` : o.holdBase ? '' : `Updated by ${d.updatedBy}`;
+      // A tab that saved a field someone now replaced says so by name instead.
+      checkReplaced(el, prevVersion).then((told) => { if (!told && news) toast(news); });
     }
     // A "queued" toast is stale once a draft's fragment shows no run in progress (topics'
     // fragments have no lifecycle and say nothing about it).
@@ -246,7 +275,77 @@
     emit('live:applied', d);
   }
 
+  // ---------- form fields: stored, typed, changed ----------
+  const fieldsOf = (form) => Array.from(form.querySelectorAll('input, textarea, select'));
+  const fieldsNamed = (form, name) => fieldsOf(form).filter((f) => f.name === name);
+  const isBaseInput = (n) => n.matches('input[type="hidden"]') && (n.name === 'version' || n.name.startsWith('base_'));
+  const baseInput = (form, name) => form.querySelector(`input[type="hidden"][name="${CSS.escape('base_' + name)}"]`);
+  // A label's own words: its text nodes, not what other scripts may add inside it (a
+  // presence hint such as "operator2 is editing").
+  const ownText = (n) => Array.from(n.childNodes).filter((c) => c.nodeType === 3).map((c) => c.textContent).join('').trim() || n.textContent.trim();
+  const labelFor = (root, f) => {
+    const l = f.id && root.querySelector(`label[for="${CSS.escape(f.id)}"]`);
+    return l ? ownText(l) : f.name;
+  };
+  // valueOf reads fields (one name) as operators do: text as typed, a choice by its label.
+  // current: what the field holds now; else what the server rendered into it.
+  function valueOf(form, fields, current) {
+    const out = [];
+    for (const f of fields) {
+      if (f instanceof HTMLInputElement && (f.type === 'checkbox' || f.type === 'radio')) {
+        if (current ? f.checked : f.defaultChecked) out.push(labelFor(form, f));
+      } else if (f instanceof HTMLSelectElement) {
+        for (const x of f.options) if (current ? x.selected : x.defaultSelected) out.push(x.textContent.trim());
+      } else out.push(current ? f.value : f.defaultValue);
+    }
+    return out.join(', ');
+  }
+  // storedValue is what the server held for field name when form was rendered: its base_
+  // input (what a save is compared against) when the form has one, else the rendered value.
+  function storedValue(form, name) {
+    const b = baseInput(form, name);
+    return b ? b.value : valueOf(form, fieldsNamed(form, name), false);
+  }
+  const yourValue = (form, name) => valueOf(form, fieldsNamed(form, name), true);
+  function fieldLabel(form, name) {
+    const f = fieldsNamed(form, name)[0];
+    if (!f) return name;
+    const legend = (f.type === 'checkbox' || f.type === 'radio') && f.closest('fieldset') && f.closest('fieldset').querySelector('legend');
+    return legend ? ownText(legend) : labelFor(form, f);
+  }
+  // Names of the fields of form that an operator fills in (not hidden, not buttons).
+  const namesOf = (form) => [...new Set(fieldsOf(form)
+    .filter((f) => f.name && !['hidden', 'submit', 'button', 'reset', 'image'].includes(f.type)).map((f) => f.name))];
+  const editedNames = (form) => [...new Set(fieldsOf(form).filter(fieldDirty).map((f) => f.name).filter(Boolean))];
+  // matchForm finds form's counterpart in next: by id, else by position.
+  function matchForm(next, el, form) {
+    if (form.id) return next.querySelector(`form#${CSS.escape(form.id)}`);
+    return formsIn(next)[formsIn(el).indexOf(form)] || null;
+  }
+  // changedFields lists the fields of el's forms whose stored value differs in next.
+  function changedFields(el, next) {
+    const out = [];
+    for (const f of formsIn(el)) {
+      const nf = matchForm(next, el, f);
+      if (!nf) continue;
+      for (const name of namesOf(f)) {
+        if (storedValue(f, name) !== storedValue(nf, name)) out.push({ name, label: fieldLabel(f, name) });
+      }
+    }
+    return out;
+  }
+  function resetField(f) {
+    if (f instanceof HTMLInputElement && (f.type === 'checkbox' || f.type === 'radio')) f.checked = f.defaultChecked;
+    else if (f instanceof HTMLSelectElement) for (const x of f.options) x.selected = x.defaultSelected;
+    else if (f.type !== 'file') f.value = f.defaultValue;
+  }
+
   // ---------- conflict banner ----------
+  // The banner sits just before its fragment (a morph of the fragment never removes it) and
+  // sticks to the top of the viewport, so it is in sight wherever the operator is.
+  const banners = new WeakMap(); // fragment element -> its banner
+  const collided = new WeakMap(); // fragment element -> the colliding field names
+
   function when(iso) {
     const t = new Date(iso);
     if (!iso || isNaN(t)) return '';
@@ -257,97 +356,185 @@
     return `${rel} (${t.toLocaleTimeString()})`;
   }
 
-  function button(text, cls, onClick) {
+  function button(text, cls, testid, onClick) {
     const b = document.createElement('button');
-    b.type = 'button'; b.className = cls; b.textContent = text;
+    b.type = 'button'; b.className = cls; b.textContent = text; b.dataset.testid = testid;
     b.addEventListener('click', onClick);
     return b;
   }
+  const node = (tag, text, attrs = {}) => {
+    const n = document.createElement(tag);
+    if (text) n.textContent = text; // textContent only: values and names are user data
+    for (const [k, v] of Object.entries(attrs)) n.setAttribute(k, v);
+    return n;
+  };
 
-  // Names of the fields the operator edited in el's forms (form field names).
-  const dirtyNames = (el) => new Set(formsIn(el).flatMap((f) =>
-    Array.from(f.querySelectorAll('input, textarea, select')).filter(fieldDirty).map((x) => x.name)));
+  // banner returns el's banner, created empty (before el, focusable, role=alert) if needed,
+  // and whether it is new.
+  let bannerSeq = 0;
+  function bannerFor(el) {
+    let b = banners.get(el);
+    if (b && b.isConnected) return [b, false];
+    b = node('section', '', { class: 'banner banner-warning stack conflict-banner', role: 'alert', tabindex: '-1',
+      'data-testid': 'conflict-banner', 'data-for-draft': el.dataset.draftId, 'aria-labelledby': `conflict-title-${++bannerSeq}` });
+    b.dataset.titleId = `conflict-title-${bannerSeq}`;
+    el.before(b);
+    banners.set(el, b);
+    return [b, true];
+  }
+  function clearConflict(el) {
+    const b = banners.get(el);
+    if (b) b.remove();
+    banners.delete(el); collided.delete(el);
+  }
+  // reveal moves focus to a new or changed banner: role=alert announces it, focus puts the
+  // keyboard there (Tab reaches the safe button first), and sticking keeps it in sight.
+  function reveal(b) { b.focus({ preventScroll: true }); if (b.getBoundingClientRect().top < 0) b.scrollIntoView({ block: 'nearest' }); }
 
-  function showConflict(el, next) {
-    let banner = el.querySelector(':scope > [data-testid="conflict-banner"]');
-    if (!banner) {
-      banner = document.createElement('div');
-      banner.className = 'banner banner-warning stack';
-      banner.dataset.testid = 'conflict-banner';
-      banner.setAttribute('role', 'alert');
-      const msg = document.createElement('p');
-      const changes = document.createElement('div');
-      changes.dataset.testid = 'conflict-changes';
-      const collisions = document.createElement('p');
-      collisions.dataset.testid = 'conflict-collisions';
-      collisions.hidden = true;
-      const actions = document.createElement('div');
-      actions.className = 'banner-actions';
-      actions.append(
-        button('Reload', 'btn', () => reloadHeld(banner)),
-        button('Keep my changes', 'btn btn-primary', () => keepMine(banner)));
-      banner.append(msg, changes, collisions, actions);
-      el.prepend(banner);
+  // showCollision names the fields someone else saved while the operator edited them: the
+  // value before, theirs (the current, saved one) and the operator's own.
+  function showCollision(el, next, collisions) {
+    const [b, fresh] = bannerFor(el);
+    const key = collisions.map((c) => c.name + '\u0000' + c.theirs + '\u0000' + c.mine).join('\u0001');
+    collided.set(el, collisions.map((c) => c.name));
+    if (!fresh && b.dataset.key === key) return;
+    b.dataset.key = key;
+    const who = next.dataset.updatedBy || 'Someone else', at = when(next.dataset.updatedAt);
+    const labels = collisions.map((c) => c.label).join(', ');
+    const head = node('div');
+    head.append(node('h2', `${who} saved ${labels} while you were editing it`, { id: b.dataset.titleId }),
+      node('p', `${at ? 'Saved ' + at + '. ' : ''}Nothing of yours is saved yet. Use their version to take ` +
+        'their value and keep your other edits, or overwrite with yours: saving then replaces theirs.'));
+    const table = node('table', '', { class: 'table', 'data-testid': 'conflict-fields' });
+    const thead = node('thead'), tr = node('tr');
+    for (const h of ['Field', 'Before', `Current (${who})`, 'Yours, not saved']) tr.append(node('th', h, { scope: 'col' }));
+    thead.append(tr);
+    const tbody = node('tbody');
+    for (const c of collisions) {
+      const row = node('tr', '', { 'data-field': c.name, 'data-collides': 'true' });
+      row.append(node('th', c.label, { scope: 'row' }), node('td', c.was || '—', { 'data-col': 'before' }),
+        node('td', c.theirs || '—', { 'data-col': 'theirs' }), node('td', c.mine || '—', { 'data-col': 'mine' }));
+      tbody.append(row);
     }
-    // textContent only: updated-by is user data.
-    const who = next.dataset.updatedBy || 'Someone else';
-    const at = when(next.dataset.updatedAt);
-    banner.firstElementChild.textContent =
-      `${who} changed this draft${at ? ' ' + at : ''} (version ${next.dataset.version}). ` +
-      'Your unsaved input is kept. Reload to see their changes, or keep yours: saving then ' +
-      'writes only the fields you edited.';
-    loadChanges(el, banner);
+    table.append(thead, tbody);
+    const actions = node('div', '', { class: 'banner-actions' });
+    // The safe choice (it overwrites nobody) is first and primary.
+    actions.append(button('Use their version', 'btn btn-primary', 'conflict-use-theirs', () => useTheirs(el)),
+      button('Overwrite with mine', 'btn btn-ghost', 'conflict-overwrite', () => overwriteWithMine(el)));
+    b.replaceChildren(head, table, actions);
+    reveal(b);
   }
 
-  // loadChanges fills the banner with what changed since the version the operator's form
-  // was rendered from (the server reads its audit trail) and names the fields both sides
-  // edited, so "Keep my changes" is an informed choice.
-  async function loadChanges(el, banner) {
-    const base = el.dataset.changesUrl;
-    const form = formsIn(el).find(formDirty);
-    if (!base || !form) return;
-    const since = renderedVersion(form, el);
+  // holdWhole is for a form with unsaved input that the newer fragment no longer has (the
+  // draft moved on, e.g. cancelled): the whole frame is held so the input stays readable.
+  function holdWhole(el, next, source) {
+    held.set(el, next);
+    const [b, fresh] = bannerFor(el);
+    collided.delete(el);
+    const who = next.dataset.updatedBy || 'Someone else', at = when(next.dataset.updatedAt);
+    b.dataset.key = '';
+    const head = node('div');
+    head.append(node('h2', `${who} changed this draft${at ? ' ' + at : ''} (version ${next.dataset.version})`, { id: b.dataset.titleId }),
+      node('p', 'The form you were editing is no longer offered, so your unsaved input cannot be saved. ' +
+        'Copy what you need, then use their version.'));
+    const actions = node('div', '', { class: 'banner-actions' });
+    actions.append(button('Use their version', 'btn btn-primary', 'conflict-use-theirs', () => useTheirs(el)));
+    b.replaceChildren(head, actions);
+    if (fresh) reveal(b);
+    emit('live:conflict', detailOf(next, source));
+    return 'conflict';
+  }
+
+  // Use their version: the fields that collided take the saved value; every other edit is
+  // kept and the forms move to the new version. With a whole frame held, all input goes.
+  function useTheirs(el) {
+    const next = held.get(el), names = collided.get(el);
+    clearConflict(el);
+    if (!next) return;
+    if (!names) { morph(el, next, { keepDirty: false, source: 'theirs' }); return; }
+    for (const f of formsIn(el)) for (const n of names) fieldsNamed(f, n).forEach(resetField);
+    morph(el, next, { keepDirty: true, source: 'theirs' });
+    focusField(el, names);
+  }
+  // Overwrite with mine: the forms move to the new version and keep every edited field, so
+  // the next save writes the operator's value over theirs (the banner named them first).
+  function overwriteWithMine(el) {
+    const next = held.get(el), names = collided.get(el) || [];
+    clearConflict(el);
+    // What the operator has in those fields, as a whole (a checkbox left as rendered is
+    // part of the choice too): restored after the morph, where it is then edited input.
+    const mine = formsIn(el).map((f) => names.map((n) => fieldsNamed(f, n).map(stateOf)));
+    if (next) morph(el, next, { keepDirty: true, source: 'mine' });
+    formsIn(el).forEach((f, i) => names.forEach((n, j) => fieldsNamed(f, n).forEach((x, k) => {
+      const st = mine[i] && mine[i][j] && mine[i][j][k];
+      if (st) restoreState(x, st);
+    })));
+    focusField(el, names);
+  }
+  const stateOf = (f) => ({ checked: f.checked, value: f.value,
+    selected: f instanceof HTMLSelectElement ? Array.from(f.options, (x) => x.selected) : null });
+  function restoreState(f, st) {
+    if (f instanceof HTMLInputElement && (f.type === 'checkbox' || f.type === 'radio')) f.checked = st.checked;
+    else if (f instanceof HTMLSelectElement) Array.from(f.options).forEach((x, i) => { x.selected = !!(st.selected && st.selected[i]); });
+    else if (f.type !== 'file') f.value = st.value;
+  }
+  function focusField(el, names) {
+    const f = formsIn(el).flatMap((x) => names.flatMap((n) => fieldsNamed(x, n)))[0];
+    if (f) f.focus();
+  }
+
+  // ---------- "operator@acme.test replaced your Display name" ----------
+  // A tab remembers, per draft (sessionStorage, this tab only), the fields its operator
+  // saved and their values. When a later change by someone else replaces one, the tab says
+  // so by name and field, read from the draft's audit trail (GET …/changes?since=).
+  const savedKey = (id) => 'live.saved.' + id, pendingKey = (id) => 'live.saving.' + id;
+  function readStore(key) { try { return JSON.parse(sessionStorage.getItem(key) || '{}') || {}; } catch { return {}; } }
+  function writeStore(key, m) {
+    try { if (Object.keys(m).length) sessionStorage.setItem(key, JSON.stringify(m)); else sessionStorage.removeItem(key); } catch { /* storage off */ }
+  }
+  // rememberSubmit notes the fields a submit writes (value differs from its base, or from
+  // what was rendered); start() keeps them once the next page says the save succeeded.
+  function rememberSubmit(form, id) {
+    const m = {};
+    for (const name of namesOf(form)) {
+      const b = baseInput(form, name);
+      const edited = b ? yourValue(form, name) !== b.value : fieldsNamed(form, name).some(fieldDirty);
+      if (edited && !fieldsNamed(form, name).some((f) => f.type === 'password')) m[name] = { label: fieldLabel(form, name), value: yourValue(form, name) };
+    }
+    writeStore(pendingKey(id), m);
+  }
+  function confirmSubmits() {
+    const ok = !!document.querySelector('.toasts [data-toast].tone-success');
+    for (const el of document.querySelectorAll('[data-live][data-draft-id]')) {
+      const id = el.dataset.draftId, pending = readStore(pendingKey(id));
+      if (ok && Object.keys(pending).length) writeStore(savedKey(id), Object.assign(readStore(savedKey(id)), pending));
+      writeStore(pendingKey(id), {});
+    }
+  }
+  // checkReplaced resolves to whether it told the operator that someone replaced a value
+  // they saved, among the changes made after version since.
+  async function checkReplaced(el, since) {
+    const id = el.dataset.draftId, mine = readStore(savedKey(id)), url = el.dataset.changesUrl;
+    if (!url || !Object.keys(mine).length) return false;
+    const me = (document.querySelector('[data-testid="user-email"]') || {}).textContent || '';
     let html;
     try {
-      const res = await fetch(`${base}?since=${since}`, { credentials: 'same-origin', headers: { Accept: 'text/html' }, cache: 'no-store' });
-      if (!res.ok) return;
+      const res = await fetch(`${url}?since=${since}`, { credentials: 'same-origin', headers: { Accept: 'text/html' }, cache: 'no-store' });
+      if (!res.ok) return false;
       html = await res.text();
-    } catch { return; } // offline: the banner still says who and when
-    if (!banner.isConnected) return;
+    } catch { return false; }
     const tpl = document.createElement('template');
     tpl.innerHTML = html;
-    const list = tpl.content.querySelector('[data-testid="change-list"]');
-    if (!list) return;
-    const mine = dirtyNames(el), labels = [];
-    for (const row of list.querySelectorAll('tr[data-field]')) {
-      if (!row.dataset.field || !mine.has(row.dataset.field)) continue;
-      row.dataset.collides = 'true';
-      const label = row.querySelector('th') ? row.querySelector('th').textContent.trim() : row.dataset.field;
-      if (!labels.includes(label)) labels.push(label);
+    let told = false;
+    for (const row of tpl.content.querySelectorAll('tr[data-field]')) {
+      const saved = mine[row.dataset.field], by = row.cells[1] ? row.cells[1].textContent.trim() : '';
+      if (!saved || !by || by === '—' || by === me.trim()) continue;
+      toast(`${by} replaced your ${saved.label}`, 'warning', 3 * opts.toastMs);
+      delete mine[row.dataset.field];
+      told = true;
     }
-    const slot = banner.querySelector('[data-testid="conflict-changes"]');
-    slot.replaceChildren(list);
-    const col = banner.querySelector('[data-testid="conflict-collisions"]');
-    col.hidden = labels.length === 0;
-    col.textContent = labels.length
-      ? `You also edited ${labels.join(', ')}: keeping your changes replaces their value.` : '';
-    emit('live:changes', { draftId: el.dataset.draftId, collisions: labels });
-  }
-
-  const bannerHost = (banner) => banner.closest('[data-live]');
-  function reloadHeld(banner) {
-    const el = bannerHost(banner), next = el && held.get(el);
-    if (next) morph(el, next, false, 'reload'); else banner.remove();
-  }
-  // Keep my changes: apply the newer fragment but leave every field the operator edited as
-  // it is. Untouched fields, the version and the base_* inputs (the values the server will
-  // compare against) become the new ones, so the next save writes only the edited fields,
-  // on top of the other change: nothing the other operator saved is overwritten unless the
-  // operator edited that very field (the banner named those).
-  function keepMine(banner) {
-    const el = bannerHost(banner), next = el && held.get(el);
-    banner.remove();
-    if (next) morph(el, next, true, 'keep');
+    writeStore(savedKey(id), mine);
+    return told;
   }
 
   // ---------- toasts and banners ----------
@@ -363,11 +550,11 @@
   function dismissLater(t) {
     if (t.dataset.toast !== 'sticky') setTimeout(() => t.remove(), opts.toastMs);
   }
-  function toast(text, tone = 'info') {
+  function toast(text, tone = 'info', ms = opts.toastMs) {
     const t = document.createElement('div');
     t.className = `toast tone-${tone}`; t.dataset.toast = ''; t.textContent = text;
     toastRegion().append(t);
-    dismissLater(t);
+    setTimeout(() => t.remove(), ms);
   }
   // notice shows why live updates stopped for good (NOTICES), once per reason.
   function notice(reason) {
@@ -640,7 +827,7 @@
     // Our own submission: the frame it causes must not raise a conflict banner. The page
     // navigates on submit, so the mark lasts until unload.
     const host = form.closest('[data-live]');
-    if (host) submitting.add(host.dataset.draftId);
+    if (host) { submitting.add(host.dataset.draftId); rememberSubmit(form, host.dataset.draftId); }
   });
 
   // ---------- lifecycle ----------
@@ -661,6 +848,7 @@
       history.replaceState(history.state, '', pu.dataset.pageUrl);
     }
     for (const t of document.querySelectorAll('.toasts [data-toast]')) dismissLater(t);
+    confirmSubmits();
     // After a refused submit, focus the first invalid field; else the page's autofocus.
     // After a completed action (the page carries its toast), focus the page's heading, so a
     // keyboard or screen-reader user starts on the new page, not on <body>.
