@@ -55,7 +55,7 @@ type Hub struct {
 	// resynced since; nothing is reused meanwhile.
 	disconnected bool
 	// cohorts caches and single-flights Authorizer.Cohort per (user, workspace); see
-	// cohort.go.
+	// share.go.
 	cohorts   map[memberKey]*cohortCall
 	cohortTTL time.Duration
 	// memberSeq counts membership events and resyncs (see cohortCall.seq).
