@@ -581,6 +581,7 @@ type browserEntry struct {
 	U int64  `json:"u"`
 	E string `json:"e"`
 	S int    `json:"s,omitempty"`
+	N string `json:"n,omitempty"` // the field's form name (the page finds its label by it)
 	F string `json:"f,omitempty"` // the field's label
 	I bool   `json:"i,omitempty"`
 }
@@ -601,7 +602,7 @@ func frameOf(id string, d *draftState) []byte {
 	all = aggregate(all)
 	f := browserFrame{T: FrameType, D: id, P: make([]browserEntry, 0, len(all))}
 	for _, e := range all {
-		f.P = append(f.P, browserEntry{U: e.U, E: e.E, S: e.S, F: fieldLabels[e.F], I: e.I})
+		f.P = append(f.P, browserEntry{U: e.U, E: e.E, S: e.S, N: e.F, F: fieldLabels[e.F], I: e.I})
 	}
 	b, _ := json.Marshal(f)
 	return b

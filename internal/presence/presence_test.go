@@ -166,7 +166,7 @@ func TestCoalesce(t *testing.T) {
 		if n > 2 {
 			t.Errorf("watcher got %d frames, want ≤ 2", n)
 		}
-		want := browserEntry{U: 7, E: "ana@acme.test", S: 2, F: FieldLabel(fields[19%3])}
+		want := browserEntry{U: 7, E: "ana@acme.test", S: 2, N: fields[19%3], F: FieldLabel(fields[19%3])}
 		if len(f.P) != 1 || f.P[0] != want {
 			t.Errorf("frame = %+v, want one entry %+v", f.P, want)
 		}
@@ -202,7 +202,7 @@ func TestAggregatePerPerson(t *testing.T) {
 		time.Sleep(time.Second)
 		synctest.Wait()
 		f, _ := w.last(draftA)
-		want := []browserEntry{{U: 7, E: "ana@acme.test", S: 3, F: "Client ID"}, {U: 8, E: "bo@acme.test", S: 4}}
+		want := []browserEntry{{U: 7, E: "ana@acme.test", S: 3, N: "client_id", F: "Client ID"}, {U: 8, E: "bo@acme.test", S: 4}}
 		if len(f.P) != 2 || f.P[0] != want[0] || f.P[1] != want[1] {
 			t.Errorf("frame = %+v, want %+v", f.P, want)
 		}
