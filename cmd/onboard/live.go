@@ -30,6 +30,9 @@ type liveOptions struct {
 	Listener postgres.ListenerConfig // URL, Hub, Pool, Logger and Observer are set by startLive
 	Endpoint web.Live                // Hub, Metrics and Presence are set by startLive
 	Presence presence.Options        // Process (when empty) and Logger are set by startLive
+	// PresenceStore carries presence between processes; nil = the database's (tests wrap it
+	// to make a process "crash").
+	PresenceStore presence.Store
 	// SessionSweep: how often expired sessions are deleted, which closes their sockets
 	// (4401) through the sessions table's delete trigger; default 1s, negative = never.
 	SessionSweep time.Duration
@@ -77,7 +80,11 @@ func startLive(ctx context.Context, db *postgres.DB, dbURL string, src live.Sour
 		popts.Process = processName()
 	}
 	popts.Logger = log
-	pres, err := presence.New(db.PresenceStore(), popts)
+	var pstore presence.Store = db.PresenceStore()
+	if opts.PresenceStore != nil {
+		pstore = opts.PresenceStore
+	}
+	pres, err := presence.New(pstore, popts)
 	if err != nil {
 		return nil, err
 	}
