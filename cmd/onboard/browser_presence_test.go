@@ -20,7 +20,8 @@ import (
 
 // presenceEnv makes leases short, so that a crashed process's presence expires within
 // seconds instead of a minute.
-var presenceEnv = map[string]string{"PRESENCE_LEASE_INTERVAL": "300ms", "PRESENCE_LEASE_TTL": "1s"}
+// DB_MAX_CONNS keeps the two processes' pools small on the shared database server.
+var presenceEnv = map[string]string{"PRESENCE_LEASE_INTERVAL": "300ms", "PRESENCE_LEASE_TTL": "1s", "DB_MAX_CONNS": "8"}
 
 // TestBrowserPresence checks presence in real Chromium (docs/live.md, Presence) with people
 // signed in through separate browser contexts on two server processes sharing one database:
@@ -90,8 +91,8 @@ func draftState(t *testing.T, dbURL, id string) string {
 	}
 	defer conn.Close(ctx)
 	var v, r, a int64
-	if err := conn.QueryRow(ctx, `SELECT version, rev, (SELECT count(*) FROM workspace_audit_log WHERE subject_id = $1::text)
-		FROM managed_tenant_onboarding_sessions WHERE id = $1`, id).Scan(&v, &r, &a); err != nil {
+	if err := conn.QueryRow(ctx, `SELECT version, rev, (SELECT count(*) FROM workspace_audit_log WHERE subject_id = $1)
+		FROM managed_tenant_onboarding_sessions WHERE id = $1::uuid`, id).Scan(&v, &r, &a); err != nil {
 		t.Fatal(err)
 	}
 	return fmt.Sprintf("version %d, rev %d, %d audit entries", v, r, a)
@@ -301,8 +302,8 @@ func (f *presenceBrowser) crashedProcess(t *testing.T) {
 	a := newSession(t, f.browser, f.base, "operator@acme.test")
 	a.open(wizardPath("acme", id))
 	b := newSession(t, f.browser, p3.base, "operator2@acme.test")
-	b.open(wizardPath("acme", id) + "?step=3")
-	a.jsWithin(3*time.Second, personJS("operator2@acme.test", `li.dataset.step === '3'`))
+	b.open(wizardPath("acme", id) + "?step=1")
+	a.jsWithin(3*time.Second, personJS("operator2@acme.test", `li.dataset.step === '1'`))
 	store.down.Store(true)
 	crashed := time.Now()
 	a.jsWithin(5*time.Second, absentJS("operator2@acme.test"))

@@ -118,7 +118,6 @@
         li = document.createElement('li');
         li.className = 'presence-person';
         li.dataset.email = p.e;
-        li.dataset.testid = 'presence-person';
         li.setAttribute('data-testid', 'presence-person');
         li.append(avatar(p.e), document.createElement('span'), document.createElement('span'));
         li.children[1].className = 'presence-name';
