@@ -48,6 +48,7 @@ func TestBrowserPresence(t *testing.T) {
 	}
 	t.Run("StepFieldAndLeave", f.stepFieldAndLeave)
 	t.Run("DraftsList", f.draftsList)
+	t.Run("Idle", f.idle)
 	t.Run("CrashedTab", f.crashedTab)
 	t.Run("RemovedMember", f.removedMember)
 	t.Run("OtherWorkspace", f.otherWorkspace)
@@ -167,6 +168,21 @@ func (f *presenceBrowser) draftsList(t *testing.T) {
 	l.jsWithin(3*time.Second, `(`+row+` || {}).innerText?.includes('operator2@acme.test')`)
 	closeTab(b)
 	l.jsWithin(5*time.Second, `!`+row)
+}
+
+// idle: a tab without input for presenceIdleMs (3 minutes by default; 1.5 s here) is shown
+// idle, and active again at the next input.
+func (f *presenceBrowser) idle(t *testing.T) {
+	t.Parallel()
+	id := f.draft("Idle Presence")
+	a := newSession(t, f.browser, f.base, "operator@acme.test")
+	a.open(wizardPath("acme", id) + "?step=1")
+	b := newSession(t, f.browser, f.base2, "operator2@acme.test", sessionOptions{liveOptions: `{presenceIdleMs: 1500}`})
+	b.open(wizardPath("acme", id) + "?step=1")
+	a.jsWithin(3*time.Second, personJS("operator2@acme.test", `!li.classList.contains('is-idle')`))
+	a.jsWithin(6*time.Second, personJS("operator2@acme.test", `li.classList.contains('is-idle') && li.innerText.includes('idle')`))
+	b.typeInto("#display_name", "Back")
+	a.jsWithin(3*time.Second, personJS("operator2@acme.test", `!li.classList.contains('is-idle') && li.dataset.field === 'display_name'`))
 }
 
 // crashedTab: a tab whose renderer dies (no page unload, no close handshake) leaves too.
