@@ -78,7 +78,11 @@ type Options struct {
 	// LeaseTTL: a lease not renewed for this long has expired and its process's entries are
 	// dropped; default 3 × LeaseInterval. It must exceed 2 × LeaseInterval.
 	LeaseTTL time.Duration
-	Logger   *slog.Logger
+	// LeaveGrace: a closed socket's entry stays this long (default 1s; negative = none), so a
+	// tab moving to another step (a new page, a new socket) does not flicker out and back
+	// in for everyone; a person's entries fold into one, so the new socket's shows at once.
+	LeaveGrace time.Duration
+	Logger     *slog.Logger
 }
 
 // Stats are a registry's counters since New.
@@ -180,6 +184,12 @@ func (d *draftState) empty() bool {
 	return len(d.local) == 0 && len(d.remote) == 0 && len(d.watchers) == 0
 }
 
+// leaving is a closed socket's entry, kept until at (Options.LeaveGrace).
+type leaving struct {
+	draft string
+	at    time.Time
+}
+
 type proc struct {
 	expires time.Time
 }
@@ -196,6 +206,7 @@ type Registry struct {
 	mu        sync.Mutex
 	drafts    map[string]*draftState
 	conns     map[Conn]string // conn → the draft it is present on
+	leaving   map[Conn]leaving
 	procs     map[string]*proc
 	seq       uint64 // of this process's messages and lease states
 	dirtyPub  map[string]struct{}
@@ -216,6 +227,7 @@ func New(store Store, opts Options) (*Registry, error) {
 	opts.Coalesce = cmp.Or(opts.Coalesce, 150*time.Millisecond)
 	opts.LeaseInterval = cmp.Or(opts.LeaseInterval, 20*time.Second)
 	opts.LeaseTTL = cmp.Or(opts.LeaseTTL, 3*opts.LeaseInterval)
+	opts.LeaveGrace = cmp.Or(opts.LeaveGrace, time.Second)
 	if opts.LeaseTTL <= 2*opts.LeaseInterval {
 		return nil, fmt.Errorf("presence: lease TTL %v must exceed twice the interval %v", opts.LeaseTTL, opts.LeaseInterval)
 	}
@@ -226,6 +238,7 @@ func New(store Store, opts Options) (*Registry, error) {
 		opts: opts, store: store, log: opts.Logger,
 		drafts:    map[string]*draftState{},
 		conns:     map[Conn]string{},
+		leaving:   map[Conn]leaving{},
 		procs:     map[string]*proc{},
 		dirtyPub:  map[string]struct{}{},
 		dirtyView: map[string]struct{}{},
@@ -299,7 +312,7 @@ func (r *Registry) Set(c Conn, user int64, email, draftID string, st State) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if prev, ok := r.conns[c]; ok && prev != draftID {
-		r.leaveLocked(c)
+		r.leaveLocked(c, 0)
 	}
 	d := r.draft(draftID)
 	if old, ok := d.local[c]; ok && old == e {
@@ -310,19 +323,23 @@ func (r *Registry) Set(c Conn, user int64, email, draftID string, st State) {
 	r.changed(draftID, true)
 }
 
-// Leave removes conn's presence (its socket closed).
+// Leave removes conn's presence (its socket closed) after Options.LeaveGrace.
 func (r *Registry) Leave(c Conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.leaveLocked(c)
+	r.leaveLocked(c, r.opts.LeaveGrace)
 }
 
-func (r *Registry) leaveLocked(c Conn) {
+func (r *Registry) leaveLocked(c Conn, grace time.Duration) {
 	id, ok := r.conns[c]
 	if !ok {
 		return
 	}
 	delete(r.conns, c)
+	if grace > 0 {
+		r.leaving[c] = leaving{id, time.Now().Add(grace)}
+		return
+	}
 	d := r.drafts[id]
 	delete(d.local, c)
 	r.changed(id, true)
@@ -442,7 +459,11 @@ func (r *Registry) Run(ctx context.Context) error {
 	r.renew(ctx)
 	lease := time.NewTicker(r.opts.LeaseInterval)
 	defer lease.Stop()
-	sweep := time.NewTicker(min(time.Second, r.opts.LeaseTTL/4))
+	every := min(time.Second, r.opts.LeaseTTL/4)
+	if r.opts.LeaveGrace > 0 {
+		every = min(every, r.opts.LeaveGrace/2)
+	}
+	sweep := time.NewTicker(every)
 	defer sweep.Stop()
 	for {
 		select {
@@ -664,10 +685,20 @@ func (r *Registry) renew(ctx context.Context) {
 	}
 }
 
-// expire drops the entries of processes whose lease has expired.
+// expire drops the entries of processes whose lease has expired, and of closed sockets
+// whose grace has passed.
 func (r *Registry) expire(now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for c, l := range r.leaving {
+		if now.After(l.at) {
+			delete(r.leaving, c)
+			if d := r.drafts[l.draft]; d != nil {
+				delete(d.local, c)
+				r.changed(l.draft, true)
+			}
+		}
+	}
 	for n, p := range r.procs {
 		if now.After(p.expires) {
 			r.stats.expired.Add(1)

@@ -178,6 +178,11 @@ func TestCoalesce(t *testing.T) {
 			t.Errorf("unchanged state sent a frame")
 		}
 		r.Leave(c)
+		time.Sleep(900 * time.Millisecond) // within the leave grace (1s): still shown
+		synctest.Wait()
+		if f, _ := w.last(draftA); len(f.P) != 1 {
+			t.Errorf("within the leave grace: %+v, want ana still", f.P)
+		}
 		time.Sleep(time.Second)
 		synctest.Wait()
 		if f, _ := w.last(draftA); len(f.P) != 0 {
@@ -185,6 +190,35 @@ func TestCoalesce(t *testing.T) {
 		}
 		if st := r.Stats(); st.Present != 0 {
 			t.Errorf("Present = %d after leave", st.Present)
+		}
+	})
+}
+
+// TestLeaveGrace: a tab moving to another step closes its socket and opens another; within
+// the grace nobody sees it leave and come back.
+func TestLeaveGrace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBus()
+		r, _ := start(t, t.Context(), b, "p1", Options{})
+		w := &watcher{}
+		r.Watch(w, []string{draftA})
+		c := r.NewConn()
+		r.Set(c, 7, "ana@acme.test", draftA, State{Step: 1})
+		time.Sleep(time.Second)
+		r.Leave(c)
+		time.Sleep(300 * time.Millisecond) // the next page loads
+		r.Set(r.NewConn(), 7, "ana@acme.test", draftA, State{Step: 2})
+		time.Sleep(3 * time.Second)
+		synctest.Wait()
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		for _, f := range w.frames[draftA] {
+			if len(f.P) != 1 {
+				t.Errorf("frame %+v: ana flickered out", f.P)
+			}
+		}
+		if fs := w.frames[draftA]; fs[len(fs)-1].P[0].S != 2 {
+			t.Errorf("last frame %+v, want ana on step 2", fs[len(fs)-1].P)
 		}
 	})
 }
