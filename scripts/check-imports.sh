@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mod="$(go list -m)"
-domain="access account membership onboarding operation provider live"
+domain="access account membership onboarding operation provider live presence"
 adapters="postgres web worker livemetrics"
 fail=0
 for p in $domain; do

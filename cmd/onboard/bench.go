@@ -21,13 +21,16 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if len(args) > 0 && args[0] == "notify" {
 		return runBenchNotify(ctx, args[1:], getenv, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "presence" {
+		return runBenchPresence(ctx, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "raw-server" {
 		// Hidden: the raw mode's broadcast server, started by `bench fanout -mode raw`.
 		return bench.ServeRaw(ctx, stdout)
 	}
 	if len(args) == 0 || args[0] != "fanout" {
-		fmt.Fprintln(stderr, "usage: onboard bench fanout|notify|signin [flags]   (onboard bench fanout -h lists them)")
-		return errors.New("bench: want the fanout, notify or signin subcommand")
+		fmt.Fprintln(stderr, "usage: onboard bench fanout|notify|presence|signin [flags]   (onboard bench fanout -h lists them)")
+		return errors.New("bench: want the fanout, notify, presence or signin subcommand")
 	}
 	f := newFlags("bench fanout", "Drive the real live path (database write → trigger → NOTIFY → hub → render → WebSocket)\nand report throughput and latency.", getenv, stderr)
 	var c bench.Config
@@ -99,5 +102,41 @@ func runBenchNotify(ctx context.Context, args []string, getenv func(string) stri
 		return json.NewEncoder(stdout).Encode(res)
 	}
 	bench.PrintNotify(stdout, res)
+	return nil
+}
+
+// runBenchPresence is `onboard bench presence`: presence's messages, database transactions
+// and join → seen latency across processes (docs/live.md, Presence).
+func runBenchPresence(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("bench presence", "Measure presence across processes: registries with their own pools and LISTEN connections\non the real database, tabs joining drafts and changing step or field (no WebSockets).", getenv, stderr)
+	var c bench.PresenceConfig
+	var db dbConfig
+	db.register(f)
+	f.integer(&c.Processes, "processes", "BENCH_PROCESSES", 2, "server processes (registries, each with its own pool and listener)")
+	f.integer(&c.Tabs, "tabs", "BENCH_TABS", 5000, "tabs, one person each, spread over the processes and drafts")
+	f.integer(&c.Drafts, "drafts", "BENCH_DRAFTS", 100, "drafts the tabs have open")
+	var changing string
+	f.str(&changing, "changing", "BENCH_CHANGING", "0.1", "share of tabs changing step or field")
+	f.duration(&c.Every, "every", "BENCH_EVERY", 3*time.Second, "each changing tab changes once per this period")
+	f.duration(&c.Duration, "duration", "BENCH_DURATION", 30*time.Second, "how long the steady phase lasts")
+	f.duration(&c.LeaseInterval, "lease-interval", "BENCH_LEASE_INTERVAL", 20*time.Second, "presence lease renewal interval")
+	var asJSON bool
+	f.boolean(&asJSON, "json", "BENCH_JSON", false, "print one JSON object instead of a table")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	share, err := strconv.ParseFloat(changing, 64)
+	if err != nil {
+		return fmt.Errorf("-changing %q: want a number in [0, 1]", changing)
+	}
+	c.Changing, c.DatabaseURL = share, db.URL
+	res, err := bench.RunPresence(ctx, c, stderr)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	bench.PrintPresence(stdout, res)
 	return nil
 }

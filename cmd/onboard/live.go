@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/tenantops/onboard/internal/livemetrics"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/postgres"
+	"github.com/tenantops/onboard/internal/presence"
 	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/internal/web"
 )
@@ -25,7 +28,11 @@ import (
 type liveOptions struct {
 	Hub      live.Options            // Observer and Logger are set by startLive
 	Listener postgres.ListenerConfig // URL, Hub, Pool, Logger and Observer are set by startLive
-	Endpoint web.Live                // Hub and Metrics are set by startLive
+	Endpoint web.Live                // Hub, Metrics and Presence are set by startLive
+	Presence presence.Options        // Process (when empty) and Logger are set by startLive
+	// PresenceStore carries presence between processes; nil = the database's (tests wrap it
+	// to make a process "crash").
+	PresenceStore presence.Store
 	// SessionSweep: how often expired sessions are deleted, which closes their sockets
 	// (4401) through the sessions table's delete trigger; default 1s, negative = never.
 	SessionSweep time.Duration
@@ -39,7 +46,10 @@ const (
 
 // liveOptions are serve's settings of the live path.
 func (c serveConfig) liveOptions() liveOptions {
-	return liveOptions{Endpoint: web.Live{MaxSocketsPerUser: c.LiveMaxUser, MaxSocketsPerAddress: c.LiveMaxAddr}}
+	return liveOptions{
+		Endpoint: web.Live{MaxSocketsPerUser: c.LiveMaxUser, MaxSocketsPerAddress: c.LiveMaxAddr},
+		Presence: presence.Options{LeaseInterval: c.PresenceLease, LeaseTTL: c.PresenceTTL},
+	}
 }
 
 // liveRuntime is one process's push path: PostgreSQL listener → hub → /live endpoint.
@@ -48,6 +58,7 @@ type liveRuntime struct {
 	Listener *postgres.Listener
 	Metrics  *livemetrics.Metrics
 	Endpoint *web.Live
+	Presence *presence.Registry
 	wg       sync.WaitGroup
 	errs     chan error
 	once     sync.Once
@@ -64,25 +75,48 @@ func startLive(ctx context.Context, db *postgres.DB, dbURL string, src live.Sour
 	hub := live.NewHub(src, liveAuth{db}, hubOpts)
 	m.WatchHub(hub.Stats)
 
+	popts := opts.Presence
+	if popts.Process == "" {
+		popts.Process = processName()
+	}
+	popts.Logger = log
+	var pstore presence.Store = db.PresenceStore()
+	if opts.PresenceStore != nil {
+		pstore = opts.PresenceStore
+	}
+	pres, err := presence.New(pstore, popts)
+	if err != nil {
+		return nil, err
+	}
+	livemetrics.RegisterPresence(reg, pres.Stats)
+
 	lcfg := opts.Listener
-	lcfg.URL, lcfg.Hub, lcfg.Pool, lcfg.Logger, lcfg.Observer = dbURL, hub, db.Pool, log, m
+	lcfg.URL, lcfg.Hub, lcfg.Pool, lcfg.Logger, lcfg.Observer, lcfg.Presence = dbURL, hub, db.Pool, log, m, pres
 	ln, err := postgres.NewListener(lcfg)
 	if err != nil {
 		return nil, err
 	}
 	ep := opts.Endpoint
-	ep.Hub, ep.Metrics = hub, web.NewLiveMetrics(m)
+	ep.Hub, ep.Metrics, ep.Presence = hub, web.NewLiveMetrics(m), pres
 	if ep.CurrentRevs == nil {
 		ep.CurrentRevs = liveAuth{db}.currentRevs
 	}
 
-	lr := &liveRuntime{Hub: hub, Listener: ln, Metrics: m, Endpoint: &ep, errs: make(chan error, 2)}
+	lr := &liveRuntime{Hub: hub, Listener: ln, Metrics: m, Endpoint: &ep, Presence: pres, errs: make(chan error, 3)}
 	lr.wg.Go(func() { lr.errs <- hub.Run(ctx) })
+	lr.wg.Go(func() { lr.errs <- pres.Run(ctx) })
 	lr.wg.Go(func() { lr.errs <- ln.Run(ctx) })
 	if every := cmp.Or(opts.SessionSweep, time.Second); every > 0 {
 		lr.wg.Go(func() { sweepSessions(ctx, db, every, log) })
 	}
 	return lr, nil
+}
+
+// processName names this process in presence messages and its lease row: host, pid and a
+// random suffix, so a restarted process never takes over a dead one's lease.
+func processName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d-%s", cmp.Or(host, "onboard"), os.Getpid(), rand.Text()[:8])
 }
 
 // sweepSessions deletes expired sessions every interval until ctx ends. Every process runs

@@ -45,6 +45,10 @@ type serveConfig struct {
 	DemoStory     bool
 	LiveMaxUser   int // /live sockets per user and per client address (per process)
 	LiveMaxAddr   int
+	// PresenceLease and PresenceTTL: how often this process renews its presence lease, and
+	// how long after its last renewal a crashed process's presence disappears.
+	PresenceLease time.Duration
+	PresenceTTL   time.Duration
 	PprofAddr     string // loopback address for net/http/pprof; empty = none
 	Login         loginConfig
 }
@@ -116,6 +120,10 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		"open /live WebSockets one user may hold in this process; more are closed with 4429 (negative: no cap)")
 	f.integer(&cfg.LiveMaxAddr, "live-max-sockets-per-address", "LIVE_MAX_SOCKETS_PER_ADDRESS", defaultLiveMaxAddr,
 		"open /live WebSockets one client address may hold in this process; more are closed with 4429 (negative: no cap)")
+	f.duration(&cfg.PresenceLease, "presence-lease-interval", "PRESENCE_LEASE_INTERVAL", 20*time.Second,
+		"how often this process renews its presence lease (who has which draft open through its sockets)")
+	f.duration(&cfg.PresenceTTL, "presence-lease-ttl", "PRESENCE_LEASE_TTL", 60*time.Second,
+		"a presence lease not renewed for this long expires: a crashed process's presence disappears (more than twice the interval)")
 	f.str(&cfg.PprofAddr, "pprof-addr", "PPROF_ADDR", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); empty: off")
 	if withWeb {
 		cfg.Login.register(f)
@@ -125,6 +133,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	}
 	if withWeb && (cfg.Login.Limit < 1 || cfg.Login.AddressLimit < 1 || cfg.Login.Concurrency < 0 || cfg.Login.Window <= 0) {
 		return serveConfig{}, errors.New("-login-limit and -login-address-limit must be at least 1, -login-concurrency at least 0, -login-window positive")
+	}
+	if cfg.PresenceLease <= 0 || cfg.PresenceTTL <= 2*cfg.PresenceLease {
+		return serveConfig{}, errors.New("-presence-lease-interval must be positive and -presence-lease-ttl more than twice it")
 	}
 	switch cfg.Demo {
 	case "never", "if-empty", "always":

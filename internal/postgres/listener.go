@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/jackc/pgxlisten"
 
 	"github.com/tenantops/onboard/internal/live"
+	"github.com/tenantops/onboard/internal/presence"
 )
 
 // LiveChannel is the channel the triggers of migrations/00003_live_triggers.sql notify.
@@ -32,6 +34,13 @@ type Notifier interface {
 	// Disconnected tells the hub notifications may be lost until the next Resync, so it
 	// stops reusing snapshots and cached cohorts meanwhile.
 	Disconnected()
+}
+
+// PresenceSink is what the listener feeds presence messages to: the presence registry.
+// Remote must not block.
+type PresenceSink interface {
+	Remote(payload string)
+	Resync()
 }
 
 // ListenerObserver receives the listener's metric hooks. Calls are made from the listener's
@@ -58,6 +67,9 @@ type ListenerConfig struct {
 	Pool     *pgxpool.Pool // sends heartbeats; nil disables them
 	Logger   *slog.Logger  // nil = discard
 	Observer ListenerObserver
+	// Presence, when set, receives the presence messages of the live channel (payloads
+	// starting with presence.MessagePrefix) instead of the hub, and is resynced with it.
+	Presence PresenceSink
 
 	// ReconnectDelay is the wait between a lost connection and the next attempt; default 1s
 	// (pgxlisten's own default is one minute).
@@ -271,6 +283,9 @@ func (l *Listener) listened(conn *pgx.Conn) {
 		// starts a new epoch: the hub re-renders every watched draft. Resync is idempotent,
 		// as pgxlisten requires of backlog handling.
 		l.cfg.Hub.Resync()
+		if l.cfg.Presence != nil {
+			l.cfg.Presence.Resync()
+		}
 		l.upOnce.Do(func() { close(l.up) })
 	}
 }
@@ -295,6 +310,10 @@ func (h liveHandler) HandleNotification(ctx context.Context, n *pgconn.Notificat
 			l.log.Error("live listener: panic handling notification", "panic", p)
 		}
 	}()
+	if l.cfg.Presence != nil && strings.HasPrefix(n.Payload, presence.MessagePrefix) {
+		l.cfg.Presence.Remote(n.Payload)
+		return nil
+	}
 	e, err := ParseLiveEvent(n.Payload)
 	if err != nil {
 		l.stats.bad.Add(1)

@@ -45,6 +45,10 @@ type Live struct {
 	// no fragment of the draft exceeds; drafts left out go through the hub as usual (which
 	// refuses those the viewer may not see). One query instead of a snapshot per draft.
 	CurrentRevs func(ctx context.Context, userID int64, draftIDs []string) (map[string]int64, error)
+	// Presence, when set, lets a socket opened with presence=1 carry presence: the browser
+	// reports its step and field, the socket receives who else has its drafts open
+	// (docs/live.md, Presence). Nil: presence=1 is accepted and ignored.
+	Presence LivePresence
 }
 
 // Default socket caps of /live (per process).
@@ -61,7 +65,7 @@ const (
 	closeTooMany   websocket.StatusCode = 4429
 )
 
-// liveReadLimit bounds a message from the browser; the protocol has none to send.
+// liveReadLimit bounds a message from the browser (presence frames are far smaller).
 const liveReadLimit = 4 << 10
 
 var (
@@ -211,7 +215,11 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	lc, over, ok := s.acceptLive(w, r, cfg, u.ID)
+	var pres *livePresence
+	if _, on := splitPresenceParam(r.URL.RawQuery); on && cfg.Presence != nil {
+		pres = newLivePresence(cfg.Presence, u.ID, u.Email, subs)
+	}
+	lc, over, ok := s.acceptLive(w, r, cfg, u.ID, pres)
 	if !ok {
 		return
 	}
@@ -230,6 +238,11 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 		lc.finish()
 		return
 	}
+	if pres != nil {
+		// Only now: the hub has authorised every draft of the socket (and closes it when
+		// that access ends, which ends its presence too).
+		pres.start()
+	}
 	// The socket's writer is a goroutine of its own and this handler returns: the request's
 	// goroutine, whose stack grew through the middleware, the session's database reads and
 	// the subscription, ends, and the long-lived writer starts with a small stack
@@ -239,6 +252,9 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 		lc.end(err)
 		client.Close()
 		lc.finish()
+		if pres != nil {
+			pres.stop() // after finish: the reader, which applies the browser's frames, has ended
+		}
 	}()
 }
 
@@ -257,7 +273,8 @@ func (s *Server) liveRequest(w http.ResponseWriter, r *http.Request) (*Live, acc
 		writeProblem(w, errUnauthenticated)
 		return nil, access.User{}, nil, false
 	}
-	subs, err := parseLiveQuery(r.URL.RawQuery)
+	raw, _ := splitPresenceParam(r.URL.RawQuery)
+	subs, err := parseLiveQuery(raw)
 	if err != nil {
 		cfg.Metrics.refused("invalid")
 		writeProblem(w, badRequest(err.Error()))
@@ -277,12 +294,13 @@ type liveConn struct {
 	cancel  context.CancelCauseFunc
 	code    int           // the close code sent; 0 = none (for the metrics)
 	readEnd chan struct{} // closed when the reader has stopped
+	pres    *livePresence // nil: the socket carries no presence
 }
 
 // acceptLive registers the socket (refused while CloseLive runs), upgrades, and starts the
 // reader. On false the response has been written. over is a socket cap the socket broke:
 // it is accepted all the same, so that the browser can read the 4429 close and its reason.
-func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, user int64) (_ *liveConn, over error, ok bool) {
+func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, user int64, pres *livePresence) (_ *liveConn, over error, ok bool) {
 	// The Origin check is ours (scheme, host and port against the public origin; the
 	// library's compares the host only), so the library's is skipped.
 	if !s.sameOrigin(r) {
@@ -314,19 +332,26 @@ func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, u
 	cfg.Metrics.socketOpened()
 	conn.SetReadLimit(liveReadLimit)
 	lc := &liveConn{s: s, cfg: cfg, user: user, conn: conn, sock: sock, ctx: ctx, cancel: cancel,
-		readEnd: make(chan struct{})}
-	// The browser sends nothing. A reader answers pings and the close handshake; a data
-	// message ends ctx with errPeerData (closed 1008), a closed or failed connection with
-	// errPeerGone. (conn.CloseRead would do this, but its Close from inside its own goroutine
-	// waits 15 s for itself, and cancelling its context drops the connection without the 1001
-	// that shutdown must send.)
+		readEnd: make(chan struct{}), pres: pres}
+	// The browser sends nothing but presence frames, and those only on a presence socket. A
+	// reader answers pings and the close handshake; any other data message ends ctx with
+	// errPeerData (closed 1008), a closed or failed connection with errPeerGone.
+	// (conn.CloseRead would do this, but its Close from inside its own goroutine waits 15 s
+	// for itself, and cancelling its context drops the connection without the 1001 that
+	// shutdown must send.)
 	go func() {
 		defer close(lc.readEnd)
-		_, _, err := conn.Read(context.WithoutCancel(ctx))
-		if err == nil {
-			cancel(errPeerData)
-		} else {
-			cancel(errPeerGone)
+		rctx := context.WithoutCancel(ctx)
+		for {
+			typ, data, err := conn.Read(rctx)
+			switch {
+			case err != nil:
+				cancel(errPeerGone)
+				return
+			case typ != websocket.MessageText || pres == nil || !pres.receive(data, time.Now()):
+				cancel(errPeerData)
+				return
+			}
 		}
 	}()
 	return lc, over, true
@@ -374,6 +399,10 @@ func (lc *liveConn) pump(client *live.Client) error {
 	defer guard.Stop()
 	ping := time.NewTimer(pingEvery)
 	defer ping.Stop()
+	var presReady <-chan struct{} // nil: never ready
+	if lc.pres != nil {
+		presReady = lc.pres.ready
+	}
 	for {
 		// A ping is due every PingInterval, busy or not.
 		select {
@@ -384,12 +413,20 @@ func (lc *liveConn) pump(client *live.Client) error {
 			ping.Reset(pingEvery)
 		default:
 		}
+		if lc.pres != nil {
+			for _, f := range lc.pres.take() {
+				if err := lc.write(wbase, guard, writeTimeout, f); err != nil {
+					return err
+				}
+			}
+		}
 		msg, at, n, err := client.Take()
 		if err != nil {
 			return err
 		}
 		if n == 0 {
 			select {
+			case <-presReady:
 			case <-client.Ready():
 			case <-client.Done():
 			case <-lc.ctx.Done():
@@ -402,20 +439,28 @@ func (lc *liveConn) pump(client *live.Client) error {
 			}
 			continue
 		}
-		guard.Reset(writeTimeout)
-		err = lc.conn.Write(wbase, websocket.MessageText, msg)
-		if !guard.Stop() && err == nil {
-			err = errors.New("write timed out")
-		}
-		if err != nil {
-			// coder/websocket closes the connection on any write error; the guard closed it
-			// on a timeout.
-			cfg.Metrics.writeFailed()
-			lc.s.log.DebugContext(lc.ctx, "live: write", "user", lc.user, "err", err)
-			return errWriteFailed
+		if err := lc.write(wbase, guard, writeTimeout, msg); err != nil {
+			return err
 		}
 		cfg.Metrics.sent(n, at)
 	}
+}
+
+// write writes one text message, cut short by guard after timeout.
+func (lc *liveConn) write(base context.Context, guard *time.Timer, timeout time.Duration, msg []byte) error {
+	guard.Reset(timeout)
+	err := lc.conn.Write(base, websocket.MessageText, msg)
+	if !guard.Stop() && err == nil {
+		err = errors.New("write timed out")
+	}
+	if err != nil {
+		// coder/websocket closes the connection on any write error; the guard closed it
+		// on a timeout.
+		lc.cfg.Metrics.writeFailed()
+		lc.s.log.DebugContext(lc.ctx, "live: write", "user", lc.user, "err", err)
+		return errWriteFailed
+	}
+	return nil
 }
 
 // ping sends a ping and waits for its pong, at most timeout.

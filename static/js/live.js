@@ -614,12 +614,22 @@
     connectedKeys = pairsKey(pairs);
     if (!pairs.length) { stopPolling(); return; }
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const path = `${opts.path}?delta=1&${liveQuery(pairs)}`;
+    // Presence (static/js/presence.js, docs/live.md): presence=1 makes the socket carry it
+    // both ways; its frames are JSON objects, fragments are HTML.
+    const pres = window.livePresence && window.livePresence.wanted() ? window.livePresence : null;
+    const path = `${opts.path}?delta=1${pres ? '&presence=1' : ''}&${liveQuery(pairs)}`;
     const sock = new WebSocket(`${scheme}//${location.host}${path}`);
     let opened = false;
     ws = sock;
-    sock.onopen = () => { opened = true; openedAt = Date.now(); everOpen = true; stopPolling(); refreshState(); };
-    sock.onmessage = (e) => { if (typeof e.data === 'string') applyFrame(e.data, 'push'); };
+    sock.onopen = () => {
+      opened = true; openedAt = Date.now(); everOpen = true; stopPolling(); refreshState();
+      if (pres) pres.opened((m) => { if (ws === sock && sock.readyState === WebSocket.OPEN) sock.send(m); });
+    };
+    sock.onmessage = (e) => {
+      if (typeof e.data !== 'string') return;
+      if (e.data.charCodeAt(0) === 123) { if (pres) pres.frame(e.data); return; } // '{': presence
+      applyFrame(e.data, 'push');
+    };
     sock.onclose = (e) => { if (ws === sock) { ws = null; closed(e.code, opened ? '' : path); } };
     refreshState();
   }
