@@ -412,8 +412,11 @@
     const tbody = node('tbody');
     for (const c of collisions) {
       const row = node('tr', '', { 'data-field': c.name, 'data-collides': 'true' });
-      row.append(node('th', c.label, { scope: 'row' }), node('td', c.was || '—', { 'data-col': 'before' }),
-        node('td', c.theirs || '—', { 'data-col': 'theirs' }), node('td', c.mine || '—', { 'data-col': 'mine' }));
+      // data-label names each cell's column where tables stack (phones, docs/ui.md).
+      row.append(node('th', c.label, { scope: 'row', 'data-label': 'Field' }),
+        node('td', c.was || '—', { 'data-col': 'before', 'data-label': 'Before' }),
+        node('td', c.theirs || '—', { 'data-col': 'theirs', 'data-label': `Current (${who})` }),
+        node('td', c.mine || '—', { 'data-col': 'mine', 'data-label': 'Yours, not saved' }));
       tbody.append(row);
     }
     table.append(thead, tbody);
