@@ -18,8 +18,8 @@ import (
 	"github.com/tenantops/onboard/internal/testkit"
 )
 
-// startApp calls run("serve") on a free port against a fresh database and returns the base
-// URL once /healthz answers.
+// startApp calls run("serve") on a free port against a fresh database (or extraEnv's
+// DATABASE_URL) and returns the base URL once /healthz answers.
 func startApp(t *testing.T, extraEnv map[string]string) string {
 	t.Helper()
 	base, _ := startAppMetrics(t, extraEnv)
@@ -49,7 +49,6 @@ func startAppOnDB(t *testing.T, extraEnv map[string]string) (string, *pgx.Conn) 
 func startAppMetrics(t *testing.T, extraEnv map[string]string) (base, metrics string) {
 	t.Helper()
 	env := map[string]string{
-		"DATABASE_URL": pgtest.NewURL(t),
 		"ADDR":         "127.0.0.1:0",
 		"METRICS_ADDR": "127.0.0.1:0",
 		"DEMO":         "if-empty",
@@ -62,6 +61,9 @@ func startAppMetrics(t *testing.T, extraEnv map[string]string) (base, metrics st
 	}
 	for k, v := range extraEnv {
 		env[k] = v
+	}
+	if env["DATABASE_URL"] == "" { // a database of its own, cloned only when the caller brings none
+		env["DATABASE_URL"] = pgtest.NewURL(t)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
