@@ -24,7 +24,7 @@ import (
 	"github.com/tenantops/onboard/internal/testkit"
 )
 
-// Helpers shared by the browser tests: one headless Chromium per test function, one browser
+// Helpers shared by the browser tests: one headless Chromium per package, one browser
 // context (own cookies, own tab) per signed-in user, and a page type whose waits are all
 // bounded and explicit (a JavaScript condition, never a sleep).
 
@@ -94,11 +94,15 @@ type liveEntry struct {
 	Sample    string `json:"sample"`    // csp: the start of the blocked code
 }
 
-// newBrowser starts one headless Chromium (testkit.NewBrowser) at the window size the
-// screenshots use.
+// browsers is the package's one headless Chromium, at the window size the screenshots use;
+// TestMain stops it.
+var browsers = testkit.NewSharedBrowser(chromedp.WindowSize(1280, 800))
+
+// newBrowser returns t's context in the package's Chromium (started by the first test that
+// asks): each session opens a browser context of its own in it, closed at t's cleanup.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	return testkit.NewBrowser(t, chromedp.WindowSize(1280, 800))
+	return browsers.Context(t)
 }
 
 // sessionOptions change how a tab is set up before it signs in.

@@ -951,7 +951,16 @@ func TestMain(m *testing.M) {
 	}
 	// Every test stops what it started: hubs, listeners, sockets, pools, servers. scs starts
 	// cleanup goroutines (its memstore default and pgxstore) that nothing stops today.
-	goleak.VerifyTestMain(m,
+	goleak.VerifyTestMain(closeBrowserAfter{m},
 		goleak.IgnoreTopFunction("github.com/alexedwards/scs/v2/memstore.(*MemStore).startCleanup"),
 		goleak.IgnoreTopFunction("github.com/alexedwards/scs/pgxstore.(*PostgresStore).startCleanup"))
+}
+
+// closeBrowserAfter runs the tests and then stops the package's Chromium, before goleak
+// looks for goroutines left running.
+type closeBrowserAfter struct{ m *testing.M }
+
+func (c closeBrowserAfter) Run() int {
+	defer browsers.Close()
+	return c.m.Run()
 }
