@@ -58,6 +58,10 @@ func startAppMetrics(t *testing.T, extraEnv map[string]string) (base, metrics st
 		// Parallel subtests sign in to one server at the same time; with the default two
 		// hashing slots a third would get 503. TestSignInHashingBounded tests the bound.
 		"LOGIN_CONCURRENCY": "16",
+		// Tests run many apps at once against one PostgreSQL (max_connections 100, shared
+		// with every other test process); a pool of 20 each would exhaust it. Requests
+		// beyond the pool wait for a connection, which changes no result.
+		"DB_MAX_CONNS": "6",
 	}
 	for k, v := range extraEnv {
 		env[k] = v
