@@ -216,10 +216,11 @@ func mustDial(t *testing.T, base string, c *http.Client, query string) *websocke
 var versionRE = regexp.MustCompile(`data-version="(\d+)"`)
 
 // waitConns waits until the hub has n subscribed connections: /live subscribes after the
-// handshake, so a dial returns before its subscription exists.
+// handshake, so a dial returns before its subscription exists. The bound is generous: a
+// subscription to 500 drafts loads each, which can take over 10 s on two busy cores.
 func waitConns(t *testing.T, a *liveApp, n int64) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for a.lv.Hub.Stats().Connections != n {
 		if time.Now().After(deadline) {
 			t.Fatalf("hub has %d connections, want %d", a.lv.Hub.Stats().Connections, n)
