@@ -28,8 +28,10 @@ import (
 // context (own cookies, own tab) per signed-in user, and a page type whose waits are all
 // bounded and explicit (a JavaScript condition, never a sleep).
 
-// waitFor bounds every wait for the page to reach a state.
-const waitFor = 10 * time.Second
+// waitFor bounds every wait for the page to reach a state. Typing is a CDP round trip per
+// key into the package's one Chromium; with four tests at a time on two busy cores an email
+// address has taken over 10 s.
+const waitFor = 20 * time.Second
 
 // screenshotDir collects the PNGs the tests take (artifacts/ is ignored by git).
 var screenshotDir = filepath.Join("..", "..", "artifacts", "screenshots")
