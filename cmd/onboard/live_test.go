@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -943,12 +945,30 @@ func setRcvBuf(rc syscall.RawConn, n int) error {
 	return serr
 }
 
+// minParallel is how many of this package's tests run at once, at least, unless -parallel
+// says otherwise (go test's default is GOMAXPROCS: 2 on the two-core machines we test on).
+// Most of these tests wait (on Chromium, on timers, on PostgreSQL) more than they compute:
+// the package used about 3 minutes of CPU in 7 to 15 minutes at 2 (README, Tests). At 8
+// the apps exhausted the shared PostgreSQL's 100 connections (an app holds 5 to 7).
+const minParallel = 4
+
+// flagSet reports whether the command line set the flag name.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 func TestMain(m *testing.M) {
 	if os.Getenv(runAsMainEnv) == "1" {
 		// The bench tests start this test binary as the processes `onboard bench` starts
 		// (it runs os.Executable()): `serve`, `bench raw-server`.
 		main()
 		return
+	}
+	flag.Parse()
+	if !flagSet("test.parallel") {
+		_ = flag.Set("test.parallel", strconv.Itoa(max(minParallel, runtime.GOMAXPROCS(0))))
 	}
 	// Every test stops what it started: hubs, listeners, sockets, pools, servers. scs starts
 	// cleanup goroutines (its memstore default and pgxstore) that nothing stops today.
