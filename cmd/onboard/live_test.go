@@ -948,8 +948,8 @@ func setRcvBuf(rc syscall.RawConn, n int) error {
 // minParallel is how many of this package's tests run at once, at least, unless -parallel
 // says otherwise (go test's default is GOMAXPROCS: 2 on the two-core machines we test on).
 // Most of these tests wait (on Chromium, on timers, on PostgreSQL) more than they compute:
-// the package used about 3 minutes of CPU in 7 to 15 minutes at 2 (README, Tests). At 8
-// the apps exhausted the shared PostgreSQL's 100 connections (an app holds 5 to 7).
+// a whole run takes under 5 minutes of CPU (README, Tests). At 8 the apps exhausted the
+// shared PostgreSQL's 100 connections (an app holds 5 to 7).
 const minParallel = 4
 
 // flagSet reports whether the command line set the flag name.
