@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -63,7 +64,8 @@ func TestBrowserAccessibility(t *testing.T) {
 	browser := newBrowser(t)
 	owner := client(t, base, "owner@acme.test")
 
-	o := newSession(t, browser, base, "owner@acme.test")
+	// 30 pages through axe-core in one tab: more than a tab's default 2 minutes on busy cores.
+	o := newSession(t, browser, base, "owner@acme.test", sessionOptions{lifetime: 6 * time.Minute})
 	fresh := createDraftAPI(t, owner, base, newUUID(), "Fresh Tenant", "fresh.healthy.test")
 	failed := o.startDraft("acme", newUUID(), "Denied Tenant", "denied.missing-perms.test")
 	o.attachConnection()
