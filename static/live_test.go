@@ -183,10 +183,14 @@ func (c *wsConn) push(t *testing.T, f frag) {
 	}
 }
 
-// newBrowser starts one headless Chromium for the whole test.
+// browsers is the package's one headless Chromium; TestMain stops it.
+var browsers = testkit.NewSharedBrowser()
+
+// newBrowser returns t's context in the package's Chromium: the tabs it opens are closed at
+// t's cleanup.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	return testkit.NewBrowser(t)
+	return browsers.Context(t)
 }
 
 // openPage opens a new tab on the test page and waits until live.js is loaded.

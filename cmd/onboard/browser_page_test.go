@@ -24,12 +24,14 @@ import (
 	"github.com/tenantops/onboard/internal/testkit"
 )
 
-// Helpers shared by the browser tests: one headless Chromium per test function, one browser
+// Helpers shared by the browser tests: one headless Chromium per package, one browser
 // context (own cookies, own tab) per signed-in user, and a page type whose waits are all
 // bounded and explicit (a JavaScript condition, never a sleep).
 
-// waitFor bounds every wait for the page to reach a state.
-const waitFor = 10 * time.Second
+// waitFor bounds every wait for the page to reach a state. Typing is a CDP round trip per
+// key into the package's one Chromium; with four tests at a time on two busy cores an email
+// address has taken over 10 s.
+const waitFor = 20 * time.Second
 
 // screenshotDir collects the PNGs the tests take (artifacts/ is ignored by git).
 var screenshotDir = filepath.Join("..", "..", "artifacts", "screenshots")
@@ -94,11 +96,15 @@ type liveEntry struct {
 	Sample    string `json:"sample"`    // csp: the start of the blocked code
 }
 
-// newBrowser starts one headless Chromium (testkit.NewBrowser) at the window size the
-// screenshots use.
+// browsers is the package's one headless Chromium, at the window size the screenshots use;
+// TestMain stops it.
+var browsers = testkit.NewSharedBrowser(chromedp.WindowSize(1280, 800))
+
+// newBrowser returns t's context in the package's Chromium (started by the first test that
+// asks): each session opens a browser context of its own in it, closed at t's cleanup.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	return testkit.NewBrowser(t, chromedp.WindowSize(1280, 800))
+	return browsers.Context(t)
 }
 
 // sessionOptions change how a tab is set up before it signs in.

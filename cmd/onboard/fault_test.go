@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"regexp"
 	"runtime"
 	"slices"
@@ -687,12 +689,44 @@ func openAndEnd(t *testing.T, base string, jar http.CookieJar, q string, how soc
 	}
 }
 
+// aloneEnv names the test that a child process of the test binary runs by itself (runAlone).
+const aloneEnv = "ONBOARD_TEST_ALONE"
+
+// runAlone runs the calling test in a child process of the test binary where it is the only
+// test, and reports true there, where the caller goes on with its body. In the parent it
+// reports false once the child has passed, and the test runs in parallel with the others
+// meanwhile. It is for a test that measures the whole process (its goroutines, its heap),
+// which used to make the package's parallel tests wait until it had run alone.
+func runAlone(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv(aloneEnv) == t.Name() {
+		return true
+	}
+	t.Parallel()
+	args := []string{"-test.run=^" + t.Name() + "$", "-test.count=1", "-test.v=true"}
+	if d, ok := t.Deadline(); ok {
+		args = append(args, "-test.timeout="+time.Until(d).Round(time.Second).String())
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), aloneEnv+"="+t.Name())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s in a process of its own: %v\n%s", t.Name(), err, out)
+	}
+	t.Logf("in a process of its own:\n%s", out)
+	return false
+}
+
 // TestFaultAbruptSocketCloses: 1,000 /live sockets end, most of them without a close
 // handshake (a dropped or reset TCP connection, some while the server is still subscribing
 // them, some in the middle of a frame) and the rest normally. Afterwards the hub has no
 // client, the endpoint no socket, and the process's goroutines and heap are back to what they
-// were before. Not parallel: it counts the whole process's goroutines.
+// were before. It counts the whole process's goroutines, so it runs alone in a process of
+// its own (runAlone).
 func TestFaultAbruptSocketCloses(t *testing.T) {
+	if !runAlone(t) {
+		return
+	}
 	const total, batch = 1000, 25
 	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{Endpoint: web.Live{MaxSocketsPerUser: -1, MaxSocketsPerAddress: -1}}, nil)
 	s := seedDraft(t, a.db)

@@ -122,7 +122,7 @@ func TestLinearizability(t *testing.T) {
 	t.Parallel()
 	const (
 		clients = 16
-		opsEach = 600
+		opsEach = linOpsEach
 		drafts  = 4
 	)
 	// Commits need not wait for the WAL flush: that changes durability after a crash, which

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -216,10 +218,11 @@ func mustDial(t *testing.T, base string, c *http.Client, query string) *websocke
 var versionRE = regexp.MustCompile(`data-version="(\d+)"`)
 
 // waitConns waits until the hub has n subscribed connections: /live subscribes after the
-// handshake, so a dial returns before its subscription exists.
+// handshake, so a dial returns before its subscription exists. The bound is generous: a
+// subscription to 500 drafts loads each, which can take over 10 s on two busy cores.
 func waitConns(t *testing.T, a *liveApp, n int64) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for a.lv.Hub.Stats().Connections != n {
 		if time.Now().After(deadline) {
 			t.Fatalf("hub has %d connections, want %d", a.lv.Hub.Stats().Connections, n)
@@ -942,6 +945,20 @@ func setRcvBuf(rc syscall.RawConn, n int) error {
 	return serr
 }
 
+// minParallel is how many of this package's tests run at once, at least, unless -parallel
+// says otherwise (go test's default is GOMAXPROCS: 2 on the two-core machines we test on).
+// Most of these tests wait (on Chromium, on timers, on PostgreSQL) more than they compute:
+// a whole run takes under 5 minutes of CPU (README, Tests). At 8 the apps exhausted the
+// shared PostgreSQL's 100 connections (an app holds 5 to 7).
+const minParallel = 4
+
+// flagSet reports whether the command line set the flag name.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 func TestMain(m *testing.M) {
 	if os.Getenv(runAsMainEnv) == "1" {
 		// The bench tests start this test binary as the processes `onboard bench` starts
@@ -949,9 +966,22 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
+	flag.Parse()
+	if !flagSet("test.parallel") {
+		_ = flag.Set("test.parallel", strconv.Itoa(max(minParallel, runtime.GOMAXPROCS(0))))
+	}
 	// Every test stops what it started: hubs, listeners, sockets, pools, servers. scs starts
 	// cleanup goroutines (its memstore default and pgxstore) that nothing stops today.
-	goleak.VerifyTestMain(m,
+	goleak.VerifyTestMain(closeBrowserAfter{m},
 		goleak.IgnoreTopFunction("github.com/alexedwards/scs/v2/memstore.(*MemStore).startCleanup"),
 		goleak.IgnoreTopFunction("github.com/alexedwards/scs/pgxstore.(*PostgresStore).startCleanup"))
+}
+
+// closeBrowserAfter runs the tests and then stops the package's Chromium, before goleak
+// looks for goroutines left running.
+type closeBrowserAfter struct{ m *testing.M }
+
+func (c closeBrowserAfter) Run() int {
+	defer browsers.Close()
+	return c.m.Run()
 }

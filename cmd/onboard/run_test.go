@@ -18,8 +18,8 @@ import (
 	"github.com/tenantops/onboard/internal/testkit"
 )
 
-// startApp calls run("serve") on a free port against a fresh database and returns the base
-// URL once /healthz answers.
+// startApp calls run("serve") on a free port against a fresh database (or extraEnv's
+// DATABASE_URL) and returns the base URL once /healthz answers.
 func startApp(t *testing.T, extraEnv map[string]string) string {
 	t.Helper()
 	base, _ := startAppMetrics(t, extraEnv)
@@ -49,7 +49,6 @@ func startAppOnDB(t *testing.T, extraEnv map[string]string) (string, *pgx.Conn) 
 func startAppMetrics(t *testing.T, extraEnv map[string]string) (base, metrics string) {
 	t.Helper()
 	env := map[string]string{
-		"DATABASE_URL": pgtest.NewURL(t),
 		"ADDR":         "127.0.0.1:0",
 		"METRICS_ADDR": "127.0.0.1:0",
 		"DEMO":         "if-empty",
@@ -59,9 +58,16 @@ func startAppMetrics(t *testing.T, extraEnv map[string]string) (base, metrics st
 		// Parallel subtests sign in to one server at the same time; with the default two
 		// hashing slots a third would get 503. TestSignInHashingBounded tests the bound.
 		"LOGIN_CONCURRENCY": "16",
+		// Tests run many apps at once against one PostgreSQL (max_connections 100, shared
+		// with every other test process); a pool of 20 each would exhaust it. Requests
+		// beyond the pool wait for a connection, which changes no result.
+		"DB_MAX_CONNS": "6",
 	}
 	for k, v := range extraEnv {
 		env[k] = v
+	}
+	if env["DATABASE_URL"] == "" { // a database of its own, cloned only when the caller brings none
+		env["DATABASE_URL"] = pgtest.NewURL(t)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -41,11 +42,23 @@ const ChromiumPath = "/usr/bin/chromium"
 
 // NewBrowser starts one headless Chromium for a test function, stopped at cleanup; its
 // subtests open tabs or browser contexts of their own in it. extra options are added to the
-// defaults (e.g. chromedp.WindowSize). A missing browser is a failure, never a skip.
+// defaults (e.g. chromedp.WindowSize). A missing browser is a failure, never a skip. A
+// package with several browser tests shares one Chromium instead (SharedBrowser).
 func NewBrowser(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
+	browser, stop, err := startBrowser(extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return browser
+}
+
+// startBrowser starts one headless Chromium and returns its first tab's context and the
+// function that stops it.
+func startBrowser(extra ...chromedp.ExecAllocatorOption) (context.Context, func(), error) {
 	if _, err := os.Stat(ChromiumPath); err != nil {
-		t.Fatalf("browser tests need %s (apt-get install -y chromium): %v", ChromiumPath, err)
+		return nil, nil, fmt.Errorf("browser tests need %s (apt-get install -y chromium): %w", ChromiumPath, err)
 	}
 	// DefaultExecAllocatorOptions already turn off background timer throttling and
 	// renderer backgrounding, so tabs that are not in front keep their timers exact.
@@ -58,11 +71,54 @@ func NewBrowser(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Con
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
 	browser, cancelBrowser := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	stop := func() { cancelBrowser(); cancelAlloc() }
 	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("start chromium: %v", err)
+		stop()
+		return nil, nil, fmt.Errorf("start chromium: %w", err)
 	}
-	return browser
+	return browser, stop, nil
+}
+
+// SharedBrowser is one headless Chromium that every test of a package uses: it starts on
+// the first Context call and stops at Close, which TestMain calls after the tests. Starting
+// Chromium costs a second or more of both cores; a tab or a browser context costs little, and
+// the tests' browser contexts are as separate as separate browsers (cookies, storage, cache).
+type SharedBrowser struct {
+	extra []chromedp.ExecAllocatorOption
+	once  sync.Once
+	root  context.Context
+	stop  func()
+	err   error
+}
+
+// NewSharedBrowser describes a package's Chromium; extra options are added to the defaults
+// (e.g. chromedp.WindowSize). Nothing starts until Context is called.
+func NewSharedBrowser(extra ...chromedp.ExecAllocatorOption) *SharedBrowser {
+	return &SharedBrowser{extra: extra}
+}
+
+// Context returns a context for t in the shared Chromium, started if it is not yet:
+// chromedp.NewContext on it opens a tab (WithNewBrowserContext: in a browser context of its
+// own), and every tab opened from it is closed at t's cleanup. A missing browser is a
+// failure, never a skip.
+func (b *SharedBrowser) Context(t testing.TB) context.Context {
+	t.Helper()
+	b.once.Do(func() { b.root, b.stop, b.err = startBrowser(b.extra...) })
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	// A child of the first tab's context: it has no tab of its own until something runs on
+	// it, and cancelling it closes the tabs opened from it, not the browser.
+	ctx, cancel := chromedp.NewContext(b.root)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// Close stops Chromium if it was started.
+func (b *SharedBrowser) Close() {
+	if b.stop != nil {
+		b.stop()
+	}
 }
 
 // SignIn starts a session for email on the app at base through the JSON API (POST
