@@ -21,7 +21,7 @@ import (
 func TestBrowserTopics(t *testing.T) {
 	t.Parallel()
 	dbURL := pgtest.NewURL(t)
-	base := startApp(t, map[string]string{"DATABASE_URL": dbURL, "SIM_SLOW_DURATION": "6s"})
+	base := startApp(t, map[string]string{"DATABASE_URL": dbURL, "SIM_SLOW_DURATION": "12s"})
 	// A second server process on the same database (no demo load: the first did it).
 	other := startApp(t, map[string]string{"DATABASE_URL": dbURL, "DEMO": "never"})
 	browser := newBrowser(t)
@@ -146,8 +146,10 @@ func (f *topicsBrowser) fiveHundredRows(t *testing.T) {
 func (f *topicsBrowser) operationsRowProgresses(t *testing.T) {
 	t.Parallel()
 	base, browser, api := f.base, f.browser, f.api
-	_, run := api.startVerification(t, "row.slow.test")
+	// Signed in first: the run must still be running when the list renders (a sign-in under
+	// the race detector on a busy machine can outlast a short simulated run).
 	b := newSession(t, browser, base, "operator@acme.test")
+	_, run := api.startVerification(t, "row.slow.test")
 	b.open("/admin/workspaces/acme/operations")
 	b.liveState("live", waitFor)
 	b.markDocument()
