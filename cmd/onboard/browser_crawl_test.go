@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -668,7 +669,7 @@ func (s *crawlShots) take(p *page, name, view, state string) {
 		return
 	}
 	p.t.Helper()
-	who := strings.TrimSuffix(cmpOr(p.email, "anonymous"), ".test")
+	who := strings.TrimSuffix(cmp.Or(p.email, "anonymous"), ".test")
 	file := strings.Join(slices.DeleteFunc([]string{name, who, view, state}, func(s string) bool { return s == "" }), "_") + ".png"
 	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
@@ -680,13 +681,6 @@ func (s *crawlShots) take(p *page, name, view, state string) {
 	s.mu.Lock()
 	s.list = append(s.list, file)
 	s.mu.Unlock()
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // index writes index.html: every screenshot, grouped by page.
