@@ -21,11 +21,11 @@ test: check-generated lint ## run every test (unit, PostgreSQL, browser) with th
 	wait $$all; a=$$?; wait $$broken; b=$$?; exit $$(( a || b ))
 
 SOAK_DURATION ?= 2m
-SOAK_TESTS    ?= TestFault|TestSoak|TestWorkerKilledRepeatedly
+SOAK_TESTS    ?= TestFault|TestSoak|TestWorkerKilledRepeatedly|TestLinearizability
 
 soak: ## fault tests for longer (SOAK_DURATION=2m each), PostgreSQL really restarted; not in make test (docs/reliability.md)
 	@mkdir -p artifacts
-	set -o pipefail; SOAK_DURATION=$(SOAK_DURATION) $(GO) test -race -count=1 -timeout 90m -tags soak -v \
+	set -o pipefail; SOAK_DURATION=$(SOAK_DURATION) LIN_OPS_EACH=600 $(GO) test -race -count=1 -timeout 90m -tags soak -v \
 		-run '$(SOAK_TESTS)' ./cmd/onboard/ ./internal/worker/ 2>&1 \
 		| grep -v -e '^time=' -e 'superfluous response.WriteHeader' | tee artifacts/soak.log
 

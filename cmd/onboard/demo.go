@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/tenantops/onboard/internal/password"
 	"github.com/tenantops/onboard/internal/postgres"
 )
 
@@ -31,7 +30,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 	}
-	if err := conn.LoadDemo(ctx, password.Hash); err != nil {
+	if err := conn.LoadDemo(ctx, hashPassword); err != nil {
 		return err
 	}
 	if secretKey != "" {

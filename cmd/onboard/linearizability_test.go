@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -122,9 +123,12 @@ func TestLinearizability(t *testing.T) {
 	t.Parallel()
 	const (
 		clients = 16
-		opsEach = linOpsEach
 		drafts  = 4
 	)
+	opsEach := linOpsEach
+	if n, err := strconv.Atoi(os.Getenv("LIN_OPS_EACH")); err == nil && n > 0 { // make soak
+		opsEach = n
+	}
 	// Commits need not wait for the WAL flush: that changes durability after a crash, which
 	// this test is not about, and nothing of visibility or locking; it keeps row locks short
 	// so the run stays well within a minute under -race on two cores.

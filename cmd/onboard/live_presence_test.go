@@ -89,7 +89,7 @@ func TestLivePresence(t *testing.T) {
 	typist := mustDial(t, a1.base, signIn(t, a1.base, s.member), q)
 	sent := time.Now()
 	sendPresence(t, typist, `{"t":"presence","d":"`+s.draft+`","s":2,"f":"client_id","i":false}`)
-	f := nextPresence(t, watcher, s.draft, 3*time.Second, func(f presenceFrame) bool { return len(f.P) == 1 })
+	f := nextPresence(t, watcher, s.draft, 15*time.Second, func(f presenceFrame) bool { return len(f.P) == 1 })
 	t.Logf("join seen on the other process after %v", time.Since(sent).Round(time.Millisecond))
 	if p := f.P[0]; p.E != s.member || p.S != 2 || p.N != "client_id" || p.F != "Client ID" || p.I {
 		t.Errorf("presence = %+v, want %s on step 2 editing Client ID", p, s.member)
@@ -99,7 +99,7 @@ func TestLivePresence(t *testing.T) {
 		// Valid, but the socket did not subscribe to that draft: ignored, the socket stays.
 		sendPresence(t, typist, `{"t":"presence","d":"`+other.draft+`","s":1,"f":"","i":false}`)
 		sendPresence(t, typist, `{"t":"presence","d":"`+s.draft+`","s":3,"f":"<img src=x>","i":true}`)
-		f := nextPresence(t, watcher, s.draft, 3*time.Second, func(f presenceFrame) bool { return len(f.P) == 1 && f.P[0].S == 3 })
+		f := nextPresence(t, watcher, s.draft, 15*time.Second, func(f presenceFrame) bool { return len(f.P) == 1 && f.P[0].S == 3 })
 		if p := f.P[0]; p.N != "" || p.F != "" || !p.I {
 			t.Errorf("presence = %+v, want step 3, no field (unknown name), idle", p)
 		}
@@ -108,7 +108,7 @@ func TestLivePresence(t *testing.T) {
 	t.Run("LeaveOnClose", func(t *testing.T) {
 		closed := time.Now()
 		typist.Close(websocket.StatusNormalClosure, "")
-		nextPresence(t, watcher, s.draft, 5*time.Second, func(f presenceFrame) bool { return len(f.P) == 0 })
+		nextPresence(t, watcher, s.draft, 15*time.Second, func(f presenceFrame) bool { return len(f.P) == 0 })
 		t.Logf("leave seen on the other process after %v", time.Since(closed).Round(time.Millisecond))
 	})
 

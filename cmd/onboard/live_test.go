@@ -99,7 +99,7 @@ func startLiveApp(t *testing.T, dbURL string, opts liveOptions, wrap func(net.Li
 	return a
 }
 
-var testHash = sync.OnceValues(func() (string, error) { return password.Hash("live-password-1") })
+var testHash = sync.OnceValues(func() (string, error) { return hashPassword("live-password-1") })
 
 // seed is one workspace with a draft, a member, and a user who belongs elsewhere.
 type seed struct {
@@ -960,6 +960,12 @@ func flagSet(name string) bool {
 }
 
 func TestMain(m *testing.M) {
+	// Hundreds of sign-ins under the race detector: at the recommended argon2id cost each
+	// costs about a second of CPU. The cost is the hash's own (Verify reads it), so only the
+	// time changes; internal/password tests the recommended cost.
+	hashPassword = func(pw string) (string, error) {
+		return password.HashCost(pw, password.Cost{MemoryKiB: 64, Passes: 1})
+	}
 	if os.Getenv(runAsMainEnv) == "1" {
 		// The bench tests start this test binary as the processes `onboard bench` starts
 		// (it runs os.Executable()): `serve`, `bench raw-server`.

@@ -25,6 +25,10 @@ import (
 	"github.com/tenantops/onboard/internal/worker"
 )
 
+// hashPassword hashes new passwords (the demo's, and those operators set). Tests replace it
+// with a cheap cost (main_test.go): Verify reads the cost from each hash.
+var hashPassword = password.Hash
+
 // serveConfig is the configuration of serve and worker.
 type serveConfig struct {
 	Name          string // "serve" or "worker": the command, and the database application name
@@ -257,7 +261,7 @@ func prepareDatabase(ctx context.Context, db *postgres.DB, cfg serveConfig) (loa
 		return false, err
 	}
 	if cfg.Demo == "always" || !has {
-		return true, db.LoadDemo(ctx, password.Hash)
+		return true, db.LoadDemo(ctx, hashPassword)
 	}
 	return false, nil
 }
@@ -368,7 +372,7 @@ func webServer(cfg serveConfig, store *postgres.Store, svc *onboarding.Service, 
 		Notifications: store,
 		Audit:         store,
 		Members:       members,
-		Account:       account.NewService(store, time.Now, password.Hash, password.Verify),
+		Account:       account.NewService(store, time.Now, hashPassword, password.Verify),
 		SessionStore:  postgres.NewSessionStore(store.DB),
 		LoginAttempts: store.DB,
 		Ready:         lv.ready(store.DB),

@@ -45,3 +45,20 @@ func TestHashVerify(t *testing.T) {
 		}
 	})
 }
+
+func TestHashCost(t *testing.T) {
+	t.Parallel()
+	h, err := Hash("x")
+	if err != nil || !strings.Contains(h, "$m=19456,t=2,p=1$") {
+		t.Fatalf("Hash = %q, %v; want the recommended cost m=19456,t=2,p=1", h, err)
+	}
+	cheap, err := HashCost("x", Cost{MemoryKiB: 64, Passes: 1})
+	if err != nil || !strings.Contains(cheap, "$m=64,t=1,p=1$") {
+		t.Fatalf("HashCost = %q, %v; want m=64,t=1,p=1", cheap, err)
+	}
+	for _, enc := range []string{h, cheap} { // Verify reads the cost from the hash
+		if ok, err := Verify(enc, "x"); !ok || err != nil {
+			t.Errorf("Verify(%q) = %v, %v; want true", enc, ok, err)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/alexedwards/scs/v2"
 
@@ -39,7 +40,7 @@ func (s *Server) signIn(ctx context.Context, r *http.Request, email, pw string) 
 		// Hash anyway so unknown emails take as long as wrong passwords. An unknown email
 		// belongs to no workspace: the log line is its only record (without what was typed,
 		// which may be a password).
-		_, _ = s.verify(dummyHash, pw)
+		_, _ = s.verify(dummyHash(), pw)
 		s.log.InfoContext(ctx, "sign-in refused", "known_account", false)
 		return access.User{}, errBadCredentials
 	}
@@ -74,7 +75,12 @@ func (s *Server) signIn(ctx context.Context, r *http.Request, email, pw string) 
 	return u, nil
 }
 
-var dummyHash, _ = password.Hash("not-a-real-password")
+// dummyHash is verified against when the email is unknown, so both answers cost one hash.
+// It is made on first use: every binary that links web would otherwise pay a hash at start.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := password.Hash("not-a-real-password")
+	return h
+})
 
 func (s *Server) verify(hash, pw string) (bool, error) {
 	if s.deps.VerifyPW != nil {
