@@ -76,7 +76,8 @@ func TestMetricsCardinality(t *testing.T) {
 }
 
 // TestSecurityHeaders: every response, errors and static files included, carries the CSP and
-// the other browser protections.
+// the other browser protections, no header twice, and no HSTS when not served over HTTPS
+// (TestStrictTransportSecurity).
 func TestSecurityHeaders(t *testing.T) {
 	t.Parallel()
 	base := startApp(t, nil)
@@ -103,6 +104,10 @@ func TestSecurityHeaders(t *testing.T) {
 		{"API", http.MethodGet, "/api/v1/workspaces/acme/onboarding/drafts", owner, ""},
 		{"CrossOriginRefused", http.MethodPost, "/api/v1/workspaces/acme/onboarding/drafts", owner, "https://evil.example"},
 		{"MethodNotAllowed", http.MethodPut, "/admin/login", http.DefaultClient, ""},
+		// Unknown paths under a workspace once sent the session cookie twice.
+		{"UnknownInWorkspace", http.MethodGet, "/admin/workspaces/acme/nope", owner, ""},
+		{"UnknownInWorkspaceAPI", http.MethodGet, "/api/v1/workspaces/acme/nope", owner, ""},
+		{"MethodNotAllowedInWorkspace", http.MethodPut, "/admin/workspaces/acme/onboarding", owner, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,7 +125,81 @@ func TestSecurityHeaders(t *testing.T) {
 					t.Errorf("%s %s (%d): %s = %q, want %q", tc.method, tc.path, resp.StatusCode, k, got, v)
 				}
 			}
+			for k, vs := range resp.Header {
+				if len(vs) > 1 {
+					t.Errorf("%s %s (%d): %s sent %d times: %q", tc.method, tc.path, resp.StatusCode, k, len(vs), vs)
+				}
+			}
+			if hsts := resp.Header.Get("Strict-Transport-Security"); hsts != "" {
+				t.Errorf("%s %s: Strict-Transport-Security %q over plain HTTP without PUBLIC_URL https", tc.method, tc.path, hsts)
+			}
 		})
+	}
+}
+
+// TestStrictTransportSecurity: with Secure cookies or an https PUBLIC_URL the app is meant to
+// be reached over HTTPS only, and every response says so.
+func TestStrictTransportSecurity(t *testing.T) {
+	t.Parallel()
+	for name, env := range map[string]map[string]string{
+		"SecureCookies": {"COOKIE_SECURE": "true", "WORKERS": "0"},
+		"PublicURL":     {"PUBLIC_URL": "https://onboard.example.com", "WORKERS": "0"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			base := startApp(t, env)
+			for _, p := range []string{"/healthz", "/admin/login", "/nowhere", "/static/css/app.css"} {
+				_, _, h := get(t, http.DefaultClient, base+p, "")
+				if got := h.Get("Strict-Transport-Security"); got != "max-age=31536000; includeSubDomains" {
+					t.Errorf("%s: Strict-Transport-Security = %q, want max-age=31536000; includeSubDomains", p, got)
+				}
+			}
+		})
+	}
+}
+
+// TestRefusalsObserved: a cross-origin write refused by the CSRF check is answered like every
+// other error (a problem document for the API, the error page for browsers) and counted in
+// the request metrics like any other request.
+func TestRefusalsObserved(t *testing.T) {
+	t.Parallel()
+	base, metrics := startAppMetrics(t, map[string]string{"WORKERS": "0"})
+	owner := client(t, base, "owner@acme.test")
+	count403 := func() int {
+		series, _ := metricSeries(t, metrics)
+		n := 0
+		for _, s := range series {
+			if strings.Contains(s, `status="403"`) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count403(); n != 0 {
+		t.Fatalf("403 series before = %d, want 0", n)
+	}
+	for _, tc := range []struct {
+		path, accept, wantType, wantBody string
+	}{
+		{"/api/v1/workspaces/acme/onboarding/drafts", "application/json", "application/problem+json", `"title":"Forbidden"`},
+		{"/admin/workspaces/acme/onboarding", "text/html", "text/html; charset=utf-8", "came from another site"},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, base+tc.path, strings.NewReader(`{}`))
+		req.Header.Set("Accept", tc.accept)
+		req.Header.Set("Origin", "https://evil.example")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		resp, err := owner.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || resp.Header.Get("Content-Type") != tc.wantType || !strings.Contains(string(body), tc.wantBody) {
+			t.Errorf("cross-origin POST %s = %d %q %.200q; want 403 %s containing %q", tc.path, resp.StatusCode, resp.Header.Get("Content-Type"), body, tc.wantType, tc.wantBody)
+		}
+	}
+	if n := count403(); n == 0 {
+		t.Error("the refused requests are not in onboard_http_request_duration_seconds: want a 403 series")
 	}
 }
 

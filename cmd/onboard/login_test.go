@@ -96,22 +96,89 @@ func TestLoginLimitHolds(t *testing.T) {
 		}
 	})
 
-	t.Run("PerAddressBehindTrustedProxy", func(t *testing.T) {
+	t.Run("AddressCeilingSparesAccountsNotUnderAttack", func(t *testing.T) {
 		t.Parallel()
 		base := startApp(t, map[string]string{"LOGIN_ADDRESS_LIMIT": "3", "TRUSTED_PROXY_HEADER": "X-Forwarded-For", "WORKERS": "0"})
-		// Each attempt names another account, so only the address limit can stop them; the
+		// Each attempt names another account, so only the address ceiling counts them; the
 		// client-supplied first entry of the header changes every time and must not matter.
-		for i := range 3 {
+		for i := range 4 {
 			xff := "198.51.100." + string(rune('1'+i)) + ", 203.0.113.7"
 			if code, _ := postLogin(t, base, "ghost"+string(rune('a'+i))+"@acme.test", "wrong", false, xff); code != http.StatusUnauthorized {
 				t.Fatalf("attempt %d from 203.0.113.7 = %d, want 401", i+1, code)
 			}
 		}
-		if code, ra := postLogin(t, base, "owner@acme.test", "demo-password-1", true, "203.0.113.7"); code != http.StatusTooManyRequests || ra == "" {
-			t.Errorf("4th attempt from 203.0.113.7 = %d Retry-After %q, want 429", code, ra)
+		// Past the ceiling, an account without failures still signs in from that address
+		// (an office behind one NAT is not locked out by one person)...
+		for _, form := range []bool{true, false} {
+			if code, _ := postLogin(t, base, "owner@acme.test", "demo-password-1", form, "203.0.113.7"); code != http.StatusSeeOther && code != http.StatusNoContent {
+				t.Errorf("right password from the busy address (form %v) = %d, want a sign-in", form, code)
+			}
 		}
-		if code, _ := postLogin(t, base, "owner@acme.test", "demo-password-1", false, "203.0.113.8"); code != http.StatusNoContent {
-			t.Errorf("sign-in from another address = %d, want 204", code)
+		// ...but an account that failed LOGIN_LIMIT times is refused there before the check.
+		for i := range 5 {
+			if code, _ := postLogin(t, base, "viewer@acme.test", "wrong", false, "203.0.113.9"+string(rune('0'+i))); code != http.StatusUnauthorized {
+				t.Fatalf("viewer attempt %d from 203.0.113.9%d = %d, want 401", i+1, i, code)
+			}
+		}
+		if code, ra := postLogin(t, base, "viewer@acme.test", "demo-password-1", false, "203.0.113.7"); code != http.StatusTooManyRequests || ra == "" {
+			t.Errorf("right password of an account under attack from the busy address = %d Retry-After %q, want 429", code, ra)
+		}
+		if code, _ := postLogin(t, base, "viewer@acme.test", "demo-password-1", false, "203.0.113.8"); code != http.StatusNoContent {
+			t.Errorf("the same account from a quiet address = %d, want 204", code)
+		}
+	})
+
+	t.Run("PerAccountAndPair", func(t *testing.T) {
+		t.Parallel()
+		base := startApp(t, map[string]string{"LOGIN_ACCOUNT_LIMIT": "7", "TRUSTED_PROXY_HEADER": "X-Forwarded-For", "WORKERS": "0"})
+		for i := range 5 {
+			if code, _ := postLogin(t, base, "operator@acme.test", "wrong", false, "192.0.2.1"); code != http.StatusUnauthorized {
+				t.Fatalf("attempt %d = %d, want 401", i+1, code)
+			}
+		}
+		// The pair (address, account) is limited; the account from elsewhere is not yet.
+		if code, ra := postLogin(t, base, "operator@acme.test", "demo-password-1", false, "192.0.2.1"); code != http.StatusTooManyRequests || ra == "" {
+			t.Errorf("6th attempt from the same address = %d Retry-After %q, want 429", code, ra)
+		}
+		if code, _ := postLogin(t, base, "operator@acme.test", "wrong", false, "192.0.2.2"); code != http.StatusUnauthorized {
+			t.Errorf("a wrong password from another address = %d, want 401 (checked)", code)
+		}
+		// Guessing spread over addresses meets the per-account limit (7 here).
+		if code, ra := postLogin(t, base, "operator@acme.test", "demo-password-1", false, "192.0.2.3"); code != http.StatusTooManyRequests || ra == "" {
+			t.Errorf("8th attempt on the account, from a third address = %d Retry-After %q, want 429", code, ra)
+		}
+	})
+
+	t.Run("PasswordFormCountsApart", func(t *testing.T) {
+		t.Parallel()
+		base := startApp(t, map[string]string{"WORKERS": "0"})
+		c := client(t, base, "operator@acme.test")
+		change := func() (int, string) {
+			req, _ := http.NewRequest(http.MethodPut, base+"/api/v1/password",
+				strings.NewReader(`{"current_password":"wrong-password","new_password":"a-new-password-2"}`))
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode, resp.Header.Get("Retry-After")
+		}
+		for i := range 5 {
+			if code, _ := change(); code != http.StatusUnprocessableEntity {
+				t.Fatalf("wrong current password %d = %d, want 422", i+1, code)
+			}
+		}
+		if code, ra := change(); code != http.StatusTooManyRequests || ra == "" {
+			t.Errorf("6th wrong current password = %d Retry-After %q, want 429 with Retry-After", code, ra)
+		}
+		form := url.Values{"current_password": {"wrong-password"}, "new_password": {"a-new-password-2"}, "confirm_password": {"a-new-password-2"}}
+		if code, _, h := postForm(t, c, base+"/admin/profile/password", form); code != http.StatusTooManyRequests || h.Get("Retry-After") == "" {
+			t.Errorf("the profile form while limited = %d Retry-After %q, want 429 with Retry-After", code, h.Get("Retry-After"))
+		}
+		// Someone holding a session cannot lock the owner out of signing in this way.
+		if code, _ := postLogin(t, base, "operator@acme.test", "demo-password-1", false, ""); code != http.StatusNoContent {
+			t.Errorf("sign-in after the password form's limit = %d, want 204", code)
 		}
 	})
 }

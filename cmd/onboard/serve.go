@@ -59,14 +59,15 @@ type serveConfig struct {
 
 // loginConfig bounds what sign-ins may cost (see web.Config).
 type loginConfig struct {
-	Limit, AddressLimit, Concurrency int
-	Window                           time.Duration
-	ProxyHeader                      string
+	Limit, AccountLimit, AddressLimit, Concurrency int
+	Window                                         time.Duration
+	ProxyHeader                                    string
 }
 
 func (c *loginConfig) register(f *flags) {
-	f.integer(&c.Limit, "login-limit", "LOGIN_LIMIT", 5, "failed sign-ins allowed per account in each login window")
-	f.integer(&c.AddressLimit, "login-address-limit", "LOGIN_ADDRESS_LIMIT", 20, "failed sign-ins allowed per client address in each login window")
+	f.integer(&c.Limit, "login-limit", "LOGIN_LIMIT", 5, "failed sign-ins allowed per account from one client address in each login window (and wrong current passwords in the password form)")
+	f.integer(&c.AccountLimit, "login-account-limit", "LOGIN_ACCOUNT_LIMIT", 20, "failed sign-ins allowed per account from all addresses in each login window")
+	f.integer(&c.AddressLimit, "login-address-limit", "LOGIN_ADDRESS_LIMIT", 100, "failed sign-ins per client address in each login window past which only accounts with fewer than LOGIN_LIMIT failures may still sign in")
 	f.duration(&c.Window, "login-window", "LOGIN_WINDOW", time.Minute, "the fixed window sign-in attempts are counted in")
 	f.integer(&c.Concurrency, "login-concurrency", "LOGIN_CONCURRENCY", 0, "sign-ins hashing a password at once, 19 MiB each; more get 503 (0: min(CPUs, 2), about 40 MiB of memory per slot)")
 	f.str(&c.ProxyHeader, "trusted-proxy-header", "TRUSTED_PROXY_HEADER", "", "header a trusted reverse proxy sets to the client address, e.g. X-Forwarded-For (empty: the peer address)")
@@ -135,7 +136,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if err := f.parse(args); err != nil {
 		return serveConfig{}, err
 	}
-	if withWeb && (cfg.Login.Limit < 1 || cfg.Login.AddressLimit < 1 || cfg.Login.Concurrency < 0 || cfg.Login.Window <= 0) {
+	if withWeb && (cfg.Login.Limit < 1 || cfg.Login.AccountLimit < 1 || cfg.Login.AddressLimit < 1 || cfg.Login.Concurrency < 0 || cfg.Login.Window <= 0) {
 		return serveConfig{}, errors.New("-login-limit and -login-address-limit must be at least 1, -login-concurrency at least 0, -login-window positive")
 	}
 	if cfg.PresenceLease <= 0 || cfg.PresenceTTL <= 2*cfg.PresenceLease {
@@ -358,6 +359,7 @@ func webServer(cfg serveConfig, store *postgres.Store, svc *onboarding.Service, 
 	return web.New(web.Config{
 		SecureCookies:     cfg.SecureCookies,
 		LoginLimit:        cfg.Login.Limit,
+		LoginAccountLimit: cfg.Login.AccountLimit,
 		LoginAddressLimit: cfg.Login.AddressLimit,
 		LoginWindow:       cfg.Login.Window,
 		LoginConcurrency:  cfg.Login.Concurrency,

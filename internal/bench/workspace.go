@@ -103,6 +103,7 @@ func (w *workspace) remove(dbURL string, tokens []string) error {
 	for i, email := range w.Emails {
 		exec(`DELETE FROM users WHERE id = $1`, w.userIDs[i])
 		exec(`DELETE FROM login_attempts WHERE key_hash = $1`, attemptKey("account:"+email))
+		exec(`DELETE FROM login_attempts WHERE key_hash = $1`, attemptKey("pair:127.0.0.1 "+email))
 	}
 	if !w.addrKeyExisted {
 		exec(`DELETE FROM login_attempts WHERE key_hash = $1 AND attempts = 0`, attemptKey("address:127.0.0.1"))
@@ -114,7 +115,8 @@ func (w *workspace) remove(dbURL string, tokens []string) error {
 }
 
 // attemptKey and tokenHash are how internal/postgres stores sign-in attempt keys and session
-// tokens (login_attempts.go, sessions.go); the bench deletes its own rows by them.
+// tokens (login_attempts.go, sessions.go; the key names are internal/web/ratelimit.go's
+// reserveSignIn); the bench deletes its own rows by them.
 func attemptKey(key string) []byte {
 	sum := sha256.Sum256([]byte(key))
 	return sum[:]

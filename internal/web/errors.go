@@ -27,6 +27,7 @@ var (
 	errNotFound        = &httpError{Status: http.StatusNotFound, Title: "Not found", Detail: "There is nothing here, or you do not have access to it."}
 	errUnavailable     = &httpError{Status: http.StatusServiceUnavailable, Title: "Service unavailable", Detail: "The database is not answering. Try again in a moment."}
 	errForbidden       = &httpError{Status: http.StatusForbidden, Title: "Forbidden", Detail: "Your role in this workspace does not allow this action."}
+	errCrossOrigin     = &httpError{Status: http.StatusForbidden, Title: "Forbidden", Detail: "This request came from another site and was refused. Use the console's own pages."}
 )
 
 func badRequest(detail string) *httpError {
@@ -115,6 +116,7 @@ func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 		he = &httpError{Status: http.StatusInternalServerError, Title: "Internal server error", Detail: "Something went wrong on our side. Try again."}
 	}
+	setRetryAfter(w, he)
 	if isAPI(r) || !acceptsHTML(r) {
 		writeProblem(w, he)
 		return

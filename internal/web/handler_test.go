@@ -119,10 +119,14 @@ func (fakeSecurity) SignedOut(context.Context, access.User, account.Client) erro
 // noLimits lets every sign-in attempt through.
 type noLimits struct{}
 
-func (noLimits) ReserveLoginAttempt(context.Context, string, time.Duration) (int, time.Duration, error) {
-	return 1, time.Minute, nil
+func (noLimits) ReserveLoginAttempts(_ context.Context, keys []string, _ time.Duration) ([]int, []time.Duration, error) {
+	counts, left := make([]int, len(keys)), make([]time.Duration, len(keys))
+	for i := range keys {
+		counts[i], left[i] = 1, time.Minute
+	}
+	return counts, left, nil
 }
-func (noLimits) ReleaseLoginAttempt(context.Context, string) error { return nil }
+func (noLimits) ReleaseLoginAttempts(context.Context, []string) error { return nil }
 
 const (
 	draftID  = "0b0e5f3a-6f6e-4c1a-9d57-2b1f5d8e7c11"

@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -53,8 +55,35 @@ func (r *statusRecorder) WriteHeader(code int) {
 	}
 	if r.status == 0 {
 		r.status = code
+		finishHeader(r.Header(), code)
 	}
 	r.ResponseWriter.WriteHeader(code)
+}
+
+// finishHeader is the last look at a response's header before it is sent. Every refusal that
+// may succeed later says when to retry: the handler's figure when it gave one
+// (setRetryAfter), else a second. No header is sent twice: repeated values are dropped and
+// the lists of Cache-Control or Vary that the handler and the session middleware each add to
+// become one line (RFC 9110, 5.3).
+func finishHeader(h http.Header, code int) {
+	if (code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable) && h.Get("Retry-After") == "" {
+		h.Set("Retry-After", "1")
+	}
+	for k, vs := range h {
+		if len(vs) < 2 {
+			continue
+		}
+		var kept []string
+		for _, v := range vs {
+			if !slices.Contains(kept, v) {
+				kept = append(kept, v)
+			}
+		}
+		if k != "Set-Cookie" {
+			kept = []string{strings.Join(kept, ", ")}
+		}
+		h[k] = kept
+	}
 }
 
 func (r *statusRecorder) Write(b []byte) (int, error) {
@@ -63,6 +92,7 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	}
 	if r.status == 0 {
 		r.status = http.StatusOK
+		finishHeader(r.Header(), http.StatusOK)
 	}
 	return r.ResponseWriter.Write(b)
 }

@@ -58,8 +58,8 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 	s.render(w, r, status, views.ProfilePage(nav, d, toasts))
 }
 
-// changePassword checks the current password under the sign-in limits (a stolen session must
-// not become a way to guess the password), changes it, ends every other session and gives this
+// changePassword checks the current password under a limit of its own (a stolen session must
+// not become a way to guess the password, nor to lock the owner out of signing in), changes it, ends every other session and gives this
 // one a fresh token.
 func (s *Server) changePassword(r *http.Request, p account.PasswordChange) (int64, error) {
 	ctx := r.Context()
@@ -72,7 +72,7 @@ func (s *Server) changePassword(r *http.Request, p account.PasswordChange) (int6
 		return 0, err
 	}
 	defer done()
-	charged, err := s.gate.reserve(ctx, []limitedKey{{"account:" + u.Email, s.cfg.LoginLimit}}, s.cfg.LoginWindow)
+	charged, err := s.gate.reservePasswordCheck(ctx, u.ID, s.cfg.LoginLimit, s.cfg.LoginWindow)
 	if err != nil {
 		return 0, err
 	}

@@ -16,11 +16,12 @@ import (
 // LoginAttempts counts sign-in attempts where every process sees them (PostgreSQL), so a
 // limit holds across processes and restarts.
 type LoginAttempts interface {
-	// ReserveLoginAttempt counts one attempt against key in its window and returns the
-	// attempts counted in the window so far, this one included, and the time left in it.
-	ReserveLoginAttempt(ctx context.Context, key string, window time.Duration) (int, time.Duration, error)
-	// ReleaseLoginAttempt gives back one reserved attempt of key.
-	ReleaseLoginAttempt(ctx context.Context, key string) error
+	// ReserveLoginAttempts counts one attempt against each key in its window, atomically, and
+	// returns for each the attempts counted in the window so far, this one included, and
+	// the time left in it.
+	ReserveLoginAttempts(ctx context.Context, keys []string, window time.Duration) ([]int, []time.Duration, error)
+	// ReleaseLoginAttempts gives back one reserved attempt of each key.
+	ReleaseLoginAttempts(ctx context.Context, keys []string) error
 }
 
 // signInGate bounds what sign-ins cost. Each one runs argon2id at 19 MiB, so the number
@@ -68,40 +69,68 @@ func (g *signInGate) acquire() (func(), error) {
 	}
 }
 
-// limitedKey is one counter a sign-in is charged to, with its limit.
-type limitedKey struct {
-	key string
-	max int
+// tooManyAttempts is the 429 of a limited attempt; left is the time until the window that
+// limited it ends.
+func (g *signInGate) tooManyAttempts(left time.Duration) *httpError {
+	g.refused.WithLabelValues("limited").Inc()
+	secs := max(1, int(math.Ceil(left.Seconds())))
+	return &httpError{Status: http.StatusTooManyRequests, Title: "Too many sign-in attempts",
+		Detail: "Wait " + strconv.Itoa(secs) + " seconds before trying again.", Extra: map[string]any{"retry_after": secs}}
 }
 
-// reserve charges one attempt to each key in order and stops at the first over its limit
-// with a 429 telling when to retry. It returns the keys charged, for release on success.
-func (g *signInGate) reserve(ctx context.Context, keys []limitedKey, window time.Duration) ([]string, error) {
-	var charged []string
-	for _, k := range keys {
-		n, left, err := g.attempts.ReserveLoginAttempt(ctx, k.key, window)
-		if err != nil {
-			return charged, err
-		}
-		charged = append(charged, k.key)
-		if n > k.max {
-			g.refused.WithLabelValues("limited").Inc()
-			secs := max(1, int(math.Ceil(left.Seconds())))
-			return charged, &httpError{Status: http.StatusTooManyRequests, Title: "Too many sign-in attempts",
-				Detail: "Wait " + strconv.Itoa(secs) + " seconds before trying again.", Extra: map[string]any{"retry_after": secs}}
-		}
+// signInLimits are the limits of one sign-in window (docs/reliability.md, Sign-in limits).
+type signInLimits struct {
+	Pair    int // failures of one account from one address
+	Account int // failures of one account from every address
+	Address int // failures from one address, every account: a ceiling, see reserveSignIn
+}
+
+// reserveSignIn charges a sign-in of account from address before its password is checked and
+// refuses it (429) when:
+//   - the account failed Pair times from this address in the window (a guesser on one
+//     account), or
+//   - the account failed Account times from all addresses (guessing spread over addresses),
+//   - or the address failed Address times over all accounts (a guesser trying many accounts)
+//     and the account itself failed Pair times from anywhere. Below that, the account is not
+//     under attack, and its owner behind the same address (an office's NAT) still signs in.
+//
+// It returns the keys charged, for release when the password was right.
+func (g *signInGate) reserveSignIn(ctx context.Context, address, account string, lim signInLimits, window time.Duration) ([]string, error) {
+	keys := []string{"pair:" + address + " " + account, "account:" + account, "address:" + address}
+	n, left, err := g.attempts.ReserveLoginAttempts(ctx, keys, window)
+	if err != nil {
+		return nil, err
 	}
-	return charged, nil
+	switch {
+	case n[0] > lim.Pair:
+		return keys, g.tooManyAttempts(left[0])
+	case n[1] > lim.Account:
+		return keys, g.tooManyAttempts(left[1])
+	case n[2] > lim.Address && n[1] > lim.Pair:
+		return keys, g.tooManyAttempts(min(left[1], left[2]))
+	}
+	return keys, nil
 }
 
-// release gives back the attempts of a sign-in that succeeded: only failures count.
+// reservePasswordCheck charges a check of the current password in the password form. It
+// counts apart from sign-ins, so someone holding a session cannot lock its owner out of
+// signing in by failing here.
+func (g *signInGate) reservePasswordCheck(ctx context.Context, userID int64, limit int, window time.Duration) ([]string, error) {
+	keys := []string{"password-check:" + strconv.FormatInt(userID, 10)}
+	n, left, err := g.attempts.ReserveLoginAttempts(ctx, keys, window)
+	if err != nil {
+		return nil, err
+	}
+	if n[0] > limit {
+		return keys, g.tooManyAttempts(left[0])
+	}
+	return keys, nil
+}
+
+// release gives back the attempts of a sign-in that succeeded: only failures (and refusals)
+// count.
 func (g *signInGate) release(ctx context.Context, keys []string) error {
-	for _, k := range keys {
-		if err := g.attempts.ReleaseLoginAttempt(ctx, k); err != nil {
-			return err
-		}
-	}
-	return nil
+	return g.attempts.ReleaseLoginAttempts(ctx, keys)
 }
 
 // clientAddress is the address sign-in attempts are counted against: the connection's peer,

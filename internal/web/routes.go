@@ -9,23 +9,32 @@ import (
 	"github.com/tenantops/onboard/internal/access"
 )
 
-// Handler returns the application: its routes behind the cross-origin check and the
-// security headers.
+// Handler returns the application: its routes behind the security headers.
 func (s *Server) Handler() http.Handler {
+	return secureHeaders(s.Routes(), s.strictTransport())
+}
+
+// crossOrigin refuses cross-origin browser writes everywhere; requests without Origin or
+// Sec-Fetch-Site (scripts, curl) pass, as the contract allows. It runs inside observe, so a
+// refusal is logged and counted like any other request, and answers with the product's
+// problem document or error page.
+func (s *Server) crossOrigin(next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	if s.cfg.PublicOrigin != "" {
 		_ = cop.AddTrustedOrigin(s.cfg.PublicOrigin) // a checked origin: cannot fail
 	}
-	// Cross-origin browser writes are refused everywhere; requests without Origin or
-	// Sec-Fetch-Site (scripts, curl) pass, as the contract allows.
-	return secureHeaders(cop.Handler(s.Routes()))
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.InfoContext(r.Context(), "cross-origin request refused", "method", r.Method, "path", r.URL.Path)
+		s.error(w, r, errCrossOrigin)
+	}))
+	return cop.Handler(next)
 }
 
 // Routes returns every route of the application, in one place. Tests walk it (chi.Walk) so
 // that no route escapes the authorization matrix.
 func (s *Server) Routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.observe)
+	r.Use(s.observe, s.crossOrigin)
 
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
@@ -59,6 +68,7 @@ func (s *Server) Routes() chi.Router {
 			// membership lookup, {id} and {run_id} once routed (r.With wraps each route).
 			r.Route("/admin/workspaces/{ws}", func(r chi.Router) {
 				r.Use(s.validParams, s.requireMember)
+				s.unmatchedIn(r)
 				r = r.With(s.validParams)
 				r.With(s.can(access.View)).Get("/onboarding", s.handleDraftsPage)
 				r.Post("/onboarding", s.handleDraftCreate)
@@ -89,6 +99,7 @@ func (s *Server) Routes() chi.Router {
 			})
 			r.Route("/api/v1/workspaces/{ws}", func(r chi.Router) {
 				r.Use(s.validParams, s.requireMember, s.can(access.View))
+				s.unmatchedIn(r)
 				r = r.With(s.validParams)
 				r.Get("/onboarding/drafts", s.handleAPIDraftsList)
 				r.Post("/onboarding/drafts", s.handleAPIDraftCreate)
@@ -103,16 +114,28 @@ func (s *Server) Routes() chi.Router {
 				r.Post("/operation-runs/{run_id}/retry", s.handleAPIRunRetry)
 			})
 		})
-		r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-			markUnmatched(r)
-			s.error(w, r, errNotFound)
-		})
-		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-			s.error(w, r, &httpError{Status: http.StatusMethodNotAllowed, Title: "Method not allowed", Detail: "This resource does not support " + r.Method + "."})
-		})
+		r.NotFound(s.handleNotFound)
+		r.MethodNotAllowed(s.handleMethodNotAllowed)
 	})
 
 	return r
+}
+
+// unmatchedIn gives a mounted router the answers to unmatched paths and methods itself. It would
+// otherwise inherit the group's, which are wrapped in the group's middleware: the session
+// would be loaded and saved twice (two Set-Cookie lines).
+func (s *Server) unmatchedIn(r chi.Router) {
+	r.NotFound(s.handleNotFound)
+	r.MethodNotAllowed(s.handleMethodNotAllowed)
+}
+
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	markUnmatched(r)
+	s.error(w, r, errNotFound)
+}
+
+func (s *Server) handleMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	s.error(w, r, &httpError{Status: http.StatusMethodNotAllowed, Title: "Method not allowed", Detail: "This resource does not support " + r.Method + "."})
 }
 
 // memberRoutes are a workspace's members page and its forms (owners: members.manage).

@@ -60,9 +60,13 @@ func (s *Server) listDraftRows(ctx context.Context, workspaceID int64) ([]views.
 type Config struct {
 	SecureCookies bool          // set the Secure flag on the session cookie (serve over HTTPS)
 	SessionTTL    time.Duration // absolute session lifetime
-	// LoginLimit and LoginAddressLimit bound the sign-in attempts per account and per client
-	// address in each LoginWindow; a successful sign-in gives its attempt back.
+	// LoginLimit bounds the failed sign-ins of one account from one client address in each
+	// LoginWindow (and the wrong current passwords in the password form, counted apart);
+	// LoginAccountLimit those of one account from every address; LoginAddressLimit those
+	// from one address over every account, a ceiling that spares accounts not under attack
+	// (signInGate.reserveSignIn). A successful sign-in gives its attempts back.
 	LoginLimit        int
+	LoginAccountLimit int
 	LoginAddressLimit int
 	LoginWindow       time.Duration
 	// LoginConcurrency is how many sign-ins may hash a password at once (argon2id, 19 MiB
@@ -120,8 +124,11 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.LoginLimit == 0 {
 		cfg.LoginLimit = 5
 	}
+	if cfg.LoginAccountLimit == 0 {
+		cfg.LoginAccountLimit = 20
+	}
 	if cfg.LoginAddressLimit == 0 {
-		cfg.LoginAddressLimit = 20
+		cfg.LoginAddressLimit = 100
 	}
 	if cfg.LoginConcurrency == 0 {
 		cfg.LoginConcurrency = min(runtime.NumCPU(), 2)

@@ -20,18 +20,17 @@ var errBadCredentials = &httpError{Status: http.StatusUnauthorized, Title: "Unau
 
 // signIn checks credentials and starts a fresh session (new token, so a fixated session id is
 // never promoted). The order bounds the cost of a flood: a hashing slot first (none free →
-// 503 at once), then one attempt charged to the client address and to the account before the
-// password is checked (over a limit → 429), so parallel attempts cannot outrun the count.
+// 503 at once), then one attempt charged to the account, the client address and the pair
+// before the password is checked (over a limit → 429, see reserveSignIn), so parallel
+// attempts cannot outrun the count.
 func (s *Server) signIn(ctx context.Context, r *http.Request, email, pw string) (access.User, error) {
 	done, err := s.gate.acquire()
 	if err != nil {
 		return access.User{}, err
 	}
 	defer done()
-	charged, err := s.gate.reserve(ctx, []limitedKey{
-		{"address:" + clientAddress(r, s.cfg.ClientIPHeader), s.cfg.LoginAddressLimit},
-		{"account:" + strings.ToLower(strings.TrimSpace(email)), s.cfg.LoginLimit},
-	}, s.cfg.LoginWindow)
+	charged, err := s.gate.reserveSignIn(ctx, clientAddress(r, s.cfg.ClientIPHeader), strings.ToLower(strings.TrimSpace(email)),
+		signInLimits{Pair: s.cfg.LoginLimit, Account: s.cfg.LoginAccountLimit, Address: s.cfg.LoginAddressLimit}, s.cfg.LoginWindow)
 	if err != nil {
 		return access.User{}, err
 	}
@@ -89,6 +88,8 @@ func (s *Server) verify(hash, pw string) (bool, error) {
 	return password.Verify(hash, pw)
 }
 
+// setRetryAfter sends Retry-After when err says when to retry (a 429 or 503 of ours). s.error
+// calls it; handlers that answer an error with a page of their own call it too.
 func setRetryAfter(w http.ResponseWriter, err error) {
 	var he *httpError
 	if errors.As(err, &he) {
@@ -122,7 +123,6 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.signIn(r.Context(), r, *req.Email, *req.Password); err != nil {
-		setRetryAfter(w, err)
 		s.error(w, r, err)
 		return
 	}
