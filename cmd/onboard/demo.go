@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/tenantops/onboard/internal/demo"
 	"github.com/tenantops/onboard/internal/password"
 	"github.com/tenantops/onboard/internal/postgres"
 )
@@ -39,7 +40,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		if err := demoStory(ctx, conn, key, slog.New(slog.DiscardHandler)); err != nil {
+		if err := demo.Story(ctx, conn, key, slog.New(slog.DiscardHandler)); err != nil {
 			return err
 		}
 	}

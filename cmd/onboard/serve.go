@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/tenantops/onboard/internal/account"
+	"github.com/tenantops/onboard/internal/demo"
 	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/password"
@@ -174,7 +175,7 @@ func buildApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (_ *app, e
 			db.Close()
 		}
 	}()
-	demo, err := prepareDatabase(ctx, db, cfg)
+	loaded, err := prepareDatabase(ctx, db, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -182,8 +183,8 @@ func buildApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (_ *app, e
 	if err != nil {
 		return nil, err
 	}
-	if demo && cfg.DemoStory {
-		if err := demoStory(ctx, db, key, log); err != nil {
+	if loaded && cfg.DemoStory {
+		if err := demo.Story(ctx, db, key, log); err != nil {
 			return nil, err
 		}
 	}
