@@ -7,19 +7,20 @@ import (
 	"log/slog"
 
 	"github.com/tenantops/onboard/internal/demo"
+	"github.com/tenantops/onboard/internal/envflag"
 	"github.com/tenantops/onboard/internal/password"
 	"github.com/tenantops/onboard/internal/postgres"
 )
 
 func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	f := newFlags("demo", "Load the demo workspaces and users of the contract. Safe to run again.", getenv, stderr)
-	var db dbConfig
-	db.register(f)
+	f := envflag.New("demo", "Load the demo workspaces and users of the contract. Safe to run again.", getenv, stderr)
+	var db envflag.DB
+	db.Register(f)
 	var migrate bool
-	f.boolean(&migrate, "migrate", "MIGRATE", true, "apply pending migrations first")
+	f.Bool(&migrate, "migrate", "MIGRATE", true, "apply pending migrations first")
 	var secretKey string
-	f.str(&secretKey, "secret-key", "SECRET_KEY", "", "with it, also load the demo onboardings (drafts in every state, runs, history) when acme has none; base64 of 32 bytes")
-	if err := f.parse(args); err != nil {
+	f.Str(&secretKey, "secret-key", "SECRET_KEY", "", "with it, also load the demo onboardings (drafts in every state, runs, history) when acme has none; base64 of 32 bytes")
+	if err := f.Parse(args); err != nil {
 		return err
 	}
 	conn, err := postgres.Open(ctx, db.URL, "onboard-demo", 2)
