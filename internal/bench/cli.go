@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -9,13 +9,12 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tenantops/onboard/internal/bench"
 	"github.com/tenantops/onboard/internal/envflag"
 )
 
-// runBench is `onboard bench fanout`: flags and environment → bench.Config → bench.Run → a
+// Command is `onboard bench ...`; with fanout: flags and environment → Config → Run → a
 // table or, with -json, one JSON object on stdout.
-func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func Command(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "signin" {
 		return runBenchSignIn(ctx, args[1:], getenv, stdout, stderr)
 	}
@@ -27,14 +26,14 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if len(args) > 0 && args[0] == "raw-server" {
 		// Hidden: the raw mode's broadcast server, started by `bench fanout -mode raw`.
-		return bench.ServeRaw(ctx, stdout)
+		return ServeRaw(ctx, stdout)
 	}
 	if len(args) == 0 || args[0] != "fanout" {
 		fmt.Fprintln(stderr, "usage: onboard bench fanout|notify|presence|signin [flags]   (onboard bench fanout -h lists them)")
 		return errors.New("bench: want the fanout, notify, presence or signin subcommand")
 	}
 	f := envflag.New("bench fanout", "Drive the real live path (database write → trigger → NOTIFY → hub → render → WebSocket)\nand report throughput and latency.", getenv, stderr)
-	var c bench.Config
+	var c Config
 	var db envflag.DB
 	db.Register(f)
 	f.Str(&c.URL, "url", "BENCH_URL", "", "base URL of a running server (instead of -serve)")
@@ -66,7 +65,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	res, err := bench.Run(ctx, c, stderr)
+	res, err := Run(ctx, c, stderr)
 	if err != nil {
 		return err
 	}
@@ -76,7 +75,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(res)
 	}
-	bench.Print(stdout, res)
+	Print(stdout, res)
 	return nil
 }
 
@@ -84,7 +83,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 // with and without a NOTIFY trigger (docs/scaling.md).
 func runBenchNotify(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := envflag.New("bench notify", "Measure commits/s of concurrent one-row UPDATEs without and with a NOTIFY trigger\n(a scratch table with a unique name, dropped at the end).", getenv, stderr)
-	var c bench.NotifyConfig
+	var c NotifyConfig
 	var db envflag.DB
 	db.Register(f)
 	f.Int(&c.Writers, "writers", "BENCH_WRITERS", 8, "concurrent writer connections")
@@ -95,14 +94,14 @@ func runBenchNotify(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	c.DatabaseURL = db.URL
-	res, err := bench.RunNotify(ctx, c)
+	res, err := RunNotify(ctx, c)
 	if err != nil {
 		return err
 	}
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(res)
 	}
-	bench.PrintNotify(stdout, res)
+	PrintNotify(stdout, res)
 	return nil
 }
 
@@ -110,7 +109,7 @@ func runBenchNotify(ctx context.Context, args []string, getenv func(string) stri
 // and join → seen latency across processes (docs/live.md, Presence).
 func runBenchPresence(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := envflag.New("bench presence", "Measure presence across processes: registries with their own pools and LISTEN connections\non the real database, tabs joining drafts and changing step or field (no WebSockets).", getenv, stderr)
-	var c bench.PresenceConfig
+	var c PresenceConfig
 	var db envflag.DB
 	db.Register(f)
 	f.Int(&c.Processes, "processes", "BENCH_PROCESSES", 2, "server processes (registries, each with its own pool and listener)")
@@ -131,13 +130,13 @@ func runBenchPresence(ctx context.Context, args []string, getenv func(string) st
 		return fmt.Errorf("-changing %q: want a number in [0, 1]", changing)
 	}
 	c.Changing, c.DatabaseURL = share, db.URL
-	res, err := bench.RunPresence(ctx, c, stderr)
+	res, err := RunPresence(ctx, c, stderr)
 	if err != nil {
 		return err
 	}
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(res)
 	}
-	bench.PrintPresence(stdout, res)
+	PrintPresence(stdout, res)
 	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -16,7 +16,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/tenantops/onboard/internal/bench"
 	"github.com/tenantops/onboard/internal/envflag"
 )
 
@@ -66,7 +65,7 @@ func runBenchSignIn(ctx context.Context, args []string, getenv func(string) stri
 		if concurrency != "" {
 			env = append(env, "LOGIN_CONCURRENCY="+concurrency)
 		}
-		child, stop, err := bench.StartChild(ctx, db.URL, stderr, env...)
+		child, stop, err := StartChild(ctx, db.URL, stderr, env...)
 		if err != nil {
 			return err
 		}
