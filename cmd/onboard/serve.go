@@ -19,6 +19,7 @@ import (
 	"github.com/tenantops/onboard/internal/account"
 	"github.com/tenantops/onboard/internal/demo"
 	"github.com/tenantops/onboard/internal/envflag"
+	"github.com/tenantops/onboard/internal/livesource"
 	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/password"
@@ -271,7 +272,7 @@ func serveWeb(ctx context.Context, cfg serveConfig, a *app, stdout io.Writer, lo
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	liveCtx, stopLive := context.WithCancel(ctx)
 	defer stopLive()
-	lv, err := startLive(liveCtx, a.db, cfg.DB.URL, newLiveSource(a.db), reg, log, cfg.liveOptions())
+	lv, err := startLive(liveCtx, a.db, cfg.DB.URL, livesource.NewSource(a.db), reg, log, cfg.liveOptions())
 	if err != nil {
 		return err
 	}

@@ -13,10 +13,7 @@ import (
 func TestStory(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := pgtest.New(t)
-	if err := db.LoadDemo(ctx, func(string) (string, error) { return "$argon2id$test", nil }); err != nil {
-		t.Fatal(err)
-	}
+	db := pgtest.NewDemo(t)
 	key := make([]byte, 32)
 	states := func() string {
 		t.Helper()
