@@ -63,9 +63,9 @@ type liveRuntime struct {
 	err      error
 }
 
-// startLive wires and starts the live path: a hub rendering from src, authorised by
-// workspace membership, fed by a dedicated listener connection. The hub and the listener run
-// until ctx ends; wait blocks until they have stopped.
+// startLive wires and starts the live path: a hub rendering from src, authorised by the
+// may-view rule (livesource.Authorizer), fed by a dedicated listener connection. The hub and
+// the listener run until ctx ends; wait blocks until they have stopped.
 func startLive(ctx context.Context, db *postgres.DB, dbURL string, src live.Source, reg prometheus.Registerer, log *slog.Logger, opts liveOptions) (*liveRuntime, error) {
 	m := livemetrics.New(reg)
 	hubOpts := opts.Hub
