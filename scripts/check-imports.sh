@@ -2,6 +2,8 @@
 # Domain packages import only the standard library and other domain packages; adapters do not
 # import each other (cmd/onboard wires them); only the web edge knows the presentation
 # (views, static, web, presenter): postgres, worker and the domain packages never import them.
+# The hub (live) is stdlib-only like the domain, but the database does not feed it directly:
+# postgres emits its own LiveEvent and livesource, the adapter between them, converts it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mod="$(go list -m)"
@@ -37,10 +39,26 @@ for p in $domain postgres worker; do
     done
   done
 done
+for p in postgres worker; do
+  for imp in $(go list -f '{{join .Imports " "}}' "./internal/$p"); do
+    case "$imp" in
+      "$mod"/internal/live|"$mod"/internal/livesource) echo "internal/$p imports $imp: postgres and worker do not know the hub (livesource converts)"; fail=1 ;;
+    esac
+  done
+done
+# livesource joins postgres, the presenter and the hub for the push path; it is wired by cmd
+# and knows no other adapter (web, worker, livemetrics).
+for imp in $(go list -f '{{join .Imports " "}}' ./internal/livesource); do
+  for q in web worker livemetrics; do
+    if [ "$imp" = "$mod/internal/$q" ]; then
+      echo "internal/livesource imports internal/$q: livesource knows postgres, the presenter and the hub only"; fail=1
+    fi
+  done
+done
 # The presenter maps the read model to views for pages and the push path alike: it knows the
 # domain and views, never an adapter.
 for imp in $(go list -f '{{join .Imports " "}}' ./internal/presenter); do
-  for q in $adapters; do
+  for q in $adapters livesource; do
     if [ "$imp" = "$mod/internal/$q" ]; then
       echo "internal/presenter imports internal/$q: the presenter knows no adapter"; fail=1
     fi

@@ -6,18 +6,20 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/tenantops/onboard/internal/demo"
+	"github.com/tenantops/onboard/internal/envflag"
 	"github.com/tenantops/onboard/internal/postgres"
 )
 
 func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	f := newFlags("demo", "Load the demo workspaces and users of the contract. Safe to run again.", getenv, stderr)
-	var db dbConfig
-	db.register(f)
+	f := envflag.New("demo", "Load the demo workspaces and users of the contract. Safe to run again.", getenv, stderr)
+	var db envflag.DB
+	db.Register(f)
 	var migrate bool
-	f.boolean(&migrate, "migrate", "MIGRATE", true, "apply pending migrations first")
+	f.Bool(&migrate, "migrate", "MIGRATE", true, "apply pending migrations first")
 	var secretKey string
-	f.str(&secretKey, "secret-key", "SECRET_KEY", "", "with it, also load the demo onboardings (drafts in every state, runs, history) when acme has none; base64 of 32 bytes")
-	if err := f.parse(args); err != nil {
+	f.Str(&secretKey, "secret-key", "SECRET_KEY", "", "with it, also load the demo onboardings (drafts in every state, runs, history) when acme has none; base64 of 32 bytes")
+	if err := f.Parse(args); err != nil {
 		return err
 	}
 	conn, err := postgres.Open(ctx, db.URL, "onboard-demo", 2)
@@ -38,7 +40,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		if err := demoStory(ctx, conn, key, slog.New(slog.DiscardHandler)); err != nil {
+		if err := demo.Story(ctx, conn, key, slog.New(slog.DiscardHandler)); err != nil {
 			return err
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
@@ -16,10 +15,9 @@ import (
 
 	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/livemetrics"
-	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/livesource"
 	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/presence"
-	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/internal/web"
 )
 
@@ -65,14 +63,14 @@ type liveRuntime struct {
 	err      error
 }
 
-// startLive wires and starts the live path: a hub rendering from src, authorised by
-// workspace membership, fed by a dedicated listener connection. The hub and the listener run
-// until ctx ends; wait blocks until they have stopped.
+// startLive wires and starts the live path: a hub rendering from src, authorised by the
+// may-view rule (livesource.Authorizer), fed by a dedicated listener connection. The hub and
+// the listener run until ctx ends; wait blocks until they have stopped.
 func startLive(ctx context.Context, db *postgres.DB, dbURL string, src live.Source, reg prometheus.Registerer, log *slog.Logger, opts liveOptions) (*liveRuntime, error) {
 	m := livemetrics.New(reg)
 	hubOpts := opts.Hub
 	hubOpts.Observer, hubOpts.Logger = m, log
-	hub := live.NewHub(src, liveAuth{db}, hubOpts)
+	hub := live.NewHub(src, livesource.NewAuthorizer(db), hubOpts)
 	m.WatchHub(hub.Stats)
 
 	popts := opts.Presence
@@ -91,7 +89,7 @@ func startLive(ctx context.Context, db *postgres.DB, dbURL string, src live.Sour
 	livemetrics.RegisterPresence(reg, pres.Stats)
 
 	lcfg := opts.Listener
-	lcfg.URL, lcfg.Hub, lcfg.Pool, lcfg.Logger, lcfg.Observer, lcfg.Presence = dbURL, hub, db.Pool, log, m, pres
+	lcfg.URL, lcfg.Hub, lcfg.Pool, lcfg.Logger, lcfg.Observer, lcfg.Presence = dbURL, livesource.HubNotifier{Hub: hub}, db.Pool, log, m, pres
 	ln, err := postgres.NewListener(lcfg)
 	if err != nil {
 		return nil, err
@@ -99,7 +97,7 @@ func startLive(ctx context.Context, db *postgres.DB, dbURL string, src live.Sour
 	ep := opts.Endpoint
 	ep.Hub, ep.Metrics, ep.Presence = hub, web.NewLiveMetrics(m), pres
 	if ep.CurrentRevs == nil {
-		ep.CurrentRevs = liveAuth{db}.currentRevs
+		ep.CurrentRevs = livesource.NewAuthorizer(db).CurrentRevs
 	}
 
 	lr := &liveRuntime{Hub: hub, Listener: ln, Metrics: m, Endpoint: &ep, Presence: pres, errs: make(chan error, 3)}
@@ -169,131 +167,4 @@ func (lr *liveRuntime) ready(db *postgres.DB) func(context.Context) error {
 		}
 		return nil
 	}
-}
-
-// liveAuth adapts the membership query to live.Authorizer.
-type liveAuth struct{ db *postgres.DB }
-
-func (a liveAuth) Cohort(ctx context.Context, userID, workspaceID int64) (string, error) {
-	return a.db.LiveCohort(ctx, userID, workspaceID)
-}
-
-// currentRevs is web.Live's CurrentRevs: the revs of the drafts userID may view, by the
-// hub's own rule (Cohort for each workspace: a member with the view capability); the
-// others are left out, so the hub refuses them as it would.
-func (a liveAuth) currentRevs(ctx context.Context, userID int64, ids []string) (map[string]int64, error) {
-	revs, err := a.db.DraftRevs(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	allowed := map[int64]bool{}
-	out := make(map[string]int64, len(revs))
-	for id, r := range revs {
-		ok, known := allowed[r.Workspace]
-		if !known {
-			_, err := a.Cohort(ctx, userID, r.Workspace)
-			if err != nil && !errors.Is(err, live.ErrNotFound) && !errors.Is(err, live.ErrForbidden) {
-				return nil, err
-			}
-			ok = err == nil
-			allowed[r.Workspace] = ok
-		}
-		if ok {
-			out[id] = r.Rev
-		}
-	}
-	return out, nil
-}
-
-// newLiveSource is the hub's Source: one snapshot query per draft change (the draft, its
-// latest runs and its connection) and one render per view and permission cohort, with the
-// same components the pages use.
-func newLiveSource(db *postgres.DB) live.Source { return liveSource{db} }
-
-type liveSource struct{ db *postgres.DB }
-
-// draftSnapshot is one draft's state as the hub sees it.
-type draftSnapshot struct {
-	snap onboarding.Snapshot
-	rev  int64 // snap.Rev(), computed once
-}
-
-func (s draftSnapshot) DraftID() string    { return s.snap.Draft.ID }
-func (s draftSnapshot) WorkspaceID() int64 { return s.snap.Draft.WorkspaceID }
-func (s draftSnapshot) Version() int64     { return s.snap.Draft.Version }
-func (s draftSnapshot) Rev() int64         { return s.rev }
-
-// Topic snapshots (docs/live.md, Topics): the drafts list's and the operations list's digests
-// of a workspace, and a user's bell. Each is one query's answer; DraftID is the topic id.
-type (
-	draftsDigestSnapshot struct{ d onboarding.DraftsDigest }
-	runsDigestSnapshot   struct{ d onboarding.RunsDigest }
-	bellSnapshot         struct{ b onboarding.Bell }
-)
-
-func (s draftsDigestSnapshot) DraftID() string    { return live.DraftsTopic(s.d.WorkspaceID) }
-func (s draftsDigestSnapshot) WorkspaceID() int64 { return s.d.WorkspaceID }
-func (s draftsDigestSnapshot) Version() int64     { return 0 }
-func (s draftsDigestSnapshot) Rev() int64         { return s.d.Rev }
-func (s runsDigestSnapshot) DraftID() string      { return live.RunsTopic(s.d.WorkspaceID) }
-func (s runsDigestSnapshot) WorkspaceID() int64   { return s.d.WorkspaceID }
-func (s runsDigestSnapshot) Version() int64       { return 0 }
-func (s runsDigestSnapshot) Rev() int64           { return s.d.Rev }
-func (s bellSnapshot) DraftID() string            { return live.UserTopic(s.b.UserID) }
-func (s bellSnapshot) WorkspaceID() int64         { return 0 } // the owner check authorises it
-func (s bellSnapshot) Version() int64             { return 0 }
-func (s bellSnapshot) Rev() int64                 { return s.b.Rev }
-
-// loadTopic reads a topic's snapshot; ok is false when id is not a topic.
-func (s liveSource) loadTopic(ctx context.Context, id string) (_ live.Snapshot, ok bool, err error) {
-	prefix, n, ok := live.ParseTopic(id)
-	if !ok {
-		return nil, false, nil
-	}
-	switch prefix {
-	case live.TopicDraftsPrefix:
-		d, err := s.db.DraftsDigest(ctx, n)
-		return draftsDigestSnapshot{d}, true, err
-	case live.TopicRunsPrefix:
-		d, err := s.db.RunsDigest(ctx, n)
-		return runsDigestSnapshot{d}, true, err
-	default:
-		b, err := s.db.Bell(ctx, n)
-		return bellSnapshot{b}, true, err
-	}
-}
-
-func (s liveSource) Load(ctx context.Context, draftID string) (live.Snapshot, error) {
-	if snap, ok, err := s.loadTopic(ctx, draftID); ok {
-		return snap, err
-	}
-	snap, err := s.db.DraftSnapshot(ctx, draftID)
-	if errors.Is(err, onboarding.ErrNotFound) {
-		return nil, fmt.Errorf("draft %s: %w", draftID, live.ErrGone)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return draftSnapshot{snap: snap, rev: snap.Rev()}, nil
-}
-
-func (s liveSource) Render(ctx context.Context, snap live.Snapshot, view, cohort string) ([]byte, error) {
-	var buf bytes.Buffer
-	var err error
-	switch snap := snap.(type) {
-	case draftSnapshot:
-		err = presenter.RenderFragment(ctx, &buf, snap.snap, view, cohort)
-	case draftsDigestSnapshot:
-		err = presenter.RenderDraftsDigest(ctx, &buf, snap.d)
-	case runsDigestSnapshot:
-		err = presenter.RenderRunsDigest(ctx, &buf, snap.d)
-	case bellSnapshot:
-		err = presenter.RenderBell(ctx, &buf, snap.b)
-	default:
-		err = fmt.Errorf("render: unexpected snapshot %T", snap)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }

@@ -29,6 +29,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tenantops/onboard/internal/live"
+	"github.com/tenantops/onboard/internal/livesource"
 	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/password"
@@ -59,7 +60,7 @@ func startLiveApp(t *testing.T, dbURL string, opts liveOptions, wrap func(net.Li
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.DiscardHandler)
 	reg := prometheus.NewRegistry()
-	lv, err := startLive(ctx, db, dbURL, newLiveSource(db), reg, log, opts)
+	lv, err := startLive(ctx, db, dbURL, livesource.NewSource(db), reg, log, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

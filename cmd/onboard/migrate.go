@@ -5,16 +5,17 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/tenantops/onboard/internal/envflag"
 	"github.com/tenantops/onboard/internal/postgres"
 )
 
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	f := newFlags("migrate", "migrate up | down | status: apply, roll back (one, or all with -all) or list migrations.", getenv, stderr)
-	var db dbConfig
-	db.register(f)
+	f := envflag.New("migrate", "migrate up | down | status: apply, roll back (one, or all with -all) or list migrations.", getenv, stderr)
+	var db envflag.DB
+	db.Register(f)
 	var all bool
 	f.BoolVar(&all, "all", false, "with down: roll back every migration")
-	if err := f.parse(args); err != nil {
+	if err := f.Parse(args); err != nil {
 		return err
 	}
 	if f.NArg() != 1 {

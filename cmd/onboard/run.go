@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+
+	"github.com/tenantops/onboard/internal/bench"
 )
 
 const usage = `onboard — live onboarding console for managed tenants
@@ -42,7 +44,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "demo":
 		err = runDemo(ctx, rest, getenv, stdout, stderr)
 	case "bench":
-		err = runBench(ctx, rest, getenv, stdout, stderr)
+		err = bench.Command(ctx, rest, getenv, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -17,6 +17,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/tenantops/onboard/internal/account"
+	"github.com/tenantops/onboard/internal/demo"
+	"github.com/tenantops/onboard/internal/envflag"
+	"github.com/tenantops/onboard/internal/livesource"
 	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/password"
@@ -32,7 +35,7 @@ var hashPassword = password.Hash
 // serveConfig is the configuration of serve and worker.
 type serveConfig struct {
 	Name          string // "serve" or "worker": the command, and the database application name
-	DB            dbConfig
+	DB            envflag.DB
 	Addr          string
 	MetricsAddr   string
 	PublicURL     string
@@ -64,13 +67,13 @@ type loginConfig struct {
 	ProxyHeader                                    string
 }
 
-func (c *loginConfig) register(f *flags) {
-	f.integer(&c.Limit, "login-limit", "LOGIN_LIMIT", 5, "failed sign-ins allowed per account from one client address in each login window (and wrong current passwords in the password form)")
-	f.integer(&c.AccountLimit, "login-account-limit", "LOGIN_ACCOUNT_LIMIT", 20, "failed sign-ins allowed per account from all addresses in each login window")
-	f.integer(&c.AddressLimit, "login-address-limit", "LOGIN_ADDRESS_LIMIT", 100, "failed sign-ins per client address in each login window past which only accounts with fewer than LOGIN_LIMIT failures may still sign in")
-	f.duration(&c.Window, "login-window", "LOGIN_WINDOW", time.Minute, "the fixed window sign-in attempts are counted in")
-	f.integer(&c.Concurrency, "login-concurrency", "LOGIN_CONCURRENCY", 0, "sign-ins hashing a password at once, 19 MiB each; more get 503 (0: min(CPUs, 2), about 40 MiB of memory per slot)")
-	f.str(&c.ProxyHeader, "trusted-proxy-header", "TRUSTED_PROXY_HEADER", "", "header a trusted reverse proxy sets to the client address, e.g. X-Forwarded-For (empty: the peer address)")
+func (c *loginConfig) register(f *envflag.Set) {
+	f.Int(&c.Limit, "login-limit", "LOGIN_LIMIT", 5, "failed sign-ins allowed per account from one client address in each login window (and wrong current passwords in the password form)")
+	f.Int(&c.AccountLimit, "login-account-limit", "LOGIN_ACCOUNT_LIMIT", 20, "failed sign-ins allowed per account from all addresses in each login window")
+	f.Int(&c.AddressLimit, "login-address-limit", "LOGIN_ADDRESS_LIMIT", 100, "failed sign-ins per client address in each login window past which only accounts with fewer than LOGIN_LIMIT failures may still sign in")
+	f.Duration(&c.Window, "login-window", "LOGIN_WINDOW", time.Minute, "the fixed window sign-in attempts are counted in")
+	f.Int(&c.Concurrency, "login-concurrency", "LOGIN_CONCURRENCY", 0, "sign-ins hashing a password at once, 19 MiB each; more get 503 (0: min(CPUs, 2), about 40 MiB of memory per slot)")
+	f.Str(&c.ProxyHeader, "trusted-proxy-header", "TRUSTED_PROXY_HEADER", "", "header a trusted reverse proxy sets to the client address, e.g. X-Forwarded-For (empty: the peer address)")
 }
 
 // runServe is `onboard serve` (withWeb) and `onboard worker`: config → build → serve.
@@ -105,39 +108,39 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	if !withWeb {
 		name, summary = "worker", "Run the workers only (no web server)."
 	}
-	f := newFlags(name, summary, getenv, stderr)
+	f := envflag.New(name, summary, getenv, stderr)
 	cfg := serveConfig{Name: name}
-	cfg.DB.register(f)
-	f.str(&cfg.Addr, "addr", "ADDR", "127.0.0.1:8080", "listen address of the web server (port 0 picks a free one)")
-	f.str(&cfg.MetricsAddr, "metrics-addr", "METRICS_ADDR", "127.0.0.1:9090", "listen address of /metrics, apart from the public one (empty: no metrics endpoint)")
-	f.str(&cfg.PublicURL, "public-url", "PUBLIC_URL", "", "URL browsers reach the app at, e.g. https://onboard.example.com; /live accepts only this Origin (default: the request's Host, https when -secure-cookies)")
-	f.boolean(&cfg.Migrate, "migrate", "MIGRATE", false, "apply pending migrations at start")
-	f.str(&cfg.Demo, "demo", "DEMO", "never", "load demo data at start: never, if-empty or always")
-	f.boolean(&cfg.DemoStory, "demo-story", "DEMO_STORY", true, "with the demo data, also load demo onboardings in every state (when acme has none)")
-	f.boolean(&cfg.SecureCookies, "secure-cookies", "COOKIE_SECURE", false, "mark the session cookie Secure (serve over HTTPS)")
-	f.secret(&cfg.SecretKey, "secret-key", "SECRET_KEY", "base64 of 32 random bytes; encrypts provider secrets at rest")
-	f.secret(&cfg.PreviousKeys, "secret-key-previous", "SECRET_KEY_PREVIOUS", "keys SECRET_KEY replaced, comma-separated: still read, and secrets under them are sealed again under SECRET_KEY at start")
-	f.str(&cfg.LogFormat, "log-format", "LOG_FORMAT", "text", "log format: text or json")
-	f.str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "info", "log level: debug, info, warn, error")
-	f.duration(&cfg.ShutdownWait, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 10*time.Second, "how long to wait for requests and runs at shutdown")
+	cfg.DB.Register(f)
+	f.Str(&cfg.Addr, "addr", "ADDR", "127.0.0.1:8080", "listen address of the web server (port 0 picks a free one)")
+	f.Str(&cfg.MetricsAddr, "metrics-addr", "METRICS_ADDR", "127.0.0.1:9090", "listen address of /metrics, apart from the public one (empty: no metrics endpoint)")
+	f.Str(&cfg.PublicURL, "public-url", "PUBLIC_URL", "", "URL browsers reach the app at, e.g. https://onboard.example.com; /live accepts only this Origin (default: the request's Host, https when -secure-cookies)")
+	f.Bool(&cfg.Migrate, "migrate", "MIGRATE", false, "apply pending migrations at start")
+	f.Str(&cfg.Demo, "demo", "DEMO", "never", "load demo data at start: never, if-empty or always")
+	f.Bool(&cfg.DemoStory, "demo-story", "DEMO_STORY", true, "with the demo data, also load demo onboardings in every state (when acme has none)")
+	f.Bool(&cfg.SecureCookies, "secure-cookies", "COOKIE_SECURE", false, "mark the session cookie Secure (serve over HTTPS)")
+	f.Secret(&cfg.SecretKey, "secret-key", "SECRET_KEY", "base64 of 32 random bytes; encrypts provider secrets at rest")
+	f.Secret(&cfg.PreviousKeys, "secret-key-previous", "SECRET_KEY_PREVIOUS", "keys SECRET_KEY replaced, comma-separated: still read, and secrets under them are sealed again under SECRET_KEY at start")
+	f.Str(&cfg.LogFormat, "log-format", "LOG_FORMAT", "text", "log format: text or json")
+	f.Str(&cfg.LogLevel, "log-level", "LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	f.Duration(&cfg.ShutdownWait, "shutdown-timeout", "SHUTDOWN_TIMEOUT", 10*time.Second, "how long to wait for requests and runs at shutdown")
 	cfg.Workers.register(f)
-	f.integer(&cfg.LiveMaxUser, "live-max-sockets-per-user", "LIVE_MAX_SOCKETS_PER_USER", defaultLiveMaxUser,
+	f.Int(&cfg.LiveMaxUser, "live-max-sockets-per-user", "LIVE_MAX_SOCKETS_PER_USER", defaultLiveMaxUser,
 		"open /live WebSockets one user may hold in this process; more are closed with 4429 (negative: no cap)")
-	f.integer(&cfg.LiveMaxAddr, "live-max-sockets-per-address", "LIVE_MAX_SOCKETS_PER_ADDRESS", defaultLiveMaxAddr,
+	f.Int(&cfg.LiveMaxAddr, "live-max-sockets-per-address", "LIVE_MAX_SOCKETS_PER_ADDRESS", defaultLiveMaxAddr,
 		"open /live WebSockets one client address may hold in this process; more are closed with 4429 (negative: no cap)")
-	f.duration(&cfg.PresenceLease, "presence-lease-interval", "PRESENCE_LEASE_INTERVAL", 20*time.Second,
+	f.Duration(&cfg.PresenceLease, "presence-lease-interval", "PRESENCE_LEASE_INTERVAL", 20*time.Second,
 		"how often this process renews its presence lease (who has which draft open through its sockets)")
-	f.duration(&cfg.PresenceTTL, "presence-lease-ttl", "PRESENCE_LEASE_TTL", 60*time.Second,
+	f.Duration(&cfg.PresenceTTL, "presence-lease-ttl", "PRESENCE_LEASE_TTL", 60*time.Second,
 		"a presence lease not renewed for this long expires: a crashed process's presence disappears (more than twice the interval)")
-	f.str(&cfg.PprofAddr, "pprof-addr", "PPROF_ADDR", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); empty: off")
+	f.Str(&cfg.PprofAddr, "pprof-addr", "PPROF_ADDR", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); empty: off")
 	if withWeb {
 		cfg.Login.register(f)
 	}
-	if err := f.parse(args); err != nil {
+	if err := f.Parse(args); err != nil {
 		return serveConfig{}, err
 	}
 	if withWeb && (cfg.Login.Limit < 1 || cfg.Login.AccountLimit < 1 || cfg.Login.AddressLimit < 1 || cfg.Login.Concurrency < 0 || cfg.Login.Window <= 0) {
-		return serveConfig{}, errors.New("-login-limit and -login-address-limit must be at least 1, -login-concurrency at least 0, -login-window positive")
+		return serveConfig{}, errors.New("-login-limit, -login-account-limit and -login-address-limit must be at least 1, -login-concurrency at least 0, -login-window positive")
 	}
 	if cfg.PresenceLease <= 0 || cfg.PresenceTTL <= 2*cfg.PresenceLease {
 		return serveConfig{}, errors.New("-presence-lease-interval must be positive and -presence-lease-ttl more than twice it")
@@ -179,7 +182,7 @@ func buildApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (_ *app, e
 			db.Close()
 		}
 	}()
-	demo, err := prepareDatabase(ctx, db, cfg)
+	loaded, err := prepareDatabase(ctx, db, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -187,8 +190,8 @@ func buildApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (_ *app, e
 	if err != nil {
 		return nil, err
 	}
-	if demo && cfg.DemoStory {
-		if err := demoStory(ctx, db, key, log); err != nil {
+	if loaded && cfg.DemoStory {
+		if err := demo.Story(ctx, db, key, log); err != nil {
 			return nil, err
 		}
 	}
@@ -274,7 +277,7 @@ func serveWeb(ctx context.Context, cfg serveConfig, a *app, stdout io.Writer, lo
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	liveCtx, stopLive := context.WithCancel(ctx)
 	defer stopLive()
-	lv, err := startLive(liveCtx, a.db, cfg.DB.URL, newLiveSource(a.db), reg, log, cfg.liveOptions())
+	lv, err := startLive(liveCtx, a.db, cfg.DB.URL, livesource.NewSource(a.db), reg, log, cfg.liveOptions())
 	if err != nil {
 		return err
 	}
@@ -398,4 +401,14 @@ func decodeKey(s string) ([]byte, error) {
 		}
 	}
 	return nil, errors.New("SECRET_KEY is not valid base64")
+}
+
+// redactURL hides a database URL's credentials for the log.
+func redactURL(u string) string {
+	if i := strings.Index(u, "@"); i > 0 {
+		if j := strings.Index(u, "://"); j > 0 && j < i {
+			return u[:j+3] + "…" + u[i:]
+		}
+	}
+	return u
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/tenantops/onboard/internal/envflag"
 	"github.com/tenantops/onboard/internal/provider"
 	"github.com/tenantops/onboard/internal/worker"
 )
@@ -21,12 +22,12 @@ type workerConfig struct {
 	SlowRun     time.Duration
 }
 
-func (c *workerConfig) register(f *flags) {
-	f.integer(&c.Workers, "workers", "WORKERS", 10, "operation runs executed at once by this process (0 disables the workers)")
-	f.duration(&c.JobTimeout, "job-timeout", "JOB_TIMEOUT", 2*time.Minute, "longest attempt of one operation run")
-	f.integer(&c.MaxAttempts, "max-attempts", "MAX_ATTEMPTS", 3, "attempts per operation run, retries included")
-	f.duration(&c.RescueAfter, "rescue-after", "RESCUE_AFTER", 2*time.Minute, "bound within which a run whose worker died is failed or retried")
-	f.duration(&c.SlowRun, "sim-slow-duration", "SIM_SLOW_DURATION", 20*time.Second, "duration of a simulated *.slow.test run")
+func (c *workerConfig) register(f *envflag.Set) {
+	f.Int(&c.Workers, "workers", "WORKERS", 10, "operation runs executed at once by this process (0 disables the workers)")
+	f.Duration(&c.JobTimeout, "job-timeout", "JOB_TIMEOUT", 2*time.Minute, "longest attempt of one operation run")
+	f.Int(&c.MaxAttempts, "max-attempts", "MAX_ATTEMPTS", 3, "attempts per operation run, retries included")
+	f.Duration(&c.RescueAfter, "rescue-after", "RESCUE_AFTER", 2*time.Minute, "bound within which a run whose worker died is failed or retried")
+	f.Duration(&c.SlowRun, "sim-slow-duration", "SIM_SLOW_DURATION", 20*time.Second, "duration of a simulated *.slow.test run")
 }
 
 // newWorkers builds the run workers from the pool, the operation-run service and a provider.

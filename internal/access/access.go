@@ -75,6 +75,24 @@ func Cohort(r Role) string { return string(r) }
 // not exist: callers must not be able to tell the two apart (both are 404).
 var ErrNotMember = errors.New("not a member of this workspace")
 
+// ErrCannotView is returned by MayView when the member's role lacks the view capability
+// (403: the draft is known to be there).
+var ErrCannotView = errors.New("role may not view onboardings")
+
+// MayView is the one "who may view this draft" rule, for pages, the JSON API, the live hub and
+// the poll fallback alike: m may view a draft of workspace workspaceID when it is m's own
+// workspace and m's role holds View. Otherwise it returns ErrNotMember (another workspace's
+// draft reads as an unknown one: 404) or ErrCannotView (403).
+func MayView(m Member, workspaceID int64) error {
+	if m.WorkspaceID != workspaceID {
+		return ErrNotMember
+	}
+	if !m.Can(View) {
+		return ErrCannotView
+	}
+	return nil
+}
+
 // User is an operator who can sign in.
 type User struct {
 	ID    int64

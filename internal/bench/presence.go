@@ -12,7 +12,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/presence"
 )
@@ -52,9 +51,9 @@ type PresenceResult struct {
 
 type nopHub struct{}
 
-func (nopHub) Notify(live.Event) {}
-func (nopHub) Resync()           {}
-func (nopHub) Disconnected()     {}
+func (nopHub) Notify(postgres.LiveEvent) {}
+func (nopHub) Resync()                   {}
+func (nopHub) Disconnected()             {}
 
 // countingTab is a tab's watcher: it counts what it is offered, as a socket's queue would.
 type countingTab struct{ n atomic.Int64 }

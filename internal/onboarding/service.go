@@ -68,13 +68,18 @@ func (s *Service) Get(ctx context.Context, m access.Member, id string) (Draft, e
 	if err != nil {
 		return Draft{}, err
 	}
-	if d.WorkspaceID != m.WorkspaceID {
-		return Draft{}, ErrNotFound
-	}
-	if !m.Can(access.View) {
-		return Draft{}, ErrForbidden
+	if err := access.MayView(m, d.WorkspaceID); err != nil {
+		return Draft{}, viewError(err)
 	}
 	return d, nil
+}
+
+// viewError maps access.MayView's refusal to this package's vocabulary.
+func viewError(err error) error {
+	if errors.Is(err, access.ErrNotMember) {
+		return ErrNotFound
+	}
+	return ErrForbidden
 }
 
 // Create starts a draft for a tenant, or resumes the tenant's open draft in the workspace

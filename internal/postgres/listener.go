@@ -17,7 +17,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgxlisten"
 
-	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/presence"
 )
 
@@ -29,7 +28,7 @@ const ListenerAppName = "onboard-listener"
 
 // Notifier is what the listener feeds: the live hub. Notify must not block.
 type Notifier interface {
-	Notify(live.Event)
+	Notify(LiveEvent)
 	Resync()
 	// Disconnected tells the hub notifications may be lost until the next Resync, so it
 	// stops reusing snapshots and cached cohorts meanwhile.
@@ -95,7 +94,7 @@ type ListenerStats struct {
 }
 
 // Listener is the process's one LISTEN connection: it decodes the triggers' payloads into
-// live.Events for the hub, makes every (re)connection a new epoch (Hub.Resync), and proves the
+// LiveEvents for the hub, makes every (re)connection a new epoch (Hub.Resync), and proves the
 // connection alive with heartbeats, because pgxlisten never pings and a silently dead TCP
 // connection would otherwise be noticed only by keepalive, minutes later.
 //

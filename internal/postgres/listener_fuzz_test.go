@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/postgres"
 )
@@ -38,18 +37,18 @@ func FuzzParseLiveEvent(f *testing.F) {
 			t.Fatalf("%q: accepted without a workspace: %+v", payload, e)
 		}
 		switch e.Kind {
-		case live.KindDraft, live.KindRun:
+		case postgres.LiveKindDraft, postgres.LiveKindRun:
 			if !onboarding.IsGUID(e.DraftID) || e.DraftID != strings.ToLower(e.DraftID) || e.Rev <= 0 || e.UserID != 0 {
 				t.Fatalf("%q: bad %s event %+v", payload, e.Kind, e)
 			}
-		case live.KindMembership:
+		case postgres.LiveKindMembership:
 			if e.UserID <= 0 || e.DraftID != "" || e.Rev != 0 || e.Version != 0 {
 				t.Fatalf("%q: bad membership event %+v", payload, e)
 			}
 		default:
 			t.Fatalf("%q: accepted kind %q", payload, e.Kind)
 		}
-		if e.Kind == live.KindDraft {
+		if e.Kind == postgres.LiveKindDraft {
 			if e.Version <= 0 {
 				t.Fatalf("%q: draft event without a version: %+v", payload, e)
 			}

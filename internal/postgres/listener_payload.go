@@ -7,10 +7,32 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
-	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/onboarding"
 )
+
+// The kinds of LiveEvent: what changed, as the triggers name it.
+const (
+	LiveKindDraft        = "draft"        // the draft row changed
+	LiveKindRun          = "run"          // one of the draft's operation runs changed
+	LiveKindMembership   = "membership"   // a workspace membership changed (UserID, WorkspaceID)
+	LiveKindSession      = "session"      // a sign-in session ended (Session)
+	LiveKindNotification = "notification" // a user's notification (bell) changed (UserID, WorkspaceID)
+)
+
+// LiveEvent is one decoded notification of the live channel: what changed, by ids. The
+// wiring hands it to the live hub; this package does not know the hub's types.
+type LiveEvent struct {
+	Kind        string // one of the LiveKind constants
+	DraftID     string // draft and run events
+	WorkspaceID int64
+	UserID      int64  // membership and notification events
+	Session     string // session events: the SHA-256 (hex) of the ended session's stored token
+	Version     int64  // draft events
+	Rev         int64  // draft and run events
+	At          time.Time
+}
 
 // livePayload is the JSON the triggers of migrations/00003_live_triggers.sql and
 // 00007_live_session_end.sql send:
@@ -32,28 +54,28 @@ type livePayload struct {
 
 // ParseLiveEvent decodes one notification payload strictly: unknown fields, trailing data,
 // a missing or malformed field for the kind, or a field another kind carries are errors.
-// Event.At is left zero for the caller to stamp.
-func ParseLiveEvent(payload string) (live.Event, error) {
+// LiveEvent.At is left zero for the caller to stamp.
+func ParseLiveEvent(payload string) (LiveEvent, error) {
 	dec := json.NewDecoder(bytes.NewReader([]byte(payload)))
 	dec.DisallowUnknownFields()
 	var p livePayload
 	if err := dec.Decode(&p); err != nil {
-		return live.Event{}, fmt.Errorf("decode payload: %w", err)
+		return LiveEvent{}, fmt.Errorf("decode payload: %w", err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return live.Event{}, errors.New("decode payload: trailing data")
+		return LiveEvent{}, errors.New("decode payload: trailing data")
 	}
-	bad := func(why string) (live.Event, error) {
-		return live.Event{}, fmt.Errorf("%s payload: %s", p.K, why)
+	bad := func(why string) (LiveEvent, error) {
+		return LiveEvent{}, fmt.Errorf("%s payload: %s", p.K, why)
 	}
-	if p.K == live.KindSession {
+	if p.K == LiveKindSession {
 		switch {
 		case !isSHA256Hex(p.S):
 			return bad("bad session digest")
 		case p.W != 0 || p.D != "" || p.Run != "" || p.V != 0 || p.R != 0 || p.U != 0:
 			return bad("unexpected field")
 		}
-		return live.Event{Kind: p.K, Session: p.S}, nil
+		return LiveEvent{Kind: p.K, Session: p.S}, nil
 	}
 	if p.W <= 0 {
 		return bad("no workspace")
@@ -62,7 +84,7 @@ func ParseLiveEvent(payload string) (live.Event, error) {
 		return bad("unexpected field")
 	}
 	switch p.K {
-	case live.KindDraft:
+	case LiveKindDraft:
 		switch {
 		case !isCanonicalUUID(p.D):
 			return bad("bad draft id")
@@ -71,8 +93,8 @@ func ParseLiveEvent(payload string) (live.Event, error) {
 		case p.Run != "" || p.U != 0:
 			return bad("unexpected field")
 		}
-		return live.Event{Kind: p.K, DraftID: p.D, WorkspaceID: p.W, Version: p.V, Rev: p.R}, nil
-	case live.KindRun:
+		return LiveEvent{Kind: p.K, DraftID: p.D, WorkspaceID: p.W, Version: p.V, Rev: p.R}, nil
+	case LiveKindRun:
 		switch {
 		case !isCanonicalUUID(p.D):
 			return bad("bad draft id")
@@ -83,8 +105,8 @@ func ParseLiveEvent(payload string) (live.Event, error) {
 		case p.V != 0 || p.U != 0:
 			return bad("unexpected field")
 		}
-		return live.Event{Kind: p.K, DraftID: p.D, WorkspaceID: p.W, Rev: p.R}, nil
-	case live.KindMembership, live.KindNotification:
+		return LiveEvent{Kind: p.K, DraftID: p.D, WorkspaceID: p.W, Rev: p.R}, nil
+	case LiveKindMembership, LiveKindNotification:
 		// Both name a (workspace, user) and nothing else.
 		switch {
 		case p.U <= 0:
@@ -92,9 +114,9 @@ func ParseLiveEvent(payload string) (live.Event, error) {
 		case p.D != "" || p.Run != "" || p.V != 0 || p.R != 0:
 			return bad("unexpected field")
 		}
-		return live.Event{Kind: p.K, WorkspaceID: p.W, UserID: p.U}, nil
+		return LiveEvent{Kind: p.K, WorkspaceID: p.W, UserID: p.U}, nil
 	}
-	return live.Event{}, fmt.Errorf("unknown kind %q", p.K)
+	return LiveEvent{}, fmt.Errorf("unknown kind %q", p.K)
 }
 
 // isSHA256Hex reports whether s is 64 lower-case hex digits.

@@ -12,7 +12,6 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/postgres/pgtest"
 )
@@ -27,13 +26,13 @@ func TestParseLiveEvent(t *testing.T) {
 	const sum = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 	ok := []struct {
 		name, payload string
-		want          live.Event
+		want          postgres.LiveEvent
 	}{
-		{"Draft", `{"k":"draft","d":"` + d + `","w":3,"v":2,"r":17}`, live.Event{Kind: live.KindDraft, DraftID: d, WorkspaceID: 3, Version: 2, Rev: 17}},
-		{"Run", `{"k":"run","d":"` + d + `","w":3,"run":"` + r + `","r":18}`, live.Event{Kind: live.KindRun, DraftID: d, WorkspaceID: 3, Rev: 18}},
-		{"Membership", `{"k":"membership","w":3,"u":9}`, live.Event{Kind: live.KindMembership, WorkspaceID: 3, UserID: 9}},
-		{"Notification", `{"k":"notification","w":3,"u":9}`, live.Event{Kind: live.KindNotification, WorkspaceID: 3, UserID: 9}},
-		{"Session", `{"k":"session","s":"` + sum + `"}`, live.Event{Kind: live.KindSession, Session: sum}},
+		{"Draft", `{"k":"draft","d":"` + d + `","w":3,"v":2,"r":17}`, postgres.LiveEvent{Kind: postgres.LiveKindDraft, DraftID: d, WorkspaceID: 3, Version: 2, Rev: 17}},
+		{"Run", `{"k":"run","d":"` + d + `","w":3,"run":"` + r + `","r":18}`, postgres.LiveEvent{Kind: postgres.LiveKindRun, DraftID: d, WorkspaceID: 3, Rev: 18}},
+		{"Membership", `{"k":"membership","w":3,"u":9}`, postgres.LiveEvent{Kind: postgres.LiveKindMembership, WorkspaceID: 3, UserID: 9}},
+		{"Notification", `{"k":"notification","w":3,"u":9}`, postgres.LiveEvent{Kind: postgres.LiveKindNotification, WorkspaceID: 3, UserID: 9}},
+		{"Session", `{"k":"session","s":"` + sum + `"}`, postgres.LiveEvent{Kind: postgres.LiveKindSession, Session: sum}},
 	}
 	for _, tt := range ok {
 		t.Run(tt.name, func(t *testing.T) {
@@ -79,17 +78,17 @@ func TestParseLiveEvent(t *testing.T) {
 
 // recHub records what the listener feeds it.
 type recHub struct {
-	events  chan live.Event
+	events  chan postgres.LiveEvent
 	resyncs chan struct{}
 }
 
 func newRecHub() *recHub {
-	return &recHub{events: make(chan live.Event, 1024), resyncs: make(chan struct{}, 64)}
+	return &recHub{events: make(chan postgres.LiveEvent, 1024), resyncs: make(chan struct{}, 64)}
 }
 
-func (h *recHub) Notify(e live.Event) { h.events <- e }
-func (h *recHub) Resync()             { h.resyncs <- struct{}{} }
-func (h *recHub) Disconnected()       {}
+func (h *recHub) Notify(e postgres.LiveEvent) { h.events <- e }
+func (h *recHub) Resync()                     { h.resyncs <- struct{}{} }
+func (h *recHub) Disconnected()               {}
 
 func (h *recHub) waitResync(t *testing.T) {
 	t.Helper()
@@ -100,7 +99,7 @@ func (h *recHub) waitResync(t *testing.T) {
 	}
 }
 
-func (h *recHub) waitEvent(t *testing.T, match func(live.Event) bool) live.Event {
+func (h *recHub) waitEvent(t *testing.T, match func(postgres.LiveEvent) bool) postgres.LiveEvent {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
@@ -208,7 +207,7 @@ func TestListener(t *testing.T) {
 		id, ws := insertDraft(t, f.db)
 		before := time.Now()
 		v := bumpVersion(t, f.db, id)
-		e := f.hub.waitEvent(t, func(e live.Event) bool { return e.Kind == live.KindDraft && e.Version == v })
+		e := f.hub.waitEvent(t, func(e postgres.LiveEvent) bool { return e.Kind == postgres.LiveKindDraft && e.Version == v })
 		if e.DraftID != id || e.WorkspaceID != ws || e.Rev <= 0 || e.At.Before(before) {
 			t.Errorf("event = %+v, want draft %s in workspace %d with a rev and a receive time", e, id, ws)
 		}
@@ -226,7 +225,7 @@ func TestListener(t *testing.T) {
 		if _, err := f.db.Pool.Exec(ctx, `SELECT pg_notify($1, $2)`, postgres.LiveChannel, `{"k":"membership","w":1,"u":2}`); err != nil {
 			t.Fatal(err)
 		}
-		f.hub.waitEvent(t, func(e live.Event) bool { return e.Kind == live.KindMembership })
+		f.hub.waitEvent(t, func(e postgres.LiveEvent) bool { return e.Kind == postgres.LiveKindMembership })
 		// Notifications are handled in order, so the bad ones were counted before.
 		if got := f.l.Stats().BadPayloads; got != 3 {
 			t.Errorf("BadPayloads = %d, want 3", got)
@@ -240,7 +239,7 @@ func TestListener(t *testing.T) {
 		f.hub.waitResync(t)
 		id, _ := insertDraft(t, f.db)
 		v := bumpVersion(t, f.db, id)
-		f.hub.waitEvent(t, func(e live.Event) bool { return e.DraftID == id && e.Version == v })
+		f.hub.waitEvent(t, func(e postgres.LiveEvent) bool { return e.DraftID == id && e.Version == v })
 		st := f.l.Stats()
 		if !st.Connected || st.Connects != 2 || st.Disconnects != 1 {
 			t.Errorf("stats = %+v, want connected after 2 connects and 1 disconnect", st)
@@ -275,7 +274,7 @@ func TestListener(t *testing.T) {
 		}
 		id, _ := insertDraft(t, f.db)
 		v := bumpVersion(t, f.db, id)
-		f.hub.waitEvent(t, func(e live.Event) bool { return e.DraftID == id && e.Version == v })
+		f.hub.waitEvent(t, func(e postgres.LiveEvent) bool { return e.DraftID == id && e.Version == v })
 	})
 }
 

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -32,10 +33,10 @@ func (s *Server) memberSnapshot(ctx context.Context, m access.Member, id string)
 	if err != nil {
 		return snapshot{}, err
 	}
-	if snap.Draft.WorkspaceID != m.WorkspaceID {
+	switch err := access.MayView(m, snap.Draft.WorkspaceID); {
+	case errors.Is(err, access.ErrNotMember):
 		return snapshot{}, onboarding.ErrNotFound
-	}
-	if !m.Can(access.View) {
+	case err != nil:
 		return snapshot{}, errForbidden
 	}
 	return snapshot{snap}, nil

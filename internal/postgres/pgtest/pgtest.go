@@ -178,6 +178,16 @@ func New(t testing.TB) *postgres.DB {
 	return db
 }
 
+// NewDemo is New with the demo workspaces and users loaded (their password hashes made up).
+func NewDemo(t testing.TB) *postgres.DB {
+	t.Helper()
+	db := New(t)
+	if err := db.LoadDemo(context.Background(), func(string) (string, error) { return "$argon2id$test", nil }); err != nil {
+		t.Fatalf("pgtest: load demo: %v", err)
+	}
+	return db
+}
+
 func lower(s string) string {
 	b := []byte(s)
 	for i, c := range b {

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -16,7 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/tenantops/onboard/internal/bench"
+	"github.com/tenantops/onboard/internal/envflag"
 )
 
 // signInBenchResult is what `bench signin` reports.
@@ -36,22 +36,22 @@ type signInBenchResult struct {
 // every request asks for a password hash: the worst case for the hashing pool. It reports the
 // server's resident memory before, at its peak and after, read from /proc/<pid>/status.
 func runBenchSignIn(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	f := newFlags("bench signin", "Flood sign-ins with made-up accounts and addresses; report the server's memory (Linux).", getenv, stderr)
-	var db dbConfig
-	db.register(f)
+	f := envflag.New("bench signin", "Flood sign-ins with made-up accounts and addresses; report the server's memory (Linux).", getenv, stderr)
+	var db envflag.DB
+	db.Register(f)
 	var (
 		base, concurrency string
 		pid, clients      int
 		duration          time.Duration
 		asJSON            bool
 	)
-	f.str(&base, "url", "BENCH_URL", "", "base URL of a running server that trusts X-Forwarded-For (with -pid); default: start one")
-	f.integer(&pid, "pid", "BENCH_PID", 0, "process id of the server at -url, for its memory")
-	f.integer(&clients, "clients", "BENCH_CLIENTS", 32, "concurrent sign-in loops")
-	f.duration(&duration, "duration", "BENCH_DURATION", 10*time.Second, "how long to flood")
-	f.str(&concurrency, "login-concurrency", "LOGIN_CONCURRENCY", "", "LOGIN_CONCURRENCY of the started server (empty: its default)")
-	f.boolean(&asJSON, "json", "BENCH_JSON", false, "print one JSON object instead of a table")
-	if err := f.parse(args); err != nil {
+	f.Str(&base, "url", "BENCH_URL", "", "base URL of a running server that trusts X-Forwarded-For (with -pid); default: start one")
+	f.Int(&pid, "pid", "BENCH_PID", 0, "process id of the server at -url, for its memory")
+	f.Int(&clients, "clients", "BENCH_CLIENTS", 32, "concurrent sign-in loops")
+	f.Duration(&duration, "duration", "BENCH_DURATION", 10*time.Second, "how long to flood")
+	f.Str(&concurrency, "login-concurrency", "LOGIN_CONCURRENCY", "", "LOGIN_CONCURRENCY of the started server (empty: its default)")
+	f.Bool(&asJSON, "json", "BENCH_JSON", false, "print one JSON object instead of a table")
+	if err := f.Parse(args); err != nil {
 		return err
 	}
 	if clients < 1 || clients > 10000 || duration <= 0 || duration > time.Hour {
@@ -65,7 +65,7 @@ func runBenchSignIn(ctx context.Context, args []string, getenv func(string) stri
 		if concurrency != "" {
 			env = append(env, "LOGIN_CONCURRENCY="+concurrency)
 		}
-		child, stop, err := bench.StartChild(ctx, db.URL, stderr, env...)
+		child, stop, err := StartChild(ctx, db.URL, stderr, env...)
 		if err != nil {
 			return err
 		}

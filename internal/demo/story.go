@@ -1,4 +1,6 @@
-package main
+// Package demo loads the demo story: onboardings in every state, made through the real
+// services, so a new demo database looks lived in.
+package demo
 
 import (
 	"context"
@@ -15,12 +17,12 @@ import (
 	"github.com/tenantops/onboard/internal/worker"
 )
 
-// demoStory gives a new demo database a lived-in acme workspace: onboardings in every state
+// Story gives a new demo database a lived-in acme workspace: onboardings in every state
 // (in progress, blocked by missing permissions, verified, completed with and without an
 // override, cancelled), made by the demo operators through the real services, with runs
 // executed by the simulated provider, so drafts, runs, notifications and audit history are
 // all real. It does nothing when acme already has drafts (idempotent).
-func demoStory(ctx context.Context, db *postgres.DB, key []byte, log *slog.Logger) error {
+func Story(ctx context.Context, db *postgres.DB, key []byte, log *slog.Logger) error {
 	// Its own store without a job queue: the story runs each run inline, before any worker
 	// starts, so no job races it.
 	store, err := postgres.NewStore(db, postgres.StoreConfig{SecretKey: key})
