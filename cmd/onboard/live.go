@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/livemetrics"
 	"github.com/tenantops/onboard/internal/onboarding"
@@ -192,7 +193,7 @@ func (a liveAuth) currentRevs(ctx context.Context, userID int64, ids []string) (
 		ok, known := allowed[r.Workspace]
 		if !known {
 			_, err := a.Cohort(ctx, userID, r.Workspace)
-			if err != nil && !errors.Is(err, live.ErrNotFound) && !errors.Is(err, live.ErrForbidden) {
+			if err != nil && !errors.Is(err, fault.ErrNotFound) && !errors.Is(err, fault.ErrForbidden) {
 				return nil, err
 			}
 			ok = err == nil
@@ -268,8 +269,8 @@ func (s liveSource) Load(ctx context.Context, draftID string) (live.Snapshot, er
 		return snap, err
 	}
 	snap, err := s.db.DraftSnapshot(ctx, draftID)
-	if errors.Is(err, onboarding.ErrNotFound) {
-		return nil, fmt.Errorf("draft %s: %w", draftID, live.ErrGone)
+	if errors.Is(err, fault.ErrNotFound) {
+		return nil, fmt.Errorf("draft %s: %w", draftID, fault.ErrGone)
 	}
 	if err != nil {
 		return nil, err

@@ -18,18 +18,12 @@ import (
 	"time"
 )
 
-// Errors. Adapters wrap ErrNotFound, ErrForbidden and ErrGone; the hub closes clients with
-// ErrSlowConsumer, ErrRevoked, ErrShutdown or ErrClosed and returns them from Client.Err.
+// Errors. Adapters wrap fault.ErrNotFound and fault.ErrForbidden (Authorizer) and
+// fault.ErrGone (Source.Load); Subscribe refuses with those or fault.ErrInvalid (a
+// subscription that names no draft or an unknown view). The hub closes clients with
+// ErrSlowConsumer, ErrRevoked, ErrSessionEnded, ErrShutdown or ErrClosed and returns them from
+// Client.Err. The web edge maps all of them to close codes (docs/live.md, Close codes).
 var (
-	// ErrNotFound: the draft does not exist for this viewer, or the viewer is not a member
-	// of its workspace. At subscribe the endpoint closes with 4404; final.
-	ErrNotFound = errors.New("not found")
-	// ErrForbidden: the viewer is a member without the view capability. Close 4403; final.
-	ErrForbidden = errors.New("forbidden")
-	// ErrGone is returned by Source.Load when the draft no longer exists.
-	ErrGone = errors.New("draft gone")
-	// ErrInvalid: a subscription names no draft or an unknown view.
-	ErrInvalid = errors.New("invalid subscription")
 	// ErrSlowConsumer: the connection's queue stayed full; close 1013 (try again later) so
 	// the browser reconnects and resyncs.
 	ErrSlowConsumer = errors.New("slow consumer")
@@ -102,7 +96,7 @@ const (
 //   - "runs:{workspace id}", view "digest": the operations list's latest runs; scheduled by
 //     every run event of the workspace.
 //   - "user:{user id}", view "bell": the user's notifications; scheduled by notification
-//     events; only that user may subscribe (anyone else: ErrNotFound). Its snapshot's
+//     events; only that user may subscribe (anyone else: fault.ErrNotFound). Its snapshot's
 //     WorkspaceID is 0: no workspace authorises it, its cohort is CohortSelf.
 const (
 	TopicDraftsPrefix = "drafts:"
@@ -190,7 +184,7 @@ type Snapshot interface {
 // Source loads snapshots and renders fragments. Both must be safe for concurrent use; the
 // hub never renders one draft twice at the same time from its worker pool.
 type Source interface {
-	// Load reads the draft's snapshot; an error wrapping ErrGone when it no longer exists.
+	// Load reads the draft's snapshot; an error wrapping fault.ErrGone when it no longer exists.
 	Load(ctx context.Context, draftID string) (Snapshot, error)
 	// Render returns the fragment HTML for view and cohort. Its root element carries
 	// data-draft-id, data-version and data-rev. Render must be a pure function of its inputs.
@@ -200,8 +194,8 @@ type Source interface {
 // Authorizer maps a viewer to a permission cohort: the name of the set of capabilities that
 // changes what a fragment shows (for example "operator" or "viewer").
 type Authorizer interface {
-	// Cohort returns the viewer's cohort in the workspace, or an error wrapping ErrNotFound
-	// (not a member) or ErrForbidden (a member without the view capability).
+	// Cohort returns the viewer's cohort in the workspace, or an error wrapping fault.ErrNotFound
+	// (not a member) or fault.ErrForbidden (a member without the view capability).
 	Cohort(ctx context.Context, userID, workspaceID int64) (string, error)
 }
 
@@ -223,8 +217,8 @@ type Viewer struct {
 	Sessions []string
 }
 
-// SubscribeError names the draft whose subscription failed; it unwraps to ErrNotFound,
-// ErrForbidden, ErrInvalid or the loader's error.
+// SubscribeError names the draft whose subscription failed; it unwraps to fault.ErrNotFound,
+// fault.ErrForbidden, fault.ErrInvalid or the loader's error.
 type SubscribeError struct {
 	DraftID string
 	Err     error

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/tenantops/onboard/internal/fault"
 )
 
 // Client is one connection's set of subscriptions and its bounded frame queue. The endpoint
@@ -61,8 +63,8 @@ type frame struct {
 
 // Subscribe authorises userID for every subscription and attaches a client. Each draft is
 // loaded to learn its workspace and current rev; Authorizer.Cohort decides access. On failure
-// it returns a *SubscribeError naming the draft and wrapping ErrNotFound, ErrForbidden,
-// ErrInvalid or the loader's error. Where a draft's current rev is greater than the
+// it returns a *SubscribeError naming the draft and wrapping fault.ErrNotFound, fault.ErrForbidden,
+// fault.ErrInvalid or the loader's error. Where a draft's current rev is greater than the
 // subscription's Rev, the current fragment is queued at once: this closes the race between
 // rendering a page and opening its socket.
 func (h *Hub) Subscribe(ctx context.Context, userID int64, subs []Subscription) (*Client, error) {
@@ -74,7 +76,7 @@ func (h *Hub) Subscribe(ctx context.Context, userID int64, subs []Subscription) 
 // session that ended within the last minute is refused with ErrSessionEnded.
 func (h *Hub) SubscribeAs(ctx context.Context, v Viewer, subs []Subscription) (*Client, error) {
 	if len(subs) == 0 {
-		return nil, &SubscribeError{Err: fmt.Errorf("%w: no drafts", ErrInvalid)}
+		return nil, &SubscribeError{Err: fmt.Errorf("%w subscription: no drafts", fault.ErrInvalid)}
 	}
 	c := &Client{
 		hub:      h,
@@ -93,7 +95,7 @@ func (h *Hub) SubscribeAs(ctx context.Context, v Viewer, subs []Subscription) (*
 			view = want
 		}
 		if in.DraftID == "" || !ValidSubscription(in.DraftID, view) {
-			return nil, &SubscribeError{DraftID: in.DraftID, Err: fmt.Errorf("%w: view %q", ErrInvalid, view)}
+			return nil, &SubscribeError{DraftID: in.DraftID, Err: fmt.Errorf("%w subscription: view %q", fault.ErrInvalid, view)}
 		}
 		k := renderKey{in.DraftID, view}
 		if s := seen[k]; s != nil {
@@ -166,14 +168,14 @@ func (h *Hub) authorise(ctx context.Context, c *Client) (map[string]Snapshot, er
 		// A user topic is its owner's alone: refused before anything is loaded.
 		prefix, owner, topic := ParseTopic(s.draftID)
 		if topic && prefix == TopicUserPrefix && owner != c.userID {
-			return nil, &SubscribeError{DraftID: s.draftID, Err: fmt.Errorf("%w: another user's topic", ErrNotFound)}
+			return nil, &SubscribeError{DraftID: s.draftID, Err: fmt.Errorf("%w: another user's topic", fault.ErrNotFound)}
 		}
 		snap, ok := snaps[s.draftID]
 		if !ok {
 			var err error
 			snap, err = h.snapshot(ctx, s.ds)
-			if errors.Is(err, ErrGone) {
-				err = fmt.Errorf("%w: %w", ErrNotFound, err)
+			if errors.Is(err, fault.ErrGone) {
+				err = fmt.Errorf("%w: %w", fault.ErrNotFound, err)
 			}
 			if err != nil {
 				return nil, &SubscribeError{DraftID: s.draftID, Err: err}
@@ -359,7 +361,7 @@ func (h *Hub) recheck(ctx context.Context, userID, ws int64) {
 	ctx, cancel := context.WithTimeout(ctx, h.opts.WorkTimeout)
 	defer cancel()
 	cohort, err := h.recheckCohort(ctx, userID, ws)
-	revoke := errors.Is(err, ErrNotFound) || errors.Is(err, ErrForbidden)
+	revoke := errors.Is(err, fault.ErrNotFound) || errors.Is(err, fault.ErrForbidden)
 	if err != nil && !revoke {
 		// Keep serving on a transient failure; the next check decides.
 		h.log.Warn("live: recheck", "user", userID, "workspace", ws, "err", err)

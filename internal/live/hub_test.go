@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/tenantops/onboard/internal/fault"
 )
 
 func TestMain(m *testing.M) {
@@ -121,7 +123,7 @@ func (f *fakeSource) Load(ctx context.Context, id string) (Snapshot, error) {
 		return nil, loadErr
 	}
 	if !ok {
-		return nil, fmt.Errorf("load %s: %w", id, ErrGone)
+		return nil, fmt.Errorf("load %s: %w", id, fault.ErrGone)
 	}
 	return s, nil
 }
@@ -151,7 +153,7 @@ func (f *fakeSource) Render(ctx context.Context, s Snapshot, view, cohort string
 		s.DraftID(), s.Version(), s.Rev(), view, cohort, strings.Repeat(".", f.pad)), nil
 }
 
-// fakeAuth answers cohorts from a table; a missing entry is ErrNotFound.
+// fakeAuth answers cohorts from a table; a missing entry is fault.ErrNotFound.
 type fakeAuth struct {
 	mu    sync.Mutex
 	tab   map[[2]int64]any // string cohort or error
@@ -205,7 +207,7 @@ func (a *fakeAuth) Cohort(ctx context.Context, user, ws int64) (string, error) {
 	case error:
 		return "", v
 	}
-	return "", fmt.Errorf("user %d in workspace %d: %w", user, ws, ErrNotFound)
+	return "", fmt.Errorf("user %d in workspace %d: %w", user, ws, fault.ErrNotFound)
 }
 
 type fixture struct {
@@ -636,7 +638,7 @@ func TestAuthorisationRecheck(t *testing.T) {
 		f.auth.set(8, 1, "operator")
 		c := f.subscribe(t, 7, Subscription{DraftID: "d1", Rev: 1})
 		other := f.subscribe(t, 8, Subscription{DraftID: "d1", Rev: 1})
-		f.auth.set(7, 1, fmt.Errorf("gone: %w", ErrNotFound))
+		f.auth.set(7, 1, fmt.Errorf("gone: %w", fault.ErrNotFound))
 		f.hub.Notify(Event{Kind: KindMembership, UserID: 7, WorkspaceID: 1})
 		waitDone(t, c, ErrRevoked)
 		f.src.put("d1", 1, 2)
@@ -649,7 +651,7 @@ func TestAuthorisationRecheck(t *testing.T) {
 		f.src.put("d1", 1, 1)
 		f.auth.set(7, 1, "operator")
 		c := f.subscribe(t, 7, Subscription{DraftID: "d1", Rev: 1})
-		f.auth.set(7, 1, fmt.Errorf("no view: %w", ErrForbidden))
+		f.auth.set(7, 1, fmt.Errorf("no view: %w", fault.ErrForbidden))
 		waitDone(t, c, ErrRevoked)
 	})
 	t.Run("CohortChange", func(t *testing.T) {
@@ -698,13 +700,13 @@ func TestSubscribeErrors(t *testing.T) {
 		view  string
 		want  error
 	}{
-		{"ErrNotFound/NotMember", 2, "d1", "", ErrNotFound},
-		{"ErrNotFound/NoDraft", 1, "nope", "", ErrNotFound},
-		{"ErrForbidden", 3, "d1", "", ErrForbidden},
-		{"ErrInvalid/View", 1, "d1", "page", ErrInvalid},
-		{"ErrInvalid/RunViewNoID", 1, "d1", "run:", ErrInvalid},
-		{"ErrInvalid/RunViewBadID", 1, "d1", "run:a b", ErrInvalid},
-		{"ErrInvalid/NoDraft", 1, "", "", ErrInvalid},
+		{"fault.ErrNotFound/NotMember", 2, "d1", "", fault.ErrNotFound},
+		{"fault.ErrNotFound/NoDraft", 1, "nope", "", fault.ErrNotFound},
+		{"fault.ErrForbidden", 3, "d1", "", fault.ErrForbidden},
+		{"fault.ErrInvalid/View", 1, "d1", "page", fault.ErrInvalid},
+		{"fault.ErrInvalid/RunViewNoID", 1, "d1", "run:", fault.ErrInvalid},
+		{"fault.ErrInvalid/RunViewBadID", 1, "d1", "run:a b", fault.ErrInvalid},
+		{"fault.ErrInvalid/NoDraft", 1, "", "", fault.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -712,7 +714,7 @@ func TestSubscribeErrors(t *testing.T) {
 			f := setup(t, Options{})
 			f.src.put("d1", 1, 1)
 			f.auth.set(1, 1, "viewer")
-			f.auth.set(3, 1, fmt.Errorf("no view capability: %w", ErrForbidden))
+			f.auth.set(3, 1, fmt.Errorf("no view capability: %w", fault.ErrForbidden))
 			c, err := f.hub.Subscribe(context.Background(), tt.user, []Subscription{{DraftID: tt.draft, View: tt.view}})
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)

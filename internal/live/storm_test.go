@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tenantops/onboard/internal/fault"
 )
 
 // stormConn is one client of a storm.
@@ -150,7 +152,7 @@ func TestSubscribeStorm(t *testing.T) {
 		}
 
 		t.Run("RevokedAfterStorm", func(t *testing.T) {
-			f.auth.set(2, 1, fmt.Errorf("removed: %w", ErrNotFound))
+			f.auth.set(2, 1, fmt.Errorf("removed: %w", fault.ErrNotFound))
 			f.hub.Notify(Event{Kind: KindMembership, UserID: 2, WorkspaceID: 1})
 			for _, x := range append(first, second...) {
 				if x.user == 2 {
@@ -164,8 +166,8 @@ func TestSubscribeStorm(t *testing.T) {
 			}
 			// The cache forgot user 2's cohort: a new Subscribe is refused.
 			_, err := f.hub.Subscribe(context.Background(), 2, []Subscription{{DraftID: "d2"}})
-			if !errors.Is(err, ErrNotFound) {
-				t.Errorf("Subscribe after revocation: %v, want ErrNotFound", err)
+			if !errors.Is(err, fault.ErrNotFound) {
+				t.Errorf("Subscribe after revocation: %v, want fault.ErrNotFound", err)
 			}
 		})
 	})
@@ -194,14 +196,14 @@ func TestSubscribeStormRevoked(t *testing.T) {
 		})
 	}
 	<-start
-	f.auth.set(3, 1, fmt.Errorf("removed: %w", ErrNotFound))
+	f.auth.set(3, 1, fmt.Errorf("removed: %w", fault.ErrNotFound))
 	f.hub.Notify(Event{Kind: KindMembership, UserID: 3, WorkspaceID: 1})
 	wg.Wait()
 	refused := 0
 	for i, c := range clients {
 		if errs[i] != nil {
-			if !errors.Is(errs[i], ErrNotFound) {
-				t.Fatalf("Subscribe: %v, want nil or ErrNotFound", errs[i])
+			if !errors.Is(errs[i], fault.ErrNotFound) {
+				t.Fatalf("Subscribe: %v, want nil or fault.ErrNotFound", errs[i])
 			}
 			refused++
 			continue

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/tenantops/onboard/internal/fault"
 )
 
 // TestTopics: a workspace topic is scheduled by its workspace's events (drafts: draft events,
@@ -52,35 +54,35 @@ func TestTopics(t *testing.T) {
 			}
 		}
 	})
-	t.Run("ErrNotFound", func(t *testing.T) {
+	t.Run("fault.ErrNotFound", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t, Options{})
 		f.src.put(DraftsTopic(7), 7, 1)
 		f.src.put(UserTopic(2), 0, 1)
 		for _, sub := range []Subscription{{DraftID: DraftsTopic(7)}, {DraftID: UserTopic(2)}} {
 			_, err := f.hub.Subscribe(context.Background(), 1, []Subscription{sub})
-			if !errors.Is(err, ErrNotFound) {
-				t.Errorf("Subscribe(%s) by a stranger: %v, want ErrNotFound", sub.DraftID, err)
+			if !errors.Is(err, fault.ErrNotFound) {
+				t.Errorf("Subscribe(%s) by a stranger: %v, want fault.ErrNotFound", sub.DraftID, err)
 			}
 		}
 	})
-	t.Run("ErrForbidden", func(t *testing.T) {
+	t.Run("fault.ErrForbidden", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t, Options{})
 		f.src.put(RunsTopic(7), 7, 1)
-		f.auth.set(1, 7, fmt.Errorf("no view capability: %w", ErrForbidden))
+		f.auth.set(1, 7, fmt.Errorf("no view capability: %w", fault.ErrForbidden))
 		_, err := f.hub.Subscribe(context.Background(), 1, []Subscription{{DraftID: RunsTopic(7)}})
-		if !errors.Is(err, ErrForbidden) {
-			t.Errorf("Subscribe without the view capability: %v, want ErrForbidden", err)
+		if !errors.Is(err, fault.ErrForbidden) {
+			t.Errorf("Subscribe without the view capability: %v, want fault.ErrForbidden", err)
 		}
 	})
-	t.Run("ErrInvalid", func(t *testing.T) {
+	t.Run("fault.ErrInvalid", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t, Options{})
 		for _, sub := range []Subscription{{DraftID: DraftsTopic(7), View: ViewRow}, {DraftID: UserTopic(1), View: ViewDigest}, {DraftID: "d", View: ViewBell}} {
 			_, err := f.hub.Subscribe(context.Background(), 1, []Subscription{sub})
-			if !errors.Is(err, ErrInvalid) {
-				t.Errorf("Subscribe(%s, %s): %v, want ErrInvalid", sub.DraftID, sub.View, err)
+			if !errors.Is(err, fault.ErrInvalid) {
+				t.Errorf("Subscribe(%s, %s): %v, want fault.ErrInvalid", sub.DraftID, sub.View, err)
 			}
 		}
 	})

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/operation"
 	"github.com/tenantops/onboard/views"
@@ -320,18 +321,18 @@ func RenderDraftRow(ctx context.Context, w io.Writer, snap onboarding.Snapshot) 
 	return views.DraftRowView(DraftRowView(snap)).Render(ctx, w)
 }
 
-// runOf is the snapshot's run runID, or onboarding.ErrNotFound.
+// runOf is the snapshot's run runID, or fault.ErrNotFound.
 func runOf(snap onboarding.Snapshot, runID string) (operation.Run, error) {
 	for _, r := range snap.Runs {
 		if r.ID == runID {
 			return r, nil
 		}
 	}
-	return operation.Run{}, fmt.Errorf("run %s of draft %s: %w", runID, snap.Draft.ID, onboarding.ErrNotFound)
+	return operation.Run{}, fmt.Errorf("run %s of draft %s: %w", runID, snap.Draft.ID, fault.ErrNotFound)
 }
 
 // RenderRunPanel writes the panel of run runID, which must be one of the snapshot's runs
-// (else onboarding.ErrNotFound); it is the same for every cohort.
+// (else fault.ErrNotFound); it is the same for every cohort.
 func RenderRunPanel(ctx context.Context, w io.Writer, snap onboarding.Snapshot, runID string) error {
 	r, err := runOf(snap, runID)
 	if err != nil {
@@ -341,7 +342,7 @@ func RenderRunPanel(ctx context.Context, w io.Writer, snap onboarding.Snapshot, 
 }
 
 // RenderOperationRow writes run runID's row of the operations list (live view
-// "oprow:<id>"), which must be one of the snapshot's runs (else onboarding.ErrNotFound); it
+// "oprow:<id>"), which must be one of the snapshot's runs (else fault.ErrNotFound); it
 // is the same for every cohort.
 func RenderOperationRow(ctx context.Context, w io.Writer, snap onboarding.Snapshot, runID string) error {
 	r, err := runOf(snap, runID)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/live"
 )
 
@@ -25,9 +26,9 @@ func TestLiveCloseFor(t *testing.T) {
 		"CloseLive":         {errGoingAway, websocket.StatusGoingAway},
 		"BaseContextEnded":  {context.Canceled, websocket.StatusGoingAway},
 		"HubShutdown":       {live.ErrShutdown, websocket.StatusGoingAway},
-		"SubscribeNotFound": {&live.SubscribeError{DraftID: "d", Err: fmt.Errorf("x: %w", live.ErrNotFound)}, 4404},
-		"SubscribeForbid":   {&live.SubscribeError{DraftID: "d", Err: live.ErrForbidden}, 4403},
-		"SubscribeInvalid":  {&live.SubscribeError{Err: live.ErrInvalid}, websocket.StatusPolicyViolation},
+		"SubscribeNotFound": {&live.SubscribeError{DraftID: "d", Err: fmt.Errorf("x: %w", fault.ErrNotFound)}, 4404},
+		"SubscribeForbid":   {&live.SubscribeError{DraftID: "d", Err: fault.ErrForbidden}, 4403},
+		"SubscribeInvalid":  {&live.SubscribeError{Err: fault.ErrInvalid}, websocket.StatusPolicyViolation},
 		"SlowConsumer":      {live.ErrSlowConsumer, websocket.StatusTryAgainLater},
 		"Revoked":           {live.ErrRevoked, websocket.StatusPolicyViolation},
 		"SubscribeTimeout":  {context.DeadlineExceeded, websocket.StatusInternalError},
@@ -35,8 +36,9 @@ func TestLiveCloseFor(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			if got, reason := liveCloseFor(tc.why); got != tc.want || (got != 0 && reason == "") {
-				t.Errorf("liveCloseFor(%v) = %d %q, want %d and a reason", tc.why, got, reason, tc.want)
+			got := liveCloseFor(tc.why)
+			if got.code != tc.want || got.drop != (tc.want == 0) || (!got.drop && got.reason == "") {
+				t.Errorf("liveCloseFor(%v) = %+v, want %d and a reason", tc.why, got, tc.want)
 			}
 		})
 	}

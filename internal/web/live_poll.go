@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -119,21 +118,4 @@ func joinFrames(frames [][]byte) []byte {
 		}
 	}
 	return b.Bytes()
-}
-
-// livePollProblem maps a Subscribe error to the poll's HTTP answer, as liveCloses maps it to
-// a close code.
-func livePollProblem(err error) *httpError {
-	switch {
-	case errors.Is(err, live.ErrNotFound):
-		return &httpError{Status: http.StatusNotFound, Title: "Not found", Detail: "No such draft in your workspaces."}
-	case errors.Is(err, live.ErrForbidden):
-		return &httpError{Status: http.StatusForbidden, Title: "Forbidden", Detail: "You may not view this draft."}
-	case errors.Is(err, live.ErrInvalid):
-		return badRequest(err.Error())
-	case errors.Is(err, live.ErrSessionEnded):
-		return errUnauthenticated
-	default:
-		return &httpError{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "Try again shortly."}
-	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
@@ -33,7 +34,7 @@ func (s *Server) memberSnapshot(ctx context.Context, m access.Member, id string)
 		return snapshot{}, err
 	}
 	if snap.Draft.WorkspaceID != m.WorkspaceID {
-		return snapshot{}, onboarding.ErrNotFound
+		return snapshot{}, fault.ErrNotFound
 	}
 	if !m.Can(access.View) {
 		return snapshot{}, errForbidden
