@@ -38,45 +38,6 @@ var (
 	ErrClosed = errors.New("client closed")
 )
 
-// Views a subscription may ask for.
-const (
-	ViewCheckpoint = "checkpoint" // the wizard's checkpoint panel; the default
-	ViewRow        = "row"        // a draft's row in the drafts list
-	// ViewOpRowPrefix starts an operations-list row: "oprow:<run id>" is one run's row in
-	// the operations list (docs/live.md, Topics).
-	ViewOpRowPrefix = "oprow:"
-	// ViewRunPrefix starts a run view: "run:<run id>" is one operation run's panel within the
-	// draft's page. The hub treats it like any other view; Source.Render interprets it.
-	ViewRunPrefix = "run:"
-)
-
-// ValidView reports whether view names a view a subscription may ask for: ViewCheckpoint,
-// ViewCheckpoint+":N" for a wizard step N (1–5: each tab shows its own step), ViewRow, or
-// ViewRunPrefix or ViewOpRowPrefix followed by a run id (1–64 characters of letters,
-// digits, '-'). Topics' views are checked by ValidSubscription.
-func ValidView(view string) bool {
-	switch view {
-	case ViewCheckpoint, ViewRow:
-		return true
-	}
-	if step, ok := strings.CutPrefix(view, ViewCheckpoint+":"); ok {
-		return len(step) == 1 && step[0] >= '1' && step[0] <= '5'
-	}
-	id, ok := strings.CutPrefix(view, ViewRunPrefix)
-	if !ok {
-		id, ok = strings.CutPrefix(view, ViewOpRowPrefix)
-	}
-	if !ok || id == "" || len(id) > 64 {
-		return false
-	}
-	for _, r := range id {
-		if !(r == '-' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
-
 // Event kinds, as carried in notification payloads.
 const (
 	KindDraft      = "draft"      // the draft row changed
@@ -102,9 +63,7 @@ const (
 	TopicDraftsPrefix = "drafts:"
 	TopicRunsPrefix   = "runs:"
 	TopicUserPrefix   = "user:"
-	ViewDigest        = "digest" // the view of a workspace topic
-	ViewBell          = "bell"   // the view of a user topic
-	CohortSelf        = "self"   // the cohort of a user topic's only subscriber
+	CohortSelf        = "self" // the cohort of a user topic's only subscriber
 )
 
 // DraftsTopic, RunsTopic and UserTopic name the topics of a workspace and of a user.
@@ -149,12 +108,13 @@ func topicView(id string) (view string, topic bool) {
 }
 
 // ValidSubscription reports whether id and view may be subscribed together: a topic with
-// its view, or a draft id (anything else) with a ValidView.
+// its view, or a draft id (anything else) with a draft's view (ParseView).
 func ValidSubscription(id, view string) bool {
 	if want, topic := topicView(id); topic {
 		return view == want
 	}
-	return ValidView(view)
+	v, err := ParseView(view)
+	return err == nil && !v.TopicView()
 }
 
 // Event is one change notification, decoded by the listener adapter.

@@ -700,13 +700,13 @@ func TestSubscribeErrors(t *testing.T) {
 		view  string
 		want  error
 	}{
-		{"fault.ErrNotFound/NotMember", 2, "d1", "", fault.ErrNotFound},
-		{"fault.ErrNotFound/NoDraft", 1, "nope", "", fault.ErrNotFound},
-		{"fault.ErrForbidden", 3, "d1", "", fault.ErrForbidden},
-		{"fault.ErrInvalid/View", 1, "d1", "page", fault.ErrInvalid},
-		{"fault.ErrInvalid/RunViewNoID", 1, "d1", "run:", fault.ErrInvalid},
-		{"fault.ErrInvalid/RunViewBadID", 1, "d1", "run:a b", fault.ErrInvalid},
-		{"fault.ErrInvalid/NoDraft", 1, "", "", fault.ErrInvalid},
+		{"ErrNotFound/NotMember", 2, "d1", "", fault.ErrNotFound},
+		{"ErrNotFound/NoDraft", 1, "nope", "", fault.ErrNotFound},
+		{"ErrForbidden", 3, "d1", "", fault.ErrForbidden},
+		{"ErrInvalid/View", 1, "d1", "page", fault.ErrInvalid},
+		{"ErrInvalid/RunViewNoID", 1, "d1", "run:", fault.ErrInvalid},
+		{"ErrInvalid/RunViewBadID", 1, "d1", "run:a b", fault.ErrInvalid},
+		{"ErrInvalid/NoDraft", 1, "", "", fault.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -54,7 +54,7 @@ func TestTopics(t *testing.T) {
 			}
 		}
 	})
-	t.Run("fault.ErrNotFound", func(t *testing.T) {
+	t.Run("ErrNotFound", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t, Options{})
 		f.src.put(DraftsTopic(7), 7, 1)
@@ -66,7 +66,7 @@ func TestTopics(t *testing.T) {
 			}
 		}
 	})
-	t.Run("fault.ErrForbidden", func(t *testing.T) {
+	t.Run("ErrForbidden", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t, Options{})
 		f.src.put(RunsTopic(7), 7, 1)
@@ -76,7 +76,7 @@ func TestTopics(t *testing.T) {
 			t.Errorf("Subscribe without the view capability: %v, want fault.ErrForbidden", err)
 		}
 	})
-	t.Run("fault.ErrInvalid", func(t *testing.T) {
+	t.Run("ErrInvalid", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t, Options{})
 		for _, sub := range []Subscription{{DraftID: DraftsTopic(7), View: ViewRow}, {DraftID: UserTopic(1), View: ViewDigest}, {DraftID: "d", View: ViewBell}} {
@@ -104,3 +104,30 @@ func TestTopics(t *testing.T) {
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+// TestParseView: the one reader of the view grammar reads every view and refuses the rest,
+// and String writes back what it read.
+func TestParseView(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]View{
+		"checkpoint":   {Kind: ViewCheckpoint},
+		"checkpoint:1": {Kind: ViewCheckpoint, Step: 1},
+		"checkpoint:5": {Kind: ViewCheckpoint, Step: 5},
+		"row":          {Kind: ViewRow},
+		"run:a-B9":     {Kind: ViewRun, RunID: "a-B9"},
+		"oprow:r1":     {Kind: ViewOpRow, RunID: "r1"},
+		"digest":       {Kind: ViewDigest},
+		"bell":         {Kind: ViewBell},
+	} {
+		got, err := ParseView(s)
+		if err != nil || got != want || got.String() != s {
+			t.Errorf("ParseView(%q) = %+v, %v (String %q), want %+v", s, got, err, got.String(), want)
+		}
+	}
+	for _, s := range []string{"", "page", "checkpoint:", "checkpoint:0", "checkpoint:6", "checkpoint:12",
+		"row:1", "run:", "run:a b", "oprow:" + strings.Repeat("a", 65), "digest:1", "Checkpoint"} {
+		if v, err := ParseView(s); err == nil {
+			t.Errorf("ParseView(%q) = %+v, want an error", s, v)
+		}
+	}
+}

@@ -17,9 +17,9 @@ func TestErrorsMatchSentinels(t *testing.T) {
 		err      error
 		sentinel error
 	}{
-		{"fault.ErrConflict", &ConflictError{CurrentVersion: 7, UpdatedBy: "ann@example.com", UpdatedAt: testNow}, fault.ErrConflict},
-		{"fault.ErrInvalid", invalid, fault.ErrInvalid},
-		{"fault.ErrBlocked", &BlockedError{Code: ReasonProviderConnectionMissing}, fault.ErrBlocked},
+		{"ErrConflict", &ConflictError{CurrentVersion: 7, UpdatedBy: "ann@example.com", UpdatedAt: testNow}, fault.ErrConflict},
+		{"ErrInvalid", invalid, fault.ErrInvalid},
+		{"ErrBlocked", &BlockedError{Code: ReasonProviderConnectionMissing}, fault.ErrBlocked},
 	}
 	all := []error{fault.ErrNotFound, fault.ErrForbidden, fault.ErrConflict, fault.ErrPreconditionRequired, fault.ErrInvalid, fault.ErrBlocked}
 	for _, tc := range tests {

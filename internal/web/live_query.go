@@ -9,7 +9,6 @@ import (
 
 	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/onboarding"
-	"github.com/tenantops/onboard/internal/presenter"
 )
 
 // maxLiveDrafts bounds the subscriptions (draft parameters) of one /live connection: a
@@ -150,19 +149,16 @@ func parseRev(s string) (int64, error) {
 	return strconv.ParseInt(s, 10, 64)
 }
 
+// parseView reads a view parameter with the hub's grammar (live.ParseView), where a run id
+// is a UUID, lower-cased.
 func parseView(s string) (string, error) {
-	switch s {
-	case live.ViewCheckpoint, live.ViewRow, live.ViewDigest, live.ViewBell:
-		return s, nil
+	v, err := live.ParseView(s)
+	if err == nil && v.RunID != "" && !onboarding.IsGUID(v.RunID) {
+		err = errors.New("a run view names its run by UUID")
 	}
-	if _, ok := presenter.CheckpointStep(s); ok {
-		return s, nil
+	if err != nil {
+		return "", err
 	}
-	if id, ok := strings.CutPrefix(s, live.ViewRunPrefix); ok && onboarding.IsGUID(id) {
-		return live.ViewRunPrefix + strings.ToLower(id), nil
-	}
-	if id, ok := strings.CutPrefix(s, live.ViewOpRowPrefix); ok && onboarding.IsGUID(id) {
-		return live.ViewOpRowPrefix + strings.ToLower(id), nil
-	}
-	return "", errors.New("view must be checkpoint, checkpoint:{1-5}, row, run:{uuid}, oprow:{uuid}, digest or bell")
+	v.RunID = strings.ToLower(v.RunID)
+	return v.String(), nil
 }
