@@ -133,12 +133,11 @@ type Event struct {
 	At time.Time
 }
 
-// Snapshot is everything a fragment of one draft is rendered from, read in one query.
+// Snapshot is everything a fragment of one draft or topic is rendered from, read in one query.
 type Snapshot interface {
-	DraftID() string
-	WorkspaceID() int64
-	Version() int64 // the draft's optimistic-locking version
-	Rev() int64     // max rev of the draft and its runs; orders fragments
+	Target() string     // the draft's id, or the topic's (Subscription.Target)
+	WorkspaceID() int64 // authorises it; 0 for a user topic
+	Rev() int64         // max rev of the draft and its runs; orders fragments
 }
 
 // Source loads snapshots and renders fragments. Both must be safe for concurrent use; the
@@ -159,11 +158,11 @@ type Authorizer interface {
 	Cohort(ctx context.Context, userID, workspaceID int64) (string, error)
 }
 
-// Subscription is one draft fragment a connection wants.
+// Subscription is one fragment a connection wants: a view of a draft or of a topic.
 type Subscription struct {
-	DraftID string
-	View    string // ViewCheckpoint (default), ViewRow or ViewRunPrefix+run id
-	Rev     int64  // the rev the tab shows; 0 = nothing
+	Target string // a draft's id or a topic (DraftsTopic, RunsTopic, UserTopic)
+	View   string // a view name (ParseView); default ViewCheckpoint, or a topic's only view
+	Rev    int64  // the rev the tab shows; 0 = nothing
 	// Deltas: the connection applies delta fragments (docs/live.md, Deltas). After the first
 	// frame, which is always a full fragment, a change of a fragment cut into regions is sent
 	// as the regions that changed.
@@ -177,15 +176,15 @@ type Viewer struct {
 	Sessions []string
 }
 
-// SubscribeError names the draft whose subscription failed; it unwraps to fault.ErrNotFound,
+// SubscribeError names the draft or topic whose subscription failed; it unwraps to fault.ErrNotFound,
 // fault.ErrForbidden, fault.ErrInvalid or the loader's error.
 type SubscribeError struct {
-	DraftID string
-	Err     error
+	Target string
+	Err    error
 }
 
 func (e *SubscribeError) Error() string {
-	return fmt.Sprintf("subscribe draft %q: %v", e.DraftID, e.Err)
+	return fmt.Sprintf("subscribe draft %q: %v", e.Target, e.Err)
 }
 
 // Unwrap returns the cause.

@@ -25,7 +25,7 @@ func TestTopics(t *testing.T) {
 		f.auth.set(1, 7, "operator")
 		var cs []*Client
 		for range 3 {
-			cs = append(cs, f.subscribe(t, 1, Subscription{DraftID: drafts, Rev: 10}, Subscription{DraftID: runs, View: ViewDigest, Rev: 10}))
+			cs = append(cs, f.subscribe(t, 1, Subscription{Target: drafts, Rev: 10}, Subscription{Target: runs, View: ViewDigest, Rev: 10}))
 		}
 		before := f.src.renders.Load()
 		f.src.put(drafts, 7, 11)
@@ -59,10 +59,10 @@ func TestTopics(t *testing.T) {
 		f := setup(t, Options{})
 		f.src.put(DraftsTopic(7), 7, 1)
 		f.src.put(UserTopic(2), 0, 1)
-		for _, sub := range []Subscription{{DraftID: DraftsTopic(7)}, {DraftID: UserTopic(2)}} {
+		for _, sub := range []Subscription{{Target: DraftsTopic(7)}, {Target: UserTopic(2)}} {
 			_, err := f.hub.Subscribe(context.Background(), 1, []Subscription{sub})
 			if !errors.Is(err, fault.ErrNotFound) {
-				t.Errorf("Subscribe(%s) by a stranger: %v, want fault.ErrNotFound", sub.DraftID, err)
+				t.Errorf("Subscribe(%s) by a stranger: %v, want fault.ErrNotFound", sub.Target, err)
 			}
 		}
 	})
@@ -71,7 +71,7 @@ func TestTopics(t *testing.T) {
 		f := setup(t, Options{})
 		f.src.put(RunsTopic(7), 7, 1)
 		f.auth.set(1, 7, fmt.Errorf("no view capability: %w", fault.ErrForbidden))
-		_, err := f.hub.Subscribe(context.Background(), 1, []Subscription{{DraftID: RunsTopic(7)}})
+		_, err := f.hub.Subscribe(context.Background(), 1, []Subscription{{Target: RunsTopic(7)}})
 		if !errors.Is(err, fault.ErrForbidden) {
 			t.Errorf("Subscribe without the view capability: %v, want fault.ErrForbidden", err)
 		}
@@ -79,10 +79,10 @@ func TestTopics(t *testing.T) {
 	t.Run("ErrInvalid", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t, Options{})
-		for _, sub := range []Subscription{{DraftID: DraftsTopic(7), View: ViewRow}, {DraftID: UserTopic(1), View: ViewDigest}, {DraftID: "d", View: ViewBell}} {
+		for _, sub := range []Subscription{{Target: DraftsTopic(7), View: ViewRow}, {Target: UserTopic(1), View: ViewDigest}, {Target: "d", View: ViewBell}} {
 			_, err := f.hub.Subscribe(context.Background(), 1, []Subscription{sub})
 			if !errors.Is(err, fault.ErrInvalid) {
-				t.Errorf("Subscribe(%s, %s): %v, want fault.ErrInvalid", sub.DraftID, sub.View, err)
+				t.Errorf("Subscribe(%s, %s): %v, want fault.ErrInvalid", sub.Target, sub.View, err)
 			}
 		}
 	})
@@ -91,7 +91,7 @@ func TestTopics(t *testing.T) {
 		f := setup(t, Options{})
 		topic := UserTopic(3)
 		f.src.put(topic, 0, 5)
-		c := f.subscribe(t, 3, Subscription{DraftID: topic, Rev: 5})
+		c := f.subscribe(t, 3, Subscription{Target: topic, Rev: 5})
 		f.src.put(topic, 0, 6)
 		f.hub.Notify(Event{Kind: KindNotification, UserID: 3, WorkspaceID: 9})
 		if got := revOf(t, next(t, c)); got != 6 {

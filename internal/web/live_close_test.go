@@ -26,13 +26,13 @@ func TestLiveCloseFor(t *testing.T) {
 		"CloseLive":         {errGoingAway, websocket.StatusGoingAway},
 		"BaseContextEnded":  {context.Canceled, websocket.StatusGoingAway},
 		"HubShutdown":       {live.ErrShutdown, websocket.StatusGoingAway},
-		"SubscribeNotFound": {&live.SubscribeError{DraftID: "d", Err: fmt.Errorf("x: %w", fault.ErrNotFound)}, 4404},
-		"SubscribeForbid":   {&live.SubscribeError{DraftID: "d", Err: fault.ErrForbidden}, 4403},
+		"SubscribeNotFound": {&live.SubscribeError{Target: "d", Err: fmt.Errorf("x: %w", fault.ErrNotFound)}, 4404},
+		"SubscribeForbid":   {&live.SubscribeError{Target: "d", Err: fault.ErrForbidden}, 4403},
 		"SubscribeInvalid":  {&live.SubscribeError{Err: fault.ErrInvalid}, websocket.StatusPolicyViolation},
 		"SlowConsumer":      {live.ErrSlowConsumer, websocket.StatusTryAgainLater},
 		"Revoked":           {live.ErrRevoked, websocket.StatusPolicyViolation},
 		"SubscribeTimeout":  {context.DeadlineExceeded, websocket.StatusInternalError},
-		"DatabaseTrouble":   {&live.SubscribeError{DraftID: "d", Err: errors.New("connection refused")}, websocket.StatusInternalError},
+		"DatabaseTrouble":   {&live.SubscribeError{Target: "d", Err: errors.New("connection refused")}, websocket.StatusInternalError},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

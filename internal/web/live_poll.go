@@ -67,9 +67,9 @@ func (s *Server) movedOnly(ctx context.Context, cfg *Live, user int64, subs []li
 	var ids []string
 	seen := map[string]bool{}
 	for _, sub := range subs {
-		if _, _, topic := live.ParseTopic(sub.DraftID); !topic && !seen[sub.DraftID] {
-			seen[sub.DraftID] = true
-			ids = append(ids, sub.DraftID)
+		if _, _, topic := live.ParseTopic(sub.Target); !topic && !seen[sub.Target] {
+			seen[sub.Target] = true
+			ids = append(ids, sub.Target)
 		}
 	}
 	if len(ids) == 0 {
@@ -82,7 +82,7 @@ func (s *Server) movedOnly(ctx context.Context, cfg *Live, user int64, subs []li
 	}
 	out := subs[:0:0]
 	for _, sub := range subs {
-		if rev, ok := revs[sub.DraftID]; !ok || rev > sub.Rev {
+		if rev, ok := revs[sub.Target]; !ok || rev > sub.Rev {
 			out = append(out, sub)
 		}
 	}

@@ -85,7 +85,7 @@ func parseLiveQuery(raw string) ([]live.Subscription, error) {
 			set = append(set, seen{})
 		case "rev", "version":
 			if k == "rev" && set[n].rev || k == "version" && set[n].version {
-				return nil, fmt.Errorf("%s given twice for draft %s", k, subs[n].DraftID)
+				return nil, fmt.Errorf("%s given twice for draft %s", k, subs[n].Target)
 			}
 			r, err := parseRev(v)
 			if err != nil {
@@ -99,14 +99,14 @@ func parseLiveQuery(raw string) ([]live.Subscription, error) {
 			subs[n].Rev = max(subs[n].Rev, r)
 		case "view":
 			if set[n].view {
-				return nil, fmt.Errorf("view given twice for draft %s", subs[n].DraftID)
+				return nil, fmt.Errorf("view given twice for draft %s", subs[n].Target)
 			}
 			view, err := parseView(v)
 			if err != nil {
 				return nil, err
 			}
-			if !live.ValidSubscription(subs[n].DraftID, view) {
-				return nil, fmt.Errorf("view %s does not fit %s", view, subs[n].DraftID)
+			if !live.ValidSubscription(subs[n].Target, view) {
+				return nil, fmt.Errorf("view %s does not fit %s", view, subs[n].Target)
 			}
 			set[n].view = true
 			subs[n].View = view
@@ -128,7 +128,7 @@ func parseLiveQuery(raw string) ([]live.Subscription, error) {
 func parseLiveTopic(v string) (live.Subscription, error) {
 	id := strings.ToLower(v)
 	if onboarding.IsGUID(id) {
-		return live.Subscription{DraftID: id, View: live.ViewCheckpoint}, nil
+		return live.Subscription{Target: id, View: live.ViewCheckpoint}, nil
 	}
 	prefix, _, ok := live.ParseTopic(v)
 	if !ok {
@@ -138,7 +138,7 @@ func parseLiveTopic(v string) (live.Subscription, error) {
 	if prefix == live.TopicUserPrefix {
 		view = live.ViewBell
 	}
-	return live.Subscription{DraftID: v, View: view}, nil
+	return live.Subscription{Target: v, View: view}, nil
 }
 
 // parseRev accepts a non-negative decimal integer (digits only).
