@@ -78,7 +78,7 @@ type Tx interface {
 	// BindSession records that the session with token belongs to userID, from client.
 	BindSession(ctx context.Context, token string, userID int64, c Client, now time.Time) error
 	// EndSessions deletes the user's sessions other than the one with token keep; with id
-	// non-zero only that session (onboarding.ErrNotFound when it is not one of them).
+	// non-zero only that session (fault.ErrNotFound when it is not one of them).
 	EndSessions(ctx context.Context, userID int64, keep string, id int64) (int64, error)
 	// AuditUser writes e to the audit log of every workspace the user is a member of.
 	AuditUser(ctx context.Context, userID int64, e onboarding.AuditEntry) error
@@ -158,7 +158,7 @@ func (s *Service) SignedOut(ctx context.Context, u access.User, c Client) error 
 }
 
 // EndSessions ends u's sessions other than the current one (token current): all of them
-// when id is 0, else only session id (onboarding.ErrNotFound when it is not one of u's other
+// when id is 0, else only session id (fault.ErrNotFound when it is not one of u's other
 // sessions). It returns how many ended; each one's open streams close through the sessions
 // table's delete trigger.
 func (s *Service) EndSessions(ctx context.Context, u access.User, current string, id int64, c Client) (int64, error) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/operation"
 	"github.com/tenantops/onboard/internal/postgres"
@@ -158,7 +159,7 @@ func (s *story) cancel(m access.Member, d onboarding.Draft) {
 		return
 	}
 	_, s.err = s.svc.Cancel(s.ctx, m, d.ID, d.Version)
-	if errors.Is(s.err, onboarding.ErrNotFound) {
+	if errors.Is(s.err, fault.ErrNotFound) {
 		s.err = fmt.Errorf("cancel %s: %w", d.ID, s.err)
 	}
 }

@@ -18,18 +18,12 @@ import (
 	"time"
 )
 
-// Errors. Adapters wrap ErrNotFound, ErrForbidden and ErrGone; the hub closes clients with
-// ErrSlowConsumer, ErrRevoked, ErrShutdown or ErrClosed and returns them from Client.Err.
+// Errors. Adapters wrap fault.ErrNotFound and fault.ErrForbidden (Authorizer) and
+// fault.ErrGone (Source.Load); Subscribe refuses with those or fault.ErrInvalid (a
+// subscription that names no draft or an unknown view). The hub closes clients with
+// ErrSlowConsumer, ErrRevoked, ErrSessionEnded, ErrShutdown or ErrClosed and returns them from
+// Client.Err. The web edge maps all of them to close codes (docs/live.md, Close codes).
 var (
-	// ErrNotFound: the draft does not exist for this viewer, or the viewer is not a member
-	// of its workspace. At subscribe the endpoint closes with 4404; final.
-	ErrNotFound = errors.New("not found")
-	// ErrForbidden: the viewer is a member without the view capability. Close 4403; final.
-	ErrForbidden = errors.New("forbidden")
-	// ErrGone is returned by Source.Load when the draft no longer exists.
-	ErrGone = errors.New("draft gone")
-	// ErrInvalid: a subscription names no draft or an unknown view.
-	ErrInvalid = errors.New("invalid subscription")
 	// ErrSlowConsumer: the connection's queue stayed full; close 1013 (try again later) so
 	// the browser reconnects and resyncs.
 	ErrSlowConsumer = errors.New("slow consumer")
@@ -43,45 +37,6 @@ var (
 	// ErrClosed: the client was closed by its owner (Client.Close).
 	ErrClosed = errors.New("client closed")
 )
-
-// Views a subscription may ask for.
-const (
-	ViewCheckpoint = "checkpoint" // the wizard's checkpoint panel; the default
-	ViewRow        = "row"        // a draft's row in the drafts list
-	// ViewOpRowPrefix starts an operations-list row: "oprow:<run id>" is one run's row in
-	// the operations list (docs/live.md, Topics).
-	ViewOpRowPrefix = "oprow:"
-	// ViewRunPrefix starts a run view: "run:<run id>" is one operation run's panel within the
-	// draft's page. The hub treats it like any other view; Source.Render interprets it.
-	ViewRunPrefix = "run:"
-)
-
-// ValidView reports whether view names a view a subscription may ask for: ViewCheckpoint,
-// ViewCheckpoint+":N" for a wizard step N (1–5: each tab shows its own step), ViewRow, or
-// ViewRunPrefix or ViewOpRowPrefix followed by a run id (1–64 characters of letters,
-// digits, '-'). Topics' views are checked by ValidSubscription.
-func ValidView(view string) bool {
-	switch view {
-	case ViewCheckpoint, ViewRow:
-		return true
-	}
-	if step, ok := strings.CutPrefix(view, ViewCheckpoint+":"); ok {
-		return len(step) == 1 && step[0] >= '1' && step[0] <= '5'
-	}
-	id, ok := strings.CutPrefix(view, ViewRunPrefix)
-	if !ok {
-		id, ok = strings.CutPrefix(view, ViewOpRowPrefix)
-	}
-	if !ok || id == "" || len(id) > 64 {
-		return false
-	}
-	for _, r := range id {
-		if !(r == '-' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
 
 // Event kinds, as carried in notification payloads.
 const (
@@ -102,15 +57,13 @@ const (
 //   - "runs:{workspace id}", view "digest": the operations list's latest runs; scheduled by
 //     every run event of the workspace.
 //   - "user:{user id}", view "bell": the user's notifications; scheduled by notification
-//     events; only that user may subscribe (anyone else: ErrNotFound). Its snapshot's
+//     events; only that user may subscribe (anyone else: fault.ErrNotFound). Its snapshot's
 //     WorkspaceID is 0: no workspace authorises it, its cohort is CohortSelf.
 const (
 	TopicDraftsPrefix = "drafts:"
 	TopicRunsPrefix   = "runs:"
 	TopicUserPrefix   = "user:"
-	ViewDigest        = "digest" // the view of a workspace topic
-	ViewBell          = "bell"   // the view of a user topic
-	CohortSelf        = "self"   // the cohort of a user topic's only subscriber
+	CohortSelf        = "self" // the cohort of a user topic's only subscriber
 )
 
 // DraftsTopic, RunsTopic and UserTopic name the topics of a workspace and of a user.
@@ -155,12 +108,13 @@ func topicView(id string) (view string, topic bool) {
 }
 
 // ValidSubscription reports whether id and view may be subscribed together: a topic with
-// its view, or a draft id (anything else) with a ValidView.
+// its view, or a draft id (anything else) with a draft's view (ParseView).
 func ValidSubscription(id, view string) bool {
 	if want, topic := topicView(id); topic {
 		return view == want
 	}
-	return ValidView(view)
+	v, err := ParseView(view)
+	return err == nil && !v.TopicView()
 }
 
 // Event is one change notification, decoded by the listener adapter.
@@ -179,18 +133,17 @@ type Event struct {
 	At time.Time
 }
 
-// Snapshot is everything a fragment of one draft is rendered from, read in one query.
+// Snapshot is everything a fragment of one draft or topic is rendered from, read in one query.
 type Snapshot interface {
-	DraftID() string
-	WorkspaceID() int64
-	Version() int64 // the draft's optimistic-locking version
-	Rev() int64     // max rev of the draft and its runs; orders fragments
+	Target() string     // the draft's id, or the topic's (Subscription.Target)
+	WorkspaceID() int64 // authorises it; 0 for a user topic
+	Rev() int64         // max rev of the draft and its runs; orders fragments
 }
 
 // Source loads snapshots and renders fragments. Both must be safe for concurrent use; the
 // hub never renders one draft twice at the same time from its worker pool.
 type Source interface {
-	// Load reads the draft's snapshot; an error wrapping ErrGone when it no longer exists.
+	// Load reads the draft's snapshot; an error wrapping fault.ErrGone when it no longer exists.
 	Load(ctx context.Context, draftID string) (Snapshot, error)
 	// Render returns the fragment HTML for view and cohort. Its root element carries
 	// data-draft-id, data-version and data-rev. Render must be a pure function of its inputs.
@@ -200,16 +153,16 @@ type Source interface {
 // Authorizer maps a viewer to a permission cohort: the name of the set of capabilities that
 // changes what a fragment shows (for example "operator" or "viewer").
 type Authorizer interface {
-	// Cohort returns the viewer's cohort in the workspace, or an error wrapping ErrNotFound
-	// (not a member) or ErrForbidden (a member without the view capability).
+	// Cohort returns the viewer's cohort in the workspace, or an error wrapping fault.ErrNotFound
+	// (not a member) or fault.ErrForbidden (a member without the view capability).
 	Cohort(ctx context.Context, userID, workspaceID int64) (string, error)
 }
 
-// Subscription is one draft fragment a connection wants.
+// Subscription is one fragment a connection wants: a view of a draft or of a topic.
 type Subscription struct {
-	DraftID string
-	View    string // ViewCheckpoint (default), ViewRow or ViewRunPrefix+run id
-	Rev     int64  // the rev the tab shows; 0 = nothing
+	Target string // a draft's id or a topic (DraftsTopic, RunsTopic, UserTopic)
+	View   string // a view name (ParseView); default ViewCheckpoint, or a topic's only view
+	Rev    int64  // the rev the tab shows; 0 = nothing
 	// Deltas: the connection applies delta fragments (docs/live.md, Deltas). After the first
 	// frame, which is always a full fragment, a change of a fragment cut into regions is sent
 	// as the regions that changed.
@@ -223,15 +176,15 @@ type Viewer struct {
 	Sessions []string
 }
 
-// SubscribeError names the draft whose subscription failed; it unwraps to ErrNotFound,
-// ErrForbidden, ErrInvalid or the loader's error.
+// SubscribeError names the draft or topic whose subscription failed; it unwraps to fault.ErrNotFound,
+// fault.ErrForbidden, fault.ErrInvalid or the loader's error.
 type SubscribeError struct {
-	DraftID string
-	Err     error
+	Target string
+	Err    error
 }
 
 func (e *SubscribeError) Error() string {
-	return fmt.Sprintf("subscribe draft %q: %v", e.DraftID, e.Err)
+	return fmt.Sprintf("subscribe draft %q: %v", e.Target, e.Err)
 }
 
 // Unwrap returns the cause.

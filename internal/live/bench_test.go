@@ -29,7 +29,7 @@ func BenchmarkWriter(b *testing.B) {
 			h := NewHub(nil, nil, Options{SlowTimeout: 1 << 40})
 			c := &Client{hub: h, ready: make(chan struct{}, 1), done: make(chan struct{})}
 			for i := range keys {
-				c.subs = append(c.subs, &sub{c: c, draftID: fmt.Sprint("d", i), view: ViewCheckpoint, cohort: "operator"})
+				c.subs = append(c.subs, &sub{c: c, target: fmt.Sprint("d", i), view: ViewCheckpoint, cohort: "operator"})
 			}
 			frag := make([]byte, fragmentPad)
 			now := h.now()

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/tenantops/onboard/internal/fault"
 )
 
 // Client is one connection's set of subscriptions and its bounded frame queue. The endpoint
@@ -32,16 +34,16 @@ type Client struct {
 
 // sub is one (draft, view) a client watches.
 type sub struct {
-	c       *Client
-	draftID string
-	view    string
-	ws      int64       // set before active
-	auth    *cohortCall // the cohort answer s was authorised with; set before active
-	ds      *draftState // hub.mu
-	active  bool        // hub.mu: authorised, receives fragments
-	cohort  string      // written under hub.mu and Client.mu
-	rev     int64       // Client.mu: newest rev queued or shown
-	deltas  bool        // the connection applies delta fragments
+	c      *Client
+	target string
+	view   string
+	ws     int64       // set before active
+	auth   *cohortCall // the cohort answer s was authorised with; set before active
+	ds     *draftState // hub.mu
+	active bool        // hub.mu: authorised, receives fragments
+	cohort string      // written under hub.mu and Client.mu
+	rev    int64       // Client.mu: newest rev queued or shown
+	deltas bool        // the connection applies delta fragments
 	// taken (Client.mu) is the rev of the newest full or delta fragment of s that left the
 	// queue for the socket (or went into a catch-up batch, which is written before anything
 	// queued later): the fragment the browser holds once it has read everything before the
@@ -61,8 +63,8 @@ type frame struct {
 
 // Subscribe authorises userID for every subscription and attaches a client. Each draft is
 // loaded to learn its workspace and current rev; Authorizer.Cohort decides access. On failure
-// it returns a *SubscribeError naming the draft and wrapping ErrNotFound, ErrForbidden,
-// ErrInvalid or the loader's error. Where a draft's current rev is greater than the
+// it returns a *SubscribeError naming the draft and wrapping fault.ErrNotFound, fault.ErrForbidden,
+// fault.ErrInvalid or the loader's error. Where a draft's current rev is greater than the
 // subscription's Rev, the current fragment is queued at once: this closes the race between
 // rendering a page and opening its socket.
 func (h *Hub) Subscribe(ctx context.Context, userID int64, subs []Subscription) (*Client, error) {
@@ -74,7 +76,7 @@ func (h *Hub) Subscribe(ctx context.Context, userID int64, subs []Subscription) 
 // session that ended within the last minute is refused with ErrSessionEnded.
 func (h *Hub) SubscribeAs(ctx context.Context, v Viewer, subs []Subscription) (*Client, error) {
 	if len(subs) == 0 {
-		return nil, &SubscribeError{Err: fmt.Errorf("%w: no drafts", ErrInvalid)}
+		return nil, &SubscribeError{Err: fmt.Errorf("%w subscription: no drafts", fault.ErrInvalid)}
 	}
 	c := &Client{
 		hub:      h,
@@ -89,18 +91,18 @@ func (h *Hub) SubscribeAs(ctx context.Context, v Viewer, subs []Subscription) (*
 		if view == "" {
 			view = ViewCheckpoint
 		}
-		if want, topic := topicView(in.DraftID); topic && in.View == "" {
+		if want, topic := topicView(in.Target); topic && in.View == "" {
 			view = want
 		}
-		if in.DraftID == "" || !ValidSubscription(in.DraftID, view) {
-			return nil, &SubscribeError{DraftID: in.DraftID, Err: fmt.Errorf("%w: view %q", ErrInvalid, view)}
+		if in.Target == "" || !ValidSubscription(in.Target, view) {
+			return nil, &SubscribeError{Target: in.Target, Err: fmt.Errorf("%w subscription: view %q", fault.ErrInvalid, view)}
 		}
-		k := renderKey{in.DraftID, view}
+		k := renderKey{in.Target, view}
 		if s := seen[k]; s != nil {
 			s.rev = min(s.rev, in.Rev)
 			continue
 		}
-		s := &sub{c: c, draftID: in.DraftID, view: view, rev: max(in.Rev, 0), deltas: in.Deltas}
+		s := &sub{c: c, target: in.Target, view: view, rev: max(in.Rev, 0), deltas: in.Deltas}
 		seen[k] = s
 		c.subs = append(c.subs, s)
 	}
@@ -146,10 +148,10 @@ func (h *Hub) register(c *Client) error {
 		set[c] = struct{}{}
 	}
 	for _, s := range c.subs {
-		ds := h.drafts[s.draftID]
+		ds := h.drafts[s.target]
 		if ds == nil {
-			ds = &draftState{id: s.draftID, subs: make(map[*sub]struct{}), cache: make(map[renderKey]*rendered)}
-			h.drafts[s.draftID] = ds
+			ds = &draftState{id: s.target, subs: make(map[*sub]struct{}), cache: make(map[renderKey]*rendered)}
+			h.drafts[s.target] = ds
 		}
 		ds.subs[s] = struct{}{}
 		s.ds = ds
@@ -164,21 +166,21 @@ func (h *Hub) authorise(ctx context.Context, c *Client) (map[string]Snapshot, er
 	cohorts := make(map[int64]*cohortCall, 1)
 	for _, s := range c.subs {
 		// A user topic is its owner's alone: refused before anything is loaded.
-		prefix, owner, topic := ParseTopic(s.draftID)
+		prefix, owner, topic := ParseTopic(s.target)
 		if topic && prefix == TopicUserPrefix && owner != c.userID {
-			return nil, &SubscribeError{DraftID: s.draftID, Err: fmt.Errorf("%w: another user's topic", ErrNotFound)}
+			return nil, &SubscribeError{Target: s.target, Err: fmt.Errorf("%w: another user's topic", fault.ErrNotFound)}
 		}
-		snap, ok := snaps[s.draftID]
+		snap, ok := snaps[s.target]
 		if !ok {
 			var err error
 			snap, err = h.snapshot(ctx, s.ds)
-			if errors.Is(err, ErrGone) {
-				err = fmt.Errorf("%w: %w", ErrNotFound, err)
+			if errors.Is(err, fault.ErrGone) {
+				err = fmt.Errorf("%w: %w", fault.ErrNotFound, err)
 			}
 			if err != nil {
-				return nil, &SubscribeError{DraftID: s.draftID, Err: err}
+				return nil, &SubscribeError{Target: s.target, Err: err}
 			}
-			snaps[s.draftID] = snap
+			snaps[s.target] = snap
 		}
 		ws := snap.WorkspaceID()
 		if topic && prefix == TopicUserPrefix {
@@ -192,7 +194,7 @@ func (h *Hub) authorise(ctx context.Context, c *Client) (map[string]Snapshot, er
 			var err error
 			call, err = h.cohort(ctx, c.userID, ws)
 			if err != nil {
-				return nil, &SubscribeError{DraftID: s.draftID, Err: err}
+				return nil, &SubscribeError{Target: s.target, Err: err}
 			}
 			cohorts[ws] = call
 		}
@@ -232,7 +234,7 @@ func (h *Hub) activate(c *Client, snaps map[string]Snapshot) ([]offer, error) {
 		}
 		s.active = true
 		ds.workspace = s.ws
-		snap := snaps[s.draftID]
+		snap := snaps[s.target]
 		if ds.snap != nil && ds.snap.Rev() > snap.Rev() {
 			snap = ds.snap
 		}
@@ -305,7 +307,7 @@ func (h *Hub) current(ctx context.Context, o offer) ([]byte, int64, bool) {
 	}
 	b, err := h.renderShared(ctx, o.s.ds, o.snap, k)
 	if err != nil {
-		h.log.Warn("live: render on subscribe", "draft", o.s.draftID, "view", k.view, "cohort", k.cohort, "err", err)
+		h.log.Warn("live: render on subscribe", "draft", o.s.target, "view", k.view, "cohort", k.cohort, "err", err)
 		return nil, 0, false
 	}
 	return b, rev, true
@@ -359,7 +361,7 @@ func (h *Hub) recheck(ctx context.Context, userID, ws int64) {
 	ctx, cancel := context.WithTimeout(ctx, h.opts.WorkTimeout)
 	defer cancel()
 	cohort, err := h.recheckCohort(ctx, userID, ws)
-	revoke := errors.Is(err, ErrNotFound) || errors.Is(err, ErrForbidden)
+	revoke := errors.Is(err, fault.ErrNotFound) || errors.Is(err, fault.ErrForbidden)
 	if err != nil && !revoke {
 		// Keep serving on a transient failure; the next check decides.
 		h.log.Warn("live: recheck", "user", userID, "workspace", ws, "err", err)

@@ -16,8 +16,8 @@ func TestDeltas(t *testing.T) {
 	f.src.put("d1", 1, 1)
 	f.auth.set(1, 1, "operator")
 	f.auth.set(2, 1, "operator")
-	c := f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 1, Deltas: true})
-	plain := f.subscribe(t, 2, Subscription{DraftID: "d1", Rev: 1})
+	c := f.subscribe(t, 1, Subscription{Target: "d1", Rev: 1, Deltas: true})
+	plain := f.subscribe(t, 2, Subscription{Target: "d1", Rev: 1})
 	change := func(rev int64) {
 		f.src.put("d1", 1, rev)
 		f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1", Rev: rev})

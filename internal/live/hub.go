@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tenantops/onboard/internal/fault"
 )
 
 // Hub fans change notifications out to subscribed clients. Create it with NewHub, start Run,
@@ -555,7 +557,7 @@ func (h *Hub) process(ctx context.Context, ds *draftState) {
 	ctx, cancel := context.WithTimeout(ctx, h.opts.WorkTimeout)
 	defer cancel()
 	snap, err := h.load(ctx, ds.id)
-	if errors.Is(err, ErrGone) {
+	if errors.Is(err, fault.ErrGone) {
 		h.dropDraft(ds)
 		return
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/tenantops/onboard/internal/fault"
 )
 
 func TestMain(m *testing.M) {
@@ -26,9 +28,8 @@ type fakeSnap struct {
 	version, rev int64
 }
 
-func (s fakeSnap) DraftID() string    { return s.id }
+func (s fakeSnap) Target() string     { return s.id }
 func (s fakeSnap) WorkspaceID() int64 { return s.ws }
-func (s fakeSnap) Version() int64     { return s.version }
 func (s fakeSnap) Rev() int64         { return s.rev }
 
 // fakeSource counts loads and renders and can hold one render until the test releases it.
@@ -121,14 +122,15 @@ func (f *fakeSource) Load(ctx context.Context, id string) (Snapshot, error) {
 		return nil, loadErr
 	}
 	if !ok {
-		return nil, fmt.Errorf("load %s: %w", id, ErrGone)
+		return nil, fmt.Errorf("load %s: %w", id, fault.ErrGone)
 	}
 	return s, nil
 }
 
-func (f *fakeSource) Render(ctx context.Context, s Snapshot, view, cohort string) ([]byte, error) {
+func (f *fakeSource) Render(ctx context.Context, snap Snapshot, view, cohort string) ([]byte, error) {
+	s := snap.(fakeSnap)
 	f.renders.Add(1)
-	n, _ := f.byKey.LoadOrStore(s.DraftID()+"/"+view+"/"+cohort, new(atomic.Int64))
+	n, _ := f.byKey.LoadOrStore(s.id+"/"+view+"/"+cohort, new(atomic.Int64))
 	n.(*atomic.Int64).Add(1)
 	f.mu.Lock()
 	g := f.gate
@@ -145,13 +147,13 @@ func (f *fakeSource) Render(ctx context.Context, s Snapshot, view, cohort string
 	if f.regions {
 		return fmt.Appendf(nil, `<section data-draft-id="%s" data-version="%d" data-rev="%d" data-view="%s" data-cohort="%s">`+
 			`<p data-region="head">version %d, %s</p><div data-region="body">%s</div></section>`,
-			s.DraftID(), s.Version(), s.Rev(), view, cohort, s.Version(), cohort, strings.Repeat(".", f.pad)), nil
+			s.id, s.version, s.rev, view, cohort, s.version, cohort, strings.Repeat(".", f.pad)), nil
 	}
 	return fmt.Appendf(nil, `<section data-draft-id="%s" data-version="%d" data-rev="%d" data-view="%s" data-cohort="%s">%s</section>`,
-		s.DraftID(), s.Version(), s.Rev(), view, cohort, strings.Repeat(".", f.pad)), nil
+		s.id, s.version, s.rev, view, cohort, strings.Repeat(".", f.pad)), nil
 }
 
-// fakeAuth answers cohorts from a table; a missing entry is ErrNotFound.
+// fakeAuth answers cohorts from a table; a missing entry is fault.ErrNotFound.
 type fakeAuth struct {
 	mu    sync.Mutex
 	tab   map[[2]int64]any // string cohort or error
@@ -205,7 +207,7 @@ func (a *fakeAuth) Cohort(ctx context.Context, user, ws int64) (string, error) {
 	case error:
 		return "", v
 	}
-	return "", fmt.Errorf("user %d in workspace %d: %w", user, ws, ErrNotFound)
+	return "", fmt.Errorf("user %d in workspace %d: %w", user, ws, fault.ErrNotFound)
 }
 
 type fixture struct {
@@ -331,7 +333,7 @@ func TestFanout(t *testing.T) {
 	var clients []*Client
 	for u := int64(1); u <= 100; u++ {
 		f.auth.set(u, 1, map[bool]string{true: "operator", false: "viewer"}[u%2 == 0])
-		clients = append(clients, f.subscribe(t, u, Subscription{DraftID: "d1", Rev: 1}))
+		clients = append(clients, f.subscribe(t, u, Subscription{Target: "d1", Rev: 1}))
 	}
 	loads, renders := f.src.loads.Load(), f.src.renders.Load()
 
@@ -366,7 +368,7 @@ func TestCoalesceBurst(t *testing.T) {
 	f.auth.set(1, 1, "operator")
 	var clients []*Client
 	for range 10 {
-		clients = append(clients, f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 1}))
+		clients = append(clients, f.subscribe(t, 1, Subscription{Target: "d1", Rev: 1}))
 	}
 	loads := f.src.loads.Load()
 
@@ -393,8 +395,8 @@ func TestSlowRenderDoesNotBlockOtherDrafts(t *testing.T) {
 	f.src.put("a", 1, 1)
 	f.src.put("b", 1, 1)
 	f.auth.set(1, 1, "viewer")
-	ca := f.subscribe(t, 1, Subscription{DraftID: "a", Rev: 1})
-	cb := f.subscribe(t, 1, Subscription{DraftID: "b", Rev: 1})
+	ca := f.subscribe(t, 1, Subscription{Target: "a", Rev: 1})
+	cb := f.subscribe(t, 1, Subscription{Target: "b", Rev: 1})
 	g := f.src.holdNextRender()
 	f.src.put("a", 1, 2)
 	f.hub.Notify(Event{Kind: KindDraft, DraftID: "a"})
@@ -425,7 +427,7 @@ func TestSubscribeRev(t *testing.T) {
 			f := setup(t, Options{})
 			f.src.put("d1", 1, 3)
 			f.auth.set(1, 1, "viewer")
-			c := f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: tt.rev})
+			c := f.subscribe(t, 1, Subscription{Target: "d1", Rev: tt.rev})
 			b := pending(c)
 			if got := b != nil; got != tt.wantFrame {
 				t.Fatalf("immediate frame = %v, want %v", got, tt.wantFrame)
@@ -445,7 +447,7 @@ func TestUnchangedSkipped(t *testing.T) {
 	f := setup(t, Options{})
 	f.src.put("d1", 1, 5)
 	f.auth.set(1, 1, "viewer")
-	c := f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 0})
+	c := f.subscribe(t, 1, Subscription{Target: "d1", Rev: 0})
 	untilRev(t, c, 5)
 	for range 3 {
 		f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1", Rev: 5})
@@ -480,8 +482,8 @@ func TestSlowConsumer(t *testing.T) {
 		f := setup(t, Options{})
 		f.src.put("d1", 1, 1)
 		f.auth.set(1, 1, "viewer")
-		stalled := f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 1})
-		reader := f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 1})
+		stalled := f.subscribe(t, 1, Subscription{Target: "d1", Rev: 1})
+		reader := f.subscribe(t, 1, Subscription{Target: "d1", Rev: 1})
 		for rev := int64(2); rev <= 5; rev++ {
 			f.src.put("d1", 1, rev)
 			f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1"})
@@ -503,8 +505,8 @@ func TestSlowConsumer(t *testing.T) {
 		f := setup(t, Options{Clock: clock.now, SlowTimeout: time.Hour})
 		f.src.put("d1", 1, 1)
 		f.auth.set(1, 1, "viewer")
-		stalled := f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 1})
-		reader := f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 1})
+		stalled := f.subscribe(t, 1, Subscription{Target: "d1", Rev: 1})
+		reader := f.subscribe(t, 1, Subscription{Target: "d1", Rev: 1})
 		f.src.put("d1", 1, 2)
 		f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1"})
 		untilRev(t, reader, 2)
@@ -527,13 +529,13 @@ func TestSlowConsumer(t *testing.T) {
 		for i := range 20 {
 			id := fmt.Sprintf("q%02d", i)
 			f.src.put(id, 1, 1)
-			subs = append(subs, Subscription{DraftID: id, Rev: 1})
+			subs = append(subs, Subscription{Target: id, Rev: 1})
 		}
 		c := f.subscribe(t, 1, subs...)
 		for _, s := range subs {
-			f.src.put(s.DraftID, 1, 2)
-			f.hub.Notify(Event{Kind: KindDraft, DraftID: s.DraftID})
-			f.waitPass(t, s.DraftID)
+			f.src.put(s.Target, 1, 2)
+			f.hub.Notify(Event{Kind: KindDraft, DraftID: s.Target})
+			f.waitPass(t, s.Target)
 		}
 		got := map[string]bool{}
 		for range subs {
@@ -567,8 +569,8 @@ func TestCatchUp(t *testing.T) {
 		for i := range 50 {
 			id := fmt.Sprintf("c%02d", i)
 			f.src.put(id, 1, 5)
-			subs = append(subs, Subscription{DraftID: id, View: ViewRow, Rev: 3},
-				Subscription{DraftID: id, View: ViewCheckpoint, Rev: 0})
+			subs = append(subs, Subscription{Target: id, View: ViewRow, Rev: 3},
+				Subscription{Target: id, View: ViewCheckpoint, Rev: 0})
 		}
 		c := f.subscribe(t, 1, subs...)
 		seen := map[string]bool{}
@@ -607,7 +609,7 @@ func TestCatchUp(t *testing.T) {
 		for i := range 50 {
 			id := fmt.Sprintf("L%02d", i)
 			f.src.put(id, 1, 2)
-			subs = append(subs, Subscription{DraftID: id})
+			subs = append(subs, Subscription{Target: id})
 		}
 		c := f.subscribe(t, 1, subs...)
 		frames := 0
@@ -634,9 +636,9 @@ func TestAuthorisationRecheck(t *testing.T) {
 		f.src.put("d1", 1, 1)
 		f.auth.set(7, 1, "operator")
 		f.auth.set(8, 1, "operator")
-		c := f.subscribe(t, 7, Subscription{DraftID: "d1", Rev: 1})
-		other := f.subscribe(t, 8, Subscription{DraftID: "d1", Rev: 1})
-		f.auth.set(7, 1, fmt.Errorf("gone: %w", ErrNotFound))
+		c := f.subscribe(t, 7, Subscription{Target: "d1", Rev: 1})
+		other := f.subscribe(t, 8, Subscription{Target: "d1", Rev: 1})
+		f.auth.set(7, 1, fmt.Errorf("gone: %w", fault.ErrNotFound))
 		f.hub.Notify(Event{Kind: KindMembership, UserID: 7, WorkspaceID: 1})
 		waitDone(t, c, ErrRevoked)
 		f.src.put("d1", 1, 2)
@@ -648,8 +650,8 @@ func TestAuthorisationRecheck(t *testing.T) {
 		f := setup(t, Options{RecheckInterval: 5 * time.Millisecond})
 		f.src.put("d1", 1, 1)
 		f.auth.set(7, 1, "operator")
-		c := f.subscribe(t, 7, Subscription{DraftID: "d1", Rev: 1})
-		f.auth.set(7, 1, fmt.Errorf("no view: %w", ErrForbidden))
+		c := f.subscribe(t, 7, Subscription{Target: "d1", Rev: 1})
+		f.auth.set(7, 1, fmt.Errorf("no view: %w", fault.ErrForbidden))
 		waitDone(t, c, ErrRevoked)
 	})
 	t.Run("CohortChange", func(t *testing.T) {
@@ -657,7 +659,7 @@ func TestAuthorisationRecheck(t *testing.T) {
 		f := setup(t, Options{RecheckInterval: time.Hour})
 		f.src.put("d1", 1, 4)
 		f.auth.set(7, 1, "operator")
-		c := f.subscribe(t, 7, Subscription{DraftID: "d1", Rev: 4})
+		c := f.subscribe(t, 7, Subscription{Target: "d1", Rev: 4})
 		f.auth.set(7, 1, "viewer")
 		f.hub.Notify(Event{Kind: KindMembership, UserID: 7, WorkspaceID: 1})
 		b := next(t, c)
@@ -676,8 +678,8 @@ func TestResync(t *testing.T) {
 	f.src.put("d1", 1, 1)
 	f.src.put("d2", 1, 1)
 	f.auth.set(1, 1, "viewer")
-	c1 := f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 1})
-	c2 := f.subscribe(t, 1, Subscription{DraftID: "d2", Rev: 1}, Subscription{DraftID: "d1", View: ViewRow, Rev: 1})
+	c1 := f.subscribe(t, 1, Subscription{Target: "d1", Rev: 1})
+	c2 := f.subscribe(t, 1, Subscription{Target: "d2", Rev: 1}, Subscription{Target: "d1", View: ViewRow, Rev: 1})
 	// Changes whose notifications were lost.
 	f.src.put("d1", 1, 9)
 	f.src.put("d2", 1, 8)
@@ -698,13 +700,13 @@ func TestSubscribeErrors(t *testing.T) {
 		view  string
 		want  error
 	}{
-		{"ErrNotFound/NotMember", 2, "d1", "", ErrNotFound},
-		{"ErrNotFound/NoDraft", 1, "nope", "", ErrNotFound},
-		{"ErrForbidden", 3, "d1", "", ErrForbidden},
-		{"ErrInvalid/View", 1, "d1", "page", ErrInvalid},
-		{"ErrInvalid/RunViewNoID", 1, "d1", "run:", ErrInvalid},
-		{"ErrInvalid/RunViewBadID", 1, "d1", "run:a b", ErrInvalid},
-		{"ErrInvalid/NoDraft", 1, "", "", ErrInvalid},
+		{"ErrNotFound/NotMember", 2, "d1", "", fault.ErrNotFound},
+		{"ErrNotFound/NoDraft", 1, "nope", "", fault.ErrNotFound},
+		{"ErrForbidden", 3, "d1", "", fault.ErrForbidden},
+		{"ErrInvalid/View", 1, "d1", "page", fault.ErrInvalid},
+		{"ErrInvalid/RunViewNoID", 1, "d1", "run:", fault.ErrInvalid},
+		{"ErrInvalid/RunViewBadID", 1, "d1", "run:a b", fault.ErrInvalid},
+		{"ErrInvalid/NoDraft", 1, "", "", fault.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -712,8 +714,8 @@ func TestSubscribeErrors(t *testing.T) {
 			f := setup(t, Options{})
 			f.src.put("d1", 1, 1)
 			f.auth.set(1, 1, "viewer")
-			f.auth.set(3, 1, fmt.Errorf("no view capability: %w", ErrForbidden))
-			c, err := f.hub.Subscribe(context.Background(), tt.user, []Subscription{{DraftID: tt.draft, View: tt.view}})
+			f.auth.set(3, 1, fmt.Errorf("no view capability: %w", fault.ErrForbidden))
+			c, err := f.hub.Subscribe(context.Background(), tt.user, []Subscription{{Target: tt.draft, View: tt.view}})
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -721,7 +723,7 @@ func TestSubscribeErrors(t *testing.T) {
 				t.Fatal("client returned with an error")
 			}
 			var se *SubscribeError
-			if !errors.As(err, &se) || se.DraftID != tt.draft {
+			if !errors.As(err, &se) || se.Target != tt.draft {
 				t.Errorf("err = %#v, want *SubscribeError for draft %q", err, tt.draft)
 			}
 			if got := f.hub.Stats().Connections; got != 0 {
@@ -737,7 +739,7 @@ func TestDraftGone(t *testing.T) {
 	f.src.put("d1", 1, 1)
 	f.src.put("d2", 1, 1)
 	f.auth.set(1, 1, "viewer")
-	c := f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 1}, Subscription{DraftID: "d2", Rev: 1})
+	c := f.subscribe(t, 1, Subscription{Target: "d1", Rev: 1}, Subscription{Target: "d2", Rev: 1})
 	f.src.remove("d1")
 	f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1"})
 	f.waitPass(t, "d1")
@@ -758,7 +760,7 @@ func TestLoadErrorRetried(t *testing.T) {
 	f := setup(t, Options{})
 	f.src.put("d1", 1, 1)
 	f.auth.set(1, 1, "viewer")
-	c := f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 1})
+	c := f.subscribe(t, 1, Subscription{Target: "d1", Rev: 1})
 	f.src.failLoads(errors.New("connection reset"))
 	f.src.put("d1", 1, 2)
 	f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1"})
@@ -803,7 +805,7 @@ func TestShutdown(t *testing.T) {
 	go func() { done <- h.Run(ctx) }()
 	var clients []*Client
 	for range 10 {
-		c, err := h.Subscribe(context.Background(), 1, []Subscription{{DraftID: "d1"}})
+		c, err := h.Subscribe(context.Background(), 1, []Subscription{{Target: "d1"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -819,7 +821,7 @@ func TestShutdown(t *testing.T) {
 			t.Errorf("Next after shutdown: %v", err)
 		}
 	}
-	if _, err := h.Subscribe(context.Background(), 1, []Subscription{{DraftID: "d1"}}); !errors.Is(err, ErrShutdown) {
+	if _, err := h.Subscribe(context.Background(), 1, []Subscription{{Target: "d1"}}); !errors.Is(err, ErrShutdown) {
 		t.Errorf("Subscribe after shutdown: %v, want ErrShutdown", err)
 	}
 	if got := h.Stats().Connections; got != 0 {
@@ -832,7 +834,7 @@ func TestClose(t *testing.T) {
 	f := setup(t, Options{})
 	f.src.put("d1", 1, 1)
 	f.auth.set(1, 1, "viewer")
-	c := f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 1})
+	c := f.subscribe(t, 1, Subscription{Target: "d1", Rev: 1})
 	c.Close()
 	c.Close()
 	waitDone(t, c, ErrClosed)
@@ -854,7 +856,7 @@ func BenchmarkFanout(b *testing.B) {
 			var wg sync.WaitGroup
 			var clients []*Client
 			for range n {
-				c := f.subscribe(b, 1, Subscription{DraftID: "d1", Rev: 1})
+				c := f.subscribe(b, 1, Subscription{Target: "d1", Rev: 1})
 				clients = append(clients, c)
 				wg.Go(func() {
 					for {
@@ -893,7 +895,7 @@ func TestRunView(t *testing.T) {
 	f.src.put("d1", 1, 1)
 	f.auth.set(1, 1, "viewer")
 	view := ViewRunPrefix + "0b7e4c2a-5d0c-4a8e-9f1e-2c3d4e5f6a7b"
-	c := f.subscribe(t, 1, Subscription{DraftID: "d1", View: view}, Subscription{DraftID: "d1", Rev: 1})
+	c := f.subscribe(t, 1, Subscription{Target: "d1", View: view}, Subscription{Target: "d1", Rev: 1})
 	if b := next(t, c); !strings.Contains(string(b), `data-view="`+view+`"`) {
 		t.Fatalf("first frame = %s, want the run view", b)
 	}
@@ -914,7 +916,7 @@ func TestNextAt(t *testing.T) {
 	f := setup(t, Options{})
 	f.src.put("d1", 1, 1)
 	f.auth.set(1, 1, "viewer")
-	c := f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 1})
+	c := f.subscribe(t, 1, Subscription{Target: "d1", Rev: 1})
 	at := time.Now().Add(-time.Second).Round(0)
 	f.src.put("d1", 1, 2)
 	f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1", WorkspaceID: 1, Rev: 2, At: at})
@@ -947,7 +949,7 @@ func TestSessionEnd(t *testing.T) {
 	f.auth.set(1, 1, "operator")
 	as := func(keys ...string) *Client {
 		t.Helper()
-		c, err := f.hub.SubscribeAs(context.Background(), Viewer{UserID: 1, Sessions: keys}, []Subscription{{DraftID: "d1", Rev: 1}})
+		c, err := f.hub.SubscribeAs(context.Background(), Viewer{UserID: 1, Sessions: keys}, []Subscription{{Target: "d1", Rev: 1}})
 		if err != nil {
 			t.Fatalf("SubscribeAs(%v): %v", keys, err)
 		}
@@ -973,7 +975,7 @@ func TestSessionEnd(t *testing.T) {
 	// even when the event found no client.
 	f.hub.Notify(Event{Kind: KindSession, Session: "c"})
 	for _, key := range []string{"a", "c"} {
-		_, err := f.hub.SubscribeAs(context.Background(), Viewer{UserID: 1, Sessions: []string{key}}, []Subscription{{DraftID: "d1"}})
+		_, err := f.hub.SubscribeAs(context.Background(), Viewer{UserID: 1, Sessions: []string{key}}, []Subscription{{Target: "d1"}})
 		if !errors.Is(err, ErrSessionEnded) {
 			t.Errorf("SubscribeAs after session %s ended: %v, want ErrSessionEnded", key, err)
 		}

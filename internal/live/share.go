@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/tenantops/onboard/internal/fault"
 )
 
 // This file makes Subscribe cheap under a connect storm: concurrent Subscribes share one
@@ -191,7 +193,7 @@ func (h *Hub) recheckCohort(ctx context.Context, userID, ws int64) (string, erro
 	defer h.mu.Unlock()
 	cur := h.cohorts[k]
 	switch {
-	case errors.Is(err, ErrNotFound) || errors.Is(err, ErrForbidden):
+	case errors.Is(err, fault.ErrNotFound) || errors.Is(err, fault.ErrForbidden):
 		delete(h.cohorts, k)
 	case err == nil && seq == h.memberSeq && h.cohortTTL > 0 && (cur == nil || cur.finished):
 		call := &cohortCall{done: make(chan struct{}), cohort: cohort, seq: seq, finished: true, at: h.now()}

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tenantops/onboard/internal/fault"
 )
 
 // stormConn is one client of a storm.
@@ -38,7 +40,7 @@ func storm(t *testing.T, f *fixture, drafts []string, n, offset int, during func
 		wg.Go(func() {
 			j := offset + i
 			user, draft := int64(1+j%2), drafts[j%len(drafts)]
-			c, err := f.hub.Subscribe(context.Background(), user, []Subscription{{DraftID: draft, Rev: int64(j % 5)}})
+			c, err := f.hub.Subscribe(context.Background(), user, []Subscription{{Target: draft, Rev: int64(j % 5)}})
 			out[i], errs[i] = stormConn{c, user, draft}, err
 			if i < n/2 {
 				returned.Done()
@@ -150,7 +152,7 @@ func TestSubscribeStorm(t *testing.T) {
 		}
 
 		t.Run("RevokedAfterStorm", func(t *testing.T) {
-			f.auth.set(2, 1, fmt.Errorf("removed: %w", ErrNotFound))
+			f.auth.set(2, 1, fmt.Errorf("removed: %w", fault.ErrNotFound))
 			f.hub.Notify(Event{Kind: KindMembership, UserID: 2, WorkspaceID: 1})
 			for _, x := range append(first, second...) {
 				if x.user == 2 {
@@ -163,9 +165,9 @@ func TestSubscribeStorm(t *testing.T) {
 				}
 			}
 			// The cache forgot user 2's cohort: a new Subscribe is refused.
-			_, err := f.hub.Subscribe(context.Background(), 2, []Subscription{{DraftID: "d2"}})
-			if !errors.Is(err, ErrNotFound) {
-				t.Errorf("Subscribe after revocation: %v, want ErrNotFound", err)
+			_, err := f.hub.Subscribe(context.Background(), 2, []Subscription{{Target: "d2"}})
+			if !errors.Is(err, fault.ErrNotFound) {
+				t.Errorf("Subscribe after revocation: %v, want fault.ErrNotFound", err)
 			}
 		})
 	})
@@ -190,18 +192,18 @@ func TestSubscribeStormRevoked(t *testing.T) {
 			if i == n/3 {
 				close(start)
 			}
-			clients[i], errs[i] = f.hub.Subscribe(context.Background(), 3, []Subscription{{DraftID: "d1"}})
+			clients[i], errs[i] = f.hub.Subscribe(context.Background(), 3, []Subscription{{Target: "d1"}})
 		})
 	}
 	<-start
-	f.auth.set(3, 1, fmt.Errorf("removed: %w", ErrNotFound))
+	f.auth.set(3, 1, fmt.Errorf("removed: %w", fault.ErrNotFound))
 	f.hub.Notify(Event{Kind: KindMembership, UserID: 3, WorkspaceID: 1})
 	wg.Wait()
 	refused := 0
 	for i, c := range clients {
 		if errs[i] != nil {
-			if !errors.Is(errs[i], ErrNotFound) {
-				t.Fatalf("Subscribe: %v, want nil or ErrNotFound", errs[i])
+			if !errors.Is(errs[i], fault.ErrNotFound) {
+				t.Fatalf("Subscribe: %v, want nil or fault.ErrNotFound", errs[i])
 			}
 			refused++
 			continue
@@ -221,7 +223,7 @@ func TestSubscribeReuseRace(t *testing.T) {
 	f.auth.set(1, 1, "viewer")
 	f.auth.set(2, 1, "viewer")
 	f.hub.Resync()
-	a := f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 5}) // loads; d1's snapshot is now current
+	a := f.subscribe(t, 1, Subscription{Target: "d1", Rev: 5}) // loads; d1's snapshot is now current
 	loads := f.src.loadsOf("d1")
 
 	g := f.auth.holdNext() // user 2's cohort query: after the snapshot was reused
@@ -231,7 +233,7 @@ func TestSubscribeReuseRace(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		c, err := f.hub.Subscribe(context.Background(), 2, []Subscription{{DraftID: "d1", Rev: 5}})
+		c, err := f.hub.Subscribe(context.Background(), 2, []Subscription{{Target: "d1", Rev: 5}})
 		done <- result{c, err}
 	}()
 	<-g.entered
@@ -264,7 +266,7 @@ func TestSubscribeSharedLoadRace(t *testing.T) {
 	clients := make([]*Client, 20)
 	for i := range clients {
 		wg.Go(func() {
-			c, err := f.hub.Subscribe(context.Background(), 1, []Subscription{{DraftID: "d1", Rev: 5}})
+			c, err := f.hub.Subscribe(context.Background(), 1, []Subscription{{Target: "d1", Rev: 5}})
 			if err != nil {
 				t.Error(err)
 				return
@@ -298,21 +300,21 @@ func TestSubscribeNoReuseBeforeEpoch(t *testing.T) {
 	f := setup(t, Options{})
 	f.src.put("d1", 1, 5)
 	f.auth.set(1, 1, "viewer")
-	f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 5})
-	f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 5})
+	f.subscribe(t, 1, Subscription{Target: "d1", Rev: 5})
+	f.subscribe(t, 1, Subscription{Target: "d1", Rev: 5})
 	if got := f.src.loadsOf("d1"); got != 2 {
 		t.Errorf("loads = %d, want 2 (no epoch yet)", got)
 	}
 	f.hub.Resync()
 	f.waitPass(t, "d1") // the resync pass's snapshot is current
 	loads := f.src.loadsOf("d1")
-	f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 5})
+	f.subscribe(t, 1, Subscription{Target: "d1", Rev: 5})
 	if got := f.src.loadsOf("d1"); got != loads {
 		t.Errorf("loads = %d, want %d (reused after the resync pass)", got, loads)
 	}
 	calls := f.auth.callsOf(1, 1)
 	f.hub.Disconnected()
-	f.subscribe(t, 1, Subscription{DraftID: "d1", Rev: 5})
+	f.subscribe(t, 1, Subscription{Target: "d1", Rev: 5})
 	if got := f.src.loadsOf("d1"); got != loads+1 {
 		t.Errorf("loads = %d, want %d (no reuse while disconnected)", got, loads+1)
 	}

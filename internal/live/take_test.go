@@ -22,7 +22,7 @@ func takeSeveralQueuedAreOneBatch(t *testing.T) {
 	var subs []Subscription
 	for _, id := range []string{"t1", "t2", "t3"} {
 		f.src.put(id, 1, 1)
-		subs = append(subs, Subscription{DraftID: id, Rev: 1})
+		subs = append(subs, Subscription{Target: id, Rev: 1})
 	}
 	c := f.subscribe(t, 1, subs...)
 	for i, id := range []string{"t1", "t2", "t3"} {
@@ -60,7 +60,7 @@ func takeLoneFrameIsNotWrapped(t *testing.T) {
 	f := setup(t, Options{})
 	f.auth.set(1, 1, "viewer")
 	f.src.put("t1", 1, 1)
-	c := f.subscribe(t, 1, Subscription{DraftID: "t1", Rev: 1})
+	c := f.subscribe(t, 1, Subscription{Target: "t1", Rev: 1})
 	f.src.put("t1", 1, 2)
 	f.hub.Notify(Event{Kind: KindDraft, DraftID: "t1"})
 	<-c.Ready()
@@ -83,7 +83,7 @@ func takeMessageIsBounded(t *testing.T) {
 		id := fmt.Sprintf("m%02d", i)
 		ids = append(ids, id)
 		f.src.put(id, 1, 1)
-		subs = append(subs, Subscription{DraftID: id, Rev: 1})
+		subs = append(subs, Subscription{Target: id, Rev: 1})
 	}
 	c := f.subscribe(t, 1, subs...)
 	for _, id := range ids {
@@ -119,7 +119,7 @@ func takeClosedReturnsErr(t *testing.T) {
 	f := setup(t, Options{})
 	f.auth.set(1, 1, "viewer")
 	f.src.put("t1", 1, 1)
-	c := f.subscribe(t, 1, Subscription{DraftID: "t1", Rev: 0}) // a catch-up frame is queued
+	c := f.subscribe(t, 1, Subscription{Target: "t1", Rev: 0}) // a catch-up frame is queued
 	c.Close()
 	if _, _, n, err := c.Take(); n != 0 || err != ErrClosed {
 		t.Errorf("Take after Close = %d frames, %v; want 0, ErrClosed", n, err)

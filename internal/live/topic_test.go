@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/tenantops/onboard/internal/fault"
 )
 
 // TestTopics: a workspace topic is scheduled by its workspace's events (drafts: draft events,
@@ -23,7 +25,7 @@ func TestTopics(t *testing.T) {
 		f.auth.set(1, 7, "operator")
 		var cs []*Client
 		for range 3 {
-			cs = append(cs, f.subscribe(t, 1, Subscription{DraftID: drafts, Rev: 10}, Subscription{DraftID: runs, View: ViewDigest, Rev: 10}))
+			cs = append(cs, f.subscribe(t, 1, Subscription{Target: drafts, Rev: 10}, Subscription{Target: runs, View: ViewDigest, Rev: 10}))
 		}
 		before := f.src.renders.Load()
 		f.src.put(drafts, 7, 11)
@@ -57,10 +59,10 @@ func TestTopics(t *testing.T) {
 		f := setup(t, Options{})
 		f.src.put(DraftsTopic(7), 7, 1)
 		f.src.put(UserTopic(2), 0, 1)
-		for _, sub := range []Subscription{{DraftID: DraftsTopic(7)}, {DraftID: UserTopic(2)}} {
+		for _, sub := range []Subscription{{Target: DraftsTopic(7)}, {Target: UserTopic(2)}} {
 			_, err := f.hub.Subscribe(context.Background(), 1, []Subscription{sub})
-			if !errors.Is(err, ErrNotFound) {
-				t.Errorf("Subscribe(%s) by a stranger: %v, want ErrNotFound", sub.DraftID, err)
+			if !errors.Is(err, fault.ErrNotFound) {
+				t.Errorf("Subscribe(%s) by a stranger: %v, want fault.ErrNotFound", sub.Target, err)
 			}
 		}
 	})
@@ -68,19 +70,19 @@ func TestTopics(t *testing.T) {
 		t.Parallel()
 		f := setup(t, Options{})
 		f.src.put(RunsTopic(7), 7, 1)
-		f.auth.set(1, 7, fmt.Errorf("no view capability: %w", ErrForbidden))
-		_, err := f.hub.Subscribe(context.Background(), 1, []Subscription{{DraftID: RunsTopic(7)}})
-		if !errors.Is(err, ErrForbidden) {
-			t.Errorf("Subscribe without the view capability: %v, want ErrForbidden", err)
+		f.auth.set(1, 7, fmt.Errorf("no view capability: %w", fault.ErrForbidden))
+		_, err := f.hub.Subscribe(context.Background(), 1, []Subscription{{Target: RunsTopic(7)}})
+		if !errors.Is(err, fault.ErrForbidden) {
+			t.Errorf("Subscribe without the view capability: %v, want fault.ErrForbidden", err)
 		}
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t, Options{})
-		for _, sub := range []Subscription{{DraftID: DraftsTopic(7), View: ViewRow}, {DraftID: UserTopic(1), View: ViewDigest}, {DraftID: "d", View: ViewBell}} {
+		for _, sub := range []Subscription{{Target: DraftsTopic(7), View: ViewRow}, {Target: UserTopic(1), View: ViewDigest}, {Target: "d", View: ViewBell}} {
 			_, err := f.hub.Subscribe(context.Background(), 1, []Subscription{sub})
-			if !errors.Is(err, ErrInvalid) {
-				t.Errorf("Subscribe(%s, %s): %v, want ErrInvalid", sub.DraftID, sub.View, err)
+			if !errors.Is(err, fault.ErrInvalid) {
+				t.Errorf("Subscribe(%s, %s): %v, want fault.ErrInvalid", sub.Target, sub.View, err)
 			}
 		}
 	})
@@ -89,7 +91,7 @@ func TestTopics(t *testing.T) {
 		f := setup(t, Options{})
 		topic := UserTopic(3)
 		f.src.put(topic, 0, 5)
-		c := f.subscribe(t, 3, Subscription{DraftID: topic, Rev: 5})
+		c := f.subscribe(t, 3, Subscription{Target: topic, Rev: 5})
 		f.src.put(topic, 0, 6)
 		f.hub.Notify(Event{Kind: KindNotification, UserID: 3, WorkspaceID: 9})
 		if got := revOf(t, next(t, c)); got != 6 {
@@ -102,3 +104,30 @@ func TestTopics(t *testing.T) {
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
+
+// TestParseView: the one reader of the view grammar reads every view and refuses the rest,
+// and String writes back what it read.
+func TestParseView(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]View{
+		"checkpoint":   {Kind: ViewCheckpoint},
+		"checkpoint:1": {Kind: ViewCheckpoint, Step: 1},
+		"checkpoint:5": {Kind: ViewCheckpoint, Step: 5},
+		"row":          {Kind: ViewRow},
+		"run:a-B9":     {Kind: ViewRun, RunID: "a-B9"},
+		"oprow:r1":     {Kind: ViewOpRow, RunID: "r1"},
+		"digest":       {Kind: ViewDigest},
+		"bell":         {Kind: ViewBell},
+	} {
+		got, err := ParseView(s)
+		if err != nil || got != want || got.String() != s {
+			t.Errorf("ParseView(%q) = %+v, %v (String %q), want %+v", s, got, err, got.String(), want)
+		}
+	}
+	for _, s := range []string{"", "page", "checkpoint:", "checkpoint:0", "checkpoint:6", "checkpoint:12",
+		"row:1", "run:", "run:a b", "oprow:" + strings.Repeat("a", 65), "digest:1", "Checkpoint"} {
+		if v, err := ParseView(s); err == nil {
+			t.Errorf("ParseView(%q) = %+v, want an error", s, v)
+		}
+	}
+}

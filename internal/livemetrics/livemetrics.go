@@ -5,7 +5,6 @@ package livemetrics
 import (
 	"errors"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -151,10 +150,8 @@ func (m *Metrics) Loaded(d time.Duration, err error) {
 // Rendered implements live.Observer.
 func (m *Metrics) Rendered(view, cohort string, d time.Duration, size int, changed bool, err error) {
 	// One label value for every run's panel and every run's row: the label stays bounded.
-	if strings.HasPrefix(view, live.ViewRunPrefix) {
-		view = "run"
-	} else if strings.HasPrefix(view, live.ViewOpRowPrefix) {
-		view = "oprow"
+	if v, err := live.ParseView(view); err == nil && v.RunID != "" {
+		view = v.Kind
 	}
 	result := "unchanged"
 	switch {

@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/tenantops/onboard/internal/access"
-	"github.com/tenantops/onboard/internal/live"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/postgres"
 )
 
@@ -16,8 +16,8 @@ type Authorizer struct{ db *postgres.DB }
 // NewAuthorizer returns the Authorizer reading db.
 func NewAuthorizer(db *postgres.DB) Authorizer { return Authorizer{db} }
 
-// Cohort is the viewer's permission cohort in workspace, an error wrapping live.ErrNotFound
-// when they are not a member, or live.ErrForbidden when their role may not view.
+// Cohort is the viewer's permission cohort in workspace, an error wrapping fault.ErrNotFound
+// when they are not a member, or fault.ErrForbidden when their role may not view.
 func (a Authorizer) Cohort(ctx context.Context, userID, workspaceID int64) (string, error) {
 	role, err := a.db.MemberRole(ctx, userID, workspaceID)
 	if err == nil {
@@ -25,9 +25,9 @@ func (a Authorizer) Cohort(ctx context.Context, userID, workspaceID int64) (stri
 	}
 	switch {
 	case errors.Is(err, access.ErrNotMember):
-		return "", fmt.Errorf("user %d in workspace %d: %w", userID, workspaceID, live.ErrNotFound)
+		return "", fmt.Errorf("user %d in workspace %d: %w", userID, workspaceID, fault.ErrNotFound)
 	case errors.Is(err, access.ErrCannotView):
-		return "", fmt.Errorf("role %s: %w", role, live.ErrForbidden)
+		return "", fmt.Errorf("role %s: %w", role, fault.ErrForbidden)
 	case err != nil:
 		return "", err
 	}
@@ -48,7 +48,7 @@ func (a Authorizer) CurrentRevs(ctx context.Context, userID int64, ids []string)
 		ok, known := allowed[r.Workspace]
 		if !known {
 			_, err := a.Cohort(ctx, userID, r.Workspace)
-			if err != nil && !errors.Is(err, live.ErrNotFound) && !errors.Is(err, live.ErrForbidden) {
+			if err != nil && !errors.Is(err, fault.ErrNotFound) && !errors.Is(err, fault.ErrForbidden) {
 				return nil, err
 			}
 			ok = err == nil

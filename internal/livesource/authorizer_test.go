@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/tenantops/onboard/internal/live"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/postgres/pgtest"
 )
 
@@ -29,7 +29,7 @@ func TestAuthorizerCohort(t *testing.T) {
 	}{
 		{"Owner", "owner@acme.test", "owner", nil},
 		{"Viewer", "viewer@acme.test", "viewer", nil},
-		{"ErrNotFound", "owner@globex.test", "", live.ErrNotFound},
+		{"ErrNotFound", "owner@globex.test", "", fault.ErrNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			u, _, err := db.UserCredentials(ctx, tc.email)

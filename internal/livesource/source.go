@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/postgres"
@@ -29,30 +30,26 @@ type draftSnapshot struct {
 	rev  int64 // snap.Rev(), computed once
 }
 
-func (s draftSnapshot) DraftID() string    { return s.snap.Draft.ID }
+func (s draftSnapshot) Target() string     { return s.snap.Draft.ID }
 func (s draftSnapshot) WorkspaceID() int64 { return s.snap.Draft.WorkspaceID }
-func (s draftSnapshot) Version() int64     { return s.snap.Draft.Version }
 func (s draftSnapshot) Rev() int64         { return s.rev }
 
 // Topic snapshots (docs/live.md, Topics): the drafts list's and the operations list's digests
-// of a workspace, and a user's bell. Each is one query's answer; DraftID is the topic id.
+// of a workspace, and a user's bell. Each is one query's answer; Target is the topic id.
 type (
 	draftsDigestSnapshot struct{ d onboarding.DraftsDigest }
 	runsDigestSnapshot   struct{ d onboarding.RunsDigest }
 	bellSnapshot         struct{ b onboarding.Bell }
 )
 
-func (s draftsDigestSnapshot) DraftID() string    { return live.DraftsTopic(s.d.WorkspaceID) }
+func (s draftsDigestSnapshot) Target() string     { return live.DraftsTopic(s.d.WorkspaceID) }
 func (s draftsDigestSnapshot) WorkspaceID() int64 { return s.d.WorkspaceID }
-func (s draftsDigestSnapshot) Version() int64     { return 0 }
 func (s draftsDigestSnapshot) Rev() int64         { return s.d.Rev }
-func (s runsDigestSnapshot) DraftID() string      { return live.RunsTopic(s.d.WorkspaceID) }
+func (s runsDigestSnapshot) Target() string       { return live.RunsTopic(s.d.WorkspaceID) }
 func (s runsDigestSnapshot) WorkspaceID() int64   { return s.d.WorkspaceID }
-func (s runsDigestSnapshot) Version() int64       { return 0 }
 func (s runsDigestSnapshot) Rev() int64           { return s.d.Rev }
-func (s bellSnapshot) DraftID() string            { return live.UserTopic(s.b.UserID) }
+func (s bellSnapshot) Target() string             { return live.UserTopic(s.b.UserID) }
 func (s bellSnapshot) WorkspaceID() int64         { return 0 } // the owner check authorises it
-func (s bellSnapshot) Version() int64             { return 0 }
 func (s bellSnapshot) Rev() int64                 { return s.b.Rev }
 
 // loadTopic reads a topic's snapshot; ok is false when id is not a topic.
@@ -74,14 +71,14 @@ func (s Source) loadTopic(ctx context.Context, id string) (_ live.Snapshot, ok b
 	}
 }
 
-// Load reads a topic's or a draft's snapshot; a draft that is gone is live.ErrGone.
+// Load reads a topic's or a draft's snapshot; a draft that is gone is fault.ErrGone.
 func (s Source) Load(ctx context.Context, draftID string) (live.Snapshot, error) {
 	if snap, ok, err := s.loadTopic(ctx, draftID); ok {
 		return snap, err
 	}
 	snap, err := s.db.DraftSnapshot(ctx, draftID)
-	if errors.Is(err, onboarding.ErrNotFound) {
-		return nil, fmt.Errorf("draft %s: %w", draftID, live.ErrGone)
+	if errors.Is(err, fault.ErrNotFound) {
+		return nil, fmt.Errorf("draft %s: %w", draftID, fault.ErrGone)
 	}
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/onboarding"
 )
 
@@ -48,7 +49,7 @@ type Tx interface {
 	// LockMembers lists the workspace's members and locks their rows until the end of the
 	// transaction (and the workspace row, so an insert waits too).
 	LockMembers(ctx context.Context, workspaceID int64) ([]Member, error)
-	// UserByEmail finds a user by email (case-insensitive); onboarding.ErrNotFound when none.
+	// UserByEmail finds a user by email (case-insensitive); fault.ErrNotFound when none.
 	UserByEmail(ctx context.Context, email string) (access.User, error)
 	// SetRole inserts or updates a membership.
 	SetRole(ctx context.Context, workspaceID, userID int64, role access.Role, now time.Time) error
@@ -75,7 +76,7 @@ func NewService(store Store, clock func() time.Time) *Service {
 // List returns the workspace's members; only members who may manage members see it.
 func (s *Service) List(ctx context.Context, m access.Member) ([]Member, error) {
 	if !m.Can(access.MembersManage) {
-		return nil, onboarding.ErrForbidden
+		return nil, fault.ErrForbidden
 	}
 	return s.store.Members(ctx, m.WorkspaceID)
 }
@@ -84,7 +85,7 @@ func (s *Service) List(ctx context.Context, m access.Member) ([]Member, error) {
 // is already a member is invalid input (the form says which).
 func (s *Service) Add(ctx context.Context, m access.Member, email string, role access.Role) (Member, error) {
 	if !m.Can(access.MembersManage) {
-		return Member{}, onboarding.ErrForbidden
+		return Member{}, fault.ErrForbidden
 	}
 	email = strings.ToLower(strings.TrimSpace(email))
 	var v onboarding.ValidationError
@@ -105,7 +106,7 @@ func (s *Service) Add(ctx context.Context, m access.Member, email string, role a
 		}
 		u, err := tx.UserByEmail(ctx, email)
 		if err != nil {
-			if err == onboarding.ErrNotFound {
+			if err == fault.ErrNotFound {
 				v.Add("email", "no user has this email; they must have an account first")
 				return v.Err()
 			}
@@ -130,7 +131,7 @@ func (s *Service) Add(ctx context.Context, m access.Member, email string, role a
 // ChangeRole sets a member's role. The last owner cannot be demoted (409 last_owner).
 func (s *Service) ChangeRole(ctx context.Context, m access.Member, userID int64, role access.Role) error {
 	if !m.Can(access.MembersManage) {
-		return onboarding.ErrForbidden
+		return fault.ErrForbidden
 	}
 	if _, err := access.ParseRole(string(role)); err != nil {
 		var v onboarding.ValidationError
@@ -144,7 +145,7 @@ func (s *Service) ChangeRole(ctx context.Context, m access.Member, userID int64,
 		}
 		cur, ok := find(members, userID)
 		if !ok {
-			return onboarding.ErrNotFound
+			return fault.ErrNotFound
 		}
 		if cur.Role == role {
 			return nil
@@ -164,7 +165,7 @@ func (s *Service) ChangeRole(ctx context.Context, m access.Member, userID int64,
 // Remove ends a membership. The last owner cannot be removed (409 last_owner).
 func (s *Service) Remove(ctx context.Context, m access.Member, userID int64) error {
 	if !m.Can(access.MembersManage) {
-		return onboarding.ErrForbidden
+		return fault.ErrForbidden
 	}
 	return s.store.WithMembersTx(ctx, func(tx Tx) error {
 		members, err := tx.LockMembers(ctx, m.WorkspaceID)
@@ -173,7 +174,7 @@ func (s *Service) Remove(ctx context.Context, m access.Member, userID int64) err
 		}
 		cur, ok := find(members, userID)
 		if !ok {
-			return onboarding.ErrNotFound
+			return fault.ErrNotFound
 		}
 		if cur.Role == access.RoleOwner && owners(members) == 1 {
 			return &onboarding.BlockedError{Code: ReasonLastOwner}

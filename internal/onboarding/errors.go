@@ -1,31 +1,17 @@
 package onboarding
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tenantops/onboard/internal/fault"
 )
 
-// The error vocabulary every layer maps in one table (internal/web). Typed errors below match
-// their sentinel with errors.Is.
-var (
-	// ErrNotFound: no such draft in this workspace, or the caller is not a member (deny as
-	// not found).
-	ErrNotFound = errors.New("not found")
-	// ErrForbidden: a member lacks the capability.
-	ErrForbidden = errors.New("forbidden")
-	// ErrConflict: the caller's version is stale; see *ConflictError.
-	ErrConflict = errors.New("version conflict")
-	// ErrPreconditionRequired: a versioned write came without the version it expects.
-	ErrPreconditionRequired = errors.New("precondition required")
-	// ErrInvalid: invalid input; see *ValidationError.
-	ErrInvalid = errors.New("invalid input")
-	// ErrBlocked: the action is not allowed in the draft's current state; see *BlockedError.
-	ErrBlocked = errors.New("blocked")
-)
+// The typed errors below carry detail and match their fault sentinel (the error vocabulary
+// every layer shares, mapped once in internal/web) with errors.Is.
 
 // ConflictError reports a stale version, with who changed the draft last and, when loaded,
 // the current draft.
@@ -41,8 +27,8 @@ func (e *ConflictError) Error() string {
 		e.CurrentVersion, e.UpdatedBy, e.UpdatedAt.UTC().Format(time.RFC3339))
 }
 
-// Unwrap makes errors.Is(err, ErrConflict) hold.
-func (e *ConflictError) Unwrap() error { return ErrConflict }
+// Unwrap makes errors.Is(err, fault.ErrConflict) hold.
+func (e *ConflictError) Unwrap() error { return fault.ErrConflict }
 
 // ValidationError maps invalid fields (by their JSON names) to a message.
 type ValidationError struct {
@@ -91,8 +77,8 @@ func (v *ValidationError) Error() string {
 	return b.String()
 }
 
-// Unwrap makes errors.Is(err, ErrInvalid) hold.
-func (v *ValidationError) Unwrap() error { return ErrInvalid }
+// Unwrap makes errors.Is(err, fault.ErrInvalid) hold.
+func (v *ValidationError) Unwrap() error { return fault.ErrInvalid }
 
 // BlockedError reports an action refused because of the draft's state, with the reason code
 // returned to the client as blocking_reason_code.
@@ -102,5 +88,5 @@ type BlockedError struct {
 
 func (e *BlockedError) Error() string { return "blocked: " + string(e.Code) }
 
-// Unwrap makes errors.Is(err, ErrBlocked) hold.
-func (e *BlockedError) Unwrap() error { return ErrBlocked }
+// Unwrap makes errors.Is(err, fault.ErrBlocked) hold.
+func (e *BlockedError) Unwrap() error { return fault.ErrBlocked }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/tenantops/onboard/internal/fault"
 )
 
 func TestErrorsMatchSentinels(t *testing.T) {
@@ -15,11 +17,11 @@ func TestErrorsMatchSentinels(t *testing.T) {
 		err      error
 		sentinel error
 	}{
-		{"ErrConflict", &ConflictError{CurrentVersion: 7, UpdatedBy: "ann@example.com", UpdatedAt: testNow}, ErrConflict},
-		{"ErrInvalid", invalid, ErrInvalid},
-		{"ErrBlocked", &BlockedError{Code: ReasonProviderConnectionMissing}, ErrBlocked},
+		{"ErrConflict", &ConflictError{CurrentVersion: 7, UpdatedBy: "ann@example.com", UpdatedAt: testNow}, fault.ErrConflict},
+		{"ErrInvalid", invalid, fault.ErrInvalid},
+		{"ErrBlocked", &BlockedError{Code: ReasonProviderConnectionMissing}, fault.ErrBlocked},
 	}
-	all := []error{ErrNotFound, ErrForbidden, ErrConflict, ErrPreconditionRequired, ErrInvalid, ErrBlocked}
+	all := []error{fault.ErrNotFound, fault.ErrForbidden, fault.ErrConflict, fault.ErrPreconditionRequired, fault.ErrInvalid, fault.ErrBlocked}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/operation"
 )
 
@@ -30,12 +31,12 @@ func startCapability(typ operation.Type) access.Capability {
 	return access.VerificationStart
 }
 
-// RetryCheck says whether m may retry run now, from a snapshot of its draft: ErrForbidden when m lacks the capability that starts runs of its type; otherwise the
+// RetryCheck says whether m may retry run now, from a snapshot of its draft: fault.ErrForbidden when m lacks the capability that starts runs of its type; otherwise the
 // reason it would be refused ("" when it would start). Pages use it to offer or explain the
 // action; RetryRun applies the start gate itself, in its transaction.
 func RetryCheck(m access.Member, sn Snapshot, run operation.Run) (ReasonCode, error) {
 	if !m.Can(startCapability(run.Type)) {
-		return "", ErrForbidden
+		return "", fault.ErrForbidden
 	}
 	if !Retryable(run) || run.DraftID == "" {
 		return ReasonRunNotRetryable, nil
@@ -66,7 +67,7 @@ func (s *Service) RetryRun(ctx context.Context, m access.Member, runID string) (
 		return operation.Run{}, false, err
 	}
 	if !m.Can(startCapability(run.Type)) {
-		return operation.Run{}, false, ErrForbidden
+		return operation.Run{}, false, fault.ErrForbidden
 	}
 	if !Retryable(run) || run.DraftID == "" {
 		return operation.Run{}, false, &BlockedError{Code: ReasonRunNotRetryable}
@@ -77,7 +78,7 @@ func (s *Service) RetryRun(ctx context.Context, m access.Member, runID string) (
 			return operation.Run{}, false, err
 		}
 		out, created, err := s.retryOnce(ctx, m, d, run)
-		if errors.Is(err, ErrConflict) && attempt < 2 {
+		if errors.Is(err, fault.ErrConflict) && attempt < 2 {
 			continue // the draft moved between the read and the lock: read it again
 		}
 		return out, created, err

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/operation"
 	"github.com/tenantops/onboard/internal/provider"
 )
@@ -50,9 +51,9 @@ type RunStore interface {
 type RunTx interface {
 	Tx
 	// RunDraftID reads (without locking) the id of the run's draft, "" when it has none;
-	// ErrNotFound when there is no such run. The caller locks the draft before the run.
+	// fault.ErrNotFound when there is no such run. The caller locks the draft before the run.
 	RunDraftID(ctx context.Context, runID string) (string, error)
-	// LockRun loads the run and locks its row until the transaction ends; ErrNotFound when unknown.
+	// LockRun loads the run and locks its row until the transaction ends; fault.ErrNotFound when unknown.
 	LockRun(ctx context.Context, runID string) (operation.Run, error)
 	// MarkRunning records a worker's attempt: status running, the attempt, started_at (once)
 	// and the heartbeat. It returns the run as stored.
@@ -80,7 +81,7 @@ func (s *RunService) BeginRun(ctx context.Context, runID string, attempt int) (o
 		return operation.Run{}, provider.Connection{}, fmt.Errorf("begin run: negative attempt %d", attempt)
 	}
 	if !IsGUID(runID) {
-		return operation.Run{}, provider.Connection{}, fmt.Errorf("run %q: %w", runID, ErrNotFound)
+		return operation.Run{}, provider.Connection{}, fmt.Errorf("run %q: %w", runID, fault.ErrNotFound)
 	}
 	now := s.clock()
 	var run operation.Run
@@ -124,7 +125,7 @@ func (s *RunService) Heartbeat(ctx context.Context, runID string) error {
 
 func (s *RunService) tick(ctx context.Context, runID string, counts *operation.Counts) error {
 	if !IsGUID(runID) {
-		return fmt.Errorf("run %q: %w", runID, ErrNotFound)
+		return fmt.Errorf("run %q: %w", runID, fault.ErrNotFound)
 	}
 	updated, status, err := s.store.TickRun(ctx, runID, counts, s.clock())
 	switch {
@@ -133,7 +134,7 @@ func (s *RunService) tick(ctx context.Context, runID string, counts *operation.C
 	case updated:
 		return nil
 	case status == "":
-		return fmt.Errorf("run %s: %w", runID, ErrNotFound)
+		return fmt.Errorf("run %s: %w", runID, fault.ErrNotFound)
 	case status == operation.StatusCompleted:
 		return operation.ErrRunFinished
 	}
@@ -161,7 +162,7 @@ func (s *RunService) CompleteRun(ctx context.Context, runID string, c operation.
 		return err
 	}
 	if !IsGUID(runID) {
-		return fmt.Errorf("run %q: %w", runID, ErrNotFound)
+		return fmt.Errorf("run %q: %w", runID, fault.ErrNotFound)
 	}
 	now := s.clock()
 	return s.store.WithRunTx(ctx, func(tx RunTx) error {

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/operation"
 )
 
@@ -22,7 +23,7 @@ import (
 // Every write is one transaction: lock the draft row, check the caller's expected version,
 // apply the change, re-evaluate the lifecycle from the facts read in that transaction, save
 // with version+1, write an audit entry, commit. Errors follow one precedence, which the API
-// relies on: ErrNotFound (unknown id, or an id of another workspace) → ErrForbidden (missing
+// relies on: fault.ErrNotFound (unknown id, or an id of another workspace) → fault.ErrForbidden (missing
 // capability) → *ConflictError (stale version) → *ValidationError / *BlockedError.
 type Service struct {
 	store Store
@@ -57,7 +58,7 @@ type Patch struct {
 // List returns the workspace's drafts.
 func (s *Service) List(ctx context.Context, m access.Member) ([]Draft, error) {
 	if !m.Can(access.View) {
-		return nil, ErrForbidden
+		return nil, fault.ErrForbidden
 	}
 	return s.store.Drafts(ctx, m.WorkspaceID)
 }
@@ -77,16 +78,16 @@ func (s *Service) Get(ctx context.Context, m access.Member, id string) (Draft, e
 // viewError maps access.MayView's refusal to this package's vocabulary.
 func viewError(err error) error {
 	if errors.Is(err, access.ErrNotMember) {
-		return ErrNotFound
+		return fault.ErrNotFound
 	}
-	return ErrForbidden
+	return fault.ErrForbidden
 }
 
 // Create starts a draft for a tenant, or resumes the tenant's open draft in the workspace
 // (resumed=true, nothing changes) so a tenant never has two open drafts.
 func (s *Service) Create(ctx context.Context, m access.Member, in CreateInput) (d Draft, resumed bool, err error) {
 	if !m.Can(access.DraftCreate) {
-		return Draft{}, false, ErrForbidden
+		return Draft{}, false, fault.ErrForbidden
 	}
 	in.TenantID = NormalizeTenantID(in.TenantID)
 	in.DisplayName = NormalizeDisplayName(in.DisplayName)
@@ -609,10 +610,10 @@ func (s *Service) Run(ctx context.Context, m access.Member, runID string) (opera
 		return operation.Run{}, err
 	}
 	if r.WorkspaceID != m.WorkspaceID {
-		return operation.Run{}, ErrNotFound
+		return operation.Run{}, fault.ErrNotFound
 	}
 	if !m.Can(access.View) {
-		return operation.Run{}, ErrForbidden
+		return operation.Run{}, fault.ErrForbidden
 	}
 	return r, nil
 }
@@ -620,7 +621,7 @@ func (s *Service) Run(ctx context.Context, m access.Member, runID string) (opera
 // WorkspaceRuns lists the workspace's runs for the monitoring page.
 func (s *Service) WorkspaceRuns(ctx context.Context, m access.Member, f RunFilter) ([]operation.Run, error) {
 	if !m.Can(access.View) {
-		return nil, ErrForbidden
+		return nil, fault.ErrForbidden
 	}
 	v := &ValidationError{}
 	if f.Type != "" {
@@ -671,8 +672,8 @@ type writeTx struct {
 }
 
 // write runs fn in one transaction after locking the draft and checking, in this order,
-// that it belongs to the member's workspace (else ErrNotFound), that the member holds every
-// capability in need (else ErrForbidden) and that expected is the stored version (else a
+// that it belongs to the member's workspace (else fault.ErrNotFound), that the member holds every
+// capability in need (else fault.ErrForbidden) and that expected is the stored version (else a
 // *ConflictError and nothing changes).
 func (s *Service) write(ctx context.Context, m access.Member, id string, expected int64, need []access.Capability, fn func(*writeTx) error) error {
 	return s.store.WithTx(ctx, func(tx Tx) error {
@@ -681,11 +682,11 @@ func (s *Service) write(ctx context.Context, m access.Member, id string, expecte
 			return err
 		}
 		if d.WorkspaceID != m.WorkspaceID {
-			return ErrNotFound
+			return fault.ErrNotFound
 		}
 		for _, c := range need {
 			if !m.Can(c) {
-				return ErrForbidden
+				return fault.ErrForbidden
 			}
 		}
 		// checkVersion is a test-only switch for the linearizability test (brokenversion tag);

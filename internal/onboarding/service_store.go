@@ -19,11 +19,11 @@ type Store interface {
 
 	// Drafts lists a workspace's drafts, most recently updated first.
 	Drafts(ctx context.Context, workspaceID int64) ([]Draft, error)
-	// Draft loads one draft by id, in any workspace; ErrNotFound when unknown (or not a UUID).
+	// Draft loads one draft by id, in any workspace; fault.ErrNotFound when unknown (or not a UUID).
 	Draft(ctx context.Context, id string) (Draft, error)
 	// DraftRuns lists a draft's runs, newest first, at most limit.
 	DraftRuns(ctx context.Context, draftID string, limit int) ([]operation.Run, error)
-	// Run loads one run by id, in any workspace; ErrNotFound when unknown.
+	// Run loads one run by id, in any workspace; fault.ErrNotFound when unknown.
 	Run(ctx context.Context, id string) (operation.Run, error)
 	// WorkspaceRuns lists a workspace's runs matching f, newest first.
 	WorkspaceRuns(ctx context.Context, workspaceID int64, f RunFilter) ([]operation.Run, error)
@@ -34,7 +34,7 @@ type Store interface {
 // Tx is one transaction of the Store. Times are passed in, so one transaction uses one now.
 type Tx interface {
 	// LockDraft loads the draft and locks its row until the transaction ends
-	// (SELECT … FOR UPDATE); ErrNotFound when unknown. It does not check the workspace.
+	// (SELECT … FOR UPDATE); fault.ErrNotFound when unknown. It does not check the workspace.
 	LockDraft(ctx context.Context, id string) (Draft, error)
 	// LoadFacts reads the facts of d: the connection d.ProviderConnectionID names, the latest
 	// verify_access run of the draft and the latest run per bootstrap type of the draft; the

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tenantops/onboard/internal/account"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/onboarding"
 )
 
@@ -44,7 +45,7 @@ func (t *accountTx) LockPasswordHash(ctx context.Context, userID int64) (string,
 	var hash string
 	err := t.tx.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1 FOR UPDATE`, userID).Scan(&hash)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", onboarding.ErrNotFound
+		return "", fault.ErrNotFound
 	}
 	if err != nil {
 		return "", fmt.Errorf("lock user: %w", err)
@@ -83,7 +84,7 @@ func (t *accountTx) EndSessions(ctx context.Context, userID int64, keep string, 
 		return 0, fmt.Errorf("end sessions: %w", err)
 	}
 	if id != 0 && tag.RowsAffected() == 0 {
-		return 0, onboarding.ErrNotFound
+		return 0, fault.ErrNotFound
 	}
 	return tag.RowsAffected(), nil
 }

@@ -9,13 +9,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tenantops/onboard/internal/access"
-	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/fault"
 )
 
 // ErrUserNotFound is returned when no user has the given email or id. It wraps
-// onboarding.ErrNotFound so the web layer can tell "no such user" (a session of a deleted
+// fault.ErrNotFound so the web layer can tell "no such user" (a session of a deleted
 // user is no session) from a database that does not answer (an error, not a sign-out).
-var ErrUserNotFound = fmt.Errorf("user %w", onboarding.ErrNotFound)
+var ErrUserNotFound = fmt.Errorf("user %w", fault.ErrNotFound)
 
 // UserCredentials returns the user with email and their password hash.
 func (db *DB) UserCredentials(ctx context.Context, email string) (access.User, string, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tenantops/onboard/internal/aesgcm"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/onboarding"
 )
 
@@ -119,7 +120,7 @@ func scanDraft(row pgx.Row, extra ...any) (onboarding.Draft, error) {
 
 func loadDraft(ctx context.Context, q querier, id string, lock bool) (onboarding.Draft, error) {
 	if !onboarding.IsGUID(id) {
-		return onboarding.Draft{}, onboarding.ErrNotFound
+		return onboarding.Draft{}, fault.ErrNotFound
 	}
 	sql := draftSelect + ` WHERE s.id = $1`
 	if lock {
@@ -127,7 +128,7 @@ func loadDraft(ctx context.Context, q querier, id string, lock bool) (onboarding
 	}
 	d, err := scanDraft(q.QueryRow(ctx, sql, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return onboarding.Draft{}, onboarding.ErrNotFound
+		return onboarding.Draft{}, fault.ErrNotFound
 	}
 	if err != nil {
 		return onboarding.Draft{}, fmt.Errorf("load draft: %w", err)

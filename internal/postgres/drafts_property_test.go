@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/operation"
 )
@@ -67,7 +68,7 @@ type propertyRun struct {
 }
 
 func expectedError(err error) bool {
-	for _, target := range []error{onboarding.ErrInvalid, onboarding.ErrBlocked, onboarding.ErrConflict,
+	for _, target := range []error{fault.ErrInvalid, fault.ErrBlocked, fault.ErrConflict,
 		operation.ErrIllegalTransition, operation.ErrRunFinished} {
 		if errors.Is(err, target) {
 			return true

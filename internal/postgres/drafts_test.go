@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/operation"
 )
@@ -52,7 +53,7 @@ func TestCreate(t *testing.T) {
 	})
 	t.Run("ErrForbidden", func(t *testing.T) {
 		_, _, err := f.svc.Create(ctx, f.viewer, in)
-		wantErr(t, err, onboarding.ErrForbidden)
+		wantErr(t, err, fault.ErrForbidden)
 	})
 	t.Run("AfterCancelCreatesNew", func(t *testing.T) {
 		d2 := f.create(t)
@@ -250,7 +251,7 @@ func TestStartVerification(t *testing.T) {
 				run2.ID, created, again.Version, err, run.ID, got.Version)
 		}
 		_, _, _, err = f.svc.StartVerification(ctx, f.owner, d.ID, d.Version)
-		wantErr(t, err, onboarding.ErrConflict)
+		wantErr(t, err, fault.ErrConflict)
 	})
 }
 
@@ -287,9 +288,9 @@ func TestStartBootstrap(t *testing.T) {
 	t.Run("ErrInvalid", func(t *testing.T) {
 		d := f.verified(t, operation.OutcomeSucceeded, "")
 		_, _, err := f.svc.StartBootstrap(ctx, f.owner, d.ID, d.Version, nil)
-		wantErr(t, err, onboarding.ErrInvalid)
+		wantErr(t, err, fault.ErrInvalid)
 		_, _, err = f.svc.StartBootstrap(ctx, f.owner, d.ID, d.Version, []string{"rm_rf"})
-		wantErr(t, err, onboarding.ErrInvalid)
+		wantErr(t, err, fault.ErrInvalid)
 	})
 }
 
@@ -324,9 +325,9 @@ func TestActivate(t *testing.T) {
 		_, err := f.svc.Activate(ctx, f.owner, d.ID, d.Version, "")
 		wantBlocked(t, err, onboarding.ReasonMissingPermissions)
 		_, err = f.svc.Activate(ctx, f.owner, d.ID, d.Version, strings.Repeat("r", 501))
-		wantErr(t, err, onboarding.ErrInvalid)
+		wantErr(t, err, fault.ErrInvalid)
 		_, err = f.svc.Activate(ctx, f.owner, d.ID, d.Version, "   ")
-		wantErr(t, err, onboarding.ErrInvalid)
+		wantErr(t, err, fault.ErrInvalid)
 	})
 	t.Run("NotOverridable", func(t *testing.T) {
 		d := f.verified(t, operation.OutcomeFailed, "provider_unreachable")
@@ -510,27 +511,27 @@ func TestPrecedence(t *testing.T) {
 	before := f.dbState(t, d.ID)
 	for name, call := range calls {
 		t.Run(name+"/OtherWorkspace", func(t *testing.T) {
-			wantErr(t, call(f.globex, d.ID), onboarding.ErrNotFound)
+			wantErr(t, call(f.globex, d.ID), fault.ErrNotFound)
 		})
 		t.Run(name+"/UnknownID", func(t *testing.T) {
-			wantErr(t, call(f.owner, "6f1c2a4e-0000-4000-8000-000000000000"), onboarding.ErrNotFound)
-			wantErr(t, call(f.owner, "not-a-uuid"), onboarding.ErrNotFound)
+			wantErr(t, call(f.owner, "6f1c2a4e-0000-4000-8000-000000000000"), fault.ErrNotFound)
+			wantErr(t, call(f.owner, "not-a-uuid"), fault.ErrNotFound)
 		})
 		if name == "Get" || name == "Runs" || name == "Connection" {
 			continue
 		}
 		t.Run(name+"/ViewerForbidden", func(t *testing.T) {
-			wantErr(t, call(f.viewer, d.ID), onboarding.ErrForbidden)
+			wantErr(t, call(f.viewer, d.ID), fault.ErrForbidden)
 		})
 		t.Run(name+"/OwnerStaleVersion", func(t *testing.T) {
-			wantErr(t, call(f.owner, d.ID), onboarding.ErrConflict)
+			wantErr(t, call(f.owner, d.ID), fault.ErrConflict)
 		})
 	}
 	t.Run("OperatorActivateForbidden", func(t *testing.T) {
-		wantErr(t, calls["Activate"](f.operator, d.ID), onboarding.ErrForbidden)
-		wantErr(t, calls["Cancel"](f.operator, d.ID), onboarding.ErrForbidden)
+		wantErr(t, calls["Activate"](f.operator, d.ID), fault.ErrForbidden)
+		wantErr(t, calls["Cancel"](f.operator, d.ID), fault.ErrForbidden)
 		_, err := f.svc.Activate(ctx, f.operator, d.ID, d.Version, "")
-		wantErr(t, err, onboarding.ErrForbidden)
+		wantErr(t, err, fault.ErrForbidden)
 	})
 	t.Run("RunOfOtherWorkspace", func(t *testing.T) {
 		runs, err := f.svc.Runs(ctx, f.owner, d.ID)
@@ -538,7 +539,7 @@ func TestPrecedence(t *testing.T) {
 			t.Fatalf("Runs = %d, %v", len(runs), err)
 		}
 		_, err = f.svc.Run(ctx, f.globex, runs[0].ID)
-		wantErr(t, err, onboarding.ErrNotFound)
+		wantErr(t, err, fault.ErrNotFound)
 		got, err := f.svc.WorkspaceRuns(ctx, f.globex, onboarding.RunFilter{})
 		if err != nil || len(got) != 0 {
 			t.Errorf("globex WorkspaceRuns = %d, %v; want 0", len(got), err)

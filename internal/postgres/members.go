@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
 )
@@ -49,7 +50,7 @@ func (t *membersTx) UserByEmail(ctx context.Context, email string) (access.User,
 	var u access.User
 	err := t.tx.QueryRow(ctx, `SELECT id, email, name FROM users WHERE lower(email) = lower($1)`, email).Scan(&u.ID, &u.Email, &u.Name)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return access.User{}, onboarding.ErrNotFound
+		return access.User{}, fault.ErrNotFound
 	}
 	if err != nil {
 		return access.User{}, fmt.Errorf("user by email: %w", err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
 )
@@ -34,10 +35,10 @@ func TestMembers(t *testing.T) {
 
 	t.Run("ErrForbidden", func(t *testing.T) {
 		for _, m := range []access.Member{f.operator, f.viewer} {
-			if _, err := svc.List(ctx, m); !errors.Is(err, onboarding.ErrForbidden) {
+			if _, err := svc.List(ctx, m); !errors.Is(err, fault.ErrForbidden) {
 				t.Errorf("List as %s = %v, want forbidden", m.Role, err)
 			}
-			if err := svc.Remove(ctx, m, f.viewer.User.ID); !errors.Is(err, onboarding.ErrForbidden) {
+			if err := svc.Remove(ctx, m, f.viewer.User.ID); !errors.Is(err, fault.ErrForbidden) {
 				t.Errorf("Remove as %s = %v, want forbidden", m.Role, err)
 			}
 		}
@@ -67,7 +68,7 @@ func TestMembers(t *testing.T) {
 		if _, ok := memberRoles(t, svc, f.owner)["owner@globex.test"]; ok {
 			t.Error("removed member still listed")
 		}
-		if err := svc.Remove(ctx, f.owner, f.globex.User.ID); !errors.Is(err, onboarding.ErrNotFound) {
+		if err := svc.Remove(ctx, f.owner, f.globex.User.ID); !errors.Is(err, fault.ErrNotFound) {
 			t.Errorf("removing a non-member = %v, want not found", err)
 		}
 		var n int

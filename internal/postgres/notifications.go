@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/onboarding"
 )
 
@@ -63,7 +64,7 @@ func (db *DB) UnreadCount(ctx context.Context, userID int64) (int, error) {
 	return n, nil
 }
 
-// MarkNotificationRead marks one of a user's notifications read; onboarding.ErrNotFound when
+// MarkNotificationRead marks one of a user's notifications read; fault.ErrNotFound when
 // the user has no notification with that id.
 func (db *DB) MarkNotificationRead(ctx context.Context, userID, id int64) error {
 	tag, err := db.Pool.Exec(ctx, `UPDATE user_notifications SET read_at = coalesce(read_at, now())
@@ -72,7 +73,7 @@ func (db *DB) MarkNotificationRead(ctx context.Context, userID, id int64) error 
 		return fmt.Errorf("mark notification read: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return onboarding.ErrNotFound
+		return fault.ErrNotFound
 	}
 	return nil
 }

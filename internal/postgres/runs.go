@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/operation"
 )
@@ -65,7 +66,7 @@ func operationOutcome(s string) operation.Outcome { return operation.Outcome(s) 
 
 func loadRun(ctx context.Context, q querier, id string, lock bool) (operation.Run, error) {
 	if !onboarding.IsGUID(id) {
-		return operation.Run{}, onboarding.ErrNotFound
+		return operation.Run{}, fault.ErrNotFound
 	}
 	sql := runSelect + ` WHERE r.id = $1`
 	if lock {
@@ -73,7 +74,7 @@ func loadRun(ctx context.Context, q querier, id string, lock bool) (operation.Ru
 	}
 	r, err := scanRun(q.QueryRow(ctx, sql, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return operation.Run{}, fmt.Errorf("run %s: %w", id, onboarding.ErrNotFound)
+		return operation.Run{}, fmt.Errorf("run %s: %w", id, fault.ErrNotFound)
 	}
 	if err != nil {
 		return operation.Run{}, fmt.Errorf("load run: %w", err)
@@ -84,8 +85,8 @@ func loadRun(ctx context.Context, q querier, id string, lock bool) (operation.Ru
 // Run implements onboarding.Store.
 func (s *Store) Run(ctx context.Context, id string) (operation.Run, error) {
 	r, err := loadRun(ctx, s.Pool, id, false)
-	if errors.Is(err, onboarding.ErrNotFound) {
-		return operation.Run{}, onboarding.ErrNotFound
+	if errors.Is(err, fault.ErrNotFound) {
+		return operation.Run{}, fault.ErrNotFound
 	}
 	return r, err
 }
@@ -93,7 +94,7 @@ func (s *Store) Run(ctx context.Context, id string) (operation.Run, error) {
 // DraftRuns implements onboarding.Store.
 func (s *Store) DraftRuns(ctx context.Context, draftID string, limit int) ([]operation.Run, error) {
 	if !onboarding.IsGUID(draftID) {
-		return nil, onboarding.ErrNotFound
+		return nil, fault.ErrNotFound
 	}
 	return collectRuns(s.Pool.Query(ctx, runSelect+` WHERE r.draft_id = $1 ORDER BY r.created_at DESC, r.id DESC LIMIT $2`,
 		draftID, limit))
@@ -223,12 +224,12 @@ var _ onboarding.RunStore = (*Store)(nil)
 // RunDraftID implements onboarding.RunTx.
 func (t *storeTx) RunDraftID(ctx context.Context, runID string) (string, error) {
 	if !onboarding.IsGUID(runID) {
-		return "", fmt.Errorf("run %q: %w", runID, onboarding.ErrNotFound)
+		return "", fmt.Errorf("run %q: %w", runID, fault.ErrNotFound)
 	}
 	var draftID *string
 	err := t.tx.QueryRow(ctx, `SELECT draft_id::text FROM operation_runs WHERE id = $1`, runID).Scan(&draftID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", fmt.Errorf("run %s: %w", runID, onboarding.ErrNotFound)
+		return "", fmt.Errorf("run %s: %w", runID, fault.ErrNotFound)
 	}
 	if err != nil {
 		return "", fmt.Errorf("read run draft: %w", err)

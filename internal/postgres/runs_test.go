@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/operation"
 )
@@ -131,8 +132,8 @@ func runLifecycleIllegalTransitions(t *testing.T, ctx context.Context, f *fixtur
 
 func runLifecycleUnknownRun(t *testing.T, ctx context.Context, f *fixture) {
 	_, _, err := f.runs.BeginRun(ctx, "6f1c2a4e-0000-4000-8000-000000000000", 1)
-	wantErr(t, err, onboarding.ErrNotFound)
-	wantErr(t, f.runs.CompleteRun(ctx, "nope", operation.Completion{Outcome: operation.OutcomeFailed}), onboarding.ErrNotFound)
+	wantErr(t, err, fault.ErrNotFound)
+	wantErr(t, f.runs.CompleteRun(ctx, "nope", operation.Completion{Outcome: operation.OutcomeFailed}), fault.ErrNotFound)
 }
 
 func runLifecycleStaleRuns(t *testing.T, ctx context.Context, f *fixture) {
@@ -448,14 +449,14 @@ func TestDraftSnapshot(t *testing.T) {
 	if conn == nil || conn.ID != d.ProviderConnectionID || conn.Status != onboarding.ConnectionVerified {
 		t.Errorf("snapshot connection = %+v", conn)
 	}
-	if _, err := f.store.DraftSnapshot(ctx, "6f1c2a4e-0000-4000-8000-000000000000"); !errors.Is(err, onboarding.ErrNotFound) {
+	if _, err := f.store.DraftSnapshot(ctx, "6f1c2a4e-0000-4000-8000-000000000000"); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("unknown id: err = %v, want ErrNotFound", err)
 	}
 	filtered, err := f.svc.WorkspaceRuns(ctx, f.viewer, onboarding.RunFilter{Type: "bootstrap.policy_sync", Status: "queued", DraftID: d.ID})
 	if err != nil || len(filtered) != 1 {
 		t.Errorf("WorkspaceRuns filtered = %d, %v; want 1", len(filtered), err)
 	}
-	if _, err := f.svc.WorkspaceRuns(ctx, f.viewer, onboarding.RunFilter{Status: "exploded"}); !errors.Is(err, onboarding.ErrInvalid) {
+	if _, err := f.svc.WorkspaceRuns(ctx, f.viewer, onboarding.RunFilter{Status: "exploded"}); !errors.Is(err, fault.ErrInvalid) {
 		t.Errorf("bad filter: err = %v, want ErrInvalid", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tenantops/onboard/internal/aesgcm"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/provider"
 )
@@ -37,7 +38,7 @@ func (t *storeTx) CreateConnection(ctx context.Context, c onboarding.NewConnecti
 // DraftConnection implements onboarding.Store.
 func (s *Store) DraftConnection(ctx context.Context, draftID string) (*onboarding.ConnectionInfo, error) {
 	if !onboarding.IsGUID(draftID) {
-		return nil, onboarding.ErrNotFound
+		return nil, fault.ErrNotFound
 	}
 	var c onboarding.ConnectionInfo
 	var status string

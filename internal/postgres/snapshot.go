@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/operation"
 )
@@ -21,10 +22,10 @@ const SnapshotRuns = 20
 // plus the latest run of every type when it is older, so facts assembled from a snapshot are
 // the facts LoadFacts reads; newest first) and its attached connection (nil when none; never
 // the secret).
-// Unknown id → onboarding.ErrNotFound.
+// Unknown id → fault.ErrNotFound.
 func (db *DB) DraftSnapshot(ctx context.Context, draftID string) (onboarding.Snapshot, error) {
 	if !onboarding.IsGUID(draftID) {
-		return onboarding.Snapshot{}, onboarding.ErrNotFound
+		return onboarding.Snapshot{}, fault.ErrNotFound
 	}
 	var runsJSON []byte
 	var connID, connClient, connStatus *string
@@ -49,7 +50,7 @@ func (db *DB) DraftSnapshot(ctx context.Context, draftID string) (onboarding.Sna
 		WHERE s.id = $1`, draftID),
 		&runsJSON, &connID, &connClient, &connStatus, &connCreated)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return onboarding.Snapshot{}, onboarding.ErrNotFound
+		return onboarding.Snapshot{}, fault.ErrNotFound
 	}
 	if err != nil {
 		return onboarding.Snapshot{}, fmt.Errorf("load snapshot: %w", err)

@@ -9,36 +9,14 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/fault"
+	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/operation"
 	"github.com/tenantops/onboard/views"
 )
-
-// Fragment views, as the live hub names them (internal/live ViewCheckpoint, ViewRow,
-// ViewRunPrefix, ViewOpRowPrefix).
-const (
-	fragmentCheckpoint  = "checkpoint"
-	fragmentRow         = "row"
-	fragmentRunPrefix   = "run:"
-	fragmentOpRowPrefix = "oprow:"
-)
-
-// CheckpointStep reads the step of a checkpoint view: 0 for "checkpoint" (or ""), N for
-// "checkpoint:N" with N in 1–5; ok is false for anything else.
-func CheckpointStep(view string) (step int, ok bool) {
-	if view == fragmentCheckpoint || view == "" {
-		return 0, true
-	}
-	rest, found := strings.CutPrefix(view, fragmentCheckpoint+":")
-	if !found || len(rest) != 1 || rest[0] < '1' || rest[0] > '0'+onboarding.Steps {
-		return 0, false
-	}
-	return int(rest[0] - '0'), true
-}
 
 // systemActor is how a change without a user (a run completion) reads.
 const systemActor = "system"
@@ -88,7 +66,7 @@ func CheckpointView(snap onboarding.Snapshot, caps access.Set, step int) views.C
 		CanCancel:          caps.Has(access.Cancel) && open,
 	}
 	if step >= 1 && step <= onboarding.Steps {
-		cd.View = fragmentCheckpoint + ":" + strconv.Itoa(step)
+		cd.View = live.View{Kind: live.ViewCheckpoint, Step: step}.String()
 	}
 	if conn != nil {
 		cd.Connection = &views.ConnectionView{ClientID: conn.ClientID, Status: string(conn.Status), CreatedAt: conn.CreatedAt}
@@ -320,18 +298,18 @@ func RenderDraftRow(ctx context.Context, w io.Writer, snap onboarding.Snapshot) 
 	return views.DraftRowView(DraftRowView(snap)).Render(ctx, w)
 }
 
-// runOf is the snapshot's run runID, or onboarding.ErrNotFound.
+// runOf is the snapshot's run runID, or fault.ErrNotFound.
 func runOf(snap onboarding.Snapshot, runID string) (operation.Run, error) {
 	for _, r := range snap.Runs {
 		if r.ID == runID {
 			return r, nil
 		}
 	}
-	return operation.Run{}, fmt.Errorf("run %s of draft %s: %w", runID, snap.Draft.ID, onboarding.ErrNotFound)
+	return operation.Run{}, fmt.Errorf("run %s of draft %s: %w", runID, snap.Draft.ID, fault.ErrNotFound)
 }
 
 // RenderRunPanel writes the panel of run runID, which must be one of the snapshot's runs
-// (else onboarding.ErrNotFound); it is the same for every cohort.
+// (else fault.ErrNotFound); it is the same for every cohort.
 func RenderRunPanel(ctx context.Context, w io.Writer, snap onboarding.Snapshot, runID string) error {
 	r, err := runOf(snap, runID)
 	if err != nil {
@@ -341,7 +319,7 @@ func RenderRunPanel(ctx context.Context, w io.Writer, snap onboarding.Snapshot, 
 }
 
 // RenderOperationRow writes run runID's row of the operations list (live view
-// "oprow:<id>"), which must be one of the snapshot's runs (else onboarding.ErrNotFound); it
+// "oprow:<id>"), which must be one of the snapshot's runs (else fault.ErrNotFound); it
 // is the same for every cohort.
 func RenderOperationRow(ctx context.Context, w io.Writer, snap onboarding.Snapshot, runID string) error {
 	r, err := runOf(snap, runID)
@@ -360,23 +338,26 @@ func RenderOperationRow(ctx context.Context, w io.Writer, snap onboarding.Snapsh
 // access.Cohort): "checkpoint" (the current checkpoint's step), "checkpoint:N" (step N, as a
 // tab shows it), "row" or "run:<id>". The live hub's Source.Render calls it.
 func RenderFragment(ctx context.Context, w io.Writer, snap onboarding.Snapshot, view, cohort string) error {
-	switch {
-	case view == fragmentCheckpoint || view == "" || strings.HasPrefix(view, fragmentCheckpoint+":"):
-		step, ok := CheckpointStep(view)
-		if !ok {
-			return fmt.Errorf("render: unknown view %q", view)
-		}
+	if view == "" {
+		view = live.ViewCheckpoint
+	}
+	v, err := live.ParseView(view)
+	if err != nil {
+		return fmt.Errorf("render: unknown view %q", view)
+	}
+	switch v.Kind {
+	case live.ViewCheckpoint:
 		role, err := access.ParseRole(cohort)
 		if err != nil {
 			return fmt.Errorf("render checkpoint: %w", err)
 		}
-		return RenderCheckpoint(ctx, w, snap, role, step)
-	case view == fragmentRow:
+		return RenderCheckpoint(ctx, w, snap, role, v.Step)
+	case live.ViewRow:
 		return RenderDraftRow(ctx, w, snap)
-	case strings.HasPrefix(view, fragmentRunPrefix):
-		return RenderRunPanel(ctx, w, snap, strings.TrimPrefix(view, fragmentRunPrefix))
-	case strings.HasPrefix(view, fragmentOpRowPrefix):
-		return RenderOperationRow(ctx, w, snap, strings.TrimPrefix(view, fragmentOpRowPrefix))
+	case live.ViewRun:
+		return RenderRunPanel(ctx, w, snap, v.RunID)
+	case live.ViewOpRow:
+		return RenderOperationRow(ctx, w, snap, v.RunID)
 	}
 	return fmt.Errorf("render: unknown view %q", view)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/operation"
 )
@@ -66,7 +67,7 @@ func (s *Server) expected(r *http.Request, m access.Member, id string, c access.
 	if !m.Can(c) {
 		return 0, errForbidden
 	}
-	return 0, onboarding.ErrPreconditionRequired
+	return 0, fault.ErrPreconditionRequired
 }
 
 func (s *Server) writeDraft(w http.ResponseWriter, status int, d onboarding.Draft) {

@@ -1,13 +1,18 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/coder/websocket"
+
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/fault"
+	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/views"
 )
@@ -34,63 +39,135 @@ func badRequest(detail string) *httpError {
 	return &httpError{Status: http.StatusBadRequest, Title: "Bad request", Detail: detail}
 }
 
-// statusOf maps the error vocabulary to HTTP in one table. Unknown errors are internal.
+// faults is the one table from the error vocabulary (internal/fault, the hub's ends of a
+// client and the endpoint's own) to every answer the edge gives: the problem of pages and the
+// API (a version conflict is 412 here; pages turn it into a 409 with a conflict banner before
+// it reaches this table), the /live close code and reason (docs/live.md, Close codes), the
+// /live/poll problem and the onboard_live_refusals_total label. For each answer the first row
+// whose error matches (errors.Is) and that gives that answer wins; a row gives no answer where
+// its field is zero, and the defaults are in statusOf, liveCloseFor, livePollProblem and
+// refusalReason.
+var faults = []struct {
+	err     error
+	http    func(error) *httpError // pages and the API
+	close   liveClose              // a /live socket
+	poll    func(error) *httpError // /live/poll
+	refusal string                 // a refused /live or /live/poll subscription
+}{
+	{err: errPeerGone, close: liveClose{drop: true}},
+	{err: errWriteFailed, close: liveClose{drop: true}},
+	{err: errPeerData, close: liveClose{code: websocket.StatusPolicyViolation, reason: "unexpected data message"}},
+	{err: errGoingAway, close: goingAway},
+	{err: context.Canceled, close: goingAway}, // the server's base context ended
+	{err: live.ErrShutdown, close: goingAway, refusal: "unavailable"},
+	{err: access.ErrNotMember, http: answer(errNotFound)},
+	{err: fault.ErrNotFound, http: answer(errNotFound), close: liveClose{code: closeNotFound, reason: "not found"},
+		poll:    answer(&httpError{Status: http.StatusNotFound, Title: "Not found", Detail: "No such draft in your workspaces."}),
+		refusal: "not_found"},
+	{err: fault.ErrForbidden, http: answer(errForbidden), close: liveClose{code: closeForbidden, reason: "forbidden"},
+		poll:    answer(&httpError{Status: http.StatusForbidden, Title: "Forbidden", Detail: "You may not view this draft."}),
+		refusal: "forbidden"},
+	{err: fault.ErrPreconditionRequired, http: answer(&httpError{Status: http.StatusPreconditionRequired,
+		Title: "Precondition required", Detail: `Send If-Match with the draft version you saw, e.g. If-Match: "3".`})},
+	{err: fault.ErrConflict, http: conflictProblem},
+	{err: fault.ErrInvalid, http: invalidProblem,
+		close: liveClose{code: websocket.StatusPolicyViolation, reason: "invalid subscription"},
+		poll:  func(err error) *httpError { return badRequest(err.Error()) }, refusal: "invalid"},
+	{err: fault.ErrBlocked, http: blockedProblem},
+	{err: live.ErrSlowConsumer, close: liveClose{code: websocket.StatusTryAgainLater, reason: "slow consumer: reconnect"}},
+	{err: live.ErrRevoked, close: liveClose{code: websocket.StatusPolicyViolation, reason: "access revoked"}},
+	{err: live.ErrSessionEnded, close: liveClose{code: closeSignedOut, reason: "signed out"},
+		poll: answer(errUnauthenticated), refusal: "session_ended"},
+	{err: errTooMany, close: liveClose{code: closeTooMany, reason: "too many live connections"}, refusal: "too_many"},
+}
+
+// liveClose is how a /live socket ends: a close frame with code and reason, or dropped
+// without one.
+type liveClose struct {
+	code   websocket.StatusCode
+	reason string
+	drop   bool
+}
+
+var goingAway = liveClose{code: websocket.StatusGoingAway, reason: "going away"}
+
+// answer is a fault's fixed problem.
+func answer(he *httpError) func(error) *httpError { return func(error) *httpError { return he } }
+
+// statusOf maps err to the problem of pages and the API (faults); nil for an internal error.
 func statusOf(err error) *httpError {
 	var he *httpError
-	switch {
-	case errors.As(err, &he):
+	if errors.As(err, &he) {
 		return he
-	case errors.Is(err, access.ErrNotMember):
-		return errNotFound
 	}
-	for _, m := range errorTable {
-		if errors.Is(err, m.target) {
-			return m.build(err)
+	for _, f := range faults {
+		if f.http != nil && errors.Is(err, f.err) {
+			return f.http(err)
 		}
 	}
 	return nil
 }
 
-// errorTable maps the domain error vocabulary to HTTP, in one place. A version conflict is 412
-// here (the API); pages turn it into a 409 with a conflict banner before it reaches this table.
-var errorTable = []struct {
-	target error
-	build  func(error) *httpError
-}{
-	{onboarding.ErrNotFound, func(error) *httpError { return errNotFound }},
-	{onboarding.ErrForbidden, func(error) *httpError { return errForbidden }},
-	{onboarding.ErrPreconditionRequired, func(error) *httpError {
-		return &httpError{Status: http.StatusPreconditionRequired, Title: "Precondition required",
-			Detail: `Send If-Match with the draft version you saw, e.g. If-Match: "3".`}
-	}},
-	{onboarding.ErrConflict, func(err error) *httpError {
-		he := &httpError{Status: http.StatusPreconditionFailed, Title: "Version conflict",
-			Detail: "The draft changed since you loaded it; nothing was changed. Reload and apply again.", Extra: map[string]any{}}
-		var ce *onboarding.ConflictError
-		if errors.As(err, &ce) {
-			he.Extra["current_version"] = ce.CurrentVersion
-			he.Extra["updated_by"] = nullable(ce.UpdatedBy)
-			he.Extra["updated_at"] = ce.UpdatedAt.UTC()
+// liveCloseFor is how a /live socket ends for why (faults); anything else is 1011.
+func liveCloseFor(why error) liveClose {
+	for _, f := range faults {
+		if (f.close.drop || f.close.code != 0) && errors.Is(why, f.err) {
+			return f.close
 		}
-		return he
-	}},
-	{onboarding.ErrInvalid, func(err error) *httpError {
-		he := &httpError{Status: http.StatusUnprocessableEntity, Title: "Invalid input", Detail: "Some fields are not valid."}
-		var ve *onboarding.ValidationError
-		if errors.As(err, &ve) {
-			he.Extra = map[string]any{"errors": ve.Fields}
+	}
+	return liveClose{code: websocket.StatusInternalError, reason: "internal error"}
+}
+
+// livePollProblem is the /live/poll answer to a refused subscription (faults); anything else
+// is 503.
+func livePollProblem(err error) *httpError {
+	for _, f := range faults {
+		if f.poll != nil && errors.Is(err, f.err) {
+			return f.poll(err)
 		}
-		return he
-	}},
-	{onboarding.ErrBlocked, func(err error) *httpError {
-		he := &httpError{Status: http.StatusConflict, Title: "Blocked", Detail: "The draft is not in a state that allows this."}
-		var be *onboarding.BlockedError
-		if errors.As(err, &be) {
-			he.Detail = "Blocked: " + string(be.Code) + "."
-			he.Extra = map[string]any{"reason_code": be.Code, "blocking_reason_code": be.Code}
+	}
+	return &httpError{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "Try again shortly."}
+}
+
+// refusalReason names why err refused a subscription (faults), one of RefusalReasons.
+func refusalReason(err error) string {
+	for _, f := range faults {
+		if f.refusal != "" && errors.Is(err, f.err) {
+			return f.refusal
 		}
-		return he
-	}},
+	}
+	return "error"
+}
+
+func conflictProblem(err error) *httpError {
+	he := &httpError{Status: http.StatusPreconditionFailed, Title: "Version conflict",
+		Detail: "The draft changed since you loaded it; nothing was changed. Reload and apply again.", Extra: map[string]any{}}
+	var ce *onboarding.ConflictError
+	if errors.As(err, &ce) {
+		he.Extra["current_version"] = ce.CurrentVersion
+		he.Extra["updated_by"] = nullable(ce.UpdatedBy)
+		he.Extra["updated_at"] = ce.UpdatedAt.UTC()
+	}
+	return he
+}
+
+func invalidProblem(err error) *httpError {
+	he := &httpError{Status: http.StatusUnprocessableEntity, Title: "Invalid input", Detail: "Some fields are not valid."}
+	var ve *onboarding.ValidationError
+	if errors.As(err, &ve) {
+		he.Extra = map[string]any{"errors": ve.Fields}
+	}
+	return he
+}
+
+func blockedProblem(err error) *httpError {
+	he := &httpError{Status: http.StatusConflict, Title: "Blocked", Detail: "The draft is not in a state that allows this."}
+	var be *onboarding.BlockedError
+	if errors.As(err, &be) {
+		he.Detail = "Blocked: " + string(be.Code) + "."
+		he.Extra = map[string]any{"reason_code": be.Code, "blocking_reason_code": be.Code}
+	}
+	return he
 }
 
 // nullable returns nil for "", so JSON shows null.

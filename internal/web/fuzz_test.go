@@ -128,7 +128,7 @@ func FuzzParseLiveQuery(f *testing.F) {
 			t.Fatalf("%d subscriptions from %q", len(subs), raw)
 		}
 		for _, s := range subs {
-			if !onboarding.IsGUID(s.DraftID) || s.DraftID != strings.ToLower(s.DraftID) || s.Rev < 0 {
+			if !onboarding.IsGUID(s.Target) || s.Target != strings.ToLower(s.Target) || s.Rev < 0 {
 				t.Fatalf("bad subscription %+v from %q", s, raw)
 			}
 			if _, err := parseView(s.View); err != nil {

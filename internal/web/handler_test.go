@@ -25,6 +25,7 @@ import (
 
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/account"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/testkit"
 	"github.com/tenantops/onboard/internal/web"
@@ -249,8 +250,8 @@ func TestHandlerErrorTable(t *testing.T) {
 				t.Errorf("version %v, want 4", v)
 			}
 		}},
-		{"NotFound", onboarding.ErrNotFound, http.StatusNotFound, nil},
-		{"Forbidden", onboarding.ErrForbidden, http.StatusForbidden, nil},
+		{"NotFound", fault.ErrNotFound, http.StatusNotFound, nil},
+		{"Forbidden", fault.ErrForbidden, http.StatusForbidden, nil},
 		{"Conflict", &onboarding.ConflictError{CurrentVersion: 5, UpdatedBy: "operator@acme.test", UpdatedAt: time.Unix(1, 0)},
 			http.StatusPreconditionFailed, func(t *testing.T, r handlerResponse) {
 				if v, by := r.field(t, "current_version"), r.field(t, "updated_by"); v != 5.0 || by != "operator@acme.test" {

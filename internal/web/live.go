@@ -208,7 +208,7 @@ func (s *Server) CloseLive(ctx context.Context) error {
 // Before the upgrade: no session → 401, malformed query → 400, foreign Origin → 403
 // (sameOrigin: scheme, host and port against PUBLIC_URL or the request's Host; it is the
 // socket's only CSRF defence). After it, every ending is a close code from one table
-// (liveCloses), because a browser's WebSocket cannot read an HTTP status: 4404 (no such
+// (faults, errors.go), because a browser's WebSocket cannot read an HTTP status: 4404 (no such
 // draft, or not a member), 4403 (no view capability), …
 func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 	cfg, u, subs, ok := s.liveRequest(w, r)
@@ -474,13 +474,14 @@ func (lc *liveConn) ping(base context.Context, timeout time.Duration) error {
 	return nil
 }
 
-// end closes the connection as liveCloses says for why.
+// end closes the connection as faults says for why.
 func (lc *liveConn) end(why error) {
-	code, reason := liveCloseFor(why)
+	c := liveCloseFor(why)
+	code, reason := c.code, c.reason
 	if errors.Is(why, errTooMany) {
 		reason = why.Error()
 	}
-	if code == 0 {
+	if c.drop {
 		_ = lc.conn.CloseNow()
 		return
 	}
@@ -489,29 +490,6 @@ func (lc *liveConn) end(why error) {
 	}
 	lc.code = int(code)
 	_ = lc.conn.Close(code, reason)
-}
-
-// liveCloses is the one table from why a /live socket ends to its close code and reason
-// (docs/live.md, Close codes), matched in order with errors.Is; anything else is 1011.
-// Code 0: the connection is dropped without a close frame.
-var liveCloses = []struct {
-	err    error
-	code   websocket.StatusCode
-	reason string
-}{
-	{errPeerGone, 0, ""},
-	{errWriteFailed, 0, ""},
-	{errPeerData, websocket.StatusPolicyViolation, "unexpected data message"},
-	{errGoingAway, websocket.StatusGoingAway, "going away"},
-	{context.Canceled, websocket.StatusGoingAway, "going away"}, // the server's base context ended
-	{live.ErrShutdown, websocket.StatusGoingAway, "going away"},
-	{live.ErrNotFound, closeNotFound, "not found"},
-	{live.ErrForbidden, closeForbidden, "forbidden"},
-	{live.ErrInvalid, websocket.StatusPolicyViolation, "invalid subscription"},
-	{live.ErrSlowConsumer, websocket.StatusTryAgainLater, "slow consumer: reconnect"},
-	{live.ErrRevoked, websocket.StatusPolicyViolation, "access revoked"},
-	{live.ErrSessionEnded, closeSignedOut, "signed out"},
-	{errTooMany, closeTooMany, "too many live connections"},
 }
 
 // liveSessionKeys names the request's sign-in session the way the sessions table's delete
@@ -538,15 +516,6 @@ func capOr(n, def int) int {
 		return def
 	}
 	return n
-}
-
-func liveCloseFor(why error) (websocket.StatusCode, string) {
-	for _, c := range liveCloses {
-		if errors.Is(why, c.err) {
-			return c.code, c.reason
-		}
-	}
-	return websocket.StatusInternalError, "internal error"
 }
 
 func durationOr(d, def time.Duration) time.Duration {

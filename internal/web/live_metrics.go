@@ -1,11 +1,6 @@
 package web
 
-import (
-	"errors"
-	"time"
-
-	"github.com/tenantops/onboard/internal/live"
-)
+import "time"
 
 // EndpointObserver receives the /live endpoint's metric hooks (livemetrics.Metrics
 // implements it). Calls are made from connection goroutines and must be cheap.
@@ -22,25 +17,6 @@ type EndpointObserver interface {
 // onboard_live_refusals_total's label (docs/live.md, Metrics).
 var RefusalReasons = []string{"unauthenticated", "invalid", "origin", "unavailable", "not_found", "forbidden",
 	"session_ended", "too_many", "error"}
-
-// refusalReason names why err refused a subscription (a Subscribe error or a socket cap).
-func refusalReason(err error) string {
-	switch {
-	case errors.Is(err, live.ErrNotFound):
-		return "not_found"
-	case errors.Is(err, live.ErrForbidden):
-		return "forbidden"
-	case errors.Is(err, live.ErrInvalid):
-		return "invalid"
-	case errors.Is(err, live.ErrSessionEnded):
-		return "session_ended"
-	case errors.Is(err, errTooMany):
-		return "too_many"
-	case errors.Is(err, live.ErrShutdown):
-		return "unavailable"
-	}
-	return "error"
-}
 
 func (m *LiveMetrics) refused(reason string) {
 	if m != nil {

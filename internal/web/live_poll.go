@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -68,9 +67,9 @@ func (s *Server) movedOnly(ctx context.Context, cfg *Live, user int64, subs []li
 	var ids []string
 	seen := map[string]bool{}
 	for _, sub := range subs {
-		if _, _, topic := live.ParseTopic(sub.DraftID); !topic && !seen[sub.DraftID] {
-			seen[sub.DraftID] = true
-			ids = append(ids, sub.DraftID)
+		if _, _, topic := live.ParseTopic(sub.Target); !topic && !seen[sub.Target] {
+			seen[sub.Target] = true
+			ids = append(ids, sub.Target)
 		}
 	}
 	if len(ids) == 0 {
@@ -83,7 +82,7 @@ func (s *Server) movedOnly(ctx context.Context, cfg *Live, user int64, subs []li
 	}
 	out := subs[:0:0]
 	for _, sub := range subs {
-		if rev, ok := revs[sub.DraftID]; !ok || rev > sub.Rev {
+		if rev, ok := revs[sub.Target]; !ok || rev > sub.Rev {
 			out = append(out, sub)
 		}
 	}
@@ -119,21 +118,4 @@ func joinFrames(frames [][]byte) []byte {
 		}
 	}
 	return b.Bytes()
-}
-
-// livePollProblem maps a Subscribe error to the poll's HTTP answer, as liveCloses maps it to
-// a close code.
-func livePollProblem(err error) *httpError {
-	switch {
-	case errors.Is(err, live.ErrNotFound):
-		return &httpError{Status: http.StatusNotFound, Title: "Not found", Detail: "No such draft in your workspaces."}
-	case errors.Is(err, live.ErrForbidden):
-		return &httpError{Status: http.StatusForbidden, Title: "Forbidden", Detail: "You may not view this draft."}
-	case errors.Is(err, live.ErrInvalid):
-		return badRequest(err.Error())
-	case errors.Is(err, live.ErrSessionEnded):
-		return errUnauthenticated
-	default:
-		return &httpError{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "Try again shortly."}
-	}
 }

@@ -73,11 +73,11 @@ func newLivePresence(reg LivePresence, user int64, email string, subs []live.Sub
 	p := &livePresence{reg: reg, conn: reg.NewConn(), user: user, email: email, may: map[string]bool{},
 		pending: map[string][]byte{}, ready: make(chan struct{}, 1)}
 	for _, s := range subs {
-		if _, _, topic := live.ParseTopic(s.DraftID); topic || p.may[s.DraftID] {
+		if _, _, topic := live.ParseTopic(s.Target); topic || p.may[s.Target] {
 			continue
 		}
-		p.may[s.DraftID] = true
-		p.drafts = append(p.drafts, s.DraftID)
+		p.may[s.Target] = true
+		p.drafts = append(p.drafts, s.Target)
 	}
 	p.hello = []byte(`{"t":"hello","u":` + itoa(user) + `}`)
 	return p

@@ -40,7 +40,7 @@ func frame(step, field string) []byte {
 
 func TestLivePresenceSocket(t *testing.T) {
 	t.Parallel()
-	subs := []live.Subscription{{DraftID: presDraft, View: "checkpoint:1"}, {DraftID: presDraft, View: "row"}, {DraftID: "user:7", View: "bell"}}
+	subs := []live.Subscription{{Target: presDraft, View: "checkpoint:1"}, {Target: presDraft, View: "row"}, {Target: "user:7", View: "bell"}}
 
 	t.Run("WatchesDraftsNotTopics", func(t *testing.T) {
 		r := &recPresence{}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/onboarding"
-	"github.com/tenantops/onboard/internal/presenter"
 )
 
 // maxLiveDrafts bounds the subscriptions (draft parameters) of one /live connection: a
@@ -86,7 +85,7 @@ func parseLiveQuery(raw string) ([]live.Subscription, error) {
 			set = append(set, seen{})
 		case "rev", "version":
 			if k == "rev" && set[n].rev || k == "version" && set[n].version {
-				return nil, fmt.Errorf("%s given twice for draft %s", k, subs[n].DraftID)
+				return nil, fmt.Errorf("%s given twice for draft %s", k, subs[n].Target)
 			}
 			r, err := parseRev(v)
 			if err != nil {
@@ -100,14 +99,14 @@ func parseLiveQuery(raw string) ([]live.Subscription, error) {
 			subs[n].Rev = max(subs[n].Rev, r)
 		case "view":
 			if set[n].view {
-				return nil, fmt.Errorf("view given twice for draft %s", subs[n].DraftID)
+				return nil, fmt.Errorf("view given twice for draft %s", subs[n].Target)
 			}
 			view, err := parseView(v)
 			if err != nil {
 				return nil, err
 			}
-			if !live.ValidSubscription(subs[n].DraftID, view) {
-				return nil, fmt.Errorf("view %s does not fit %s", view, subs[n].DraftID)
+			if !live.ValidSubscription(subs[n].Target, view) {
+				return nil, fmt.Errorf("view %s does not fit %s", view, subs[n].Target)
 			}
 			set[n].view = true
 			subs[n].View = view
@@ -129,7 +128,7 @@ func parseLiveQuery(raw string) ([]live.Subscription, error) {
 func parseLiveTopic(v string) (live.Subscription, error) {
 	id := strings.ToLower(v)
 	if onboarding.IsGUID(id) {
-		return live.Subscription{DraftID: id, View: live.ViewCheckpoint}, nil
+		return live.Subscription{Target: id, View: live.ViewCheckpoint}, nil
 	}
 	prefix, _, ok := live.ParseTopic(v)
 	if !ok {
@@ -139,7 +138,7 @@ func parseLiveTopic(v string) (live.Subscription, error) {
 	if prefix == live.TopicUserPrefix {
 		view = live.ViewBell
 	}
-	return live.Subscription{DraftID: v, View: view}, nil
+	return live.Subscription{Target: v, View: view}, nil
 }
 
 // parseRev accepts a non-negative decimal integer (digits only).
@@ -150,19 +149,16 @@ func parseRev(s string) (int64, error) {
 	return strconv.ParseInt(s, 10, 64)
 }
 
+// parseView reads a view parameter with the hub's grammar (live.ParseView), where a run id
+// is a UUID, lower-cased.
 func parseView(s string) (string, error) {
-	switch s {
-	case live.ViewCheckpoint, live.ViewRow, live.ViewDigest, live.ViewBell:
-		return s, nil
+	v, err := live.ParseView(s)
+	if err == nil && v.RunID != "" && !onboarding.IsGUID(v.RunID) {
+		err = errors.New("a run view names its run by UUID")
 	}
-	if _, ok := presenter.CheckpointStep(s); ok {
-		return s, nil
+	if err != nil {
+		return "", err
 	}
-	if id, ok := strings.CutPrefix(s, live.ViewRunPrefix); ok && onboarding.IsGUID(id) {
-		return live.ViewRunPrefix + strings.ToLower(id), nil
-	}
-	if id, ok := strings.CutPrefix(s, live.ViewOpRowPrefix); ok && onboarding.IsGUID(id) {
-		return live.ViewOpRowPrefix + strings.ToLower(id), nil
-	}
-	return "", errors.New("view must be checkpoint, checkpoint:{1-5}, row, run:{uuid}, oprow:{uuid}, digest or bell")
+	v.RunID = strings.ToLower(v.RunID)
+	return v.String(), nil
 }

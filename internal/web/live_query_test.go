@@ -15,23 +15,23 @@ func TestParseLiveQuery(t *testing.T) {
 		name, q string
 		want    []live.Subscription
 	}{
-		{"OneDraft", "draft=" + a, []live.Subscription{{DraftID: a, View: "checkpoint"}}},
+		{"OneDraft", "draft=" + a, []live.Subscription{{Target: a, View: "checkpoint"}}},
 		{"RevFollowsItsDraft", "draft=" + a + "&rev=7&draft=" + b + "&rev=3",
-			[]live.Subscription{{DraftID: a, View: "checkpoint", Rev: 7}, {DraftID: b, View: "checkpoint", Rev: 3}}},
-		{"VersionAlias", "draft=" + a + "&version=4", []live.Subscription{{DraftID: a, View: "checkpoint", Rev: 4}}},
-		{"RevAndVersionTakeMax", "draft=" + a + "&version=4&rev=9", []live.Subscription{{DraftID: a, View: "checkpoint", Rev: 9}}},
+			[]live.Subscription{{Target: a, View: "checkpoint", Rev: 7}, {Target: b, View: "checkpoint", Rev: 3}}},
+		{"VersionAlias", "draft=" + a + "&version=4", []live.Subscription{{Target: a, View: "checkpoint", Rev: 4}}},
+		{"RevAndVersionTakeMax", "draft=" + a + "&version=4&rev=9", []live.Subscription{{Target: a, View: "checkpoint", Rev: 9}}},
 		{"ViewsAndCase", "draft=" + strings.ToUpper(a) + "&view=row&draft=" + a + "&view=run%3A" + strings.ToUpper(b),
-			[]live.Subscription{{DraftID: a, View: "row"}, {DraftID: a, View: "run:" + b}}},
-		{"ZeroRev", "draft=" + a + "&rev=0", []live.Subscription{{DraftID: a, View: "checkpoint"}}},
+			[]live.Subscription{{Target: a, View: "row"}, {Target: a, View: "run:" + b}}},
+		{"ZeroRev", "draft=" + a + "&rev=0", []live.Subscription{{Target: a, View: "checkpoint"}}},
 		{"Topics", "draft=drafts:3&rev=5&draft=runs:3&view=digest&draft=user:9&view=bell&draft=" + a + "&view=oprow:" + b,
-			[]live.Subscription{{DraftID: "drafts:3", View: "digest", Rev: 5}, {DraftID: "runs:3", View: "digest"},
-				{DraftID: "user:9", View: "bell"}, {DraftID: a, View: "oprow:" + b}}},
+			[]live.Subscription{{Target: "drafts:3", View: "digest", Rev: 5}, {Target: "runs:3", View: "digest"},
+				{Target: "user:9", View: "bell"}, {Target: a, View: "oprow:" + b}}},
 		{"Deltas", "delta=1&draft=" + a + "&draft=" + b + "&view=row",
-			[]live.Subscription{{DraftID: a, View: "checkpoint", Deltas: true}, {DraftID: b, View: "row", Deltas: true}}},
-		{"DeltasLast", "draft=" + a + "&delta=1", []live.Subscription{{DraftID: a, View: "checkpoint", Deltas: true}}},
+			[]live.Subscription{{Target: a, View: "checkpoint", Deltas: true}, {Target: b, View: "row", Deltas: true}}},
+		{"DeltasLast", "draft=" + a + "&delta=1", []live.Subscription{{Target: a, View: "checkpoint", Deltas: true}}},
 		{"FiveHundredRowsAndTopics", strings.Repeat("draft="+a+"&view=row&", maxLiveDrafts) + "draft=drafts:1&draft=user:1",
-			append(slicesRepeat(live.Subscription{DraftID: a, View: "row"}, maxLiveDrafts),
-				live.Subscription{DraftID: "drafts:1", View: "digest"}, live.Subscription{DraftID: "user:1", View: "bell"})},
+			append(slicesRepeat(live.Subscription{Target: a, View: "row"}, maxLiveDrafts),
+				live.Subscription{Target: "drafts:1", View: "digest"}, live.Subscription{Target: "user:1", View: "bell"})},
 	}
 	for _, tt := range ok {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/views"
@@ -122,7 +123,7 @@ func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status in
 func memberID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(chi.URLParam(r, "user_id"), 10, 64)
 	if err != nil || id < 1 {
-		return 0, onboarding.ErrNotFound
+		return 0, fault.ErrNotFound
 	}
 	return id, nil
 }

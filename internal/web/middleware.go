@@ -15,8 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/live"
-	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
 )
@@ -196,7 +196,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		u, err := s.deps.Accounts.User(r.Context(), id)
-		if errors.Is(err, onboarding.ErrNotFound) {
+		if errors.Is(err, fault.ErrNotFound) {
 			// A deleted user's session is no session.
 			next.ServeHTTP(w, r)
 			return

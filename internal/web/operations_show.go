@@ -6,6 +6,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
@@ -25,7 +26,7 @@ func (s *Server) handleOperationShow(w http.ResponseWriter, r *http.Request) {
 	var retry views.RetryView
 	if run.DraftID != "" {
 		sn, err := s.memberSnapshot(r.Context(), m, run.DraftID)
-		if err != nil && !errors.Is(err, onboarding.ErrNotFound) {
+		if err != nil && !errors.Is(err, fault.ErrNotFound) {
 			s.error(w, r, err)
 			return
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
@@ -35,7 +36,7 @@ func (s *Server) memberSnapshot(ctx context.Context, m access.Member, id string)
 	}
 	switch err := access.MayView(m, snap.Draft.WorkspaceID); {
 	case errors.Is(err, access.ErrNotMember):
-		return snapshot{}, onboarding.ErrNotFound
+		return snapshot{}, fault.ErrNotFound
 	case err != nil:
 		return snapshot{}, errForbidden
 	}
