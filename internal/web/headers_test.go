@@ -20,8 +20,10 @@ func TestFinishHeader(t *testing.T) {
 		{"429Default", 429, http.Header{}, http.Header{"Retry-After": {"1"}}},
 		{"429Given", 429, http.Header{"Retry-After": {"42"}}, http.Header{"Retry-After": {"42"}}},
 		{"200None", 200, http.Header{}, http.Header{}},
-		{"CacheControlJoined", 200, http.Header{"Cache-Control": {"no-store", `no-cache="Set-Cookie"`}},
-			http.Header{"Cache-Control": {`no-store, no-cache="Set-Cookie"`}}},
+		{"CacheControlNoStore", 200, http.Header{"Cache-Control": {"no-store", `no-cache="Set-Cookie"`}},
+			http.Header{"Cache-Control": {"no-store"}}},
+		{"CacheControlJoined", 200, http.Header{"Cache-Control": {"private", `no-cache="Set-Cookie"`}},
+			http.Header{"Cache-Control": {`private, no-cache="Set-Cookie"`}}},
 		{"VaryRepeated", 404, http.Header{"Vary": {"Cookie", "Cookie"}}, http.Header{"Vary": {"Cookie"}}},
 		{"SameCookieOnce", 200, http.Header{"Set-Cookie": {"a=1", "a=1", "b=2"}}, http.Header{"Set-Cookie": {"a=1", "b=2"}}},
 	} {

@@ -64,7 +64,7 @@ func (r *statusRecorder) WriteHeader(code int) {
 // may succeed later says when to retry: the handler's figure when it gave one
 // (setRetryAfter), else a second. No header is sent twice: repeated values are dropped and
 // the lists of Cache-Control or Vary that the handler and the session middleware each add to
-// become one line (RFC 9110, 5.3).
+// become one line (RFC 9110, 5.3), and a Cache-Control with no-store is just that.
 func finishHeader(h http.Header, code int) {
 	if (code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable) && h.Get("Retry-After") == "" {
 		h.Set("Retry-After", "1")
@@ -79,7 +79,11 @@ func finishHeader(h http.Header, code int) {
 				kept = append(kept, v)
 			}
 		}
-		if k != "Set-Cookie" {
+		switch {
+		case k == "Set-Cookie":
+		case k == "Cache-Control" && slices.Contains(kept, "no-store"):
+			kept = []string{"no-store"} // nothing is stored: the session's no-cache adds nothing
+		default:
 			kept = []string{strings.Join(kept, ", ")}
 		}
 		h[k] = kept
