@@ -29,6 +29,24 @@ const runColumns = `r.id::text, r.workspace_id, r.tenant_id::text, coalesce(r.dr
 const runJoins = `
 	LEFT JOIN users iu ON iu.id = r.initiator_id`
 
+// returningRun makes a write of one run row (an INSERT or UPDATE) read that row back, as
+// written, the way every read of a run does: one statement, no select after it.
+func returningRun(write string) string {
+	return `WITH r AS (` + write + ` RETURNING *) SELECT ` + runColumns + ` FROM r` + runJoins
+}
+
+// scanWrittenRun scans the row of a returningRun statement; no row is ErrNotFound.
+func scanWrittenRun(row pgx.Row, what string) (operation.Run, error) {
+	r, err := scanRun(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return operation.Run{}, onboarding.ErrNotFound
+	}
+	if err != nil {
+		return operation.Run{}, fmt.Errorf("%s: %w", what, err)
+	}
+	return r, nil
+}
+
 func scanRun(row pgx.Row) (operation.Run, error) {
 	var r operation.Run
 	var typ, status, outcome string
@@ -182,12 +200,10 @@ func (t *storeTx) insertRun(ctx context.Context, nr onboarding.NewRun) (operatio
 		}
 		tx, jobID = sp, &job
 	}
-	r, err := scanRun(tx.QueryRow(ctx, `WITH r AS (INSERT INTO operation_runs
+	r, err := scanRun(tx.QueryRow(ctx, returningRun(`INSERT INTO operation_runs
 				(id, workspace_id, tenant_id, draft_id, type, initiator_id, context, job_id, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-			ON CONFLICT (workspace_id, tenant_id, type) WHERE status IN ('queued', 'running') DO NOTHING
-			RETURNING *)
-		SELECT `+runColumns+` FROM r`+runJoins,
+			ON CONFLICT (workspace_id, tenant_id, type) WHERE status IN ('queued', 'running') DO NOTHING`),
 		id, nr.WorkspaceID, nr.TenantID, draftID, string(nr.Type), initiator, runCtx, jobID, nr.Now))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return operation.Run{}, err
@@ -278,24 +294,18 @@ func (t *storeTx) LockRun(ctx context.Context, runID string) (operation.Run, err
 
 // MarkRunning implements onboarding.RunTx.
 func (t *storeTx) MarkRunning(ctx context.Context, runID string, attempt int, now time.Time) (operation.Run, error) {
-	if _, err := t.tx.Exec(ctx, `UPDATE operation_runs SET status = 'running', attempt = $2,
-			started_at = coalesce(started_at, $3), heartbeat_at = $3, updated_at = $3 WHERE id = $1`,
-		runID, attempt, now); err != nil {
-		return operation.Run{}, fmt.Errorf("begin run: %w", err)
-	}
-	return loadRun(ctx, t.tx, runID, false)
+	return scanWrittenRun(t.tx.QueryRow(ctx, returningRun(`UPDATE operation_runs SET status = 'running', attempt = $2,
+			started_at = coalesce(started_at, $3), heartbeat_at = $3, updated_at = $3 WHERE id = $1`),
+		runID, attempt, now), "begin run")
 }
 
 // MarkCompleted implements onboarding.RunTx.
 func (t *storeTx) MarkCompleted(ctx context.Context, runID string, c operation.Completion, now time.Time) (operation.Run, error) {
-	if _, err := t.tx.Exec(ctx, `UPDATE operation_runs SET status = 'completed', outcome = $2,
+	return scanWrittenRun(t.tx.QueryRow(ctx, returningRun(`UPDATE operation_runs SET status = 'completed', outcome = $2,
 			reason_code = nullif($3, ''), summary_counts = $4,
 			context = context || jsonb_build_object('result', $5::jsonb, 'message', $6::text),
 			completed_at = $7, heartbeat_at = $7, updated_at = $7
-		WHERE id = $1`, runID, string(c.Outcome), c.ReasonCode, c.Counts, c.Result, c.Message, now); err != nil {
-		return operation.Run{}, fmt.Errorf("complete run: %w", err)
-	}
-	return loadRun(ctx, t.tx, runID, false)
+		WHERE id = $1`), runID, string(c.Outcome), c.ReasonCode, c.Counts, c.Result, c.Message, now), "complete run")
 }
 
 // SetConnectionStatus implements onboarding.RunTx.
