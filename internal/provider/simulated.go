@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tenantops/onboard/internal/operation"
 )
 
 // Scenario is the simulated provider's behaviour for one tenant, chosen by the suffix of its
@@ -92,7 +94,7 @@ func (s *Simulated) VerifyAccess(ctx context.Context, c Connection, progress Pro
 	}
 	r := Report{Checks: checks}
 	if !r.Passed() {
-		r.ReasonCode = ReasonMissingPermissions
+		r.ReasonCode = operation.ReasonMissingPermissions
 	}
 	return r, nil
 }

@@ -113,7 +113,7 @@ func (w *Workers) classify(ctx context.Context, job *river.Job[RunArgs], err err
 			if !last {
 				return nil, errors.New(text)
 			}
-			return failed(ReasonProviderTimeout, text)
+			return failed(operation.ReasonProviderTimeout, text)
 		default:
 			// River is stopping: returning the context error makes it put the job back
 			// without spending the attempt.
@@ -125,9 +125,9 @@ func (w *Workers) classify(ctx context.Context, job *river.Job[RunArgs], err err
 			// River stores and logs this error: only the redacted text.
 			return nil, errors.New(msg)
 		}
-		return failed(ReasonProviderUnreachable, msg)
+		return failed(operation.ReasonProviderUnreachable, msg)
 	}
-	return failed(ReasonProviderError, msg)
+	return failed(operation.ReasonProviderError, msg)
 }
 
 // execute calls the provider for the run's type and maps its answer.
@@ -153,10 +153,10 @@ func (w *Workers) execute(ctx context.Context, run operation.Run, conn provider.
 
 // blockingReasons are report reason codes that make a verification fail.
 var blockingReasons = map[string]bool{
-	provider.ReasonMissingPermissions:  true,
-	provider.ReasonConsentMissing:      true,
-	provider.ReasonInvalidCredentials:  true,
-	provider.ReasonProviderUnreachable: true,
+	operation.ReasonMissingPermissions:  true,
+	operation.ReasonConsentMissing:      true,
+	operation.ReasonInvalidCredentials:  true,
+	operation.ReasonProviderUnreachable: true,
 }
 
 // verificationCompletion maps a verification report: a blocking reason code or any failed
