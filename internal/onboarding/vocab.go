@@ -189,13 +189,10 @@ func (c ReasonCode) Overridable() bool {
 }
 
 // verificationBlocker reports whether a verification run's own reason code is one that may be
-// shown as blocking_reason_code; other run reasons collapse into a generic code.
+// shown as blocking_reason_code (a provider's finding, operation.ReportReasons); other run
+// reasons collapse into a generic code.
 func verificationBlocker(c ReasonCode) bool {
-	switch c {
-	case ReasonMissingPermissions, ReasonConsentMissing, ReasonProviderUnreachable, ReasonInvalidCredentials:
-		return true
-	}
-	return false
+	return slices.Contains(operation.ReportReasons, string(c))
 }
 
 // ConnectionStatus is a provider connection's own status. It is informational: the lifecycle

@@ -78,6 +78,12 @@ const (
 	ReasonWorkerLost = "worker_lost"
 )
 
+// ReportReasons lists the reasons a provider's verification report may carry: each is a
+// finding that fails the verification and is shown as the draft's blocking reason.
+var ReportReasons = []string{
+	ReasonMissingPermissions, ReasonConsentMissing, ReasonInvalidCredentials, ReasonProviderUnreachable,
+}
+
 // RunReasons lists every reason code a run may carry.
 var RunReasons = []string{
 	ReasonMissingPermissions, ReasonConsentMissing, ReasonInvalidCredentials, ReasonProviderUnreachable,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -151,14 +152,6 @@ func (w *Workers) execute(ctx context.Context, run operation.Run, conn provider.
 	return nil, fmt.Errorf("unknown run type %q", run.Type)
 }
 
-// blockingReasons are report reason codes that make a verification fail.
-var blockingReasons = map[string]bool{
-	operation.ReasonMissingPermissions:  true,
-	operation.ReasonConsentMissing:      true,
-	operation.ReasonInvalidCredentials:  true,
-	operation.ReasonProviderUnreachable: true,
-}
-
 // verificationCompletion maps a verification report: a blocking reason code or any failed
 // check → failed (with the report's reason code); only warnings → partially_succeeded;
 // otherwise succeeded (skipped checks do not spoil success).
@@ -175,7 +168,7 @@ func verificationCompletion(rep provider.Report) operation.Completion {
 	counts := countsOf(rep.Counts())
 	c := operation.Completion{Counts: counts, Result: map[string]any{"checks": checks}}
 	switch {
-	case blockingReasons[rep.ReasonCode] || !rep.Passed():
+	case slices.Contains(operation.ReportReasons, rep.ReasonCode) || !rep.Passed():
 		c.Outcome = operation.OutcomeFailed
 		c.ReasonCode = rep.ReasonCode
 		c.Message = fmt.Sprintf("Verification failed: %d of %d checks failed.", counts.Failed, counts.Total)
