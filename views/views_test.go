@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
-
-	"github.com/tenantops/onboard/internal/onboarding"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -177,28 +175,6 @@ func TestStepper(t *testing.T) {
 			if !strings.Contains(viewer, `?step=`+n+`"`) {
 				t.Errorf("viewer's stepper has no link to step %s", n)
 			}
-		}
-	})
-}
-
-func TestReasonText(t *testing.T) {
-	t.Parallel()
-	codes := []string{"missing_permissions", "consent_missing", "invalid_credentials", "provider_unreachable", "provider_timeout", "provider_error", "worker_lost", "draft_closed", "run_active_elsewhere"}
-	for _, c := range onboarding.ReasonCodes {
-		codes = append(codes, string(c))
-	}
-	for _, c := range codes {
-		t.Run(c, func(t *testing.T) {
-			t.Parallel()
-			if got := ReasonText(c); got == c || got == "" {
-				t.Errorf("ReasonText(%q) = %q, want words", c, got)
-			}
-		})
-	}
-	t.Run("Unknown", func(t *testing.T) {
-		t.Parallel()
-		if got := ReasonText("quota_exceeded"); got != "quota_exceeded" {
-			t.Errorf("ReasonText(unknown) = %q, want the code", got)
 		}
 	})
 }

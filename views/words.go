@@ -1,9 +1,8 @@
 package views
 
 import (
-	"strings"
-
 	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/operation"
 )
 
 // The words operators read for machine codes. Like the badges in badges.templ, every page and
@@ -18,6 +17,7 @@ var reasonTexts = map[string]string{
 	"run_not_retryable":       "Only a failed or cancelled operation can be retried.",
 	"run_already_active":      "An operation of this kind is already queued or running for this tenant.",
 	"run_active_elsewhere":    "An operation of the same kind is still running for this tenant from an earlier onboarding; start again when it has finished.",
+	"last_owner":              "A workspace needs at least one owner: make someone else an owner first.",
 
 	// Identify and connect.
 	"identify_incomplete":         "Tenant details are incomplete: tenant ID, display name and primary domain are required.",
@@ -62,20 +62,16 @@ func ReasonText(code string) string {
 }
 
 var operationNames = map[string]string{
-	"inventory_sync":    "Inventory sync",
-	"policy_sync":       "Policy sync",
-	"baseline_snapshot": "Baseline snapshot",
+	operation.OpInventorySync:    "Inventory sync",
+	operation.OpPolicySync:       "Policy sync",
+	operation.OpBaselineSnapshot: "Baseline snapshot",
 }
 
 var operationHints = map[string]string{
-	"inventory_sync":    "Imports the tenant's managed devices.",
-	"policy_sync":       "Imports configuration and compliance policies.",
-	"baseline_snapshot": "Records the current configuration as the baseline to compare against later.",
+	operation.OpInventorySync:    "Imports the tenant's managed devices.",
+	operation.OpPolicySync:       "Imports configuration and compliance policies.",
+	operation.OpBaselineSnapshot: "Records the current configuration as the baseline to compare against later.",
 }
-
-// BootstrapOperations lists the bootstrap operations the wizard offers, in display order
-// (the same order as operation.BootstrapOperations).
-var BootstrapOperations = []string{"inventory_sync", "policy_sync", "baseline_snapshot"}
 
 // OperationName is the human name of a bootstrap operation ("inventory_sync" → "Inventory sync").
 func OperationName(op string) string {
@@ -86,22 +82,37 @@ func OperationName(op string) string {
 }
 
 // RunTypeText is the human name of a run type: "verify_access" → "Access verification",
-// "bootstrap.policy_sync" → "Policy sync".
+// "bootstrap.policy_sync" → "Policy sync"; "bootstrap" (a bootstrap's runs together) →
+// "Bootstrap".
 func RunTypeText(t string) string {
-	if t == "verify_access" {
+	switch typ := operation.Type(t); {
+	case typ == operation.TypeVerifyAccess:
 		return "Access verification"
-	}
-	if t == "bootstrap" {
+	case t == "bootstrap":
 		return "Bootstrap"
-	}
-	if op, ok := strings.CutPrefix(t, "bootstrap."); ok {
-		return OperationName(op)
+	case typ.IsBootstrap():
+		return OperationName(typ.Operation())
 	}
 	return t
 }
 
-// runTypes lists the run types offered as a monitoring filter.
-var runTypes = []string{"verify_access", "bootstrap.inventory_sync", "bootstrap.policy_sync", "bootstrap.baseline_snapshot"}
+// RunTypeFullText names a run type where it stands alone (the audit log's details): a
+// bootstrap operation's run says it is part of a bootstrap ("Bootstrap: Policy sync").
+func RunTypeFullText(t string) string {
+	if operation.Type(t).IsBootstrap() {
+		return "Bootstrap: " + RunTypeText(t)
+	}
+	return RunTypeText(t)
+}
+
+// runTypes lists the run types offered as a monitoring filter: the domain's, in its order.
+var runTypes = func() []string {
+	var out []string
+	for _, t := range operation.Types() {
+		out = append(out, string(t))
+	}
+	return out
+}()
 
 // stepTitles are the five wizard steps, one per checkpoint.
 var stepTitles = [5]string{"Identify tenant", "Connect provider", "Verify access", "Bootstrap", "Activate"}

@@ -213,7 +213,7 @@ func (s *Service) Update(ctx context.Context, m access.Member, id string, expect
 		if len(fields) > 0 {
 			meta["fields"] = fields
 		}
-		saved, err := w.save(facts, ActionDraftUpdated, meta)
+		saved, err := w.save(e, ActionDraftUpdated, meta)
 		out = saved
 		return err
 	})
@@ -337,7 +337,7 @@ func (s *Service) startVerification(ctx context.Context, m access.Member, id str
 		}
 		meta := map[string]any{"run_id": run.ID, "provider_connection_id": w.d.ProviderConnectionID}
 		maps.Copy(meta, extra)
-		out, err = w.save(facts, ActionVerificationStarted, meta)
+		out, err = w.save(Evaluate(facts), ActionVerificationStarted, meta)
 		return err
 	})
 	if err != nil {
@@ -439,7 +439,7 @@ func (s *Service) startBootstrap(ctx context.Context, m access.Member, id string
 			meta["fields"] = map[string]any{FieldBootstrapOperations: fieldDiff(operationsText(w.before.BootstrapOperations), operationsText(selection))}
 		}
 		maps.Copy(meta, extra)
-		out, err = w.save(facts, ActionBootstrapStarted, meta)
+		out, err = w.save(Evaluate(facts), ActionBootstrapStarted, meta)
 		return err
 	})
 	if err != nil {
@@ -520,8 +520,9 @@ func (s *Service) Activate(ctx context.Context, m access.Member, id string, expe
 		if err := w.tx.ActivateTenant(ctx, w.d, w.now); err != nil {
 			return err
 		}
+		// Activation changed the facts, so they are evaluated again: the draft is completed.
 		facts.Overridden, facts.CompletedAt = w.d.OverrideReason != "", w.now
-		out, err = w.save(facts, ActionActivated, meta)
+		out, err = w.save(Evaluate(facts), ActionActivated, meta)
 		if err != nil {
 			return err
 		}
@@ -566,7 +567,7 @@ func (s *Service) Cancel(ctx context.Context, m access.Member, id string, expect
 		if cancelled == nil {
 			cancelled = []string{}
 		}
-		out, err = w.save(facts, ActionCancelled, map[string]any{"cancelled_run_ids": cancelled})
+		out, err = w.save(Evaluate(facts), ActionCancelled, map[string]any{"cancelled_run_ids": cancelled})
 		if err != nil {
 			return err
 		}
@@ -703,10 +704,12 @@ func (s *Service) write(ctx context.Context, m access.Member, id string, expecte
 	})
 }
 
-// save evaluates facts into the draft, stores it with version+1 and audits action with the
-// lifecycle before and after.
-func (w *writeTx) save(facts Facts, action string, meta map[string]any) (Draft, error) {
-	w.d.Apply(Evaluate(facts))
+// save applies the evaluation of the draft's facts, stores the draft with version+1 and
+// audits action with the lifecycle before and after. The caller evaluates (once) because it
+// usually needs the evaluation itself first: to check a step, to decide whether anything
+// changed.
+func (w *writeTx) save(e Evaluation, action string, meta map[string]any) (Draft, error) {
+	w.d.Apply(e)
 	saved, err := w.tx.SaveDraft(w.ctx, w.d, w.expected, w.m.User.ID, w.now)
 	if err != nil {
 		return Draft{}, err

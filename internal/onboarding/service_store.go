@@ -225,10 +225,11 @@ func Recalculate(ctx context.Context, tx Tx, draftID string, now time.Time) (bef
 		return Draft{}, Draft{}, false, err
 	}
 	before = d
-	if evaluationOf(d) == Evaluate(facts) {
+	e := Evaluate(facts)
+	if evaluationOf(d) == e {
 		return before, d, false, nil
 	}
-	d.Apply(Evaluate(facts))
+	d.Apply(e)
 	after, err = tx.SaveDraft(ctx, d, d.Version, 0, now)
 	if err != nil {
 		return Draft{}, Draft{}, false, err

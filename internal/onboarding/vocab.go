@@ -1,6 +1,11 @@
 package onboarding
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+
+	"github.com/tenantops/onboard/internal/operation"
+)
 
 // Lifecycle is a draft's lifecycle_state, derived by Evaluate and never set by hand.
 type Lifecycle string
@@ -104,7 +109,7 @@ const (
 
 	// Identify and connect.
 	ReasonIdentifyIncomplete        ReasonCode = "identify_incomplete"
-	ReasonProviderConnectionMissing ReasonCode = "provider_connection_missing"
+	ReasonProviderConnectionMissing            = ReasonCode(operation.ReasonProviderConnectionMissing)
 
 	// Verification.
 	ReasonVerificationNotStarted         ReasonCode = "verification_not_started"
@@ -113,7 +118,7 @@ const (
 	ReasonVerificationFailed             ReasonCode = "verification_failed"
 	ReasonVerificationCancelled          ReasonCode = "verification_cancelled"
 	ReasonVerificationPartiallySucceeded ReasonCode = "verification_partially_succeeded"
-	ReasonVerificationRequired           ReasonCode = "verification_required"
+	ReasonVerificationRequired                      = ReasonCode(operation.ReasonVerificationRequired)
 	// ReasonVerificationUnanswered blocks activation after a verification that got no answer
 	// from the provider (it timed out, errored or its worker was lost): nothing was checked,
 	// so it must be run again; it is never overridable.
@@ -128,14 +133,16 @@ const (
 	ReasonBootstrapIncomplete         ReasonCode = "bootstrap_incomplete"
 	ReasonReadyForActivation          ReasonCode = "ready_for_activation"
 
-	// Verification run failure reasons, reported by the provider in the run's context.
-	ReasonMissingPermissions  ReasonCode = "missing_permissions"
-	ReasonConsentMissing      ReasonCode = "consent_missing"
-	ReasonProviderUnreachable ReasonCode = "provider_unreachable"
-	ReasonInvalidCredentials  ReasonCode = "invalid_credentials"
+	// Verification run failure reasons shown as blocking_reason_code: the run's own reason
+	// (operation.RunReasons), named here with the draft's type.
+	ReasonMissingPermissions  = ReasonCode(operation.ReasonMissingPermissions)
+	ReasonConsentMissing      = ReasonCode(operation.ReasonConsentMissing)
+	ReasonProviderUnreachable = ReasonCode(operation.ReasonProviderUnreachable)
+	ReasonInvalidCredentials  = ReasonCode(operation.ReasonInvalidCredentials)
 )
 
-// ReasonCodes lists every reason code (not ReasonNone). A test asserts that each one is
+// ReasonCodes lists every code a draft's reason_code or blocking_reason_code may hold (not
+// ReasonNone). A test asserts that each one is
 // produced by Evaluate or Readiness, so a new code needs a rule and a test case.
 var ReasonCodes = []ReasonCode{
 	ReasonOnboardingCancelled, ReasonOnboardingCompleted, ReasonActivatedWithOverride,
@@ -147,6 +154,10 @@ var ReasonCodes = []ReasonCode{
 	ReasonBootstrapPartiallySucceeded, ReasonBootstrapIncomplete, ReasonReadyForActivation,
 	ReasonMissingPermissions, ReasonConsentMissing, ReasonProviderUnreachable, ReasonInvalidCredentials,
 }
+
+// RefusalCodes lists the codes a refused write carries (BlockedError, 409) that are not
+// lifecycle reasons: with ReasonCodes, every code the onboarding service gives.
+var RefusalCodes = []ReasonCode{ReasonDraftClosed, ReasonRunNotRetryable, ReasonRunAlreadyActive, ReasonRunActiveElsewhere}
 
 // ParseReasonCode returns the reason code named s ("" is ReasonNone) or an error for any code
 // not in ReasonCodes.
@@ -178,13 +189,10 @@ func (c ReasonCode) Overridable() bool {
 }
 
 // verificationBlocker reports whether a verification run's own reason code is one that may be
-// shown as blocking_reason_code; other run reasons collapse into a generic code.
+// shown as blocking_reason_code (a provider's finding, operation.ReportReasons); other run
+// reasons collapse into a generic code.
 func verificationBlocker(c ReasonCode) bool {
-	switch c {
-	case ReasonMissingPermissions, ReasonConsentMissing, ReasonProviderUnreachable, ReasonInvalidCredentials:
-		return true
-	}
-	return false
+	return slices.Contains(operation.ReportReasons, string(c))
 }
 
 // ConnectionStatus is a provider connection's own status. It is informational: the lifecycle
@@ -198,10 +206,12 @@ const (
 	ConnectionFailed     ConnectionStatus = "failed"
 )
 
+// ConnectionStatuses lists every connection status.
+var ConnectionStatuses = []ConnectionStatus{ConnectionUnverified, ConnectionVerified, ConnectionFailed}
+
 // ParseConnectionStatus returns the connection status named s or an error.
 func ParseConnectionStatus(s string) (ConnectionStatus, error) {
-	switch v := ConnectionStatus(s); v {
-	case ConnectionUnverified, ConnectionVerified, ConnectionFailed:
+	if v := ConnectionStatus(s); slices.Contains(ConnectionStatuses, v) {
 		return v, nil
 	}
 	return "", fmt.Errorf("unknown connection status %q", s)

@@ -23,6 +23,9 @@ const (
 	ReasonVerificationRequired = "verification_required"
 )
 
+// GateReasons lists every reason code StartRequest.Check refuses a start with.
+var GateReasons = []string{ReasonDraftClosed, ReasonProviderConnectionMissing, ReasonVerificationRequired}
+
 // StartRequest is what the start gate needs to know to decide whether a run of Type may be
 // queued. The caller fills it from the draft and the actor's capabilities inside the same
 // transaction that inserts the run, so the answer cannot go stale before the insert.

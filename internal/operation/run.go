@@ -18,7 +18,7 @@ type Run struct {
 	Outcome        Outcome
 	Counts         Counts
 	Context        map[string]any // free-form, JSON-serialisable details (report, items); never secrets
-	ReasonCode     string         // snake_case, "" when none
+	ReasonCode     string         // one of RunReasons, "" when none
 	InitiatorID    int64
 	InitiatorEmail string
 	Attempt        int

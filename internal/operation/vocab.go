@@ -5,6 +5,7 @@ package operation
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -18,10 +19,12 @@ const (
 	StatusCompleted Status = "completed"
 )
 
+// Statuses lists every status in the order a run passes through them.
+var Statuses = []Status{StatusQueued, StatusRunning, StatusCompleted}
+
 // ParseStatus returns the status named s or an error.
 func ParseStatus(s string) (Status, error) {
-	switch v := Status(s); v {
-	case StatusQueued, StatusRunning, StatusCompleted:
+	if v := Status(s); slices.Contains(Statuses, v) {
 		return v, nil
 	}
 	return "", fmt.Errorf("unknown run status %q", s)
@@ -43,13 +46,48 @@ const (
 	OutcomeCancelled          Outcome = "cancelled"
 )
 
+// Outcomes lists every outcome of a completed run (not OutcomeNone).
+var Outcomes = []Outcome{OutcomeSucceeded, OutcomePartiallySucceeded, OutcomeFailed, OutcomeCancelled}
+
 // ParseOutcome returns the outcome named s ("" is OutcomeNone) or an error.
 func ParseOutcome(s string) (Outcome, error) {
-	switch v := Outcome(s); v {
-	case OutcomeNone, OutcomeSucceeded, OutcomePartiallySucceeded, OutcomeFailed, OutcomeCancelled:
+	if v := Outcome(s); v == OutcomeNone || slices.Contains(Outcomes, v) {
 		return v, nil
 	}
 	return "", fmt.Errorf("unknown run outcome %q", s)
+}
+
+// Reason codes a completed run's reason_code may hold: why it did not succeed. The provider
+// reports the first four in its verification report; the workers give the others. This is
+// their one home: the provider, the workers and the onboarding rules all name them from here.
+const (
+	// ReasonMissingPermissions: the app registration lacks required permissions.
+	ReasonMissingPermissions = "missing_permissions"
+	// ReasonConsentMissing: no administrator consented to the app in the tenant.
+	ReasonConsentMissing = "consent_missing"
+	// ReasonInvalidCredentials: the client id or secret was rejected.
+	ReasonInvalidCredentials = "invalid_credentials"
+	// ReasonProviderUnreachable: the provider could not be reached; for the workers, every
+	// attempt failed transiently (throttled, unavailable).
+	ReasonProviderUnreachable = "provider_unreachable"
+	// ReasonProviderTimeout: the last attempt ran longer than the job timeout.
+	ReasonProviderTimeout = "provider_timeout"
+	// ReasonProviderError: the provider failed permanently (e.g. unknown operation).
+	ReasonProviderError = "provider_error"
+	// ReasonWorkerLost: the worker died and no attempt was left to retry.
+	ReasonWorkerLost = "worker_lost"
+)
+
+// ReportReasons lists the reasons a provider's verification report may carry: each is a
+// finding that fails the verification and is shown as the draft's blocking reason.
+var ReportReasons = []string{
+	ReasonMissingPermissions, ReasonConsentMissing, ReasonInvalidCredentials, ReasonProviderUnreachable,
+}
+
+// RunReasons lists every reason code a run may carry.
+var RunReasons = []string{
+	ReasonMissingPermissions, ReasonConsentMissing, ReasonInvalidCredentials, ReasonProviderUnreachable,
+	ReasonProviderTimeout, ReasonProviderError, ReasonWorkerLost,
 }
 
 // Type is what a run does: verify_access, or bootstrap.<operation>.
@@ -81,6 +119,15 @@ func BootstrapType(op string) (Type, error) {
 		}
 	}
 	return "", fmt.Errorf("unknown bootstrap operation %q", op)
+}
+
+// Types lists every run type: verification, then each bootstrap operation's in display order.
+func Types() []Type {
+	out := []Type{TypeVerifyAccess}
+	for _, op := range BootstrapOperations {
+		out = append(out, Type(bootstrapPrefix+op))
+	}
+	return out
 }
 
 // ParseType returns the run type named s or an error.

@@ -84,7 +84,10 @@ const draftColumns = `s.id::text, s.workspace_id, w.slug, s.tenant_id::text, s.d
 		coalesce(cu.email, ''), coalesce(uu.email, ''), s.created_at, s.updated_at, s.completed_at, s.cancelled_at`
 
 const draftFrom = `
-	FROM managed_tenant_onboarding_sessions s
+	FROM managed_tenant_onboarding_sessions s` + draftJoins
+
+// draftJoins join a draft row s to its workspace and its creator's and updater's users.
+const draftJoins = `
 	JOIN workspaces w ON w.id = s.workspace_id
 	LEFT JOIN users cu ON cu.id = s.created_by
 	LEFT JOIN users uu ON uu.id = s.updated_by`
@@ -258,7 +261,9 @@ func (t *storeTx) SaveDraft(ctx context.Context, d onboarding.Draft, expected, a
 	if d.ProviderConnectionID != "" {
 		connID = &d.ProviderConnectionID
 	}
-	tag, err := t.tx.Exec(ctx, `UPDATE managed_tenant_onboarding_sessions SET
+	// One statement writes and reads back: the CTE's row is the draft as saved, joined like
+	// every other read of a draft.
+	saved, err := scanDraft(t.tx.QueryRow(ctx, `WITH s AS (UPDATE managed_tenant_onboarding_sessions SET
 			display_name = $3, primary_domain = $4, current_step = $5, provider_connection_id = $6,
 			bootstrap_operations = $7,
 			-- overridden_by follows the reason: who recorded it, kept while it stays the same.
@@ -270,23 +275,25 @@ func (t *storeTx) SaveDraft(ctx context.Context, d onboarding.Draft, expected, a
 			reason_code = nullif($15, ''), blocking_reason_code = nullif($16, ''),
 			state = $18,
 			version = version + 1, updated_by = $9, updated_at = $17
-		WHERE id = $1 AND version = $2`,
+		WHERE id = $1 AND version = $2 RETURNING *)
+		SELECT `+draftColumns+` FROM s`+draftJoins,
 		d.ID, expected, d.DisplayName, d.PrimaryDomain, d.CurrentStep, connID, d.BootstrapOperations,
 		d.OverrideReason, actor, nullTime(d.CompletedAt), nullTime(d.CancelledAt),
 		string(d.Lifecycle), string(d.CurrentCheckpoint), string(d.LastCompletedCheckpoint),
-		string(d.ReasonCode), string(d.BlockingReasonCode), now, stateJSON(d.State))
-	if err != nil {
-		return onboarding.Draft{}, fmt.Errorf("save draft: %w", err)
-	}
-	cur, err := loadDraft(ctx, t.tx, d.ID, false)
-	if err != nil {
-		return onboarding.Draft{}, err
-	}
-	if tag.RowsAffected() == 0 {
+		string(d.ReasonCode), string(d.BlockingReasonCode), now, stateJSON(d.State)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		// The version moved (or the draft is gone): read what is there for the conflict.
+		cur, err := loadDraft(ctx, t.tx, d.ID, false)
+		if err != nil {
+			return onboarding.Draft{}, err
+		}
 		return onboarding.Draft{}, &onboarding.ConflictError{
 			CurrentVersion: cur.Version, UpdatedBy: cur.UpdatedBy, UpdatedAt: cur.UpdatedAt, Current: &cur}
 	}
-	return cur, nil
+	if err != nil {
+		return onboarding.Draft{}, fmt.Errorf("save draft: %w", err)
+	}
+	return saved, nil
 }
 
 // ActivateTenant implements onboarding.Tx.

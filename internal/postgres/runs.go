@@ -17,12 +17,36 @@ import (
 // cancel) and onboarding.RunService (begin, progress, complete); this file only reads and
 // writes rows.
 
-// runSelect reads a run with its initiator's email. Callers append WHERE.
-const runSelect = `SELECT r.id::text, r.workspace_id, r.tenant_id::text, coalesce(r.draft_id::text, ''), r.type,
+// runSelect reads a run with its initiator's email. Callers append WHERE. Every read of a run
+// row goes through runColumns and scanRun, whatever it selects from.
+const runSelect = `SELECT ` + runColumns + ` FROM operation_runs r` + runJoins
+
+const runColumns = `r.id::text, r.workspace_id, r.tenant_id::text, coalesce(r.draft_id::text, ''), r.type,
 		r.status, coalesce(r.outcome, ''), r.summary_counts, r.context, coalesce(r.reason_code, ''),
 		coalesce(r.initiator_id, 0), coalesce(iu.email, ''), r.attempt, r.created_at, r.started_at,
-		r.completed_at, r.rev
-	FROM operation_runs r LEFT JOIN users iu ON iu.id = r.initiator_id`
+		r.completed_at, r.rev`
+
+// runJoins join a run row r to its initiator.
+const runJoins = `
+	LEFT JOIN users iu ON iu.id = r.initiator_id`
+
+// returningRun makes a write of one run row (an INSERT or UPDATE) read that row back, as
+// written, the way every read of a run does: one statement, no select after it.
+func returningRun(write string) string {
+	return `WITH r AS (` + write + ` RETURNING *) SELECT ` + runColumns + ` FROM r` + runJoins
+}
+
+// scanWrittenRun scans the row of a returningRun statement; no row is ErrNotFound.
+func scanWrittenRun(row pgx.Row, what string) (operation.Run, error) {
+	r, err := scanRun(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return operation.Run{}, fault.ErrNotFound
+	}
+	if err != nil {
+		return operation.Run{}, fmt.Errorf("%s: %w", what, err)
+	}
+	return r, nil
+}
 
 func scanRun(row pgx.Row) (operation.Run, error) {
 	var r operation.Run
@@ -124,6 +148,32 @@ func (s *Store) WorkspaceRuns(ctx context.Context, workspaceID int64, f onboardi
 // row; the others do nothing and read the winner's. Should the active run complete between
 // the two statements, the insert is tried again.
 func (t *storeTx) InsertRun(ctx context.Context, nr onboarding.NewRun) (operation.Run, bool, error) {
+	for range 3 {
+		r, err := t.insertRun(ctx, nr)
+		if err == nil {
+			return r, true, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return operation.Run{}, false, err
+		}
+		r, err = scanRun(t.tx.QueryRow(ctx, runSelect+` WHERE r.workspace_id = $1 AND r.tenant_id = $2 AND r.type = $3
+			AND r.status IN ('queued', 'running')`, nr.WorkspaceID, nr.TenantID, string(nr.Type)))
+		if err == nil {
+			return r, false, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return operation.Run{}, false, fmt.Errorf("load active run: %w", err)
+		}
+	}
+	return operation.Run{}, false, fmt.Errorf("insert run: the active %s run kept changing", nr.Type)
+}
+
+// insertRun writes a new run row, with its job id, in one INSERT, or returns pgx.ErrNoRows
+// when an active run of the tenant and type exists. The row is written once so a start
+// notifies once (the triggers stamp and notify on every write of a run): the run's id is
+// made here, so its job (whose arguments carry the id) is enqueued before the row exists,
+// inside a savepoint that is rolled back, job and all, when the insert finds an active run.
+func (t *storeTx) insertRun(ctx context.Context, nr onboarding.NewRun) (operation.Run, error) {
 	var initiator *int64
 	if nr.InitiatorID != 0 {
 		initiator = &nr.InitiatorID
@@ -136,40 +186,38 @@ func (t *storeTx) InsertRun(ctx context.Context, nr onboarding.NewRun) (operatio
 	if nr.ConnectionID != "" {
 		runCtx["connection_id"] = nr.ConnectionID
 	}
-	for range 3 {
-		var id string
-		err := t.tx.QueryRow(ctx, `INSERT INTO operation_runs
-				(workspace_id, tenant_id, draft_id, type, initiator_id, context, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-			ON CONFLICT (workspace_id, tenant_id, type) WHERE status IN ('queued', 'running') DO NOTHING
-			RETURNING id::text`,
-			nr.WorkspaceID, nr.TenantID, draftID, string(nr.Type), initiator, runCtx, nr.Now).Scan(&id)
-		if err == nil {
-			if t.s.enqueue != nil {
-				jobID, err := t.s.enqueue(ctx, t.tx, id)
-				if err != nil {
-					return operation.Run{}, false, fmt.Errorf("enqueue run %s: %w", id, err)
-				}
-				if _, err := t.tx.Exec(ctx, `UPDATE operation_runs SET job_id = $2 WHERE id = $1`, id, jobID); err != nil {
-					return operation.Run{}, false, fmt.Errorf("record job id: %w", err)
-				}
-			}
-			r, err := loadRun(ctx, t.tx, id, false)
-			return r, true, err
+	id := onboarding.NewGUID()
+	tx := t.tx
+	var jobID *int64
+	if t.s.enqueue != nil {
+		sp, err := t.tx.Begin(ctx)
+		if err != nil {
+			return operation.Run{}, fmt.Errorf("savepoint before enqueue: %w", err)
 		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return operation.Run{}, false, fmt.Errorf("insert run: %w", err)
+		defer sp.Rollback(ctx) // a no-op once released
+		job, err := t.s.enqueue(ctx, sp, id)
+		if err != nil {
+			return operation.Run{}, fmt.Errorf("enqueue run %s: %w", id, err)
 		}
-		r, err := scanRun(t.tx.QueryRow(ctx, runSelect+` WHERE r.workspace_id = $1 AND r.tenant_id = $2 AND r.type = $3
-			AND r.status IN ('queued', 'running')`, nr.WorkspaceID, nr.TenantID, string(nr.Type)))
-		if err == nil {
-			return r, false, nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return operation.Run{}, false, fmt.Errorf("load active run: %w", err)
+		tx, jobID = sp, &job
+	}
+	r, err := scanRun(tx.QueryRow(ctx, returningRun(`INSERT INTO operation_runs
+				(id, workspace_id, tenant_id, draft_id, type, initiator_id, context, job_id, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+			ON CONFLICT (workspace_id, tenant_id, type) WHERE status IN ('queued', 'running') DO NOTHING`),
+		id, nr.WorkspaceID, nr.TenantID, draftID, string(nr.Type), initiator, runCtx, jobID, nr.Now))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return operation.Run{}, err
+	}
+	if err != nil {
+		return operation.Run{}, fmt.Errorf("insert run: %w", err)
+	}
+	if tx != t.tx {
+		if err := tx.Commit(ctx); err != nil {
+			return operation.Run{}, fmt.Errorf("release savepoint: %w", err)
 		}
 	}
-	return operation.Run{}, false, fmt.Errorf("insert run: the active %s run kept changing", nr.Type)
+	return r, nil
 }
 
 // CancelQueuedRuns implements onboarding.Tx. The caller holds the draft's lock; the runs are
@@ -247,24 +295,18 @@ func (t *storeTx) LockRun(ctx context.Context, runID string) (operation.Run, err
 
 // MarkRunning implements onboarding.RunTx.
 func (t *storeTx) MarkRunning(ctx context.Context, runID string, attempt int, now time.Time) (operation.Run, error) {
-	if _, err := t.tx.Exec(ctx, `UPDATE operation_runs SET status = 'running', attempt = $2,
-			started_at = coalesce(started_at, $3), heartbeat_at = $3, updated_at = $3 WHERE id = $1`,
-		runID, attempt, now); err != nil {
-		return operation.Run{}, fmt.Errorf("begin run: %w", err)
-	}
-	return loadRun(ctx, t.tx, runID, false)
+	return scanWrittenRun(t.tx.QueryRow(ctx, returningRun(`UPDATE operation_runs SET status = 'running', attempt = $2,
+			started_at = coalesce(started_at, $3), heartbeat_at = $3, updated_at = $3 WHERE id = $1`),
+		runID, attempt, now), "begin run")
 }
 
 // MarkCompleted implements onboarding.RunTx.
 func (t *storeTx) MarkCompleted(ctx context.Context, runID string, c operation.Completion, now time.Time) (operation.Run, error) {
-	if _, err := t.tx.Exec(ctx, `UPDATE operation_runs SET status = 'completed', outcome = $2,
+	return scanWrittenRun(t.tx.QueryRow(ctx, returningRun(`UPDATE operation_runs SET status = 'completed', outcome = $2,
 			reason_code = nullif($3, ''), summary_counts = $4,
 			context = context || jsonb_build_object('result', $5::jsonb, 'message', $6::text),
 			completed_at = $7, heartbeat_at = $7, updated_at = $7
-		WHERE id = $1`, runID, string(c.Outcome), c.ReasonCode, c.Counts, c.Result, c.Message, now); err != nil {
-		return operation.Run{}, fmt.Errorf("complete run: %w", err)
-	}
-	return loadRun(ctx, t.tx, runID, false)
+		WHERE id = $1`), runID, string(c.Outcome), c.ReasonCode, c.Counts, c.Result, c.Message, now), "complete run")
 }
 
 // SetConnectionStatus implements onboarding.RunTx.

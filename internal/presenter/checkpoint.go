@@ -75,9 +75,10 @@ func CheckpointView(snap onboarding.Snapshot, caps access.Set, step int) views.C
 		rv := RunView(v)
 		cd.Verification = &rv
 	}
-	for _, op := range views.BootstrapOperations {
+	for _, op := range operation.BootstrapOperations {
 		ov := views.BootstrapOpView{Operation: op, Selected: slices.Contains(d.BootstrapOperations, op)}
-		if r, ok := latest[operation.Type("bootstrap."+op)]; ok {
+		typ, _ := operation.BootstrapType(op) // never fails for an offered operation
+		if r, ok := latest[typ]; ok {
 			rv := RunView(r)
 			ov.Run = &rv
 		}

@@ -3,6 +3,8 @@ package provider
 import (
 	"fmt"
 	"strings"
+
+	"github.com/tenantops/onboard/internal/operation"
 )
 
 // The simulated provider's fixed data: the checks of a verification and the items of each
@@ -63,16 +65,16 @@ func verificationChecks(c Connection, s Scenario) []Check {
 
 // failures lists, per operation, the items a *.partial.test tenant fails and why.
 var failures = map[string]map[string]string{
-	"inventory_sync": {
+	operation.OpInventorySync: {
 		"LT-0007": "Device was deleted from Intune during the sync (HTTP 404).",
 		"LT-0023": "Device record is incomplete: hardware inventory has not been reported yet.",
 		"MB-0004": "Device was deleted from Intune during the sync (HTTP 404).",
 	},
-	"policy_sync": {
+	operation.OpPolicySync: {
 		"Android Enterprise - Work profile": "Android Enterprise is not bound to a managed Google Play account.",
 		"Office - Attack surface reduction": "A settings catalog setting in this policy is not supported by the tenant's license.",
 	},
-	"baseline_snapshot": {
+	operation.OpBaselineSnapshot: {
 		"Conditional access policies": "Microsoft Graph returned 403 Forbidden for identity/conditionalAccess/policies.",
 	},
 }
@@ -114,14 +116,14 @@ var baselineAreas = []string{
 func bootstrapItems(op string, s Scenario) ([]Item, error) {
 	var items []Item
 	switch op {
-	case "inventory_sync":
+	case operation.OpInventorySync:
 		for i := 1; i <= 36; i++ {
 			items = append(items, Item{Name: fmt.Sprintf("LT-%04d", i), Status: ItemSucceeded, Message: "Windows 11 Enterprise laptop inventoried."})
 		}
 		for i := 1; i <= 12; i++ {
 			items = append(items, Item{Name: fmt.Sprintf("MB-%04d", i), Status: ItemSucceeded, Message: "iOS phone inventoried."})
 		}
-	case "policy_sync":
+	case operation.OpPolicySync:
 		for _, p := range policies {
 			it := Item{Name: p, Status: ItemSucceeded, Message: "Imported."}
 			if p == "macOS - FileVault" {
@@ -129,7 +131,7 @@ func bootstrapItems(op string, s Scenario) ([]Item, error) {
 			}
 			items = append(items, it)
 		}
-	case "baseline_snapshot":
+	case operation.OpBaselineSnapshot:
 		for i, a := range baselineAreas {
 			items = append(items, Item{Name: a, Status: ItemSucceeded, Message: fmt.Sprintf("Captured %d objects.", 3+(i*7)%11)})
 		}

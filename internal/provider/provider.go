@@ -65,6 +65,9 @@ const (
 	CheckSkipped = "skipped"
 )
 
+// CheckStatuses lists every check status.
+var CheckStatuses = []string{CheckPassed, CheckFailed, CheckWarning, CheckSkipped}
+
 // Check is one named verification check.
 type Check struct {
 	Name           string `json:"name"`  // stable machine name, e.g. "admin_consent"
@@ -75,18 +78,10 @@ type Check struct {
 	Permission     string `json:"permission,omitempty"` // the Graph permission the check is about, if any
 }
 
-// Reason codes a verification Report may carry ("" when verification passed).
-const (
-	ReasonMissingPermissions  = "missing_permissions"
-	ReasonConsentMissing      = "consent_missing"
-	ReasonInvalidCredentials  = "invalid_credentials"
-	ReasonProviderUnreachable = "provider_unreachable"
-)
-
 // Report is the result of a verification: every check, and why it failed, if it did.
 type Report struct {
 	Checks     []Check `json:"checks"`
-	ReasonCode string  `json:"reason_code,omitempty"`
+	ReasonCode string  `json:"reason_code,omitempty"` // a run reason code (operation.ReasonMissingPermissions, …); "" when passed
 }
 
 // Passed reports whether no check failed. Warnings and skipped checks do not block.
@@ -129,6 +124,9 @@ const (
 	ItemFailed    = "failed"
 	ItemSkipped   = "skipped"
 )
+
+// ItemStatuses lists every item status.
+var ItemStatuses = []string{ItemSucceeded, ItemFailed, ItemSkipped}
 
 // Item is one object a bootstrap operation handled.
 type Item struct {

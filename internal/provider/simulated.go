@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tenantops/onboard/internal/operation"
 )
 
 // Scenario is the simulated provider's behaviour for one tenant, chosen by the suffix of its
@@ -87,24 +89,25 @@ func WithAttempt(ctx context.Context, runID string, attempt int) context.Context
 func (s *Simulated) VerifyAccess(ctx context.Context, c Connection, progress Progress) (Report, error) {
 	scenario := ScenarioFor(c.PrimaryDomain)
 	checks := verificationChecks(c, scenario)
-	if err := s.run(ctx, c, scenario, "verify_access", len(checks), progress); err != nil {
+	if err := s.run(ctx, c, scenario, string(operation.TypeVerifyAccess), len(checks), progress); err != nil {
 		return Report{}, err
 	}
 	r := Report{Checks: checks}
 	if !r.Passed() {
-		r.ReasonCode = ReasonMissingPermissions
+		r.ReasonCode = operation.ReasonMissingPermissions
 	}
 	return r, nil
 }
 
 // Bootstrap implements Provider. Operations: inventory_sync, policy_sync, baseline_snapshot.
-func (s *Simulated) Bootstrap(ctx context.Context, c Connection, operation string, progress Progress) (BootstrapResult, error) {
+func (s *Simulated) Bootstrap(ctx context.Context, c Connection, op string, progress Progress) (BootstrapResult, error) {
 	scenario := ScenarioFor(c.PrimaryDomain)
-	items, err := bootstrapItems(operation, scenario)
+	items, err := bootstrapItems(op, scenario)
 	if err != nil {
 		return BootstrapResult{}, err
 	}
-	if err := s.run(ctx, c, scenario, "bootstrap."+operation, len(items), progress); err != nil {
+	typ, _ := operation.BootstrapType(op) // op is known: bootstrapItems has items for it
+	if err := s.run(ctx, c, scenario, string(typ), len(items), progress); err != nil {
 		return BootstrapResult{}, err
 	}
 	res := BootstrapResult{Counts: Counts{Total: len(items)}, Items: items}

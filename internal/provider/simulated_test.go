@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tenantops/onboard/internal/operation"
 )
 
 var operations = []string{"inventory_sync", "policy_sync", "baseline_snapshot"}
@@ -61,7 +63,7 @@ func TestVerifyAccess(t *testing.T) {
 		wantFailed []string // permissions
 	}{
 		{"Healthy", "contoso.healthy.test", true, "", nil},
-		{"MissingPerms", "contoso.missing-perms.test", false, ReasonMissingPermissions,
+		{"MissingPerms", "contoso.missing-perms.test", false, operation.ReasonMissingPermissions,
 			[]string{"DeviceManagementConfiguration.ReadWrite.All", "Directory.Read.All"}},
 		{"Slow", "contoso.slow.test", true, "", nil},
 		{"Partial", "contoso.partial.test", true, "", nil},

@@ -76,7 +76,9 @@ func toDraftJSON(d onboarding.Draft) draftJSON {
 	return out
 }
 
-// runJSON is the API's run representation.
+// runJSON is the API's run representation (CONTRACT.md §4): the JSON encoding of an
+// operation.Run, made only by toRunJSON. It is not a row shape: postgres reads a run one way
+// (runSelect/scanRun) into operation.Run.
 type runJSON struct {
 	ID            string           `json:"id"`
 	Type          string           `json:"type"`

@@ -273,7 +273,7 @@ func detailText(key string, v any) string {
 		case "reason_code":
 			return views.ReasonText(x)
 		case "type":
-			return runTypeName(x)
+			return views.RunTypeFullText(x)
 		case "user_agent":
 			return views.BrowserName(x)
 		}
@@ -302,13 +302,6 @@ func detailText(key string, v any) string {
 		return strings.Join(parts, "; ")
 	}
 	return ""
-}
-
-func runTypeName(t string) string {
-	if strings.HasPrefix(t, "bootstrap.") {
-		return "Bootstrap: " + views.RunTypeText(t)
-	}
-	return views.RunTypeText(t)
 }
 
 // auditCSV writes the filtered entries (newest first, at most auditCSVLimit) as CSV: when,

@@ -89,7 +89,7 @@ func (s *Server) membersDone(w http.ResponseWriter, r *http.Request, err error, 
 		s.flash(r, done)
 		http.Redirect(w, r, "/admin/workspaces/"+m.Workspace+"/members", http.StatusSeeOther)
 	case errors.As(err, &be) && be.Code == membership.ReasonLastOwner:
-		s.renderMembers(w, r, http.StatusConflict, nil, map[string]string{"": "A workspace needs at least one owner: make someone else an owner first."})
+		s.renderMembers(w, r, http.StatusConflict, nil, map[string]string{"": views.ReasonText(string(membership.ReasonLastOwner))})
 	default:
 		s.error(w, r, err)
 	}

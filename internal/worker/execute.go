@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -113,7 +114,7 @@ func (w *Workers) classify(ctx context.Context, job *river.Job[RunArgs], err err
 			if !last {
 				return nil, errors.New(text)
 			}
-			return failed(ReasonProviderTimeout, text)
+			return failed(operation.ReasonProviderTimeout, text)
 		default:
 			// River is stopping: returning the context error makes it put the job back
 			// without spending the attempt.
@@ -125,9 +126,9 @@ func (w *Workers) classify(ctx context.Context, job *river.Job[RunArgs], err err
 			// River stores and logs this error: only the redacted text.
 			return nil, errors.New(msg)
 		}
-		return failed(ReasonProviderUnreachable, msg)
+		return failed(operation.ReasonProviderUnreachable, msg)
 	}
-	return failed(ReasonProviderError, msg)
+	return failed(operation.ReasonProviderError, msg)
 }
 
 // execute calls the provider for the run's type and maps its answer.
@@ -151,14 +152,6 @@ func (w *Workers) execute(ctx context.Context, run operation.Run, conn provider.
 	return nil, fmt.Errorf("unknown run type %q", run.Type)
 }
 
-// blockingReasons are report reason codes that make a verification fail.
-var blockingReasons = map[string]bool{
-	provider.ReasonMissingPermissions:  true,
-	provider.ReasonConsentMissing:      true,
-	provider.ReasonInvalidCredentials:  true,
-	provider.ReasonProviderUnreachable: true,
-}
-
 // verificationCompletion maps a verification report: a blocking reason code or any failed
 // check → failed (with the report's reason code); only warnings → partially_succeeded;
 // otherwise succeeded (skipped checks do not spoil success).
@@ -175,7 +168,7 @@ func verificationCompletion(rep provider.Report) operation.Completion {
 	counts := countsOf(rep.Counts())
 	c := operation.Completion{Counts: counts, Result: map[string]any{"checks": checks}}
 	switch {
-	case blockingReasons[rep.ReasonCode] || !rep.Passed():
+	case slices.Contains(operation.ReportReasons, rep.ReasonCode) || !rep.Passed():
 		c.Outcome = operation.OutcomeFailed
 		c.ReasonCode = rep.ReasonCode
 		c.Message = fmt.Sprintf("Verification failed: %d of %d checks failed.", counts.Failed, counts.Total)

@@ -20,7 +20,7 @@ func RunInline(ctx context.Context, runs Runs, p provider.Provider, runID string
 	w := &Workers{prov: p}
 	c, err := w.execute(ctx, run, conn, func(int, int) {})
 	if err != nil {
-		c = &operation.Completion{Outcome: operation.OutcomeFailed, ReasonCode: ReasonProviderError, Message: operation.Redact(err.Error())}
+		c = &operation.Completion{Outcome: operation.OutcomeFailed, ReasonCode: operation.ReasonProviderError, Message: operation.Redact(err.Error())}
 	}
 	return runs.CompleteRun(ctx, runID, *c)
 }

@@ -124,7 +124,7 @@ func (w *Workers) reconcileRun(ctx context.Context, runID string, cutoff time.Ti
 	// worker that is somehow alive finds the run finished rather than completing it itself.
 	err = w.runs.CompleteRun(ctx, runID, operation.Completion{
 		Outcome:    operation.OutcomeFailed,
-		ReasonCode: ReasonWorkerLost,
+		ReasonCode: operation.ReasonWorkerLost,
 		Message:    "The worker executing this run stopped and no attempt was left.",
 	})
 	if err != nil && !errors.Is(err, operation.ErrRunFinished) {

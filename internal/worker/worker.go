@@ -48,18 +48,6 @@ const Kind = "operation_run"
 // Queue is the River queue operation runs are worked from.
 const Queue = "operation_runs"
 
-// Reason codes the workers give runs (besides the provider report's own).
-const (
-	// ReasonProviderUnreachable: every attempt failed transiently (throttled, unavailable).
-	ReasonProviderUnreachable = provider.ReasonProviderUnreachable
-	// ReasonProviderTimeout: the last attempt ran longer than Options.JobTimeout.
-	ReasonProviderTimeout = "provider_timeout"
-	// ReasonProviderError: the provider failed permanently (e.g. unknown operation).
-	ReasonProviderError = "provider_error"
-	// ReasonWorkerLost: the worker died and no attempt was left to retry.
-	ReasonWorkerLost = "worker_lost"
-)
-
 // RunArgs are the arguments of an operation-run job.
 type RunArgs struct {
 	RunID string `json:"run_id"`

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenantops/onboard/internal/operation"
 	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/provider"
 	"github.com/tenantops/onboard/internal/testkit"
@@ -117,8 +118,8 @@ func TestProviderErrors(t *testing.T) {
 		reason  string
 		attempt int
 	}{
-		{"TransientExhausted", fmt.Errorf("%s: %w", leak, provider.ErrTransient), ReasonProviderUnreachable, 3},
-		{"Permanent", fmt.Errorf("%s: %w", leak, provider.ErrUnknownOperation), ReasonProviderError, 1},
+		{"TransientExhausted", fmt.Errorf("%s: %w", leak, provider.ErrTransient), operation.ReasonProviderUnreachable, 3},
+		{"Permanent", fmt.Errorf("%s: %w", leak, provider.ErrUnknownOperation), operation.ReasonProviderError, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -240,9 +241,9 @@ func TestReconcileJobsGone(t *testing.T) {
 		name, id, outcome, reason string
 		attempt                   int
 	}{
-		{"Gone", gone, "failed", ReasonWorkerLost, 1},
+		{"Gone", gone, "failed", operation.ReasonWorkerLost, 1},
 		{"CompletedJob", completedJob, "succeeded", "", 2},
-		{"Discarded", discarded, "failed", ReasonWorkerLost, 3},
+		{"Discarded", discarded, "failed", operation.ReasonWorkerLost, 3},
 	} {
 		r := e.waitRun(tc.id, opts.RescueAfter+2*time.Second, "completed", completed)
 		if r.Outcome != tc.outcome || r.ReasonCode != tc.reason || r.Attempt != tc.attempt {
