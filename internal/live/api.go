@@ -126,8 +126,6 @@ type Event struct {
 	// Session names the ended session of a session event: the SHA-256 (hex) of its stored
 	// token, never the token. Clients subscribed with that key are closed.
 	Session string
-	Version int64
-	Rev     int64
 	// At is when the change was committed if the payload says so, else when it was received;
 	// zero means "now". Latency reported to the Observer is measured from it.
 	At time.Time

@@ -20,7 +20,7 @@ func TestDeltas(t *testing.T) {
 	plain := f.subscribe(t, 2, Subscription{Target: "d1", Rev: 1})
 	change := func(rev int64) {
 		f.src.put("d1", 1, rev)
-		f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1", Rev: rev})
+		f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1"})
 		f.waitPass(t, "d1")
 	}
 

@@ -338,7 +338,7 @@ func TestFanout(t *testing.T) {
 	loads, renders := f.src.loads.Load(), f.src.renders.Load()
 
 	f.src.put("d1", 1, 2)
-	f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1", Rev: 2})
+	f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1"})
 	for _, c := range clients {
 		if got := revOf(t, next(t, c)); got != 2 {
 			t.Fatalf("rev = %d, want 2", got)
@@ -374,11 +374,11 @@ func TestCoalesceBurst(t *testing.T) {
 
 	g := f.src.holdNextRender()
 	f.src.put("d1", 1, 2)
-	f.hub.Notify(Event{Kind: KindRun, DraftID: "d1", Rev: 2})
+	f.hub.Notify(Event{Kind: KindRun, DraftID: "d1"})
 	<-g.entered
 	for rev := int64(3); rev <= 51; rev++ {
 		f.src.put("d1", 1, rev)
-		f.hub.Notify(Event{Kind: KindRun, DraftID: "d1", Rev: rev})
+		f.hub.Notify(Event{Kind: KindRun, DraftID: "d1"})
 	}
 	close(g.release)
 	for _, c := range clients {
@@ -450,7 +450,7 @@ func TestUnchangedSkipped(t *testing.T) {
 	c := f.subscribe(t, 1, Subscription{Target: "d1", Rev: 0})
 	untilRev(t, c, 5)
 	for range 3 {
-		f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1", Rev: 5})
+		f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1"})
 		f.waitPass(t, "d1")
 	}
 	if b := pending(c); b != nil {
@@ -900,7 +900,7 @@ func TestRunView(t *testing.T) {
 		t.Fatalf("first frame = %s, want the run view", b)
 	}
 	f.src.put("d1", 1, 2)
-	f.hub.Notify(Event{Kind: KindRun, DraftID: "d1", WorkspaceID: 1, Rev: 2})
+	f.hub.Notify(Event{Kind: KindRun, DraftID: "d1", WorkspaceID: 1})
 	views := map[string]bool{}
 	for range 2 {
 		b := next(t, c)
@@ -919,7 +919,7 @@ func TestNextAt(t *testing.T) {
 	c := f.subscribe(t, 1, Subscription{Target: "d1", Rev: 1})
 	at := time.Now().Add(-time.Second).Round(0)
 	f.src.put("d1", 1, 2)
-	f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1", WorkspaceID: 1, Rev: 2, At: at})
+	f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1", WorkspaceID: 1, At: at})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	b, got, err := c.NextAt(ctx)

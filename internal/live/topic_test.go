@@ -29,7 +29,7 @@ func TestTopics(t *testing.T) {
 		}
 		before := f.src.renders.Load()
 		f.src.put(drafts, 7, 11)
-		f.hub.Notify(Event{Kind: KindDraft, DraftID: "d-not-watched", WorkspaceID: 7, Rev: 11})
+		f.hub.Notify(Event{Kind: KindDraft, DraftID: "d-not-watched", WorkspaceID: 7})
 		f.waitPass(t, drafts)
 		for _, c := range cs {
 			if got := revOf(t, next(t, c)); got != 11 {
@@ -40,9 +40,9 @@ func TestTopics(t *testing.T) {
 			t.Errorf("renders for one change seen by 3 clients = %d, want 1", got)
 		}
 		// Another workspace's event and a run event leave the drafts topic alone.
-		f.hub.Notify(Event{Kind: KindDraft, DraftID: "d", WorkspaceID: 8, Rev: 12})
+		f.hub.Notify(Event{Kind: KindDraft, DraftID: "d", WorkspaceID: 8})
 		f.src.put(runs, 7, 12)
-		f.hub.Notify(Event{Kind: KindRun, DraftID: "d", WorkspaceID: 7, Rev: 12})
+		f.hub.Notify(Event{Kind: KindRun, DraftID: "d", WorkspaceID: 7})
 		f.waitPass(t, runs)
 		for _, c := range cs {
 			b := next(t, c)

@@ -21,7 +21,7 @@ var kinds = map[string]string{
 // Event is e as the hub takes it.
 func Event(e postgres.LiveEvent) live.Event {
 	return live.Event{Kind: kinds[e.Kind], DraftID: e.DraftID, WorkspaceID: e.WorkspaceID, UserID: e.UserID,
-		Session: e.Session, Version: e.Version, Rev: e.Rev, At: e.At}
+		Session: e.Session, At: e.At}
 }
 
 // Notify hands e to the hub; it does not block.
