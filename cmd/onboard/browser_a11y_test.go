@@ -32,7 +32,7 @@ type axeViolation struct {
 func (p *page) axe() []axeViolation {
 	p.t.Helper()
 	if !eval[bool](p, `typeof window.axe === 'object'`) {
-		if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[any](axeJS+";true")); err != nil {
+		if _, err := chromedp.Run(p.bounded(), chromedp.Evaluate[any](axeJS+";true")); err != nil {
 			p.fail("load axe-core: %v", err)
 		}
 	}

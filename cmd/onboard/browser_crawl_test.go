@@ -490,7 +490,7 @@ func (c *crawler) crawl(cp crawlPage) {
 	c.mu.Unlock()
 	p.do("default view", chromedp.EmulateViewport(1280, 800))
 	c.media("light")
-	resp, err := chromedp.RunResponse(p.ctx, chromedp.Navigate(p.base+cp.path))
+	resp, err := chromedp.RunResponse(p.bounded(), chromedp.Navigate(p.base+cp.path))
 	if err != nil {
 		p.fail("open %s: %v", cp.path, err)
 	}
@@ -630,7 +630,7 @@ func (c *crawler) add(name, where, format string, args ...any) {
 func (p *page) axeAll() []axeViolation {
 	p.t.Helper()
 	if !eval[bool](p, `typeof window.axe === 'object'`) {
-		if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[any](axeJS+";true")); err != nil {
+		if _, err := chromedp.Run(p.bounded(), chromedp.Evaluate[any](axeJS+";true")); err != nil {
 			p.fail("load axe-core: %v", err)
 		}
 	}
@@ -671,7 +671,7 @@ func (s *crawlShots) take(p *page, name, view, state string) {
 	p.t.Helper()
 	who := strings.TrimSuffix(cmp.Or(p.email, "anonymous"), ".test")
 	file := strings.Join(slices.DeleteFunc([]string{name, who, view, state}, func(s string) bool { return s == "" }), "_") + ".png"
-	png, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(p.bounded(), chromedp.FullScreenshot(100))
 	if err != nil {
 		p.fail("screenshot: %v", err)
 	}
@@ -708,7 +708,7 @@ func (s *crawlShots) index(t *testing.T) {
 // exec runs JavaScript for its effect.
 func (p *page) exec(what, js string) {
 	p.t.Helper()
-	if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[any](js+";true")); err != nil {
+	if _, err := chromedp.Run(p.bounded(), chromedp.Evaluate[any](js+";true")); err != nil {
 		p.fail("%s: %v", what, err)
 	}
 }

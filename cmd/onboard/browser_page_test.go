@@ -187,17 +187,28 @@ func (p *page) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// bounded is the tab's context for one call, bounded by twice waitFor: a call into a browser
+// that stopped answering (two busy cores) fails the test instead of holding the package
+// until its timeout.
+func (p *page) bounded() context.Context {
+	ctx, cancel := context.WithTimeout(p.ctx, 2*waitFor)
+	p.t.Cleanup(cancel)
+	return ctx
+}
+
 // fail reports err with where the tab is and what it shows.
 func (p *page) fail(format string, args ...any) {
 	p.t.Helper()
-	loc, _ := chromedp.Run(p.ctx, chromedp.Location())
-	txt, _ := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 3000) : ''`))
+	ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second) // the tab may be what broke
+	defer cancel()
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	txt, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 3000) : ''`))
 	p.t.Fatalf(format+"\n%s at %s\n%s", append(args, p.email, loc, txt)...)
 }
 
 func (p *page) open(path string) {
 	p.t.Helper()
-	resp, err := chromedp.RunResponse(p.ctx, chromedp.Navigate(p.base+path))
+	resp, err := chromedp.RunResponse(p.bounded(), chromedp.Navigate(p.base+path))
 	if err != nil {
 		p.fail("open %s: %v", path, err)
 	}
@@ -208,7 +219,7 @@ func (p *page) open(path string) {
 
 func (p *page) reload() {
 	p.t.Helper()
-	if _, err := chromedp.RunResponse(p.ctx, chromedp.Reload()); err != nil {
+	if _, err := chromedp.RunResponse(p.bounded(), chromedp.Reload()); err != nil {
 		p.fail("reload: %v", err)
 	}
 }
@@ -218,7 +229,7 @@ func (p *page) reload() {
 func (p *page) submit(sel string, status int64) {
 	p.t.Helper()
 	p.visible(sel)
-	resp, err := chromedp.RunResponse(p.ctx, chromedp.Click(chromedp.CSS(sel)))
+	resp, err := chromedp.RunResponse(p.bounded(), chromedp.Click(chromedp.CSS(sel)))
 	if err != nil {
 		p.fail("submit %s: %v", sel, err)
 	}
@@ -280,7 +291,7 @@ func (p *page) jsWithin(d time.Duration, expr string) {
 // eval evaluates expr now and decodes its value into T.
 func eval[T any](p *page, expr string) T {
 	p.t.Helper()
-	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	v, err := chromedp.Run(p.bounded(), chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
 		p.fail("evaluate %s: %v", expr, err)
 	}
@@ -498,7 +509,7 @@ func (p *page) shot(name string, scrollTo ...string) {
 	if len(scrollTo) > 0 {
 		p.do("scroll to "+scrollTo[0], chromedp.ScrollIntoView(chromedp.CSS(scrollTo[0])))
 	}
-	png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+	png, err := chromedp.Run(p.bounded(), chromedp.CaptureScreenshot())
 	if err != nil {
 		p.fail("screenshot %s: %v", name, err)
 	}

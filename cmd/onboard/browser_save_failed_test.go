@@ -75,7 +75,7 @@ func TestBrowserSaveFailedKeepsForm(t *testing.T) {
 			if fill != nil {
 				fill()
 			}
-			resp, err := chromedp.RunResponse(p.ctx, chromedp.Click(chromedp.CSS(`[data-testid=retry-save]`)))
+			resp, err := chromedp.RunResponse(p.bounded(), chromedp.Click(chromedp.CSS(`[data-testid=retry-save]`)))
 			if err != nil {
 				p.fail("try again: %v", err)
 			}

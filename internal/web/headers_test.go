@@ -22,6 +22,8 @@ func TestFinishHeader(t *testing.T) {
 		{"200None", 200, http.Header{}, http.Header{}},
 		{"CacheControlNoStore", 200, http.Header{"Cache-Control": {"no-store", `no-cache="Set-Cookie"`}},
 			http.Header{"Cache-Control": {"no-store"}}},
+		{"CacheControlNoCache", 200, http.Header{"Cache-Control": {"no-cache", `no-cache="Set-Cookie"`}},
+			http.Header{"Cache-Control": {"no-cache"}}},
 		{"CacheControlJoined", 200, http.Header{"Cache-Control": {"private", `no-cache="Set-Cookie"`}},
 			http.Header{"Cache-Control": {`private, no-cache="Set-Cookie"`}}},
 		{"VaryRepeated", 404, http.Header{"Vary": {"Cookie", "Cookie"}}, http.Header{"Vary": {"Cookie"}}},

@@ -64,7 +64,8 @@ func (r *statusRecorder) WriteHeader(code int) {
 // may succeed later says when to retry: the handler's figure when it gave one
 // (setRetryAfter), else a second. No header is sent twice: repeated values are dropped and
 // the lists of Cache-Control or Vary that the handler and the session middleware each add to
-// become one line (RFC 9110, 5.3), and a Cache-Control with no-store is just that.
+// become one line (RFC 9110, 5.3), without a no-cache="Set-Cookie" that no-store or no-cache
+// already covers.
 func finishHeader(h http.Header, code int) {
 	if (code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable) && h.Get("Retry-After") == "" {
 		h.Set("Retry-After", "1")
@@ -79,11 +80,12 @@ func finishHeader(h http.Header, code int) {
 				kept = append(kept, v)
 			}
 		}
-		switch {
-		case k == "Set-Cookie":
-		case k == "Cache-Control" && slices.Contains(kept, "no-store"):
-			kept = []string{"no-store"} // nothing is stored: the session's no-cache adds nothing
-		default:
+		if k == "Cache-Control" && (slices.Contains(kept, "no-store") || slices.Contains(kept, "no-cache")) {
+			// Nothing is stored, or nothing reused unchecked: the session middleware's
+			// no-cache="Set-Cookie" adds nothing.
+			kept = slices.DeleteFunc(kept, func(v string) bool { return strings.HasPrefix(v, "no-cache=") })
+		}
+		if k != "Set-Cookie" {
 			kept = []string{strings.Join(kept, ", ")}
 		}
 		h[k] = kept
