@@ -207,17 +207,21 @@ func TestSoak(t *testing.T) {
 	}
 	checkSoakSaves(t, direct, ids, saves)
 	checkSoakRuns(t, direct, runs)
-	cancel()
+	cancel() // the tabs and pollers hang up
+	owner.CloseIdleConnections()
+	operator.CloseIdleConnections()
 
-	// Idle again, the second process holds what the first held idle, within a bound.
+	// Idle again, the second process holds what the first held idle, within a bound: the
+	// pool filled up to DB_MAX_CONNS (8) connections and the worker pool started; a leak of
+	// one goroutine or descriptor per request, socket or run would be thousands.
 	var now resources
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		now = srv.resources(t)
-		ok := now.goroutines <= idle.goroutines+10 && now.fds <= idle.fds+10 && now.heapMiB <= 2*idle.heapMiB+32
+		ok := now.goroutines <= idle.goroutines+25 && now.fds <= idle.fds+16 && now.heapMiB <= 2*idle.heapMiB+32
 		if ok || time.Now().After(deadline) {
 			if !ok {
-				t.Errorf("idle after the soak: %+v; idle before: %+v (bound: +10 goroutines, +10 fds, 2×heap+32 MiB)", now, idle)
+				t.Errorf("idle after the soak: %+v; idle before: %+v (bound: +25 goroutines, +16 fds, 2×heap+32 MiB)", now, idle)
 			}
 			break
 		}
