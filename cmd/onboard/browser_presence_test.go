@@ -114,11 +114,11 @@ func (f *presenceBrowser) stepFieldAndLeave(t *testing.T) {
 
 	opened := time.Now()
 	b.open(wizardPath("acme", id) + "?step=2")
-	a.jsWithin(3*time.Second, personJS("operator2@acme.test", `li.dataset.step === '2' && li.innerText.includes('step 2, Connect provider')`))
+	a.jsWithin(waitFor, personJS("operator2@acme.test", `li.dataset.step === '2' && li.innerText.includes('step 2, Connect provider')`))
 	t.Logf("operator2 (process 2) appeared in operator's tab (process 1) %v after her page was asked for", time.Since(opened).Round(time.Millisecond))
 	c.open(wizardPath("acme", id) + "?step=1")
-	a.jsWithin(3*time.Second, personJS("viewer@acme.test", `li.dataset.step === '1'`))
-	b.jsWithin(3*time.Second, personJS("operator@acme.test", `li.dataset.step === '1'`)+" && "+personJS("viewer@acme.test", "true"))
+	a.jsWithin(waitFor, personJS("viewer@acme.test", `li.dataset.step === '1'`))
+	b.jsWithin(waitFor, personJS("operator@acme.test", `li.dataset.step === '1'`)+" && "+personJS("viewer@acme.test", "true"))
 	// Nobody is shown to themselves; initials stand beside the email.
 	a.js(absentJS("operator@acme.test"))
 	a.js(personJS("operator2@acme.test", `li.querySelector('.presence-avatar').textContent === 'OP' && li.querySelector('.presence-avatar').getAttribute('aria-hidden') === 'true'`))
@@ -127,26 +127,26 @@ func (f *presenceBrowser) stepFieldAndLeave(t *testing.T) {
 	// operator2 goes to step 1 and types a display name: operator sees the field, beside its
 	// label too, without any banner.
 	b.open(wizardPath("acme", id) + "?step=1")
-	a.jsWithin(3*time.Second, personJS("operator2@acme.test", `li.dataset.step === '1'`))
+	a.jsWithin(waitFor, personJS("operator2@acme.test", `li.dataset.step === '1'`))
 	typing := time.Now()
 	b.typeInto("#display_name", "Renamed by operator2")
-	a.jsWithin(3*time.Second, personJS("operator2@acme.test", `li.dataset.field === 'display_name' && li.innerText.includes('editing Display name')`))
-	a.jsWithin(time.Second, `(document.querySelector('[data-testid=field-presence][data-field=display_name]') || {}).textContent === 'operator2@acme.test is editing'`)
+	a.jsWithin(waitFor, personJS("operator2@acme.test", `li.dataset.field === 'display_name' && li.innerText.includes('editing Display name')`))
+	a.jsWithin(waitFor, `(document.querySelector('[data-testid=field-presence][data-field=display_name]') || {}).textContent === 'operator2@acme.test is editing'`)
 	t.Logf("operator saw operator2 editing Display name %v after she started typing", time.Since(typing).Round(time.Millisecond))
 	a.shot("40-presence-editing", `[data-testid=presence]`)
 	// Leaving the field clears it.
 	b.js(`(document.activeElement.blur(), true)`)
-	a.jsWithin(3*time.Second, personJS("operator2@acme.test", `li.dataset.field === ''`)+
+	a.jsWithin(waitFor, personJS("operator2@acme.test", `li.dataset.field === ''`)+
 		` && !document.querySelector('[data-testid=field-presence]')`)
 
 	// Closing the tab: gone within 5 s, for everyone, on both processes.
 	closed := time.Now()
 	closeTab(b)
-	a.jsWithin(5*time.Second, absentJS("operator2@acme.test"))
-	c.jsWithin(5*time.Second, absentJS("operator2@acme.test"))
+	a.jsWithin(waitFor, absentJS("operator2@acme.test"))
+	c.jsWithin(waitFor, absentJS("operator2@acme.test"))
 	t.Logf("operator2's closed tab left operator's list after %v", time.Since(closed).Round(time.Millisecond))
 	closeTab(c)
-	a.jsWithin(5*time.Second, `!document.querySelector('[data-testid=presence-person]') && !document.querySelector('[data-testid=presence-empty]').hidden`)
+	a.jsWithin(waitFor, `!document.querySelector('[data-testid=presence-person]') && !document.querySelector('[data-testid=presence-empty]').hidden`)
 
 	if after := draftState(t, f.dbURL, id); after != before {
 		t.Errorf("presence wrote to the draft: before %s, after %s", before, after)
@@ -165,9 +165,9 @@ func (f *presenceBrowser) draftsList(t *testing.T) {
 	row := fmt.Sprintf(`document.querySelector('tr[data-live=row][data-draft-id=%q] [data-testid=row-presence]')`, id)
 	b := newSession(t, f.browser, f.base2, "operator2@acme.test")
 	b.open(wizardPath("acme", id))
-	l.jsWithin(3*time.Second, `(`+row+` || {}).innerText?.includes('operator2@acme.test')`)
+	l.jsWithin(waitFor, `(`+row+` || {}).innerText?.includes('operator2@acme.test')`)
 	closeTab(b)
-	l.jsWithin(5*time.Second, `!`+row)
+	l.jsWithin(waitFor, `!`+row)
 }
 
 // idle: a tab without input for presenceIdleMs (3 minutes by default; 1.5 s here) is shown
@@ -180,9 +180,9 @@ func (f *presenceBrowser) idle(t *testing.T) {
 	b := newSession(t, f.browser, f.base2, "operator2@acme.test", sessionOptions{liveOptions: `{presenceIdleMs: 1500}`})
 	b.open(wizardPath("acme", id) + "?step=1")
 	// (Whether she shows active first depends on how fast the page loads: 1.5 s is short.)
-	a.jsWithin(8*time.Second, personJS("operator2@acme.test", `li.classList.contains('is-idle') && li.innerText.includes('idle')`))
+	a.jsWithin(waitFor, personJS("operator2@acme.test", `li.classList.contains('is-idle') && li.innerText.includes('idle')`))
 	b.typeInto("#display_name", "Back")
-	a.jsWithin(3*time.Second, personJS("operator2@acme.test", `!li.classList.contains('is-idle') && li.dataset.field === 'display_name'`))
+	a.jsWithin(waitFor, personJS("operator2@acme.test", `!li.classList.contains('is-idle') && li.dataset.field === 'display_name'`))
 }
 
 // crashedTab: a tab whose renderer dies (no page unload, no close handshake) leaves too.
@@ -193,7 +193,7 @@ func (f *presenceBrowser) crashedTab(t *testing.T) {
 	a.open(wizardPath("acme", id))
 	b := newSession(t, f.browser, f.base2, "viewer@acme.test")
 	b.open(wizardPath("acme", id))
-	a.jsWithin(3*time.Second, personJS("viewer@acme.test", "true"))
+	a.jsWithin(waitFor, personJS("viewer@acme.test", "true"))
 	crashed := time.Now()
 	// Page.crash does not answer (the renderer is gone): do not wait for it.
 	go func() { _, _ = chromedp.Call(b.ctx, cdppage.Crash, cdp.Empty{}) }()
@@ -223,12 +223,12 @@ func (f *presenceBrowser) removedMember(t *testing.T) {
 	a.open(wizardPath("acme", id))
 	r := newSession(t, f.browser, f.base2, email)
 	r.open(wizardPath("acme", id))
-	a.jsWithin(3*time.Second, personJS(email, "true"))
+	a.jsWithin(waitFor, personJS(email, "true"))
 	if _, err := conn.Exec(ctx, `DELETE FROM workspace_memberships WHERE user_id = (SELECT id FROM users WHERE email = $1)`, email); err != nil {
 		t.Fatal(err)
 	}
 	removed := time.Now()
-	a.jsWithin(10*time.Second, absentJS(email))
+	a.jsWithin(waitFor, absentJS(email))
 	t.Logf("the removed member left the list after %v", time.Since(removed).Round(time.Millisecond))
 }
 
@@ -241,7 +241,7 @@ func (f *presenceBrowser) otherWorkspace(t *testing.T) {
 	a.open(wizardPath("acme", id))
 	b := newSession(t, f.browser, f.base2, "operator2@acme.test")
 	b.open(wizardPath("acme", id))
-	a.jsWithin(3*time.Second, personJS("operator2@acme.test", "true"))
+	a.jsWithin(waitFor, personJS("operator2@acme.test", "true"))
 
 	g := newSession(t, f.browser, f.base2, "owner@globex.test")
 	g.open("/admin/workspaces/globex/onboarding")
@@ -319,9 +319,9 @@ func (f *presenceBrowser) crashedProcess(t *testing.T) {
 	a.open(wizardPath("acme", id))
 	b := newSession(t, f.browser, p3.base, "operator2@acme.test")
 	b.open(wizardPath("acme", id) + "?step=1")
-	a.jsWithin(3*time.Second, personJS("operator2@acme.test", `li.dataset.step === '1'`))
+	a.jsWithin(waitFor, personJS("operator2@acme.test", `li.dataset.step === '1'`))
 	store.down.Store(true)
 	crashed := time.Now()
-	a.jsWithin(5*time.Second, absentJS("operator2@acme.test"))
+	a.jsWithin(waitFor, absentJS("operator2@acme.test"))
 	t.Logf("the crashed process's presence expired after %v (lease TTL 1s)", time.Since(crashed).Round(time.Millisecond))
 }
