@@ -89,9 +89,11 @@ func browserLiveProgressFollowsDatabase(t *testing.T, browser context.Context, b
 		}
 		lag := time.UnixMilli(got.T).Sub(o.at)
 		maxLag = max(maxLag, lag)
-		if lag > time.Second {
-			t.Errorf("database rev %d seen at %s reached tab B %v later (rev %s), want within 1s",
-				o.rev, o.at.Format("15:04:05.000"), lag, got.Rev)
+		// Pushed, not caught up by the 5 s poll: latency itself is the load tool's to measure
+		// (docs/benchmarks.md); on two busy cores a push can take a second or two.
+		if lag > 4*time.Second || got.Source != "push" {
+			t.Errorf("database rev %d seen at %s reached tab B %v later by %s (rev %s), want pushed, before the poll would",
+				o.rev, o.at.Format("15:04:05.000"), lag, got.Source, got.Rev)
 		}
 		if atoi64(got.Rev) == o.rev && o.status == "running" && got.Status == "running" {
 			if got.Done != o.done || got.Total != o.total {
