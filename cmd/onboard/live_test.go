@@ -68,8 +68,9 @@ func startLiveApp(t *testing.T, dbURL string, opts liveOptions, wrap func(net.Li
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := webServer(serveConfig{}, store, onboarding.NewService(store, time.Now), membership.NewService(store, time.Now), reg, log, lv)
-	hs := httptest.NewUnstartedServer(srv.Handler())
+	hs := httptest.NewUnstartedServer(nil) // its listener's address gives the origins /live accepts
+	srv := webServer(serveConfig{}, liveOrigins("", hs.Listener.Addr()), store, onboarding.NewService(store, time.Now), membership.NewService(store, time.Now), reg, log, lv)
+	hs.Config.Handler = srv.Handler()
 	hs.Config.BaseContext = func(net.Listener) context.Context { return ctx }
 	if wrap != nil {
 		hs.Listener = wrap(hs.Listener)
@@ -188,15 +189,29 @@ func signIn(t *testing.T, base, email string) *http.Client {
 // dialLive opens /live with query as c, same-origin unless origin says otherwise.
 func dialLive(t *testing.T, base string, c *http.Client, query, origin string) (*websocket.Conn, *http.Response, error) {
 	t.Helper()
+	return dialLiveHost(t, base, c, query, origin)
+}
+
+// dialLiveHost is dialLive with a Host header of the caller's choosing (host[0], when given).
+func dialLiveHost(t *testing.T, base string, c *http.Client, query, origin string, host ...string) (*websocket.Conn, *http.Response, error) {
+	t.Helper()
 	if origin == "" {
 		origin = base
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/live?"+query, &websocket.DialOptions{
-		HTTPClient: c,
-		HTTPHeader: http.Header{"Origin": {origin}},
-	})
+	opts := &websocket.DialOptions{HTTPClient: c, HTTPHeader: http.Header{"Origin": {origin}}}
+	if len(host) > 0 {
+		// http.Client sends no jar cookie under a Host of another name: the session goes
+		// along by hand, so that only the Origin check can refuse the socket.
+		opts.Host = host[0]
+		if u, err := url.Parse(base); err == nil && c.Jar != nil {
+			for _, ck := range c.Jar.Cookies(u) {
+				opts.HTTPHeader.Add("Cookie", ck.String())
+			}
+		}
+	}
+	conn, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/live?"+query, opts)
 	if err == nil {
 		t.Cleanup(func() { conn.CloseNow() })
 	}

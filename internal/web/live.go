@@ -206,8 +206,8 @@ func (s *Server) CloseLive(ctx context.Context) error {
 // handleLive is GET /live: the WebSocket that pushes draft fragments (docs/live.md).
 //
 // Before the upgrade: no session → 401, malformed query → 400, foreign Origin → 403
-// (sameOrigin: scheme, host and port against PUBLIC_URL or the request's Host; it is the
-// socket's only CSRF defence). After it, every ending is a close code from one table
+// (sameOrigin: scheme, host and port against Config.LiveOrigins, never the request's Host;
+// it is the socket's only CSRF defence). After it, every ending is a close code from one table
 // (faults, errors.go), because a browser's WebSocket cannot read an HTTP status: 4404 (no such
 // draft, or not a member), 4403 (no view capability), …
 func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {

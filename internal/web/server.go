@@ -78,9 +78,14 @@ type Config struct {
 	// address (for example X-Forwarded-For); empty means the connection's peer address.
 	ClientIPHeader string
 	// PublicOrigin is the origin browsers reach the app at (PUBLIC_URL through ParsePublicURL,
-	// e.g. "https://onboard.example.com"); /live refuses any other Origin. Empty: the
-	// request's Host, see expectedOrigin.
+	// e.g. "https://onboard.example.com"): trusted by the cross-origin check, and https turns
+	// on Strict-Transport-Security. Empty: none configured.
 	PublicOrigin string
+	// LiveOrigins are the only Origins /live accepts from a browser, as ParsePublicURL gives
+	// them: PublicOrigin, or without it on a loopback listen address that address's
+	// loopback origins. Never the request's Host, which the client chooses. Empty: browsers
+	// are refused (clients without Origin pass).
+	LiveOrigins []string
 }
 
 // Deps are the services the handlers call; cmd/onboard wires them.
