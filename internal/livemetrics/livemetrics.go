@@ -4,7 +4,6 @@ package livemetrics
 
 import (
 	"errors"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -81,7 +80,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		resyncDrafts: counter("onboard_live_resync_drafts_total", "Drafts re-rendered by resyncs."),
 		sockets:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "onboard_live_sockets", Help: "Open /live WebSockets."}),
 		socketCloses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_socket_closes_total",
-			Help: "/live WebSockets closed by the server, by close code."}, []string{"code"}),
+			Help: "/live WebSockets closed, by the close code the server sent; dropped: no close handshake (the peer vanished or a write failed); peer: the browser closed first."}, []string{"code"}),
 		framesSent:    counter("onboard_live_frames_sent_total", "Frames written to /live WebSockets (a batched message counts each frame it carries)."),
 		writeFailures: counter("onboard_live_write_failures_total", "Frame or ping writes that failed or timed out (the socket is closed)."),
 		frameLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "onboard_live_frame_latency_seconds",
@@ -239,11 +238,13 @@ func (m *Metrics) SocketOpened() {
 	}
 }
 
-// SocketClosed counts a closed WebSocket by its close code (0: no close frame).
-func (m *Metrics) SocketClosed(code int) {
+// SocketClosed counts a closed WebSocket by label: the close code the server sent, or dropped
+// (the peer vanished or a write failed) or peer (the browser closed first). The endpoint
+// gives one of a fixed set (web.CloseLabels), so the label stays bounded.
+func (m *Metrics) SocketClosed(label string) {
 	if m != nil {
 		m.sockets.Dec()
-		m.socketCloses.WithLabelValues(closeCodeLabel(code)).Inc()
+		m.socketCloses.WithLabelValues(label).Inc()
 	}
 }
 
@@ -279,14 +280,4 @@ func (m *Metrics) WriteFailed() {
 	if m != nil {
 		m.writeFailures.Inc()
 	}
-}
-
-func closeCodeLabel(code int) string {
-	switch code {
-	case 0:
-		return "none" // the connection failed; no close frame
-	case 1001, 1008, 1011, 1013, 4403, 4404:
-		return strconv.Itoa(code)
-	}
-	return "other"
 }

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/coder/websocket"
@@ -55,6 +57,7 @@ var faults = []struct {
 	refusal string                 // a refused /live or /live/poll subscription
 }{
 	{err: errPeerGone, close: liveClose{drop: true}},
+	{err: errPeerClosed, close: liveClose{drop: true}}, // coder/websocket answered its close frame
 	{err: errWriteFailed, close: liveClose{drop: true}},
 	{err: errPeerData, close: liveClose{code: websocket.StatusPolicyViolation, reason: "unexpected data message"}},
 	{err: errGoingAway, close: goingAway},
@@ -90,6 +93,34 @@ type liveClose struct {
 }
 
 var goingAway = liveClose{code: websocket.StatusGoingAway, reason: "going away"}
+
+// The onboard_live_socket_closes_total labels of sockets that ended without a close handshake
+// of the server's: dropped (the peer vanished or a write failed, so no close frame was read)
+// and peer (the browser closed first).
+const (
+	closeDropped = "dropped"
+	closePeer    = "peer"
+)
+
+// label is c's onboard_live_socket_closes_total label: its close code, or dropped.
+func (c liveClose) label() string {
+	if c.drop {
+		return closeDropped
+	}
+	return strconv.Itoa(int(c.code))
+}
+
+// CloseLabels are the values of onboard_live_socket_closes_total's label (docs/live.md,
+// Metrics): every close code of faults, 1011 for the rest, dropped and peer. A fixed set.
+func CloseLabels() []string {
+	labels := []string{liveCloseFor(nil).label(), closeDropped, closePeer}
+	for _, f := range faults {
+		if l := f.close.label(); (f.close.drop || f.close.code != 0) && !slices.Contains(labels, l) {
+			labels = append(labels, l)
+		}
+	}
+	return labels
+}
 
 // answer is a fault's fixed problem.
 func answer(he *httpError) func(error) *httpError { return func(error) *httpError { return he } }

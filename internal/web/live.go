@@ -70,8 +70,11 @@ const liveReadLimit = 4 << 10
 
 var (
 	errGoingAway = errors.New("server shutting down")
-	errPeerGone  = errors.New("connection closed")
-	errPeerData  = errors.New("unexpected data message")
+	// errPeerGone: the connection failed under the reader (the peer vanished: no close
+	// frame); errPeerClosed: the browser sent a close frame, which coder/websocket answered.
+	errPeerGone   = errors.New("connection lost")
+	errPeerClosed = errors.New("connection closed by the peer")
+	errPeerData   = errors.New("unexpected data message")
 	// errWriteFailed: a frame or ping write failed or timed out; coder/websocket has closed
 	// the connection already.
 	errWriteFailed = errors.New("write failed")
@@ -285,14 +288,17 @@ func (s *Server) liveRequest(w http.ResponseWriter, r *http.Request) (*Live, acc
 
 // liveConn is one accepted /live socket.
 type liveConn struct {
-	s       *Server
-	cfg     *Live
-	user    int64
-	conn    *websocket.Conn
-	sock    *liveSocket
-	ctx     context.Context // ends with a cause: errPeerGone, errPeerData, errGoingAway, …
-	cancel  context.CancelCauseFunc
-	code    int           // the close code sent; 0 = none (for the metrics)
+	s      *Server
+	cfg    *Live
+	user   int64
+	conn   *websocket.Conn
+	sock   *liveSocket
+	ctx    context.Context // ends with a cause: errPeerGone, errPeerData, errGoingAway, …
+	cancel context.CancelCauseFunc
+	// closed is the socket's onboard_live_socket_closes_total label (closeLabel), set by end
+	// when its close handshake completed and else by finish from the reader's readErr.
+	closed  string
+	readErr error         // why the reader stopped; set before readEnd is closed
 	readEnd chan struct{} // closed when the reader has stopped
 	pres    *livePresence // nil: the socket carries no presence
 }
@@ -335,7 +341,8 @@ func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, u
 		readEnd: make(chan struct{}), pres: pres}
 	// The browser sends nothing but presence frames, and those only on a presence socket. A
 	// reader answers pings and the close handshake; any other data message ends ctx with
-	// errPeerData (closed 1008), a closed or failed connection with errPeerGone.
+	// errPeerData (closed 1008), the browser's close frame with errPeerClosed, a failed
+	// connection with errPeerGone.
 	// (conn.CloseRead would do this, but its Close from inside its own goroutine waits 15 s
 	// for itself, and cancelling its context drops the connection without the 1001 that
 	// shutdown must send.)
@@ -346,7 +353,12 @@ func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, u
 			typ, data, err := conn.Read(rctx)
 			switch {
 			case err != nil:
-				cancel(errPeerGone)
+				lc.readErr = err
+				if websocket.CloseStatus(err) != -1 {
+					cancel(errPeerClosed)
+				} else {
+					cancel(errPeerGone)
+				}
 				return
 			case typ != websocket.MessageText || pres == nil || !pres.receive(data, time.Now()):
 				cancel(errPeerData)
@@ -357,11 +369,20 @@ func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, u
 	return lc, over, true
 }
 
-// finish runs after end closed the connection: it waits for the reader and unregisters.
+// finish runs after end closed the connection: it waits for the reader, counts the close and
+// unregisters.
 func (lc *liveConn) finish() {
 	<-lc.readEnd
 	lc.cancel(nil)
-	lc.cfg.Metrics.socketClosed(lc.code)
+	if lc.closed == "" {
+		// No close handshake of ours completed: the browser closed first, or it vanished
+		// (or a write failed) and nobody read a close frame.
+		lc.closed = closeDropped
+		if websocket.CloseStatus(lc.readErr) != -1 {
+			lc.closed = closePeer
+		}
+	}
+	lc.cfg.Metrics.socketClosed(lc.closed)
 	lc.s.sockets.remove(lc.sock)
 }
 
@@ -488,8 +509,11 @@ func (lc *liveConn) end(why error) {
 	if code == websocket.StatusInternalError {
 		lc.s.log.ErrorContext(lc.ctx, "live: socket ended", "user", lc.user, "err", why)
 	}
-	lc.code = int(code)
-	_ = lc.conn.Close(code, reason)
+	// A vanished peer answers no close frame: Close then fails (a write error, or no answer
+	// within 5 s), and the socket is counted as dropped, not under the code nobody read.
+	if err := lc.conn.Close(code, reason); err == nil {
+		lc.closed = c.label()
+	}
 }
 
 // liveSessionKeys names the request's sign-in session the way the sessions table's delete

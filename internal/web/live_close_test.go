@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/live"
+	"github.com/tenantops/onboard/internal/livemetrics"
 )
 
 // TestLiveCloseFor pins the one table from why a /live socket ends to its close code
@@ -22,6 +25,7 @@ func TestLiveCloseFor(t *testing.T) {
 		want websocket.StatusCode
 	}{
 		"PeerGone":          {errPeerGone, 0},
+		"PeerClosed":        {errPeerClosed, 0},
 		"WriteFailed":       {errWriteFailed, 0},
 		"PeerData":          {errPeerData, websocket.StatusPolicyViolation},
 		"CloseLive":         {errGoingAway, websocket.StatusGoingAway},
@@ -74,4 +78,69 @@ func TestFaultAnswers(t *testing.T) {
 			t.Errorf("faults: refusal %q of %v is not in RefusalReasons", f.refusal, f.err)
 		}
 	}
+}
+
+// TestCloseLabels: every close code the faults table sends (and 1011, the default) is counted
+// in onboard_live_socket_closes_total under a label of its own, its number, and a socket
+// that ended without a close handshake under dropped; none is lumped with others.
+func TestCloseLabels(t *testing.T) {
+	t.Parallel()
+	closes := []liveClose{liveCloseFor(nil)}
+	for _, f := range faults {
+		if f.close.drop || f.close.code != 0 {
+			closes = append(closes, f.close)
+		}
+	}
+	labels := CloseLabels()
+	for _, c := range closes {
+		name := "dropped"
+		if !c.drop {
+			name = strconv.Itoa(int(c.code))
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			got := c.label()
+			if got != name {
+				t.Errorf("label of %+v = %q, want %q", c, got, name)
+			}
+			if !slices.Contains(labels, got) {
+				t.Errorf("label %q is not in CloseLabels %q", got, labels)
+			}
+			// As exported: the series carries that label.
+			reg := prometheus.NewRegistry()
+			m := livemetrics.New(reg)
+			m.SocketOpened()
+			NewLiveMetrics(m).socketClosed(got)
+			if n := closesCounted(t, reg, name); n != 1 {
+				t.Errorf("onboard_live_socket_closes_total{code=%q} = %v, want 1", name, n)
+			}
+		})
+	}
+	for _, want := range []string{"1001", "1008", "1011", "1013", "4401", "4403", "4404", "4429", "dropped", "peer"} {
+		if !slices.Contains(labels, want) {
+			t.Errorf("CloseLabels %q lacks %q", labels, want)
+		}
+	}
+}
+
+// closesCounted reads onboard_live_socket_closes_total{code=label} from reg.
+func closesCounted(t *testing.T, reg *prometheus.Registry, label string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "onboard_live_socket_closes_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "code" && l.GetValue() == label {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }

@@ -6,7 +6,7 @@ import "time"
 // implements it). Calls are made from connection goroutines and must be cheap.
 type EndpointObserver interface {
 	SocketOpened()
-	SocketClosed(code int)
+	SocketClosed(label string)      // one of CloseLabels
 	FramesSent(n int, at time.Time) // one message carrying n frames
 	WriteFailed()
 	Polled(result string)
@@ -37,9 +37,9 @@ func (m *LiveMetrics) socketOpened() {
 	}
 }
 
-func (m *LiveMetrics) socketClosed(code int) {
+func (m *LiveMetrics) socketClosed(label string) {
 	if m != nil {
-		m.obs.SocketClosed(code)
+		m.obs.SocketClosed(label)
 	}
 }
 
