@@ -23,10 +23,10 @@ import (
 	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tenantops/onboard/internal/liveedge"
 	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/postgres/pgtest"
 	"github.com/tenantops/onboard/internal/testkit"
-	"github.com/tenantops/onboard/internal/web"
 )
 
 // tabWatch is one open tab: a /live socket subscribed to drafts, remembering the newest
@@ -588,7 +588,7 @@ func TestFaultListenerKilledRepeatedly(t *testing.T) {
 
 // socketFrames mark a goroutine of the /live path: the endpoint, the socket library, a hub
 // client, the test's own socket clients.
-var socketFrames = []string{"github.com/coder/websocket", "/internal/web.", "/internal/live.(*Client)", "onboard.openAndEnd", "onboard.TestFaultAbruptSocketCloses.func"}
+var socketFrames = []string{"github.com/coder/websocket", "/internal/web.", "/internal/liveedge.", "/internal/live.(*Client)", "onboard.openAndEnd", "onboard.TestFaultAbruptSocketCloses.func"}
 
 // goroutineKinds counts the process's goroutines by where they wait and who started them,
 // and how many of them are on the /live path.
@@ -731,7 +731,7 @@ func TestFaultAbruptSocketCloses(t *testing.T) {
 		return
 	}
 	const total, batch = 1000, 25
-	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{Endpoint: web.Live{MaxSocketsPerUser: -1, MaxSocketsPerAddress: -1}}, nil)
+	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{Endpoint: liveedge.Config{MaxSocketsPerUser: -1, MaxSocketsPerAddress: -1}}, nil)
 	s := seedDraft(t, a.db)
 	c := signIn(t, a.base, s.member)
 	q := fmt.Sprintf("draft=%s&rev=0&view=row&draft=%s&rev=0", s.draft, s.draft)

@@ -29,6 +29,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tenantops/onboard/internal/live"
+	"github.com/tenantops/onboard/internal/liveedge"
 	"github.com/tenantops/onboard/internal/livesource"
 	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
@@ -539,7 +540,7 @@ func TestLiveSlowClient(t *testing.T) {
 	small := func(ln net.Listener) net.Listener { return smallBufListener{ln} }
 	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{
 		Hub:      liveHubOptions(300 * time.Millisecond),
-		Endpoint: web.Live{WriteTimeout: time.Second},
+		Endpoint: liveedge.Config{WriteTimeout: time.Second},
 	}, small)
 	s := seedDraft(t, a.db)
 	c := signIn(t, a.base, s.member)
@@ -775,11 +776,11 @@ func TestLiveSocketCaps(t *testing.T) {
 	dbURL := pgtest.NewURL(t)
 	for _, tc := range []struct {
 		name   string
-		ep     web.Live
+		ep     liveedge.Config
 		reason string
 	}{
-		{"PerUser", web.Live{MaxSocketsPerUser: 2}, "too many live connections for this user (limit 2)"},
-		{"PerAddress", web.Live{MaxSocketsPerUser: -1, MaxSocketsPerAddress: 2}, "too many live connections for this address (limit 2)"},
+		{"PerUser", liveedge.Config{MaxSocketsPerUser: 2}, "too many live connections for this user (limit 2)"},
+		{"PerAddress", liveedge.Config{MaxSocketsPerUser: -1, MaxSocketsPerAddress: 2}, "too many live connections for this address (limit 2)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := startLiveApp(t, dbURL, liveOptions{Endpoint: tc.ep}, nil)

@@ -19,6 +19,7 @@ import (
 	"github.com/tenantops/onboard/internal/account"
 	"github.com/tenantops/onboard/internal/demo"
 	"github.com/tenantops/onboard/internal/envflag"
+	"github.com/tenantops/onboard/internal/liveedge"
 	"github.com/tenantops/onboard/internal/livesource"
 	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
@@ -151,7 +152,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		return serveConfig{}, fmt.Errorf("-demo %q: want never, if-empty or always", cfg.Demo)
 	}
 	if cfg.PublicURL != "" {
-		o, err := web.ParsePublicURL(cfg.PublicURL)
+		o, err := liveedge.ParsePublicURL(cfg.PublicURL)
 		if err != nil {
 			return serveConfig{}, fmt.Errorf("-public-url %q: %w", cfg.PublicURL, err)
 		}
@@ -184,7 +185,7 @@ func liveOrigins(publicOrigin string, bound net.Addr) []string {
 	}
 	var out []string
 	for _, host := range []string{"127.0.0.1", "localhost", "[::1]"} {
-		if o, err := web.ParsePublicURL("http://" + host + ":" + port); err == nil {
+		if o, err := liveedge.ParsePublicURL("http://" + host + ":" + port); err == nil {
 			out = append(out, o)
 		}
 	}

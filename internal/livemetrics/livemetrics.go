@@ -14,7 +14,7 @@ import (
 
 // Metrics exports the live path to Prometheus. It is the hub's live.Observer, the PostgreSQL
 // listener's observer (postgres.ListenerObserver, satisfied structurally so the adapters do
-// not import each other) and the /live endpoint's observer (web.EndpointObserver, likewise).
+// not import each other) and the /live endpoint's observer (liveedge.EndpointObserver, likewise).
 // The endpoint's hooks are safe on a nil *Metrics.
 //
 // Latency (onboard_live_frame_latency_seconds) runs from the moment the listener received
@@ -95,7 +95,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		polls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_polls_total",
 			Help: "GET /live/poll answers: changed (200), not_modified (304), refused (4xx/5xx)."}, []string{"result"}),
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_refusals_total",
-			Help: "Refused /live and /live/poll subscriptions, by reason (web.RefusalReasons)."}, []string{"reason"}),
+			Help: "Refused /live and /live/poll subscriptions, by reason (liveedge.RefusalReasons)."}, []string{"reason"}),
 		catchUpItems: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "onboard_live_catchup_fragments",
 			Help: "Current fragments sent at once to a (re)connect that was behind on several items.", Buckets: prometheus.ExponentialBuckets(2, 2, 10)}),
 	}
@@ -229,7 +229,7 @@ func (m *Metrics) ListenerBadPayload() { m.lnBadPayloads.Inc() }
 // ListenerHeartbeatTimeout implements postgres.ListenerObserver.
 func (m *Metrics) ListenerHeartbeatTimeout() { m.lnHeartbeat.Inc() }
 
-// The /live endpoint's hooks (web.EndpointObserver); safe on a nil receiver.
+// The /live endpoint's hooks (liveedge.EndpointObserver); safe on a nil receiver.
 
 // SocketOpened counts an accepted WebSocket.
 func (m *Metrics) SocketOpened() {
@@ -268,7 +268,7 @@ func (m *Metrics) Polled(result string) {
 }
 
 // Refused counts a refused /live or /live/poll subscription; reason is one of a fixed set
-// (web.RefusalReasons), so the label stays bounded.
+// (liveedge.RefusalReasons), so the label stays bounded.
 func (m *Metrics) Refused(reason string) {
 	if m != nil {
 		m.refusals.WithLabelValues(reason).Inc()

@@ -1,4 +1,4 @@
-package web
+package liveedge
 
 import (
 	"errors"
@@ -52,9 +52,9 @@ func normalOrigin(scheme, hostport string) (string, bool) {
 }
 
 // sameOrigin reports whether a browser request's Origin is one the app is served at
-// (Config.LiveOrigins), by scheme, host and port. No Origin header is a non-browser client,
+// (Edge.Origins), by scheme, host and port. No Origin header is a non-browser client,
 // which the contract lets through.
-func (s *Server) sameOrigin(r *http.Request) bool {
+func (s *Endpoint) sameOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
@@ -64,5 +64,5 @@ func (s *Server) sameOrigin(r *http.Request) bool {
 		return false
 	}
 	got, ok := normalOrigin(u.Scheme, u.Host)
-	return ok && slices.Contains(s.cfg.LiveOrigins, got)
+	return ok && slices.Contains(s.edge.Origins, got)
 }
