@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Domain packages import only the standard library and other domain packages; adapters do not
-# import each other (cmd/onboard wires them); only the web edge knows the presentation
-# (views, static, web, presenter): postgres, worker and the domain packages never import them.
+# import each other (cmd/onboard wires them), save that web routes /live and /live/poll to the
+# live endpoint (liveedge), which knows no adapter; only the web edge knows the presentation
+# (views, static, web, liveedge, presenter): postgres, worker and the domain packages never
+# import them.
 # The hub (live) is stdlib-only like the domain, but the database does not feed it directly:
 # postgres emits its own LiveEvent and livesource, the adapter between them, converts it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mod="$(go list -m)"
 domain="fault access account membership onboarding operation provider live presence"
-adapters="postgres web worker livemetrics"
+adapters="postgres web worker livemetrics liveedge"
 fail=0
 for p in $domain; do
   for imp in $(go list -f '{{join .Imports " "}}' "./internal/$p"); do
@@ -22,19 +24,19 @@ for p in $adapters; do
   [ -d "internal/$p" ] || continue
   for imp in $(go list -f '{{join .Imports " "}}' "./internal/$p"); do
     for q in $adapters; do
-      if [ "$q" != "$p" ] && [ "$imp" = "$mod/internal/$q" ]; then
+      if [ "$q" != "$p" ] && [ "$imp" = "$mod/internal/$q" ] && [ "$p/$q" != "web/liveedge" ]; then
         echo "internal/$p imports internal/$q: adapters do not import each other"; fail=1
       fi
     done
   done
 done
-presentation="views static internal/web internal/presenter"
+presentation="views static internal/web internal/liveedge internal/presenter"
 for p in $domain postgres worker; do
   [ -d "internal/$p" ] || continue
   for imp in $(go list -f '{{join .Imports " "}}' "./internal/$p"); do
     for q in $presentation; do
       case "$imp" in
-        "$mod/$q"|"$mod/$q"/*) echo "internal/$p imports $imp: only the web edge knows views, static, web and presenter"; fail=1 ;;
+        "$mod/$q"|"$mod/$q"/*) echo "internal/$p imports $imp: only the web edge knows views, static, web, liveedge and presenter"; fail=1 ;;
       esac
     done
   done
@@ -47,9 +49,9 @@ for p in postgres worker; do
   done
 done
 # livesource joins postgres, the presenter and the hub for the push path; it is wired by cmd
-# and knows no other adapter (web, worker, livemetrics).
+# and knows no other adapter (web, liveedge, worker, livemetrics).
 for imp in $(go list -f '{{join .Imports " "}}' ./internal/livesource); do
-  for q in web worker livemetrics; do
+  for q in web liveedge worker livemetrics; do
     if [ "$imp" = "$mod/internal/$q" ]; then
       echo "internal/livesource imports internal/$q: livesource knows postgres, the presenter and the hub only"; fail=1
     fi

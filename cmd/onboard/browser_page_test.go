@@ -423,8 +423,9 @@ type liveGate struct {
 	polls       []time.Time // GET /live/poll requests that reached the proxy
 }
 
-// newLiveGate starts the proxy for base. The Host header is kept, so the app's same-origin
-// checks (CrossOriginProtection, the WebSocket's Origin) see the proxy's origin on both sides.
+// newLiveGate starts the proxy for base. The Host header is kept, so that CrossOriginProtection
+// sees the proxy's origin on both sides; the tab's Origin becomes the app's own, the one origin
+// /live accepts (as PUBLIC_URL would name the proxy's in front of a real deployment).
 func newLiveGate(t *testing.T, base string) *liveGate {
 	t.Helper()
 	target, err := url.Parse(base)
@@ -435,6 +436,9 @@ func newLiveGate(t *testing.T, base string) *liveGate {
 	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
 		pr.SetURL(target)
 		pr.Out.Host = pr.In.Host
+		if pr.In.URL.Path == "/live" && pr.In.Header.Get("Origin") == g.url {
+			pr.Out.Header.Set("Origin", base)
+		}
 	}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/live" && g.blocked.Load() {

@@ -23,10 +23,10 @@ import (
 	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/tenantops/onboard/internal/liveedge"
 	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/postgres/pgtest"
 	"github.com/tenantops/onboard/internal/testkit"
-	"github.com/tenantops/onboard/internal/web"
 )
 
 // tabWatch is one open tab: a /live socket subscribed to drafts, remembering the newest
@@ -588,7 +588,7 @@ func TestFaultListenerKilledRepeatedly(t *testing.T) {
 
 // socketFrames mark a goroutine of the /live path: the endpoint, the socket library, a hub
 // client, the test's own socket clients.
-var socketFrames = []string{"github.com/coder/websocket", "/internal/web.", "/internal/live.(*Client)", "onboard.openAndEnd", "onboard.TestFaultAbruptSocketCloses.func"}
+var socketFrames = []string{"github.com/coder/websocket", "/internal/web.", "/internal/liveedge.", "/internal/live.(*Client)", "onboard.openAndEnd", "onboard.TestFaultAbruptSocketCloses.func"}
 
 // goroutineKinds counts the process's goroutines by where they wait and who started them,
 // and how many of them are on the /live path.
@@ -717,6 +717,9 @@ func runAlone(t *testing.T) bool {
 	return false
 }
 
+// closesLine is a series of onboard_live_socket_closes_total in /metrics; its group, the label.
+var closesLine = regexp.MustCompile(`(?m)^onboard_live_socket_closes_total\{code="(\w+)"\} \d+`)
+
 // TestFaultAbruptSocketCloses: 1,000 /live sockets end, most of them without a close
 // handshake (a dropped or reset TCP connection, some while the server is still subscribing
 // them, some in the middle of a frame) and the rest normally. Afterwards the hub has no
@@ -728,7 +731,7 @@ func TestFaultAbruptSocketCloses(t *testing.T) {
 		return
 	}
 	const total, batch = 1000, 25
-	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{Endpoint: web.Live{MaxSocketsPerUser: -1, MaxSocketsPerAddress: -1}}, nil)
+	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{Endpoint: liveedge.Config{MaxSocketsPerUser: -1, MaxSocketsPerAddress: -1}}, nil)
 	s := seedDraft(t, a.db)
 	c := signIn(t, a.base, s.member)
 	q := fmt.Sprintf("draft=%s&rev=0&view=row&draft=%s&rev=0", s.draft, s.draft)
@@ -791,7 +794,13 @@ func TestFaultAbruptSocketCloses(t *testing.T) {
 	t.Logf("%d sockets in %v (a fifth each: close handshake, FIN, RST, RST while subscribing, RST mid-frame): goroutines %d → %d (on the /live path %d → %d), live heap %.1f → %.1f MiB; server closes: %s",
 		rounds*total, time.Since(start).Round(time.Millisecond), s0.goroutines, s1.goroutines, s0.sockets, s1.sockets,
 		float64(s0.heap)/(1<<20), float64(s1.heap)/(1<<20),
-		strings.Join(regexp.MustCompile(`(?m)^onboard_live_socket_closes_total\{code="(\w+)"\} (\d+)`).FindAllString(metrics, -1), ", "))
+		strings.Join(closesLine.FindAllString(metrics, -1), ", "))
+	// Every socket ended from the browser's side: the server closed none with a code of its own.
+	for _, m := range closesLine.FindAllStringSubmatch(metrics, -1) {
+		if m[1] != "dropped" && m[1] != "peer" {
+			t.Errorf("%s: a socket the browser ended counted under a close code the server sent", m[0])
+		}
+	}
 	if s1.sockets > s0.sockets || s1.goroutines > s0.goroutines+slack {
 		t.Errorf("goroutines %d after, %d before (on the /live path %d, %d); more of these: %v",
 			s1.goroutines, s0.goroutines, s1.sockets, s0.sockets, moreGoroutines(s0.kinds, s1.kinds))

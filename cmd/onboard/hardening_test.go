@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -222,14 +223,15 @@ func TestStaticNoListing(t *testing.T) {
 	}
 }
 
-// TestLiveOrigin: /live accepts only the app's own origin, by scheme, host and port; with
-// PUBLIC_URL, that URL's origin and no other.
+// TestLiveOrigin: /live accepts only the app's own origin, by scheme, host and port: on a
+// loopback address without PUBLIC_URL, that port on 127.0.0.1, localhost and [::1]; with
+// PUBLIC_URL, that URL's origin and no other. Never the request's Host.
 func TestLiveOrigin(t *testing.T) {
 	t.Parallel()
-	dial := func(t *testing.T, base, origin string) int {
+	dial := func(t *testing.T, base, origin string, host ...string) int {
 		t.Helper()
 		c := client(t, base, "owner@acme.test")
-		conn, resp, err := dialLive(t, base, c, "draft="+newUUID()+"&rev=0", origin)
+		conn, resp, err := dialLiveHost(t, base, c, "draft="+newUUID()+"&rev=0", origin, host...)
 		if err == nil {
 			conn.CloseNow()
 			return http.StatusSwitchingProtocols
@@ -239,23 +241,36 @@ func TestLiveOrigin(t *testing.T) {
 		}
 		return resp.StatusCode
 	}
-	t.Run("FromHost", func(t *testing.T) {
+	t.Run("Loopback", func(t *testing.T) {
 		t.Parallel()
 		base := startApp(t, nil)
 		u, _ := url.Parse(base)
 		for origin, want := range map[string]int{
-			base:                                http.StatusSwitchingProtocols,
-			"HTTP://" + strings.ToUpper(u.Host): http.StatusSwitchingProtocols,
-			"https://" + u.Host:                 http.StatusForbidden, // scheme differs
-			"http://" + u.Hostname() + ":1":     http.StatusForbidden, // port differs
-			"http://" + u.Hostname():            http.StatusForbidden, // default port
-			"http://localhost:" + u.Port():      http.StatusForbidden, // host differs
-			"null":                              http.StatusForbidden,
-			"http://" + u.Host + "/path":        http.StatusForbidden,
+			base:                                             http.StatusSwitchingProtocols,
+			"HTTP://" + strings.ToUpper(u.Host):              http.StatusSwitchingProtocols,
+			"http://localhost:" + u.Port():                   http.StatusSwitchingProtocols,
+			"http://[::1]:" + u.Port():                       http.StatusSwitchingProtocols,
+			"https://" + u.Host:                              http.StatusForbidden, // scheme differs
+			"http://" + u.Hostname() + ":1":                  http.StatusForbidden, // port differs
+			"http://" + u.Hostname():                         http.StatusForbidden, // default port
+			"http://127.0.0.2:" + u.Port():                   http.StatusForbidden, // host differs
+			"null":                                           http.StatusForbidden,
+			"http://" + u.Host + "/path":                     http.StatusForbidden,
 			"http://" + u.Host + ".evil.example:" + u.Port(): http.StatusForbidden,
 		} {
 			if got := dial(t, base, origin); got != want {
 				t.Errorf("Origin %q: HTTP %d, want %d", origin, got, want)
+			}
+		}
+	})
+	t.Run("ForgedHost", func(t *testing.T) {
+		t.Parallel()
+		// A page on a name that points at this server (DNS rebinding, a shared proxy) sends
+		// its own Origin and that name as Host: they match, and must not be enough.
+		base := startApp(t, nil)
+		for _, host := range []string{"evil.example:8080", "evil.example"} {
+			if got := dial(t, base, "http://"+host, host); got != http.StatusForbidden {
+				t.Errorf("Host %q with Origin http://%s: HTTP %d, want 403", host, host, got)
 			}
 		}
 	})
@@ -272,6 +287,13 @@ func TestLiveOrigin(t *testing.T) {
 			if got := dial(t, base, origin); got != want {
 				t.Errorf("Origin %q: HTTP %d, want %d", origin, got, want)
 			}
+		}
+	})
+	t.Run("PublicURLBeforeHost", func(t *testing.T) {
+		t.Parallel()
+		base := startApp(t, map[string]string{"PUBLIC_URL": "https://onboard.example"})
+		if got := dial(t, base, "https://evil.example", "evil.example"); got != http.StatusForbidden {
+			t.Errorf("Host and Origin evil.example with PUBLIC_URL set: HTTP %d, want 403", got)
 		}
 	})
 	t.Run("BadPublicURL", func(t *testing.T) {
@@ -380,5 +402,51 @@ func TestBadPathParams(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestServeAddrNeedsPublicURL: without PUBLIC_URL, serve listens on a loopback address only
+// (the /live Origin check has nothing else to compare with); the worker serves no web.
+func TestServeAddrNeedsPublicURL(t *testing.T) {
+	t.Parallel()
+	parse := func(withWeb bool, env map[string]string) error {
+		_, err := parseServeConfig(nil, func(k string) string { return env[k] }, io.Discard, withWeb)
+		return err
+	}
+	for _, addr := range []string{"0.0.0.0:8080", ":8080", "[::]:0", "192.168.1.20:8080", "onboard.example:80"} {
+		err := parse(true, map[string]string{"ADDR": addr})
+		if err == nil || !strings.Contains(err.Error(), "PUBLIC_URL") {
+			t.Errorf("ADDR %s without PUBLIC_URL: %v, want a refusal that names PUBLIC_URL", addr, err)
+		}
+		if err := parse(true, map[string]string{"ADDR": addr, "PUBLIC_URL": "https://onboard.example.com"}); err != nil {
+			t.Errorf("ADDR %s with PUBLIC_URL: %v", addr, err)
+		}
+		if err := parse(false, map[string]string{"ADDR": addr}); err != nil {
+			t.Errorf("worker, ADDR %s: %v", addr, err)
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:8080", "127.0.0.1:0", "localhost:8080", "[::1]:8080", ""} {
+		env := map[string]string{"ADDR": addr}
+		if addr == "" {
+			env = nil // the default, 127.0.0.1:8080
+		}
+		if err := parse(true, env); err != nil {
+			t.Errorf("ADDR %q without PUBLIC_URL: %v, want it served", addr, err)
+		}
+	}
+	if err := parse(true, map[string]string{"ADDR": "no-port"}); err == nil {
+		t.Error("ADDR no-port: nil, want an error")
+	}
+}
+
+// TestLiveOrigins: the origins /live accepts come from PUBLIC_URL or the bound address.
+func TestLiveOrigins(t *testing.T) {
+	t.Parallel()
+	bound := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 41234}
+	if got, want := liveOrigins("", bound), []string{"http://127.0.0.1:41234", "http://localhost:41234", "http://[::1]:41234"}; !slices.Equal(got, want) {
+		t.Errorf("loopback: %q, want %q", got, want)
+	}
+	if got, want := liveOrigins("https://onboard.example.com", bound), []string{"https://onboard.example.com"}; !slices.Equal(got, want) {
+		t.Errorf("PUBLIC_URL: %q, want %q", got, want)
 	}
 }

@@ -14,11 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tenantops/onboard/internal/live"
+	"github.com/tenantops/onboard/internal/liveedge"
 	"github.com/tenantops/onboard/internal/livemetrics"
 	"github.com/tenantops/onboard/internal/livesource"
 	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/presence"
-	"github.com/tenantops/onboard/internal/web"
 )
 
 // liveOptions tune the live path; zero values take each package's defaults. Tests shrink
@@ -26,7 +26,7 @@ import (
 type liveOptions struct {
 	Hub      live.Options            // Observer and Logger are set by startLive
 	Listener postgres.ListenerConfig // URL, Hub, Pool, Logger and Observer are set by startLive
-	Endpoint web.Live                // Hub, Metrics and Presence are set by startLive
+	Endpoint liveedge.Config         // Hub, Metrics and Presence are set by startLive
 	Presence presence.Options        // Process (when empty) and Logger are set by startLive
 	// PresenceStore carries presence between processes; nil = the database's (tests wrap it
 	// to make a process "crash").
@@ -38,14 +38,14 @@ type liveOptions struct {
 
 // The /live socket caps' defaults, for serve's flags (whose function shadows package web).
 const (
-	defaultLiveMaxUser = web.DefaultMaxSocketsPerUser
-	defaultLiveMaxAddr = web.DefaultMaxSocketsPerAddress
+	defaultLiveMaxUser = liveedge.DefaultMaxSocketsPerUser
+	defaultLiveMaxAddr = liveedge.DefaultMaxSocketsPerAddress
 )
 
 // liveOptions are serve's settings of the live path.
 func (c serveConfig) liveOptions() liveOptions {
 	return liveOptions{
-		Endpoint: web.Live{MaxSocketsPerUser: c.LiveMaxUser, MaxSocketsPerAddress: c.LiveMaxAddr},
+		Endpoint: liveedge.Config{MaxSocketsPerUser: c.LiveMaxUser, MaxSocketsPerAddress: c.LiveMaxAddr},
 		Presence: presence.Options{LeaseInterval: c.PresenceLease, LeaseTTL: c.PresenceTTL},
 	}
 }
@@ -55,7 +55,7 @@ type liveRuntime struct {
 	Hub      *live.Hub
 	Listener *postgres.Listener
 	Metrics  *livemetrics.Metrics
-	Endpoint *web.Live
+	Endpoint *liveedge.Config
 	Presence *presence.Registry
 	wg       sync.WaitGroup
 	errs     chan error
@@ -95,7 +95,7 @@ func startLive(ctx context.Context, db *postgres.DB, dbURL string, src live.Sour
 		return nil, err
 	}
 	ep := opts.Endpoint
-	ep.Hub, ep.Metrics, ep.Presence = hub, web.NewLiveMetrics(m), pres
+	ep.Hub, ep.Metrics, ep.Presence = hub, liveedge.NewMetrics(m), pres
 	if ep.CurrentRevs == nil {
 		ep.CurrentRevs = livesource.NewAuthorizer(db).CurrentRevs
 	}

@@ -29,6 +29,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/tenantops/onboard/internal/live"
+	"github.com/tenantops/onboard/internal/liveedge"
 	"github.com/tenantops/onboard/internal/livesource"
 	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
@@ -68,8 +69,9 @@ func startLiveApp(t *testing.T, dbURL string, opts liveOptions, wrap func(net.Li
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := webServer(serveConfig{}, store, onboarding.NewService(store, time.Now), membership.NewService(store, time.Now), reg, log, lv)
-	hs := httptest.NewUnstartedServer(srv.Handler())
+	hs := httptest.NewUnstartedServer(nil) // its listener's address gives the origins /live accepts
+	srv := webServer(serveConfig{}, liveOrigins("", hs.Listener.Addr()), store, onboarding.NewService(store, time.Now), membership.NewService(store, time.Now), reg, log, lv)
+	hs.Config.Handler = srv.Handler()
 	hs.Config.BaseContext = func(net.Listener) context.Context { return ctx }
 	if wrap != nil {
 		hs.Listener = wrap(hs.Listener)
@@ -188,15 +190,29 @@ func signIn(t *testing.T, base, email string) *http.Client {
 // dialLive opens /live with query as c, same-origin unless origin says otherwise.
 func dialLive(t *testing.T, base string, c *http.Client, query, origin string) (*websocket.Conn, *http.Response, error) {
 	t.Helper()
+	return dialLiveHost(t, base, c, query, origin)
+}
+
+// dialLiveHost is dialLive with a Host header of the caller's choosing (host[0], when given).
+func dialLiveHost(t *testing.T, base string, c *http.Client, query, origin string, host ...string) (*websocket.Conn, *http.Response, error) {
+	t.Helper()
 	if origin == "" {
 		origin = base
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/live?"+query, &websocket.DialOptions{
-		HTTPClient: c,
-		HTTPHeader: http.Header{"Origin": {origin}},
-	})
+	opts := &websocket.DialOptions{HTTPClient: c, HTTPHeader: http.Header{"Origin": {origin}}}
+	if len(host) > 0 {
+		// http.Client sends no jar cookie under a Host of another name: the session goes
+		// along by hand, so that only the Origin check can refuse the socket.
+		opts.Host = host[0]
+		if u, err := url.Parse(base); err == nil && c.Jar != nil {
+			for _, ck := range c.Jar.Cookies(u) {
+				opts.HTTPHeader.Add("Cookie", ck.String())
+			}
+		}
+	}
+	conn, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/live?"+query, opts)
 	if err == nil {
 		t.Cleanup(func() { conn.CloseNow() })
 	}
@@ -524,7 +540,7 @@ func TestLiveSlowClient(t *testing.T) {
 	small := func(ln net.Listener) net.Listener { return smallBufListener{ln} }
 	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{
 		Hub:      liveHubOptions(300 * time.Millisecond),
-		Endpoint: web.Live{WriteTimeout: time.Second},
+		Endpoint: liveedge.Config{WriteTimeout: time.Second},
 	}, small)
 	s := seedDraft(t, a.db)
 	c := signIn(t, a.base, s.member)
@@ -760,11 +776,11 @@ func TestLiveSocketCaps(t *testing.T) {
 	dbURL := pgtest.NewURL(t)
 	for _, tc := range []struct {
 		name   string
-		ep     web.Live
+		ep     liveedge.Config
 		reason string
 	}{
-		{"PerUser", web.Live{MaxSocketsPerUser: 2}, "too many live connections for this user (limit 2)"},
-		{"PerAddress", web.Live{MaxSocketsPerUser: -1, MaxSocketsPerAddress: 2}, "too many live connections for this address (limit 2)"},
+		{"PerUser", liveedge.Config{MaxSocketsPerUser: 2}, "too many live connections for this user (limit 2)"},
+		{"PerAddress", liveedge.Config{MaxSocketsPerUser: -1, MaxSocketsPerAddress: 2}, "too many live connections for this address (limit 2)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := startLiveApp(t, dbURL, liveOptions{Endpoint: tc.ep}, nil)

@@ -13,9 +13,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tenantops/onboard/internal/live"
+	"github.com/tenantops/onboard/internal/liveedge"
 	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/postgres/pgtest"
-	"github.com/tenantops/onboard/internal/web"
 )
 
 // This file tests the live topics (docs/live.md, Topics) over real PostgreSQL, real servers
@@ -102,7 +102,7 @@ func TestLiveDraftsTopic(t *testing.T) {
 	t.Parallel()
 	// FiveHundredRows subscribes one socket to 500 drafts, loading each: more than the
 	// default 10 s when the two cores are busy with the rest of the suite.
-	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{Endpoint: web.Live{SubscribeTimeout: time.Minute}}, nil)
+	a := startLiveApp(t, pgtest.NewURL(t), liveOptions{Endpoint: liveedge.Config{SubscribeTimeout: time.Minute}}, nil)
 	s := seedDraft(t, a.db)
 	f := &draftsTopicFixture{a: a, s: s, member: signIn(t, a.base, s.member), topic: live.DraftsTopic(s.ws)}
 	t.Run("CountsInEveryTab", f.countsInEveryTab)

@@ -17,11 +17,11 @@ func startPprof(ctx context.Context, addr string, log *slog.Logger) error {
 	if addr == "" {
 		return nil
 	}
-	host, _, err := net.SplitHostPort(addr)
+	loopback, err := isLoopback(addr)
 	if err != nil {
 		return fmt.Errorf("-pprof-addr %q: %w", addr, err)
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !loopback {
 		return fmt.Errorf("-pprof-addr %q: want a loopback address (127.0.0.1:PORT, [::1]:PORT or localhost:PORT)", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
@@ -42,4 +42,15 @@ func startPprof(ctx context.Context, addr string, log *slog.Logger) error {
 	}()
 	log.Info("pprof listening", "addr", ln.Addr().String())
 	return nil
+}
+
+// isLoopback reports whether a listen address (host:port) names a loopback host: an address
+// in 127.0.0.0/8, ::1 or localhost. An empty host (":8080") listens on every interface.
+func isLoopback(addr string) (bool, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false, err
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback()), nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/tenantops/onboard/internal/account"
 	"github.com/tenantops/onboard/internal/demo"
 	"github.com/tenantops/onboard/internal/envflag"
+	"github.com/tenantops/onboard/internal/liveedge"
 	"github.com/tenantops/onboard/internal/livesource"
 	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
@@ -113,7 +114,7 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	cfg.DB.Register(f)
 	f.Str(&cfg.Addr, "addr", "ADDR", "127.0.0.1:8080", "listen address of the web server (port 0 picks a free one)")
 	f.Str(&cfg.MetricsAddr, "metrics-addr", "METRICS_ADDR", "127.0.0.1:9090", "listen address of /metrics, apart from the public one (empty: no metrics endpoint)")
-	f.Str(&cfg.PublicURL, "public-url", "PUBLIC_URL", "", "URL browsers reach the app at, e.g. https://onboard.example.com; /live accepts only this Origin (default: the request's Host, https when -secure-cookies)")
+	f.Str(&cfg.PublicURL, "public-url", "PUBLIC_URL", "", "URL browsers reach the app at, e.g. https://onboard.example.com; /live accepts only this Origin (required unless -addr is a loopback address, where /live accepts http://127.0.0.1, localhost and [::1] on the listen port)")
 	f.Bool(&cfg.Migrate, "migrate", "MIGRATE", false, "apply pending migrations at start")
 	f.Str(&cfg.Demo, "demo", "DEMO", "never", "load demo data at start: never, if-empty or always")
 	f.Bool(&cfg.DemoStory, "demo-story", "DEMO_STORY", true, "with the demo data, also load demo onboardings in every state (when acme has none)")
@@ -151,13 +152,44 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		return serveConfig{}, fmt.Errorf("-demo %q: want never, if-empty or always", cfg.Demo)
 	}
 	if cfg.PublicURL != "" {
-		o, err := web.ParsePublicURL(cfg.PublicURL)
+		o, err := liveedge.ParsePublicURL(cfg.PublicURL)
 		if err != nil {
 			return serveConfig{}, fmt.Errorf("-public-url %q: %w", cfg.PublicURL, err)
 		}
 		cfg.publicOrigin = o
 	}
+	if withWeb && cfg.publicOrigin == "" {
+		// The /live Origin check needs to know the origin browsers use; the request's Host
+		// would let any page whose name points at this server pass it.
+		loopback, err := isLoopback(cfg.Addr)
+		if err != nil {
+			return serveConfig{}, fmt.Errorf("-addr %q: %w", cfg.Addr, err)
+		}
+		if !loopback {
+			return serveConfig{}, fmt.Errorf("-addr %q is not a loopback address: set PUBLIC_URL (-public-url) to the URL browsers reach the app at, e.g. https://onboard.example.com, the only origin /live accepts", cfg.Addr)
+		}
+	}
 	return cfg, nil
+}
+
+// liveOrigins are the origins /live accepts: PUBLIC_URL's, or on a loopback listen address
+// (parseServeConfig refuses any other without PUBLIC_URL) its port on each loopback name.
+// bound is the listener's address, so that port 0 gives the port actually picked.
+func liveOrigins(publicOrigin string, bound net.Addr) []string {
+	if publicOrigin != "" {
+		return []string{publicOrigin}
+	}
+	_, port, err := net.SplitHostPort(bound.String())
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, host := range []string{"127.0.0.1", "localhost", "[::1]"} {
+		if o, err := liveedge.ParsePublicURL("http://" + host + ":" + port); err == nil {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // app is what serve and worker build before serving: the database, the store, the services
@@ -294,11 +326,11 @@ func serveWeb(ctx context.Context, cfg serveConfig, a *app, stdout io.Writer, lo
 	case <-ctx.Done():
 	}
 
-	srv := webServer(cfg, a.store, a.svc, membership.NewService(a.store, time.Now), reg, log, lv)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	srv := webServer(cfg, liveOrigins(cfg.publicOrigin, ln.Addr()), a.store, a.svc, membership.NewService(a.store, time.Now), reg, log, lv)
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -357,8 +389,9 @@ func shutdownWeb(ctx context.Context, httpSrv *http.Server, srv *web.Server) err
 	return nil
 }
 
-// webServer wires the web adapter to the database and the live path.
-func webServer(cfg serveConfig, store *postgres.Store, svc *onboarding.Service, members *membership.Service, reg *prometheus.Registry, log *slog.Logger, lv *liveRuntime) *web.Server {
+// webServer wires the web adapter to the database and the live path; origins are the ones
+// /live accepts (liveOrigins).
+func webServer(cfg serveConfig, origins []string, store *postgres.Store, svc *onboarding.Service, members *membership.Service, reg *prometheus.Registry, log *slog.Logger, lv *liveRuntime) *web.Server {
 	return web.New(web.Config{
 		SecureCookies:     cfg.SecureCookies,
 		LoginLimit:        cfg.Login.Limit,
@@ -368,6 +401,7 @@ func webServer(cfg serveConfig, store *postgres.Store, svc *onboarding.Service, 
 		LoginConcurrency:  cfg.Login.Concurrency,
 		ClientIPHeader:    cfg.Login.ProxyHeader,
 		PublicOrigin:      cfg.publicOrigin,
+		LiveOrigins:       origins,
 	}, web.Deps{
 		Logger:        log,
 		Accounts:      store,

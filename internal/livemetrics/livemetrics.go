@@ -4,7 +4,6 @@ package livemetrics
 
 import (
 	"errors"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -15,7 +14,7 @@ import (
 
 // Metrics exports the live path to Prometheus. It is the hub's live.Observer, the PostgreSQL
 // listener's observer (postgres.ListenerObserver, satisfied structurally so the adapters do
-// not import each other) and the /live endpoint's observer (web.EndpointObserver, likewise).
+// not import each other) and the /live endpoint's observer (liveedge.EndpointObserver, likewise).
 // The endpoint's hooks are safe on a nil *Metrics.
 //
 // Latency (onboard_live_frame_latency_seconds) runs from the moment the listener received
@@ -81,7 +80,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		resyncDrafts: counter("onboard_live_resync_drafts_total", "Drafts re-rendered by resyncs."),
 		sockets:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "onboard_live_sockets", Help: "Open /live WebSockets."}),
 		socketCloses: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_socket_closes_total",
-			Help: "/live WebSockets closed by the server, by close code."}, []string{"code"}),
+			Help: "/live WebSockets closed, by the close code the server sent; dropped: no close handshake (the peer vanished or a write failed); peer: the browser closed first."}, []string{"code"}),
 		framesSent:    counter("onboard_live_frames_sent_total", "Frames written to /live WebSockets (a batched message counts each frame it carries)."),
 		writeFailures: counter("onboard_live_write_failures_total", "Frame or ping writes that failed or timed out (the socket is closed)."),
 		frameLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "onboard_live_frame_latency_seconds",
@@ -96,7 +95,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		polls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_polls_total",
 			Help: "GET /live/poll answers: changed (200), not_modified (304), refused (4xx/5xx)."}, []string{"result"}),
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "onboard_live_refusals_total",
-			Help: "Refused /live and /live/poll subscriptions, by reason (web.RefusalReasons)."}, []string{"reason"}),
+			Help: "Refused /live and /live/poll subscriptions, by reason (liveedge.RefusalReasons)."}, []string{"reason"}),
 		catchUpItems: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "onboard_live_catchup_fragments",
 			Help: "Current fragments sent at once to a (re)connect that was behind on several items.", Buckets: prometheus.ExponentialBuckets(2, 2, 10)}),
 	}
@@ -230,7 +229,7 @@ func (m *Metrics) ListenerBadPayload() { m.lnBadPayloads.Inc() }
 // ListenerHeartbeatTimeout implements postgres.ListenerObserver.
 func (m *Metrics) ListenerHeartbeatTimeout() { m.lnHeartbeat.Inc() }
 
-// The /live endpoint's hooks (web.EndpointObserver); safe on a nil receiver.
+// The /live endpoint's hooks (liveedge.EndpointObserver); safe on a nil receiver.
 
 // SocketOpened counts an accepted WebSocket.
 func (m *Metrics) SocketOpened() {
@@ -239,11 +238,13 @@ func (m *Metrics) SocketOpened() {
 	}
 }
 
-// SocketClosed counts a closed WebSocket by its close code (0: no close frame).
-func (m *Metrics) SocketClosed(code int) {
+// SocketClosed counts a closed WebSocket by label: the close code the server sent, or dropped
+// (the peer vanished or a write failed) or peer (the browser closed first). The endpoint
+// gives one of a fixed set (web.CloseLabels), so the label stays bounded.
+func (m *Metrics) SocketClosed(label string) {
 	if m != nil {
 		m.sockets.Dec()
-		m.socketCloses.WithLabelValues(closeCodeLabel(code)).Inc()
+		m.socketCloses.WithLabelValues(label).Inc()
 	}
 }
 
@@ -267,7 +268,7 @@ func (m *Metrics) Polled(result string) {
 }
 
 // Refused counts a refused /live or /live/poll subscription; reason is one of a fixed set
-// (web.RefusalReasons), so the label stays bounded.
+// (liveedge.RefusalReasons), so the label stays bounded.
 func (m *Metrics) Refused(reason string) {
 	if m != nil {
 		m.refusals.WithLabelValues(reason).Inc()
@@ -279,14 +280,4 @@ func (m *Metrics) WriteFailed() {
 	if m != nil {
 		m.writeFailures.Inc()
 	}
-}
-
-func closeCodeLabel(code int) string {
-	switch code {
-	case 0:
-		return "none" // the connection failed; no close frame
-	case 1001, 1008, 1011, 1013, 4403, 4404:
-		return strconv.Itoa(code)
-	}
-	return "other"
 }

@@ -34,7 +34,7 @@ func (a Authorizer) Cohort(ctx context.Context, userID, workspaceID int64) (stri
 	return access.Cohort(role), nil
 }
 
-// CurrentRevs is web.Live's CurrentRevs: the revs of the drafts userID may view, by the
+// CurrentRevs is liveedge.Config's CurrentRevs: the revs of the drafts userID may view, by the
 // hub's own rule (Cohort for each workspace: a member with the view capability); the
 // others are left out, so the hub refuses them as it would.
 func (a Authorizer) CurrentRevs(ctx context.Context, userID int64, ids []string) (map[string]int64, error) {

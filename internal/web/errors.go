@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/coder/websocket"
@@ -13,6 +14,7 @@ import (
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/live"
+	"github.com/tenantops/onboard/internal/liveedge"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/views"
 )
@@ -50,46 +52,51 @@ func badRequest(detail string) *httpError {
 var faults = []struct {
 	err     error
 	http    func(error) *httpError // pages and the API
-	close   liveClose              // a /live socket
+	close   liveedge.Close         // a /live socket
 	poll    func(error) *httpError // /live/poll
 	refusal string                 // a refused /live or /live/poll subscription
 }{
-	{err: errPeerGone, close: liveClose{drop: true}},
-	{err: errWriteFailed, close: liveClose{drop: true}},
-	{err: errPeerData, close: liveClose{code: websocket.StatusPolicyViolation, reason: "unexpected data message"}},
-	{err: errGoingAway, close: goingAway},
+	{err: liveedge.ErrPeerGone, close: liveedge.Close{Drop: true}},
+	{err: liveedge.ErrPeerClosed, close: liveedge.Close{Drop: true}}, // coder/websocket answered its close frame
+	{err: liveedge.ErrWriteFailed, close: liveedge.Close{Drop: true}},
+	{err: liveedge.ErrPeerData, close: liveedge.Close{Code: websocket.StatusPolicyViolation, Reason: "unexpected data message"}},
+	{err: liveedge.ErrGoingAway, close: goingAway},
 	{err: context.Canceled, close: goingAway}, // the server's base context ended
 	{err: live.ErrShutdown, close: goingAway, refusal: "unavailable"},
 	{err: access.ErrNotMember, http: answer(errNotFound)},
-	{err: fault.ErrNotFound, http: answer(errNotFound), close: liveClose{code: closeNotFound, reason: "not found"},
+	{err: fault.ErrNotFound, http: answer(errNotFound), close: liveedge.Close{Code: liveedge.CloseNotFound, Reason: "not found"},
 		poll:    answer(&httpError{Status: http.StatusNotFound, Title: "Not found", Detail: "No such draft in your workspaces."}),
 		refusal: "not_found"},
-	{err: fault.ErrForbidden, http: answer(errForbidden), close: liveClose{code: closeForbidden, reason: "forbidden"},
+	{err: fault.ErrForbidden, http: answer(errForbidden), close: liveedge.Close{Code: liveedge.CloseForbidden, Reason: "forbidden"},
 		poll:    answer(&httpError{Status: http.StatusForbidden, Title: "Forbidden", Detail: "You may not view this draft."}),
 		refusal: "forbidden"},
 	{err: fault.ErrPreconditionRequired, http: answer(&httpError{Status: http.StatusPreconditionRequired,
 		Title: "Precondition required", Detail: `Send If-Match with the draft version you saw, e.g. If-Match: "3".`})},
 	{err: fault.ErrConflict, http: conflictProblem},
 	{err: fault.ErrInvalid, http: invalidProblem,
-		close: liveClose{code: websocket.StatusPolicyViolation, reason: "invalid subscription"},
+		close: liveedge.Close{Code: websocket.StatusPolicyViolation, Reason: "invalid subscription"},
 		poll:  func(err error) *httpError { return badRequest(err.Error()) }, refusal: "invalid"},
 	{err: fault.ErrBlocked, http: blockedProblem},
-	{err: live.ErrSlowConsumer, close: liveClose{code: websocket.StatusTryAgainLater, reason: "slow consumer: reconnect"}},
-	{err: live.ErrRevoked, close: liveClose{code: websocket.StatusPolicyViolation, reason: "access revoked"}},
-	{err: live.ErrSessionEnded, close: liveClose{code: closeSignedOut, reason: "signed out"},
+	{err: live.ErrSlowConsumer, close: liveedge.Close{Code: websocket.StatusTryAgainLater, Reason: "slow consumer: reconnect"}},
+	{err: live.ErrRevoked, close: liveedge.Close{Code: websocket.StatusPolicyViolation, Reason: "access revoked"}},
+	{err: live.ErrSessionEnded, close: liveedge.Close{Code: liveedge.CloseSignedOut, Reason: "signed out"},
 		poll: answer(errUnauthenticated), refusal: "session_ended"},
-	{err: errTooMany, close: liveClose{code: closeTooMany, reason: "too many live connections"}, refusal: "too_many"},
+	{err: liveedge.ErrTooMany, close: liveedge.Close{Code: liveedge.CloseTooMany, Reason: "too many live connections"}, refusal: "too_many"},
 }
 
-// liveClose is how a /live socket ends: a close frame with code and reason, or dropped
-// without one.
-type liveClose struct {
-	code   websocket.StatusCode
-	reason string
-	drop   bool
-}
+var goingAway = liveedge.Close{Code: websocket.StatusGoingAway, Reason: "going away"}
 
-var goingAway = liveClose{code: websocket.StatusGoingAway, reason: "going away"}
+// CloseLabels are the values of onboard_live_socket_closes_total's label (docs/live.md,
+// Metrics): every close code of faults, 1011 for the rest, dropped and peer. A fixed set.
+func CloseLabels() []string {
+	labels := []string{liveCloseFor(nil).Label(), liveedge.LabelDropped, liveedge.LabelPeer}
+	for _, f := range faults {
+		if l := f.close.Label(); (f.close.Drop || f.close.Code != 0) && !slices.Contains(labels, l) {
+			labels = append(labels, l)
+		}
+	}
+	return labels
+}
 
 // answer is a fault's fixed problem.
 func answer(he *httpError) func(error) *httpError { return func(error) *httpError { return he } }
@@ -109,13 +116,13 @@ func statusOf(err error) *httpError {
 }
 
 // liveCloseFor is how a /live socket ends for why (faults); anything else is 1011.
-func liveCloseFor(why error) liveClose {
+func liveCloseFor(why error) liveedge.Close {
 	for _, f := range faults {
-		if (f.close.drop || f.close.code != 0) && errors.Is(why, f.err) {
+		if (f.close.Drop || f.close.Code != 0) && errors.Is(why, f.err) {
 			return f.close
 		}
 	}
-	return liveClose{code: websocket.StatusInternalError, reason: "internal error"}
+	return liveedge.Close{Code: websocket.StatusInternalError, Reason: "internal error"}
 }
 
 // livePollProblem is the /live/poll answer to a refused subscription (faults); anything else
@@ -129,7 +136,8 @@ func livePollProblem(err error) *httpError {
 	return &httpError{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "Try again shortly."}
 }
 
-// refusalReason names why err refused a subscription (faults), one of RefusalReasons.
+// refusalReason names why err refused a subscription (faults), one of
+// liveedge.RefusalReasons.
 func refusalReason(err error) string {
 	for _, f := range faults {
 		if f.refusal != "" && errors.Is(err, f.err) {

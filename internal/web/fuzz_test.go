@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
-
-	"github.com/tenantops/onboard/internal/onboarding"
 )
 
 // The fuzz targets of the HTTP edge. `go test` runs their seeds; `go test -fuzz FuzzX
@@ -100,40 +98,6 @@ func FuzzFormDecode(f *testing.F) {
 		if err != nil || u.Host != "" || u.Scheme != "" || !strings.HasPrefix(next, "/") ||
 			strings.HasPrefix(next, "//") || strings.Contains(next, `\`) {
 			t.Fatalf("safeNext(%q) = %q: not a path of this site", r.PostForm.Get("next"), next)
-		}
-	})
-}
-
-// FuzzParseLiveQuery: /live's query string.
-func FuzzParseLiveQuery(f *testing.F) {
-	for _, s := range []string{
-		"draft=" + fuzzGUID,
-		"draft=" + fuzzGUID + "&rev=7&view=row&draft=" + strings.ToUpper(fuzzGUID) + "&version=3&view=run%3A" + fuzzGUID,
-		"rev=1&draft=" + fuzzGUID,
-		"draft=" + fuzzGUID + "&rev=1&rev=2",
-		"draft=" + fuzzGUID + "&rev=-1",
-		"draft=" + fuzzGUID + "&rev=999999999999999999",
-		"draft=" + fuzzGUID + "&view=run:" + fuzzGUID + "x",
-		"draft=%ZZ", "draft=%00", "&&&", "draft", "=",
-		strings.Repeat("draft="+fuzzGUID+"&", 51),
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, raw string) {
-		subs, err := parseLiveQuery(raw)
-		if err != nil {
-			return
-		}
-		if len(subs) == 0 || len(subs) > maxLiveDrafts {
-			t.Fatalf("%d subscriptions from %q", len(subs), raw)
-		}
-		for _, s := range subs {
-			if !onboarding.IsGUID(s.Target) || s.Target != strings.ToLower(s.Target) || s.Rev < 0 {
-				t.Fatalf("bad subscription %+v from %q", s, raw)
-			}
-			if _, err := parseView(s.View); err != nil {
-				t.Fatalf("bad view %q from %q", s.View, raw)
-			}
 		}
 	})
 }

@@ -54,8 +54,8 @@ func (s *Server) Routes() chi.Router {
 		r.Post("/admin/logout", s.handleSessionDelete)
 		r.Post("/api/v1/session", s.handleSessionCreate)
 		r.Delete("/api/v1/session", s.handleSessionDelete)
-		r.Get("/live", s.handleLive)
-		r.Get("/live/poll", s.handleLivePoll)
+		r.Get("/live", s.live.ServeSocket)
+		r.Get("/live/poll", s.live.ServePoll)
 
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireUser)

@@ -1,5 +1,6 @@
-// Package web is the HTTP adapter: routes, handlers, middleware, error mapping, the live
-// endpoint. Handlers parse, call one service method, and render or redirect.
+// Package web is the HTTP adapter: routes, handlers, middleware, error mapping; it routes
+// /live and /live/poll to the live endpoint (internal/liveedge). Handlers parse, call one
+// service method, and render or redirect.
 package web
 
 import (
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tenantops/onboard/internal/access"
+	"github.com/tenantops/onboard/internal/liveedge"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
@@ -78,9 +80,14 @@ type Config struct {
 	// address (for example X-Forwarded-For); empty means the connection's peer address.
 	ClientIPHeader string
 	// PublicOrigin is the origin browsers reach the app at (PUBLIC_URL through ParsePublicURL,
-	// e.g. "https://onboard.example.com"); /live refuses any other Origin. Empty: the
-	// request's Host, see expectedOrigin.
+	// e.g. "https://onboard.example.com"): trusted by the cross-origin check, and https turns
+	// on Strict-Transport-Security. Empty: none configured.
 	PublicOrigin string
+	// LiveOrigins are the only Origins /live accepts from a browser, as ParsePublicURL gives
+	// them: PublicOrigin, or without it on a loopback listen address that address's
+	// loopback origins. Never the request's Host, which the client chooses. Empty: browsers
+	// are refused (clients without Origin pass).
+	LiveOrigins []string
 }
 
 // Deps are the services the handlers call; cmd/onboard wires them.
@@ -99,7 +106,7 @@ type Deps struct {
 	Ready         func(context.Context) error
 	Registry      *prometheus.Registry
 	VerifyPW      func(hash, pw string) (bool, error)
-	Live          *Live // GET /live; nil answers 503
+	Live          *liveedge.Config // GET /live and /live/poll; nil answers 503
 	// Unavailable tells errors of a database that does not answer (answered 503 with
 	// Retry-After: the request may succeed when retried) from other failures (500). Nil: none.
 	Unavailable func(error) bool
@@ -113,7 +120,7 @@ type Server struct {
 	sessions *scs.SessionManager
 	gate     *signInGate
 	metrics  *httpMetrics
-	sockets  liveSockets // open /live connections, closed by CloseLive
+	live     *liveedge.Endpoint // GET /live and /live/poll
 }
 
 // New builds the server; Handler returns its routes.
@@ -154,6 +161,7 @@ func New(cfg Config, deps Deps) *Server {
 		metrics:  newHTTPMetrics(deps.Registry),
 	}
 	sm.ErrorFunc = s.sessionError
+	s.live = liveedge.New(deps.Live, s.liveEdge(), deps.Logger)
 	return s
 }
 

@@ -1,4 +1,4 @@
-package web
+package liveedge
 
 import (
 	"strings"
@@ -9,8 +9,8 @@ import (
 	"github.com/tenantops/onboard/internal/presence"
 )
 
-// LivePresence is what /live needs from the presence registry (docs/live.md, Presence).
-type LivePresence interface {
+// Presence is what /live needs from the presence registry (docs/live.md, Presence).
+type Presence interface {
 	NewConn() presence.Conn
 	Set(c presence.Conn, user int64, email, draftID string, st presence.State)
 	Leave(c presence.Conn)
@@ -45,7 +45,7 @@ func splitPresenceParam(raw string) (string, bool) {
 // which the hub authorised and keeps re-checking), the tab's own state, and the frames
 // waiting to be written (latest wins per draft).
 type livePresence struct {
-	reg    LivePresence
+	reg    Presence
 	conn   presence.Conn
 	user   int64
 	email  string
@@ -69,7 +69,7 @@ type livePresence struct {
 	count  int       // frames in it
 }
 
-func newLivePresence(reg LivePresence, user int64, email string, subs []live.Subscription) *livePresence {
+func newLivePresence(reg Presence, user int64, email string, subs []live.Subscription) *livePresence {
 	p := &livePresence{reg: reg, conn: reg.NewConn(), user: user, email: email, may: map[string]bool{},
 		pending: map[string][]byte{}, ready: make(chan struct{}, 1)}
 	for _, s := range subs {

@@ -1,4 +1,4 @@
-package web
+package liveedge
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"github.com/tenantops/onboard/internal/live"
 )
 
-// handleLivePoll is GET /live/poll: the poll fallback for everything a page shows live, in
+// ServePoll is GET /live/poll: the poll fallback for everything a page shows live, in
 // one conditional request per page (docs/live.md, Poll). The query is /live's: every
 // (draft, view) shown with the rev shown. The answer is one frame of every fragment whose
 // current rev is newer, as the socket's catch-up would send it (a single fragment or a batch),
@@ -18,7 +18,7 @@ import (
 //
 // It is a short-lived hub client: Subscribe authorises, reuses current snapshots and renders
 // and queues the catch-up; the handler takes what was queued and closes the client.
-func (s *Server) handleLivePoll(w http.ResponseWriter, r *http.Request) {
+func (s *Endpoint) ServePoll(w http.ResponseWriter, r *http.Request) {
 	cfg, u, subs, ok := s.liveRequest(w, r)
 	if !ok {
 		return
@@ -31,15 +31,15 @@ func (s *Server) handleLivePoll(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	client, err := cfg.Hub.SubscribeAs(ctx, live.Viewer{UserID: u.ID, Sessions: s.liveSessionKeys(r)}, subs)
+	client, err := cfg.Hub.SubscribeAs(ctx, live.Viewer{UserID: u.ID, Sessions: s.edge.SessionKeys(r)}, subs)
 	if err != nil {
 		cfg.Metrics.polled("refused")
-		cfg.Metrics.refused(refusalReason(err))
-		p := livePollProblem(err)
+		cfg.Metrics.refused(s.edge.Faults.Refusal(err))
+		p := s.edge.Faults.Poll(err)
 		if p.Status >= 500 {
 			s.log.ErrorContext(r.Context(), "live: poll", "user", u.ID, "err", err)
 		}
-		writeProblem(w, p)
+		s.edge.WriteProblem(w, p)
 		return
 	}
 	frames := drain(client)
@@ -60,7 +60,7 @@ func (s *Server) handleLivePoll(w http.ResponseWriter, r *http.Request) {
 // list polls 500 drafts; docs/live.md, Poll). Topics, and drafts CurrentRevs does not vouch
 // for (unknown, or not the viewer's), stay: the hub answers or refuses them. Without
 // CurrentRevs, or when it fails, every subscription stays.
-func (s *Server) movedOnly(ctx context.Context, cfg *Live, user int64, subs []live.Subscription) []live.Subscription {
+func (s *Endpoint) movedOnly(ctx context.Context, cfg *Config, user int64, subs []live.Subscription) []live.Subscription {
 	if cfg.CurrentRevs == nil {
 		return subs
 	}

@@ -1,10 +1,11 @@
-package web
+package liveedge
 
 import (
 	"errors"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -50,23 +51,10 @@ func normalOrigin(scheme, hostport string) (string, bool) {
 	return scheme + "://" + host, true
 }
 
-// expectedOrigin is the origin the app is served at: PUBLIC_URL when configured, otherwise
-// the request's own Host with https when the request came over TLS or cookies are marked
-// Secure (serving behind HTTPS), http otherwise.
-func (s *Server) expectedOrigin(r *http.Request) (string, bool) {
-	if s.cfg.PublicOrigin != "" {
-		return s.cfg.PublicOrigin, true
-	}
-	scheme := "http"
-	if r.TLS != nil || s.cfg.SecureCookies {
-		scheme = "https"
-	}
-	return normalOrigin(scheme, r.Host)
-}
-
-// sameOrigin reports whether a browser request's Origin is the app's own, by scheme, host and
-// port. No Origin header is a non-browser client, which the contract lets through.
-func (s *Server) sameOrigin(r *http.Request) bool {
+// sameOrigin reports whether a browser request's Origin is one the app is served at
+// (Edge.Origins), by scheme, host and port. No Origin header is a non-browser client,
+// which the contract lets through.
+func (s *Endpoint) sameOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
@@ -76,6 +64,5 @@ func (s *Server) sameOrigin(r *http.Request) bool {
 		return false
 	}
 	got, ok := normalOrigin(u.Scheme, u.Host)
-	want, ok2 := s.expectedOrigin(r)
-	return ok && ok2 && got == want
+	return ok && slices.Contains(s.edge.Origins, got)
 }

@@ -1,9 +1,7 @@
-package web
+package liveedge
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,15 +14,15 @@ import (
 	"github.com/tenantops/onboard/internal/live"
 )
 
-// LiveHub is what GET /live needs from the live hub.
-type LiveHub interface {
+// Hub is what GET /live needs from the live hub.
+type Hub interface {
 	SubscribeAs(ctx context.Context, v live.Viewer, subs []live.Subscription) (*live.Client, error)
 }
 
-// Live configures GET /live; cmd/onboard builds it. Zero durations take the defaults.
-type Live struct {
-	Hub     LiveHub
-	Metrics *LiveMetrics // nil: no metrics
+// Config configures GET /live; cmd/onboard builds it. Zero durations take the defaults.
+type Config struct {
+	Hub     Hub
+	Metrics *Metrics // nil: no metrics
 	// WriteTimeout bounds one frame's write; a write that fails or times out closes the
 	// socket (the slow-client guard under the hub's own). Default 5s.
 	WriteTimeout time.Duration
@@ -48,7 +46,7 @@ type Live struct {
 	// Presence, when set, lets a socket opened with presence=1 carry presence: the browser
 	// reports its step and field, the socket receives who else has its drafts open
 	// (docs/live.md, Presence). Nil: presence=1 is accepted and ignored.
-	Presence LivePresence
+	Presence Presence
 }
 
 // Default socket caps of /live (per process).
@@ -59,24 +57,28 @@ const (
 
 // Close codes of /live beyond the standard ones (see docs/live.md).
 const (
-	closeSignedOut websocket.StatusCode = 4401
-	closeForbidden websocket.StatusCode = 4403
-	closeNotFound  websocket.StatusCode = 4404
-	closeTooMany   websocket.StatusCode = 4429
+	CloseSignedOut websocket.StatusCode = 4401
+	CloseForbidden websocket.StatusCode = 4403
+	CloseNotFound  websocket.StatusCode = 4404
+	CloseTooMany   websocket.StatusCode = 4429
 )
 
 // liveReadLimit bounds a message from the browser (presence frames are far smaller).
 const liveReadLimit = 4 << 10
 
+// Why a socket ends, besides the hub's errors (the faults table gives each its close).
 var (
-	errGoingAway = errors.New("server shutting down")
-	errPeerGone  = errors.New("connection closed")
-	errPeerData  = errors.New("unexpected data message")
-	// errWriteFailed: a frame or ping write failed or timed out; coder/websocket has closed
+	ErrGoingAway = errors.New("server shutting down")
+	// ErrPeerGone: the connection failed under the reader (the peer vanished: no close
+	// frame); ErrPeerClosed: the browser sent a close frame, which coder/websocket answered.
+	ErrPeerGone   = errors.New("connection lost")
+	ErrPeerClosed = errors.New("connection closed by the peer")
+	ErrPeerData   = errors.New("unexpected data message")
+	// ErrWriteFailed: a frame or ping write failed or timed out; coder/websocket has closed
 	// the connection already.
-	errWriteFailed = errors.New("write failed")
-	// errTooMany: a socket cap was reached; the reason says which (tooManyError).
-	errTooMany = errors.New("too many live connections")
+	ErrWriteFailed = errors.New("write failed")
+	// ErrTooMany: a socket cap was reached; the reason says which (tooManyError).
+	ErrTooMany = errors.New("too many live connections")
 )
 
 // tooManyError is a refused socket: which cap, and its limit.
@@ -89,10 +91,10 @@ func (e *tooManyError) Error() string {
 	return fmt.Sprintf("too many live connections for this %s (limit %d)", e.who, e.limit)
 }
 
-func (e *tooManyError) Unwrap() error { return errTooMany }
+func (e *tooManyError) Unwrap() error { return ErrTooMany }
 
 // liveSockets tracks open /live connections: http.Server.Shutdown does not close hijacked
-// connections, so CloseLive does.
+// connections, so Close does.
 type liveSockets struct {
 	mu      sync.Mutex
 	closing bool
@@ -110,7 +112,7 @@ type liveSocket struct {
 	counted bool // within the caps: counted in perUser and perAddr
 }
 
-// add registers a socket about to be accepted; false once CloseLive was called. A socket
+// add registers a socket about to be accepted; false once Close was called. A socket
 // over a cap (maxUser, maxAddr; ≤ 0 = none) is registered but not counted, and over is the
 // cap it broke: the endpoint accepts it only to close it with 4429 and that reason.
 func (ls *liveSockets) add(cancel context.CancelCauseFunc, user int64, addr string, maxUser, maxAddr int) (s *liveSocket, over error, ok bool) {
@@ -166,15 +168,15 @@ func decr[K comparable](m map[K]int, k K) {
 	}
 }
 
-// CloseLive closes every open /live socket with 1001 (going away) and refuses new ones; it
+// Close closes every open /live socket with 1001 (going away) and refuses new ones; it
 // returns when their handlers have finished or, when ctx ends first, after dropping the
 // remaining connections without a close handshake. Call it after http.Server.Shutdown.
-func (s *Server) CloseLive(ctx context.Context) error {
+func (s *Endpoint) Close(ctx context.Context) error {
 	ls := &s.sockets
 	ls.mu.Lock()
 	ls.closing = true
 	for sock := range ls.open {
-		sock.cancel(errGoingAway)
+		sock.cancel(ErrGoingAway)
 	}
 	ls.mu.Unlock()
 
@@ -203,14 +205,14 @@ func (s *Server) CloseLive(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// handleLive is GET /live: the WebSocket that pushes draft fragments (docs/live.md).
+// ServeSocket is GET /live: the WebSocket that pushes draft fragments (docs/live.md).
 //
 // Before the upgrade: no session → 401, malformed query → 400, foreign Origin → 403
-// (sameOrigin: scheme, host and port against PUBLIC_URL or the request's Host; it is the
-// socket's only CSRF defence). After it, every ending is a close code from one table
-// (faults, errors.go), because a browser's WebSocket cannot read an HTTP status: 4404 (no such
-// draft, or not a member), 4403 (no view capability), …
-func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
+// (sameOrigin: scheme, host and port against Config.LiveOrigins, never the request's Host;
+// it is the socket's only CSRF defence). After it, every ending is a close code from one table
+// (the web edge's faults, through Edge.Faults), because a browser's WebSocket cannot read an
+// HTTP status: 4404 (no such draft, or not a member), 4403 (no view capability), …
+func (s *Endpoint) ServeSocket(w http.ResponseWriter, r *http.Request) {
 	cfg, u, subs, ok := s.liveRequest(w, r)
 	if !ok {
 		return
@@ -224,15 +226,15 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if over != nil {
-		cfg.Metrics.refused(refusalReason(over))
+		cfg.Metrics.refused(s.edge.Faults.Refusal(over))
 		lc.end(over)
 		lc.finish()
 		return
 	}
-	client, err := lc.subscribe(subs, s.liveSessionKeys(r))
+	client, err := lc.subscribe(subs, s.edge.SessionKeys(r))
 	if err != nil {
 		if lc.ctx.Err() == nil {
-			cfg.Metrics.refused(refusalReason(err))
+			cfg.Metrics.refused(s.edge.Faults.Refusal(err))
 		}
 		lc.end(err)
 		lc.finish()
@@ -261,23 +263,23 @@ func (s *Server) handleLive(w http.ResponseWriter, r *http.Request) {
 // liveRequest checks what /live and /live/poll need before anything else: live updates
 // enabled (else 503), a session (401) and a well-formed query (400). On false the answer has
 // been written.
-func (s *Server) liveRequest(w http.ResponseWriter, r *http.Request) (*Live, access.User, []live.Subscription, bool) {
-	cfg := s.deps.Live
+func (s *Endpoint) liveRequest(w http.ResponseWriter, r *http.Request) (*Config, access.User, []live.Subscription, bool) {
+	cfg := s.cfg
 	if cfg == nil || cfg.Hub == nil {
-		writeProblem(w, &httpError{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "Live updates are not enabled."})
+		s.edge.WriteProblem(w, Problem{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "Live updates are not enabled."})
 		return nil, access.User{}, nil, false
 	}
-	u, ok := userFrom(r.Context())
+	u, ok := s.edge.User(r)
 	if !ok {
 		cfg.Metrics.refused("unauthenticated")
-		writeProblem(w, errUnauthenticated)
+		s.edge.WriteProblem(w, s.edge.Faults.Unauthenticated)
 		return nil, access.User{}, nil, false
 	}
 	raw, _ := splitPresenceParam(r.URL.RawQuery)
 	subs, err := parseLiveQuery(raw)
 	if err != nil {
 		cfg.Metrics.refused("invalid")
-		writeProblem(w, badRequest(err.Error()))
+		s.edge.WriteProblem(w, Problem{Status: http.StatusBadRequest, Title: "Bad request", Detail: err.Error()})
 		return nil, access.User{}, nil, false
 	}
 	return cfg, u, subs, true
@@ -285,39 +287,42 @@ func (s *Server) liveRequest(w http.ResponseWriter, r *http.Request) (*Live, acc
 
 // liveConn is one accepted /live socket.
 type liveConn struct {
-	s       *Server
-	cfg     *Live
-	user    int64
-	conn    *websocket.Conn
-	sock    *liveSocket
-	ctx     context.Context // ends with a cause: errPeerGone, errPeerData, errGoingAway, …
-	cancel  context.CancelCauseFunc
-	code    int           // the close code sent; 0 = none (for the metrics)
+	s      *Endpoint
+	cfg    *Config
+	user   int64
+	conn   *websocket.Conn
+	sock   *liveSocket
+	ctx    context.Context // ends with a cause: ErrPeerGone, ErrPeerData, ErrGoingAway, …
+	cancel context.CancelCauseFunc
+	// closed is the socket's onboard_live_socket_closes_total label (closeLabel), set by end
+	// when its close handshake completed and else by finish from the reader's readErr.
+	closed  string
+	readErr error         // why the reader stopped; set before readEnd is closed
 	readEnd chan struct{} // closed when the reader has stopped
 	pres    *livePresence // nil: the socket carries no presence
 }
 
-// acceptLive registers the socket (refused while CloseLive runs), upgrades, and starts the
+// acceptLive registers the socket (refused while Close runs), upgrades, and starts the
 // reader. On false the response has been written. over is a socket cap the socket broke:
 // it is accepted all the same, so that the browser can read the 4429 close and its reason.
-func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, user int64, pres *livePresence) (_ *liveConn, over error, ok bool) {
+func (s *Endpoint) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Config, user int64, pres *livePresence) (_ *liveConn, over error, ok bool) {
 	// The Origin check is ours (scheme, host and port against the public origin; the
 	// library's compares the host only), so the library's is skipped.
 	if !s.sameOrigin(r) {
 		cfg.Metrics.refused("origin")
-		writeProblem(w, &httpError{Status: http.StatusForbidden, Title: "Forbidden", Detail: "Cross-origin WebSocket refused."})
+		s.edge.WriteProblem(w, Problem{Status: http.StatusForbidden, Title: "Forbidden", Detail: "Cross-origin WebSocket refused."})
 		return nil, nil, false
 	}
 	// Not the request's context: the writer outlives the handler (see handleLive), and a
 	// context derived from the request's would keep the request, and through it net/http's
-	// per-request state, for the socket's life. The hub's shutdown and CloseLive end it.
+	// per-request state, for the socket's life. The hub's shutdown and Close end it.
 	ctx, cancel := context.WithCancelCause(context.Background())
-	sock, over, ok := s.sockets.add(cancel, user, clientIP(r),
+	sock, over, ok := s.sockets.add(cancel, user, s.edge.ClientAddr(r),
 		capOr(cfg.MaxSocketsPerUser, DefaultMaxSocketsPerUser), capOr(cfg.MaxSocketsPerAddress, DefaultMaxSocketsPerAddress))
 	if !ok {
 		cancel(nil)
 		cfg.Metrics.refused("unavailable")
-		writeProblem(w, &httpError{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "The server is shutting down."})
+		s.edge.WriteProblem(w, Problem{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "The server is shutting down."})
 		return nil, nil, false
 	}
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled, InsecureSkipVerify: true})
@@ -335,7 +340,8 @@ func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, u
 		readEnd: make(chan struct{}), pres: pres}
 	// The browser sends nothing but presence frames, and those only on a presence socket. A
 	// reader answers pings and the close handshake; any other data message ends ctx with
-	// errPeerData (closed 1008), a closed or failed connection with errPeerGone.
+	// ErrPeerData (closed 1008), the browser's close frame with ErrPeerClosed, a failed
+	// connection with ErrPeerGone.
 	// (conn.CloseRead would do this, but its Close from inside its own goroutine waits 15 s
 	// for itself, and cancelling its context drops the connection without the 1001 that
 	// shutdown must send.)
@@ -346,10 +352,15 @@ func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, u
 			typ, data, err := conn.Read(rctx)
 			switch {
 			case err != nil:
-				cancel(errPeerGone)
+				lc.readErr = err
+				if websocket.CloseStatus(err) != -1 {
+					cancel(ErrPeerClosed)
+				} else {
+					cancel(ErrPeerGone)
+				}
 				return
 			case typ != websocket.MessageText || pres == nil || !pres.receive(data, time.Now()):
-				cancel(errPeerData)
+				cancel(ErrPeerData)
 				return
 			}
 		}
@@ -357,11 +368,20 @@ func (s *Server) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Live, u
 	return lc, over, true
 }
 
-// finish runs after end closed the connection: it waits for the reader and unregisters.
+// finish runs after end closed the connection: it waits for the reader, counts the close and
+// unregisters.
 func (lc *liveConn) finish() {
 	<-lc.readEnd
 	lc.cancel(nil)
-	lc.cfg.Metrics.socketClosed(lc.code)
+	if lc.closed == "" {
+		// No close handshake of ours completed: the browser closed first, or it vanished
+		// (or a write failed) and nobody read a close frame.
+		lc.closed = LabelDropped
+		if websocket.CloseStatus(lc.readErr) != -1 {
+			lc.closed = LabelPeer
+		}
+	}
+	lc.cfg.Metrics.socketClosed(lc.closed)
 	lc.s.sockets.remove(lc.sock)
 }
 
@@ -458,7 +478,7 @@ func (lc *liveConn) write(base context.Context, guard *time.Timer, timeout time.
 		// on a timeout.
 		lc.cfg.Metrics.writeFailed()
 		lc.s.log.DebugContext(lc.ctx, "live: write", "user", lc.user, "err", err)
-		return errWriteFailed
+		return ErrWriteFailed
 	}
 	return nil
 }
@@ -469,46 +489,30 @@ func (lc *liveConn) ping(base context.Context, timeout time.Duration) error {
 	defer cancel()
 	if err := lc.conn.Ping(ctx); err != nil {
 		lc.cfg.Metrics.writeFailed()
-		return errWriteFailed
+		return ErrWriteFailed
 	}
 	return nil
 }
 
-// end closes the connection as faults says for why.
+// end closes the connection as the faults table says for why.
 func (lc *liveConn) end(why error) {
-	c := liveCloseFor(why)
-	code, reason := c.code, c.reason
-	if errors.Is(why, errTooMany) {
+	c := lc.s.edge.Faults.Close(why)
+	code, reason := c.Code, c.Reason
+	if errors.Is(why, ErrTooMany) {
 		reason = why.Error()
 	}
-	if c.drop {
+	if c.Drop {
 		_ = lc.conn.CloseNow()
 		return
 	}
 	if code == websocket.StatusInternalError {
 		lc.s.log.ErrorContext(lc.ctx, "live: socket ended", "user", lc.user, "err", why)
 	}
-	lc.code = int(code)
-	_ = lc.conn.Close(code, reason)
-}
-
-// liveSessionKeys names the request's sign-in session the way the sessions table's delete
-// trigger does (migrations/00007_live_session_end.sql): the SHA-256 (hex) of the stored
-// token value. The table stores the cookie's token, or, once tokens are stored hashed, the
-// token's SHA-256; both keys are given so that either storage closes the socket. Neither
-// key signs anybody in.
-func (s *Server) liveSessionKeys(r *http.Request) []string {
-	token := s.sessions.Token(r.Context())
-	if token == "" {
-		return nil
+	// A vanished peer answers no close frame: Close then fails (a write error, or no answer
+	// within 5 s), and the socket is counted as dropped, not under the code nobody read.
+	if err := lc.conn.Close(code, reason); err == nil {
+		lc.closed = c.Label()
 	}
-	plain := sha256Hex(token)
-	return []string{plain, sha256Hex(plain)}
-}
-
-func sha256Hex(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
 }
 
 func capOr(n, def int) int {

@@ -1,4 +1,4 @@
-package web
+package liveedge
 
 import "time"
 
@@ -6,7 +6,7 @@ import "time"
 // implements it). Calls are made from connection goroutines and must be cheap.
 type EndpointObserver interface {
 	SocketOpened()
-	SocketClosed(code int)
+	SocketClosed(label string)      // a close code the endpoint sent, LabelDropped or LabelPeer
 	FramesSent(n int, at time.Time) // one message carrying n frames
 	WriteFailed()
 	Polled(result string)
@@ -18,44 +18,44 @@ type EndpointObserver interface {
 var RefusalReasons = []string{"unauthenticated", "invalid", "origin", "unavailable", "not_found", "forbidden",
 	"session_ended", "too_many", "error"}
 
-func (m *LiveMetrics) refused(reason string) {
+func (m *Metrics) refused(reason string) {
 	if m != nil {
 		m.obs.Refused(reason)
 	}
 }
 
-// LiveMetrics hands the endpoint's hooks to an EndpointObserver. A nil *LiveMetrics records
+// Metrics hands the endpoint's hooks to an EndpointObserver. A nil *Metrics records
 // nothing.
-type LiveMetrics struct{ obs EndpointObserver }
+type Metrics struct{ obs EndpointObserver }
 
-// NewLiveMetrics returns the endpoint's metrics reported to obs.
-func NewLiveMetrics(obs EndpointObserver) *LiveMetrics { return &LiveMetrics{obs: obs} }
+// NewMetrics returns the endpoint's metrics reported to obs.
+func NewMetrics(obs EndpointObserver) *Metrics { return &Metrics{obs: obs} }
 
-func (m *LiveMetrics) socketOpened() {
+func (m *Metrics) socketOpened() {
 	if m != nil {
 		m.obs.SocketOpened()
 	}
 }
 
-func (m *LiveMetrics) socketClosed(code int) {
+func (m *Metrics) socketClosed(label string) {
 	if m != nil {
-		m.obs.SocketClosed(code)
+		m.obs.SocketClosed(label)
 	}
 }
 
-func (m *LiveMetrics) sent(n int, at time.Time) {
+func (m *Metrics) sent(n int, at time.Time) {
 	if m != nil {
 		m.obs.FramesSent(n, at)
 	}
 }
 
-func (m *LiveMetrics) writeFailed() {
+func (m *Metrics) writeFailed() {
 	if m != nil {
 		m.obs.WriteFailed()
 	}
 }
 
-func (m *LiveMetrics) polled(result string) {
+func (m *Metrics) polled(result string) {
 	if m != nil {
 		m.obs.Polled(result)
 	}
