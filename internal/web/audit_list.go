@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -76,13 +77,13 @@ func auditLabel(action string) string {
 // format=csv exports the filtered entries.
 func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) {
 	m, _ := memberFrom(r.Context())
-	q := r.URL.Query()
+	q := queryOf(r)
 	f, err := auditFilter(q)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	if q.Get("format") == "csv" {
+	if q.get("format") == "csv" {
 		s.auditCSV(w, r, m, f)
 		return
 	}
@@ -93,11 +94,11 @@ func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	base := "/admin/workspaces/" + m.Workspace + "/audit"
-	d := views.AuditPageData{Workspace: m.Workspace, Action: q.Get("action"), Actor: q.Get("actor"), Draft: q.Get("draft"),
-		From: q.Get("from"), To: q.Get("to"), Actions: auditActions}
+	d := views.AuditPageData{Workspace: m.Workspace, Action: q.get("action"), Actor: q.get("actor"), Draft: q.get("draft"),
+		From: q.get("from"), To: q.get("to"), Actions: auditActions}
 	keep := url.Values{}
 	for _, k := range []string{"action", "actor", "draft", "from", "to"} {
-		if v := q.Get(k); v != "" {
+		if v := q.get(k); v != "" {
 			keep.Set(k, v)
 		}
 	}
@@ -133,43 +134,22 @@ func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) {
 }
 
 // auditFilter reads the audit filters; anything malformed is a 400.
-func auditFilter(q url.Values) (onboarding.AuditFilter, error) {
+func auditFilter(q *query) (onboarding.AuditFilter, error) {
 	var f onboarding.AuditFilter
-	f.Action = q.Get("action")
-	if f.Action != "" && !validAction(f.Action) {
-		return f, badRequest("action must be an audit action, e.g. onboarding.draft.updated.")
-	}
-	f.Actor = strings.TrimSpace(q.Get("actor"))
-	if len(f.Actor) > 254 {
-		return f, badRequest("actor must be an email address.")
-	}
-	if v := q.Get("draft"); v != "" {
-		if !onboarding.IsGUID(v) {
-			return f, badRequest("draft must be a draft id (a UUID).")
-		}
-		f.DraftID = strings.ToLower(v)
-	}
-	for k, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
-		if v := q.Get(k); v != "" {
-			t, err := time.Parse(time.DateOnly, v)
-			if err != nil {
-				return f, badRequest(k + " must be a date (YYYY-MM-DD).")
-			}
-			*dst = t
-		}
-	}
+	f.Action = q.word("action", validAction, "action must be an audit action, e.g. onboarding.draft.updated.")
+	f.Actor = q.text("actor", maxEmail, "actor must be an email address.")
+	f.DraftID = q.guid("draft", "draft must be a draft id (a UUID).")
+	f.From = q.date("from", "from must be a date (YYYY-MM-DD).")
+	f.To = q.date("to", "to must be a date (YYYY-MM-DD).")
 	if !f.To.IsZero() {
 		f.To = f.To.AddDate(0, 0, 1) // "to" includes that day
 	}
-	if v := q.Get("before"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 {
-			return f, badRequest("before must be an entry id.")
-		}
-		f.Before = n
-	}
-	return f, nil
+	f.Before, _ = q.number("before", 1, math.MaxInt64, "before must be an entry id.")
+	return f, q.Err()
 }
+
+// maxEmail is the longest email address (RFC 5321's path limit less its brackets).
+const maxEmail = 254
 
 func validAction(a string) bool {
 	if len(a) > 100 {

@@ -132,10 +132,10 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
 // handleLoginShow is GET /admin/login.
 func (s *Server) handleLoginShow(w http.ResponseWriter, r *http.Request) {
 	if _, ok := userFrom(r.Context()); ok {
-		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		http.Redirect(w, r, safeNext(queryOf(r).get("next")), http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, views.Login(views.LoginData{Next: safeNext(r.URL.Query().Get("next"))}))
+	s.render(w, r, http.StatusOK, views.Login(views.LoginData{Next: safeNext(queryOf(r).get("next"))}))
 }
 
 // handleLoginSubmit is POST /admin/login (the browser form).
@@ -163,10 +163,13 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// safeNext keeps redirects after sign-in on this site.
+// maxNext bounds the page a sign-in returns to.
+const maxNext = 2048
+
+// safeNext keeps redirects after sign-in on this site, to a path that is clean text.
 func safeNext(next string) string {
 	u, err := url.Parse(next)
-	if next == "" || err != nil || u.IsAbs() || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, `\`) {
+	if next == "" || !cleanText(next, maxNext) || err != nil || u.IsAbs() || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, `\`) {
 		return "/admin"
 	}
 	return next

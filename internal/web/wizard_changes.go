@@ -1,8 +1,8 @@
 package web
 
 import (
+	"math"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -16,9 +16,10 @@ import (
 // shows (live.js marks the fields its operator edited). It reads only.
 func (s *Server) handleWizardChanges(w http.ResponseWriter, r *http.Request) {
 	m, _ := memberFrom(r.Context())
-	since, err := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
-	if err != nil || since < 0 {
-		s.error(w, r, badRequest("since must be a draft version (a non-negative integer)."))
+	q := queryOf(r)
+	since := q.requiredNumber("since", 0, math.MaxInt64, "since must be a draft version (a non-negative integer).")
+	if err := q.Err(); err != nil {
+		s.error(w, r, err)
 		return
 	}
 	changes, err := s.deps.Service.Changes(r.Context(), m, chi.URLParam(r, "id"), since)

@@ -51,16 +51,16 @@ func (sn snapshot) checkpointFor(m access.Member, step int) views.CheckpointData
 
 // stepParam reads the optional ?step= of a wizard URL: 0 when absent, 1–5, else a 400.
 func stepParam(r *http.Request) (int, error) {
-	v, ok := r.URL.Query()["step"]
-	if !ok {
+	q := queryOf(r)
+	if !q.has("step") {
 		return 0, nil
 	}
-	if len(v) == 1 {
-		if n, err := strconv.Atoi(v[0]); err == nil && n >= 1 && n <= onboarding.Steps {
-			return n, nil
-		}
+	const detail = "step must be a number from 1 to 5."
+	if len(q.values["step"]) > 1 {
+		return 0, badRequest(detail)
 	}
-	return 0, badRequest("step must be a number from 1 to 5.")
+	n := q.requiredNumber("step", 1, onboarding.Steps, detail)
+	return int(n), q.Err()
 }
 
 // handleWizardShow is GET /admin/workspaces/{ws}/onboarding/{id}[?step=N]: the wizard at
