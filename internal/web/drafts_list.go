@@ -151,7 +151,7 @@ func (s *Server) draftsPageData(ctx context.Context, m access.Member, f onboardi
 	if f.AfterID != "" {
 		d.FirstURL = base + "?" + keep.Encode()
 	}
-	d.Rows = append(d.Rows, draftRows(ds)...)
+	d.Rows = append(d.Rows, presenter.DraftRows(ds)...)
 	return d, nil
 }
 

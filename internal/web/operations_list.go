@@ -26,7 +26,7 @@ func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tenants := map[string]string{}
-	d := views.OperationsData{Workspace: m.Workspace, Filter: f, Runs: []views.OperationRow{}}
+	d := views.OperationsData{Workspace: m.Workspace, Filter: f}
 	for _, row := range rows {
 		label := presenter.FirstNonEmpty(row.DisplayName, row.TenantID)
 		tenants[row.ID] = label
@@ -58,17 +58,7 @@ func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	for _, run := range runs {
-		if f.Outcome != "" && string(run.Outcome) != f.Outcome {
-			continue
-		}
-		rv := presenter.RunView(run)
-		rv.Checks, rv.Items = nil, nil
-		// Rows of runs still going are live (view oprow:<run id> of their draft); the rev
-		// is the run's, a floor of the fragment's.
-		d.Runs = append(d.Runs, views.OperationRow{Run: rv, DraftID: run.DraftID, Tenant: tenants[run.DraftID],
-			Live: rv.Active() && run.DraftID != "", Rev: run.Rev})
-	}
+	d.Runs = presenter.OperationRows(runs, f.Outcome, tenants)
 	nav := s.navFor(r)
 	nav.Section = "operations"
 	s.render(w, r, http.StatusOK, views.OperationsPage(nav, d))

@@ -3,11 +3,11 @@ package web
 import (
 	"math"
 	"net/http"
-	"strings"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
 )
 
@@ -55,7 +55,7 @@ func conflictReport(edited []views.ConflictField, changes []onboarding.Change) (
 	for _, c := range changes {
 		cv := views.ChangeView{By: c.By, At: c.At}
 		if c.Field == "" {
-			cv.Label = auditLabel(c.Action)
+			cv.Label = presenter.AuditLabel(c.Action)
 		} else {
 			f, ok := changeFields[c.Field]
 			if !ok {
@@ -63,7 +63,7 @@ func conflictReport(edited []views.ConflictField, changes []onboarding.Change) (
 			}
 			cv.Field, cv.Label, cv.Old, cv.New = f.form, f.label, c.Old, c.New
 			if f.form == "operations" {
-				cv.Old, cv.New = operationList(c.Old), operationList(c.New)
+				cv.Old, cv.New = presenter.OperationList(c.Old), presenter.OperationList(c.New)
 			}
 			cv.Collides = mine[f.form]
 			theirs[f.form] = true
@@ -80,12 +80,4 @@ func conflictReport(edited []views.ConflictField, changes []onboarding.Change) (
 		}
 	}
 	return append(first, rest...), out
-}
-
-// operationList reads a comma-separated bootstrap selection as operators do.
-func operationList(s string) string {
-	if s == "" {
-		return operationNames(nil)
-	}
-	return operationNames(strings.Split(s, ","))
 }
