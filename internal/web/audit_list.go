@@ -120,14 +120,6 @@ func validAction(a string) bool {
 	return true
 }
 
-func cloneValues(v url.Values) url.Values {
-	out := url.Values{}
-	for k, vs := range v {
-		out[k] = slices.Clone(vs)
-	}
-	return out
-}
-
 // auditCSV writes the filtered entries (newest first, at most auditCSVLimit) as CSV: when,
 // who, action, what, about, changes and details in words.
 func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request, m access.Member, f onboarding.AuditFilter) {
