@@ -2,7 +2,9 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/tenantops/onboard/views"
@@ -56,4 +58,15 @@ func writeProblem(w http.ResponseWriter, he *httpError) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(he.Status)
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// setRetryAfter sends Retry-After when err says when to retry (a 429 or 503 of ours). s.error
+// calls it; handlers that answer an error with a page of their own call it too.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var he *httpError
+	if errors.As(err, &he) {
+		if secs, ok := he.Extra["retry_after"].(int); ok {
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+		}
+	}
 }

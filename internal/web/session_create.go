@@ -2,10 +2,8 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -86,17 +84,6 @@ func (s *Server) verify(hash, pw string) (bool, error) {
 		return s.deps.VerifyPW(hash, pw)
 	}
 	return password.Verify(hash, pw)
-}
-
-// setRetryAfter sends Retry-After when err says when to retry (a 429 or 503 of ours). s.error
-// calls it; handlers that answer an error with a page of their own call it too.
-func setRetryAfter(w http.ResponseWriter, err error) {
-	var he *httpError
-	if errors.As(err, &he) {
-		if secs, ok := he.Extra["retry_after"].(int); ok {
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-		}
-	}
 }
 
 type sessionRequest struct {
