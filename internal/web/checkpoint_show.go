@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/a-h/templ"
-	"github.com/go-chi/chi/v5"
 
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/views"
@@ -17,12 +16,7 @@ import (
 // finds nothing new costs a 304 without a body.
 func (s *Server) handleCheckpointShow(w http.ResponseWriter, r *http.Request) {
 	m, _ := memberFrom(r.Context())
-	sn, err := s.memberSnapshot(r.Context(), m, chi.URLParam(r, "id"))
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	step, err := stepParam(r)
+	sn, step, err := s.stepSnapshot(r, m)
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -60,18 +60,24 @@ func stepParam(r *http.Request) (int, error) {
 	return int(n), q.Err()
 }
 
+// stepSnapshot reads what the wizard and its poll show: the draft {id}'s snapshot (404
+// before a bad ?step's 400, as everywhere) and the tab's step.
+func (s *Server) stepSnapshot(r *http.Request, m access.Member) (snapshot, int, error) {
+	sn, err := s.memberSnapshot(r.Context(), m, chi.URLParam(r, "id"))
+	if err != nil {
+		return sn, 0, err
+	}
+	step, err := stepParam(r)
+	return sn, step, err
+}
+
 // handleWizardShow is GET /admin/workspaces/{ws}/onboarding/{id}[?step=N]: the wizard at
 // step N, or at the current checkpoint's step. The step is the tab's own: opening one writes
 // nothing, audits nothing and moves no other tab. A page without ?step subscribes to the
 // step it rendered, so it stays there when the checkpoint moves on.
 func (s *Server) handleWizardShow(w http.ResponseWriter, r *http.Request) {
 	m, _ := memberFrom(r.Context())
-	sn, err := s.memberSnapshot(r.Context(), m, chi.URLParam(r, "id"))
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	step, err := stepParam(r)
+	sn, step, err := s.stepSnapshot(r, m)
 	if err != nil {
 		s.error(w, r, err)
 		return
