@@ -1,5 +1,6 @@
 // Package presenter maps the read model (onboarding.Snapshot and the live topics' digests) to
-// what views render: the wizard's checkpoint, list rows, run panels, digests and the bell.
+// what views render: the wizard's checkpoint and its form errors, list rows, run panels, audit
+// entries, digests and the bell.
 // Pages (internal/web) and the live hub's source (cmd/onboard) both render through it, so a
 // pushed fragment and a page are the same bytes for the same snapshot and cohort.
 package presenter

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"encoding/json"
+	"net/http"
 	"time"
 
 	"github.com/tenantops/onboard/internal/onboarding"
@@ -122,4 +124,11 @@ func toRunsJSON(runs []operation.Run) []runJSON {
 		out = append(out, toRunJSON(r))
 	}
 	return out
+}
+
+// writeJSON writes v with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }

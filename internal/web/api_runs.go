@@ -6,33 +6,19 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/tenantops/onboard/internal/onboarding"
-	"github.com/tenantops/onboard/internal/operation"
 )
 
 // handleAPIRunsList is GET /api/v1/workspaces/{ws}/operation-runs?draft=&type=&status=.
 func (s *Server) handleAPIRunsList(w http.ResponseWriter, r *http.Request) {
 	m, _ := memberFrom(r.Context())
-	q := r.URL.Query()
-	f := onboarding.RunFilter{DraftID: q.Get("draft"), Type: q.Get("type"), Status: q.Get("status"), Limit: 200}
-	if f.Status != "" {
-		if _, err := operation.ParseStatus(f.Status); err != nil {
-			s.error(w, r, badRequest("status must be queued, running or completed."))
-			return
-		}
-	}
-	if f.Type != "" {
-		if _, err := operation.ParseType(f.Type); err != nil {
-			s.error(w, r, badRequest("type must be verify_access or bootstrap.<operation>."))
-			return
-		}
+	f, err := runsFilter(queryOf(r))
+	if err != nil {
+		s.error(w, r, err)
+		return
 	}
 	if f.DraftID != "" {
-		// The draft must be one of this workspace: an id of another workspace (or of nothing,
-		// or not an id at all) is 404, as everywhere, not an empty list.
-		if !onboarding.IsGUID(f.DraftID) {
-			s.error(w, r, errNotFound)
-			return
-		}
+		// The draft must be one of this workspace: an id of another workspace is 404, as
+		// everywhere, not an empty list.
 		if _, err := s.deps.Service.Get(r.Context(), m, f.DraftID); err != nil {
 			s.error(w, r, err)
 			return
@@ -55,4 +41,20 @@ func (s *Server) handleAPIRunShow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, toRunJSON(run))
+}
+
+// runsFilter reads the API's run filters: status and type of their vocabulary (else 400),
+// draft a draft id; anything else there (or of nothing, or not an id at all) is the 404 of a
+// draft of another workspace.
+func runsFilter(q *query) (onboarding.RunFilter, error) {
+	f := onboarding.RunFilter{Limit: 200,
+		Status: q.word("status", validRunStatus, runStatusDetail),
+		Type:   q.word("type", validRunType, runTypeDetail)}
+	if err := q.Err(); err != nil {
+		return f, err
+	}
+	if f.DraftID = q.get("draft"); f.DraftID != "" && !onboarding.IsGUID(f.DraftID) {
+		return f, errNotFound
+	}
+	return f, nil
 }

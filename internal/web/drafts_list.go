@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/onboarding"
@@ -27,8 +28,7 @@ var draftsPageSizes = []int{25, 50, 100, 500}
 // sorting (sort=updated|name) and keyset pages (after=, an opaque cursor).
 func (s *Server) handleDraftsPage(w http.ResponseWriter, r *http.Request) {
 	m, _ := memberFrom(r.Context())
-	q := r.URL.Query()
-	f, err := draftFilter(q)
+	f, err := draftFilter(queryOf(r))
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -42,39 +42,36 @@ func (s *Server) handleDraftsPage(w http.ResponseWriter, r *http.Request) {
 	s.renderDrafts(w, r, http.StatusOK, d)
 }
 
+// Bounds of the drafts list's parameters.
+const (
+	maxDraftSearch = 200
+	maxCursor      = 1024 // base64 of the longest cursor, a 200-character name's, is under 1,100 bytes
+)
+
 // draftFilter reads the list's parameters; anything malformed is a 400.
-func draftFilter(q url.Values) (onboarding.DraftFilter, error) {
-	f := onboarding.DraftFilter{Q: strings.TrimSpace(q.Get("q")), Lifecycle: q.Get("lifecycle"), Sort: q.Get("sort"), Limit: draftsPageSize}
-	if pp := q.Get("per_page"); pp != "" {
-		n, err := strconv.Atoi(pp)
-		if err != nil || !slices.Contains(draftsPageSizes, n) {
-			return f, badRequest("per_page must be 25, 50, 100 or 500.")
+func draftFilter(q *query) (onboarding.DraftFilter, error) {
+	f := onboarding.DraftFilter{Limit: draftsPageSize}
+	if n, ok := q.number("per_page", 1, 500, "per_page must be 25, 50, 100 or 500."); ok {
+		if !slices.Contains(draftsPageSizes, int(n)) {
+			q.fail("per_page must be 25, 50, 100 or 500.")
 		}
-		f.Limit = n
+		f.Limit = int(n)
 	}
-	if f.Lifecycle != "" {
-		if _, err := onboarding.ParseLifecycle(f.Lifecycle); err != nil {
-			return f, badRequest("lifecycle must be one of draft, verifying, action_required, bootstrapping, ready_for_activation, completed, cancelled.")
-		}
-	}
-	if len(f.Q) > 200 {
-		return f, badRequest("The search is too long.")
-	}
-	switch f.Sort {
-	case "", "updated", "name":
-	default:
-		return f, badRequest("sort must be updated or name.")
-	}
-	if a := q.Get("after"); a != "" {
-		if err := decodeCursor(a, &f); err != nil {
-			return f, badRequest("after is not a page cursor of this list.")
+	f.Lifecycle = q.word("lifecycle", oneOf(onboarding.Lifecycles...),
+		"lifecycle must be one of draft, verifying, action_required, bootstrapping, ready_for_activation, completed, cancelled.")
+	f.Q = q.text("q", maxDraftSearch, "The search must be at most 200 characters of text.")
+	f.Sort = q.word("sort", oneOf("updated", "name"), "sort must be updated or name.")
+	if a := q.get("after"); a != "" && q.Err() == nil {
+		if len(a) > maxCursor || decodeCursor(a, &f) != nil {
+			q.fail("after is not a page cursor of this list.")
 		}
 	}
-	return f, nil
+	return f, q.Err()
 }
 
-// A page cursor is the last row's sort key and id, base64url: "t|<unix nanos>|<id>" or
-// "n|<name>|<id>".
+// A page cursor is the last row's sort key and id, base64url: "t|<RFC 3339 time>|<id>" or
+// "n|<lower-cased name>|<id>". Every part is checked on the way back: the time parses, the
+// name is clean text no longer than a display name, the id is a GUID.
 func encodeCursor(f onboarding.DraftFilter, last onboarding.Draft) string {
 	var key string
 	if f.Sort == "name" {
@@ -104,11 +101,14 @@ func decodeCursor(s string, f *onboarding.DraftFilter) error {
 		}
 		f.AfterTime = t
 	case parts[0] == "n" && f.Sort == "name":
+		if !cleanText(value, maxCursor) || utf8.RuneCountInString(value) > onboarding.MaxDisplayNameRunes {
+			return errBadCursor
+		}
 		f.AfterName = value
 	default:
 		return errBadCursor
 	}
-	f.AfterID = id
+	f.AfterID = strings.ToLower(id)
 	return nil
 }
 
@@ -151,7 +151,7 @@ func (s *Server) draftsPageData(ctx context.Context, m access.Member, f onboardi
 	if f.AfterID != "" {
 		d.FirstURL = base + "?" + keep.Encode()
 	}
-	d.Rows = append(d.Rows, draftRows(ds)...)
+	d.Rows = append(d.Rows, presenter.DraftRows(ds)...)
 	return d, nil
 }
 

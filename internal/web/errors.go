@@ -2,12 +2,10 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/coder/websocket"
 
@@ -16,7 +14,6 @@ import (
 	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/liveedge"
 	"github.com/tenantops/onboard/internal/onboarding"
-	"github.com/tenantops/onboard/views"
 )
 
 // httpError is an error with a status and a message safe to show.
@@ -184,51 +181,4 @@ func nullable(s string) any {
 		return nil
 	}
 	return s
-}
-
-func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
-
-// error writes err as problem+json for the API and as a page for browsers. Internal errors are
-// logged with context and shown generically.
-func (s *Server) error(w http.ResponseWriter, r *http.Request, err error) {
-	he := statusOf(err)
-	if he == nil && s.deps.Unavailable != nil && s.deps.Unavailable(err) {
-		s.log.WarnContext(r.Context(), "database unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
-		w.Header().Set("Retry-After", "1")
-		he = errUnavailable
-	}
-	if he == nil {
-		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-		he = &httpError{Status: http.StatusInternalServerError, Title: "Internal server error", Detail: "Something went wrong on our side. Try again."}
-	}
-	setRetryAfter(w, he)
-	if isAPI(r) || !acceptsHTML(r) {
-		writeProblem(w, he)
-		return
-	}
-	// A form that could not be saved keeps what was typed and offers to send it again.
-	if he == errUnavailable && isBrowserForm(r) && !sessionSaveFailed(r) && s.saveFailed(w, r) {
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(he.Status)
-	_ = views.ErrorPage(s.navFor(r), views.ErrorData{Status: he.Status, Title: he.Title, Detail: he.Detail}).Render(r.Context(), w)
-}
-
-func acceptsHTML(r *http.Request) bool {
-	a := r.Header.Get("Accept")
-	return a == "" || strings.Contains(a, "text/html") || strings.Contains(a, "*/*")
-}
-
-// writeProblem writes an RFC 9457 problem document.
-func writeProblem(w http.ResponseWriter, he *httpError) {
-	body := map[string]any{"type": "about:blank", "title": he.Title, "status": he.Status, "detail": he.Detail}
-	for k, v := range he.Extra {
-		body[k] = v
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(he.Status)
-	_ = json.NewEncoder(w).Encode(body)
 }

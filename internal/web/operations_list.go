@@ -15,29 +15,10 @@ import (
 // unknown value is a 400 page rather than a silently empty list.
 func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
 	m, _ := memberFrom(r.Context())
-	q := r.URL.Query()
-	f := views.OperationsFilter{Type: q.Get("type"), Status: q.Get("status"), Outcome: q.Get("outcome"), Draft: q.Get("draft")}
-	if f.Type != "" {
-		if _, err := operation.ParseType(f.Type); err != nil {
-			s.error(w, r, badRequest("type must be verify_access or bootstrap.<operation>."))
-			return
-		}
-	}
-	if f.Status != "" {
-		if _, err := operation.ParseStatus(f.Status); err != nil {
-			s.error(w, r, badRequest("status must be queued, running or completed."))
-			return
-		}
-	}
-	if f.Outcome != "" {
-		if o, err := operation.ParseOutcome(f.Outcome); err != nil || o == operation.OutcomeNone {
-			s.error(w, r, badRequest("outcome must be succeeded, partially_succeeded, failed or cancelled."))
-			return
-		}
-		if f.Status != "" && f.Status != string(operation.StatusCompleted) {
-			s.error(w, r, badRequest("Only completed runs have an outcome: filter on status completed or leave it empty."))
-			return
-		}
+	f, err := operationsFilter(queryOf(r))
+	if err != nil {
+		s.error(w, r, err)
+		return
 	}
 	rows, err := s.listDraftRows(r.Context(), m.WorkspaceID)
 	if err != nil {
@@ -45,7 +26,7 @@ func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tenants := map[string]string{}
-	d := views.OperationsData{Workspace: m.Workspace, Filter: f, Runs: []views.OperationRow{}}
+	d := views.OperationsData{Workspace: m.Workspace, Filter: f}
 	for _, row := range rows {
 		label := presenter.FirstNonEmpty(row.DisplayName, row.TenantID)
 		tenants[row.ID] = label
@@ -53,7 +34,7 @@ func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
 	}
 	if f.Draft != "" {
 		if _, ok := tenants[f.Draft]; !ok {
-			s.error(w, r, badRequest("draft must be the id of one of this workspace's onboarding drafts."))
+			s.error(w, r, badRequest(operationsDraftDetail))
 			return
 		}
 	}
@@ -77,18 +58,47 @@ func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, err)
 		return
 	}
-	for _, run := range runs {
-		if f.Outcome != "" && string(run.Outcome) != f.Outcome {
-			continue
-		}
-		rv := presenter.RunView(run)
-		rv.Checks, rv.Items = nil, nil
-		// Rows of runs still going are live (view oprow:<run id> of their draft); the rev
-		// is the run's, a floor of the fragment's.
-		d.Runs = append(d.Runs, views.OperationRow{Run: rv, DraftID: run.DraftID, Tenant: tenants[run.DraftID],
-			Live: rv.Active() && run.DraftID != "", Rev: run.Rev})
-	}
+	d.Runs = presenter.OperationRows(runs, f.Outcome, tenants)
 	nav := s.navFor(r)
 	nav.Section = "operations"
 	s.render(w, r, http.StatusOK, views.OperationsPage(nav, d))
+}
+
+const operationsDraftDetail = "draft must be the id of one of this workspace's onboarding drafts."
+
+// operationsFilter reads the operations list's filters: each one of its vocabulary, and an
+// outcome only with the completed status; anything else is a 400.
+func operationsFilter(q *query) (views.OperationsFilter, error) {
+	f := views.OperationsFilter{
+		Type:    q.word("type", validRunType, runTypeDetail),
+		Status:  q.word("status", validRunStatus, runStatusDetail),
+		Outcome: q.word("outcome", validOutcome, "outcome must be succeeded, partially_succeeded, failed or cancelled."),
+		Draft:   q.word("draft", onboarding.IsGUID, operationsDraftDetail),
+	}
+	if f.Outcome != "" && f.Status != "" && f.Status != string(operation.StatusCompleted) {
+		q.fail("Only completed runs have an outcome: filter on status completed or leave it empty.")
+	}
+	return f, q.Err()
+}
+
+// The run filters the operations list and the API share.
+const (
+	runTypeDetail   = "type must be verify_access or bootstrap.<operation>."
+	runStatusDetail = "status must be queued, running or completed."
+)
+
+func validRunType(v string) bool {
+	_, err := operation.ParseType(v)
+	return err == nil
+}
+
+func validRunStatus(v string) bool {
+	_, err := operation.ParseStatus(v)
+	return err == nil
+}
+
+// validOutcome: a completed run's outcome (not OutcomeNone, the outcome of a run not yet done).
+func validOutcome(v string) bool {
+	o, err := operation.ParseOutcome(v)
+	return err == nil && o != operation.OutcomeNone
 }

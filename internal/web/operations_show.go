@@ -38,7 +38,7 @@ func (s *Server) handleOperationShow(w http.ResponseWriter, r *http.Request) {
 		panel = presenter.RunPanelView(onboarding.Snapshot{Draft: onboarding.Draft{Workspace: m.Workspace}}, run)
 	}
 	panel.Workspace = m.Workspace
-	if r.URL.Query().Get("fragment") == "1" {
+	if queryOf(r).get("fragment") == "1" {
 		s.writeFragment(w, r, fragmentTag(panel.Rev, "all"), views.RunPanel(panel))
 		return
 	}

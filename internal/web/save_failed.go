@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
 )
 
@@ -112,7 +113,7 @@ func retryFieldsOf(form url.Values) []views.RetryField {
 	slices.Sort(rest)
 	for _, k := range rest {
 		if isSecretField(k) {
-			out = append(out, views.RetryField{Name: k, Label: fieldLabel(k), Kind: views.RetrySecret,
+			out = append(out, views.RetryField{Name: k, Label: presenter.FieldLabel(k), Kind: views.RetrySecret,
 				Required: slices.ContainsFunc(form[k], func(v string) bool { return v != "" })})
 			continue
 		}

@@ -39,23 +39,13 @@ type DraftLister interface {
 	RunsDigest(ctx context.Context, workspaceID int64) (onboarding.RunsDigest, error)
 }
 
-// draftRows maps drafts to list rows, as the live rows read (a change without a user is the
-// system's), so /admin and the drafts list name the same last change.
-func draftRows(ds []onboarding.Draft) []views.DraftRow {
-	out := make([]views.DraftRow, 0, len(ds))
-	for _, d := range ds {
-		out = append(out, presenter.DraftRowView(onboarding.Snapshot{Draft: d}))
-	}
-	return out
-}
-
 // listDraftRows reads a workspace's drafts as list rows.
 func (s *Server) listDraftRows(ctx context.Context, workspaceID int64) ([]views.DraftRow, error) {
 	ds, err := s.deps.Drafts.Drafts(ctx, workspaceID)
 	if err != nil {
 		return nil, err
 	}
-	return draftRows(ds), nil
+	return presenter.DraftRows(ds), nil
 }
 
 // Config holds the web layer's settings.

@@ -2,10 +2,8 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -88,17 +86,6 @@ func (s *Server) verify(hash, pw string) (bool, error) {
 	return password.Verify(hash, pw)
 }
 
-// setRetryAfter sends Retry-After when err says when to retry (a 429 or 503 of ours). s.error
-// calls it; handlers that answer an error with a page of their own call it too.
-func setRetryAfter(w http.ResponseWriter, err error) {
-	var he *httpError
-	if errors.As(err, &he) {
-		if secs, ok := he.Extra["retry_after"].(int); ok {
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-		}
-	}
-}
-
 type sessionRequest struct {
 	Email    *string `json:"email"`
 	Password *string `json:"password"`
@@ -132,10 +119,10 @@ func (s *Server) handleSessionCreate(w http.ResponseWriter, r *http.Request) {
 // handleLoginShow is GET /admin/login.
 func (s *Server) handleLoginShow(w http.ResponseWriter, r *http.Request) {
 	if _, ok := userFrom(r.Context()); ok {
-		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		http.Redirect(w, r, safeNext(queryOf(r).get("next")), http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, views.Login(views.LoginData{Next: safeNext(r.URL.Query().Get("next"))}))
+	s.render(w, r, http.StatusOK, views.Login(views.LoginData{Next: safeNext(queryOf(r).get("next"))}))
 }
 
 // handleLoginSubmit is POST /admin/login (the browser form).
@@ -163,10 +150,13 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-// safeNext keeps redirects after sign-in on this site.
+// maxNext bounds the page a sign-in returns to.
+const maxNext = 2048
+
+// safeNext keeps redirects after sign-in on this site, to a path that is clean text.
 func safeNext(next string) string {
 	u, err := url.Parse(next)
-	if next == "" || err != nil || u.IsAbs() || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, `\`) {
+	if next == "" || !cleanText(next, maxNext) || err != nil || u.IsAbs() || u.Host != "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, `\`) {
 		return "/admin"
 	}
 	return next

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
 )
 
@@ -36,7 +37,7 @@ func (s *Server) handleWizardBootstrapCreate(w http.ResponseWriter, r *http.Requ
 		step: 4, formID: "form-bootstrap",
 		form: map[string]string{"operations": strings.Join(ops, ",")},
 		fields: func(d onboarding.Draft, _ *onboarding.ConnectionInfo) []views.ConflictField {
-			return []views.ConflictField{{Name: "operations", Label: "Operations", Theirs: operationNames(d.BootstrapOperations), Mine: operationNames(ops)}}
+			return []views.ConflictField{{Name: "operations", Label: "Operations", Theirs: presenter.OperationNames(d.BootstrapOperations), Mine: presenter.OperationNames(ops)}}
 		},
 		done: done,
 	}, err)

@@ -1,13 +1,13 @@
 package web
 
 import (
+	"math"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
 )
 
@@ -16,9 +16,10 @@ import (
 // shows (live.js marks the fields its operator edited). It reads only.
 func (s *Server) handleWizardChanges(w http.ResponseWriter, r *http.Request) {
 	m, _ := memberFrom(r.Context())
-	since, err := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
-	if err != nil || since < 0 {
-		s.error(w, r, badRequest("since must be a draft version (a non-negative integer)."))
+	q := queryOf(r)
+	since := q.requiredNumber("since", 0, math.MaxInt64, "since must be a draft version (a non-negative integer).")
+	if err := q.Err(); err != nil {
+		s.error(w, r, err)
 		return
 	}
 	changes, err := s.deps.Service.Changes(r.Context(), m, chi.URLParam(r, "id"), since)
@@ -54,7 +55,7 @@ func conflictReport(edited []views.ConflictField, changes []onboarding.Change) (
 	for _, c := range changes {
 		cv := views.ChangeView{By: c.By, At: c.At}
 		if c.Field == "" {
-			cv.Label = auditLabel(c.Action)
+			cv.Label = presenter.AuditLabel(c.Action)
 		} else {
 			f, ok := changeFields[c.Field]
 			if !ok {
@@ -62,7 +63,7 @@ func conflictReport(edited []views.ConflictField, changes []onboarding.Change) (
 			}
 			cv.Field, cv.Label, cv.Old, cv.New = f.form, f.label, c.Old, c.New
 			if f.form == "operations" {
-				cv.Old, cv.New = operationList(c.Old), operationList(c.New)
+				cv.Old, cv.New = presenter.OperationList(c.Old), presenter.OperationList(c.New)
 			}
 			cv.Collides = mine[f.form]
 			theirs[f.form] = true
@@ -79,12 +80,4 @@ func conflictReport(edited []views.ConflictField, changes []onboarding.Change) (
 		}
 	}
 	return append(first, rest...), out
-}
-
-// operationList reads a comma-separated bootstrap selection as operators do.
-func operationList(s string) string {
-	if s == "" {
-		return operationNames(nil)
-	}
-	return operationNames(strings.Split(s, ","))
 }

@@ -3,10 +3,8 @@ package web
 import (
 	"cmp"
 	"errors"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -140,8 +138,8 @@ func (s *Server) finish(w http.ResponseWriter, r *http.Request, m access.Member,
 	switch {
 	case ve != nil:
 		status = http.StatusUnprocessableEntity
-		data.Checkpoint.Errors = formErrors(ve)
-		data.Toasts = []views.Toast{{Tone: "danger", Text: "Nothing was saved: " + errorSummary(ve) + "."}}
+		data.Checkpoint.Errors = presenter.FormErrors(ve)
+		data.Toasts = []views.Toast{{Tone: "danger", Text: "Nothing was saved: " + presenter.ErrorSummary(ve) + "."}}
 	case ce != nil:
 		// The form now carries the current version and, as its base, the stored values; its
 		// inputs hold the operator's values only for the fields they edited. Submitting it
@@ -184,74 +182,4 @@ func formShown(cd views.CheckpointData, formID string) bool {
 		return onStep && cd.CanOverride && !cd.Readiness.Ready && cd.Readiness.Overridable
 	}
 	return false
-}
-
-// formFieldOf maps the service's validation field names to the wizard's form field names.
-var formFieldOf = map[string]string{
-	"provider_connection.client_id":     "client_id",
-	"provider_connection.client_secret": "client_secret",
-	"bootstrap_operations":              "operations",
-	"current_step":                      "",
-}
-
-// formErrors turns validation messages into the wizard's Errors: by form field, with
-// fields the forms have no input for under "" (the whole form).
-func formErrors(ve *onboarding.ValidationError) map[string]string {
-	out := map[string]string{}
-	for _, k := range slices.Sorted(maps.Keys(ve.Fields)) {
-		field, ok := formFieldOf[k]
-		if !ok {
-			field = k
-		}
-		msg := ve.Fields[k]
-		if field == "" {
-			msg = fieldLabel(k) + " " + msg
-			if prev := out[""]; prev != "" {
-				msg = prev + "; " + msg
-			}
-		}
-		out[field] = msg
-	}
-	return out
-}
-
-func errorSummary(ve *onboarding.ValidationError) string {
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(ve.Fields)) {
-		parts = append(parts, fieldLabel(k)+" "+ve.Fields[k])
-	}
-	return strings.Join(parts, "; ")
-}
-
-var fieldLabels = map[string]string{
-	"tenant_id":                         "Tenant ID",
-	"display_name":                      "Display name",
-	"primary_domain":                    "Primary domain",
-	"current_step":                      "Step",
-	"provider_connection.client_id":     "Client ID",
-	"provider_connection.client_secret": "Client secret",
-	"client_id":                         "Client ID",
-	"client_secret":                     "Client secret",
-	"bootstrap_operations":              "Operations",
-	"operations":                        "Operations",
-	"override_reason":                   "Override reason",
-}
-
-func fieldLabel(k string) string {
-	if l, ok := fieldLabels[k]; ok {
-		return l
-	}
-	return k
-}
-
-// operationNames lists bootstrap operations as operators read them.
-func operationNames(ops []string) string {
-	names := make([]string, 0, len(ops))
-	for _, op := range ops {
-		names = append(names, views.OperationName(op))
-	}
-	if len(names) == 0 {
-		return "none"
-	}
-	return strings.Join(names, ", ")
 }

@@ -1,15 +1,12 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
-	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
 	"github.com/tenantops/onboard/internal/access"
@@ -51,16 +48,27 @@ func (sn snapshot) checkpointFor(m access.Member, step int) views.CheckpointData
 
 // stepParam reads the optional ?step= of a wizard URL: 0 when absent, 1–5, else a 400.
 func stepParam(r *http.Request) (int, error) {
-	v, ok := r.URL.Query()["step"]
-	if !ok {
+	q := queryOf(r)
+	if !q.has("step") {
 		return 0, nil
 	}
-	if len(v) == 1 {
-		if n, err := strconv.Atoi(v[0]); err == nil && n >= 1 && n <= onboarding.Steps {
-			return n, nil
-		}
+	const detail = "step must be a number from 1 to 5."
+	if len(q.values["step"]) > 1 {
+		return 0, badRequest(detail)
 	}
-	return 0, badRequest("step must be a number from 1 to 5.")
+	n := q.requiredNumber("step", 1, onboarding.Steps, detail)
+	return int(n), q.Err()
+}
+
+// stepSnapshot reads what the wizard and its poll show: the draft {id}'s snapshot (404
+// before a bad ?step's 400, as everywhere) and the tab's step.
+func (s *Server) stepSnapshot(r *http.Request, m access.Member) (snapshot, int, error) {
+	sn, err := s.memberSnapshot(r.Context(), m, chi.URLParam(r, "id"))
+	if err != nil {
+		return sn, 0, err
+	}
+	step, err := stepParam(r)
+	return sn, step, err
 }
 
 // handleWizardShow is GET /admin/workspaces/{ws}/onboarding/{id}[?step=N]: the wizard at
@@ -69,12 +77,7 @@ func stepParam(r *http.Request) (int, error) {
 // step it rendered, so it stays there when the checkpoint moves on.
 func (s *Server) handleWizardShow(w http.ResponseWriter, r *http.Request) {
 	m, _ := memberFrom(r.Context())
-	sn, err := s.memberSnapshot(r.Context(), m, chi.URLParam(r, "id"))
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	step, err := stepParam(r)
+	sn, step, err := s.stepSnapshot(r, m)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -115,89 +118,4 @@ func (s *Server) renderWizard(w http.ResponseWriter, r *http.Request, status int
 	nav := s.navFor(r)
 	nav.Section = "onboarding"
 	s.render(w, r, status, views.WizardPage(nav, d))
-}
-
-// handleCheckpointShow is GET …/onboarding/{id}/checkpoint: the poll fallback. It returns the
-// checkpoint fragment alone for the member's cohort, tagged by rev and cohort, so a poll that
-// finds nothing new costs a 304 without a body.
-func (s *Server) handleCheckpointShow(w http.ResponseWriter, r *http.Request) {
-	m, _ := memberFrom(r.Context())
-	sn, err := s.memberSnapshot(r.Context(), m, chi.URLParam(r, "id"))
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	step, err := stepParam(r)
-	if err != nil {
-		s.error(w, r, err)
-		return
-	}
-	cd := sn.checkpointFor(m, step)
-	tag := access.Cohort(m.Role)
-	if step > 0 {
-		tag += "-s" + strconv.Itoa(step)
-	}
-	s.writeFragment(w, r, fragmentTag(cd.Rev, tag), views.Checkpoint(cd))
-}
-
-// fragmentTag is a strong ETag naming what a fragment was rendered from: the rev (which
-// moves with every change of the draft and its runs) and the cohort (which decides what the
-// fragment offers).
-func fragmentTag(rev int64, cohort string) string {
-	return `"r` + strconv.FormatInt(rev, 10) + "-" + cohort + `"`
-}
-
-// writeFragment answers a poll: 304 when If-None-Match names tag, else the fragment.
-func (s *Server) writeFragment(w http.ResponseWriter, r *http.Request, tag string, c templ.Component) {
-	w.Header().Set("ETag", tag)
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("Vary", "Cookie")
-	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatches(inm, tag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
-		s.error(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
-}
-
-// Toasts survive the redirect after a POST as a one-time flash in the session.
-const flashKey = "flash"
-
-// flash stores a toast to show on the next page.
-func (s *Server) flash(r *http.Request, t views.Toast) {
-	s.sessions.Put(r.Context(), flashKey, t.Tone+"\n"+t.Kind+"\n"+t.Text)
-}
-
-// popToasts takes the flash, if any, out of the session.
-func (s *Server) popToasts(r *http.Request) []views.Toast {
-	v := s.sessions.PopString(r.Context(), flashKey)
-	if v == "" {
-		return nil
-	}
-	parts := strings.SplitN(v, "\n", 3)
-	if len(parts) != 3 {
-		return []views.Toast{{Tone: "info", Text: v}}
-	}
-	return []views.Toast{{Tone: parts[0], Kind: parts[1], Text: parts[2]}}
-}
-
-// settledToasts drops "queued" toasts when the page already shows the result (no run in
-// progress): a fast run may finish before the redirect lands.
-func settledToasts(ts []views.Toast, cd views.CheckpointData) []views.Toast {
-	if cd.Lifecycle == "verifying" || cd.Lifecycle == "bootstrapping" {
-		return ts
-	}
-	out := ts[:0]
-	for _, t := range ts {
-		if t.Kind != "queued" {
-			out = append(out, t)
-		}
-	}
-	return out
 }
