@@ -59,7 +59,7 @@ func draftFilter(q *query) (onboarding.DraftFilter, error) {
 	}
 	f.Lifecycle = q.word("lifecycle", oneOf(onboarding.Lifecycles...),
 		"lifecycle must be one of draft, verifying, action_required, bootstrapping, ready_for_activation, completed, cancelled.")
-	f.Q = q.text("q", maxDraftSearch, "The search must be at most 200 characters of text.")
+	f.Q = q.text("q", maxDraftSearch, "The search must be plain text (no control characters), at most 200 characters.")
 	f.Sort = q.word("sort", oneOf("updated", "name"), "sort must be updated or name.")
 	if a := q.get("after"); a != "" && q.Err() == nil {
 		if len(a) > maxCursor || decodeCursor(a, &f) != nil {
