@@ -103,19 +103,7 @@ func (w *tabWatch) read(ctx context.Context, conn *websocket.Conn) websocket.Sta
 		}
 		w.mu.Lock()
 		w.frames++
-		for _, f := range fragments(b) {
-			id, v, r := draftIDRE.FindSubmatch(f), versionRE.FindSubmatch(f), revRE.FindSubmatch(f)
-			if id == nil || v == nil || r == nil {
-				continue
-			}
-			n, _ := strconv.ParseInt(string(v[1]), 10, 64)
-			rev, _ := strconv.ParseInt(string(r[1]), 10, 64)
-			if n < w.shown[string(id[1])] {
-				w.backwards++
-			}
-			w.shown[string(id[1])] = max(w.shown[string(id[1])], n)
-			w.revs[string(id[1])] = max(w.revs[string(id[1])], rev)
-		}
+		w.backwards += recordShown(b, w.shown, w.revs)
 		w.mu.Unlock()
 	}
 }
@@ -149,12 +137,36 @@ func (w *tabWatch) counts() (frames, backwards int) {
 func (w *tabWatch) behind(want map[string]int64) (string, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	return shownBehind(w.shown, want), w.err
+}
+
+// recordShown reads the draft fragments of a frame (or a poll's answer) into shown and revs,
+// the newest version and rev of each draft, and returns how many were older than shown.
+func recordShown(frame []byte, shown, revs map[string]int64) (backwards int) {
+	for _, f := range fragments(frame) {
+		id, v, r := draftIDRE.FindSubmatch(f), versionRE.FindSubmatch(f), revRE.FindSubmatch(f)
+		if id == nil || v == nil || r == nil {
+			continue
+		}
+		n, _ := strconv.ParseInt(string(v[1]), 10, 64)
+		rev, _ := strconv.ParseInt(string(r[1]), 10, 64)
+		if n < shown[string(id[1])] {
+			backwards++
+		}
+		shown[string(id[1])] = max(shown[string(id[1])], n)
+		revs[string(id[1])] = max(revs[string(id[1])], rev)
+	}
+	return backwards
+}
+
+// shownBehind names a draft shown older than want, or "" when every one is current.
+func shownBehind(shown, want map[string]int64) string {
 	for id, v := range want {
-		if w.shown[id] < v {
-			return fmt.Sprintf("%s: shows v%d, want v%d", id, w.shown[id], v), w.err
+		if shown[id] < v {
+			return fmt.Sprintf("%s: shows v%d, want v%d", id, shown[id], v)
 		}
 	}
-	return "", w.err
+	return ""
 }
 
 // watcher is a tab a fault test watches: a /live socket (tabWatch) or a Chromium tab

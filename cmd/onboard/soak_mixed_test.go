@@ -444,25 +444,11 @@ func (w *pollWatch) poll(ctx context.Context, base string, c *http.Client, ids [
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, f := range fragments(b) {
-		id, v, r := draftIDRE.FindSubmatch(f), versionRE.FindSubmatch(f), revRE.FindSubmatch(f)
-		if id == nil || v == nil || r == nil {
-			continue
-		}
-		n, _ := strconv.ParseInt(string(v[1]), 10, 64)
-		rev, _ := strconv.ParseInt(string(r[1]), 10, 64)
-		w.shown[string(id[1])] = max(w.shown[string(id[1])], n)
-		w.revs[string(id[1])] = max(w.revs[string(id[1])], rev)
-	}
+	recordShown(b, w.shown, w.revs)
 }
 
 func (w *pollWatch) behind(want map[string]int64) (string, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for id, v := range want {
-		if w.shown[id] < v {
-			return fmt.Sprintf("%s: shows v%d, want v%d", id, w.shown[id], v), nil
-		}
-	}
-	return "", nil
+	return shownBehind(w.shown, want), nil
 }
