@@ -203,7 +203,15 @@ func (f *draftsTopicFixture) fiveHundredRows(t *testing.T) {
 		t.Errorf("a 500-row poll with nothing new loaded %d snapshots, want at most 1 (the topic)", loaded)
 	}
 	// One row moved: the poll answers with it (and the counts), loading only it.
+	ignored := a.lv.Hub.Stats().Ignored
 	v := bump(t, a.db, ids[7])
+	// The change's notification must reach the hub (ignored: nobody subscribes now) before
+	// the poll subscribes; arriving during the poll it would load the row again for it.
+	for deadline := time.Now().Add(10 * time.Second); a.lv.Hub.Stats().Ignored == ignored; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the change's notification did not reach the hub within 10 s")
+		}
+	}
 	loads = a.lv.Hub.Stats().Loads
 	code, body, _ := get(t, member, a.base+"/live/poll?"+strings.Join(pq, "&"), "text/html")
 	if code != http.StatusOK || !strings.Contains(body, `data-draft-id="`+ids[7]+`"`) || !strings.Contains(body, fmt.Sprintf(`data-version="%d"`, v)) {
