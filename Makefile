@@ -23,7 +23,7 @@ test: check-generated lint ## run every test (unit, PostgreSQL, browser) with th
 SOAK_DURATION ?= 5m
 SOAK_TESTS    ?= TestFault|TestSoak|TestWorkerKilledRepeatedly|TestLinearizability
 
-soak: ## the soak (saves, runs, sockets, polls; PostgreSQL restarted, server SIGKILLed) and the fault tests for SOAK_DURATION (5m) each, side by side; make test runs the soak for 20 s (docs/reliability.md)
+soak: ## the soak (saves, runs, sockets, polls; PostgreSQL restarted, server SIGKILLed) and the fault tests for SOAK_DURATION (5m) each, side by side; make test runs the soak for 12 s (docs/reliability.md)
 	@mkdir -p artifacts
 	set -o pipefail; SOAK_DURATION=$(SOAK_DURATION) LIN_OPS_EACH=600 $(GO) test -race -count=1 -timeout 90m -tags soak -v \
 		-run '$(SOAK_TESTS)' ./cmd/onboard/ ./internal/worker/ 2>&1 \

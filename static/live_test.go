@@ -212,7 +212,9 @@ const dialogSettled = `document.querySelector('dialog[open]').getAnimations().ev
 
 func waitJS(expr string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(10*time.Second))(ctx, t)
+		// Every 50 ms, not on every animation frame (chromedp's default), which kept each
+		// waiting tab rendering 60 frames a second.
+		_, err := chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(10*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))(ctx, t)
 		if err != nil {
 			state, _ := chromedp.Evaluate[any](`({state: window.liveConsole && liveConsole.state(),
 				active: document.activeElement && document.activeElement.id, path: location.pathname,

@@ -557,7 +557,7 @@ func (c *crawler) settled() bool {
 	c.p.js(`document.readyState === 'complete'`)
 	_, err := chromedp.Run(c.p.ctx, chromedp.Poll[any](`!document.querySelector('[data-live-status]') ||
 		['live', 'offline'].includes(document.querySelector('[data-live-status]').dataset.state) && !!document.querySelector('[data-live-status]').textContent`,
-		chromedp.WithPollingTimeout(5*time.Second)))
+		chromedp.WithPollingTimeout(5*time.Second), chromedp.WithPollingInterval(pollEvery)))
 	return err == nil && eval[bool](c.p, `!document.querySelector('[data-live-status]') || document.querySelector('[data-live-status]').dataset.state === 'live'`)
 }
 

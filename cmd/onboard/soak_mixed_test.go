@@ -141,10 +141,10 @@ type soakRuns struct {
 // acknowledged run start has one run, and it completes; every socket tab and every poller
 // shows what the database holds; the new process, idle again, holds no more goroutines, file
 // descriptors or heap than the first one did idle (within a bound). make test runs it for
-// 20 s; make soak for SOAK_DURATION (docs/reliability.md, Soak).
+// 12 s; make soak for SOAK_DURATION (docs/reliability.md, Soak).
 func TestSoak(t *testing.T) {
 	t.Parallel()
-	total := testkit.SoakDuration(t, 20*time.Second)
+	total := testkit.SoakDuration(t, 12*time.Second)
 	cluster, dbURL := startPrivateCluster(t)
 	srv := startServerProc(t, dbURL)
 	direct, err := postgres.Open(context.Background(), dbURL, "soak-direct", 2)

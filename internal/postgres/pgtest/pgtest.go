@@ -122,6 +122,7 @@ func NewURL(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
+	fastCommits(ctx, t, admin, lower(name))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -136,6 +137,19 @@ func NewURL(t testing.TB) string {
 		}
 	})
 	return withDatabase(base, lower(name))
+}
+
+// fastCommits lets the test database's commits return before their WAL reaches the disk
+// (synchronous_commit = off). A commit waited 2–3 ms for fdatasync here, and every request
+// commits its session: under -race on two cores the suite spent minutes on it. Only
+// durability across a crash of PostgreSQL itself changes (the last few hundred milliseconds
+// of commits could be lost); visibility, locking and ordering do not, and no test crashes
+// this server (the fault tests that kill PostgreSQL run a cluster of their own).
+func fastCommits(ctx context.Context, t testing.TB, admin *pgx.Conn, name string) {
+	t.Helper()
+	if _, err := admin.Exec(ctx, fmt.Sprintf(`ALTER DATABASE %q SET synchronous_commit = off`, name)); err != nil {
+		t.Fatalf("pgtest: synchronous_commit: %v", err)
+	}
 }
 
 // NewEmptyURL creates a database with no tables (for migration tests).
@@ -153,6 +167,7 @@ func NewEmptyURL(t testing.TB) string {
 	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %q`, name)); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
+	fastCommits(ctx, t, admin, name)
 	t.Cleanup(func() {
 		c, err := pgx.Connect(context.Background(), base)
 		if err != nil {
