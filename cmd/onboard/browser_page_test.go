@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -123,10 +124,15 @@ type sessionOptions struct {
 	// lifetime bounds everything the tab does; default 2 minutes (make soak's fault tests
 	// keep a tab for longer).
 	lifetime time.Duration
+	// signInForm signs in through the login page, as a person does, and leaves the tab on
+	// the page the sign-in leads to. Without it the session is made through the API and its
+	// cookie given to the tab, which is left blank: the form costs two page loads and a few
+	// dozen key presses, and most tests are about what comes after it.
+	signInForm bool
 }
 
 // newSession opens a tab in a browser context of its own (its own cookies), installs the
-// event recorder and signs in through the login form.
+// event recorder and signs in (through the API unless sessionOptions.signInForm).
 func newSession(t *testing.T, browser context.Context, base, email string, o ...sessionOptions) *page {
 	t.Helper()
 	tab, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
@@ -161,12 +167,46 @@ func newSession(t *testing.T, browser context.Context, base, email string, o ...
 	if email == "" { // anonymous: not signed in
 		return p
 	}
+	if !opt.signInForm {
+		p.signInByAPI()
+		return p
+	}
 	p.open("/admin/login")
 	p.typeInto("#email", email)
 	p.typeInto("#password", "demo-password-1")
 	p.submit(`[data-testid=login-submit]`, 200)
 	p.text(`[data-testid=user-email]`, email)
 	return p
+}
+
+// signInByAPI signs the tab's user in through POST /api/v1/session, as the browser (its user
+// agent), and gives the tab the session's cookie.
+func (p *page) signInByAPI() {
+	p.t.Helper()
+	ua := eval[string](p, `navigator.userAgent`)
+	body, _ := json.Marshal(map[string]string{"email": p.email, "password": "demo-password-1"})
+	req, _ := http.NewRequest(http.MethodPost, p.base+"/api/v1/session", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", ua)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatalf("sign in %s: %v", p.email, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		p.t.Fatalf("sign in %s: status %d, want 204", p.email, resp.StatusCode)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name != "onboard_session" {
+			continue
+		}
+		if _, err := chromedp.Call(p.bounded(), network.SetCookie, network.SetCookieParams{Name: c.Name, Value: c.Value, URL: p.base,
+			Path: "/", HTTPOnly: &c.HttpOnly, Secure: &c.Secure, SameSite: network.CookieSameSiteLax}); err != nil {
+			p.t.Fatalf("give the tab its session: %v", err)
+		}
+		return
+	}
+	p.t.Fatalf("sign in %s: no session cookie in %v", p.email, resp.Header.Values("Set-Cookie"))
 }
 
 // page is one tab driven by a test.

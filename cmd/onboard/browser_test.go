@@ -28,7 +28,9 @@ func TestBrowser(t *testing.T) {
 func browserHealthyOnboarding(t *testing.T, browser context.Context, base string) {
 	t.Parallel()
 	start := time.Now()
-	b := newSession(t, browser, base, "owner@acme.test")
+	// The one test that signs in as a person does, through the form (the others are given
+	// an API session's cookie).
+	b := newSession(t, browser, base, "owner@acme.test", sessionOptions{signInForm: true})
 
 	b.open("/admin/workspaces/acme/onboarding")
 	b.submit(`[data-testid=new-onboarding]`, 200)
