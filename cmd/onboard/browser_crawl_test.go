@@ -53,7 +53,7 @@ var crawlSkip = map[string]string{
 }
 
 // crawlPerTab bounds the pages one tab crawls.
-const crawlPerTab = 12
+const crawlPerTab = 6
 
 // crawlView is one combination of width and colour scheme every page is checked at.
 type crawlView struct {
