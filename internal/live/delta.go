@@ -2,6 +2,7 @@ package live
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 )
 
@@ -10,8 +11,10 @@ import (
 // A fragment may be cut into keyed regions: every child element of its root carries
 // data-region="{key}", with no other content between them, so region i's bytes run from its
 // opening tag to the next region's (or to the root's closing tag). A delta fragment is the
-// new root's opening tag with data-base-rev="{rev}" added, followed by the regions whose bytes
-// differ from the fragment at that rev, and the root's closing tag. A browser that holds the
+// new root's opening tag, holding only the attributes that changed since the fragment at the
+// base rev (and always those that route it: data-live, data-draft-id, data-rev) with
+// data-base-rev="{rev}" added, followed by the regions whose bytes differ from the fragment at
+// that rev, and the root's closing tag. A browser that holds the
 // fragment of the base rev rebuilds the whole new fragment from it; one that does not asks
 // for a full fragment again (it resubscribes). The hub does not parse HTML beyond finding
 // these markers: user text cannot contain them, because the renderer escapes quotes.
@@ -83,7 +86,7 @@ func splitRegions(b []byte) (head []byte, regions []region, tail []byte, ok bool
 // nil when there is none: either fragment has no regions, their regions' keys differ (a
 // different layout: the full fragment is sent), or the delta would not be smaller than next.
 func Delta(prev, next []byte, base int64) []byte {
-	_, pr, _, ok := splitRegions(prev)
+	prevHead, pr, _, ok := splitRegions(prev)
 	if !ok || len(pr) == 0 {
 		return nil
 	}
@@ -97,7 +100,10 @@ func Delta(prev, next []byte, base int64) []byte {
 		}
 	}
 	out := make([]byte, 0, 1024)
-	out = append(out, head[:len(head)-1]...)
+	out, ok = appendChangedHead(out, prevHead, head)
+	if !ok {
+		return nil
+	}
 	out = append(out, baseRevAttr...)
 	out = strconv.AppendInt(out, base, 10)
 	out = append(out, `">`...)
@@ -140,13 +146,35 @@ func ApplyDelta(prev, delta []byte, prevRev int64) (_ []byte, ok bool) {
 	if err != nil || base != prevRev {
 		return nil, false
 	}
-	_, pr, _, ok := splitRegions(prev)
+	phead, pr, _, ok := splitRegions(prev)
 	if !ok {
 		return nil, false
 	}
 	out := make([]byte, 0, len(prev)+len(delta))
-	out = append(out, dhead[:i]...)
-	out = append(out, dhead[i+len(baseRevAttr)+j+1:]...)
+	// The root: prev's attributes, each replaced by the delta's of the same name.
+	dhead = append(append([]byte(nil), dhead[:i]...), dhead[i+len(baseRevAttr)+j+1:]...)
+	ptag, pattrs, ok := parseTag(phead)
+	dtag, dattrs, dok := parseTag(dhead)
+	if !ok || !dok || !bytes.Equal(ptag, dtag) {
+		return nil, false
+	}
+	out = append(out, '<')
+	out = append(out, ptag...)
+	replaced := 0
+	for _, a := range pattrs {
+		for _, d := range dattrs {
+			if bytes.Equal(d.name, a.name) {
+				a = d
+				replaced++
+				break
+			}
+		}
+		out = append(out, a.raw...)
+	}
+	if replaced != len(dattrs) {
+		return nil, false // an attribute prev does not have: not a delta of prev
+	}
+	out = append(out, '>')
 	used := 0
 	for _, p := range pr {
 		b := p.bytes
@@ -163,4 +191,82 @@ func ApplyDelta(prev, delta []byte, prevRev int64) (_ []byte, ok bool) {
 		return nil, false
 	}
 	return append(out, tail...), true
+}
+
+// routingAttrs are the root attributes every delta carries, changed or not: a browser finds
+// the fragment a frame is for, and orders frames, by them before it rebuilds anything.
+var routingAttrs = [][]byte{[]byte("data-live"), []byte("data-draft-id"), []byte("data-rev")}
+
+// attr is one attribute of an opening tag: its name and its bytes, leading space included.
+type attr struct{ name, raw []byte }
+
+// parseTag reads an opening tag as the renderer writes it: `<name`, then attributes, each a
+// space, a name and optionally `="value"` (values escaped, so without quotes), then `>`.
+func parseTag(head []byte) (name []byte, attrs []attr, ok bool) {
+	if len(head) < 3 || head[0] != '<' || head[len(head)-1] != '>' {
+		return nil, nil, false
+	}
+	b := head[1 : len(head)-1]
+	n := bytes.IndexByte(b, ' ')
+	if n < 0 {
+		return b, nil, len(b) > 0
+	}
+	name, b = b[:n], b[n:]
+	for len(b) > 0 {
+		if b[0] != ' ' {
+			return nil, nil, false
+		}
+		start := b
+		b = b[1:]
+		e := bytes.IndexAny(b, " =")
+		if e < 0 {
+			e = len(b)
+		}
+		a := attr{name: b[:e]}
+		b = b[e:]
+		if len(b) > 0 && b[0] == '=' {
+			if len(b) < 2 || b[1] != '"' {
+				return nil, nil, false
+			}
+			q := bytes.IndexByte(b[2:], '"')
+			if q < 0 {
+				return nil, nil, false
+			}
+			b = b[2+q+1:]
+		}
+		if len(a.name) == 0 {
+			return nil, nil, false
+		}
+		a.raw = start[:len(start)-len(b)]
+		attrs = append(attrs, a)
+	}
+	return name, attrs, true
+}
+
+// appendChangedHead appends next's opening tag, without its closing '>', keeping only the
+// attributes whose bytes differ from prev's and the routing ones. ok is false when the two
+// tags do not have the same name and the same attributes in the same order (a conditional
+// attribute came or went): the full fragment is sent then, so that the rebuilt fragment is
+// next, byte for byte.
+func appendChangedHead(out, prev, next []byte) (_ []byte, ok bool) {
+	ptag, pattrs, ok := parseTag(prev)
+	if !ok {
+		return out, false
+	}
+	ntag, nattrs, ok := parseTag(next)
+	if !ok || !bytes.Equal(ptag, ntag) || len(pattrs) != len(nattrs) {
+		return out, false
+	}
+	out = append(out, '<')
+	out = append(out, ntag...)
+	for i, a := range nattrs {
+		if !bytes.Equal(a.name, pattrs[i].name) {
+			return out, false
+		}
+		if bytes.Equal(a.raw, pattrs[i].raw) && !slices.ContainsFunc(routingAttrs, func(r []byte) bool { return bytes.Equal(r, a.name) }) {
+			continue
+		}
+		out = append(out, a.raw...)
+	}
+	return out, true
 }

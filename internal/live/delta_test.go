@@ -38,6 +38,34 @@ func TestDelta(t *testing.T) {
 			t.Fatalf("ApplyDelta = %v\n%s\nwant\n%s", ok, got, next)
 		}
 	})
+	t.Run("OnlyChangedRootAttributes", func(t *testing.T) {
+		// A save that changes a region and the rev, not the version or the owner: the
+		// delta's root keeps what routes it (data-live, data-draft-id, data-rev) and what
+		// changed, not the rest.
+		frag := func(rev int64, name string) []byte {
+			return []byte(fmt.Sprintf(`<section id="checkpoint" class="checkpoint stack" data-live="checkpoint" data-draft-id="d1" data-version="3" data-rev="%d" data-poll-url="/a/very/long/url/that/never/changes">`+
+				"<div data-region=\"r0\"><p>%s</p></div><div data-region=\"r1\"><p>%s</p></div></section>", rev, name, long))
+		}
+		prev, next := frag(4, "Contoso"), frag(5, "Fabrikam")
+		d := Delta(prev, next, 4)
+		want := `<section data-live="checkpoint" data-draft-id="d1" data-rev="5" data-base-rev="4"><div data-region="r0"><p>Fabrikam</p></div></section>`
+		if string(d) != want {
+			t.Fatalf("Delta =\n%s\nwant\n%s", d, want)
+		}
+		got, ok := ApplyDelta(prev, d, 4)
+		if !ok || string(got) != string(next) {
+			t.Fatalf("ApplyDelta = %v\n%s\nwant\n%s", ok, got, next)
+		}
+		// An attribute that comes or goes: the whole fragment, so the rebuilt one is next.
+		gone := []byte(strings.Replace(string(next), ` data-poll-url="/a/very/long/url/that/never/changes"`, "", 1))
+		if d := Delta(prev, gone, 4); d != nil {
+			t.Errorf("Delta with an attribute gone = %s, want none", d)
+		}
+		// A delta naming an attribute its base does not have is not a delta of it.
+		if _, ok := ApplyDelta(prev, []byte(strings.Replace(want, `data-rev="5"`, `data-rev="5" data-x="1"`, 1)), 4); ok {
+			t.Error("ApplyDelta took an attribute the base does not have")
+		}
+	})
 	t.Run("WrongBaseRefused", func(t *testing.T) {
 		if _, ok := ApplyDelta(prev, Delta(prev, next, 4), 5); ok {
 			t.Fatal("a delta applied to another rev than its base")

@@ -157,14 +157,18 @@
   }
 
   // rebuild applies delta to base (a whole fragment of the delta's base rev): the delta's
-  // root attributes and each of its regions in place of the base's region of the same key.
+  // root attributes over the base's (a delta carries only those that changed, and those that
+  // route it) and each of its regions in place of the base's region of the same key.
   function rebuild(base, delta) {
     let baseRev;
     try { baseRev = BigInt(delta.dataset.baseRev); } catch { return null; }
     if (!base || rev(base) !== baseRev) return null;
     const full = base.cloneNode(true);
-    for (const a of Array.from(full.attributes)) full.removeAttribute(a.name);
-    for (const a of Array.from(delta.attributes)) if (a.name !== 'data-base-rev') full.setAttribute(a.name, a.value);
+    for (const a of Array.from(delta.attributes)) {
+      if (a.name === 'data-base-rev') continue;
+      if (!full.hasAttribute(a.name)) return null; // not a delta of this base
+      full.setAttribute(a.name, a.value);
+    }
     const regions = new Map(Array.from(full.children).map((c) => [c.dataset.region, c]));
     for (const r of Array.from(delta.children)) {
       const old = r.dataset.region && regions.get(r.dataset.region);
