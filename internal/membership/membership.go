@@ -101,7 +101,7 @@ func (s *Service) Add(ctx context.Context, m access.Member, email string, role a
 		u, err := tx.UserByEmail(ctx, email)
 		if err != nil {
 			if err == fault.ErrNotFound {
-				v.Add("email", "no user has this email; they must have an account first")
+				v.Add("email", "no user has this email: invite them with “Invite someone new” below")
 				return v.Err()
 			}
 			return err
