@@ -446,3 +446,32 @@ func TestInvitationWithoutMail(t *testing.T) {
 		t.Fatal("the debug log has no invitation lines: the check above proves nothing")
 	}
 }
+
+// TestInvitationMailFails: when the mail server refuses (here: wrong credentials), the
+// invitation stands and the owner is shown its link instead, with the failure said; the log
+// names the failure, never the token.
+func TestInvitationMailFails(t *testing.T) {
+	t.Parallel()
+	addr, inbox := startSMTP(t, "mailer", "mail-secret-1")
+	base, _, log := startAppLog(t, map[string]string{"SMTP_URL": "smtp://mailer:wrong-secret@" + addr, "LOG_LEVEL": "debug"})
+	code, body := invite(t, client(t, base, "owner@acme.test"), base, "acme", "unlucky@example.test", "operator")
+	if code != 200 || !strings.Contains(body, `data-testid="invite-mail-failed"`) {
+		t.Fatalf("invite with a refusing mail server: %d, want 200 saying the email failed", code)
+	}
+	link := linkRE.FindString(body)
+	if link == "" {
+		t.Fatal("the link is not shown after the email failed")
+	}
+	select {
+	case m := <-inbox:
+		t.Fatalf("a message was accepted: %+v", m)
+	default:
+	}
+	if code, _, _ := get(t, http.DefaultClient, link, "text/html"); code != 200 {
+		t.Errorf("the link of the unsent invitation: %d, want 200", code)
+	}
+	if l := log.String(); !strings.Contains(l, "invitation email not sent") || strings.Contains(l, link[strings.LastIndex(link, "/")+1:]) ||
+		strings.Contains(l, "wrong-secret") {
+		t.Errorf("log: want the failure without the token or the mail password:\n%s", l[max(0, len(l)-2000):])
+	}
+}
