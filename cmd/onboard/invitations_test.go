@@ -239,8 +239,7 @@ func TestInvitations(t *testing.T) {
 			t.Error("the new viewer may open the members page")
 		}
 		// The password set works for signing in.
-		client := &http.Client{}
-		resp, err := client.Post(base+"/api/v1/session", "application/json", strings.NewReader(`{"email":"new.person@example.test","password":"joined-password-1"}`))
+		resp, err := http.Post(base+"/api/v1/session", "application/json", strings.NewReader(`{"email":"new.person@example.test","password":"joined-password-1"}`))
 		if err != nil || resp.StatusCode != http.StatusNoContent {
 			t.Fatalf("sign in with the password set: %v %v", resp, err)
 		}
@@ -263,6 +262,15 @@ func TestInvitations(t *testing.T) {
 		o.open("/admin/workspaces/acme/members")
 		o.js(`!document.querySelector('[data-testid=invitation-row][data-email="new.person@example.test"]') &&
 			document.querySelector('[data-testid=member-row][data-email="new.person@example.test"]').dataset.role === 'viewer'`)
+		// Revoking it now is refused, saying why.
+		var id string
+		if err := conn.QueryRow(context.Background(), `SELECT id::text FROM workspace_invitations WHERE email = 'new.person@example.test'`).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		if code, body, _ := postForm(t, client(t, base, "owner@acme.test"), base+"/admin/workspaces/acme/members/invitations/"+id+"/revoke", nil); code != 409 ||
+			!strings.Contains(body, "accepted already") {
+			t.Errorf("revoking an accepted invitation: %d, want 409 saying it was accepted", code)
+		}
 		for _, action := range []string{"workspace.invitation.created", "workspace.invitation.accepted"} {
 			if n := dbInt(t, conn, `SELECT count(*) FROM workspace_audit_log WHERE action = $1 AND metadata->>'email' = 'new.person@example.test'`, action); n != 1 {
 				t.Errorf("%d audit entries %s, want 1", n, action)
@@ -298,6 +306,36 @@ func TestInvitations(t *testing.T) {
 			t.Errorf("inviting again after expiry: %d, want 200", code)
 		}
 		nextMail(t, inbox)
+	})
+
+	t.Run("ConcurrentAccepts", func(t *testing.T) {
+		owner := client(t, base, "owner@acme.test")
+		if code, _ := invite(t, owner, base, "acme", "twice@example.test", "operator"); code != 200 {
+			t.Fatalf("invite: %d", code)
+		}
+		link := mailLink(t, nextMail(t, inbox), base)
+		// Someone signed in in this browser is told that joining switches the account.
+		if _, page, _ := get(t, owner, link, "text/html"); !strings.Contains(page, `data-testid="invitation-signed-in"`) {
+			t.Error("the page does not say that joining signs the owner out")
+		}
+		const n = 4
+		codes := make(chan int, n)
+		for range n {
+			go func() {
+				code, _, _ := postForm(t, &http.Client{CheckRedirect: noRedirect}, link, url.Values{"new_password": {"twice-password-1"}, "confirm_password": {"twice-password-1"}})
+				codes <- code
+			}()
+		}
+		got := map[int]int{}
+		for range n {
+			got[<-codes]++
+		}
+		if got[http.StatusSeeOther] != 1 || got[http.StatusGone] != n-1 {
+			t.Errorf("%d accepts at once: %v, want one 303 and %d 410", n, got, n-1)
+		}
+		if c := dbInt(t, conn, `SELECT count(*) FROM users WHERE email = 'twice@example.test'`); c != 1 {
+			t.Errorf("%d accounts, want 1", c)
+		}
 	})
 
 	t.Run("Revoked", func(t *testing.T) {
@@ -354,6 +392,20 @@ func TestInvitations(t *testing.T) {
 			if code, _, _ := get(t, http.DefaultClient, base+"/admin/invitations/"+token, "text/html"); code != 404 {
 				t.Errorf("token %q: %d, want 404", token, code)
 			}
+		}
+		// An account made for the email after the invitation: the link says so, creates nothing.
+		if code, _ := invite(t, owner, base, "acme", "meanwhile@example.test", "viewer"); code != 200 {
+			t.Fatalf("invite: %d", code)
+		}
+		link := mailLink(t, nextMail(t, inbox), base)
+		if _, err := conn.Exec(context.Background(), `INSERT INTO users (email, password_hash) SELECT 'meanwhile@example.test', password_hash FROM users WHERE email = 'viewer@acme.test'`); err != nil {
+			t.Fatal(err)
+		}
+		if code, body := accept(t, link, "meanwhile-password-1"); code != 422 || !strings.Contains(body, "exists already") {
+			t.Errorf("accepting for an email that has an account now: %d, want 422 saying so", code)
+		}
+		if n := dbInt(t, conn, `SELECT count(*) FROM workspace_memberships m JOIN users u ON u.id = m.user_id WHERE u.email = 'meanwhile@example.test'`); n != 0 {
+			t.Error("the existing account was made a member through the link")
 		}
 		if n := dbInt(t, conn, `SELECT count(*) FROM workspace_invitations WHERE email IN ('owner@globex.test', 'viewer@acme.test', 'x@example.test')`); n != 0 {
 			t.Errorf("%d refused invitations stored", n)
