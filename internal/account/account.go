@@ -210,7 +210,7 @@ func CheckNewPassword(email, pw, confirm string) error {
 		v.Add("new_password", msg)
 	}
 	if confirm != pw {
-		v.Add("confirm_password", "does not match the new password")
+		v.Add("confirm_password", "does not match the password")
 	}
 	return v.Err()
 }
