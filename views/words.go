@@ -18,6 +18,8 @@ var reasonTexts = map[string]string{
 	"run_already_active":      "An operation of this kind is already queued or running for this tenant.",
 	"run_active_elsewhere":    "An operation of the same kind is still running for this tenant from an earlier onboarding; start again when it has finished.",
 	"last_owner":              "A workspace needs at least one owner: make someone else an owner first.",
+	"invitation_accepted":     "That invitation has been accepted already: the person is a member now.",
+	"invitation_revoked":      "That invitation was revoked already.",
 
 	// Identify and connect.
 	"identify_incomplete":         "Tenant details are incomplete: tenant ID, display name and primary domain are required.",

@@ -3,6 +3,7 @@ package views
 import (
 	"testing"
 
+	"github.com/tenantops/onboard/internal/invitation"
 	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/operation"
@@ -16,7 +17,7 @@ func reasonCodes() []string {
 	out = append(out, codeStrings(onboarding.RefusalCodes)...)
 	out = append(out, operation.GateReasons...)
 	out = append(out, operation.RunReasons...)
-	return append(out, string(membership.ReasonLastOwner))
+	return append(out, string(membership.ReasonLastOwner), string(invitation.ReasonAccepted), string(invitation.ReasonRevoked))
 }
 
 // TestEveryCodeHasWords: every code the domain defines — reason codes, lifecycle states,

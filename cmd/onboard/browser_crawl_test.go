@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -50,6 +51,12 @@ var crawlSkip = map[string]string{
 	"GET /live/poll":           "the poll fallback's fragments",
 	"GET /admin/workspaces/{ws}/onboarding/{id}/checkpoint": "the poll fallback's fragment",
 	"GET /admin/workspaces/{ws}/onboarding/{id}/changes":    "the conflict banner's table, crawled inside the 409 page",
+}
+
+// crawlTokenPages: pages a link's token opens, which the matrix (sending "{token}" as it is)
+// answers 404 for everyone: the crawl opens them with real tokens, as whoever holds a link.
+var crawlTokenPages = map[string][]string{
+	"GET /admin/invitations/{token}": {"anonymous"},
 }
 
 // crawlPerTab bounds the pages one tab crawls.
@@ -152,11 +159,16 @@ type crawlIDs struct {
 	drafts map[string]string // lifecycle state (or story name) -> draft id
 	runs   map[string]string // failed, running, partial -> run id
 	owner  string            // owner@acme.test's user id, for the members forms
+	// invitations: pending, revoked -> the invitation's link path
+	invitations map[string]string
 }
 
 // who lists the emails that may open a route: matrixOwn's 200s for acme's roles (and the
 // globex owner on globex's pages), matrixPublic's signed-in 200s for everyone signed in.
 func (ids crawlIDs) who(route string) []string {
+	if who, ok := crawlTokenPages[route]; ok {
+		return who
+	}
 	if st, ok := matrixPublic[route]; ok {
 		var out []string
 		if st[0] == 200 {
@@ -255,6 +267,18 @@ func crawlPages(ids crawlIDs) []crawlPage {
 				p.submit(`[data-testid=save-identify]`, 409)
 			}},
 	)
+	// An invitation's page: the form, a refused password, a revoked link, a token of nothing.
+	invite := "GET /admin/invitations/{token}"
+	pages = append(pages,
+		crawlPage{route: invite, name: "invitation", path: ids.invitations["pending"]},
+		crawlPage{route: invite, name: "invitation-refused", path: ids.invitations["pending"], status: 422, prepare: func(p *page) {
+			p.typeInto("#new_password", "too-short")
+			p.typeInto("#confirm_password", "not-the-same")
+			p.submit(`[data-testid=invitation-accept]`, 422)
+		}},
+		crawlPage{route: invite, name: "invitation-revoked", path: ids.invitations["revoked"], status: 410},
+		crawlPage{route: invite, name: "invitation-unknown", path: "/admin/invitations/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", status: 404},
+	)
 	for _, kind := range []string{"failed", "running", "partial"} {
 		p := crawlPage{route: crawlRun, name: "run-" + kind, path: acme + "/operations/" + ids.runs[kind]}
 		if kind != "failed" {
@@ -312,7 +336,34 @@ func crawlSeed(t *testing.T, base string) crawlIDs {
 	api.bootstrap(queued)
 	api.waitState(queued, "bootstrapping")
 	ids.drafts["partial"], ids.drafts["verifying"], ids.drafts["bootstrapping"] = partial, slow, queued
+	ids.invitations = crawlInvitations(t, base, owner)
 	return ids
+}
+
+// crawlInvitations invites two people (no mail: the link is on the page) and revokes the
+// second; it returns both links' paths.
+func crawlInvitations(t *testing.T, base string, owner *http.Client) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	linkRE := regexp.MustCompile(`value="https?://[^/"]+(/admin/invitations/[A-Za-z0-9_-]+)"`)
+	for _, state := range []string{"pending", "revoked"} {
+		email := "crawl." + state + "@example.test"
+		code, body := invite(t, owner, base, "acme", email, "operator")
+		m := linkRE.FindStringSubmatch(body)
+		if code != 200 || m == nil {
+			t.Fatalf("invite %s: %d without a link", email, code)
+		}
+		out[state] = m[1]
+	}
+	_, page, _ := get(t, owner, base+"/admin/workspaces/acme/members", "text/html")
+	m := regexp.MustCompile(`data-email="crawl.revoked@example.test"[\s\S]*?action="([^"]+/revoke)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no revoke form for crawl.revoked@example.test")
+	}
+	if code, _, _ := postForm(t, owner, base+m[1], nil); code != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", code)
+	}
+	return out
 }
 
 // crawlAPI makes the crawl's drafts and runs through the JSON API as one user.

@@ -40,7 +40,7 @@ func walkRoutes(t *testing.T) []string {
 
 // matrixIDs are the draft and run of one workspace, made through the API, and its owner's
 // user id (the one member whose removal or role change is always refused: the last owner).
-type matrixIDs struct{ draft, run, user string }
+type matrixIDs struct{ draft, run, user, invitation string }
 
 func matrixSeed(t *testing.T, base, email, ws string) matrixIDs {
 	t.Helper()
@@ -84,6 +84,9 @@ var matrixPublic = map[string][2]int{
 	// The matrix sends the pattern as it is: "{id}" is no notification id.
 	"POST /admin/notifications/{id}/read": {401, 404},
 	"GET /api/v1/openapi.yaml":            {200, 200},
+	// An invitation's link: the token authorizes, signed in or not; "{token}" is no token.
+	"GET /admin/invitations/{token}":  {404, 404},
+	"POST /admin/invitations/{token}": {404, 404},
 	// Profile: the signed-in person's own password and sessions. The matrix's own session
 	// survives "sign out other sessions"; no body changes no password.
 	"GET /admin/profile":                            {303, 200},
@@ -133,16 +136,22 @@ var matrixOwn = map[string][3]int{
 	"POST /admin/workspaces/{ws}/members/":                    {403, 403, 422},
 	// The own target is the workspace's only owner: removing them or changing their role is
 	// refused (the last owner), so the matrix changes nothing.
-	"POST /admin/workspaces/{ws}/members/{user_id}/role":       {403, 403, 409},
-	"POST /admin/workspaces/{ws}/members/{user_id}/remove":     {403, 403, 409},
-	"GET /admin/workspaces/{ws}/members/{user_id}/role":        {403, 403, 303},
-	"GET /admin/workspaces/{ws}/members/{user_id}/remove":      {403, 403, 303},
-	"POST /admin/workspaces/{ws}/onboarding/{id}/connection":   {403, 400, 400},
-	"POST /admin/workspaces/{ws}/onboarding/{id}/identify":     {403, 400, 400},
-	"POST /admin/workspaces/{ws}/onboarding/{id}/step":         {403, 400, 400},
-	"POST /admin/workspaces/{ws}/onboarding/{id}/verification": {403, 400, 400},
-	"GET /admin/workspaces/{ws}/operations":                    {200, 200, 200},
-	"GET /admin/workspaces/{ws}/operations/{run_id}":           {200, 200, 200},
+	"POST /admin/workspaces/{ws}/members/{user_id}/role":   {403, 403, 409},
+	"POST /admin/workspaces/{ws}/members/{user_id}/remove": {403, 403, 409},
+	"GET /admin/workspaces/{ws}/members/{user_id}/role":    {403, 403, 303},
+	"GET /admin/workspaces/{ws}/members/{user_id}/remove":  {403, 403, 303},
+	// Invitations: no body is an invalid email (422). The owner's revoke of the workspace's
+	// own pending invitation is the one write the matrix makes (303 back to the list).
+	"POST /admin/workspaces/{ws}/members/invitations":                        {403, 403, 422},
+	"GET /admin/workspaces/{ws}/members/invitations":                         {403, 403, 303},
+	"POST /admin/workspaces/{ws}/members/invitations/{invitation_id}/revoke": {403, 403, 303},
+	"GET /admin/workspaces/{ws}/members/invitations/{invitation_id}/revoke":  {403, 403, 303},
+	"POST /admin/workspaces/{ws}/onboarding/{id}/connection":                 {403, 400, 400},
+	"POST /admin/workspaces/{ws}/onboarding/{id}/identify":                   {403, 400, 400},
+	"POST /admin/workspaces/{ws}/onboarding/{id}/step":                       {403, 400, 400},
+	"POST /admin/workspaces/{ws}/onboarding/{id}/verification":               {403, 400, 400},
+	"GET /admin/workspaces/{ws}/operations":                                  {200, 200, 200},
+	"GET /admin/workspaces/{ws}/operations/{run_id}":                         {200, 200, 200},
 	// The own run is a verification that is active or succeeded: not retryable, so the page
 	// goes back to the run with the reason and the API answers 409; nothing starts.
 	"POST /admin/workspaces/{ws}/operations/{run_id}/retry":            {403, 303, 303},
@@ -166,10 +175,12 @@ var matrixOwn = map[string][3]int{
 // a member who may not manage members learns nothing about user ids), and their form URLs
 // opened as pages lead back to the list whatever the id.
 var matrixOther = map[string][3]int{
-	"POST /admin/workspaces/{ws}/members/{user_id}/role":   {403, 403, 404},
-	"POST /admin/workspaces/{ws}/members/{user_id}/remove": {403, 403, 404},
-	"GET /admin/workspaces/{ws}/members/{user_id}/role":    {403, 403, 303},
-	"GET /admin/workspaces/{ws}/members/{user_id}/remove":  {403, 403, 303},
+	"POST /admin/workspaces/{ws}/members/{user_id}/role":                     {403, 403, 404},
+	"POST /admin/workspaces/{ws}/members/{user_id}/remove":                   {403, 403, 404},
+	"GET /admin/workspaces/{ws}/members/{user_id}/role":                      {403, 403, 303},
+	"GET /admin/workspaces/{ws}/members/{user_id}/remove":                    {403, 403, 303},
+	"POST /admin/workspaces/{ws}/members/invitations/{invitation_id}/revoke": {403, 403, 404},
+	"GET /admin/workspaces/{ws}/members/invitations/{invitation_id}/revoke":  {403, 403, 303},
 }
 
 // matrixQuery: the query a route needs to get past its own 400 (to authorization).
@@ -230,6 +241,12 @@ func newMatrixRig(t *testing.T) *matrixRig {
 		if err := conn.QueryRow(context.Background(), `SELECT id::text FROM users WHERE email = $1`, email).Scan(&ids.user); err != nil {
 			t.Fatal(err)
 		}
+		// A pending invitation of the workspace (its token is never needed).
+		if err := conn.QueryRow(context.Background(), `INSERT INTO workspace_invitations (workspace_id, email, role, token_hash, created_at, expires_at)
+			SELECT id, 'invited@' || slug || '.test', 'viewer', sha256(convert_to(slug, 'UTF8')), now(), now() + interval '7 days'
+			FROM workspaces WHERE slug = $1 RETURNING id::text`, ws).Scan(&ids.invitation); err != nil {
+			t.Fatal(err)
+		}
 		seeds[ws] = ids
 	}
 	m := &matrixRig{base: base, seeds: seeds, clients: map[string]*http.Client{"anonymous": {CheckRedirect: noRedirect}}}
@@ -242,7 +259,9 @@ func newMatrixRig(t *testing.T) *matrixRig {
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // matrixNothing names a draft, a run and a user that do not exist.
-func matrixNothing() matrixIDs { return matrixIDs{newUUID(), newUUID(), "2000000000"} }
+func matrixNothing() matrixIDs {
+	return matrixIDs{newUUID(), newUUID(), "2000000000", "2000000000"}
+}
 
 // signedIn is a new session of actor a that does not follow redirects.
 func (m *matrixRig) signedIn(t *testing.T, a string) *http.Client {
@@ -323,7 +342,8 @@ func (m *matrixRig) checkScoped(t *testing.T, route, method, pattern string) int
 	if !ok {
 		t.Errorf("route %s has no expected statuses in matrixOwn", route)
 	}
-	hasID := strings.Contains(pattern, "{id}") || strings.Contains(pattern, "{run_id}") || strings.Contains(pattern, "{user_id}")
+	hasID := strings.Contains(pattern, "{id}") || strings.Contains(pattern, "{run_id}") || strings.Contains(pattern, "{user_id}") ||
+		strings.Contains(pattern, "{invitation_id}")
 	for _, a := range matrixActors {
 		// The reference 404: a workspace of nothing, or (with ids) an id of nothing in acme.
 		refWS := "no-such-ws"
@@ -331,7 +351,8 @@ func (m *matrixRig) checkScoped(t *testing.T, route, method, pattern string) int
 			refWS = "acme"
 		}
 		fill := func(ws string, ids matrixIDs) string {
-			return strings.NewReplacer("{ws}", ws, "{id}", ids.draft, "{run_id}", ids.run, "{user_id}", ids.user).Replace(pattern) + matrixQuery[route]
+			return strings.NewReplacer("{ws}", ws, "{id}", ids.draft, "{run_id}", ids.run, "{user_id}", ids.user,
+				"{invitation_id}", ids.invitation).Replace(pattern) + matrixQuery[route]
 		}
 		refCode, refBody := m.send(t, m.clients[a], method, fill(refWS, matrixNothing()))
 		for _, target := range matrixTargets {
@@ -377,7 +398,8 @@ func (m *matrixRig) checkScoped(t *testing.T, route, method, pattern string) int
 	if !ok { // what the route answers now, to review and paste into matrixOwn
 		var got [3]int
 		for i, a := range []string{"viewer@acme.test", "operator@acme.test", "owner@acme.test"} {
-			got[i], _ = m.send(t, m.clients[a], method, strings.NewReplacer("{ws}", "acme", "{id}", m.seeds["acme"].draft, "{run_id}", m.seeds["acme"].run, "{user_id}", m.seeds["acme"].user).Replace(pattern)+matrixQuery[route])
+			got[i], _ = m.send(t, m.clients[a], method, strings.NewReplacer("{ws}", "acme", "{id}", m.seeds["acme"].draft, "{run_id}", m.seeds["acme"].run, "{user_id}", m.seeds["acme"].user,
+				"{invitation_id}", m.seeds["acme"].invitation).Replace(pattern)+matrixQuery[route])
 		}
 		t.Logf("%q: {%d, %d, %d},", route, got[0], got[1], got[2])
 	}

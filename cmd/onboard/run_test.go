@@ -48,6 +48,13 @@ func startAppOnDB(t *testing.T, extraEnv map[string]string) (string, *pgx.Conn) 
 // port (METRICS_ADDR).
 func startAppMetrics(t *testing.T, extraEnv map[string]string) (base, metrics string) {
 	t.Helper()
+	base, metrics, _ = startAppLog(t, extraEnv)
+	return base, metrics
+}
+
+// startAppLog is startAppMetrics that also returns what the server logs.
+func startAppLog(t *testing.T, extraEnv map[string]string) (base, metrics string, log *testkit.SyncBuffer) {
+	t.Helper()
 	env := map[string]string{
 		"ADDR":         "127.0.0.1:0",
 		"METRICS_ADDR": "127.0.0.1:0",
@@ -112,7 +119,7 @@ func startAppMetrics(t *testing.T, extraEnv map[string]string) (base, metrics st
 	}()
 	select {
 	case u := <-urlc:
-		base, metrics = u[0], u[1]
+		base, metrics, log = u[0], u[1], stderr
 	case err := <-done:
 		t.Fatalf("run exited early: %v\n%s", err, stderr.String())
 	case <-time.After(60 * time.Second):
@@ -131,7 +138,7 @@ func startAppMetrics(t *testing.T, extraEnv map[string]string) (base, metrics st
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return base, metrics
+	return base, metrics, log
 }
 
 // client returns an HTTP client signed in as email (demo password), not following redirects.

@@ -19,12 +19,14 @@ import (
 	"github.com/tenantops/onboard/internal/account"
 	"github.com/tenantops/onboard/internal/demo"
 	"github.com/tenantops/onboard/internal/envflag"
+	"github.com/tenantops/onboard/internal/invitation"
 	"github.com/tenantops/onboard/internal/liveedge"
 	"github.com/tenantops/onboard/internal/livesource"
 	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/internal/password"
 	"github.com/tenantops/onboard/internal/postgres"
+	"github.com/tenantops/onboard/internal/smtpmail"
 	"github.com/tenantops/onboard/internal/web"
 	"github.com/tenantops/onboard/internal/worker"
 )
@@ -59,6 +61,11 @@ type serveConfig struct {
 	PresenceTTL   time.Duration
 	PprofAddr     string // loopback address for net/http/pprof; empty = none
 	Login         loginConfig
+	// SMTPURL and SMTPFrom: the mail server invitations go out through (empty: none, the
+	// owner is shown the link) and their sender.
+	SMTPURL  string
+	SMTPFrom string
+	mailer   *smtpmail.Mailer // SMTPURL parsed; nil without it
 }
 
 // loginConfig bounds what sign-ins may cost (see web.Config).
@@ -136,12 +143,22 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 	f.Str(&cfg.PprofAddr, "pprof-addr", "PPROF_ADDR", "", "serve net/http/pprof on this loopback address (e.g. 127.0.0.1:6060); empty: off")
 	if withWeb {
 		cfg.Login.register(f)
+		f.Secret(&cfg.SMTPURL, "smtp-url", "SMTP_URL", "mail server for invitations: smtp://user:pass@host:587 (STARTTLS when offered; ?tls=required or ?tls=none) or smtps://user:pass@host:465; empty: the owner is shown the invitation link to send")
+		f.Str(&cfg.SMTPFrom, "smtp-from", "SMTP_FROM", "Tenant onboarding <onboard@localhost>", "sender of invitation emails")
 	}
 	if err := f.Parse(args); err != nil {
 		return serveConfig{}, err
 	}
 	if withWeb && (cfg.Login.Limit < 1 || cfg.Login.AccountLimit < 1 || cfg.Login.AddressLimit < 1 || cfg.Login.Concurrency < 0 || cfg.Login.Window <= 0) {
 		return serveConfig{}, errors.New("-login-limit, -login-account-limit and -login-address-limit must be at least 1, -login-concurrency at least 0, -login-window positive")
+	}
+	if cfg.SMTPURL != "" {
+		m, err := smtpmail.New(cfg.SMTPURL, cfg.SMTPFrom)
+		if err != nil {
+			// Never the URL itself: it may hold the mail server's password.
+			return serveConfig{}, fmt.Errorf("-smtp-url / -smtp-from: %w", err)
+		}
+		cfg.mailer = m
 	}
 	if cfg.PresenceLease <= 0 || cfg.PresenceTTL <= 2*cfg.PresenceLease {
 		return serveConfig{}, errors.New("-presence-lease-interval must be positive and -presence-lease-ttl more than twice it")
@@ -411,6 +428,7 @@ func webServer(cfg serveConfig, origins []string, store *postgres.Store, svc *on
 		Notifications: store,
 		Audit:         store,
 		Members:       members,
+		Invitations:   invitation.NewService(store, time.Now, hashPassword, mailerOf(cfg)),
 		Account:       account.NewService(store, time.Now, hashPassword, password.Verify),
 		SessionStore:  postgres.NewSessionStore(store.DB),
 		LoginAttempts: store.DB,
@@ -419,6 +437,15 @@ func webServer(cfg serveConfig, origins []string, store *postgres.Store, svc *on
 		Live:          lv.Endpoint,
 		Unavailable:   postgres.Unavailable,
 	})
+}
+
+// mailerOf is the configured mailer as the invitations see it: a nil *smtpmail.Mailer must
+// be a nil interface, or the service would try to send.
+func mailerOf(cfg serveConfig) invitation.Mailer {
+	if cfg.mailer == nil {
+		return nil
+	}
+	return cfg.mailer
 }
 
 // decodeKey reads SECRET_KEY: base64 (standard or URL alphabet) of exactly 32 bytes.

@@ -183,30 +183,53 @@ type PasswordChange struct {
 }
 
 // CheckPasswordChange applies the rules of a password change that need no stored state: the
-// current password given, the new one at least MinPasswordLength characters, not blank, not
-// the email, not the current one, and confirmed. Callers check it before counting an
-// attempt, so a mistyped rule never uses up the sign-in limit.
+// current password given, the new one following newPasswordRule, not the current one, and
+// confirmed. Callers check it before counting an attempt, so a mistyped rule never uses up the
+// sign-in limit.
 func CheckPasswordChange(u access.User, p PasswordChange) error {
 	v := &onboarding.ValidationError{}
 	if p.Current == "" {
 		v.Add("current_password", "is required")
 	}
-	switch {
-	case utf8.RuneCountInString(p.New) < MinPasswordLength:
-		v.Add("new_password", "must be at least 12 characters")
-	case len(p.New) > MaxPasswordLength:
-		v.Add("new_password", "must be at most 1024 bytes")
-	case strings.TrimSpace(p.New) == "":
-		v.Add("new_password", "must not be only spaces")
-	case strings.EqualFold(strings.TrimSpace(p.New), u.Email):
-		v.Add("new_password", "must not be your email address")
-	case p.New == p.Current:
+	if msg := newPasswordRule(u.Email, p.New); msg != "" {
+		v.Add("new_password", msg)
+	} else if p.New == p.Current {
 		v.Add("new_password", "must differ from the current password")
 	}
 	if p.Confirm != p.New {
 		v.Add("confirm_password", "does not match the new password")
 	}
 	return v.Err()
+}
+
+// CheckNewPassword applies the rules of a first password (an invitation accepted): the same
+// as a changed one's, on the fields new_password and confirm_password.
+func CheckNewPassword(email, pw, confirm string) error {
+	v := &onboarding.ValidationError{}
+	if msg := newPasswordRule(email, pw); msg != "" {
+		v.Add("new_password", msg)
+	}
+	if confirm != pw {
+		v.Add("confirm_password", "does not match the password")
+	}
+	return v.Err()
+}
+
+// newPasswordRule is what is wrong with pw as the new password of email ("" when nothing):
+// at least MinPasswordLength characters, at most MaxPasswordLength bytes, not blank, not the
+// email.
+func newPasswordRule(email, pw string) string {
+	switch {
+	case utf8.RuneCountInString(pw) < MinPasswordLength:
+		return "must be at least 12 characters"
+	case len(pw) > MaxPasswordLength:
+		return "must be at most 1024 bytes"
+	case strings.TrimSpace(pw) == "":
+		return "must not be only spaces"
+	case strings.EqualFold(strings.TrimSpace(pw), email):
+		return "must not be your email address"
+	}
+	return ""
 }
 
 // ChangePassword checks the current password and the new one's rules, stores the new hash and

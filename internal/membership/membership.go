@@ -87,19 +87,13 @@ func (s *Service) Add(ctx context.Context, m access.Member, email string, role a
 	if !m.Can(access.MembersManage) {
 		return Member{}, fault.ErrForbidden
 	}
-	email = strings.ToLower(strings.TrimSpace(email))
-	var v onboarding.ValidationError
-	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 {
-		v.Add("email", "must be an email address")
-	}
-	if _, err := access.ParseRole(string(role)); err != nil {
-		v.Add("role", "must be owner, operator or viewer")
-	}
-	if err := v.Err(); err != nil {
+	email, err := CheckEmailRole(email, role, "email", "role")
+	if err != nil {
 		return Member{}, err
 	}
+	var v onboarding.ValidationError
 	var out Member
-	err := s.store.WithMembersTx(ctx, func(tx Tx) error {
+	err = s.store.WithMembersTx(ctx, func(tx Tx) error {
 		members, err := tx.LockMembers(ctx, m.WorkspaceID)
 		if err != nil {
 			return err
@@ -107,7 +101,7 @@ func (s *Service) Add(ctx context.Context, m access.Member, email string, role a
 		u, err := tx.UserByEmail(ctx, email)
 		if err != nil {
 			if err == fault.ErrNotFound {
-				v.Add("email", "no user has this email; they must have an account first")
+				v.Add("email", "no user has this email: invite them with “Invite someone new” below")
 				return v.Err()
 			}
 			return err
@@ -126,6 +120,21 @@ func (s *Service) Add(ctx context.Context, m access.Member, email string, role a
 		return audit(ctx, tx, m, ActionAdded, u.ID, map[string]any{"email": u.Email, "role": string(role)}, now)
 	})
 	return out, err
+}
+
+// CheckEmailRole normalises email (trimmed, lower case) and checks it is one plain address
+// and role a role: a *ValidationError names emailField or roleField otherwise. Adding a member
+// and inviting one check the same.
+func CheckEmailRole(email string, role access.Role, emailField, roleField string) (string, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	var v onboarding.ValidationError
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 {
+		v.Add(emailField, "must be an email address")
+	}
+	if _, err := access.ParseRole(string(role)); err != nil {
+		v.Add(roleField, "must be owner, operator or viewer")
+	}
+	return email, v.Err()
 }
 
 // ChangeRole sets a member's role. The last owner cannot be demoted (409 last_owner).

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tenantops/onboard/internal/account"
+	"github.com/tenantops/onboard/internal/invitation"
 	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/views"
@@ -29,6 +30,10 @@ var AuditActions = []views.AuditAction{
 	{Value: membership.ActionAdded, Label: "Member added"},
 	{Value: membership.ActionRoleChanged, Label: "Member role changed"},
 	{Value: membership.ActionRemoved, Label: "Member removed"},
+	{Value: "workspace.invitation.", Label: "Any invitation"},
+	{Value: invitation.ActionCreated, Label: "Invitation sent"},
+	{Value: invitation.ActionRevoked, Label: "Invitation revoked"},
+	{Value: invitation.ActionAccepted, Label: "Invitation accepted"},
 	{Value: "security.", Label: "Any security event"},
 	{Value: account.ActionSignedIn, Label: "Signed in"},
 	{Value: account.ActionSignInFailed, Label: "Failed sign-in"},
@@ -84,7 +89,7 @@ func AuditEntry(ws string, e onboarding.AuditRecord) views.AuditEntry {
 		v.SubjectURL = views.RunURL(ws, e.SubjectID)
 	case e.DraftID != "":
 		v.SubjectURL = views.DraftURL(ws, e.DraftID)
-	case e.SubjectType == membership.SubjectUser:
+	case e.SubjectType == membership.SubjectUser, e.SubjectType == invitation.SubjectInvitation:
 		v.Subject, _ = meta["email"].(string)
 	}
 	if v.Subject == "" && e.DraftID != "" {

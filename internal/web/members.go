@@ -5,11 +5,13 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/fault"
+	"github.com/tenantops/onboard/internal/invitation"
 	"github.com/tenantops/onboard/internal/membership"
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/views"
@@ -25,7 +27,7 @@ type MemberService interface {
 
 // handleMembersList is GET /admin/workspaces/{ws}/members (capability members.manage).
 func (s *Server) handleMembersList(w http.ResponseWriter, r *http.Request) {
-	s.renderMembers(w, r, http.StatusOK, nil, nil)
+	s.renderMembers(w, r, http.StatusOK, membersExtra{})
 }
 
 // handleMemberCreate is POST …/members: add an existing user by email.
@@ -40,7 +42,7 @@ func (s *Server) handleMemberCreate(w http.ResponseWriter, r *http.Request) {
 	added, err := s.deps.Members.Add(r.Context(), m, email, access.Role(role))
 	var ve *onboarding.ValidationError
 	if errors.As(err, &ve) {
-		s.renderMembers(w, r, http.StatusUnprocessableEntity, map[string]string{"email": email, "role": role}, ve.Fields)
+		s.renderMembers(w, r, http.StatusUnprocessableEntity, membersExtra{form: map[string]string{"email": email, "role": role}, errs: ve.Fields})
 		return
 	}
 	s.membersDone(w, r, err, views.Toast{Tone: "success", Text: added.Email + " added as " + role})
@@ -89,23 +91,42 @@ func (s *Server) membersDone(w http.ResponseWriter, r *http.Request, err error, 
 		s.flash(r, done)
 		http.Redirect(w, r, "/admin/workspaces/"+m.Workspace+"/members", http.StatusSeeOther)
 	case errors.As(err, &be) && be.Code == membership.ReasonLastOwner:
-		s.renderMembers(w, r, http.StatusConflict, nil, map[string]string{"": views.ReasonText(string(membership.ReasonLastOwner))})
+		s.renderMembers(w, r, http.StatusConflict, membersExtra{errs: map[string]string{"": views.ReasonText(string(be.Code))}})
+	case errors.As(err, &be) && (be.Code == invitation.ReasonAccepted || be.Code == invitation.ReasonRevoked):
+		s.renderMembers(w, r, http.StatusConflict, membersExtra{errs: map[string]string{"invitations": views.ReasonText(string(be.Code))}})
 	default:
 		s.error(w, r, err)
 	}
 }
 
-func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status int, form, errs map[string]string) {
+// membersExtra is what a members page shows besides the lists: a refused form's values and
+// messages, or the invitation just made.
+type membersExtra struct {
+	form, errs map[string]string
+	invited    *views.InviteNotice
+}
+
+func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status int, x membersExtra) {
 	m, _ := memberFrom(r.Context())
 	list, err := s.deps.Members.List(r.Context(), m)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	d := views.MembersPageData{Workspace: m.Workspace, Form: form, Errors: errs}
+	invs, err := s.deps.Invitations.List(r.Context(), m)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	d := views.MembersPageData{Workspace: m.Workspace, Form: x.form, Errors: x.errs, Invited: x.invited, Mails: s.deps.Invitations.Mails()}
 	for _, x := range list {
 		d.Members = append(d.Members, views.MemberRow{UserID: x.UserID, Email: x.Email, Name: x.Name,
 			Role: string(x.Role), Since: x.Since, Self: x.UserID == m.User.ID})
+	}
+	now := time.Now()
+	for _, i := range invs {
+		d.Invitations = append(d.Invitations, views.InvitationRow{ID: i.ID, Email: i.Email, Role: string(i.Role),
+			InvitedBy: i.InvitedBy, CreatedAt: i.CreatedAt, ExpiresAt: i.ExpiresAt, Expired: i.State(now) == invitation.StateExpired})
 	}
 	nav := s.navFor(r)
 	nav.Section = "members"
@@ -113,8 +134,8 @@ func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status in
 	if status == http.StatusOK {
 		toasts = s.popToasts(r)
 	}
-	if errs != nil && errs[""] != "" {
-		toasts = append(toasts, views.Toast{Tone: "danger", Text: errs[""]})
+	if x.errs != nil && x.errs[""] != "" {
+		toasts = append(toasts, views.Toast{Tone: "danger", Text: x.errs[""]})
 	}
 	s.render(w, r, status, views.MembersPage(nav, d, toasts))
 }

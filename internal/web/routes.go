@@ -56,6 +56,9 @@ func (s *Server) Routes() chi.Router {
 		r.Delete("/api/v1/session", s.handleSessionDelete)
 		r.Get("/live", s.live.ServeSocket)
 		r.Get("/live/poll", s.live.ServePoll)
+		// An invitation's link: for whoever holds it, signed in or not (the token authorizes).
+		r.Get("/admin/invitations/{token}", s.handleInvitationShow)
+		r.Post("/admin/invitations/{token}", s.handleInvitationAccept)
 
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireUser)
@@ -145,6 +148,8 @@ func (s *Server) memberRoutes(r chi.Router) {
 	r.Post("/", s.handleMemberCreate)
 	r.Post("/{user_id}/role", s.handleMemberRoleUpdate)
 	r.Post("/{user_id}/remove", s.handleMemberDelete)
+	r.Post("/invitations", s.handleInvitationCreate)
+	r.Post("/invitations/{invitation_id}/revoke", s.handleInvitationRevoke)
 	// Form URLs opened as pages lead back to the list.
 	back := func(w http.ResponseWriter, r *http.Request) {
 		m, _ := memberFrom(r.Context())
@@ -152,6 +157,8 @@ func (s *Server) memberRoutes(r chi.Router) {
 	}
 	r.Get("/{user_id}/role", back)
 	r.Get("/{user_id}/remove", back)
+	r.Get("/invitations", back)
+	r.Get("/invitations/{invitation_id}/revoke", back)
 }
 
 // accountRoutes are the signed-in person's own: the profile page and its API (password,

@@ -89,8 +89,9 @@ type Deps struct {
 	Snapshots     Snapshots     // one draft's snapshot for the wizard, polls and run pages
 	Notifications Notifications // the signed-in user's notifications
 	Audit         AuditLister
-	Members       MemberService  // the members page
-	Account       AccountService // the profile page, sessions and the security record
+	Members       MemberService     // the members page
+	Invitations   InvitationService // invitations on the members page and their links
+	Account       AccountService    // the profile page, sessions and the security record
 	SessionStore  scs.Store
 	LoginAttempts LoginAttempts
 	Ready         func(context.Context) error

@@ -51,25 +51,34 @@ func (s *Server) signIn(ctx context.Context, r *http.Request, email, pw string) 
 	if err := s.gate.release(ctx, charged); err != nil {
 		return access.User{}, err
 	}
-	if err := s.sessions.RenewToken(ctx); err != nil {
+	if err := s.startSession(ctx, r, u); err != nil {
 		return access.User{}, err
+	}
+	return u, nil
+}
+
+// startSession signs u in on the request's session: a fresh token (a fixated session id is
+// never promoted), stored and recorded as u's with the sign-in event.
+func (s *Server) startSession(ctx context.Context, r *http.Request, u access.User) error {
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return err
 	}
 	s.sessions.Put(ctx, sessionUserKey, u.ID)
 	// Store the session now (LoadAndSave would at the end of the request) so that its row
 	// can be recorded as u's, with the sign-in, in one transaction.
 	token, _, err := s.sessions.Commit(ctx)
 	if err != nil {
-		return access.User{}, err
+		return err
 	}
 	if err := s.deps.Account.SignedIn(ctx, u, token, s.clientOf(r)); err != nil {
 		// Unrecorded, it is no sign-in: the stored session must not work either. The client
 		// may have gone away (that is often why recording failed), so the removal must not
 		// depend on the request's context.
 		_ = s.sessions.Destroy(context.WithoutCancel(ctx))
-		return access.User{}, err
+		return err
 	}
 	s.log.InfoContext(ctx, "signed in", "user_id", u.ID)
-	return u, nil
+	return nil
 }
 
 // dummyHash is verified against when the email is unknown, so both answers cost one hash.

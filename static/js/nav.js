@@ -8,6 +8,26 @@
     form.classList.add('is-autosubmit');
     form.addEventListener('change', () => form.requestSubmit());
   }
+  // A button data-copy="ID" copies the value of input ID (an invitation link); the input
+  // selects its whole value when focused, for copying by hand.
+  for (const button of document.querySelectorAll('button[data-copy]')) {
+    const input = document.getElementById(button.dataset.copy);
+    if (!input) continue;
+    const label = button.textContent;
+    button.addEventListener('click', async () => {
+      input.select();
+      try {
+        await navigator.clipboard.writeText(input.value);
+        button.textContent = 'Copied';
+      } catch {
+        button.textContent = 'Press Ctrl+C to copy';
+      }
+      setTimeout(() => { button.textContent = label; }, 2000);
+    });
+  }
+  for (const input of document.querySelectorAll('input[data-select-on-focus]')) {
+    input.addEventListener('focus', () => input.select());
+  }
   const toggle = document.querySelector('[data-testid="nav-toggle"]');
   const shell = document.querySelector('.shell');
   if (!toggle || !shell) return;
