@@ -65,23 +65,50 @@ func TestSessionStore(t *testing.T) {
 	// "not ended" check cannot see the sign-out. The session must still stay ended.
 	t.Run("EndedDuringCommitStaysEnded", func(t *testing.T) { endedDuringCommitStaysEnded(t, db, s, expiry) })
 
-	// Every commit records the session's use.
+	// A commit records the session's use; one that changes nothing but moves the expiry by
+	// less than a minute is not written (scs commits on every request).
 	t.Run("LastSeen", func(t *testing.T) {
 		if err := s.Commit("token-d", []byte("d"), expiry); err != nil {
 			t.Fatal(err)
 		}
+		age := func() time.Duration {
+			t.Helper()
+			var age time.Duration
+			if err := db.Pool.QueryRow(ctx, `SELECT extract(epoch FROM now() - last_seen_at)::int * interval '1 second' FROM sessions WHERE data = 'd'`).Scan(&age); err != nil {
+				t.Fatal(err)
+			}
+			return age
+		}
 		if _, err := db.Pool.Exec(ctx, `UPDATE sessions SET last_seen_at = now() - interval '1 hour' WHERE data = 'd'`); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Commit("token-d", []byte("d"), expiry); err != nil {
+		if err := s.Commit("token-d", []byte("d"), expiry.Add(30*time.Second)); err != nil {
 			t.Fatal(err)
 		}
-		var age time.Duration
-		if err := db.Pool.QueryRow(ctx, `SELECT extract(epoch FROM now() - last_seen_at)::int * interval '1 second' FROM sessions WHERE data = 'd'`).Scan(&age); err != nil {
+		if a := age(); a < 50*time.Minute {
+			t.Errorf("last_seen_at is %v old after a commit 30 s later with the same data, want it not written (an hour)", a)
+		}
+		if err := s.Commit("token-d", []byte("d"), expiry.Add(2*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		if age > time.Minute {
-			t.Errorf("last_seen_at is %v old after a commit, want now", age)
+		if a := age(); a > time.Minute {
+			t.Errorf("last_seen_at is %v old after a commit two minutes later, want now", a)
+		}
+		// Changed data is always written; so is any commit of another process (its own store).
+		if _, err := db.Pool.Exec(ctx, `UPDATE sessions SET last_seen_at = now() - interval '1 hour' WHERE data = 'd'`); err != nil {
+			t.Fatal(err)
+		}
+		if err := postgres.NewSessionStore(db).Commit("token-d", []byte("d"), expiry.Add(2*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if a := age(); a > time.Minute {
+			t.Errorf("last_seen_at is %v old after another process's commit, want now", a)
+		}
+		if err := s.Commit("token-d", []byte("d2"), expiry.Add(2*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if b, _, err := s.Find("token-d"); err != nil || string(b) != "d2" {
+			t.Errorf("Find after a commit of new data = %q, %v; want d2", b, err)
 		}
 	})
 
