@@ -223,9 +223,14 @@ func crawlPages(ids crawlIDs) []crawlPage {
 		{route: crawlDrafts, name: "drafts", path: acme + "/onboarding"},
 		{route: crawlDrafts, name: "drafts-filtered", path: acme + "/onboarding?lifecycle=action_required", only: []string{"owner@acme.test"}},
 		{route: "GET /admin/workspaces/{ws}/onboarding/new", name: "draft-new", path: acme + "/onboarding/new"},
+		// The list tables with a search, a sort, a page size and a page (chips, arrows, pager).
+		{route: crawlDrafts, name: "drafts-sorted-paged", path: acme + "/onboarding?q=a&sort=name&dir=desc&per_page=25&page=2"},
 		{route: crawlRuns, name: "operations", path: acme + "/operations"},
+		{route: crawlRuns, name: "operations-filtered", path: acme + "/operations?status=completed&q=acme&sort=type&dir=asc", only: []string{"viewer@acme.test"}},
 		{route: "GET /admin/workspaces/{ws}/audit", name: "audit", path: acme + "/audit"},
+		{route: "GET /admin/workspaces/{ws}/audit", name: "audit-search-page2", path: acme + "/audit?q=onboarding&per_page=25&page=2", only: []string{"owner@acme.test"}},
 		{route: "GET /admin/workspaces/{ws}/members/", name: "members", path: acme + "/members/"},
+		{route: "GET /admin/workspaces/{ws}/members/", name: "members-sorted", path: acme + "/members/?sort=role&dir=desc&q=acme"},
 	}
 	states := []string{"draft", "verifying", "action_required", "bootstrapping", "partial", "ready_for_activation", "completed", "overridden", "cancelled"}
 	// Every route as every role that may open it; every state of the wizard as its owner, and

@@ -73,7 +73,7 @@ func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) {
 	}
 	d.List = listMeta(spec, p, keep, total, len(page.rows), page.hasPrev, page.hasNext, first, last)
 	for _, c := range []struct{ key, label, value string }{{"action", "Action", actionLabel(d.Action)}, {"actor", "Who", d.Actor},
-		{"draft", "Draft", d.Draft}, {"from", "From", d.From}, {"to", "To", d.To}, {"q", "Search", d.List.Q}} {
+		{"draft", "Draft", auditDraftName(d.Draft, page.rows)}, {"from", "From", d.From}, {"to", "To", d.To}, {"q", "Search", quoted(d.List.Q)}} {
 		if c.value != "" {
 			addChip(&d.List, c.label+": "+c.value, c.key)
 		}
@@ -100,6 +100,23 @@ func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) {
 	nav := s.navFor(r)
 	nav.Section = "audit"
 	s.render(w, r, http.StatusOK, views.AuditPage(nav, d))
+}
+
+// auditDraftName names the draft filter by the tenant its entries are about (else its id).
+func auditDraftName(id string, rows []onboarding.AuditRecord) string {
+	for _, e := range rows {
+		if e.DraftID == id && e.Tenant != "" {
+			return e.Tenant
+		}
+	}
+	return id
+}
+
+func quoted(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "“" + s + "”"
 }
 
 func auditCursor(e onboarding.AuditRecord) onboarding.Cursor {

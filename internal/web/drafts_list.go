@@ -119,7 +119,7 @@ func (s *Server) draftsPageData(ctx context.Context, m access.Member, spec listS
 		addChip(&d.List, "Status: "+views.LifecycleBadge(f.Lifecycle).Label, "lifecycle")
 	}
 	if f.Q != "" {
-		addChip(&d.List, "Search: “"+f.Q+"”", "q")
+		addChip(&d.List, "Search: "+quoted(f.Q), "q")
 	}
 	d.List.CSVURL = csvURL(d.List)
 	d.Rows = presenter.DraftRows(page.rows)

@@ -139,7 +139,7 @@ func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status in
 	}
 	d.List = listMeta(spec, p, url.Values{}, total, len(shown), p.Page > 1, from+p.PerPage < total, onboarding.Cursor{}, onboarding.Cursor{})
 	if p.Q != "" {
-		addChip(&d.List, "Search: “"+p.Q+"”", "q")
+		addChip(&d.List, "Search: "+quoted(p.Q), "q")
 	}
 	nav := s.navFor(r)
 	nav.Section = "members"

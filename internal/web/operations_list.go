@@ -104,7 +104,7 @@ func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
 	d.List = listMeta(spec, p, keep, total, len(page.rows), page.hasPrev, page.hasNext, first, last)
 	for _, c := range []struct{ key, label string }{{"type", "Type: " + views.RunTypeText(f.Type)},
 		{"status", "Status: " + views.RunBadge(f.Status, "").Label}, {"outcome", "Outcome: " + views.RunBadge("completed", f.Outcome).Label},
-		{"draft", "Tenant: " + d.TenantName}, {"q", "Search: “" + p.Q + "”"}} {
+		{"draft", "Tenant: " + d.TenantName}, {"q", "Search: " + quoted(p.Q)}} {
 		if keep.Get(c.key) != "" || c.key == "q" && p.Q != "" {
 			addChip(&d.List, c.label, c.key)
 		}
