@@ -181,4 +181,3 @@ func listShots(p *page, name string) {
 	p.do("desktop viewport", chromedp.EmulateViewport(1280, 800))
 	_, _ = chromedp.Call(p.bounded(), emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
 }
-
