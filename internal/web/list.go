@@ -1,13 +1,11 @@
 package web
 
 import (
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tenantops/onboard/internal/onboarding"
 	"github.com/tenantops/onboard/views"
@@ -34,15 +32,6 @@ type sortSpec struct {
 	desc bool
 	kind cursorKind
 }
-
-type cursorKind string
-
-const (
-	cursorTime cursorKind = "time"
-	cursorText cursorKind = "text"
-	cursorInt  cursorKind = "int"
-	cursorGUID cursorKind = "guid"
-)
 
 // List bounds.
 const (
@@ -100,8 +89,8 @@ func readList(q *query, r *http.Request, spec listSpec) listParams {
 		p.Page = int(n)
 	}
 	if spec.idKind != "" {
-		p.After = readCursor(q, "after", spec.idKind, spec.sorts[p.Sort].kind)
-		p.Before = readCursor(q, "before", spec.idKind, spec.sorts[p.Sort].kind)
+		p.After = q.cursor("after", spec.idKind, spec.sorts[p.Sort].kind)
+		p.Before = q.cursor("before", spec.idKind, spec.sorts[p.Sort].kind)
 		if p.After != nil && p.Before != nil {
 			q.fail("A page continues either after or before a row, not both.")
 		}
@@ -130,64 +119,6 @@ func (s *Server) rememberPerPage(w http.ResponseWriter, spec listSpec, p listPar
 	http.SetCookie(w, &http.Cookie{Name: perPageCookie(spec), Value: strconv.Itoa(p.PerPage), Path: "/admin",
 		MaxAge: 365 * 24 * 3600, HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode})
 }
-
-// A cursor is a row's sort value and id, "<value>|<id>" in base64url. Both parts are checked
-// on the way back: the id is the list's kind of id, the value clean text of the sort's kind
-// (a time parses, a number is one).
-func encodeCursor(c onboarding.Cursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(c.Value + "|" + c.ID))
-}
-
-func readCursor(q *query, key string, idKind, valueKind cursorKind) *onboarding.Cursor {
-	raw := q.get(key)
-	if raw == "" || q.Err() != nil {
-		return nil
-	}
-	c, err := decodeCursor(raw, idKind, valueKind)
-	if err != nil {
-		q.fail(key + " is not a page cursor of this list.")
-		return nil
-	}
-	return &c
-}
-
-func decodeCursor(s string, idKind, valueKind cursorKind) (onboarding.Cursor, error) {
-	if len(s) > maxCursor {
-		return onboarding.Cursor{}, errBadCursor
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return onboarding.Cursor{}, errBadCursor
-	}
-	i := strings.LastIndexByte(string(raw), '|')
-	if i < 0 {
-		return onboarding.Cursor{}, errBadCursor
-	}
-	c := onboarding.Cursor{Value: string(raw[:i]), ID: strings.ToLower(string(raw[i+1:]))}
-	if !cursorPart(c.ID, idKind) || !cursorPart(c.Value, valueKind) {
-		return onboarding.Cursor{}, errBadCursor
-	}
-	return c, nil
-}
-
-// cursorPart reports whether v is a cursor part of kind.
-func cursorPart(v string, kind cursorKind) bool {
-	switch kind {
-	case cursorGUID:
-		return onboarding.IsGUID(v)
-	case cursorInt:
-		n, err := strconv.ParseInt(v, 10, 64)
-		return err == nil && n > 0
-	case cursorTime:
-		_, err := time.Parse(time.RFC3339Nano, v)
-		return err == nil
-	case cursorText:
-		return cleanText(v, maxCursor) && len([]rune(v)) <= onboarding.MaxDisplayNameRunes
-	}
-	return false
-}
-
-var errBadCursor = badRequest("bad cursor")
 
 // listPage is the store's page of p: one row more than shown, to know whether another
 // follows; a numbered page without a cursor starts at its offset.
