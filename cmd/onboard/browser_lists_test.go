@@ -86,6 +86,7 @@ func TestBrowserLists(t *testing.T) {
 		}
 		o.open(list + "?q=bulk")
 		o.js(`getComputedStyle(document.querySelector('[data-testid=row-select]')).display !== 'none'`)
+		o.shot("48-mobile-drafts", `[data-testid=drafts-table]`)
 	})
 
 	t.Run("BulkCancelOwner", func(t *testing.T) {
@@ -109,6 +110,7 @@ func TestBrowserLists(t *testing.T) {
 		o.js(`document.querySelectorAll('[data-testid=bulk-result][data-outcome=cancelled]').length === 2 &&
 			document.querySelector('[data-testid=bulk-results] h2').innerText.includes('2 of 2 cancelled')`)
 		o.js(`location.search.includes('q=bulk') && [...document.querySelectorAll('[data-testid=draft-row]')].slice(0, 2).every(r => r.dataset.lifecycle === 'cancelled')`)
+		o.shot("47-drafts-bulk-results")
 		listShots(o, "drafts-bulk-results")
 	})
 
