@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"html"
@@ -9,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // The list tables (views/table.templ, internal/web/list.go) over HTTP and PostgreSQL: sort
@@ -51,7 +54,7 @@ func linkOf(body, testid string) string {
 
 func TestListTables(t *testing.T) {
 	t.Parallel()
-	base := startApp(t, nil)
+	base, conn := startAppOnDB(t, nil)
 	owner := client(t, base, "owner@acme.test")
 	for i := range 30 {
 		createDraftAPI(t, owner, base, fmt.Sprintf("b0b00000-0000-4000-8000-%012d", i), fmt.Sprintf("Bulk%02d", i), fmt.Sprintf("b%02d.healthy.test", i))
@@ -69,6 +72,7 @@ func TestListTables(t *testing.T) {
 	t.Run("Drafts", func(t *testing.T) { listsDrafts(t, base, owner) })
 	t.Run("DraftsCSV", func(t *testing.T) { listsDraftsCSV(t, base, owner, hostile) })
 	t.Run("Operations", func(t *testing.T) { listsOperations(t, base, owner) })
+	t.Run("OperationsPages", func(t *testing.T) { listsOperationsPages(t, base, owner, conn) })
 	t.Run("Members", func(t *testing.T) { listsMembers(t, base, owner) })
 	t.Run("BulkCancel", func(t *testing.T) { listsBulkCancel(t, base, owner) })
 }
@@ -362,5 +366,60 @@ func listsBulkCancel(t *testing.T, base string, owner *http.Client) {
 		if got := strings.Count(body, `data-testid="audit-row"`); got != want {
 			t.Errorf("%s: %d cancellation entries, want %d", n, got, want)
 		}
+	}
+}
+
+// listsOperationsPages: 60 finished runs of one draft, a second apart, paged by keyset both
+// ways, by start and by status (all alike: ties broken by id), each run once.
+func listsOperationsPages(t *testing.T, base string, owner *http.Client, conn *pgx.Conn) {
+	if _, err := conn.Exec(context.Background(), `INSERT INTO operation_runs
+			(workspace_id, tenant_id, draft_id, type, status, outcome, created_at, started_at, completed_at)
+		SELECT workspace_id, tenant_id, id, 'bootstrap.policy_sync', 'completed', 'succeeded',
+			now() - g * interval '1 second', now() - g * interval '1 second', now()
+		FROM managed_tenant_onboarding_sessions, generate_series(1, 60) g WHERE display_name = 'Bulk07'`); err != nil {
+		t.Fatal(err)
+	}
+	ops := base + "/admin/workspaces/acme/operations"
+	runIDs := func(body string) []string {
+		var out []string
+		for _, m := range regexp.MustCompile(`data-testid="run-row" data-run-id="([0-9a-f-]{36})"`).FindAllStringSubmatch(body, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	for _, sort := range []string{"started", "status"} {
+		u := ops + "?type=bootstrap.policy_sync&per_page=25&sort=" + sort
+		var pages [][]string
+		seen := map[string]bool{}
+		for u != "" && len(pages) < 5 {
+			body, _ := listPage(t, owner, u)
+			ids := runIDs(body)
+			pages = append(pages, ids)
+			for _, id := range ids {
+				if seen[id] {
+					t.Errorf("sort=%s: run %s twice", sort, id)
+				}
+				seen[id] = true
+			}
+			if listTotal(t, body) != "60" {
+				t.Errorf("sort=%s: total %s, want 60", sort, listTotal(t, body))
+			}
+			if next := linkOf(body, "runs-next"); next != "" {
+				u = base + next
+			} else {
+				// Back from the last page by keyset: the page before it again.
+				prev, _ := listPage(t, owner, base+linkOf(body, "runs-prev"))
+				if got, want := strings.Join(runIDs(prev), ","), strings.Join(pages[len(pages)-2], ","); got != want {
+					t.Errorf("sort=%s: previous from the last page is not the page before it", sort)
+				}
+				u = ""
+			}
+		}
+		if len(seen) != 60 || len(pages) != 3 {
+			t.Errorf("sort=%s: %d runs over %d pages, want 60 over 3", sort, len(seen), len(pages))
+		}
+	}
+	if recs, _ := readCSV(t, owner, ops+"?format=csv&type=bootstrap.policy_sync"); len(recs) != 61 {
+		t.Errorf("CSV of the 60 runs: %d records, want 61", len(recs))
 	}
 }
