@@ -187,4 +187,17 @@ func badge(b Badge, testid string) templ.Component {
 	})
 }
 
+// bulkBadges are the results of "Cancel selected", one per draft.
+var bulkBadges = map[string]Badge{
+	"cancelled":         {"Cancelled", "success"},
+	"skipped_cancelled": {"Skipped: already cancelled", "neutral"},
+	"skipped_finished":  {"Skipped: already completed", "neutral"},
+	"conflict":          {"Conflict: changed since you loaded it", "warning"},
+	"not_found":         {"Not found in this workspace", "danger"},
+	"failed":            {"Not cancelled: try again", "danger"},
+}
+
+// bulkBadge is the badge of one "Cancel selected" result.
+func bulkBadge(outcome string) Badge { return lookup(bulkBadges, outcome) }
+
 var _ = templruntime.GeneratedTemplate

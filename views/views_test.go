@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -281,10 +282,16 @@ func TestGoldenPages(t *testing.T) {
 		{"wizard_bootstrap_running", WizardPage(testNav, WizardData{Checkpoint: cohort(stepData(4), "operator")})},
 		{"wizard_override", WizardPage(testNav, WizardData{Checkpoint: cohort(overridableActivate(), "owner")})},
 		{"wizard_completed", WizardPage(testNav, WizardData{Checkpoint: cohort(completedWithOverride(), "viewer")})},
-		{"drafts", DraftsPage(testNav, DraftsPageData{Workspace: "acme", Rows: sampleRows(), CanCreate: true,
-			Counts: map[string]int{"action_required": 1, "ready_for_activation": 1}})},
-		{"drafts_empty_filtered", DraftsPage(testNav, DraftsPageData{Workspace: "acme", Lifecycle: "completed", Counts: map[string]int{"draft": 3}})},
+		{"drafts", DraftsPage(testNav, DraftsPageData{Workspace: "acme", Rows: sampleRows(), CanCreate: true, CanCancel: true,
+			Counts: map[string]int{"action_required": 1, "ready_for_activation": 1}, List: sampleList("drafts", "/admin/workspaces/acme/onboarding", 2)})},
+		{"drafts_bulk_results", DraftsPage(testNav, DraftsPageData{Workspace: "acme", Rows: sampleRows(), CanCancel: true,
+			Counts: map[string]int{"action_required": 1, "ready_for_activation": 1}, List: sampleList("drafts", "/admin/workspaces/acme/onboarding", 2),
+			Bulk: []BulkResult{{DraftID: draftID, Name: "Contoso Ltd", Outcome: "cancelled"}, {DraftID: draftID, Name: "Fabrikam", Outcome: "conflict"},
+				{DraftID: draftID, Name: "Northwind", Outcome: "skipped_cancelled"}}})},
+		{"drafts_empty_filtered", DraftsPage(testNav, DraftsPageData{Workspace: "acme", Lifecycle: "completed", Counts: map[string]int{"draft": 3},
+			List: sampleList("drafts", "/admin/workspaces/acme/onboarding", 0)})},
 		{"operations", OperationsPage(testNav, OperationsData{Workspace: "acme", Filter: OperationsFilter{Status: "completed"},
+			List:   sampleList("runs", "/admin/workspaces/acme/operations", 2),
 			Drafts: []DraftOption{{ID: draftID, Label: "Contoso Ltd"}},
 			Runs:   []OperationRow{{Run: verifyRun, DraftID: draftID, Tenant: "Contoso Ltd"}, {Run: bootRun, DraftID: draftID, Tenant: "Contoso Ltd"}}})},
 		{"run_verify", RunPage(testNav, RunData{Panel: runPanelData(verifyRun),
@@ -355,4 +362,22 @@ func noInlineCode(t *testing.T, html string) {
 			t.Errorf("inline script, blocked by the CSP: %s", m)
 		}
 	}
+}
+
+// sampleList is a list's meta as internal/web builds it: page 2 of 3 of 137 rows, sorted by
+// the default, with a search chip.
+func sampleList(name, path string, rows int) ListMeta {
+	m := ListMeta{Name: name, Noun: name, Path: path, Keep: url.Values{"q": {"con"}}, Q: "con", SearchLabel: "Search",
+		SearchHint: "Name", Sort: "updated", Desc: true, Total: 137, Page: 2, Pages: 3, PerPage: 50, DefaultPerPage: 50,
+		PerPageChoices: []int{25, 50, 100, 500}}
+	if rows > 0 {
+		m.FirstRow, m.LastRow = 51, 50+rows
+		m.PrevURL, m.NextURL = path+"?q=con", path+"?q=con&page=3&after=x"
+		m.PageLinks = []PageLink{{N: 1, URL: path + "?q=con"}, {N: 2, URL: path + "?q=con&page=2", Current: true}, {N: 3, URL: path + "?q=con&page=3"}}
+	} else {
+		m.Total = 0
+	}
+	m.Chips = []FilterChip{{Key: "q", Label: "Search: “con”", RemoveURL: path}}
+	m.CSVURL = path + "?format=csv&q=con"
+	return m
 }

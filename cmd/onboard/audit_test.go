@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"regexp"
 	"strings"
@@ -41,12 +42,14 @@ func TestAuditLog(t *testing.T) {
 	if strings.Contains(body, `{&#34;`) || strings.Contains(body, `{"`) {
 		t.Error("audit page shows raw JSON")
 	}
-	next := regexp.MustCompile(`data-testid="audit-next"|href="([^"]*before=\d+[^"]*)"`).FindStringSubmatch(body)
-	m := regexp.MustCompile(`href="(/admin/workspaces/acme/audit\?before=\d+)" data-testid="audit-next"`).FindStringSubmatch(body)
-	if next == nil || m == nil {
+	m := regexp.MustCompile(`href="(/admin/workspaces/acme/audit\?after=[^"]+&amp;page=2)"[^>]*data-testid="audit-next">Older`).FindStringSubmatch(body)
+	if m == nil {
 		t.Fatal("no link to older entries")
 	}
-	_, page2, _ := get(t, owner, base+m[1], "text/html")
+	_, page2, _ := get(t, owner, base+html.UnescapeString(m[1]), "text/html")
+	if !regexp.MustCompile(`href="/admin/workspaces/acme/audit"[^>]*data-testid="audit-prev">← Newer`).MatchString(page2) {
+		t.Error("page 2 has no link to newer entries (the first page)")
+	}
 	ids := func(html string) []int {
 		var out []int
 		for _, m := range regexp.MustCompile(`data-testid="audit-row" data-action="[^"]*" data-id="(\d+)"`).FindAllStringSubmatch(html, -1) {
@@ -77,6 +80,16 @@ func TestAuditLog(t *testing.T) {
 	}
 	if n := count("?draft=" + other); n != 1 {
 		t.Errorf("draft filter: %d rows for the other draft, want 1", n)
+	}
+	// q searches the action (its words too), the actor, the subject and changed values.
+	if n := count("?q=onboarding%20started"); n != 2 {
+		t.Errorf("q=onboarding started: %d rows, want the 2 creations", n)
+	}
+	if n := count("?q=TAILSPIN%2054"); n != 2 {
+		t.Errorf("q=Tailspin 54: %d rows, want the 2 renames to and from it", n)
+	}
+	if n := count("?q=operator%40acme&action=onboarding.draft.updated&per_page=100"); n != 55 {
+		t.Errorf("q=operator@acme: %d renames, want 55", n)
 	}
 	if n := count("?from=2000-01-01&to=2000-01-02"); n != 0 {
 		t.Errorf("date filter: %d rows in 2000, want 0", n)

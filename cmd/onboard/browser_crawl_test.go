@@ -235,9 +235,20 @@ func crawlPages(ids crawlIDs) []crawlPage {
 		{route: crawlDrafts, name: "drafts", path: acme + "/onboarding"},
 		{route: crawlDrafts, name: "drafts-filtered", path: acme + "/onboarding?lifecycle=action_required", only: []string{"owner@acme.test"}},
 		{route: "GET /admin/workspaces/{ws}/onboarding/new", name: "draft-new", path: acme + "/onboarding/new"},
+		// The list tables with a search, a sort, a page size and a page (chips, arrows, pager).
+		// Cancel selected asks first: a row selected enables it, so its dialog is crawled too.
+		{route: crawlDrafts, name: "drafts-selected", path: acme + "/onboarding", only: []string{"owner@acme.test"},
+			prepare: func(p *page) {
+				p.click(`[data-testid=row-select]`)
+				p.js(`!document.querySelector('[data-testid=bulk-cancel]').disabled`)
+			}},
+		{route: crawlDrafts, name: "drafts-sorted-paged", path: acme + "/onboarding?q=a&sort=name&dir=desc&per_page=25&page=2"},
 		{route: crawlRuns, name: "operations", path: acme + "/operations"},
+		{route: crawlRuns, name: "operations-filtered", path: acme + "/operations?status=completed&q=acme&sort=type&dir=asc", only: []string{"viewer@acme.test"}},
 		{route: "GET /admin/workspaces/{ws}/audit", name: "audit", path: acme + "/audit"},
+		{route: "GET /admin/workspaces/{ws}/audit", name: "audit-search-page2", path: acme + "/audit?q=onboarding&per_page=25&page=2", only: []string{"owner@acme.test"}},
 		{route: "GET /admin/workspaces/{ws}/members/", name: "members", path: acme + "/members/"},
+		{route: "GET /admin/workspaces/{ws}/members/", name: "members-sorted", path: acme + "/members/?sort=role&dir=desc&q=acme"},
 	}
 	states := []string{"draft", "verifying", "action_required", "bootstrapping", "partial", "ready_for_activation", "completed", "overridden", "cancelled"}
 	// Every route as every role that may open it; every state of the wizard as its owner, and
@@ -576,12 +587,12 @@ func (c *crawler) crawl(cp crawlPage) {
 	}
 }
 
-// crawlConfirmForms lists the visible forms that ask for confirmation, by index among all
-// forms with data-confirm.
+// crawlConfirmForms lists the visible forms that ask for confirmation (and may be sent: "Cancel
+// selected" waits for a selection), by index among all forms with data-confirm.
 const crawlConfirmForms = `[...document.querySelectorAll('form[data-confirm]')]
 	.map((f, i) => [f, String(i)]).filter(([f]) => {
 		const b = f.querySelector('button[type=submit], button:not([type])');
-		return b && b.offsetParent !== null;
+		return b && b.offsetParent !== null && !b.disabled;
 	}).map(([, i]) => i)`
 
 // media emulates the colour scheme, with reduced motion so that no colour transition is

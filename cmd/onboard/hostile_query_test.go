@@ -18,18 +18,18 @@ import (
 // invalid UTF-8: SQLSTATE 22021) or that stretch a parser: control characters, a long value,
 // numbers out of range, a word of no vocabulary; and for a cursor, cursors with a bad part.
 func hostileValues(key string) []string {
-	if strings.HasSuffix(key, "after") {
+	if strings.HasSuffix(key, "after") || strings.HasSuffix(key, "before") {
 		cursor := func(raw string) string { return base64.RawURLEncoding.EncodeToString([]byte(raw)) }
 		id := newUUID()
-		return []string{"%FF", cursor("n|\xff|" + id), cursor("n|\x00|" + id), cursor("t|\xff|" + id),
-			cursor("n|" + strings.Repeat("a", 900) + "|" + id), cursor("n|a|" + id + "\x00")}
+		return []string{"%FF", cursor("\xff|" + id), cursor("\x00|" + id), cursor("a\x00|" + id),
+			cursor(strings.Repeat("a", 900) + "|" + id), cursor("a|" + id + "\x00"), cursor("99999999999999999999|1")}
 	}
 	return []string{"%00", "%FF", "a%01b%C3%28", strings.Repeat("%C3%A9", 2000), "-1", "99999999999999999999", "zz"}
 }
 
 // queryKeyRE finds the parameters the handlers read through the query layer
 // (internal/web/query.go): q.word("sort", …), queryOf(r).get("next"), …
-var queryKeyRE = regexp.MustCompile(`(?:\bq|queryOf\(r\))\.(?:text|word|guid|number|requiredNumber|date|get|has)\("([a-z_]+)"`)
+var queryKeyRE = regexp.MustCompile(`(?:\bq|queryOf\(r\))\.(?:text|word|guid|number|requiredNumber|date|get|has|cursor)\("([a-z_]+)"`)
 
 // hostileKeys are the query parameters to send hostile values in: every one a handler reads
 // (found in the sources, so a new one is covered without anyone remembering to), /live's own
@@ -40,7 +40,7 @@ func hostileKeys(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := []string{"draft", "rev", "view", "version", "delta", "presence", "sort=name&after", "format=csv&actor", "format=csv&action"}
+	keys := []string{"draft", "rev", "view", "version", "delta", "presence", "sort=name&after", "sort=status&before", "format=csv&actor", "format=csv&action", "format=csv&q", "format=csv&tenant"}
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue

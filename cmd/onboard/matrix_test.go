@@ -115,10 +115,13 @@ var matrixPublic = map[string][2]int{
 // run, for its viewer, operator and owner. Writes carry neither body, version nor If-Match,
 // so they stop at authorization or at the missing precondition and change nothing.
 var matrixOwn = map[string][3]int{
-	"GET /admin/workspaces/{ws}/audit":                       {403, 403, 200},
-	"GET /admin/workspaces/{ws}/onboarding":                  {200, 200, 200},
-	"POST /admin/workspaces/{ws}/onboarding":                 {403, 422, 422},
-	"GET /admin/workspaces/{ws}/onboarding/new":              {403, 200, 200},
+	"GET /admin/workspaces/{ws}/audit":          {403, 403, 200},
+	"GET /admin/workspaces/{ws}/onboarding":     {200, 200, 200},
+	"POST /admin/workspaces/{ws}/onboarding":    {403, 422, 422},
+	"GET /admin/workspaces/{ws}/onboarding/new": {403, 200, 200},
+	// Cancel selected: owners only; without a confirmation and a selection, a 400.
+	"POST /admin/workspaces/{ws}/onboarding/cancellations":   {403, 403, 400},
+	"GET /admin/workspaces/{ws}/onboarding/cancellations":    {303, 303, 303},
 	"GET /admin/workspaces/{ws}/onboarding/{id}":             {200, 200, 200},
 	"POST /admin/workspaces/{ws}/onboarding/{id}/activation": {403, 403, 400},
 	"POST /admin/workspaces/{ws}/onboarding/{id}/bootstrap":  {403, 400, 400},

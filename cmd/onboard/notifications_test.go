@@ -47,3 +47,44 @@ func TestNotificationRead(t *testing.T) {
 		t.Errorf("unknown notification = %d, want 404", code)
 	}
 }
+
+// TestNotificationsMarkAllRead: an owner's "Cancel selected" notifies the operator who worked
+// on each draft; "Mark all read" (the bell's form and the page's) marks every one of theirs
+// read and no one else's.
+func TestNotificationsMarkAllRead(t *testing.T) {
+	t.Parallel()
+	base := startApp(t, nil)
+	owner := client(t, base, "owner@acme.test")
+	operator := client(t, base, "operator@acme.test")
+	operator2 := client(t, base, "operator2@acme.test")
+	api := newAPIClient(t, base)
+	form := url.Values{"confirm": {"yes"}}
+	for i, who := range []*http.Client{operator, operator, operator2} {
+		id := createDraftAPI(t, owner, base, newUUID(), fmt.Sprintf("Contoso %d", i), fmt.Sprintf("c%d.healthy.test", i))
+		wantStatus(t, "rename", api.do(t, who, http.MethodPatch, draftPath(id), fmt.Sprintf(`{"display_name":"Contoso %d Ltd"}`, i), "If-Match", `"1"`), http.StatusOK)
+		form.Add("draft", id+":2")
+	}
+	if code, _, _ := postForm(t, owner, base+"/admin/workspaces/acme/onboarding/cancellations", form); code != 303 {
+		t.Fatalf("Cancel selected = %d, want 303", code)
+	}
+	unread := func(c *http.Client) int {
+		t.Helper()
+		_, body, _ := get(t, c, base+"/admin/notifications", "text/html")
+		return len(regexp.MustCompile(`data-testid="notification"[^>]*data-unread="true"`).FindAllStringIndex(body, -1))
+	}
+	if n, n2 := unread(operator), unread(operator2); n != 2 || n2 != 1 {
+		t.Fatalf("unread after Cancel selected: operator %d, operator2 %d; want 2 and 1", n, n2)
+	}
+	if _, body, _ := get(t, operator, base+"/admin", "text/html"); !regexp.MustCompile(`data-testid="bell-mark-all-read"`).MatchString(body) {
+		t.Error("the bell offers no Mark all read")
+	}
+	if code, _, h := postForm(t, operator, base+"/admin/notifications/read", url.Values{}); code != 303 || h.Get("Location") != "/admin/notifications" {
+		t.Errorf("Mark all read = %d → %q, want 303 to the notifications", code, h.Get("Location"))
+	}
+	if n, n2 := unread(operator), unread(operator2); n != 0 || n2 != 1 {
+		t.Errorf("unread after Mark all read: operator %d, operator2 %d; want 0 and 1 (only their own)", n, n2)
+	}
+	if _, body, _ := get(t, operator, base+"/admin", "text/html"); regexp.MustCompile(`data-testid="unread-count"|data-testid="bell-mark-all-read"`).MatchString(body) {
+		t.Error("the bell still counts unread notifications")
+	}
+}

@@ -116,15 +116,33 @@ type AuditRecord struct {
 }
 
 // AuditFilter selects audit entries; empty fields match everything. Entries come newest
-// first; Before (an entry id) continues a page (keyset pagination).
+// first (Desc) or oldest first; Page continues a page (keyset by entry id, or an offset).
 type AuditFilter struct {
 	Action   string // exact action, or a prefix ending in "." (e.g. "onboarding.")
 	Actor    string // actor email
 	DraftID  string // entries about this draft or its runs
 	From, To time.Time
-	Before   int64
-	Limit    int
+	// Q matches the action, the actor's email, the subject (a tenant's name, the subject
+	// id) and the changed values (the metadata as text), case-insensitive, substring;
+	// Actions are more actions it matches (those whose words contain it).
+	Q       string
+	Actions []string
+	ListPage
 }
+
+// ListPage is where one page of a list starts and how long it is. The lists that grow
+// (drafts, runs, audit) continue with keyset cursors (After for the next page, Before for the
+// previous one), stable while rows are added; a numbered page jumps there by Offset.
+type ListPage struct {
+	Desc   bool // the sort's direction: descending
+	Offset int
+	After  *Cursor // rows after this one in the list's order
+	Before *Cursor // rows before this one (the page read backwards, returned in order)
+	Limit  int
+}
+
+// Cursor is a row's position in a sorted list: its sort value as text and its id.
+type Cursor struct{ Value, ID string }
 
 // ConnectionInfo describes a provider connection without its secret.
 type ConnectionInfo struct {
@@ -265,11 +283,18 @@ func nullable(s string) any {
 type DraftFilter struct {
 	Q         string // matches display name, primary domain or tenant id (case-insensitive, substring)
 	Lifecycle string // one lifecycle_state, "" for all
-	Sort      string // "updated" (newest change first, the default) or "name" (A–Z)
-	// After continues after the last row of the previous page (keyset pagination): its
-	// updated_at (Sort "updated") or lower-cased display name (Sort "name"), and its id.
-	AfterTime time.Time
-	AfterName string
-	AfterID   string
-	Limit     int
+	// Sort is "updated" (the last change, the default), "name", "status" (in lifecycle
+	// order) or "checkpoint" (in checkpoint order); ListPage.Desc its direction.
+	Sort string
+	ListPage
+}
+
+// RunPageFilter selects one page of a workspace's runs for the operations list.
+type RunPageFilter struct {
+	Type, Status, Outcome, DraftID string
+	// Q matches the run's type, its initiator's email, its tenant's name, domain or tenant id.
+	Q string
+	// Sort is "started" (creation, the default), "type" or "status"; ListPage.Desc its direction.
+	Sort string
+	ListPage
 }

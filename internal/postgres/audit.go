@@ -3,60 +3,65 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/tenantops/onboard/internal/onboarding"
 )
 
-// AuditEntries lists a workspace's audit entries matching f, newest first, with the actor's
-// email ("system" when none) and the onboarding each entry is about (a draft, or the draft
-// of a run). Pages continue with f.Before = the last id shown (keyset pagination, stable
-// while entries are added).
-func (db *DB) AuditEntries(ctx context.Context, workspaceID int64, f onboarding.AuditFilter) ([]onboarding.AuditRecord, error) {
-	where := []string{"a.workspace_id = $1"}
-	args := []any{workspaceID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
-	}
-	if f.Before > 0 {
-		add("a.id < ?", f.Before)
-	}
-	switch {
-	case strings.HasSuffix(f.Action, "."):
-		add("starts_with(a.action, ?)", f.Action)
-	case f.Action != "":
-		add("a.action = ?", f.Action)
-	}
-	if f.Actor == "system" {
-		where = append(where, "a.actor_id IS NULL")
-	} else if f.Actor != "" {
-		add("lower(u.email) = lower(?)", f.Actor)
-	}
-	if f.DraftID != "" {
-		add("coalesce(s.id, r.draft_id)::text = ?", f.DraftID)
-	}
-	if !f.From.IsZero() {
-		add("a.created_at >= ?", f.From)
-	}
-	if !f.To.IsZero() {
-		add("a.created_at < ?", f.To)
-	}
-	limit := f.Limit
-	if limit <= 0 || limit > 10000 {
-		limit = 50
-	}
-	args = append(args, limit)
-	rows, err := db.Pool.Query(ctx, `SELECT a.id, coalesce(u.email, 'system'), a.action, a.subject_type, a.subject_id,
-			a.metadata::text, a.created_at, coalesce(coalesce(s.id, r.draft_id)::text, ''), coalesce(coalesce(s.display_name, rs.display_name), '')
+// auditFrom joins an entry to its actor and to the onboarding it is about (a draft, or the
+// draft of a run).
+const auditFrom = `
 		FROM workspace_audit_log a
 		LEFT JOIN users u ON u.id = a.actor_id
 		LEFT JOIN managed_tenant_onboarding_sessions s
-			ON a.subject_type = '`+onboarding.SubjectDraft+`' AND s.id::text = a.subject_id
-		LEFT JOIN operation_runs r ON a.subject_type = '`+onboarding.SubjectRun+`' AND r.id::text = a.subject_id
-		LEFT JOIN managed_tenant_onboarding_sessions rs ON rs.id = r.draft_id
-		WHERE `+strings.Join(where, " AND ")+`
-		ORDER BY a.id DESC LIMIT $`+fmt.Sprint(len(args)), args...)
+			ON a.subject_type = '` + onboarding.SubjectDraft + `' AND s.id::text = a.subject_id
+		LEFT JOIN operation_runs r ON a.subject_type = '` + onboarding.SubjectRun + `' AND r.id::text = a.subject_id
+		LEFT JOIN managed_tenant_onboarding_sessions rs ON rs.id = r.draft_id`
+
+// MaxAuditRows bounds one read of the audit log (the CSV export).
+const MaxAuditRows = 10001
+
+func auditWhere(workspaceID int64, f onboarding.AuditFilter) *listSQL {
+	q := &listSQL{}
+	q.and("a.workspace_id = " + q.arg(workspaceID))
+	switch {
+	case len(f.Action) > 0 && f.Action[len(f.Action)-1] == '.':
+		q.and("starts_with(a.action, " + q.arg(f.Action) + ")")
+	case f.Action != "":
+		q.and("a.action = " + q.arg(f.Action))
+	}
+	if f.Actor == "system" {
+		q.and("a.actor_id IS NULL")
+	} else if f.Actor != "" {
+		q.and("lower(u.email) = lower(" + q.arg(f.Actor) + ")")
+	}
+	if f.DraftID != "" {
+		q.and("coalesce(s.id, r.draft_id)::text = " + q.arg(f.DraftID))
+	}
+	if !f.From.IsZero() {
+		q.and("a.created_at >= " + q.arg(f.From))
+	}
+	if !f.To.IsZero() {
+		q.and("a.created_at < " + q.arg(f.To))
+	}
+	if f.Q != "" {
+		p := q.like(f.Q)
+		q.and("(a.action LIKE " + p + " OR lower(coalesce(u.email, 'system')) LIKE " + p +
+			" OR lower(coalesce(s.display_name, rs.display_name, '')) LIKE " + p + " OR lower(a.subject_id) LIKE " + p +
+			" OR lower(a.metadata::text) LIKE " + p + " OR a.action = ANY(" + q.arg(append([]string{}, f.Actions...)) + "))")
+	}
+	return q
+}
+
+// AuditEntries lists a workspace's audit entries matching f (newest first unless
+// f.Desc is false: oldest first), with the actor's email ("system" when none) and
+// the onboarding each entry is about. Pages continue by entry id (keyset pagination, stable
+// while entries are added).
+func (db *DB) AuditEntries(ctx context.Context, workspaceID int64, f onboarding.AuditFilter) ([]onboarding.AuditRecord, error) {
+	q := auditWhere(workspaceID, f)
+	tail, reversed := q.page(sortKey{col: "a.id", cast: "bigint"}, "a.id", "bigint", f.ListPage, MaxAuditRows)
+	rows, err := db.Pool.Query(ctx, `SELECT a.id, coalesce(u.email, 'system'), a.action, a.subject_type, a.subject_id,
+			a.metadata::text, a.created_at, coalesce(coalesce(s.id, r.draft_id)::text, ''), coalesce(coalesce(s.display_name, rs.display_name), '')`+
+		auditFrom+q.whereSQL()+tail, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
 	}
@@ -69,5 +74,15 @@ func (db *DB) AuditEntries(ctx context.Context, workspaceID int64, f onboarding.
 		}
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	return reverse(out, reversed), rows.Err()
+}
+
+// AuditCount counts the entries matching f.
+func (db *DB) AuditCount(ctx context.Context, workspaceID int64, f onboarding.AuditFilter) (int, error) {
+	q := auditWhere(workspaceID, f)
+	var n int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*)`+auditFrom+q.whereSQL(), q.args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count audit: %w", err)
+	}
+	return n, nil
 }

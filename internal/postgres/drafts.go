@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -352,36 +351,63 @@ func stateJSON(m map[string]any) map[string]any {
 	return m
 }
 
-// DraftPage lists one page of a workspace's drafts matching f (keyset pagination: stable
-// while drafts change, no OFFSET).
-func (s *Store) DraftPage(ctx context.Context, workspaceID int64, f onboarding.DraftFilter) ([]onboarding.Draft, error) {
-	where := []string{"s.workspace_id = $1"}
-	args := []any{workspaceID}
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+// draftSorts are the drafts list's sort keys (onboarding.DraftFilter.Sort).
+var draftSorts = map[string]sortKey{
+	"updated":    {col: "s.updated_at", cast: "timestamptz"},
+	"name":       {col: "s.display_name", cast: "text", fn: "lower(%s)"},
+	"status":     {col: "s.lifecycle_state", cast: "text", fn: inOrder(onboarding.Lifecycles)},
+	"checkpoint": {col: "s.current_checkpoint", cast: "text", fn: inOrder(onboarding.Checkpoints)},
+}
+
+// MaxDraftRows bounds one read of drafts: the largest page (500) and the CSV export.
+const MaxDraftRows = 10001
+
+// draftWhere is the drafts list's filter: the workspace, the search and (withState) the
+// lifecycle state.
+func draftWhere(workspaceID int64, f onboarding.DraftFilter, withState bool) *listSQL {
+	q := &listSQL{}
+	q.and("s.workspace_id = " + q.arg(workspaceID))
 	if f.Q != "" {
-		p := arg("%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(f.Q)) + "%")
-		where = append(where, "(lower(s.display_name) LIKE "+p+" OR lower(s.primary_domain) LIKE "+p+" OR s.tenant_id::text LIKE "+p+")")
+		p := q.like(f.Q)
+		q.and("(lower(s.display_name) LIKE " + p + " OR lower(s.primary_domain) LIKE " + p + " OR s.tenant_id::text LIKE " + p + ")")
 	}
-	if f.Lifecycle != "" {
-		where = append(where, "s.lifecycle_state = "+arg(f.Lifecycle))
+	if withState && f.Lifecycle != "" {
+		q.and("s.lifecycle_state = " + q.arg(f.Lifecycle))
 	}
-	order := "s.updated_at DESC, s.id DESC"
-	if f.Sort == "name" {
-		order = "lower(s.display_name), s.id"
-		if f.AfterID != "" {
-			where = append(where, "(lower(s.display_name), s.id::text) > ("+arg(f.AfterName)+", "+arg(f.AfterID)+")")
+	return q
+}
+
+// DraftPage lists one page of a workspace's drafts matching f: keyset pagination (stable
+// while drafts change) for the next and previous pages, an offset for a numbered one.
+func (s *Store) DraftPage(ctx context.Context, workspaceID int64, f onboarding.DraftFilter) ([]onboarding.Draft, error) {
+	q := draftWhere(workspaceID, f, true)
+	k, ok := draftSorts[f.Sort]
+	if !ok {
+		k = draftSorts["updated"]
+	}
+	tail, reversed := q.page(k, "s.id::text", "text", f.ListPage, MaxDraftRows)
+	ds, err := collectDrafts(s.Pool.Query(ctx, draftSelect+q.whereSQL()+tail, q.args...))
+	return reverse(ds, reversed), err
+}
+
+// DraftCounts counts a workspace's drafts matching f's search, per lifecycle state (its
+// lifecycle filter aside: the status tabs show every state's count).
+func (s *Store) DraftCounts(ctx context.Context, workspaceID int64, f onboarding.DraftFilter) (map[string]int, error) {
+	q := draftWhere(workspaceID, f, false)
+	rows, err := s.Pool.Query(ctx, `SELECT s.lifecycle_state, count(*) FROM managed_tenant_onboarding_sessions s`+
+		q.whereSQL()+` GROUP BY 1`, q.args...)
+	if err != nil {
+		return nil, fmt.Errorf("count drafts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, fmt.Errorf("count drafts: %w", err)
 		}
-	} else if f.AfterID != "" {
-		where = append(where, "(s.updated_at, s.id::text) < ("+arg(f.AfterTime)+", "+arg(f.AfterID)+")")
+		out[state] = n
 	}
-	// The largest page is 500 rows; the list asks for one more to know whether a next page
-	// exists.
-	limit := f.Limit
-	if limit <= 0 || limit > 501 {
-		limit = 50
-	}
-	return collectDrafts(s.Pool.Query(ctx, draftSelect+` WHERE `+strings.Join(where, " AND ")+` ORDER BY `+order+` LIMIT `+arg(limit), args...))
+	return out, rows.Err()
 }

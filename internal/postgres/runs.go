@@ -362,3 +362,59 @@ func (t *storeTx) BatchRuns(ctx context.Context, r operation.Run) ([]operation.R
 	return collectRuns(t.tx.Query(ctx, runSelect+` WHERE r.draft_id = $1 AND r.created_at = $2 AND r.type LIKE 'bootstrap.%'
 		ORDER BY r.type`, r.DraftID, r.CreatedAt))
 }
+
+// runSorts are the operations list's sort keys (onboarding.RunPageFilter.Sort).
+var runSorts = map[string]sortKey{
+	"started": {col: "r.created_at", cast: "timestamptz"},
+	"type":    {col: "r.type", cast: "text"},
+	"status":  {col: "r.status", cast: "text", fn: inOrder(operation.Statuses)},
+}
+
+// MaxRunRows bounds one read of runs: the largest page and the CSV export.
+const MaxRunRows = 10001
+
+// runListFrom joins a run to its initiator and its draft (whose name the search matches).
+const runListFrom = ` FROM operation_runs r` + runJoins + `
+	LEFT JOIN managed_tenant_onboarding_sessions ds ON ds.id = r.draft_id`
+
+func runWhere(workspaceID int64, f onboarding.RunPageFilter) *listSQL {
+	q := &listSQL{}
+	q.and("r.workspace_id = " + q.arg(workspaceID))
+	for col, v := range map[string]string{"r.type": f.Type, "r.status": f.Status, "r.outcome": f.Outcome} {
+		if v != "" {
+			q.and(col + " = " + q.arg(v))
+		}
+	}
+	if f.DraftID != "" {
+		q.and("r.draft_id::text = " + q.arg(f.DraftID))
+	}
+	if f.Q != "" {
+		p := q.like(f.Q)
+		q.and("(r.type LIKE " + p + " OR lower(coalesce(iu.email, '')) LIKE " + p + " OR lower(coalesce(ds.display_name, '')) LIKE " + p +
+			" OR lower(coalesce(ds.primary_domain, '')) LIKE " + p + " OR r.tenant_id::text LIKE " + p + ")")
+	}
+	return q
+}
+
+// RunPage lists one page of a workspace's runs matching f (keyset pages, or an offset for a
+// numbered one).
+func (s *Store) RunPage(ctx context.Context, workspaceID int64, f onboarding.RunPageFilter) ([]operation.Run, error) {
+	q := runWhere(workspaceID, f)
+	k, ok := runSorts[f.Sort]
+	if !ok {
+		k = runSorts["started"]
+	}
+	tail, reversed := q.page(k, "r.id::text", "text", f.ListPage, MaxRunRows)
+	runs, err := collectRuns(s.Pool.Query(ctx, `SELECT `+runColumns+runListFrom+q.whereSQL()+tail, q.args...))
+	return reverse(runs, reversed), err
+}
+
+// RunCount counts the runs matching f.
+func (s *Store) RunCount(ctx context.Context, workspaceID int64, f onboarding.RunPageFilter) (int, error) {
+	q := runWhere(workspaceID, f)
+	var n int
+	if err := s.Pool.QueryRow(ctx, `SELECT count(*)`+runListFrom+q.whereSQL(), q.args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count runs: %w", err)
+	}
+	return n, nil
+}

@@ -16,15 +16,11 @@ func DraftRows(ds []onboarding.Draft) []views.DraftRow {
 	return out
 }
 
-// OperationRows maps a workspace's runs (newest first) to the operations list's rows, those
-// with the outcome only when one is given (the store filters by status, not outcome), each
-// named by its draft's tenant (tenants: draft id → label).
-func OperationRows(runs []operation.Run, outcome string, tenants map[string]string) []views.OperationRow {
+// OperationRows maps a page of a workspace's runs to the operations list's rows, each named
+// by its draft's tenant (tenants: draft id → label).
+func OperationRows(runs []operation.Run, tenants map[string]string) []views.OperationRow {
 	out := []views.OperationRow{}
 	for _, run := range runs {
-		if outcome != "" && string(run.Outcome) != outcome {
-			continue
-		}
 		rv := RunView(run)
 		rv.Checks, rv.Items = nil, nil
 		// Rows of runs still going are live (view oprow:<run id> of their draft); the rev

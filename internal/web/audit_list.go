@@ -2,9 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/csv"
-	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -21,21 +18,25 @@ import (
 // AuditLister reads the workspace audit log.
 type AuditLister interface {
 	AuditEntries(ctx context.Context, workspaceID int64, f onboarding.AuditFilter) ([]onboarding.AuditRecord, error)
+	AuditCount(ctx context.Context, workspaceID int64, f onboarding.AuditFilter) (int, error)
 }
 
-// Audit log page sizes.
-const (
-	auditPageSize = 50
-	auditCSVLimit = 10000 // rows in one CSV export
-)
+// auditList is the audit log's shape: by time (entry id), newest first; paged by keyset.
+func auditList(ws string) listSpec {
+	return listSpec{name: "audit", noun: "entries", path: "/admin/workspaces/" + ws + "/audit",
+		sorts: map[string]sortSpec{"when": {desc: true, kind: cursorInt}}, defaultSort: "when", idKind: cursorInt,
+		searchLabel: "Search the audit log", searchHint: "Action, person, tenant or value"}
+}
 
 // handleAuditList is GET /admin/workspaces/{ws}/audit (capability audit.view): filters
-// action, actor, draft, from, to (dates, YYYY-MM-DD, in UTC); before continues a page;
+// action, actor, draft, from, to (dates, YYYY-MM-DD, in UTC) and q (action, actor, subject
+// and changed values); sort=when with dir=; numbered and keyset pages (Newer / Older);
 // format=csv exports the filtered entries.
 func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) {
 	m, _ := memberFrom(r.Context())
+	spec := auditList(m.Workspace)
 	q := queryOf(r)
-	f, err := auditFilter(q)
+	p, f, err := auditFilter(q, r, spec)
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -44,13 +45,20 @@ func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) {
 		s.auditCSV(w, r, m, f)
 		return
 	}
-	f.Limit = auditPageSize + 1
-	records, err := s.deps.Audit.AuditEntries(r.Context(), m.WorkspaceID, f)
+	s.rememberPerPage(w, spec, p)
+	total, err := s.deps.Audit.AuditCount(r.Context(), m.WorkspaceID, f)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	base := "/admin/workspaces/" + m.Workspace + "/audit"
+	page, err := fetchPage(&p, func(lp onboarding.ListPage) ([]onboarding.AuditRecord, error) {
+		f.ListPage = lp
+		return s.deps.Audit.AuditEntries(r.Context(), m.WorkspaceID, f)
+	})
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
 	d := views.AuditPageData{Workspace: m.Workspace, Action: q.get("action"), Actor: q.get("actor"), Draft: q.get("draft"),
 		From: q.get("from"), To: q.get("to"), Actions: presenter.AuditActions}
 	keep := url.Values{}
@@ -59,19 +67,23 @@ func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) {
 			keep.Set(k, v)
 		}
 	}
-	if len(records) > auditPageSize {
-		records = records[:auditPageSize]
-		next := cloneValues(keep)
-		next.Set("before", strconv.FormatInt(records[len(records)-1].ID, 10))
-		d.NextURL = base + "?" + next.Encode()
+	var first, last onboarding.Cursor
+	if n := len(page.rows); n > 0 {
+		first, last = auditCursor(page.rows[0]), auditCursor(page.rows[n-1])
 	}
-	if f.Before > 0 {
-		d.FirstURL = base + "?" + keep.Encode()
+	d.List = listMeta(spec, p, keep, total, len(page.rows), page.hasPrev, page.hasNext, first, last)
+	for _, c := range []struct{ key, label, value string }{{"action", "Action", actionLabel(d.Action)}, {"actor", "Who", d.Actor},
+		{"draft", "Draft", auditDraftName(d.Draft, page.rows)}, {"from", "From", d.From}, {"to", "To", d.To}, {"q", "Search", quoted(d.List.Q)}} {
+		if c.value != "" {
+			addChip(&d.List, c.label+": "+c.value, c.key)
+		}
 	}
-	csvq := cloneValues(keep)
-	csvq.Set("format", "csv")
-	d.CSVURL = base + "?" + csvq.Encode()
-	for _, e := range records {
+	d.List.CSVURL = csvURL(d.List)
+	d.List.PrevLabel, d.List.NextLabel = "Newer", "Older"
+	if !p.Desc {
+		d.List.PrevLabel, d.List.NextLabel = "Older", "Newer"
+	}
+	for _, e := range page.rows {
 		d.Entries = append(d.Entries, presenter.AuditEntry(m.Workspace, e))
 	}
 	if s.deps.Members != nil {
@@ -90,9 +102,42 @@ func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, views.AuditPage(nav, d))
 }
 
-// auditFilter reads the audit filters; anything malformed is a 400.
-func auditFilter(q *query) (onboarding.AuditFilter, error) {
-	var f onboarding.AuditFilter
+// auditDraftName names the draft filter by the tenant its entries are about (else its id).
+func auditDraftName(id string, rows []onboarding.AuditRecord) string {
+	for _, e := range rows {
+		if e.DraftID == id && e.Tenant != "" {
+			return e.Tenant
+		}
+	}
+	return id
+}
+
+func quoted(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "“" + s + "”"
+}
+
+func auditCursor(e onboarding.AuditRecord) onboarding.Cursor {
+	id := strconv.FormatInt(e.ID, 10)
+	return onboarding.Cursor{Value: id, ID: id}
+}
+
+// actionLabel is an action filter's words (a prefix or an unknown action as given).
+func actionLabel(a string) string {
+	for _, x := range presenter.AuditActions {
+		if x.Value == a {
+			return x.Label
+		}
+	}
+	return a
+}
+
+// auditFilter reads the audit filters and the list's parameters; anything malformed is a 400.
+func auditFilter(q *query, r *http.Request, spec listSpec) (listParams, onboarding.AuditFilter, error) {
+	p := readList(q, r, spec)
+	f := onboarding.AuditFilter{Q: p.Q, ListPage: onboarding.ListPage{Desc: p.Desc}}
 	f.Action = q.word("action", validAction, "action must be an audit action, e.g. onboarding.draft.updated.")
 	f.Actor = q.text("actor", maxEmail, "actor must be an email address.")
 	f.DraftID = q.guid("draft", "draft must be a draft id (a UUID).")
@@ -101,8 +146,19 @@ func auditFilter(q *query) (onboarding.AuditFilter, error) {
 	if !f.To.IsZero() {
 		f.To = f.To.AddDate(0, 0, 1) // "to" includes that day
 	}
-	f.Before, _ = q.number("before", 1, math.MaxInt64, "before must be an entry id.")
-	return f, q.Err()
+	if v := q.get("format"); v != "" && v != "csv" {
+		q.fail("format must be csv.")
+	}
+	if f.Q != "" {
+		// The search matches actions by their words too ("cancelled" finds onboarding.cancelled).
+		lq := strings.ToLower(f.Q)
+		for _, a := range presenter.AuditActions {
+			if strings.Contains(strings.ToLower(a.Label), lq) {
+				f.Actions = append(f.Actions, a.Value)
+			}
+		}
+	}
+	return p, f, q.Err()
 }
 
 // maxEmail is the longest email address (RFC 5321's path limit less its brackets).
@@ -120,20 +176,16 @@ func validAction(a string) bool {
 	return true
 }
 
-// auditCSV writes the filtered entries (newest first, at most auditCSVLimit) as CSV: when,
+// auditCSV writes the filtered entries (in the list's order, at most csvLimit) as CSV: when,
 // who, action, what, about, changes and details in words.
 func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request, m access.Member, f onboarding.AuditFilter) {
-	f.Limit = auditCSVLimit
+	f.ListPage = onboarding.ListPage{Desc: f.Desc, Limit: csvLimit}
 	records, err := s.deps.Audit.AuditEntries(r.Context(), m.WorkspaceID, f)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="audit-%s-%s.csv"`, m.Workspace, time.Now().UTC().Format("20060102-150405")))
-	w.Header().Set("Cache-Control", "no-store")
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"when", "who", "action", "what", "about", "changes", "details"})
+	rows := make([][]string, 0, len(records))
 	for _, e := range records {
 		v := presenter.AuditEntry(m.Workspace, e)
 		var changes, details []string
@@ -143,16 +195,8 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request, m access.Membe
 		for _, d := range v.Details {
 			details = append(details, d.Label+": "+d.Value)
 		}
-		_ = cw.Write([]string{e.At.UTC().Format(time.RFC3339), csvSafe(e.Actor), e.Action, v.Label, csvSafe(v.Subject),
-			csvSafe(strings.Join(changes, "; ")), csvSafe(strings.Join(details, "; "))})
+		rows = append(rows, []string{e.At.UTC().Format(time.RFC3339), e.Actor, e.Action, v.Label, v.Subject,
+			strings.Join(changes, "; "), strings.Join(details, "; ")})
 	}
-	cw.Flush()
-}
-
-// csvSafe keeps a spreadsheet from reading a user-supplied cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsAny(s[:1], "=+-@\t\r") {
-		return "'" + s
-	}
-	return s
+	writeCSV(w, "audit", m.Workspace, []string{"when", "who", "action", "what", "about", "changes", "details"}, rows)
 }

@@ -2,14 +2,10 @@ package web
 
 import (
 	"context"
-	"encoding/base64"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/onboarding"
@@ -17,142 +13,135 @@ import (
 	"github.com/tenantops/onboard/views"
 )
 
-// draftsPageSize is the drafts list's default page; per_page may ask for another of
-// draftsPageSizes (500 rows still fit in one /live socket with the list's topics).
-const draftsPageSize = 50
-
-var draftsPageSizes = []int{25, 50, 100, 500}
+// draftsList is the drafts list's shape: sorted by last change (newest first), name, status
+// or checkpoint; paged by keyset (drafts are added all the time).
+func draftsList(ws string) listSpec {
+	return listSpec{name: "drafts", noun: "drafts", path: "/admin/workspaces/" + ws + "/onboarding",
+		sorts: map[string]sortSpec{"updated": {desc: true, kind: cursorTime}, "name": {kind: cursorText},
+			"status": {kind: cursorText}, "checkpoint": {kind: cursorText}},
+		defaultSort: "updated", idKind: cursorGUID,
+		searchLabel: "Search drafts", searchHint: "Name, domain or tenant ID"}
+}
 
 // handleDraftsPage is GET /admin/workspaces/{ws}/onboarding: the drafts, with status tabs
-// counted over the whole workspace (lifecycle=), search by name, domain or tenant id (q=),
-// sorting (sort=updated|name) and keyset pages (after=, an opaque cursor).
+// counted over the search (lifecycle=), search by name, domain or tenant id (q=), sorting
+// (sort=updated|name|status|checkpoint, dir=), numbered and keyset pages, and format=csv.
 func (s *Server) handleDraftsPage(w http.ResponseWriter, r *http.Request) {
 	m, _ := memberFrom(r.Context())
-	f, err := draftFilter(queryOf(r))
+	spec := draftsList(m.Workspace)
+	q := queryOf(r)
+	p, f, err := draftFilter(q, r, spec)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
-	d, err := s.draftsPageData(r.Context(), m, f)
+	if q.get("format") == "csv" {
+		s.draftsCSV(w, r, m, f)
+		return
+	}
+	s.rememberPerPage(w, spec, p)
+	d, err := s.draftsPageData(r.Context(), m, spec, p, f)
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	d.Toasts = s.popToasts(r)
+	d.Bulk = s.popBulkResults(r)
 	s.renderDrafts(w, r, http.StatusOK, d)
 }
 
-// Bounds of the drafts list's parameters.
-const (
-	maxDraftSearch = 200
-	maxCursor      = 1024 // base64 of the longest cursor, a 200-character name's, is under 1,100 bytes
-)
-
 // draftFilter reads the list's parameters; anything malformed is a 400.
-func draftFilter(q *query) (onboarding.DraftFilter, error) {
-	f := onboarding.DraftFilter{Limit: draftsPageSize}
-	if n, ok := q.number("per_page", 1, 500, "per_page must be 25, 50, 100 or 500."); ok {
-		if !slices.Contains(draftsPageSizes, int(n)) {
-			q.fail("per_page must be 25, 50, 100 or 500.")
-		}
-		f.Limit = int(n)
-	}
+func draftFilter(q *query, r *http.Request, spec listSpec) (listParams, onboarding.DraftFilter, error) {
+	p := readList(q, r, spec)
+	f := onboarding.DraftFilter{Q: p.Q, Sort: p.Sort, ListPage: onboarding.ListPage{Desc: p.Desc}}
 	f.Lifecycle = q.word("lifecycle", oneOf(onboarding.Lifecycles...),
 		"lifecycle must be one of draft, verifying, action_required, bootstrapping, ready_for_activation, completed, cancelled.")
-	f.Q = q.text("q", maxDraftSearch, "The search must be plain text (no control characters), at most 200 characters.")
-	f.Sort = q.word("sort", oneOf("updated", "name"), "sort must be updated or name.")
-	if a := q.get("after"); a != "" && q.Err() == nil {
-		if len(a) > maxCursor || decodeCursor(a, &f) != nil {
-			q.fail("after is not a page cursor of this list.")
-		}
+	if v := q.get("format"); v != "" && v != "csv" {
+		q.fail("format must be csv.")
 	}
-	return f, q.Err()
+	return p, f, q.Err()
 }
 
-// A page cursor is the last row's sort key and id, base64url: "t|<RFC 3339 time>|<id>" or
-// "n|<lower-cased name>|<id>". Every part is checked on the way back: the time parses, the
-// name is clean text no longer than a display name, the id is a GUID.
-func encodeCursor(f onboarding.DraftFilter, last onboarding.Draft) string {
-	var key string
-	if f.Sort == "name" {
-		key = "n|" + strings.ToLower(last.DisplayName) + "|" + last.ID
-	} else {
-		key = "t|" + last.UpdatedAt.UTC().Format(time.RFC3339Nano) + "|" + last.ID
-	}
-	return base64.RawURLEncoding.EncodeToString([]byte(key))
-}
-
-func decodeCursor(s string, f *onboarding.DraftFilter) error {
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return err
-	}
-	parts := strings.Split(string(raw), "|")
-	if len(parts) < 3 || !onboarding.IsGUID(parts[len(parts)-1]) {
-		return errBadCursor
-	}
-	id := parts[len(parts)-1]
-	value := strings.Join(parts[1:len(parts)-1], "|")
-	switch {
-	case parts[0] == "t" && f.Sort != "name":
-		t, err := time.Parse(time.RFC3339Nano, value)
-		if err != nil {
-			return err
-		}
-		f.AfterTime = t
-	case parts[0] == "n" && f.Sort == "name":
-		if !cleanText(value, maxCursor) || utf8.RuneCountInString(value) > onboarding.MaxDisplayNameRunes {
-			return errBadCursor
-		}
-		f.AfterName = value
+// draftCursor is a draft's position in the list sorted by sort.
+func draftCursor(sort string, d onboarding.Draft) onboarding.Cursor {
+	c := onboarding.Cursor{ID: d.ID}
+	switch sort {
+	case "name":
+		c.Value = d.DisplayName
+	case "status":
+		c.Value = string(d.Lifecycle)
+	case "checkpoint":
+		c.Value = string(d.CurrentCheckpoint)
 	default:
-		return errBadCursor
+		c.Value = d.UpdatedAt.UTC().Format(time.RFC3339Nano)
 	}
-	f.AfterID = strings.ToLower(id)
-	return nil
+	return c
 }
 
-var errBadCursor = badRequest("bad cursor")
-
-// draftsPageData reads one page of drafts (f.Limit rows) and the workspace's drafts topic,
-// whose counts the status tabs show. The digest is read first: a change landing between the
-// two reads is then newer than the page's digest, so the tab hears of it (docs/live.md,
-// Topics).
-func (s *Server) draftsPageData(ctx context.Context, m access.Member, f onboarding.DraftFilter) (views.DraftsPageData, error) {
-	d := views.DraftsPageData{Workspace: m.Workspace, Lifecycle: f.Lifecycle, Q: f.Q, Sort: f.Sort, PerPage: f.Limit,
-		CanCreate: m.Can(access.DraftCreate)}
+// draftsPageData reads one page of drafts, the counts per state that the search selects (the
+// status tabs, their total following the search) and the workspace's drafts topic. The
+// digest is read first: a change landing between the reads is then newer than the page's
+// digest, so the tab hears of it (docs/live.md, Topics).
+func (s *Server) draftsPageData(ctx context.Context, m access.Member, spec listSpec, p listParams, f onboarding.DraftFilter) (views.DraftsPageData, error) {
+	d := views.DraftsPageData{Workspace: m.Workspace, Lifecycle: f.Lifecycle, Q: f.Q,
+		CanCreate: m.Can(access.DraftCreate), CanCancel: m.Can(access.Cancel)}
 	digest, err := s.deps.Drafts.DraftsDigest(ctx, m.WorkspaceID)
 	if err != nil {
 		return d, err
 	}
-	d.Counts, d.Digest = digest.Counts, presenter.DraftsDigestView(digest)
-	size := f.Limit
-	f.Limit = size + 1
-	ds, err := s.deps.Drafts.DraftPage(ctx, m.WorkspaceID, f)
+	d.Digest = presenter.DraftsDigestView(digest)
+	if d.Counts, err = s.deps.Drafts.DraftCounts(ctx, m.WorkspaceID, f); err != nil {
+		return d, err
+	}
+	page, err := fetchPage(&p, func(lp onboarding.ListPage) ([]onboarding.Draft, error) {
+		f.ListPage = lp
+		return s.deps.Drafts.DraftPage(ctx, m.WorkspaceID, f)
+	})
 	if err != nil {
 		return d, err
 	}
-	keep := url.Values{}
-	for k, v := range map[string]string{"q": f.Q, "lifecycle": f.Lifecycle, "sort": f.Sort} {
-		if v != "" {
-			keep.Set(k, v)
+	total := 0
+	for state, n := range d.Counts {
+		if f.Lifecycle == "" || f.Lifecycle == state {
+			total += n
 		}
 	}
-	if size != draftsPageSize {
-		keep.Set("per_page", strconv.Itoa(size))
+	keep := url.Values{}
+	if f.Lifecycle != "" {
+		keep.Set("lifecycle", f.Lifecycle)
 	}
-	base := "/admin/workspaces/" + m.Workspace + "/onboarding"
-	if len(ds) > size {
-		ds = ds[:size]
-		next := cloneValues(keep)
-		next.Set("after", encodeCursor(f, ds[len(ds)-1]))
-		d.NextURL = base + "?" + next.Encode()
+	var first, last onboarding.Cursor
+	if n := len(page.rows); n > 0 {
+		first, last = draftCursor(p.Sort, page.rows[0]), draftCursor(p.Sort, page.rows[n-1])
 	}
-	if f.AfterID != "" {
-		d.FirstURL = base + "?" + keep.Encode()
+	d.List = listMeta(spec, p, keep, total, len(page.rows), page.hasPrev, page.hasNext, first, last)
+	if f.Lifecycle != "" {
+		addChip(&d.List, "Status: "+views.LifecycleBadge(f.Lifecycle).Label, "lifecycle")
 	}
-	d.Rows = append(d.Rows, presenter.DraftRows(ds)...)
+	if f.Q != "" {
+		addChip(&d.List, "Search: "+quoted(f.Q), "q")
+	}
+	d.List.CSVURL = csvURL(d.List)
+	d.Rows = presenter.DraftRows(page.rows)
 	return d, nil
+}
+
+// draftsCSV exports the drafts the filters select, in the list's order, at most csvLimit.
+func (s *Server) draftsCSV(w http.ResponseWriter, r *http.Request, m access.Member, f onboarding.DraftFilter) {
+	f.ListPage = onboarding.ListPage{Desc: f.Desc, Limit: csvLimit}
+	ds, err := s.deps.Drafts.DraftPage(r.Context(), m.WorkspaceID, f)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	rows := make([][]string, 0, len(ds))
+	for _, d := range ds {
+		rows = append(rows, []string{d.ID, d.TenantID, d.DisplayName, d.PrimaryDomain, string(d.Lifecycle), string(d.CurrentCheckpoint),
+			string(d.ReasonCode), strconv.FormatInt(d.Version, 10), presenter.FirstNonEmpty(d.UpdatedBy, "system"),
+			d.UpdatedAt.UTC().Format(time.RFC3339)})
+	}
+	writeCSV(w, "drafts", m.Workspace, []string{"id", "tenant_id", "display_name", "primary_domain", "lifecycle_state",
+		"current_checkpoint", "reason_code", "version", "updated_by", "updated_at"}, rows)
 }
 
 func (s *Server) renderDrafts(w http.ResponseWriter, r *http.Request, status int, d views.DraftsPageData) {

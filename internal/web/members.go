@@ -1,10 +1,14 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -25,7 +29,16 @@ type MemberService interface {
 	Remove(ctx context.Context, m access.Member, userID int64) error
 }
 
-// handleMembersList is GET /admin/workspaces/{ws}/members (capability members.manage).
+// membersList is the members list's shape: by email (A–Z), name, role or date joined; a
+// workspace has few members, so pages are numbered (an offset) and read from one list.
+func membersList(ws string) listSpec {
+	return listSpec{name: "members", noun: "members", path: "/admin/workspaces/" + ws + "/members",
+		sorts: map[string]sortSpec{"email": {}, "name": {}, "role": {}, "since": {desc: true}}, defaultSort: "email",
+		searchLabel: "Search members", searchHint: "Name or email"}
+}
+
+// handleMembersList is GET /admin/workspaces/{ws}/members (capability members.manage): q
+// (name or email), sort=email|name|role|since with dir=, numbered pages.
 func (s *Server) handleMembersList(w http.ResponseWriter, r *http.Request) {
 	s.renderMembers(w, r, http.StatusOK, membersExtra{})
 }
@@ -108,6 +121,19 @@ type membersExtra struct {
 
 func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status int, x membersExtra) {
 	m, _ := memberFrom(r.Context())
+	spec := membersList(m.Workspace)
+	var q *query
+	if r.Method == http.MethodGet {
+		q = queryOf(r)
+	} else {
+		q = parseQuery("") // a refused form shows the list as it first comes
+	}
+	p := readList(q, r, spec)
+	if err := q.Err(); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.rememberPerPage(w, spec, p)
 	list, err := s.deps.Members.List(r.Context(), m)
 	if err != nil {
 		s.error(w, r, err)
@@ -119,7 +145,11 @@ func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	d := views.MembersPageData{Workspace: m.Workspace, Form: x.form, Errors: x.errs, Invited: x.invited, Mails: s.deps.Invitations.Mails()}
-	for _, x := range list {
+	list = membersPage(list, p)
+	total := len(list)
+	from := min((p.Page-1)*p.PerPage, total)
+	shown := list[from:min(from+p.PerPage, total)]
+	for _, x := range shown {
 		d.Members = append(d.Members, views.MemberRow{UserID: x.UserID, Email: x.Email, Name: x.Name,
 			Role: string(x.Role), Since: x.Since, Self: x.UserID == m.User.ID})
 	}
@@ -127,6 +157,10 @@ func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status in
 	for _, i := range invs {
 		d.Invitations = append(d.Invitations, views.InvitationRow{ID: i.ID, Email: i.Email, Role: string(i.Role),
 			InvitedBy: i.InvitedBy, CreatedAt: i.CreatedAt, ExpiresAt: i.ExpiresAt, Expired: i.State(now) == invitation.StateExpired})
+	}
+	d.List = listMeta(spec, p, url.Values{}, total, len(shown), p.Page > 1, from+p.PerPage < total, onboarding.Cursor{}, onboarding.Cursor{})
+	if p.Q != "" {
+		addChip(&d.List, "Search: "+quoted(p.Q), "q")
 	}
 	nav := s.navFor(r)
 	nav.Section = "members"
@@ -147,4 +181,32 @@ func memberID(r *http.Request) (int64, error) {
 		return 0, fault.ErrNotFound
 	}
 	return id, nil
+}
+
+// membersPage is the members p's search selects, in its order.
+func membersPage(list []membership.Member, p listParams) []membership.Member {
+	lq := strings.ToLower(p.Q)
+	out := slices.DeleteFunc(slices.Clone(list), func(x membership.Member) bool {
+		return lq != "" && !strings.Contains(strings.ToLower(x.Email), lq) && !strings.Contains(strings.ToLower(x.Name), lq)
+	})
+	rank := map[access.Role]int{access.RoleOwner: 0, access.RoleOperator: 1, access.RoleViewer: 2}
+	slices.SortStableFunc(out, func(a, b membership.Member) int {
+		var c int
+		switch p.Sort {
+		case "name":
+			c = strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+		case "role":
+			c = cmp.Compare(rank[a.Role], rank[b.Role])
+		case "since":
+			c = a.Since.Compare(b.Since)
+		}
+		if c == 0 {
+			c = strings.Compare(strings.ToLower(a.Email), strings.ToLower(b.Email))
+		}
+		if p.Desc {
+			c = -c
+		}
+		return c
+	})
+	return out
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"slices"
@@ -117,6 +118,76 @@ func (q *query) date(key, detail string) time.Time {
 	}
 	return t
 }
+
+// cursorKind is what one part of a page cursor is.
+type cursorKind string
+
+const (
+	cursorTime cursorKind = "time"
+	cursorText cursorKind = "text"
+	cursorInt  cursorKind = "int"
+	cursorGUID cursorKind = "guid"
+)
+
+// A cursor is a row's sort value and id, "<value>|<id>" in base64url. Both parts are checked
+// on the way back: the id is the list's kind of id, the value clean text of the sort's kind
+// (a time parses, a number is one).
+func encodeCursor(c onboarding.Cursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(c.Value + "|" + c.ID))
+}
+
+// cursor is a page cursor of a list whose ids are of idKind and sort values of valueKind, nil
+// when absent.
+func (q *query) cursor(key string, idKind, valueKind cursorKind) *onboarding.Cursor {
+	raw := q.get(key)
+	if raw == "" || q.Err() != nil {
+		return nil
+	}
+	c, err := decodeCursor(raw, idKind, valueKind)
+	if err != nil {
+		q.fail(key + " is not a page cursor of this list.")
+		return nil
+	}
+	return &c
+}
+
+func decodeCursor(s string, idKind, valueKind cursorKind) (onboarding.Cursor, error) {
+	if len(s) > maxCursor {
+		return onboarding.Cursor{}, errBadCursor
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return onboarding.Cursor{}, errBadCursor
+	}
+	i := strings.LastIndexByte(string(raw), '|')
+	if i < 0 {
+		return onboarding.Cursor{}, errBadCursor
+	}
+	c := onboarding.Cursor{Value: string(raw[:i]), ID: strings.ToLower(string(raw[i+1:]))}
+	if !cursorPart(c.ID, idKind) || !cursorPart(c.Value, valueKind) {
+		return onboarding.Cursor{}, errBadCursor
+	}
+	return c, nil
+}
+
+// cursorPart reports whether v is a cursor part of kind.
+func cursorPart(v string, kind cursorKind) bool {
+	switch kind {
+	case cursorGUID:
+		return onboarding.IsGUID(v)
+	case cursorInt:
+		n, err := strconv.ParseInt(v, 10, 64)
+		return err == nil && n > 0
+	case cursorTime:
+		_, err := time.Parse(time.RFC3339Nano, v)
+		return err == nil
+	case cursorText:
+		return cleanText(v, maxCursor) && len([]rune(v)) <= onboarding.MaxDisplayNameRunes
+	}
+	return false
+}
+
+var errBadCursor = badRequest("bad cursor")
 
 // oneOf returns a validity check for a closed set of words.
 func oneOf[S ~string](words ...S) func(string) bool {

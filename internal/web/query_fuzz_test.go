@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/base64"
 	"errors"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -40,9 +41,9 @@ func cursorSeeds() []string {
 	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 	var out []string
 	for _, raw := range []string{
-		"n|acme|" + fuzzGUID, "t|2024-05-01T10:00:00.123456789Z|" + fuzzGUID, "n|a|b|" + fuzzGUID, "n||" + fuzzGUID,
-		"n|\xff|" + fuzzGUID, "n|\x00|" + fuzzGUID, "n|a\x00b|" + fuzzGUID, "n|" + strings.Repeat("é", 201) + "|" + fuzzGUID,
-		"t|\xff|" + fuzzGUID, "t|2024-05-01|" + fuzzGUID, "n|acme|" + fuzzGUID + "\x00", "x|acme|" + fuzzGUID, "n|acme", "",
+		"acme|" + fuzzGUID, "2024-05-01T10:00:00.123456789Z|" + fuzzGUID, "a|b|" + fuzzGUID, "|" + fuzzGUID,
+		"\xff|" + fuzzGUID, "\x00|" + fuzzGUID, "a\x00b|" + fuzzGUID, strings.Repeat("é", 201) + "|" + fuzzGUID,
+		"2024-05-01|" + fuzzGUID, "acme|" + fuzzGUID + "\x00", "acme", "42|42", "-1|-1", "",
 	} {
 		out = append(out, enc(raw))
 	}
@@ -68,33 +69,41 @@ func want4xx(t *testing.T, raw string, err error) {
 	}
 }
 
-// FuzzDraftFilter: the drafts list's q, lifecycle, sort, per_page and after (the page cursor).
+// FuzzDraftFilter: the drafts list's q, lifecycle, sort, dir, page, per_page, after and
+// before (the page cursors).
 func FuzzDraftFilter(f *testing.F) {
-	seedQueries(f, []string{"q", "lifecycle", "sort", "per_page", "after"},
-		"q=acme&lifecycle=draft&sort=name&per_page=25", "sort=updated&per_page=500", "lifecycle=action_required")
+	seedQueries(f, []string{"q", "lifecycle", "sort", "dir", "page", "per_page", "after", "before"},
+		"q=acme&lifecycle=draft&sort=name&dir=desc&per_page=25", "sort=updated&per_page=500&page=3", "lifecycle=action_required")
 	for _, c := range cursorSeeds() {
 		f.Add("sort=name&after=" + c)
 		f.Add("after=" + c)
+		f.Add("sort=status&before=" + c)
 	}
+	spec := draftsList("acme")
 	f.Fuzz(func(t *testing.T, raw string) {
-		flt, err := draftFilter(parseQuery(raw))
+		p, flt, err := draftFilter(parseQuery(raw), httptest.NewRequest("GET", "/", nil), spec)
 		if err != nil {
 			want4xx(t, raw, err)
 			return
 		}
-		wantClean(t, raw, maxDraftSearch, flt.Q)
-		wantClean(t, raw, 4*onboarding.MaxDisplayNameRunes, flt.AfterName)
+		wantClean(t, raw, maxListSearch, flt.Q)
 		if _, err := onboarding.ParseLifecycle(flt.Lifecycle); flt.Lifecycle != "" && err != nil {
 			t.Fatalf("lifecycle %q accepted from %q", flt.Lifecycle, raw)
 		}
-		if flt.Sort != "" && flt.Sort != "updated" && flt.Sort != "name" {
+		if _, ok := spec.sorts[flt.Sort]; !ok {
 			t.Fatalf("sort %q accepted from %q", flt.Sort, raw)
 		}
-		if flt.Limit < 1 || flt.Limit > 500 {
-			t.Fatalf("per_page %d accepted from %q", flt.Limit, raw)
+		if p.PerPage < 1 || p.PerPage > 500 || p.Page < 1 || p.Page > maxPage {
+			t.Fatalf("per_page %d, page %d accepted from %q", p.PerPage, p.Page, raw)
 		}
-		if flt.AfterID != "" && !onboarding.IsGUID(flt.AfterID) {
-			t.Fatalf("cursor id %q accepted from %q", flt.AfterID, raw)
+		for _, c := range []*onboarding.Cursor{p.After, p.Before} {
+			if c == nil {
+				continue
+			}
+			wantClean(t, raw, maxCursor, c.Value)
+			if !onboarding.IsGUID(c.ID) {
+				t.Fatalf("cursor id %q accepted from %q", c.ID, raw)
+			}
 		}
 	})
 }
@@ -109,26 +118,31 @@ func FuzzDraftCursor(f *testing.F) {
 			return // not a display name the service stores
 		}
 		last := onboarding.Draft{ID: fuzzGUID, DisplayName: name, UpdatedAt: time.Unix(0, nanos).UTC()}
-		flt := onboarding.DraftFilter{}
+		sort, kind := "updated", cursorTime
 		if byName {
-			flt.Sort = "name"
+			sort, kind = "name", cursorText
 		}
-		back := flt
-		if err := decodeCursor(encodeCursor(flt, last), &back); err != nil {
+		want := draftCursor(sort, last)
+		back, err := decodeCursor(encodeCursor(want), cursorGUID, kind)
+		if err != nil {
 			t.Fatalf("cursor of %+v refused: %v", last, err)
 		}
-		if back.AfterID != fuzzGUID || byName && back.AfterName != strings.ToLower(name) || !byName && !back.AfterTime.Equal(last.UpdatedAt) {
-			t.Fatalf("cursor of %+v read back as %+v", last, back)
+		if back != want {
+			t.Fatalf("cursor %+v read back as %+v", want, back)
 		}
 	})
 }
 
 // FuzzAuditFilter: the audit log's action, actor, draft, from, to and before.
 func FuzzAuditFilter(f *testing.F) {
-	seedQueries(f, []string{"action", "actor", "draft", "from", "to", "before"},
-		"action=onboarding.&actor=owner%40acme.test&draft="+fuzzGUID+"&from=2024-01-01&to=2024-12-31&before=42", "actor=system")
+	seedQueries(f, []string{"action", "actor", "draft", "from", "to", "before", "q"},
+		"action=onboarding.&actor=owner%40acme.test&draft="+fuzzGUID+"&from=2024-01-01&to=2024-12-31&q=x", "actor=system")
+	for _, c := range cursorSeeds() {
+		f.Add("before=" + c)
+	}
+	spec := auditList("acme")
 	f.Fuzz(func(t *testing.T, raw string) {
-		flt, err := auditFilter(parseQuery(raw))
+		_, flt, err := auditFilter(parseQuery(raw), httptest.NewRequest("GET", "/", nil), spec)
 		if err != nil {
 			want4xx(t, raw, err)
 			return
@@ -140,24 +154,26 @@ func FuzzAuditFilter(f *testing.F) {
 		if flt.DraftID != "" && (!onboarding.IsGUID(flt.DraftID) || flt.DraftID != strings.ToLower(flt.DraftID)) {
 			t.Fatalf("draft %q accepted from %q", flt.DraftID, raw)
 		}
-		if flt.Before < 0 {
-			t.Fatalf("before %d accepted from %q", flt.Before, raw)
+		wantClean(t, raw, maxListSearch, flt.Q)
+		if c := flt.Before; c != nil && (!cursorPart(c.ID, cursorInt) || !cursorPart(c.Value, cursorInt)) {
+			t.Fatalf("before %+v accepted from %q", c, raw)
 		}
 	})
 }
 
 // FuzzOperationsFilter: the operations page's type, status, outcome and draft.
 func FuzzOperationsFilter(f *testing.F) {
-	seedQueries(f, []string{"type", "status", "outcome", "draft"},
+	seedQueries(f, []string{"type", "status", "outcome", "draft", "tenant", "q"},
 		"type=bootstrap.inventory_sync&status=completed&outcome=failed&draft="+fuzzGUID, "type=verify_access&status=queued",
 		"status=running&outcome=succeeded", "type=bootstrap.%00", "type=bootstrap.Inventory")
 	f.Fuzz(func(t *testing.T, raw string) {
-		flt, err := operationsFilter(parseQuery(raw))
+		_, flt, tenant, err := operationsFilter(parseQuery(raw), httptest.NewRequest("GET", "/", nil), operationsList("acme"))
 		if err != nil {
 			want4xx(t, raw, err)
 			return
 		}
 		wantRunFilter(t, raw, flt.Type, flt.Status)
+		wantClean(t, raw, 4*onboarding.MaxDisplayNameRunes, tenant)
 		if o, err := operation.ParseOutcome(flt.Outcome); flt.Outcome != "" && (err != nil || o == operation.OutcomeNone) {
 			t.Fatalf("outcome %q accepted from %q", flt.Outcome, raw)
 		}

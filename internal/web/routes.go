@@ -87,6 +87,9 @@ func (s *Server) Routes() chi.Router {
 				r.Post("/onboarding/{id}/bootstrap", s.handleWizardBootstrapCreate)
 				r.Post("/onboarding/{id}/activation", s.handleWizardActivationCreate)
 				r.Post("/onboarding/{id}/cancel", s.handleWizardCancelCreate)
+				// Cancel selected (the drafts list's bulk action): owners only, 403 for others.
+				r.With(s.can(access.Cancel)).Post("/onboarding/cancellations", s.handleDraftsCancelBulk)
+				r.With(s.can(access.View)).Get("/onboarding/cancellations", s.handleDraftsCancelBulkRedirect)
 				// A form's action URL opened as a page (a refresh after a refused submit, a
 				// bookmark) leads back to the wizard at that form's step, never to a 405.
 				for action, step := range wizardFormSteps {

@@ -16,6 +16,7 @@ import (
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/liveedge"
 	"github.com/tenantops/onboard/internal/onboarding"
+	"github.com/tenantops/onboard/internal/operation"
 	"github.com/tenantops/onboard/internal/presenter"
 	"github.com/tenantops/onboard/views"
 )
@@ -34,6 +35,11 @@ type DraftLister interface {
 	Drafts(ctx context.Context, workspaceID int64) ([]onboarding.Draft, error)
 	// DraftPage reads one page of the drafts list.
 	DraftPage(ctx context.Context, workspaceID int64, f onboarding.DraftFilter) ([]onboarding.Draft, error)
+	// DraftCounts counts the drafts f's search selects, per lifecycle state.
+	DraftCounts(ctx context.Context, workspaceID int64, f onboarding.DraftFilter) (map[string]int, error)
+	// RunPage and RunCount read the operations list.
+	RunPage(ctx context.Context, workspaceID int64, f onboarding.RunPageFilter) ([]operation.Run, error)
+	RunCount(ctx context.Context, workspaceID int64, f onboarding.RunPageFilter) (int, error)
 	// DraftsDigest and RunsDigest read the lists' live topics (counts per state included).
 	DraftsDigest(ctx context.Context, workspaceID int64) (onboarding.DraftsDigest, error)
 	RunsDigest(ctx context.Context, workspaceID int64) (onboarding.RunsDigest, error)

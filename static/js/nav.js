@@ -1,4 +1,5 @@
-// nav.js: filter forms that apply on change, and on narrow screens the sidebar as a drawer. The menu button opens and closes it;
+// nav.js: filter forms that apply on change, a list's "select all" checkbox and its bulk
+// action's count, and on narrow screens the sidebar as a drawer. The menu button opens and closes it;
 // Escape, a click outside it, or following one of its links closes it. Plain ES2020.
 (() => {
   'use strict';
@@ -28,6 +29,28 @@
   for (const input of document.querySelectorAll('input[data-select-on-focus]')) {
     input.addEventListener('focus', () => input.select());
   }
+  // A list's rows carry checkboxes data-select="<kind>" tied to a bulk form by their form
+  // attribute; data-select-all="<kind>" checks or clears the page's, and the form says how
+  // many are chosen (its submit waits for one). Live row updates keep a checked box checked.
+  const bulk = document.getElementById('bulk-cancel');
+  const boxes = () => Array.from(document.querySelectorAll('input[data-select="draft"]'));
+  function counted() {
+    const all = boxes(), n = all.filter((b) => b.checked).length;
+    const head = document.querySelector('[data-select-all="draft"]');
+    if (head) { head.checked = n > 0 && n === all.length; head.indeterminate = n > 0 && n < all.length; }
+    if (!bulk) return;
+    const label = bulk.querySelector('[data-bulk-count]'), submit = bulk.querySelector('[data-bulk-submit]');
+    if (label) label.textContent = n === 0 ? 'Select drafts to cancel several at once.' : `${n} selected`;
+    if (submit) submit.disabled = n === 0;
+  }
+  document.addEventListener('change', (e) => {
+    const t = e.target;
+    if (!(t instanceof HTMLInputElement)) return;
+    if (t.matches('[data-select-all="draft"]')) for (const b of boxes()) b.checked = t.checked;
+    if (t.matches('[data-select-all], [data-select]')) counted();
+  });
+  if (bulk) counted();
+
   const toggle = document.querySelector('[data-testid="nav-toggle"]');
   const shell = document.querySelector('.shell');
   if (!toggle || !shell) return;

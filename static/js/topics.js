@@ -31,8 +31,9 @@
   function draftsChanged() {
     const digest = digestOf(drafts);
     if (!digest) return;
+    // The tabs count the search's drafts when there is one: the digest counts the workspace's.
     let total = 0;
-    for (const c of digest.querySelectorAll('data[data-count]')) {
+    if (!drafts.dataset.filterQ) for (const c of digest.querySelectorAll('data[data-count]')) {
       const n = Number(c.value) || 0, state = c.dataset.count;
       total += n;
       const chip = drafts.querySelector(`[data-chip="${esc(state)}"]`);
@@ -41,7 +42,7 @@
       chip.hidden = n === 0 && !chip.classList.contains('is-current');
     }
     const all = drafts.querySelector('[data-chip-count="all"]');
-    if (all) all.textContent = String(total);
+    if (all && !drafts.dataset.filterQ) all.textContent = String(total);
     if (big(digest.dataset.floor) > draftsSince) { setNotice(drafts, -1, 'draft', 'drafts'); return; }
     const state = drafts.dataset.filterLifecycle || '', q = (drafts.dataset.filterQ || '').toLowerCase();
     let n = 0;
