@@ -226,6 +226,8 @@ func crawlPages(ids crawlIDs) []crawlPage {
 		{route: crawlRuns, name: "operations", path: acme + "/operations"},
 		{route: "GET /admin/workspaces/{ws}/audit", name: "audit", path: acme + "/audit"},
 		{route: "GET /admin/workspaces/{ws}/members/", name: "members", path: acme + "/members/"},
+		{route: "GET /admin/workspaces/{ws}/search", name: "search", path: acme + "/search?q=a"},
+		{route: "GET /admin/workspaces/{ws}/search", name: "search-empty", path: acme + "/search", only: []string{"viewer@acme.test"}},
 	}
 	states := []string{"draft", "verifying", "action_required", "bootstrapping", "partial", "ready_for_activation", "completed", "overridden", "cancelled"}
 	// Every route as every role that may open it; every state of the wizard as its owner, and

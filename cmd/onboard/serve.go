@@ -410,6 +410,7 @@ func webServer(cfg serveConfig, origins []string, store *postgres.Store, svc *on
 		Snapshots:     store,
 		Notifications: store,
 		Audit:         store,
+		Search:        store,
 		Members:       members,
 		Account:       account.NewService(store, time.Now, hashPassword, password.Verify),
 		SessionStore:  postgres.NewSessionStore(store.DB),

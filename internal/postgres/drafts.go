@@ -362,7 +362,7 @@ func (s *Store) DraftPage(ctx context.Context, workspaceID int64, f onboarding.D
 		return fmt.Sprintf("$%d", len(args))
 	}
 	if f.Q != "" {
-		p := arg("%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(f.Q)) + "%")
+		p := arg("%" + likeEscaper.Replace(strings.ToLower(f.Q)) + "%")
 		where = append(where, "(lower(s.display_name) LIKE "+p+" OR lower(s.primary_domain) LIKE "+p+" OR s.tenant_id::text LIKE "+p+")")
 	}
 	if f.Lifecycle != "" {

@@ -89,6 +89,7 @@ type Deps struct {
 	Snapshots     Snapshots     // one draft's snapshot for the wizard, polls and run pages
 	Notifications Notifications // the signed-in user's notifications
 	Audit         AuditLister
+	Search        RunSearcher    // the global search's runs; nil leaves that group empty
 	Members       MemberService  // the members page
 	Account       AccountService // the profile page, sessions and the security record
 	SessionStore  scs.Store

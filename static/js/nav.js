@@ -1,4 +1,4 @@
-// nav.js: filter forms that apply on change, and on narrow screens the sidebar as a drawer. The menu button opens and closes it;
+// nav.js: filter forms that apply on change, the "/" shortcut to the search field, and on narrow screens the sidebar as a drawer. The menu button opens and closes it;
 // Escape, a click outside it, or following one of its links closes it. Plain ES2020.
 (() => {
   'use strict';
@@ -7,6 +7,18 @@
   for (const form of document.querySelectorAll('form[data-autosubmit]')) {
     form.classList.add('is-autosubmit');
     form.addEventListener('change', () => form.requestSubmit());
+  }
+  // "/" focuses the top bar's search field, unless the reader is typing somewhere.
+  const search = document.querySelector('[data-global-search]');
+  if (search) {
+    document.addEventListener('keydown', (e) => {
+      if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || e.isComposing || e.defaultPrevented) return;
+      const t = e.target;
+      if (t instanceof Element && t.closest('input, textarea, select, [contenteditable]:not([contenteditable="false"])')) return;
+      e.preventDefault();
+      search.focus();
+      search.select();
+    });
   }
   const toggle = document.querySelector('[data-testid="nav-toggle"]');
   const shell = document.querySelector('.shell');
