@@ -221,7 +221,7 @@ func Shell(title string, nav Nav, toasts []Toast) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "\" role=\"search\" data-testid=\"global-search-form\"><label class=\"visually-hidden\" for=\"global-search\">Search this workspace</label> <input id=\"global-search\" name=\"q\" type=\"search\" value=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "\" role=\"search\" aria-label=\"Search this workspace\" data-testid=\"global-search-form\"><label class=\"visually-hidden\" for=\"global-search\">Search this workspace</label> <input id=\"global-search\" name=\"q\" type=\"search\" value=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

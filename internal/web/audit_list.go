@@ -21,6 +21,8 @@ import (
 // AuditLister reads the workspace audit log.
 type AuditLister interface {
 	AuditEntries(ctx context.Context, workspaceID int64, f onboarding.AuditFilter) ([]onboarding.AuditRecord, error)
+	// AuditDigest reads the log's live topic (its newest entry's id).
+	AuditDigest(ctx context.Context, workspaceID int64) (onboarding.AuditDigest, error)
 }
 
 // Audit log page sizes.
@@ -44,6 +46,13 @@ func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) {
 		s.auditCSV(w, r, m, f)
 		return
 	}
+	// The topic first: an entry added meanwhile is then newer than the page's digest, and the
+	// page's script fetches it (docs/live.md, Topics).
+	digest, err := s.deps.Audit.AuditDigest(r.Context(), m.WorkspaceID)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
 	f.Limit = auditPageSize + 1
 	records, err := s.deps.Audit.AuditEntries(r.Context(), m.WorkspaceID, f)
 	if err != nil {
@@ -65,8 +74,9 @@ func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) {
 		next.Set("before", strconv.FormatInt(records[len(records)-1].ID, 10))
 		d.NextURL = base + "?" + next.Encode()
 	}
+	d.Digest, d.NewestURL = presenter.AuditDigestView(digest), base+"?"+keep.Encode()
 	if f.Before > 0 {
-		d.FirstURL = base + "?" + keep.Encode()
+		d.FirstURL = d.NewestURL
 	}
 	csvq := cloneValues(keep)
 	csvq.Set("format", "csv")
