@@ -49,9 +49,9 @@ func (s draftsDigestSnapshot) Rev() int64         { return s.d.Rev }
 func (s runsDigestSnapshot) Target() string       { return live.RunsTopic(s.d.WorkspaceID) }
 func (s runsDigestSnapshot) WorkspaceID() int64   { return s.d.WorkspaceID }
 func (s runsDigestSnapshot) Rev() int64           { return s.d.Rev }
-func (s auditDigestSnapshot) Target() string     { return live.AuditTopic(s.d.WorkspaceID) }
-func (s auditDigestSnapshot) WorkspaceID() int64 { return s.d.WorkspaceID }
-func (s auditDigestSnapshot) Rev() int64         { return s.d.Rev }
+func (s auditDigestSnapshot) Target() string      { return live.AuditTopic(s.d.WorkspaceID) }
+func (s auditDigestSnapshot) WorkspaceID() int64  { return s.d.WorkspaceID }
+func (s auditDigestSnapshot) Rev() int64          { return s.d.Rev }
 func (s bellSnapshot) Target() string             { return live.UserTopic(s.b.UserID) }
 func (s bellSnapshot) WorkspaceID() int64         { return 0 } // the owner check authorises it
 func (s bellSnapshot) Rev() int64                 { return s.b.Rev }
