@@ -40,6 +40,9 @@ func draftAction(ws, id, action string) templ.SafeURL {
 	return templ.SafeURL(DraftURL(ws, id) + "/" + action)
 }
 
+// DraftHistoryURL is a draft's own entries in the workspace's audit log.
+func DraftHistoryURL(ws, id string) string { return "/admin/workspaces/" + ws + "/audit?draft=" + id }
+
 // RunURL is an operation run's page: the one place its path is built (pages, redirects, the
 // audit log, notifications).
 func RunURL(ws, id string) string { return "/admin/workspaces/" + ws + "/operations/" + id }

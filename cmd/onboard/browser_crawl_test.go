@@ -249,6 +249,8 @@ func crawlPages(ids crawlIDs) []crawlPage {
 		{route: "GET /admin/workspaces/{ws}/audit", name: "audit-search-page2", path: acme + "/audit?q=onboarding&per_page=25&page=2", only: []string{"owner@acme.test"}},
 		{route: "GET /admin/workspaces/{ws}/members/", name: "members", path: acme + "/members/"},
 		{route: "GET /admin/workspaces/{ws}/members/", name: "members-sorted", path: acme + "/members/?sort=role&dir=desc&q=acme"},
+		{route: "GET /admin/workspaces/{ws}/search", name: "search", path: acme + "/search?q=a"},
+		{route: "GET /admin/workspaces/{ws}/search", name: "search-empty", path: acme + "/search", only: []string{"viewer@acme.test"}},
 	}
 	states := []string{"draft", "verifying", "action_required", "bootstrapping", "partial", "ready_for_activation", "completed", "overridden", "cancelled"}
 	// Every route as every role that may open it; every state of the wizard as its owner, and

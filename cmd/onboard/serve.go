@@ -427,6 +427,7 @@ func webServer(cfg serveConfig, origins []string, store *postgres.Store, svc *on
 		Snapshots:     store,
 		Notifications: store,
 		Audit:         store,
+		Search:        store,
 		Members:       members,
 		Invitations:   invitation.NewService(store, time.Now, hashPassword, mailerOf(cfg)),
 		Account:       account.NewService(store, time.Now, hashPassword, password.Verify),

@@ -46,6 +46,8 @@ const (
 	KindSession    = "session"    // a sign-in session ended (Session)
 	// KindNotification: one of a user's notifications was added or changed (UserID).
 	KindNotification = "notification"
+	// KindAudit: an entry was added to a workspace's audit log (WorkspaceID).
+	KindAudit = "audit"
 )
 
 // Topics. A subscription's DraftID names a draft (its UUID) or one of these topics, which
@@ -56,6 +58,8 @@ const (
 //     scheduled by every draft event of the workspace.
 //   - "runs:{workspace id}", view "digest": the operations list's latest runs; scheduled by
 //     every run event of the workspace.
+//   - "audit:{workspace id}", view "digest": the audit log's newest entry; scheduled by audit
+//     events; only cohorts a TopicAuthorizer lets watch it (those who may read the audit log).
 //   - "user:{user id}", view "bell": the user's notifications; scheduled by notification
 //     events; only that user may subscribe (anyone else: fault.ErrNotFound). Its snapshot's
 //     WorkspaceID is 0: no workspace authorises it, its cohort is CohortSelf.
@@ -63,6 +67,7 @@ const (
 	TopicDraftsPrefix = "drafts:"
 	TopicRunsPrefix   = "runs:"
 	TopicUserPrefix   = "user:"
+	TopicAuditPrefix  = "audit:"
 	CohortSelf        = "self" // the cohort of a user topic's only subscriber
 )
 
@@ -74,13 +79,19 @@ func DraftsTopic(workspaceID int64) string {
 // RunsTopic names the operations list topic of a workspace.
 func RunsTopic(workspaceID int64) string { return TopicRunsPrefix + strconv.FormatInt(workspaceID, 10) }
 
+// AuditTopic names the audit log topic of a workspace.
+func AuditTopic(workspaceID int64) string {
+	return TopicAuditPrefix + strconv.FormatInt(workspaceID, 10)
+}
+
 // UserTopic names the notifications topic of a user.
 func UserTopic(userID int64) string { return TopicUserPrefix + strconv.FormatInt(userID, 10) }
 
-// ParseTopic splits a topic id into its prefix (TopicDraftsPrefix, TopicRunsPrefix or
-// TopicUserPrefix) and its positive id; ok is false for anything else (a draft id).
+// ParseTopic splits a topic id into its prefix (TopicDraftsPrefix, TopicRunsPrefix,
+// TopicAuditPrefix or TopicUserPrefix) and its positive id; ok is false for anything else (a
+// draft id).
 func ParseTopic(id string) (prefix string, n int64, ok bool) {
-	for _, p := range []string{TopicDraftsPrefix, TopicRunsPrefix, TopicUserPrefix} {
+	for _, p := range []string{TopicDraftsPrefix, TopicRunsPrefix, TopicAuditPrefix, TopicUserPrefix} {
 		rest, found := strings.CutPrefix(id, p)
 		if !found {
 			continue
@@ -119,7 +130,7 @@ func ValidSubscription(id, view string) bool {
 
 // Event is one change notification, decoded by the listener adapter.
 type Event struct {
-	Kind        string // KindDraft, KindRun, KindMembership, KindSession or KindNotification
+	Kind        string // KindDraft, KindRun, KindMembership, KindSession, KindNotification or KindAudit
 	DraftID     string // draft and run events
 	WorkspaceID int64  // also schedules the workspace's topic (drafts or runs)
 	UserID      int64  // membership and notification events
@@ -154,6 +165,14 @@ type Authorizer interface {
 	// Cohort returns the viewer's cohort in the workspace, or an error wrapping fault.ErrNotFound
 	// (not a member) or fault.ErrForbidden (a member without the view capability).
 	Cohort(ctx context.Context, userID, workspaceID int64) (string, error)
+}
+
+// TopicAuthorizer is an Authorizer that also says which cohorts may watch a workspace topic
+// that needs more than the view capability (the audit topic). The hub asks it when a topic
+// is subscribed (no: fault.ErrForbidden) and when a viewer's cohort changes (no: the client
+// is revoked). Without it every cohort that may view the workspace may watch its topics.
+type TopicAuthorizer interface {
+	MayWatch(cohort, topic string) bool
 }
 
 // Subscription is one fragment a connection wants: a view of a draft or of a topic.

@@ -198,9 +198,25 @@ func (h *Hub) authorise(ctx context.Context, c *Client) (map[string]Snapshot, er
 			}
 			cohorts[ws] = call
 		}
+		if topic && !h.mayWatch(call.cohort, s.target) {
+			return nil, &SubscribeError{Target: s.target, Err: fmt.Errorf("%w: cohort %s may not watch this topic", fault.ErrForbidden, call.cohort)}
+		}
 		s.ws, s.cohort, s.auth = ws, call.cohort, call
 	}
 	return snaps, nil
+}
+
+// mayWatch asks the Authorizer whether cohort may watch a topic, when it decides that
+// (TopicAuthorizer); drafts are never gated here.
+func (h *Hub) mayWatch(cohort, target string) bool {
+	ta, ok := h.auth.(TopicAuthorizer)
+	if !ok {
+		return true
+	}
+	if _, _, topic := ParseTopic(target); !topic {
+		return true
+	}
+	return ta.MayWatch(cohort, target)
 }
 
 // selfCohort authorises a user topic's owner (see authorise).
@@ -374,7 +390,9 @@ func (h *Hub) recheck(ctx context.Context, userID, ws int64) {
 			if !s.active || s.ws != ws {
 				continue
 			}
-			if revoke {
+			if revoke || !h.mayWatch(cohort, s.target) {
+				// Gone, or the new cohort may not watch this topic (an owner made a viewer
+				// on the audit log's page): the client goes, as a revoked one.
 				revoked = append(revoked, c)
 				break
 			}

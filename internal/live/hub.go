@@ -277,6 +277,11 @@ func (h *Hub) notify(e Event) NotifyOutcome {
 			topic = RunsTopic(e.WorkspaceID)
 		}
 		return h.touch(e.At, e.DraftID, topic)
+	case KindAudit:
+		if e.WorkspaceID <= 0 {
+			return NotifyBad
+		}
+		return h.touch(e.At, AuditTopic(e.WorkspaceID))
 	case KindNotification:
 		if e.UserID == 0 {
 			return NotifyBad

@@ -180,6 +180,12 @@ func (a *fakeAuth) holdNext() *gate {
 	return g
 }
 
+// MayWatch makes fakeAuth a TopicAuthorizer as livesource's: the audit topic is the
+// owners'.
+func (a *fakeAuth) MayWatch(cohort, topic string) bool {
+	return !strings.HasPrefix(topic, TopicAuditPrefix) || cohort == "owner"
+}
+
 func (a *fakeAuth) set(user, ws int64, v any) {
 	a.mu.Lock()
 	defer a.mu.Unlock()

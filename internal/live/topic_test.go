@@ -86,6 +86,31 @@ func TestTopics(t *testing.T) {
 			}
 		}
 	})
+	t.Run("AuditTopic", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t, Options{})
+		f.hub.Resync()
+		topic := AuditTopic(7)
+		f.src.put(topic, 7, 40)
+		f.auth.set(2, 7, "operator")
+		if _, err := f.hub.Subscribe(context.Background(), 2, []Subscription{{Target: topic, View: ViewDigest}}); !errors.Is(err, fault.ErrForbidden) {
+			t.Errorf("Subscribe(%s) as an operator: %v, want fault.ErrForbidden", topic, err)
+		}
+		f.auth.set(1, 7, "owner")
+		c := f.subscribe(t, 1, Subscription{Target: topic, View: ViewDigest, Rev: 40})
+		// A draft event leaves it alone; an audit event of its workspace schedules it.
+		f.src.put(topic, 7, 41)
+		f.hub.Notify(Event{Kind: KindDraft, DraftID: "d", WorkspaceID: 7})
+		f.hub.Notify(Event{Kind: KindAudit, WorkspaceID: 8})
+		f.hub.Notify(Event{Kind: KindAudit, WorkspaceID: 7})
+		if b := next(t, c); revOf(t, b) != 41 || !contains(b, `data-draft-id="audit:7"`) {
+			t.Fatalf("after an audit event got %s, want the audit digest at rev 41", b)
+		}
+		// Made an operator, the owner may no longer watch it.
+		f.auth.set(1, 7, "operator")
+		f.hub.Notify(Event{Kind: KindMembership, UserID: 1, WorkspaceID: 7})
+		waitDone(t, c, ErrRevoked)
+	})
 	t.Run("UserTopicFollowsNotifications", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t, Options{})

@@ -24,7 +24,7 @@ const maxLiveTopics = 8
 // parameters that follow it:
 //
 //	draft={uuid}[&rev={n}|&version={n}][&view=checkpoint|row|run:{uuid}|oprow:{uuid}] …
-//	draft=drafts:{n}|runs:{n}|user:{n}[&rev={n}][&view=digest|bell] …
+//	draft=drafts:{n}|runs:{n}|audit:{n}|user:{n}[&rev={n}][&view=digest|bell] …
 //	[delta=1] (anywhere, once: every subscription applies delta fragments; docs/live.md)
 //
 // version is accepted as an alias of rev: a draft's version never exceeds its rev (both start
@@ -124,7 +124,7 @@ func parseLiveQuery(raw string) ([]live.Subscription, error) {
 }
 
 // parseLiveTopic reads a draft parameter: a draft's UUID (view checkpoint until a view
-// follows) or a topic, drafts:{n}, runs:{n} or user:{n} (with its only view).
+// follows) or a topic, drafts:{n}, runs:{n}, audit:{n} or user:{n} (with its only view).
 func parseLiveTopic(v string) (live.Subscription, error) {
 	id := strings.ToLower(v)
 	if onboarding.IsGUID(id) {
@@ -132,7 +132,7 @@ func parseLiveTopic(v string) (live.Subscription, error) {
 	}
 	prefix, _, ok := live.ParseTopic(v)
 	if !ok {
-		return live.Subscription{}, errors.New("draft must be a UUID or a topic (drafts:{n}, runs:{n}, user:{n})")
+		return live.Subscription{}, errors.New("draft must be a UUID or a topic (drafts:{n}, runs:{n}, audit:{n}, user:{n})")
 	}
 	view := live.ViewDigest
 	if prefix == live.TopicUserPrefix {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tenantops/onboard/internal/access"
 	"github.com/tenantops/onboard/internal/fault"
+	"github.com/tenantops/onboard/internal/live"
 	"github.com/tenantops/onboard/internal/postgres"
 )
 
@@ -32,6 +33,20 @@ func (a Authorizer) Cohort(ctx context.Context, userID, workspaceID int64) (stri
 		return "", err
 	}
 	return access.Cohort(role), nil
+}
+
+// MayWatch is live.TopicAuthorizer: the audit topic is for cohorts that may read the audit
+// log (audit.view), as its page is; every other topic for any cohort that may view.
+func (a Authorizer) MayWatch(cohort, topic string) bool {
+	if prefix, _, ok := live.ParseTopic(topic); ok && prefix == live.TopicAuditPrefix {
+		return mayReadAudit(cohort)
+	}
+	return true
+}
+
+// mayReadAudit reports whether a cohort (a role, access.Cohort) holds audit.view.
+func mayReadAudit(cohort string) bool {
+	return access.Member{Role: access.Role(cohort)}.Can(access.AuditView)
 }
 
 // CurrentRevs is liveedge.Config's CurrentRevs: the revs of the drafts userID may view, by the

@@ -43,3 +43,25 @@ func TestAuthorizerCohort(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthorizerMayWatch: the audit topic is for the cohorts that may read the audit log
+// (owners); the other topics for every cohort that may view.
+func TestAuthorizerMayWatch(t *testing.T) {
+	t.Parallel()
+	a := Authorizer{}
+	for _, tc := range []struct {
+		cohort, topic string
+		want          bool
+	}{
+		{"owner", "audit:1", true},
+		{"operator", "audit:1", false},
+		{"viewer", "audit:1", false},
+		{"viewer", "drafts:1", true},
+		{"viewer", "runs:1", true},
+		{"operator", "0b0e5f3a-6f6e-4c1a-9d57-2b1f5d8e7c11", true},
+	} {
+		if got := a.MayWatch(tc.cohort, tc.topic); got != tc.want {
+			t.Errorf("MayWatch(%q, %q) = %v, want %v", tc.cohort, tc.topic, got, tc.want)
+		}
+	}
+}

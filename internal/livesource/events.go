@@ -16,6 +16,7 @@ var kinds = map[string]string{
 	postgres.LiveKindMembership:   live.KindMembership,
 	postgres.LiveKindSession:      live.KindSession,
 	postgres.LiveKindNotification: live.KindNotification,
+	postgres.LiveKindAudit:        live.KindAudit,
 }
 
 // Event is e as the hub takes it.

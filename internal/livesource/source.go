@@ -39,6 +39,7 @@ func (s draftSnapshot) Rev() int64         { return s.rev }
 type (
 	draftsDigestSnapshot struct{ d onboarding.DraftsDigest }
 	runsDigestSnapshot   struct{ d onboarding.RunsDigest }
+	auditDigestSnapshot  struct{ d onboarding.AuditDigest }
 	bellSnapshot         struct{ b onboarding.Bell }
 )
 
@@ -48,6 +49,9 @@ func (s draftsDigestSnapshot) Rev() int64         { return s.d.Rev }
 func (s runsDigestSnapshot) Target() string       { return live.RunsTopic(s.d.WorkspaceID) }
 func (s runsDigestSnapshot) WorkspaceID() int64   { return s.d.WorkspaceID }
 func (s runsDigestSnapshot) Rev() int64           { return s.d.Rev }
+func (s auditDigestSnapshot) Target() string      { return live.AuditTopic(s.d.WorkspaceID) }
+func (s auditDigestSnapshot) WorkspaceID() int64  { return s.d.WorkspaceID }
+func (s auditDigestSnapshot) Rev() int64          { return s.d.Rev }
 func (s bellSnapshot) Target() string             { return live.UserTopic(s.b.UserID) }
 func (s bellSnapshot) WorkspaceID() int64         { return 0 } // the owner check authorises it
 func (s bellSnapshot) Rev() int64                 { return s.b.Rev }
@@ -65,6 +69,9 @@ func (s Source) loadTopic(ctx context.Context, id string) (_ live.Snapshot, ok b
 	case live.TopicRunsPrefix:
 		d, err := s.db.RunsDigest(ctx, n)
 		return runsDigestSnapshot{d}, true, err
+	case live.TopicAuditPrefix:
+		d, err := s.db.AuditDigest(ctx, n)
+		return auditDigestSnapshot{d}, true, err
 	default:
 		b, err := s.db.Bell(ctx, n)
 		return bellSnapshot{b}, true, err
@@ -97,6 +104,12 @@ func (s Source) Render(ctx context.Context, snap live.Snapshot, view, cohort str
 		err = presenter.RenderDraftsDigest(ctx, &buf, snap.d)
 	case runsDigestSnapshot:
 		err = presenter.RenderRunsDigest(ctx, &buf, snap.d)
+	case auditDigestSnapshot:
+		d := snap.d
+		if !mayReadAudit(cohort) {
+			d.Rev = 0 // never rendered for such a cohort (MayWatch); should it be, it says nothing
+		}
+		err = presenter.RenderAuditDigest(ctx, &buf, d)
 	case bellSnapshot:
 		err = presenter.RenderBell(ctx, &buf, snap.b)
 	default:

@@ -33,6 +33,14 @@ type RunsDigest struct {
 	Latest      []RunBrief // newest first, at most DigestSize
 }
 
+// AuditDigest is the audit log topic of a workspace: the id of its newest entry, which is
+// the topic's rev (identities only grow). Pages read the entries themselves, with their
+// filters, when it moves (docs/live.md, Topics).
+type AuditDigest struct {
+	WorkspaceID int64
+	Rev         int64 // the newest entry's id; 0 when the log is empty
+}
+
 // RunBrief is one run in a runs digest: what the operations list filters on.
 type RunBrief struct {
 	ID, DraftID, Type, Status, Outcome string

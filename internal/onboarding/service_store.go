@@ -159,6 +159,13 @@ type RunFilter struct {
 	Limit int
 }
 
+// RunMatch is a run the global search found, with its draft's display name ("" when the
+// run has no draft).
+type RunMatch struct {
+	Run       operation.Run
+	DraftName string
+}
+
 // Run list limits.
 const (
 	DefaultRunLimit = 50

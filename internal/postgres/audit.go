@@ -86,3 +86,15 @@ func (db *DB) AuditCount(ctx context.Context, workspaceID int64, f onboarding.Au
 	}
 	return n, nil
 }
+
+// AuditDigest reads a workspace's audit topic: the id of its newest entry (an index-only
+// read of workspace_audit_log_workspace_idx).
+func (db *DB) AuditDigest(ctx context.Context, workspaceID int64) (onboarding.AuditDigest, error) {
+	d := onboarding.AuditDigest{WorkspaceID: workspaceID}
+	err := db.Pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM workspace_audit_log WHERE workspace_id = $1`,
+		workspaceID).Scan(&d.Rev)
+	if err != nil {
+		return d, fmt.Errorf("audit digest: %w", err)
+	}
+	return d, nil
+}

@@ -19,6 +19,7 @@ const (
 	LiveKindMembership   = "membership"   // a workspace membership changed (UserID, WorkspaceID)
 	LiveKindSession      = "session"      // a sign-in session ended (Session)
 	LiveKindNotification = "notification" // a user's notification (bell) changed (UserID, WorkspaceID)
+	LiveKindAudit        = "audit"        // an entry was added to a workspace's audit log (WorkspaceID)
 )
 
 // LiveEvent is one decoded notification of the live channel: what changed, by ids. The
@@ -41,6 +42,8 @@ type LiveEvent struct {
 //	{"k":"run","d":draft,"w":ws,"run":id,"r":rev}
 //	{"k":"membership","w":ws,"u":user}
 //	{"k":"session","s":sha256 hex of the deleted session's stored token}
+//	{"k":"notification","w":ws,"u":user} (00011_live_notifications.sql)
+//	{"k":"audit","w":ws} (00017_live_audit.sql)
 type livePayload struct {
 	K   string `json:"k"`
 	D   string `json:"d"`
@@ -106,6 +109,11 @@ func ParseLiveEvent(payload string) (LiveEvent, error) {
 			return bad("unexpected field")
 		}
 		return LiveEvent{Kind: p.K, DraftID: p.D, WorkspaceID: p.W, Rev: p.R}, nil
+	case LiveKindAudit:
+		if p.D != "" || p.Run != "" || p.V != 0 || p.R != 0 || p.U != 0 {
+			return bad("unexpected field")
+		}
+		return LiveEvent{Kind: p.K, WorkspaceID: p.W}, nil
 	case LiveKindMembership, LiveKindNotification:
 		// Both name a (workspace, user) and nothing else.
 		switch {

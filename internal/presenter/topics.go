@@ -64,6 +64,16 @@ func RenderRunsDigest(ctx context.Context, w io.Writer, d onboarding.RunsDigest)
 	return views.RunsDigest(RunsDigestView(d)).Render(ctx, w)
 }
 
+// AuditDigestView maps a workspace's audit topic to its fragment.
+func AuditDigestView(d onboarding.AuditDigest) views.AuditDigestData {
+	return views.AuditDigestData{Topic: live.AuditTopic(d.WorkspaceID), Rev: d.Rev}
+}
+
+// RenderAuditDigest writes the audit log topic's fragment.
+func RenderAuditDigest(ctx context.Context, w io.Writer, d onboarding.AuditDigest) error {
+	return views.AuditDigest(AuditDigestView(d)).Render(ctx, w)
+}
+
 // RenderBell writes the notifications bell.
 func RenderBell(ctx context.Context, w io.Writer, b onboarding.Bell) error {
 	return views.Bell(BellView(b)).Render(ctx, w)

@@ -19,6 +19,8 @@ import (
 type AuditLister interface {
 	AuditEntries(ctx context.Context, workspaceID int64, f onboarding.AuditFilter) ([]onboarding.AuditRecord, error)
 	AuditCount(ctx context.Context, workspaceID int64, f onboarding.AuditFilter) (int, error)
+	// AuditDigest reads the log's live topic (its newest entry's id).
+	AuditDigest(ctx context.Context, workspaceID int64) (onboarding.AuditDigest, error)
 }
 
 // auditList is the audit log's shape: by time (entry id), newest first; paged by keyset.
@@ -46,6 +48,13 @@ func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.rememberPerPage(w, spec, p)
+	// The topic first: an entry added meanwhile is then newer than the page's digest, and the
+	// page's script fetches it (docs/live.md, Topics).
+	digest, err := s.deps.Audit.AuditDigest(r.Context(), m.WorkspaceID)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
 	total, err := s.deps.Audit.AuditCount(r.Context(), m.WorkspaceID, f)
 	if err != nil {
 		s.error(w, r, err)
@@ -77,6 +86,16 @@ func (s *Server) handleAuditList(w http.ResponseWriter, r *http.Request) {
 		if c.value != "" {
 			addChip(&d.List, c.label+": "+c.value, c.key)
 		}
+	}
+	// The newest page of these filters (search included, the default order: newest first) is
+	// where live entries appear; any other page counts them in a notice.
+	newest := cloneValues(keep)
+	if d.List.Q != "" {
+		newest.Set("q", d.List.Q)
+	}
+	d.Digest, d.NewestURL = presenter.AuditDigestView(digest), "/admin/workspaces/"+m.Workspace+"/audit?"+newest.Encode()
+	if page.hasPrev || !p.Desc {
+		d.FirstURL = d.NewestURL
 	}
 	d.List.CSVURL = csvURL(d.List)
 	d.List.PrevLabel, d.List.NextLabel = "Newer", "Older"

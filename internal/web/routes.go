@@ -101,6 +101,7 @@ func (s *Server) Routes() chi.Router {
 				r.Post("/operations/{run_id}/retry", s.handleOperationRetry)
 				r.With(s.can(access.View)).Get("/operations/{run_id}/retry", s.handleOperationRetryRedirect)
 				r.With(s.can(access.AuditView)).Get("/audit", s.handleAuditList)
+				r.With(s.can(access.View)).Get("/search", s.handleSearchShow)
 				r.Route("/members", s.memberRoutes)
 			})
 			r.Route("/api/v1/workspaces/{ws}", func(r chi.Router) {

@@ -98,6 +98,7 @@ type Deps struct {
 	Members       MemberService     // the members page
 	Invitations   InvitationService // invitations on the members page and their links
 	Account       AccountService    // the profile page, sessions and the security record
+	Search        RunSearcher       // the global search's runs; nil leaves that group empty
 	SessionStore  scs.Store
 	LoginAttempts LoginAttempts
 	Ready         func(context.Context) error

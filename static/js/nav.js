@@ -1,5 +1,6 @@
 // nav.js: filter forms that apply on change, a list's "select all" checkbox and its bulk
-// action's count, and on narrow screens the sidebar as a drawer. The menu button opens and closes it;
+// action's count, the copy button of an invitation link, the "/" shortcut to the search
+// field, and on narrow screens the sidebar as a drawer. The menu button opens and closes it;
 // Escape, a click outside it, or following one of its links closes it. Plain ES2020.
 (() => {
   'use strict';
@@ -51,6 +52,18 @@
   });
   if (bulk) counted();
 
+  // "/" focuses the top bar's search field, unless the reader is typing somewhere.
+  const search = document.querySelector('[data-global-search]');
+  if (search) {
+    document.addEventListener('keydown', (e) => {
+      if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || e.isComposing || e.defaultPrevented) return;
+      const t = e.target;
+      if (t instanceof Element && t.closest('input, textarea, select, [contenteditable]:not([contenteditable="false"])')) return;
+      e.preventDefault();
+      search.focus();
+      search.select();
+    });
+  }
   const toggle = document.querySelector('[data-testid="nav-toggle"]');
   const shell = document.querySelector('.shell');
   if (!toggle || !shell) return;

@@ -2,7 +2,8 @@
 // live.js morphs every fragment, hidden digests included, and emits live:applied; this
 // script then updates the drafts list's status counts, says when drafts or runs changed
 // elsewhere are not on the page ("3 new or moved drafts — Refresh list": the list never
-// reorders under the reader), toasts new notifications, and brings a run page's retry action
+// reorders under the reader), puts new audit entries on the audit log's first page (a notice on
+// later ones), toasts new notifications, and brings a run page's retry action
 // once the pushed panel shows the run ended. Plain ES2020, no inline code.
 (() => {
   'use strict';
@@ -74,6 +75,66 @@
     setNotice(runs, n, 'new run', 'new runs');
   }
 
+  // ---------- audit log ----------
+  // The topic's rev is the workspace's newest entry id. When it passes the newest entry the
+  // page knows, the first page of the page's own filters is read (the server applies every
+  // filter, the search included): on that first page its new rows are put on top; on a
+  // later page they are counted in the notice, which links to the newest entries.
+  const audit = document.querySelector('[data-list="audit"]');
+  const auditRows = (root) => Array.from(root.querySelectorAll('[data-testid="audit-row"]'));
+  let auditKnown = rev(digestOf(audit)); // every entry up to this id existed when the page was read
+  if (audit) for (const r of auditRows(audit)) if (big(r.dataset.id) > auditKnown) auditKnown = big(r.dataset.id);
+  const auditSeen = new Set(); // new entries counted on a later page
+  let auditBusy = null, auditAgain = false;
+  function auditChanged() {
+    if (auditBusy) { auditAgain = true; return; }
+    auditBusy = auditFetch().catch(() => {}).finally(() => {
+      auditBusy = null;
+      if (auditAgain) { auditAgain = false; auditChanged(); }
+    });
+  }
+  async function auditFetch() {
+    const digest = digestOf(audit);
+    if (!digest || rev(digest) <= auditKnown) return;
+    const target = rev(digest);
+    const res = await fetch(audit.dataset.newestUrl, { headers: { Accept: 'text/html' }, credentials: 'same-origin' });
+    if (!res.ok) return;
+    const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+    const fresh = auditRows(doc).filter((r) => big(r.dataset.id) > auditKnown);
+    if (audit.dataset.page === 'first') {
+      let tbody = audit.querySelector('[data-testid="audit-table"] tbody');
+      if (!tbody) { // the page was empty: the whole table comes
+        const table = doc.querySelector('[data-testid="audit-table"]');
+        const empty = audit.querySelector('[data-testid="audit-empty"]');
+        if (!table || !empty) return;
+        for (const r of table.querySelectorAll('tbody > tr')) if (big(r.dataset.id) <= auditKnown) r.remove();
+        empty.replaceWith(document.importNode(table, true));
+        for (const r of auditRows(audit)) r.classList.add('is-new');
+      } else {
+        const have = new Set(auditRows(audit).map((r) => r.dataset.id));
+        const add = fresh.filter((r) => !have.has(r.dataset.id)).map((r) => {
+          const row = document.importNode(r, true);
+          row.classList.add('is-new');
+          return row;
+        });
+        tbody.prepend(...add);
+      }
+    } else {
+      for (const r of fresh) auditSeen.add(r.dataset.id);
+      const p = audit.querySelector('[data-testid="list-notice"]');
+      if (p && auditSeen.size > 0) {
+        const n = auditSeen.size;
+        const a = document.createElement('a');
+        a.href = audit.dataset.newestUrl;
+        a.textContent = 'Show newest entries';
+        a.dataset.testid = 'audit-newest';
+        p.dataset.count = String(n);
+        p.replaceChildren(document.createTextNode(`${n} new ${n === 1 ? 'entry' : 'entries'} — `), a);
+      }
+    }
+    if (target > auditKnown) auditKnown = target;
+  }
+
   // ---------- notifications bell ----------
   const bell = () => document.querySelector('[data-live="bell"]');
   let newest = big(bell() && bell().dataset.newest);
@@ -132,5 +193,6 @@
     else if (d.view && d.view.startsWith('run:')) runChanged(d.view);
     else if (d.view === 'digest' && drafts && d.draftId.startsWith('drafts:')) draftsChanged();
     else if (d.view === 'digest' && runs && d.draftId.startsWith('runs:')) runsChanged();
+    else if (d.view === 'digest' && audit && d.draftId.startsWith('audit:')) auditChanged();
   });
 })();
