@@ -48,9 +48,9 @@ func TestBrowserSearch(t *testing.T) {
 			p := newSession(t, browser, base, tc.email)
 			// Typing "/" into a field types it; it does not jump to the search.
 			p.open("/admin/workspaces/acme/onboarding")
-			p.click("#draft-q")
+			p.click("#drafts-q")
 			p.do("type / in the drafts search", pressSlash())
-			p.js(`document.activeElement?.id === 'draft-q' && document.querySelector('#draft-q').value === '/'`)
+			p.js(`document.activeElement?.id === 'drafts-q' && document.querySelector('#drafts-q').value === '/'`)
 
 			p.open("/admin/workspaces/acme/operations")
 			p.do("press /", pressSlash())

@@ -154,6 +154,7 @@ var matrixOwn = map[string][3]int{
 	"POST /admin/workspaces/{ws}/onboarding/{id}/step":                       {403, 400, 400},
 	"POST /admin/workspaces/{ws}/onboarding/{id}/verification":               {403, 400, 400},
 	"GET /admin/workspaces/{ws}/operations":                                  {200, 200, 200},
+	"GET /admin/workspaces/{ws}/search":                                      {200, 200, 200},
 	"GET /admin/workspaces/{ws}/operations/{run_id}":                         {200, 200, 200},
 	// The own run is a verification that is active or succeeded: not retryable, so the page
 	// goes back to the run with the reason and the API answers 409; nothing starts.
