@@ -10,14 +10,16 @@ import (
 
 var reasonTexts = map[string]string{
 	// Terminal states.
-	"onboarding_cancelled":    "Onboarding was cancelled.",
-	"onboarding_completed":    "Onboarding is complete; the tenant is active.",
-	"activated_with_override": "Activated with an owner override.",
-	"draft_closed":            "This onboarding is completed or cancelled; it can no longer be changed.",
-	"run_not_retryable":       "Only a failed or cancelled operation can be retried.",
-	"run_already_active":      "An operation of this kind is already queued or running for this tenant.",
-	"run_active_elsewhere":    "An operation of the same kind is still running for this tenant from an earlier onboarding; start again when it has finished.",
-	"last_owner":              "A workspace needs at least one owner: make someone else an owner first.",
+	"onboarding_cancelled":         "Onboarding was cancelled.",
+	"onboarding_completed":         "Onboarding is complete; the tenant is active.",
+	"activated_with_override":      "Activated with an owner override.",
+	"draft_closed":                 "This onboarding is completed or cancelled; it can no longer be changed.",
+	"run_not_retryable":            "Only a failed or cancelled operation can be retried.",
+	"run_already_active":           "An operation of this kind is already queued or running for this tenant.",
+	"run_active_elsewhere":         "An operation of the same kind is still running for this tenant from an earlier onboarding; start again when it has finished.",
+	"last_owner":                   "A workspace needs at least one owner: make someone else an owner first.",
+	"not_ready_for_activation":     "Only an onboarding that is ready for activation can have its activation requested.",
+	"activation_already_requested": "Activation was already requested: the workspace's owners have been notified.",
 
 	// Identify and connect.
 	"identify_incomplete":         "Tenant details are incomplete: tenant ID, display name and primary domain are required.",

@@ -83,6 +83,7 @@ func (s *Server) Routes() chi.Router {
 				r.Post("/onboarding/{id}/verification", s.handleWizardVerificationCreate)
 				r.Post("/onboarding/{id}/bootstrap", s.handleWizardBootstrapCreate)
 				r.Post("/onboarding/{id}/activation", s.handleWizardActivationCreate)
+				r.Post("/onboarding/{id}/activation-request", s.handleWizardActivationRequestCreate)
 				r.Post("/onboarding/{id}/cancel", s.handleWizardCancelCreate)
 				// A form's action URL opened as a page (a refresh after a refused submit, a
 				// bookmark) leads back to the wizard at that form's step, never to a 405.
@@ -109,6 +110,7 @@ func (s *Server) Routes() chi.Router {
 				r.Post("/onboarding/drafts/{id}/bootstrap", s.handleAPIBootstrapCreate)
 				r.Post("/onboarding/drafts/{id}/activation", s.handleAPIActivationCreate)
 				r.Post("/onboarding/drafts/{id}/cancellation", s.handleAPICancellationCreate)
+				r.Post("/onboarding/drafts/{id}/activation-request", s.handleAPIActivationRequestCreate)
 				r.Get("/operation-runs", s.handleAPIRunsList)
 				r.Get("/operation-runs/{run_id}", s.handleAPIRunShow)
 				r.Post("/operation-runs/{run_id}/retry", s.handleAPIRunRetry)
