@@ -164,3 +164,11 @@ func checkpointStep(c string) int { return onboarding.Checkpoint(c).Step() }
 // overridable is the domain's override rule (onboarding.ReasonCode.Overridable): an owner may
 // accept these activation blockers with a recorded reason.
 func overridable(code string) bool { return onboarding.ReasonCode(code).Overridable() }
+
+// StepTitle is the title of wizard step n (1–5), "" for any other n.
+func StepTitle(n int) string {
+	if n < 1 || n > len(stepTitles) {
+		return ""
+	}
+	return stepTitles[n-1]
+}

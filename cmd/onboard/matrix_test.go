@@ -113,6 +113,7 @@ var matrixPublic = map[string][2]int{
 // so they stop at authorization or at the missing precondition and change nothing.
 var matrixOwn = map[string][3]int{
 	"GET /admin/workspaces/{ws}/audit":                       {403, 403, 200},
+	"GET /admin/workspaces/{ws}/":                            {200, 200, 200},
 	"GET /admin/workspaces/{ws}/onboarding":                  {200, 200, 200},
 	"POST /admin/workspaces/{ws}/onboarding":                 {403, 422, 422},
 	"GET /admin/workspaces/{ws}/onboarding/new":              {403, 200, 200},

@@ -142,6 +142,8 @@ type ConnectionInfo struct {
 // RunFilter selects a workspace's runs. Empty fields match everything.
 type RunFilter struct {
 	Type, Status, DraftID string
+	// CreatedAfter keeps the runs created at or after it; zero for all.
+	CreatedAfter time.Time
 	// Limit bounds the result; 0 means DefaultRunLimit, and it is capped at MaxRunLimit.
 	Limit int
 }
@@ -281,6 +283,9 @@ func nullable(s string) any {
 type DraftFilter struct {
 	Q         string // matches display name, primary domain or tenant id (case-insensitive, substring)
 	Lifecycle string // one lifecycle_state, "" for all
+	// Checkpoint selects the open drafts (neither completed nor cancelled) at one
+	// current_checkpoint, as the workspace dashboard counts them; "" for all drafts.
+	Checkpoint string
 	Sort      string // "updated" (newest change first, the default) or "name" (A–Z)
 	// After continues after the last row of the previous page (keyset pagination): its
 	// updated_at (Sort "updated") or lower-cased display name (Sort "name"), and its id.

@@ -379,6 +379,11 @@ func (s *Store) DraftPage(ctx context.Context, workspaceID int64, f onboarding.D
 	if f.Lifecycle != "" {
 		where = append(where, "s.lifecycle_state = "+arg(f.Lifecycle))
 	}
+	if f.Checkpoint != "" {
+		// The dashboard's "open drafts by checkpoint" (DB.Dashboard) selects the same set.
+		where = append(where, "s.current_checkpoint = "+arg(f.Checkpoint)+
+			" AND s.completed_at IS NULL AND s.cancelled_at IS NULL AND s.lifecycle_state NOT IN ('completed', 'cancelled')")
+	}
 	order := "s.updated_at DESC, s.id DESC"
 	if f.Sort == "name" {
 		order = "lower(s.display_name), s.id"

@@ -59,6 +59,8 @@ func draftFilter(q *query) (onboarding.DraftFilter, error) {
 	}
 	f.Lifecycle = q.word("lifecycle", oneOf(onboarding.Lifecycles...),
 		"lifecycle must be one of draft, verifying, action_required, bootstrapping, ready_for_activation, completed, cancelled.")
+	f.Checkpoint = q.word("checkpoint", oneOf(onboarding.Checkpoints...),
+		"checkpoint must be one of identify, connect_provider, verify_access, bootstrap, activate.")
 	f.Q = q.text("q", maxDraftSearch, "The search must be plain text (no control characters), at most 200 characters.")
 	f.Sort = q.word("sort", oneOf("updated", "name"), "sort must be updated or name.")
 	if a := q.get("after"); a != "" && q.Err() == nil {
@@ -119,7 +121,7 @@ var errBadCursor = badRequest("bad cursor")
 // two reads is then newer than the page's digest, so the tab hears of it (docs/live.md,
 // Topics).
 func (s *Server) draftsPageData(ctx context.Context, m access.Member, f onboarding.DraftFilter) (views.DraftsPageData, error) {
-	d := views.DraftsPageData{Workspace: m.Workspace, Lifecycle: f.Lifecycle, Q: f.Q, Sort: f.Sort, PerPage: f.Limit,
+	d := views.DraftsPageData{Workspace: m.Workspace, Lifecycle: f.Lifecycle, Checkpoint: f.Checkpoint, Q: f.Q, Sort: f.Sort, PerPage: f.Limit,
 		CanCreate: m.Can(access.DraftCreate)}
 	digest, err := s.deps.Drafts.DraftsDigest(ctx, m.WorkspaceID)
 	if err != nil {
@@ -133,7 +135,7 @@ func (s *Server) draftsPageData(ctx context.Context, m access.Member, f onboardi
 		return d, err
 	}
 	keep := url.Values{}
-	for k, v := range map[string]string{"q": f.Q, "lifecycle": f.Lifecycle, "sort": f.Sort} {
+	for k, v := range map[string]string{"q": f.Q, "lifecycle": f.Lifecycle, "checkpoint": f.Checkpoint, "sort": f.Sort} {
 		if v != "" {
 			keep.Set(k, v)
 		}

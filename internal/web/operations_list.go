@@ -10,7 +10,7 @@ import (
 	"github.com/tenantops/onboard/views"
 )
 
-// handleOperationsList is GET /admin/workspaces/{ws}/operations?type=&status=&outcome=&draft=:
+// handleOperationsList is GET /admin/workspaces/{ws}/operations?type=&status=&outcome=&draft=&since=:
 // the workspace's runs, newest first. Every filter is checked against the vocabulary; an
 // unknown value is a 400 page rather than a silently empty list.
 func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
@@ -48,6 +48,9 @@ func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Digest, d.RenderedMs = presenter.RunsDigestView(digest), time.Now().Add(-2*time.Second).UnixMilli()
 	rf := onboarding.RunFilter{Type: f.Type, Status: f.Status, DraftID: f.Draft}
+	if f.Since != "" {
+		rf.CreatedAfter = time.Now().Add(-onboarding.DashboardWindow)
+	}
 	if f.Outcome != "" {
 		// The store filters by status; the outcome is filtered here, over the most runs
 		// a page lists.
@@ -74,6 +77,7 @@ func operationsFilter(q *query) (views.OperationsFilter, error) {
 		Status:  q.word("status", validRunStatus, runStatusDetail),
 		Outcome: q.word("outcome", validOutcome, "outcome must be succeeded, partially_succeeded, failed or cancelled."),
 		Draft:   q.word("draft", onboarding.IsGUID, operationsDraftDetail),
+		Since:   q.word("since", oneOf(presenter.DashboardSince), "since must be 24h (runs created in the last 24 hours) or absent."),
 	}
 	if f.Outcome != "" && f.Status != "" && f.Status != string(operation.StatusCompleted) {
 		q.fail("Only completed runs have an outcome: filter on status completed or leave it empty.")

@@ -70,6 +70,8 @@ func (s *Server) Routes() chi.Router {
 				r.Use(s.validParams, s.requireMember)
 				s.unmatchedIn(r)
 				r = r.With(s.validParams)
+				// The workspace's landing page: /admin/workspaces/{ws} (and with a slash).
+				r.With(s.can(access.View)).Get("/", s.handleDashboardShow)
 				r.With(s.can(access.View)).Get("/onboarding", s.handleDraftsPage)
 				r.Post("/onboarding", s.handleDraftCreate)
 				r.Get("/onboarding/new", s.handleDraftNew)
