@@ -286,7 +286,7 @@ type DraftFilter struct {
 	// Checkpoint selects the open drafts (neither completed nor cancelled) at one
 	// current_checkpoint, as the workspace dashboard counts them; "" for all drafts.
 	Checkpoint string
-	Sort      string // "updated" (newest change first, the default) or "name" (A–Z)
+	Sort       string // "updated" (newest change first, the default) or "name" (A–Z)
 	// After continues after the last row of the previous page (keyset pagination): its
 	// updated_at (Sort "updated") or lower-cased display name (Sort "name"), and its id.
 	AfterTime time.Time

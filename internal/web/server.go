@@ -89,7 +89,7 @@ type Deps struct {
 	Snapshots     Snapshots     // one draft's snapshot for the wizard, polls and run pages
 	Notifications Notifications // the signed-in user's notifications
 	Audit         AuditLister
-	Dashboards    Dashboards // the workspace dashboard (the same reader as its live topic)
+	Dashboards    Dashboards     // the workspace dashboard (the same reader as its live topic)
 	Members       MemberService  // the members page
 	Account       AccountService // the profile page, sessions and the security record
 	SessionStore  scs.Store
