@@ -3264,7 +3264,7 @@ func activationRequestForm(d CheckpointData) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 262, "\" class=\"stack\" data-form=\"activation-request\"><p class=\"hint\">Ask the workspace's owners to activate: each of them is notified with a link to this onboarding.</p><div class=\"row\"><button class=\"btn\" type=\"submit\" data-testid=\"request-activation\">Request activation</button></div></form>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 262, "\" class=\"stack\" data-form=\"activation-request\"><p class=\"hint\">Ask the workspace's owners to activate: each of them is notified with a link to this onboarding.</p><div class=\"row\"><button class=\"btn btn-primary\" type=\"submit\" data-testid=\"request-activation\">Request activation</button></div></form>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
