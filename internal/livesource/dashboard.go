@@ -73,9 +73,10 @@ func (d *Dashboards) Dashboard(ctx context.Context, workspaceID int64) (onboardi
 	return out, nil
 }
 
-// PresenceChanged is the presence registry's OnChange: it must not block, so the query (the
-// drafts' workspaces and a fresh rev, one statement) runs on its own goroutine.
-func (d *Dashboards) PresenceChanged(draftIDs []string) {
+// PresenceChanged is the presence registry's OnChange: one statement (the drafts'
+// workspaces and a fresh rev), then a workspace event per workspace to the hub. A failure is
+// logged; the next change or row event brings the dashboard up to date.
+func (d *Dashboards) PresenceChanged(ctx context.Context, draftIDs []string) {
 	ids := make([]string, 0, len(draftIDs))
 	for _, id := range draftIDs {
 		if onboarding.IsGUID(id) {
@@ -85,18 +86,14 @@ func (d *Dashboards) PresenceChanged(draftIDs []string) {
 	if len(ids) == 0 {
 		return
 	}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := d.presenceChanged(ctx, ids); err != nil {
-			d.mu.Lock()
-			log := d.log
-			d.mu.Unlock()
-			if log != nil {
-				log.Warn("dashboard: presence change", "err", err)
-			}
+	if err := d.presenceChanged(ctx, ids); err != nil && ctx.Err() == nil {
+		d.mu.Lock()
+		log := d.log
+		d.mu.Unlock()
+		if log != nil {
+			log.Warn("dashboard: presence change", "err", err)
 		}
-	}()
+	}
 }
 
 func (d *Dashboards) presenceChanged(ctx context.Context, ids []string) error {

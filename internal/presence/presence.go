@@ -84,9 +84,10 @@ type Options struct {
 	LeaveGrace time.Duration
 	Logger     *slog.Logger
 	// OnChange, when set, is called after each flush with the drafts whose presence changed
-	// (this process's sockets or another process's message), outside the registry's lock; it
-	// must not block. The workspace dashboard's live topic is scheduled by it.
-	OnChange func(draftIDs []string)
+	// (this process's sockets or another process's message), outside the registry's lock, on
+	// the flushing goroutine with its context (like Publish: keep it short). The workspace
+	// dashboard's live topic is scheduled by it.
+	OnChange func(ctx context.Context, draftIDs []string)
 }
 
 // Stats are a registry's counters since New.
@@ -546,7 +547,7 @@ func (r *Registry) flush(ctx context.Context) {
 		r.stats.pushed.Add(int64(len(o.ws)))
 	}
 	if len(changed) > 0 && r.opts.OnChange != nil {
-		r.opts.OnChange(changed)
+		r.opts.OnChange(ctx, changed)
 	}
 	if len(payloads) == 0 {
 		return

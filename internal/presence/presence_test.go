@@ -398,7 +398,7 @@ func TestEveryoneAndOnChange(t *testing.T) {
 		b := newBus()
 		var mu sync.Mutex
 		var changed []string
-		r1, _ := start(t, t.Context(), b, "p1", Options{OnChange: func(ids []string) {
+		r1, _ := start(t, t.Context(), b, "p1", Options{OnChange: func(_ context.Context, ids []string) {
 			mu.Lock()
 			defer mu.Unlock()
 			changed = append(changed, ids...)
