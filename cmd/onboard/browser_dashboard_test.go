@@ -61,6 +61,19 @@ func TestBrowserDashboard(t *testing.T) {
 		if code, _, _ := get(t, client(t, base, "owner@acme.test"), base+dash+"/", "text/html"); code != 200 {
 			t.Errorf("GET %s/ = %d, want 200", dash, code)
 		}
+		// The workspace topic, polled (the socket's fallback): members get the fragment,
+		// another workspace's owner the 404 of a topic of nothing.
+		var ws int64
+		if err := conn.QueryRow(context.Background(), `SELECT id FROM workspaces WHERE slug = 'acme'`).Scan(&ws); err != nil {
+			t.Fatal(err)
+		}
+		poll := fmt.Sprintf("%s/live/poll?draft=workspace:%d&rev=0", base, ws)
+		if code, body, _ := get(t, client(t, base, "viewer@acme.test"), poll, "text/html"); code != 200 || !strings.Contains(body, `data-testid="dashboard"`) {
+			t.Errorf("viewer's poll of the workspace topic = %d %.200s, want the dashboard", code, body)
+		}
+		if code, _, _ := get(t, client(t, base, "owner@globex.test"), poll, "text/html"); code != 404 {
+			t.Errorf("globex owner's poll of acme's workspace topic = %d, want 404", code)
+		}
 	})
 
 	browser := newBrowser(t)
