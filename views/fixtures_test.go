@@ -14,11 +14,12 @@ var (
 // cohort sets the capabilities of a role on d.
 func cohort(d CheckpointData, role string) CheckpointData {
 	d.CanEdit, d.CanVerify, d.CanBootstrap, d.CanActivate, d.CanOverride, d.CanCancel = false, false, false, false, false, false
+	d.CanRequestActivation = false
 	switch role {
 	case "owner":
 		d.CanEdit, d.CanVerify, d.CanBootstrap, d.CanActivate, d.CanOverride, d.CanCancel = true, true, true, true, true, true
 	case "operator":
-		d.CanEdit, d.CanVerify, d.CanBootstrap = true, true, true
+		d.CanEdit, d.CanVerify, d.CanBootstrap, d.CanRequestActivation = true, true, true, true
 	}
 	return d
 }
@@ -95,6 +96,13 @@ func overridableActivate() CheckpointData {
 	d.Lifecycle, d.ReasonCode, d.BlockingReasonCode = "ready_for_activation", "bootstrap_partially_succeeded", "bootstrap_incomplete"
 	d.Blocked[4] = true
 	d.Readiness = ReadinessView{Blockers: []string{"bootstrap_incomplete"}, Overridable: true}
+	return d
+}
+
+// requestedActivation is a ready draft whose activation an operator asked the owners for.
+func requestedActivation() CheckpointData {
+	d := stepData(5)
+	d.ActivationRequestedBy, d.ActivationRequestedAt = "operator@acme.test", t0
 	return d
 }
 

@@ -33,6 +33,7 @@ func regionFixtures() map[string]CheckpointData {
 			return d
 		}(),
 		"overridable": overridableActivate(), "completed": completedWithOverride(), "cancelled": cancelled(),
+		"activation-requested": requestedActivation(),
 	}
 	for name, d := range base {
 		for _, role := range []string{"owner", "operator", "viewer"} {

@@ -89,6 +89,13 @@ type CheckpointData struct {
 
 	// Capabilities of the cohort; a form or button appears only with its capability.
 	CanEdit, CanVerify, CanBootstrap, CanActivate, CanOverride, CanCancel bool
+	// CanRequestActivation: the cohort may ask the owners to activate (operators).
+	CanRequestActivation bool
+
+	// ActivationRequestedBy (an email; "" for a former member) and ActivationRequestedAt are
+	// the draft's open activation request; ActivationRequestedAt is zero when none is open.
+	ActivationRequestedBy string
+	ActivationRequestedAt time.Time
 
 	// View is the live view this fragment answers, "checkpoint:N" for a tab showing step N;
 	// "" means "checkpoint" (the step of the draft's current checkpoint).
@@ -117,6 +124,12 @@ func (d CheckpointData) TenantName() string {
 		return d.TenantID
 	}
 	return "New tenant"
+}
+
+// ActivationRequestable reports whether the Activate step offers "Request activation": the
+// cohort may request, the draft is ready for activation and no request is open.
+func (d CheckpointData) ActivationRequestable() bool {
+	return d.CanRequestActivation && d.Lifecycle == "ready_for_activation" && d.ActivationRequestedAt.IsZero()
 }
 
 // LiveView is the data-live name of the fragment: View, or "checkpoint".
@@ -239,6 +252,9 @@ func checkpointForms(d CheckpointData) []string {
 			ids = append(ids, "form-activation")
 		} else if !d.Readiness.Ready && d.Readiness.Overridable && d.CanOverride {
 			ids = append(ids, "form-override")
+		}
+		if d.ActivationRequestable() {
+			ids = append(ids, "form-activation-request")
 		}
 	}
 	return ids

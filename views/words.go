@@ -10,16 +10,18 @@ import (
 
 var reasonTexts = map[string]string{
 	// Terminal states.
-	"onboarding_cancelled":    "Onboarding was cancelled.",
-	"onboarding_completed":    "Onboarding is complete; the tenant is active.",
-	"activated_with_override": "Activated with an owner override.",
-	"draft_closed":            "This onboarding is completed or cancelled; it can no longer be changed.",
-	"run_not_retryable":       "Only a failed or cancelled operation can be retried.",
-	"run_already_active":      "An operation of this kind is already queued or running for this tenant.",
-	"run_active_elsewhere":    "An operation of the same kind is still running for this tenant from an earlier onboarding; start again when it has finished.",
-	"last_owner":              "A workspace needs at least one owner: make someone else an owner first.",
-	"invitation_accepted":     "That invitation has been accepted already: the person is a member now.",
-	"invitation_revoked":      "That invitation was revoked already.",
+	"onboarding_cancelled":         "Onboarding was cancelled.",
+	"onboarding_completed":         "Onboarding is complete; the tenant is active.",
+	"activated_with_override":      "Activated with an owner override.",
+	"draft_closed":                 "This onboarding is completed or cancelled; it can no longer be changed.",
+	"run_not_retryable":            "Only a failed or cancelled operation can be retried.",
+	"run_already_active":           "An operation of this kind is already queued or running for this tenant.",
+	"run_active_elsewhere":         "An operation of the same kind is still running for this tenant from an earlier onboarding; start again when it has finished.",
+	"last_owner":                   "A workspace needs at least one owner: make someone else an owner first.",
+	"invitation_accepted":          "That invitation has been accepted already: the person is a member now.",
+	"invitation_revoked":           "That invitation was revoked already.",
+	"not_ready_for_activation":     "Only an onboarding that is ready for activation can have its activation requested.",
+	"activation_already_requested": "Activation was already requested: the workspace's owners have been notified.",
 
 	// Identify and connect.
 	"identify_incomplete":         "Tenant details are incomplete: tenant ID, display name and primary domain are required.",
@@ -164,3 +166,11 @@ func checkpointStep(c string) int { return onboarding.Checkpoint(c).Step() }
 // overridable is the domain's override rule (onboarding.ReasonCode.Overridable): an owner may
 // accept these activation blockers with a recorded reason.
 func overridable(code string) bool { return onboarding.ReasonCode(code).Overridable() }
+
+// StepTitle is the title of wizard step n (1–5), "" for any other n.
+func StepTitle(n int) string {
+	if n < 1 || n > len(stepTitles) {
+		return ""
+	}
+	return stepTitles[n-1]
+}

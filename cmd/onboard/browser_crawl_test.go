@@ -232,7 +232,9 @@ func crawlPages(ids crawlIDs) []crawlPage {
 		{route: "GET /admin", name: "workspaces", path: "/admin"},
 		{route: "GET /admin/notifications", name: "notifications", path: "/admin/notifications"},
 		{route: "GET /admin/profile", name: "profile", path: "/admin/profile"},
+		{route: "GET /admin/workspaces/{ws}/", name: "dashboard", path: acme},
 		{route: crawlDrafts, name: "drafts", path: acme + "/onboarding"},
+		{route: crawlDrafts, name: "drafts-checkpoint", path: acme + "/onboarding?checkpoint=verify_access", only: []string{"owner@acme.test"}},
 		{route: crawlDrafts, name: "drafts-filtered", path: acme + "/onboarding?lifecycle=action_required", only: []string{"owner@acme.test"}},
 		{route: "GET /admin/workspaces/{ws}/onboarding/new", name: "draft-new", path: acme + "/onboarding/new"},
 		// The list tables with a search, a sort, a page size and a page (chips, arrows, pager).
@@ -245,6 +247,7 @@ func crawlPages(ids crawlIDs) []crawlPage {
 		{route: crawlDrafts, name: "drafts-sorted-paged", path: acme + "/onboarding?q=a&sort=name&dir=desc&per_page=25&page=2"},
 		{route: crawlRuns, name: "operations", path: acme + "/operations"},
 		{route: crawlRuns, name: "operations-filtered", path: acme + "/operations?status=completed&q=acme&sort=type&dir=asc", only: []string{"viewer@acme.test"}},
+		{route: crawlRuns, name: "operations-24h", path: acme + "/operations?status=completed&outcome=failed&since=24h", only: []string{"owner@acme.test"}},
 		{route: "GET /admin/workspaces/{ws}/audit", name: "audit", path: acme + "/audit"},
 		{route: "GET /admin/workspaces/{ws}/audit", name: "audit-search-page2", path: acme + "/audit?q=onboarding&per_page=25&page=2", only: []string{"owner@acme.test"}},
 		{route: "GET /admin/workspaces/{ws}/members/", name: "members", path: acme + "/members/"},

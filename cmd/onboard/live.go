@@ -57,10 +57,12 @@ type liveRuntime struct {
 	Metrics  *livemetrics.Metrics
 	Endpoint *liveedge.Config
 	Presence *presence.Registry
-	wg       sync.WaitGroup
-	errs     chan error
-	once     sync.Once
-	err      error
+	// Dashboards reads workspace dashboards for pages; nil with a source not the database's.
+	Dashboards *livesource.Dashboards
+	wg         sync.WaitGroup
+	errs       chan error
+	once       sync.Once
+	err        error
 }
 
 // startLive wires and starts the live path: a hub rendering from src, authorised by the
@@ -78,6 +80,10 @@ func startLive(ctx context.Context, db *postgres.DB, dbURL string, src live.Sour
 		popts.Process = processName()
 	}
 	popts.Logger = log
+	dash := dashboardsOf(src)
+	if dash != nil && popts.OnChange == nil {
+		popts.OnChange = dash.PresenceChanged
+	}
 	var pstore presence.Store = db.PresenceStore()
 	if opts.PresenceStore != nil {
 		pstore = opts.PresenceStore
@@ -87,6 +93,9 @@ func startLive(ctx context.Context, db *postgres.DB, dbURL string, src live.Sour
 		return nil, err
 	}
 	livemetrics.RegisterPresence(reg, pres.Stats)
+	if dash != nil {
+		dash.Attach(pres.Everyone, hub.Notify, log)
+	}
 
 	lcfg := opts.Listener
 	lcfg.URL, lcfg.Hub, lcfg.Pool, lcfg.Logger, lcfg.Observer, lcfg.Presence = dbURL, livesource.HubNotifier{Hub: hub}, db.Pool, log, m, pres
@@ -100,7 +109,7 @@ func startLive(ctx context.Context, db *postgres.DB, dbURL string, src live.Sour
 		ep.CurrentRevs = livesource.NewAuthorizer(db).CurrentRevs
 	}
 
-	lr := &liveRuntime{Hub: hub, Listener: ln, Metrics: m, Endpoint: &ep, Presence: pres, errs: make(chan error, 3)}
+	lr := &liveRuntime{Hub: hub, Listener: ln, Metrics: m, Endpoint: &ep, Presence: pres, Dashboards: dash, errs: make(chan error, 3)}
 	lr.wg.Go(func() { lr.errs <- hub.Run(ctx) })
 	lr.wg.Go(func() { lr.errs <- pres.Run(ctx) })
 	lr.wg.Go(func() { lr.errs <- ln.Run(ctx) })
@@ -108,6 +117,15 @@ func startLive(ctx context.Context, db *postgres.DB, dbURL string, src live.Sour
 		lr.wg.Go(func() { sweepSessions(ctx, db, every, log) })
 	}
 	return lr, nil
+}
+
+// dashboardsOf is the workspace dashboards' reader of src, nil when src is not the
+// database's (tests' fake sources).
+func dashboardsOf(src live.Source) *livesource.Dashboards {
+	if s, ok := src.(livesource.Source); ok {
+		return s.Dashboards()
+	}
+	return nil
 }
 
 // processName names this process in presence messages and its lease row: host, pid and a

@@ -116,6 +116,7 @@ var matrixPublic = map[string][2]int{
 // so they stop at authorization or at the missing precondition and change nothing.
 var matrixOwn = map[string][3]int{
 	"GET /admin/workspaces/{ws}/audit":          {403, 403, 200},
+	"GET /admin/workspaces/{ws}/":               {200, 200, 200},
 	"GET /admin/workspaces/{ws}/onboarding":     {200, 200, 200},
 	"POST /admin/workspaces/{ws}/onboarding":    {403, 422, 422},
 	"GET /admin/workspaces/{ws}/onboarding/new": {403, 200, 200},
@@ -124,10 +125,14 @@ var matrixOwn = map[string][3]int{
 	"GET /admin/workspaces/{ws}/onboarding/cancellations":    {303, 303, 303},
 	"GET /admin/workspaces/{ws}/onboarding/{id}":             {200, 200, 200},
 	"POST /admin/workspaces/{ws}/onboarding/{id}/activation": {403, 403, 400},
-	"POST /admin/workspaces/{ws}/onboarding/{id}/bootstrap":  {403, 400, 400},
-	"POST /admin/workspaces/{ws}/onboarding/{id}/cancel":     {403, 403, 400},
-	"GET /admin/workspaces/{ws}/onboarding/{id}/checkpoint":  {200, 200, 200},
-	"GET /admin/workspaces/{ws}/onboarding/{id}/changes":     {200, 200, 200},
+	// Only operators may ask the owners (owners activate themselves); without a version the
+	// operator's form stops at 400.
+	"POST /admin/workspaces/{ws}/onboarding/{id}/activation-request": {403, 400, 403},
+	"GET /admin/workspaces/{ws}/onboarding/{id}/activation-request":  {303, 303, 303},
+	"POST /admin/workspaces/{ws}/onboarding/{id}/bootstrap":          {403, 400, 400},
+	"POST /admin/workspaces/{ws}/onboarding/{id}/cancel":             {403, 403, 400},
+	"GET /admin/workspaces/{ws}/onboarding/{id}/checkpoint":          {200, 200, 200},
+	"GET /admin/workspaces/{ws}/onboarding/{id}/changes":             {200, 200, 200},
 	// A form's action URL opened as a page: back to the wizard.
 	"GET /admin/workspaces/{ws}/onboarding/{id}/identify":     {303, 303, 303},
 	"GET /admin/workspaces/{ws}/onboarding/{id}/connection":   {303, 303, 303},
@@ -158,19 +163,20 @@ var matrixOwn = map[string][3]int{
 	"GET /admin/workspaces/{ws}/operations/{run_id}":                         {200, 200, 200},
 	// The own run is a verification that is active or succeeded: not retryable, so the page
 	// goes back to the run with the reason and the API answers 409; nothing starts.
-	"POST /admin/workspaces/{ws}/operations/{run_id}/retry":            {403, 303, 303},
-	"GET /admin/workspaces/{ws}/operations/{run_id}/retry":             {303, 303, 303},
-	"POST /api/v1/workspaces/{ws}/operation-runs/{run_id}/retry":       {403, 409, 409},
-	"GET /api/v1/workspaces/{ws}/onboarding/drafts":                    {200, 200, 200},
-	"POST /api/v1/workspaces/{ws}/onboarding/drafts":                   {403, 422, 422},
-	"GET /api/v1/workspaces/{ws}/onboarding/drafts/{id}":               {200, 200, 200},
-	"PATCH /api/v1/workspaces/{ws}/onboarding/drafts/{id}":             {403, 428, 428},
-	"POST /api/v1/workspaces/{ws}/onboarding/drafts/{id}/activation":   {403, 403, 428},
-	"POST /api/v1/workspaces/{ws}/onboarding/drafts/{id}/bootstrap":    {403, 428, 428},
-	"POST /api/v1/workspaces/{ws}/onboarding/drafts/{id}/cancellation": {403, 403, 428},
-	"POST /api/v1/workspaces/{ws}/onboarding/drafts/{id}/verification": {403, 428, 428},
-	"GET /api/v1/workspaces/{ws}/operation-runs":                       {200, 200, 200},
-	"GET /api/v1/workspaces/{ws}/operation-runs/{run_id}":              {200, 200, 200},
+	"POST /admin/workspaces/{ws}/operations/{run_id}/retry":                  {403, 303, 303},
+	"GET /admin/workspaces/{ws}/operations/{run_id}/retry":                   {303, 303, 303},
+	"POST /api/v1/workspaces/{ws}/operation-runs/{run_id}/retry":             {403, 409, 409},
+	"GET /api/v1/workspaces/{ws}/onboarding/drafts":                          {200, 200, 200},
+	"POST /api/v1/workspaces/{ws}/onboarding/drafts":                         {403, 422, 422},
+	"GET /api/v1/workspaces/{ws}/onboarding/drafts/{id}":                     {200, 200, 200},
+	"PATCH /api/v1/workspaces/{ws}/onboarding/drafts/{id}":                   {403, 428, 428},
+	"POST /api/v1/workspaces/{ws}/onboarding/drafts/{id}/activation":         {403, 403, 428},
+	"POST /api/v1/workspaces/{ws}/onboarding/drafts/{id}/activation-request": {403, 428, 403},
+	"POST /api/v1/workspaces/{ws}/onboarding/drafts/{id}/bootstrap":          {403, 428, 428},
+	"POST /api/v1/workspaces/{ws}/onboarding/drafts/{id}/cancellation":       {403, 403, 428},
+	"POST /api/v1/workspaces/{ws}/onboarding/drafts/{id}/verification":       {403, 428, 428},
+	"GET /api/v1/workspaces/{ws}/operation-runs":                             {200, 200, 200},
+	"GET /api/v1/workspaces/{ws}/operation-runs/{run_id}":                    {200, 200, 200},
 }
 
 // matrixOther: for routes where a member's answer on another workspace's target or a target

@@ -326,7 +326,8 @@ func serveWeb(ctx context.Context, cfg serveConfig, a *app, stdout io.Writer, lo
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	liveCtx, stopLive := context.WithCancel(ctx)
 	defer stopLive()
-	lv, err := startLive(liveCtx, a.db, cfg.DB.URL, livesource.NewSource(a.db), reg, log, cfg.liveOptions())
+	src := livesource.NewSource(a.db)
+	lv, err := startLive(liveCtx, a.db, cfg.DB.URL, src, reg, log, cfg.liveOptions())
 	if err != nil {
 		return err
 	}
@@ -406,6 +407,15 @@ func shutdownWeb(ctx context.Context, httpSrv *http.Server, srv *web.Server) err
 	return nil
 }
 
+// dashboards is the web's reader of dashboards: nil (an interface without a value) when the
+// live path has none.
+func (lv *liveRuntime) dashboards() web.Dashboards {
+	if lv.Dashboards == nil {
+		return nil
+	}
+	return lv.Dashboards
+}
+
 // webServer wires the web adapter to the database and the live path; origins are the ones
 // /live accepts (liveOrigins).
 func webServer(cfg serveConfig, origins []string, store *postgres.Store, svc *onboarding.Service, members *membership.Service, reg *prometheus.Registry, log *slog.Logger, lv *liveRuntime) *web.Server {
@@ -428,6 +438,7 @@ func webServer(cfg serveConfig, origins []string, store *postgres.Store, svc *on
 		Notifications: store,
 		Audit:         store,
 		Search:        store,
+		Dashboards:    lv.dashboards(),
 		Members:       members,
 		Invitations:   invitation.NewService(store, time.Now, hashPassword, mailerOf(cfg)),
 		Account:       account.NewService(store, time.Now, hashPassword, password.Verify),

@@ -37,6 +37,9 @@ const (
 	VerificationStart Capability = "onboarding.verification.start"
 	BootstrapStart    Capability = "onboarding.bootstrap.start"
 	Activate          Capability = "onboarding.activate"
+	// ActivationRequest asks the owners to activate a ready draft: for those who may not
+	// activate it themselves.
+	ActivationRequest Capability = "onboarding.activation.request"
 	Override          Capability = "onboarding.override"
 	Cancel            Capability = "onboarding.cancel"
 	AuditView         Capability = "audit.view"
@@ -44,11 +47,12 @@ const (
 )
 
 // All lists every capability in a stable order.
-var All = []Capability{View, DraftCreate, DraftEdit, VerificationStart, BootstrapStart, Activate, Override, Cancel, AuditView, MembersManage}
+var All = []Capability{View, DraftCreate, DraftEdit, VerificationStart, BootstrapStart, Activate, ActivationRequest, Override, Cancel, AuditView, MembersManage}
 
 var byRole = map[Role][]Capability{
-	RoleOwner:    All,
-	RoleOperator: {View, DraftCreate, DraftEdit, VerificationStart, BootstrapStart},
+	// Owners activate themselves: they have every capability but asking for an activation.
+	RoleOwner:    {View, DraftCreate, DraftEdit, VerificationStart, BootstrapStart, Activate, Override, Cancel, AuditView, MembersManage},
+	RoleOperator: {View, DraftCreate, DraftEdit, VerificationStart, BootstrapStart, ActivationRequest},
 	RoleViewer:   {View},
 }
 

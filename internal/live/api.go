@@ -48,6 +48,9 @@ const (
 	KindNotification = "notification"
 	// KindAudit: an entry was added to a workspace's audit log (WorkspaceID).
 	KindAudit = "audit"
+	// KindWorkspace: the workspace's dashboard changed without a draft or run row changing
+	// (someone opened or left one of its drafts: presence); schedules its workspace topic.
+	KindWorkspace = "workspace"
 )
 
 // Topics. A subscription's DraftID names a draft (its UUID) or one of these topics, which
@@ -60,15 +63,19 @@ const (
 //     every run event of the workspace.
 //   - "audit:{workspace id}", view "digest": the audit log's newest entry; scheduled by audit
 //     events; only cohorts a TopicAuthorizer lets watch it (those who may read the audit log).
+//   - "workspace:{workspace id}", view "digest": the workspace dashboard (counts by state,
+//     checkpoint and run outcome, who is online); scheduled by every draft and run event of
+//     the workspace and by KindWorkspace events (presence).
 //   - "user:{user id}", view "bell": the user's notifications; scheduled by notification
 //     events; only that user may subscribe (anyone else: fault.ErrNotFound). Its snapshot's
 //     WorkspaceID is 0: no workspace authorises it, its cohort is CohortSelf.
 const (
-	TopicDraftsPrefix = "drafts:"
-	TopicRunsPrefix   = "runs:"
-	TopicUserPrefix   = "user:"
-	TopicAuditPrefix  = "audit:"
-	CohortSelf        = "self" // the cohort of a user topic's only subscriber
+	TopicDraftsPrefix    = "drafts:"
+	TopicRunsPrefix      = "runs:"
+	TopicUserPrefix      = "user:"
+	TopicAuditPrefix     = "audit:"
+	TopicWorkspacePrefix = "workspace:"
+	CohortSelf           = "self" // the cohort of a user topic's only subscriber
 )
 
 // DraftsTopic, RunsTopic and UserTopic name the topics of a workspace and of a user.
@@ -84,14 +91,19 @@ func AuditTopic(workspaceID int64) string {
 	return TopicAuditPrefix + strconv.FormatInt(workspaceID, 10)
 }
 
+// WorkspaceTopic names the dashboard topic of a workspace.
+func WorkspaceTopic(workspaceID int64) string {
+	return TopicWorkspacePrefix + strconv.FormatInt(workspaceID, 10)
+}
+
 // UserTopic names the notifications topic of a user.
 func UserTopic(userID int64) string { return TopicUserPrefix + strconv.FormatInt(userID, 10) }
 
 // ParseTopic splits a topic id into its prefix (TopicDraftsPrefix, TopicRunsPrefix,
-// TopicAuditPrefix or TopicUserPrefix) and its positive id; ok is false for anything else (a
-// draft id).
+// TopicAuditPrefix, TopicWorkspacePrefix or TopicUserPrefix) and its positive id; ok is false
+// for anything else (a draft id).
 func ParseTopic(id string) (prefix string, n int64, ok bool) {
-	for _, p := range []string{TopicDraftsPrefix, TopicRunsPrefix, TopicAuditPrefix, TopicUserPrefix} {
+	for _, p := range []string{TopicDraftsPrefix, TopicRunsPrefix, TopicAuditPrefix, TopicWorkspacePrefix, TopicUserPrefix} {
 		rest, found := strings.CutPrefix(id, p)
 		if !found {
 			continue
@@ -130,7 +142,7 @@ func ValidSubscription(id, view string) bool {
 
 // Event is one change notification, decoded by the listener adapter.
 type Event struct {
-	Kind        string // KindDraft, KindRun, KindMembership, KindSession, KindNotification or KindAudit
+	Kind        string // KindDraft, KindRun, KindMembership, KindSession, KindNotification, KindAudit or KindWorkspace
 	DraftID     string // draft and run events
 	WorkspaceID int64  // also schedules the workspace's topic (drafts or runs)
 	UserID      int64  // membership and notification events

@@ -270,18 +270,27 @@ func (h *Hub) notify(e Event) NotifyOutcome {
 		}
 		// A draft event also schedules its workspace's drafts topic, a run event its runs
 		// topic (when watched): the lists' digests are coalesced and rendered like a draft.
-		topic := ""
+		// Both also schedule the workspace's dashboard.
+		topic, dashboard := "", ""
 		if e.WorkspaceID > 0 && e.Kind == KindDraft {
 			topic = DraftsTopic(e.WorkspaceID)
 		} else if e.WorkspaceID > 0 {
 			topic = RunsTopic(e.WorkspaceID)
 		}
-		return h.touch(e.At, e.DraftID, topic)
+		if e.WorkspaceID > 0 {
+			dashboard = WorkspaceTopic(e.WorkspaceID)
+		}
+		return h.touch(e.At, e.DraftID, topic, dashboard)
 	case KindAudit:
 		if e.WorkspaceID <= 0 {
 			return NotifyBad
 		}
 		return h.touch(e.At, AuditTopic(e.WorkspaceID))
+	case KindWorkspace:
+		if e.WorkspaceID <= 0 {
+			return NotifyBad
+		}
+		return h.touch(e.At, WorkspaceTopic(e.WorkspaceID))
 	case KindNotification:
 		if e.UserID == 0 {
 			return NotifyBad

@@ -54,6 +54,44 @@ func TestTopics(t *testing.T) {
 			}
 		}
 	})
+	t.Run("DashboardFollowsDraftsRunsAndPresence", func(t *testing.T) {
+		t.Parallel()
+		f := setup(t, Options{})
+		f.hub.Resync()
+		dash := WorkspaceTopic(7)
+		f.src.put(dash, 7, 10)
+		f.auth.set(1, 7, "viewer")
+		cs := []*Client{
+			f.subscribe(t, 1, Subscription{Target: dash, View: ViewDigest, Rev: 10}),
+			f.subscribe(t, 1, Subscription{Target: dash, View: ViewDigest, Rev: 10}),
+		}
+		for i, e := range []Event{
+			{Kind: KindDraft, DraftID: "d", WorkspaceID: 7},
+			{Kind: KindRun, DraftID: "d", WorkspaceID: 7},
+			{Kind: KindWorkspace, WorkspaceID: 7}, // presence: no row, a rev of its own
+		} {
+			rev := int64(11 + i)
+			before := f.src.renders.Load()
+			f.src.put(dash, 7, rev)
+			f.hub.Notify(e)
+			f.waitPass(t, dash)
+			for _, c := range cs {
+				if got := revOf(t, next(t, c)); got != rev {
+					t.Fatalf("after a %s event the dashboard rev = %d, want %d", e.Kind, got, rev)
+				}
+			}
+			if got := f.src.renders.Load() - before; got != 1 {
+				t.Errorf("%s event: %d renders for two tabs, want 1", e.Kind, got)
+			}
+		}
+		f.hub.Notify(Event{Kind: KindWorkspace, WorkspaceID: 8}) // another workspace's
+		f.hub.Notify(Event{Kind: KindWorkspace})                 // none: bad
+		for _, c := range cs {
+			if b := pending(c); b != nil {
+				t.Fatalf("unexpected frame %s", b)
+			}
+		}
+	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		t.Parallel()
 		f := setup(t, Options{})

@@ -124,7 +124,8 @@ func parseLiveQuery(raw string) ([]live.Subscription, error) {
 }
 
 // parseLiveTopic reads a draft parameter: a draft's UUID (view checkpoint until a view
-// follows) or a topic, drafts:{n}, runs:{n}, audit:{n} or user:{n} (with its only view).
+// follows) or a topic, drafts:{n}, runs:{n}, audit:{n}, workspace:{n} or user:{n} (with its
+// only view).
 func parseLiveTopic(v string) (live.Subscription, error) {
 	id := strings.ToLower(v)
 	if onboarding.IsGUID(id) {
@@ -132,7 +133,7 @@ func parseLiveTopic(v string) (live.Subscription, error) {
 	}
 	prefix, _, ok := live.ParseTopic(v)
 	if !ok {
-		return live.Subscription{}, errors.New("draft must be a UUID or a topic (drafts:{n}, runs:{n}, audit:{n}, user:{n})")
+		return live.Subscription{}, errors.New("draft must be a UUID or a topic (drafts:{n}, runs:{n}, audit:{n}, workspace:{n}, user:{n})")
 	}
 	view := live.ViewDigest
 	if prefix == live.TopicUserPrefix {

@@ -19,10 +19,17 @@ import (
 // Source is the hub's live.Source: one snapshot query per draft change (the draft, its
 // latest runs and its connection) and one render per view and permission cohort, with the
 // same components the pages use.
-type Source struct{ db *postgres.DB }
+type Source struct {
+	db   *postgres.DB
+	dash *Dashboards
+}
 
 // NewSource returns the Source reading db.
-func NewSource(db *postgres.DB) Source { return Source{db} }
+func NewSource(db *postgres.DB) Source { return Source{db, NewDashboards(db)} }
+
+// Dashboards is the source's reader of workspace dashboards, which pages share (so a page and
+// its pushed fragment never disagree) and which cmd attaches to presence and the hub.
+func (s Source) Dashboards() *Dashboards { return s.dash }
 
 // draftSnapshot is one draft's state as the hub sees it.
 type draftSnapshot struct {
@@ -41,7 +48,12 @@ type (
 	runsDigestSnapshot   struct{ d onboarding.RunsDigest }
 	auditDigestSnapshot  struct{ d onboarding.AuditDigest }
 	bellSnapshot         struct{ b onboarding.Bell }
+	dashboardSnapshot    struct{ d onboarding.Dashboard }
 )
+
+func (s dashboardSnapshot) Target() string     { return live.WorkspaceTopic(s.d.WorkspaceID) }
+func (s dashboardSnapshot) WorkspaceID() int64 { return s.d.WorkspaceID }
+func (s dashboardSnapshot) Rev() int64         { return s.d.Rev }
 
 func (s draftsDigestSnapshot) Target() string     { return live.DraftsTopic(s.d.WorkspaceID) }
 func (s draftsDigestSnapshot) WorkspaceID() int64 { return s.d.WorkspaceID }
@@ -72,6 +84,9 @@ func (s Source) loadTopic(ctx context.Context, id string) (_ live.Snapshot, ok b
 	case live.TopicAuditPrefix:
 		d, err := s.db.AuditDigest(ctx, n)
 		return auditDigestSnapshot{d}, true, err
+	case live.TopicWorkspacePrefix:
+		d, err := s.dash.Dashboard(ctx, n)
+		return dashboardSnapshot{d}, true, err
 	default:
 		b, err := s.db.Bell(ctx, n)
 		return bellSnapshot{b}, true, err
@@ -112,6 +127,8 @@ func (s Source) Render(ctx context.Context, snap live.Snapshot, view, cohort str
 		err = presenter.RenderAuditDigest(ctx, &buf, d)
 	case bellSnapshot:
 		err = presenter.RenderBell(ctx, &buf, snap.b)
+	case dashboardSnapshot:
+		err = presenter.RenderDashboard(ctx, &buf, snap.d, cohort)
 	default:
 		err = fmt.Errorf("render: unexpected snapshot %T", snap)
 	}

@@ -35,6 +35,12 @@ type Draft struct {
 	CreatedBy, UpdatedBy     string
 	CreatedAt, UpdatedAt     time.Time
 	CompletedAt, CancelledAt time.Time
+
+	// ActivationRequestedBy (an email) and ActivationRequestedAt are the open request to the
+	// owners to activate the draft (RequestActivation); zero when none is open. A request is
+	// open only while the draft is ready for activation: Apply clears it otherwise.
+	ActivationRequestedBy string
+	ActivationRequestedAt time.Time
 }
 
 // Open reports whether the draft is neither completed nor cancelled, by its timestamps or its
@@ -50,6 +56,9 @@ func (d *Draft) Apply(e Evaluation) {
 	d.LastCompletedCheckpoint = e.LastCompleted
 	d.ReasonCode = e.Reason
 	d.BlockingReasonCode = e.Blocking
+	if e.Lifecycle != LifecycleReadyForActivation {
+		d.ActivationRequestedBy, d.ActivationRequestedAt = "", time.Time{}
+	}
 }
 
 // Facts assembles the facts of this draft from the attached connection (nil when none), the

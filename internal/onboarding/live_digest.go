@@ -62,3 +62,45 @@ type BellItem struct {
 	Workspace string // slug
 	Tenant    string // the draft's display name or tenant id; "" when none
 }
+
+// DashboardWindow is how far back the workspace dashboard counts runs.
+const DashboardWindow = 24 * time.Hour
+
+// Dashboard is what a workspace's dashboard shows (its page and its live topic, docs/live.md,
+// Topics): one query's answer, whatever the number of tabs.
+type Dashboard struct {
+	WorkspaceID int64
+	Workspace   string // slug
+	// Rev is the newest rev of the workspace's drafts and runs, or of its last presence
+	// change when that is newer.
+	Rev int64
+	// Since starts the runs window (DashboardWindow before the read).
+	Since time.Time
+	// Lifecycle counts every draft per lifecycle_state; Checkpoint counts the open ones
+	// (neither completed nor cancelled) per current_checkpoint.
+	Lifecycle, Checkpoint map[string]int
+	// Runs counts the runs created since Since: queued and running ones by status, completed
+	// ones by outcome.
+	Runs map[string]int
+	// Requested lists the open activation requests, oldest first (at most DashboardListSize).
+	Requested []DashboardDraft
+	// Present lists who has one of the workspace's drafts open (presence), by email.
+	Present []DashboardPerson
+}
+
+// DashboardListSize bounds the dashboard's lists.
+const DashboardListSize = 10
+
+// DashboardDraft is one draft named on the dashboard.
+type DashboardDraft struct {
+	ID, Name string
+	By       string // who requested its activation (email; "" for a former member)
+	At       time.Time
+}
+
+// DashboardPerson is one person with a draft of the workspace open.
+type DashboardPerson struct {
+	Email, DraftID, Draft string // Draft: its display name or tenant id
+	Step                  int
+	Idle                  bool
+}

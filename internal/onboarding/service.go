@@ -577,6 +577,55 @@ func (s *Service) Cancel(ctx context.Context, m access.Member, id string, expect
 	return out, err
 }
 
+// RequestActivation asks the workspace's owners to activate a draft that is ready for
+// activation, for a member who may not activate it (access.ActivationRequest). One
+// transaction, with write's precedence (404, 403, stale version → *ConflictError), then 409
+// (*BlockedError) when the draft is not ready (ReasonNotReadyForActivation) or a request is
+// already open (ReasonActivationAlreadyRequested); otherwise it records the request, audits
+// it and notifies every owner. It changes no field, so the version does not move (a request
+// never makes someone's open form stale); the expected version only says the member asked
+// about the draft they saw. The request stays open until the draft leaves
+// ready_for_activation (Draft.Apply clears it).
+func (s *Service) RequestActivation(ctx context.Context, m access.Member, id string, expected int64) (Draft, error) {
+	var out Draft
+	err := s.write(ctx, m, id, expected, []access.Capability{access.ActivationRequest}, func(w *writeTx) error {
+		d := w.d
+		if !d.Open() || d.Lifecycle != LifecycleReadyForActivation {
+			return &BlockedError{Code: ReasonNotReadyForActivation}
+		}
+		if !d.ActivationRequestedAt.IsZero() {
+			return &BlockedError{Code: ReasonActivationAlreadyRequested}
+		}
+		var err error
+		if out, err = w.tx.RecordActivationRequest(ctx, d.ID, m.User.ID, w.now); err != nil {
+			return err
+		}
+		if err := w.tx.Audit(ctx, AuditEntry{
+			WorkspaceID: d.WorkspaceID, ActorID: m.User.ID, Action: ActionActivationRequested,
+			SubjectType: SubjectDraft, SubjectID: d.ID, At: w.now,
+			Metadata: map[string]any{"version": d.Version, "lifecycle_state": string(d.Lifecycle)},
+		}); err != nil {
+			return err
+		}
+		owners, err := w.tx.WorkspaceOwners(ctx, d.WorkspaceID)
+		if err != nil {
+			return err
+		}
+		for _, u := range owners {
+			if err := w.tx.Notify(ctx, Notification{UserID: u, WorkspaceID: d.WorkspaceID,
+				Kind: NotificationActivationRequested, Title: "Activation requested: " + d.Name(),
+				Body: m.User.Email + " asks an owner to activate " + d.Name() + ".", DraftID: d.ID}, w.now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Draft{}, err
+	}
+	return out, nil
+}
+
 // notifyWorkers tells everyone who worked on the draft, except the member acting, how it
 // ended: in the same transaction as the change, so a notice never precedes or outlives it.
 func (w *writeTx) notifyWorkers(kind, title, body string) error {

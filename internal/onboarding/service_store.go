@@ -69,6 +69,11 @@ type Tx interface {
 	DraftWorkers(ctx context.Context, draftID string) ([]int64, error)
 	// Notify adds an in-app notification for n.UserID.
 	Notify(ctx context.Context, n Notification, now time.Time) error
+	// WorkspaceOwners lists the ids of the workspace's owners, in id order.
+	WorkspaceOwners(ctx context.Context, workspaceID int64) ([]int64, error)
+	// RecordActivationRequest stores actorID's open activation request on the draft (locked by
+	// the caller) and returns the draft as stored. It moves the draft's rev, never its version.
+	RecordActivationRequest(ctx context.Context, draftID string, actorID int64, now time.Time) (Draft, error)
 }
 
 // NewConnection is a provider connection to store. Secret is plaintext only in memory.
@@ -155,6 +160,8 @@ type ConnectionInfo struct {
 // RunFilter selects a workspace's runs. Empty fields match everything.
 type RunFilter struct {
 	Type, Status, DraftID string
+	// CreatedAfter keeps the runs created at or after it; zero for all.
+	CreatedAfter time.Time
 	// Limit bounds the result; 0 means DefaultRunLimit, and it is capped at MaxRunLimit.
 	Limit int
 }
@@ -192,6 +199,9 @@ type Notification struct {
 const (
 	NotificationActivated = "onboarding_activated"
 	NotificationCancelled = "onboarding_cancelled"
+	// NotificationActivationRequested is sent to every owner when a member asks them to
+	// activate a ready draft.
+	NotificationActivationRequested = "onboarding_activation_requested"
 )
 
 // Audit actions written by the service and the run service.
@@ -203,6 +213,7 @@ const (
 	ActionActivated            = "onboarding.activated"
 	ActionActivationOverridden = "onboarding.activation.overridden"
 	ActionCancelled            = "onboarding.cancelled"
+	ActionActivationRequested  = "onboarding.activation.requested"
 	ActionRunCompleted         = "operation.run.completed"
 )
 
@@ -219,6 +230,13 @@ const ReasonDraftClosed = ReasonCode(operation.ReasonDraftClosed)
 // belongs to another draft (for example one that was cancelled while it ran): that run would
 // never appear in this draft's wizard, so it is not handed back as if it were this draft's.
 const ReasonRunActiveElsewhere ReasonCode = "run_active_elsewhere"
+
+// Refusals of an activation request (409): the draft is not ready for activation, or a
+// request is already open (one per draft until it leaves ready_for_activation).
+const (
+	ReasonNotReadyForActivation      ReasonCode = "not_ready_for_activation"
+	ReasonActivationAlreadyRequested ReasonCode = "activation_already_requested"
+)
 
 // ownRun refuses an existing active run of another draft (see ReasonRunActiveElsewhere).
 func ownRun(d Draft, r operation.Run) error {
@@ -293,6 +311,9 @@ type DraftFilter struct {
 	// Sort is "updated" (the last change, the default), "name", "status" (in lifecycle
 	// order) or "checkpoint" (in checkpoint order); ListPage.Desc its direction.
 	Sort string
+	// Checkpoint selects the open drafts (neither completed nor cancelled) at one
+	// current_checkpoint, as the workspace dashboard counts them; "" for all drafts.
+	Checkpoint string
 	ListPage
 }
 
@@ -303,5 +324,7 @@ type RunPageFilter struct {
 	Q string
 	// Sort is "started" (creation, the default), "type" or "status"; ListPage.Desc its direction.
 	Sort string
+	// CreatedAfter, if set, keeps the runs created after it (the dashboard's 24 hours).
+	CreatedAfter time.Time
 	ListPage
 }

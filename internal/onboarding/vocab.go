@@ -157,7 +157,8 @@ var ReasonCodes = []ReasonCode{
 
 // RefusalCodes lists the codes a refused write carries (BlockedError, 409) that are not
 // lifecycle reasons: with ReasonCodes, every code the onboarding service gives.
-var RefusalCodes = []ReasonCode{ReasonDraftClosed, ReasonRunNotRetryable, ReasonRunAlreadyActive, ReasonRunActiveElsewhere}
+var RefusalCodes = []ReasonCode{ReasonDraftClosed, ReasonRunNotRetryable, ReasonRunAlreadyActive, ReasonRunActiveElsewhere,
+	ReasonNotReadyForActivation, ReasonActivationAlreadyRequested}
 
 // ParseReasonCode returns the reason code named s ("" is ReasonNone) or an error for any code
 // not in ReasonCodes.

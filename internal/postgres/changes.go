@@ -3,9 +3,13 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tenantops/onboard/internal/fault"
 	"github.com/tenantops/onboard/internal/onboarding"
 )
 
@@ -73,4 +77,30 @@ func (t *storeTx) DraftWorkers(ctx context.Context, draftID string) ([]int64, er
 		out = append(out, id)
 	}
 	return out, rows.Err()
+}
+
+// WorkspaceOwners implements onboarding.Tx.
+func (t *storeTx) WorkspaceOwners(ctx context.Context, workspaceID int64) ([]int64, error) {
+	rows, err := t.tx.Query(ctx, `SELECT user_id FROM workspace_memberships
+		WHERE workspace_id = $1 AND role = 'owner' ORDER BY user_id`, workspaceID)
+	if err != nil {
+		return nil, fmt.Errorf("workspace owners: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
+// RecordActivationRequest implements onboarding.Tx. The update touches no versioned column:
+// the draft's triggers stamp a new rev and notify, so every open wizard shows the request.
+func (t *storeTx) RecordActivationRequest(ctx context.Context, draftID string, actorID int64, now time.Time) (onboarding.Draft, error) {
+	d, err := scanDraft(t.tx.QueryRow(ctx, `WITH s AS (UPDATE managed_tenant_onboarding_sessions SET
+			activation_requested_by = $2, activation_requested_at = $3
+		WHERE id = $1 RETURNING *)
+		SELECT `+draftColumns+` FROM s`+draftJoins, draftID, actorID, now))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return onboarding.Draft{}, fault.ErrNotFound
+	}
+	if err != nil {
+		return onboarding.Draft{}, fmt.Errorf("record activation request: %w", err)
+	}
+	return d, nil
 }

@@ -80,25 +80,29 @@ const draftColumns = `s.id::text, s.workspace_id, w.slug, s.tenant_id::text, s.d
 		s.current_step, coalesce(s.provider_connection_id::text, ''), s.bootstrap_operations, s.state,
 		s.version, s.rev, s.lifecycle_state, s.current_checkpoint, coalesce(s.last_completed_checkpoint, ''),
 		coalesce(s.reason_code, ''), coalesce(s.blocking_reason_code, ''), coalesce(s.override_reason, ''),
-		coalesce(cu.email, ''), coalesce(uu.email, ''), s.created_at, s.updated_at, s.completed_at, s.cancelled_at`
+		coalesce(cu.email, ''), coalesce(uu.email, ''), s.created_at, s.updated_at, s.completed_at, s.cancelled_at,
+		coalesce(ru.email, ''), s.activation_requested_at`
 
 const draftFrom = `
 	FROM managed_tenant_onboarding_sessions s` + draftJoins
 
-// draftJoins join a draft row s to its workspace and its creator's and updater's users.
+// draftJoins join a draft row s to its workspace and its creator's, updater's and activation
+// requester's users.
 const draftJoins = `
 	JOIN workspaces w ON w.id = s.workspace_id
 	LEFT JOIN users cu ON cu.id = s.created_by
-	LEFT JOIN users uu ON uu.id = s.updated_by`
+	LEFT JOIN users uu ON uu.id = s.updated_by
+	LEFT JOIN users ru ON ru.id = s.activation_requested_by`
 
 func scanDraft(row pgx.Row, extra ...any) (onboarding.Draft, error) {
 	var d onboarding.Draft
 	var lifecycle, current, last, reason, blocking string
-	var completed, cancelled *time.Time
+	var completed, cancelled, requested *time.Time
 	dest := []any{&d.ID, &d.WorkspaceID, &d.Workspace, &d.TenantID, &d.DisplayName, &d.PrimaryDomain,
 		&d.CurrentStep, &d.ProviderConnectionID, &d.BootstrapOperations, &d.State,
 		&d.Version, &d.Rev, &lifecycle, &current, &last, &reason, &blocking, &d.OverrideReason,
-		&d.CreatedBy, &d.UpdatedBy, &d.CreatedAt, &d.UpdatedAt, &completed, &cancelled}
+		&d.CreatedBy, &d.UpdatedBy, &d.CreatedAt, &d.UpdatedAt, &completed, &cancelled,
+		&d.ActivationRequestedBy, &requested}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return onboarding.Draft{}, err
 	}
@@ -113,6 +117,9 @@ func scanDraft(row pgx.Row, extra ...any) (onboarding.Draft, error) {
 	}
 	if cancelled != nil {
 		d.CancelledAt = *cancelled
+	}
+	if requested != nil {
+		d.ActivationRequestedAt = *requested
 	}
 	if d.BootstrapOperations == nil {
 		d.BootstrapOperations = []string{}
@@ -273,13 +280,17 @@ func (t *storeTx) SaveDraft(ctx context.Context, d onboarding.Draft, expected, a
 			lifecycle_state = $12, current_checkpoint = $13, last_completed_checkpoint = nullif($14, ''),
 			reason_code = nullif($15, ''), blocking_reason_code = nullif($16, ''),
 			state = $18,
+			-- The open activation request stays only while the service kept it (Draft.Apply
+			-- clears it when the draft leaves ready_for_activation).
+			activation_requested_by = CASE WHEN $19::timestamptz IS NULL THEN NULL ELSE activation_requested_by END,
+			activation_requested_at = $19,
 			version = version + 1, updated_by = $9, updated_at = $17
 		WHERE id = $1 AND version = $2 RETURNING *)
 		SELECT `+draftColumns+` FROM s`+draftJoins,
 		d.ID, expected, d.DisplayName, d.PrimaryDomain, d.CurrentStep, connID, d.BootstrapOperations,
 		d.OverrideReason, actor, nullTime(d.CompletedAt), nullTime(d.CancelledAt),
 		string(d.Lifecycle), string(d.CurrentCheckpoint), string(d.LastCompletedCheckpoint),
-		string(d.ReasonCode), string(d.BlockingReasonCode), now, stateJSON(d.State)))
+		string(d.ReasonCode), string(d.BlockingReasonCode), now, stateJSON(d.State), nullTime(d.ActivationRequestedAt)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		// The version moved (or the draft is gone): read what is there for the conflict.
 		cur, err := loadDraft(ctx, t.tx, d.ID, false)
@@ -362,8 +373,8 @@ var draftSorts = map[string]sortKey{
 // MaxDraftRows bounds one read of drafts: the largest page (500) and the CSV export.
 const MaxDraftRows = 10001
 
-// draftWhere is the drafts list's filter: the workspace, the search and (withState) the
-// lifecycle state.
+// draftWhere is the drafts list's filter: the workspace, the search, the checkpoint (open
+// drafts at it) and (withState) the lifecycle state.
 func draftWhere(workspaceID int64, f onboarding.DraftFilter, withState bool) *listSQL {
 	q := &listSQL{}
 	q.and("s.workspace_id = " + q.arg(workspaceID))
@@ -373,6 +384,11 @@ func draftWhere(workspaceID int64, f onboarding.DraftFilter, withState bool) *li
 	}
 	if withState && f.Lifecycle != "" {
 		q.and("s.lifecycle_state = " + q.arg(f.Lifecycle))
+	}
+	if f.Checkpoint != "" {
+		// The dashboard's "open drafts by checkpoint" (DB.Dashboard) selects the same set.
+		q.and("s.current_checkpoint = " + q.arg(f.Checkpoint) +
+			" AND s.completed_at IS NULL AND s.cancelled_at IS NULL AND s.lifecycle_state NOT IN ('completed', 'cancelled')")
 	}
 	return q
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tenantops/onboard/internal/onboarding"
@@ -141,4 +142,99 @@ func (db *DB) DraftRevs(ctx context.Context, ids []string) (map[string]DraftRev,
 		out[id] = r
 	}
 	return out, rows.Err()
+}
+
+// Dashboard reads a workspace's dashboard in one statement: drafts per lifecycle state,
+// open drafts per checkpoint, runs created since since by status or outcome, the open
+// activation requests, the newest rev, and the names of those of present (draft ids of
+// anyone's presence) that are drafts of this workspace (the others are left out). Present
+// in the result holds draft ids and names only; the caller adds the people.
+func (db *DB) Dashboard(ctx context.Context, workspaceID int64, since time.Time, present []string) (onboarding.Dashboard, map[string]string, error) {
+	d := onboarding.Dashboard{WorkspaceID: workspaceID, Since: since,
+		Lifecycle: map[string]int{}, Checkpoint: map[string]int{}, Runs: map[string]int{}}
+	names := map[string]string{}
+	ids := make([]string, 0, len(present))
+	for _, id := range present {
+		if onboarding.IsGUID(id) {
+			ids = append(ids, id)
+		}
+	}
+	rows, err := db.Pool.Query(ctx, `
+		WITH s AS (SELECT * FROM managed_tenant_onboarding_sessions WHERE workspace_id = $1)
+		SELECT 'lifecycle', lifecycle_state, '', count(*), 0::bigint, NULL::timestamptz FROM s GROUP BY lifecycle_state
+		UNION ALL
+		SELECT 'checkpoint', current_checkpoint, '', count(*), 0, NULL FROM s
+			WHERE completed_at IS NULL AND cancelled_at IS NULL
+				AND lifecycle_state NOT IN ('completed', 'cancelled') GROUP BY current_checkpoint
+		UNION ALL
+		SELECT 'runs', CASE WHEN status = 'completed' THEN coalesce(outcome, status) ELSE status END, '', count(*), 0, NULL
+			FROM operation_runs WHERE workspace_id = $1 AND created_at >= $2 GROUP BY 2
+		UNION ALL
+		(SELECT 'requested', s.id::text, coalesce(nullif(s.display_name, ''), s.tenant_id::text) || E'\n' || coalesce(u.email, ''),
+				0, 0, s.activation_requested_at
+			FROM s LEFT JOIN users u ON u.id = s.activation_requested_by
+			WHERE s.activation_requested_at IS NOT NULL ORDER BY s.activation_requested_at, s.id LIMIT $3)
+		UNION ALL
+		SELECT 'present', id::text, coalesce(nullif(display_name, ''), tenant_id::text), 0, 0, NULL
+			FROM s WHERE id = ANY($4::uuid[])
+		UNION ALL
+		SELECT 'slug', slug, '', 0, 0, NULL FROM workspaces WHERE id = $1
+		UNION ALL
+		SELECT 'rev', '', '', 0, greatest((SELECT max(rev) FROM s),
+			(SELECT max(rev) FROM operation_runs WHERE workspace_id = $1)), NULL`,
+		workspaceID, since, onboarding.DashboardListSize, ids)
+	if err != nil {
+		return d, nil, fmt.Errorf("dashboard: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, key, text string
+		var n int
+		var rev *int64
+		var at *time.Time
+		if err := rows.Scan(&kind, &key, &text, &n, &rev, &at); err != nil {
+			return d, nil, fmt.Errorf("scan dashboard: %w", err)
+		}
+		switch kind {
+		case "lifecycle":
+			d.Lifecycle[key] = n
+		case "checkpoint":
+			d.Checkpoint[key] = n
+		case "runs":
+			d.Runs[key] = n
+		case "requested":
+			name, by, _ := strings.Cut(text, "\n")
+			r := onboarding.DashboardDraft{ID: key, Name: name, By: by}
+			if at != nil {
+				r.At = *at
+			}
+			d.Requested = append(d.Requested, r)
+		case "present":
+			names[key] = text
+		case "slug":
+			d.Workspace = key
+		case "rev":
+			if rev != nil {
+				d.Rev = *rev
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return d, nil, fmt.Errorf("dashboard: %w", err)
+	}
+	return d, names, nil
+}
+
+// PresenceRev takes a fresh rev from the live sequence (no row is written) and returns it
+// with the workspaces of the given drafts, in one statement: a presence change's rev for
+// those workspaces' dashboards (livesource.Dashboards).
+func (db *DB) PresenceRev(ctx context.Context, draftIDs []string) (int64, []int64, error) {
+	var rev int64
+	var workspaces []int64
+	err := db.Pool.QueryRow(ctx, `SELECT nextval('live_rev_seq'), coalesce(array_agg(DISTINCT workspace_id), '{}')
+		FROM managed_tenant_onboarding_sessions WHERE id = ANY($1::uuid[])`, draftIDs).Scan(&rev, &workspaces)
+	if err != nil {
+		return 0, nil, fmt.Errorf("presence rev: %w", err)
+	}
+	return rev, workspaces, nil
 }

@@ -139,8 +139,9 @@ func (s *Store) WorkspaceRuns(ctx context.Context, workspaceID int64, f onboardi
 	}
 	return collectRuns(s.Pool.Query(ctx, runSelect+` WHERE r.workspace_id = $1
 			AND ($2 = '' OR r.type = $2) AND ($3 = '' OR r.status = $3) AND ($4::uuid IS NULL OR r.draft_id = $4)
+			AND ($6::timestamptz IS NULL OR r.created_at >= $6)
 		ORDER BY r.created_at DESC, r.id DESC LIMIT $5`,
-		workspaceID, f.Type, f.Status, draftID, limit))
+		workspaceID, f.Type, f.Status, draftID, limit, nullTime(f.CreatedAfter)))
 }
 
 // InsertRun implements onboarding.Tx. Dedupe rests on the partial unique index of active runs
@@ -384,6 +385,9 @@ func runWhere(workspaceID int64, f onboarding.RunPageFilter) *listSQL {
 		if v != "" {
 			q.and(col + " = " + q.arg(v))
 		}
+	}
+	if !f.CreatedAfter.IsZero() {
+		q.and("r.created_at > " + q.arg(f.CreatedAfter))
 	}
 	if f.DraftID != "" {
 		q.and("r.draft_id::text = " + q.arg(f.DraftID))

@@ -83,6 +83,11 @@ type Options struct {
 	// in for everyone; a person's entries fold into one, so the new socket's shows at once.
 	LeaveGrace time.Duration
 	Logger     *slog.Logger
+	// OnChange, when set, is called after each flush with the drafts whose presence changed
+	// (this process's sockets or another process's message), outside the registry's lock, on
+	// the flushing goroutine with its context (like Publish: keep it short). The workspace
+	// dashboard's live topic is scheduled by it.
+	OnChange func(ctx context.Context, draftIDs []string)
 }
 
 // Stats are a registry's counters since New.
@@ -509,6 +514,7 @@ func (r *Registry) flush(ctx context.Context) {
 		ws    []Watcher
 	}
 	var offers []offer
+	var changed []string
 	for id := range r.dirtyView {
 		d := r.drafts[id]
 		if d == nil {
@@ -516,6 +522,7 @@ func (r *Registry) flush(ctx context.Context) {
 		}
 		f := frameOf(id, d)
 		if !bytes.Equal(f, d.frame) {
+			changed = append(changed, id)
 			d.frame = f
 			if len(d.local)+len(d.remote) == 0 {
 				d.frame = nil // nobody: a new watcher needs no frame
@@ -538,6 +545,9 @@ func (r *Registry) flush(ctx context.Context) {
 			w.Offer(o.id, o.frame)
 		}
 		r.stats.pushed.Add(int64(len(o.ws)))
+	}
+	if len(changed) > 0 && r.opts.OnChange != nil {
+		r.opts.OnChange(ctx, changed)
 	}
 	if len(payloads) == 0 {
 		return
@@ -611,6 +621,36 @@ type browserFrame struct {
 	T string         `json:"t"`
 	D string         `json:"d"`
 	P []browserEntry `json:"p"`
+}
+
+// Person is one person present on one draft, as Everyone reports them.
+type Person struct {
+	UserID  int64
+	Email   string
+	DraftID string
+	Step    int // the wizard step their tab shows, 0 when unknown
+	Idle    bool
+}
+
+// Everyone lists everyone present on any draft, on every process: one entry per person and
+// draft (several tabs fold into the most telling one), by draft id, then email.
+func (r *Registry) Everyone() []Person {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Person
+	for id, d := range r.drafts {
+		all := localEntries(d)
+		for _, rm := range d.remote {
+			all = append(all, rm.entries...)
+		}
+		for _, e := range aggregate(all) {
+			out = append(out, Person{UserID: e.U, Email: e.E, DraftID: id, Step: e.S, Idle: e.I})
+		}
+	}
+	slices.SortFunc(out, func(a, b Person) int {
+		return cmp.Or(strings.Compare(a.DraftID, b.DraftID), strings.Compare(a.Email, b.Email))
+	})
+	return out
 }
 
 // frameOf is the browser frame of a draft: everyone present (the browser leaves out its own

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -388,4 +389,39 @@ func TestParseClientFrame(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEveryoneAndOnChange: Everyone lists each person once per draft, this process's and
+// another's; OnChange hears of every changed draft, local or remote, once per flush.
+func TestEveryoneAndOnChange(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := newBus()
+		var mu sync.Mutex
+		var changed []string
+		r1, _ := start(t, t.Context(), b, "p1", Options{OnChange: func(_ context.Context, ids []string) {
+			mu.Lock()
+			defer mu.Unlock()
+			changed = append(changed, ids...)
+		}})
+		r2, _ := start(t, t.Context(), b, "p2", Options{})
+		c1, c2 := r1.NewConn(), r1.NewConn()
+		r1.Set(c1, 7, "ana@acme.test", draftA, State{Step: 2})
+		r1.Set(c2, 7, "ana@acme.test", draftA, State{Step: 3, Field: "display_name"}) // a second tab
+		r2.Set(r2.NewConn(), 8, "bo@acme.test", draftB, State{Step: 5})
+		time.Sleep(time.Second)
+		synctest.Wait()
+		want := []Person{{UserID: 7, Email: "ana@acme.test", DraftID: draftA, Step: 3}, {UserID: 8, Email: "bo@acme.test", DraftID: draftB, Step: 5}}
+		if draftB < draftA {
+			want[0], want[1] = want[1], want[0]
+		}
+		if got := r1.Everyone(); !slices.Equal(got, want) {
+			t.Errorf("Everyone = %+v, want %+v", got, want)
+		}
+		mu.Lock()
+		got := slices.Sorted(slices.Values(changed))
+		mu.Unlock()
+		if wantIDs := slices.Sorted(slices.Values([]string{draftA, draftB})); !slices.Equal(got, wantIDs) {
+			t.Errorf("OnChange heard %v, want %v once each", got, wantIDs)
+		}
+	})
 }

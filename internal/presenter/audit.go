@@ -24,6 +24,7 @@ var AuditActions = []views.AuditAction{
 	{Value: onboarding.ActionBootstrapStarted, Label: "Bootstrap started"},
 	{Value: onboarding.ActionActivated, Label: "Tenant activated"},
 	{Value: onboarding.ActionActivationOverridden, Label: "Activation blockers overridden"},
+	{Value: onboarding.ActionActivationRequested, Label: "Activation requested"},
 	{Value: onboarding.ActionCancelled, Label: "Onboarding cancelled"},
 	{Value: onboarding.ActionRunCompleted, Label: "Operation finished"},
 	{Value: "workspace.member.", Label: "Any member change"},

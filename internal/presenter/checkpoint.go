@@ -6,6 +6,7 @@
 package presenter
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -65,6 +66,12 @@ func CheckpointView(snap onboarding.Snapshot, caps access.Set, step int) views.C
 		CanActivate:        caps.Has(access.Activate) && open,
 		CanOverride:        caps.Has(access.Override) && open,
 		CanCancel:          caps.Has(access.Cancel) && open,
+
+		CanRequestActivation:  caps.Has(access.ActivationRequest) && open,
+		ActivationRequestedAt: d.ActivationRequestedAt,
+	}
+	if !d.ActivationRequestedAt.IsZero() {
+		cd.ActivationRequestedBy = cmp.Or(d.ActivationRequestedBy, "a former member")
 	}
 	if step >= 1 && step <= onboarding.Steps {
 		cd.View = live.View{Kind: live.ViewCheckpoint, Step: step}.String()

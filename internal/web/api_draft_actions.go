@@ -120,6 +120,29 @@ func (s *Server) handleAPICancellationCreate(w http.ResponseWriter, r *http.Requ
 }
 
 // emptyBody accepts no body or an empty JSON object, so a body is never silently ignored.
+// handleAPIActivationRequestCreate is POST …/drafts/{id}/activation-request: ask the owners
+// to activate (201 with the draft). Like the other actions it needs If-Match: the member asks
+// about the draft they saw. The version does not move.
+func (s *Server) handleAPIActivationRequestCreate(w http.ResponseWriter, r *http.Request) {
+	m, _ := memberFrom(r.Context())
+	id := chi.URLParam(r, "id")
+	if err := emptyBody(w, r); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	expected, err := s.expected(r, m, id, access.ActivationRequest)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	d, err := s.deps.Service.RequestActivation(r.Context(), m, id, expected)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.writeDraft(w, http.StatusCreated, d)
+}
+
 func emptyBody(w http.ResponseWriter, r *http.Request) error {
 	if r.ContentLength == 0 {
 		return nil

@@ -23,6 +23,7 @@ type DraftService interface {
 	SelectAndStartBootstrap(ctx context.Context, m access.Member, id string, expected int64, ops []string) (onboarding.Draft, []operation.Run, error)
 	Activate(ctx context.Context, m access.Member, id string, expected int64, overrideReason string) (onboarding.Draft, error)
 	Cancel(ctx context.Context, m access.Member, id string, expected int64) (onboarding.Draft, error)
+	RequestActivation(ctx context.Context, m access.Member, id string, expected int64) (onboarding.Draft, error)
 	Runs(ctx context.Context, m access.Member, draftID string) ([]operation.Run, error)
 	Run(ctx context.Context, m access.Member, runID string) (operation.Run, error)
 	RetryRun(ctx context.Context, m access.Member, runID string) (operation.Run, bool, error)

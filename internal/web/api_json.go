@@ -32,6 +32,9 @@ type draftJSON struct {
 	UpdatedAt               time.Time       `json:"updated_at"`
 	CompletedAt             *time.Time      `json:"completed_at"`
 	CancelledAt             *time.Time      `json:"cancelled_at"`
+	// The open activation request (who asked the owners, when); null when none is open.
+	ActivationRequestedBy *string    `json:"activation_requested_by"`
+	ActivationRequestedAt *time.Time `json:"activation_requested_at"`
 }
 
 type connectionJSON struct {
@@ -68,6 +71,7 @@ func toDraftJSON(d onboarding.Draft) draftJSON {
 		CreatedBy:           strPtr(d.CreatedBy), CreatedAt: d.CreatedAt.UTC(),
 		UpdatedBy: strPtr(d.UpdatedBy), UpdatedAt: d.UpdatedAt.UTC(),
 		CompletedAt: timePtr(d.CompletedAt), CancelledAt: timePtr(d.CancelledAt),
+		ActivationRequestedBy: strPtr(d.ActivationRequestedBy), ActivationRequestedAt: timePtr(d.ActivationRequestedAt),
 	}
 	if out.BootstrapOperations == nil {
 		out.BootstrapOperations = []string{}

@@ -56,6 +56,8 @@ func draftFilter(q *query, r *http.Request, spec listSpec) (listParams, onboardi
 	f := onboarding.DraftFilter{Q: p.Q, Sort: p.Sort, ListPage: onboarding.ListPage{Desc: p.Desc}}
 	f.Lifecycle = q.word("lifecycle", oneOf(onboarding.Lifecycles...),
 		"lifecycle must be one of draft, verifying, action_required, bootstrapping, ready_for_activation, completed, cancelled.")
+	f.Checkpoint = q.word("checkpoint", oneOf(onboarding.Checkpoints...),
+		"checkpoint must be one of identify, connect_provider, verify_access, bootstrap, activate.")
 	if v := q.get("format"); v != "" && v != "csv" {
 		q.fail("format must be csv.")
 	}
@@ -83,7 +85,7 @@ func draftCursor(sort string, d onboarding.Draft) onboarding.Cursor {
 // digest is read first: a change landing between the reads is then newer than the page's
 // digest, so the tab hears of it (docs/live.md, Topics).
 func (s *Server) draftsPageData(ctx context.Context, m access.Member, spec listSpec, p listParams, f onboarding.DraftFilter) (views.DraftsPageData, error) {
-	d := views.DraftsPageData{Workspace: m.Workspace, Lifecycle: f.Lifecycle, Q: f.Q,
+	d := views.DraftsPageData{Workspace: m.Workspace, Lifecycle: f.Lifecycle, Checkpoint: f.Checkpoint, Q: f.Q,
 		CanCreate: m.Can(access.DraftCreate), CanCancel: m.Can(access.Cancel)}
 	digest, err := s.deps.Drafts.DraftsDigest(ctx, m.WorkspaceID)
 	if err != nil {
@@ -110,6 +112,9 @@ func (s *Server) draftsPageData(ctx context.Context, m access.Member, spec listS
 	if f.Lifecycle != "" {
 		keep.Set("lifecycle", f.Lifecycle)
 	}
+	if f.Checkpoint != "" {
+		keep.Set("checkpoint", f.Checkpoint)
+	}
 	var first, last onboarding.Cursor
 	if n := len(page.rows); n > 0 {
 		first, last = draftCursor(p.Sort, page.rows[0]), draftCursor(p.Sort, page.rows[n-1])
@@ -117,6 +122,9 @@ func (s *Server) draftsPageData(ctx context.Context, m access.Member, spec listS
 	d.List = listMeta(spec, p, keep, total, len(page.rows), page.hasPrev, page.hasNext, first, last)
 	if f.Lifecycle != "" {
 		addChip(&d.List, "Status: "+views.LifecycleBadge(f.Lifecycle).Label, "lifecycle")
+	}
+	if f.Checkpoint != "" {
+		addChip(&d.List, "Open, at checkpoint: "+views.CheckpointBadge(f.Checkpoint).Label, "checkpoint")
 	}
 	if f.Q != "" {
 		addChip(&d.List, "Search: "+quoted(f.Q), "q")

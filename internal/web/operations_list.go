@@ -24,7 +24,7 @@ func operationsList(ws string) listSpec {
 }
 
 // handleOperationsList is GET /admin/workspaces/{ws}/operations?type=&status=&outcome=&draft=
-// (or tenant=, a tenant's name as the combobox sends it)&q=: the workspace's runs, sorted
+// (or tenant=, a tenant's name as the combobox sends it)&q=&since=24h (the dashboard's window): the workspace's runs, sorted
 // (sort=started|type|status, dir=), in numbered and keyset pages; format=csv exports them.
 // Every filter is checked against the vocabulary; an unknown value is a 400 page rather than
 // a silently empty list.
@@ -64,6 +64,9 @@ func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
 	d.TenantName = tenants[f.Draft]
 	rf := onboarding.RunPageFilter{Type: f.Type, Status: f.Status, Outcome: f.Outcome, DraftID: f.Draft, Q: p.Q, Sort: p.Sort,
 		ListPage: onboarding.ListPage{Desc: p.Desc}}
+	if f.Since != "" {
+		rf.CreatedAfter = time.Now().Add(-onboarding.DashboardWindow)
+	}
 	if q.get("format") == "csv" {
 		s.operationsCSV(w, r, m, rf, tenants)
 		return
@@ -92,7 +95,7 @@ func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	keep := url.Values{}
-	for k, v := range map[string]string{"type": f.Type, "status": f.Status, "outcome": f.Outcome, "draft": f.Draft} {
+	for k, v := range map[string]string{"type": f.Type, "status": f.Status, "outcome": f.Outcome, "draft": f.Draft, "since": f.Since} {
 		if v != "" {
 			keep.Set(k, v)
 		}
@@ -104,7 +107,7 @@ func (s *Server) handleOperationsList(w http.ResponseWriter, r *http.Request) {
 	d.List = listMeta(spec, p, keep, total, len(page.rows), page.hasPrev, page.hasNext, first, last)
 	for _, c := range []struct{ key, label string }{{"type", "Type: " + views.RunTypeText(f.Type)},
 		{"status", "Status: " + views.RunBadge(f.Status, "").Label}, {"outcome", "Outcome: " + views.RunBadge("completed", f.Outcome).Label},
-		{"draft", "Tenant: " + d.TenantName}, {"q", "Search: " + quoted(p.Q)}} {
+		{"draft", "Tenant: " + d.TenantName}, {"since", "Created in the last 24 hours"}, {"q", "Search: " + quoted(p.Q)}} {
 		if keep.Get(c.key) != "" || c.key == "q" && p.Q != "" {
 			addChip(&d.List, c.label, c.key)
 		}
@@ -165,6 +168,7 @@ func operationsFilter(q *query, r *http.Request, spec listSpec) (listParams, vie
 		Status:  q.word("status", validRunStatus, runStatusDetail),
 		Outcome: q.word("outcome", validOutcome, "outcome must be succeeded, partially_succeeded, failed or cancelled."),
 		Draft:   q.guid("draft", operationsDraftDetail),
+		Since:   q.word("since", oneOf(presenter.DashboardSince), "since must be 24h (runs created in the last 24 hours) or absent."),
 	}
 	tenant := q.text("tenant", 4*onboarding.MaxDisplayNameRunes, "tenant must be a tenant's name.")
 	if f.Outcome != "" && f.Status != "" && f.Status != string(operation.StatusCompleted) {

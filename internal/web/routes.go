@@ -73,6 +73,8 @@ func (s *Server) Routes() chi.Router {
 				r.Use(s.validParams, s.requireMember)
 				s.unmatchedIn(r)
 				r = r.With(s.validParams)
+				// The workspace's landing page: /admin/workspaces/{ws} (and with a slash).
+				r.With(s.can(access.View)).Get("/", s.handleDashboardShow)
 				r.With(s.can(access.View)).Get("/onboarding", s.handleDraftsPage)
 				r.Post("/onboarding", s.handleDraftCreate)
 				r.Get("/onboarding/new", s.handleDraftNew)
@@ -86,6 +88,7 @@ func (s *Server) Routes() chi.Router {
 				r.Post("/onboarding/{id}/verification", s.handleWizardVerificationCreate)
 				r.Post("/onboarding/{id}/bootstrap", s.handleWizardBootstrapCreate)
 				r.Post("/onboarding/{id}/activation", s.handleWizardActivationCreate)
+				r.Post("/onboarding/{id}/activation-request", s.handleWizardActivationRequestCreate)
 				r.Post("/onboarding/{id}/cancel", s.handleWizardCancelCreate)
 				// Cancel selected (the drafts list's bulk action): owners only, 403 for others.
 				r.With(s.can(access.Cancel)).Post("/onboarding/cancellations", s.handleDraftsCancelBulk)
@@ -116,6 +119,7 @@ func (s *Server) Routes() chi.Router {
 				r.Post("/onboarding/drafts/{id}/bootstrap", s.handleAPIBootstrapCreate)
 				r.Post("/onboarding/drafts/{id}/activation", s.handleAPIActivationCreate)
 				r.Post("/onboarding/drafts/{id}/cancellation", s.handleAPICancellationCreate)
+				r.Post("/onboarding/drafts/{id}/activation-request", s.handleAPIActivationRequestCreate)
 				r.Get("/operation-runs", s.handleAPIRunsList)
 				r.Get("/operation-runs/{run_id}", s.handleAPIRunShow)
 				r.Post("/operation-runs/{run_id}/retry", s.handleAPIRunRetry)

@@ -99,6 +99,7 @@ type Deps struct {
 	Invitations   InvitationService // invitations on the members page and their links
 	Account       AccountService    // the profile page, sessions and the security record
 	Search        RunSearcher       // the global search's runs; nil leaves that group empty
+	Dashboards    Dashboards        // the workspace dashboard (the same reader as its live topic)
 	SessionStore  scs.Store
 	LoginAttempts LoginAttempts
 	Ready         func(context.Context) error

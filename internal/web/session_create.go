@@ -146,7 +146,8 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, views.Login(views.LoginData{Email: email, Next: next, Error: "Enter your email and password."}))
 		return
 	}
-	if _, err := s.signIn(r.Context(), r, email, pw); err != nil {
+	u, err := s.signIn(r.Context(), r, email, pw)
+	if err != nil {
 		setRetryAfter(w, err)
 		he := statusOf(err)
 		if he == nil {
@@ -155,6 +156,12 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		s.render(w, r, he.Status, views.Login(views.LoginData{Email: email, Next: next, Error: he.Detail}))
 		return
+	}
+	if next == "/admin" {
+		// Without a page to return to, a member of one workspace lands on its dashboard.
+		if ms, err := s.deps.Accounts.Memberships(r.Context(), u); err == nil && len(ms) == 1 {
+			next = "/admin/workspaces/" + ms[0].Workspace
+		}
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

@@ -92,7 +92,7 @@ func (s *Server) handleWizardShow(w http.ResponseWriter, r *http.Request) {
 // wizardFormSteps maps each wizard form's action to the step it belongs to (0: the current
 // checkpoint's).
 var wizardFormSteps = map[string]int{
-	"identify": 1, "connection": 2, "verification": 3, "bootstrap": 4, "activation": 5, "cancel": 0,
+	"identify": 1, "connection": 2, "verification": 3, "bootstrap": 4, "activation": 5, "activation-request": 5, "cancel": 0,
 }
 
 // handleWizardFormRedirect answers GET on a form's action URL: 303 to the wizard at step.
