@@ -77,7 +77,7 @@ func TestBrowserDashboard(t *testing.T) {
 	})
 
 	browser := newBrowser(t)
-	owner := newSession(t, browser, base, "owner@acme.test")
+	owner := newSession(t, browser, base, "owner@acme.test", sessionOptions{signInForm: true})
 	// Signing in (no page to return to, one workspace) lands on the dashboard.
 	if loc := eval[string](owner, `location.pathname`); loc != dash {
 		owner.fail("after sign-in the owner is at %s, want %s", loc, dash)
