@@ -166,6 +166,8 @@ func (f *presenceBrowser) draftsList(t *testing.T) {
 	b := newSession(t, f.browser, f.base2, "operator2@acme.test")
 	b.open(wizardPath("acme", id))
 	l.jsWithin(waitFor, `(`+row+` || {}).innerText?.includes('operator2@acme.test')`)
+	// Under the tenant's name, not in the owner's checkbox cell (a selectable list's first).
+	l.js(row + `.closest('td, th').dataset.label === 'Tenant'`)
 	closeTab(b)
 	l.jsWithin(waitFor, `!`+row)
 }

@@ -137,7 +137,8 @@
   }
 
   function renderRow(row, list) {
-    const cell = row.cells[0];
+    // The tenant's cell: the first but a selectable list's checkbox cell.
+    const cell = Array.from(row.cells).find((c) => !c.classList.contains('select-cell'));
     if (!cell) return;
     let box = cell.querySelector('[data-testid="row-presence"]');
     if (!list.length) { if (box) box.remove(); return; }
