@@ -29,6 +29,7 @@ func TestBrowserTopics(t *testing.T) {
 	operator := client(t, base, "operator2@acme.test")
 	f := &topicsBrowser{dbURL: dbURL, base: base, other: other, browser: browser, api: api, operator: operator}
 	t.Run("CountsInSecondTab", f.countsInSecondTab)
+	t.Run("NarrowedCountsStay", f.narrowedCountsStay)
 	t.Run("BlockedTabCountsByPoll", f.blockedTabCountsByPoll)
 	t.Run("FiveHundredRows", f.fiveHundredRows)
 	t.Run("OperationsRowProgresses", f.operationsRowProgresses)
@@ -49,6 +50,30 @@ const (
 	draftsListPath = "/admin/workspaces/acme/onboarding"
 	allCountJS     = `Number(document.querySelector('[data-chip-count=all]').textContent)`
 )
+
+// narrowedCountsStay: on a list narrowed by a search or a checkpoint, the status tabs count
+// what the filter selects (the server's); the topic, which counts the whole workspace, moves
+// without overwriting them, and a draft the filter does not select is not announced.
+func (f *topicsBrowser) narrowedCountsStay(t *testing.T) {
+	t.Parallel()
+	for _, narrow := range []string{"?q=" + newUUID()[:8], "?checkpoint=activate"} {
+		b := newSession(t, f.browser, f.base, "operator@acme.test")
+		b.open(draftsListPath + narrow)
+		b.liveState("live", waitFor)
+		before := eval[int](b, allCountJS)
+		digestRev := `Number(document.querySelector('[data-testid=drafts-digest]').dataset.rev)`
+		rev := eval[int](b, digestRev)
+		createDraftAPI(t, f.operator, f.base, newUUID(), "Elsewhere", "elsewhere.healthy.test")
+		b.jsWithin(waitFor, digestRev+` > `+strconv.Itoa(rev))
+		if got := eval[int](b, allCountJS); got != before {
+			t.Errorf("%s: All says %d after the topic moved, want the filter's %d", narrow, got, before)
+		}
+		// A draft the filter does not select is not announced as new or moved either.
+		if n := eval[int](b, `Number(document.querySelector('[data-list=drafts] [data-testid=list-notice]').dataset.count || 0)`); n != 0 {
+			t.Errorf("%s: the list announces %d new or moved drafts, want none", narrow, n)
+		}
+	}
+}
 
 func (f *topicsBrowser) countsInSecondTab(t *testing.T) {
 	t.Parallel()

@@ -20,7 +20,10 @@ type DraftsDigest struct {
 
 // DraftChange is one draft in a digest: what the list filters on.
 type DraftChange struct {
-	ID, Lifecycle                        string
+	ID, Lifecycle string
+	// OpenCheckpoint is the draft's current checkpoint while it is open (neither completed
+	// nor cancelled), "" once it is not: what the drafts list's checkpoint filter selects.
+	OpenCheckpoint                       string
 	DisplayName, PrimaryDomain, TenantID string
 	Rev                                  int64
 }

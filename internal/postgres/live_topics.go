@@ -19,9 +19,12 @@ func (db *DB) DraftsDigest(ctx context.Context, workspaceID int64) (onboarding.D
 	rows, err := db.Pool.Query(ctx, `
 		WITH counts AS (SELECT lifecycle_state, count(*) AS n FROM managed_tenant_onboarding_sessions
 			WHERE workspace_id = $1 GROUP BY lifecycle_state)
-		SELECT '', lifecycle_state, '', '', '', 0::bigint, n FROM counts
+		SELECT '', lifecycle_state, '', '', '', '', 0::bigint, n FROM counts
 		UNION ALL
-		(SELECT id::text, lifecycle_state, display_name, primary_domain, tenant_id::text, rev, 0
+		(SELECT id::text, lifecycle_state,
+			CASE WHEN lifecycle_state IN ('completed', 'cancelled') OR completed_at IS NOT NULL OR cancelled_at IS NOT NULL
+				THEN '' ELSE current_checkpoint END,
+			display_name, primary_domain, tenant_id::text, rev, 0
 			FROM managed_tenant_onboarding_sessions WHERE workspace_id = $1 ORDER BY rev DESC LIMIT $2)`,
 		workspaceID, onboarding.DigestSize)
 	if err != nil {
@@ -32,7 +35,7 @@ func (db *DB) DraftsDigest(ctx context.Context, workspaceID int64) (onboarding.D
 	for rows.Next() {
 		var c onboarding.DraftChange
 		var n int
-		if err := rows.Scan(&c.ID, &c.Lifecycle, &c.DisplayName, &c.PrimaryDomain, &c.TenantID, &c.Rev, &n); err != nil {
+		if err := rows.Scan(&c.ID, &c.Lifecycle, &c.OpenCheckpoint, &c.DisplayName, &c.PrimaryDomain, &c.TenantID, &c.Rev, &n); err != nil {
 			return d, fmt.Errorf("scan drafts digest: %w", err)
 		}
 		if c.ID == "" {

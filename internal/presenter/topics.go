@@ -17,7 +17,7 @@ import (
 func DraftsDigestView(d onboarding.DraftsDigest) views.DraftsDigestData {
 	out := views.DraftsDigestData{Topic: live.DraftsTopic(d.WorkspaceID), Rev: d.Rev, Counts: d.Counts, Floor: d.Floor}
 	for _, c := range d.Changed {
-		out.Changed = append(out.Changed, views.DigestDraft{ID: c.ID, Lifecycle: c.Lifecycle, Rev: c.Rev,
+		out.Changed = append(out.Changed, views.DigestDraft{ID: c.ID, Lifecycle: c.Lifecycle, Checkpoint: c.OpenCheckpoint, Rev: c.Rev,
 			Search: strings.ToLower(c.DisplayName + "\n" + c.PrimaryDomain + "\n" + c.TenantID)})
 	}
 	return out

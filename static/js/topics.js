@@ -32,9 +32,11 @@
   function draftsChanged() {
     const digest = digestOf(drafts);
     if (!digest) return;
-    // The tabs count the search's drafts when there is one: the digest counts the workspace's.
+    // The tabs count the drafts a search or a checkpoint selects when there is one (the
+    // server's counts): the digest counts the workspace's.
+    const narrowed = !!(drafts.dataset.filterQ || drafts.dataset.filterCheckpoint);
     let total = 0;
-    if (!drafts.dataset.filterQ) for (const c of digest.querySelectorAll('data[data-count]')) {
+    if (!narrowed) for (const c of digest.querySelectorAll('data[data-count]')) {
       const n = Number(c.value) || 0, state = c.dataset.count;
       total += n;
       const chip = drafts.querySelector(`[data-chip="${esc(state)}"]`);
@@ -43,16 +45,18 @@
       chip.hidden = n === 0 && !chip.classList.contains('is-current');
     }
     const all = drafts.querySelector('[data-chip-count="all"]');
-    if (all && !drafts.dataset.filterQ) all.textContent = String(total);
+    if (all && !narrowed) all.textContent = String(total);
     if (big(digest.dataset.floor) > draftsSince) { setNotice(drafts, -1, 'draft', 'drafts'); return; }
     const state = drafts.dataset.filterLifecycle || '', q = (drafts.dataset.filterQ || '').toLowerCase();
+    const cp = drafts.dataset.filterCheckpoint || '';
     let n = 0;
     for (const c of digest.querySelectorAll('data[data-r]')) {
       if (big(c.dataset.r) <= draftsSince) continue;
       const row = document.querySelector(`[data-live="row"][data-draft-id="${esc(c.value)}"]`);
-      const fits = (!state || c.dataset.state === state) && (!q || (c.dataset.search || '').includes(q));
+      const fits = (!state || c.dataset.state === state) && (!q || (c.dataset.search || '').includes(q)) &&
+        (!cp || c.dataset.checkpoint === cp);
       // Not listed but belongs here (new, or moved in), or listed but no longer belongs.
-      if (row ? state && c.dataset.state !== state : fits) n++;
+      if (row ? (state && c.dataset.state !== state) || (cp && c.dataset.checkpoint !== cp) : fits) n++;
     }
     setNotice(drafts, n, 'new or moved draft', 'new or moved drafts');
   }
