@@ -68,8 +68,10 @@ func (f *topicsBrowser) narrowedCountsStay(t *testing.T) {
 		if got := eval[int](b, allCountJS); got != before {
 			t.Errorf("%s: All says %d after the topic moved, want the filter's %d", narrow, got, before)
 		}
-		// A draft the filter does not select is not announced as new or moved either.
-		if n := eval[int](b, `Number(document.querySelector('[data-list=drafts] [data-testid=list-notice]').dataset.count || 0)`); n != 0 {
+		// A draft the filter does not select is not announced as new or moved either. (The
+		// other subtests add drafts to this workspace too, 500 of them at once: -1, "many
+		// changed", is right when they pushed the digest's floor past this page.)
+		if n := eval[int](b, `Number(document.querySelector('[data-list=drafts] [data-testid=list-notice]').dataset.count || 0)`); n > 0 {
 			t.Errorf("%s: the list announces %d new or moved drafts, want none", narrow, n)
 		}
 	}
