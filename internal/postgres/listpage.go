@@ -21,9 +21,12 @@ func (q *listSQL) arg(v any) string {
 
 func (q *listSQL) and(cond string) { q.where = append(q.where, cond) }
 
+// likeEscaper escapes LIKE's wildcards (the default escape character is the backslash).
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+
 // like is a case-insensitive substring pattern of s, its wildcards escaped.
 func (q *listSQL) like(s string) string {
-	return q.arg("%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(s)) + "%")
+	return q.arg("%" + likeEscaper.Replace(strings.ToLower(s)) + "%")
 }
 
 func (q *listSQL) whereSQL() string { return " WHERE " + strings.Join(q.where, " AND ") }

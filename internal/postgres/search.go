@@ -10,9 +10,6 @@ import (
 	"github.com/tenantops/onboard/internal/onboarding"
 )
 
-// likeEscaper escapes LIKE's wildcards (the default escape character is the backslash).
-var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
-
 // SearchRuns finds a workspace's runs for the global search, newest first: those whose id
 // starts with q, or whose type, tenant id or draft name contains it (case-insensitive; a
 // space in q also matches the type's underscore, so "verify access" finds verify_access).
