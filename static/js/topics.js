@@ -12,16 +12,17 @@
   const esc = (s) => CSS.escape(s);
   const digestOf = (list) => list && list.querySelector(':scope > [data-live="digest"]');
 
-  // setNotice says that n changes are not on the page (n < 0: too many to tell).
-  function setNotice(list, n, one, many) {
+  // setNotice says that n changes are not on the page (n < 0: too many to tell), with a link
+  // to see them: this page again unless link ({href, text, testid}) says where.
+  function setNotice(list, n, one, many, link = { href: location.href, text: 'Refresh list', testid: 'list-refresh' }) {
     const p = list.querySelector('[data-testid="list-notice"]');
     if (!p) return;
     p.dataset.count = String(n);
     if (n === 0) { p.replaceChildren(); return; }
     const a = document.createElement('a');
-    a.href = location.href;
-    a.textContent = 'Refresh list';
-    a.dataset.testid = 'list-refresh';
+    a.href = link.href;
+    a.textContent = link.text;
+    a.dataset.testid = link.testid;
     const words = n < 0 ? `Many ${many} changed` : `${n} ${n === 1 ? one : many}`;
     p.replaceChildren(document.createTextNode(`${words} — `), a);
   }
@@ -125,15 +126,9 @@
       }
     } else {
       for (const r of fresh) auditSeen.add(r.dataset.id);
-      const p = audit.querySelector('[data-testid="list-notice"]');
-      if (p && auditSeen.size > 0) {
-        const n = auditSeen.size;
-        const a = document.createElement('a');
-        a.href = audit.dataset.newestUrl;
-        a.textContent = 'Show newest entries';
-        a.dataset.testid = 'audit-newest';
-        p.dataset.count = String(n);
-        p.replaceChildren(document.createTextNode(`${n} new ${n === 1 ? 'entry' : 'entries'} — `), a);
+      if (auditSeen.size > 0) {
+        setNotice(audit, auditSeen.size, 'new entry', 'new entries',
+          { href: audit.dataset.newestUrl, text: 'Show newest entries', testid: 'audit-newest' });
       }
     }
     if (target > auditKnown) auditKnown = target;
