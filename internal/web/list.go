@@ -1,6 +1,7 @@
 package web
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -62,7 +63,7 @@ type listParams struct {
 func readList(q *query, r *http.Request, spec listSpec) listParams {
 	p := listParams{PerPage: defaultPerPage, Page: 1}
 	p.Q = q.text("q", maxListSearch, searchDetail)
-	p.Sort = q.word("sort", func(v string) bool { _, ok := spec.sorts[v]; return ok }, "sort must be one of "+strings.Join(sortedSortKeys(spec), ", ")+".")
+	p.Sort = q.word("sort", func(v string) bool { _, ok := spec.sorts[v]; return ok }, "sort must be one of "+strings.Join(slices.Sorted(maps.Keys(spec.sorts)), ", ")+".")
 	if p.Sort == "" {
 		p.Sort = spec.defaultSort
 	}
@@ -98,15 +99,6 @@ func readList(q *query, r *http.Request, spec listSpec) listParams {
 		q.fail("This list has numbered pages only: use page.")
 	}
 	return p
-}
-
-func sortedSortKeys(spec listSpec) []string {
-	keys := make([]string, 0, len(spec.sorts))
-	for k := range spec.sorts {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func perPageCookie(spec listSpec) string { return "per_page_" + spec.name }
