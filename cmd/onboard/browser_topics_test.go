@@ -28,8 +28,10 @@ func TestBrowserTopics(t *testing.T) {
 	api := &apiSetup{api: newAPIClient(t, base), owner: client(t, base, "owner@acme.test")}
 	operator := client(t, base, "operator2@acme.test")
 	f := &topicsBrowser{dbURL: dbURL, base: base, other: other, browser: browser, api: api, operator: operator}
-	t.Run("CountsInSecondTab", f.countsInSecondTab)
+	// Not parallel: it runs before the others start (they add drafts to this workspace,
+	// 500 at once at the identify checkpoint).
 	t.Run("NarrowedCountsStay", f.narrowedCountsStay)
+	t.Run("CountsInSecondTab", f.countsInSecondTab)
 	t.Run("BlockedTabCountsByPoll", f.blockedTabCountsByPoll)
 	t.Run("FiveHundredRows", f.fiveHundredRows)
 	t.Run("OperationsRowProgresses", f.operationsRowProgresses)
@@ -55,8 +57,10 @@ const (
 // what the filter selects (the server's); the topic, which counts the whole workspace, moves
 // without overwriting them, and a draft the filter does not select is not announced.
 func (f *topicsBrowser) narrowedCountsStay(t *testing.T) {
-	t.Parallel()
-	for _, narrow := range []string{"?q=" + newUUID()[:8], "?checkpoint=activate"} {
+	// Filters nothing else in this workspace enters or leaves meanwhile: a search for a
+	// random word, and the identify checkpoint (the draft made here starts past it; the demo's
+	// runs that finish move drafts on to later checkpoints, into "activate").
+	for _, narrow := range []string{"?q=" + newUUID()[:8], "?checkpoint=identify"} {
 		b := newSession(t, f.browser, f.base, "operator@acme.test")
 		b.open(draftsListPath + narrow)
 		b.liveState("live", waitFor)
