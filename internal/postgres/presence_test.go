@@ -145,8 +145,17 @@ func TestPresenceTwoProcesses(t *testing.T) {
 	if d := w.waitFor(t, id, 3*time.Second, "ana@acme.test"); d > time.Second {
 		t.Errorf("join seen on the other process after %v", d)
 	}
-	if st := r2.Stats(); st.Received == 0 || st.BadMessages != 0 {
-		t.Errorf("p2 stats %+v: want messages received, none bad", st)
+	// The join can reach p2's watcher before its NOTIFY does (p2 reads the leases when the
+	// watch starts): wait for the message itself.
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		st := r2.Stats()
+		if st.Received > 0 && st.BadMessages == 0 {
+			break
+		}
+		if time.Now().After(deadline) || st.BadMessages != 0 {
+			t.Errorf("p2 stats %+v: want messages received, none bad", st)
+			break
+		}
 	}
 
 	t.Run("Leave", func(t *testing.T) {
