@@ -31,7 +31,9 @@ import (
 // desktop and a phone width, in light and dark, with every confirmation dialog opened, and
 // the wizard in every lifecycle state. On each it wants axe-core with no violation of any
 // impact, no sideways scroll, no console error or failed request, nothing saying that live
-// updates are broken on a healthy server, and every visible field labelled.
+// updates are broken on a healthy server, and every visible field labelled. axe's colour rules
+// run in all four views, its other rules once per width (the scheme changes only colours),
+// and on a dialog axe looks at the dialog (the page behind it was just checked).
 //
 // Like the authorization matrix it starts from the router: a GET route that some role may
 // open (200 in matrixOwn or matrixPublic) must be crawled or named in crawlSkip with a reason,
@@ -71,14 +73,23 @@ type crawlView struct {
 	// dialogs: open every confirmation dialog in this view too (two views, one of each
 	// width and scheme, are enough for a dialog and halve the crawl's time).
 	dialogs bool
+	// allRules: run every axe rule here; the other views run only axeColourRules. What
+	// hides or shows an element is the width (phone cards, the drawer), never the scheme,
+	// so one view of each width sees every element once.
+	allRules bool
 }
 
 var crawlViews = []crawlView{
-	{"desktop-light", 1280, 800, false, "light", true},
-	{"desktop-dark", 1280, 800, false, "dark", false},
-	{"phone-light", 390, 844, true, "light", false},
-	{"phone-dark", 390, 844, true, "dark", true},
+	{"desktop-light", 1280, 800, false, "light", true, true},
+	{"desktop-dark", 1280, 800, false, "dark", false, false},
+	{"phone-light", 390, 844, true, "light", false, false},
+	{"phone-dark", 390, 844, true, "dark", true, true},
 }
+
+// axeColourRules are the rules of the crawl's set whose outcome depends on colour: the only
+// thing the scheme changes (app.css: every colour is a light-dark() pair, nothing else
+// differs). They run in every view; the other rules once per width (allRules).
+var axeColourRules = []string{"color-contrast", "link-in-text-block"}
 
 // crawlPage is one page the crawl opens.
 type crawlPage struct {
@@ -582,12 +593,12 @@ func (c *crawler) crawl(cp crawlPage) {
 	for _, v := range crawlViews {
 		p.do("view "+v.name, chromedp.EmulateViewport(v.width, v.height, crawlMobile(v.mobile)))
 		c.media(v.scheme)
-		c.check(cp.name, v.name, "")
+		c.check(cp.name, v, "", "document")
 		if !v.dialogs {
 			continue
 		}
 		for i, form := range eval[[]string](p, crawlConfirmForms) {
-			c.dialog(cp.name, v.name, i, form)
+			c.dialog(cp.name, v, i, form)
 		}
 	}
 	for _, pr := range c.takeProblems() {
@@ -632,7 +643,7 @@ func (c *crawler) settled() bool {
 }
 
 // dialog opens the i-th confirmation form's dialog, checks it, and cancels it.
-func (c *crawler) dialog(name, view string, n int, idx string) {
+func (c *crawler) dialog(name string, view crawlView, n int, idx string) {
 	p := c.p
 	p.t.Helper()
 	p.exec("open dialog", fmt.Sprintf(`(() => {
@@ -640,7 +651,9 @@ func (c *crawler) dialog(name, view string, n int, idx string) {
 		(f.querySelector('button[type=submit]') || f.querySelector('button:not([type])')).click();
 	})()`, idx))
 	p.js(`document.querySelector('dialog.confirm-dialog')?.open === true`)
-	c.check(name, view, fmt.Sprintf("dialog%d", n))
+	// axe looks at the dialog alone: the page behind it is the one just checked in this
+	// view, and the modal dialog leaves it inert.
+	c.check(name, view, fmt.Sprintf("dialog%d", n), "document.querySelector('dialog.confirm-dialog')")
 	p.do("cancel dialog", chromedp.Click(chromedp.CSS(`dialog.confirm-dialog button[value=cancel]`)))
 	p.js(`document.querySelector('dialog.confirm-dialog')?.open === false`)
 }
@@ -670,14 +683,15 @@ const crawlHealthJS = `(() => {
 	return out;
 })()`
 
-// check runs every check on the page as it is now.
-func (c *crawler) check(name, view, state string) {
+// check runs every check on the page as it is now, axe on the element the JavaScript
+// expression where names.
+func (c *crawler) check(name string, view crawlView, state, where string) {
 	p := c.p
 	p.t.Helper()
 	// The stylesheets are read (axe's preload) once per page: css-orientation-lock, the one
 	// rule that reads them, looks at the CSS itself, which neither width nor scheme changes.
-	violations := p.axeAll(!c.cssChecked)
-	c.cssChecked = true
+	violations := p.axeAll(axeRun{where: where, css: !c.cssChecked && view.allRules, colourOnly: !view.allRules})
+	c.cssChecked = c.cssChecked || view.allRules
 	for _, v := range violations {
 		var where []string
 		for i, n := range v.Nodes {
@@ -687,24 +701,31 @@ func (c *crawler) check(name, view, state string) {
 			}
 			where = append(where, fmt.Sprint(n.Target))
 		}
-		c.add(name, view+" "+state, "axe %s [%s]: %s at %s", v.ID, v.Impact, v.Help, strings.Join(where, ", "))
+		c.add(name, view.name+" "+state, "axe %s [%s]: %s at %s", v.ID, v.Impact, v.Help, strings.Join(where, ", "))
 	}
 	for _, s := range eval[[]string](p, crawlHealthJS) {
-		c.add(name, view+" "+state, "%s", s)
+		c.add(name, view.name+" "+state, "%s", s)
 	}
-	c.shots.take(p, name, view, state)
+	c.shots.take(p, name, view.name, state)
 }
 
 func (c *crawler) add(name, where, format string, args ...any) {
 	c.report = append(c.report, fmt.Sprintf("%s (%s): %s", name, strings.TrimSpace(where), fmt.Sprintf(format, args...)))
 }
 
-// axeAll runs axe-core's WCAG 2.x A/AA rules and best practices and returns every violation,
-// whatever its impact.
+// axeRun says what one axe pass of the crawl looks at.
+type axeRun struct {
+	where      string // a JavaScript expression for the element (or document) to check
+	css        bool   // read the stylesheets: css-orientation-lock, the one rule that needs them
+	colourOnly bool   // only axeColourRules
+}
+
+// axeAll runs axe-core's WCAG 2.x A/AA rules and best practices (or only the colour rules)
+// and returns every violation, whatever its impact.
 //
 // Without css, axe does not fetch and parse the page's stylesheets (preload), which was about
 // a fifth of the crawl's CPU, and css-orientation-lock, the rule that needs them, is not run.
-func (p *page) axeAll(css bool) []axeViolation {
+func (p *page) axeAll(r axeRun) []axeViolation {
 	p.t.Helper()
 	if !eval[bool](p, `typeof window.axe === 'object'`) {
 		if _, err := chromedp.Run(p.bounded(), chromedp.Evaluate[any](axeJS+";true")); err != nil {
@@ -712,11 +733,15 @@ func (p *page) axeAll(css bool) []axeViolation {
 		}
 	}
 	opts := ""
-	if !css {
+	if !r.css {
 		opts = `preload: false, rules: {'css-orientation-lock': {enabled: false}},`
 	}
-	raw := eval[string](p, `axe.run(document, {resultTypes: ['violations'], `+opts+`
-		runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})
+	only := `runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}`
+	if r.colourOnly {
+		rules, _ := json.Marshal(axeColourRules)
+		only = `runOnly: {type: 'rule', values: ` + string(rules) + `}`
+	}
+	raw := eval[string](p, `axe.run(`+r.where+`, {resultTypes: ['violations'], `+opts+only+`})
 		.then(r => JSON.stringify(r.violations))`)
 	var out []axeViolation
 	if err := json.Unmarshal([]byte(raw), &out); err != nil {
