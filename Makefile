@@ -29,10 +29,10 @@ soak: ## the soak (saves, runs, sockets, polls; PostgreSQL restarted, server SIG
 		-run '$(SOAK_TESTS)' ./cmd/onboard/ ./internal/worker/ 2>&1 \
 		| grep -v -e '^time=' -e 'superfluous response.WriteHeader' | tee artifacts/soak.log
 
-shots: ## the page crawl (every page, role, width, scheme, dialog) with its screenshots in artifacts/shots/index.html
+shots: ## the page crawl (every page, role, width, scheme, dialog) with its screenshots in artifacts/shots/index.html, and the browser tests' own in artifacts/screenshots
 	@rm -rf artifacts/shots
-	CRAWL_SHOTS=$(CURDIR)/artifacts/shots $(GO) test -count=1 -timeout 20m -run TestPageCrawl ./cmd/onboard/
-	@echo "open artifacts/shots/index.html"
+	CRAWL_SHOTS=$(CURDIR)/artifacts/shots TEST_SHOTS=1 $(GO) test -count=1 -timeout 20m -run 'TestPageCrawl|TestBrowser|TestInvitation' ./cmd/onboard/
+	@echo "open artifacts/shots/index.html and artifacts/screenshots"
 
 build: ## build bin/onboard
 	$(GO) build -o bin/onboard ./cmd/onboard
