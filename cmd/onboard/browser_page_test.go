@@ -337,11 +337,30 @@ func (p *page) js(expr string) {
 const pollEvery = 50 * time.Millisecond
 
 // jsWithin waits at most d until a JavaScript expression is true.
+//
+// A wait outlives the document it started in: when the page goes on to another document
+// while the condition is evaluated (a redirect, a reload), Chromium drops the evaluation
+// ("Cannot find context with specified id") and the wait starts again in the new one.
 func (p *page) jsWithin(d time.Duration, expr string) {
 	p.t.Helper()
-	if _, err := chromedp.Run(p.ctx, chromedp.Poll[any](expr, chromedp.WithPollingTimeout(d), chromedp.WithPollingInterval(pollEvery))); err != nil {
+	deadline := time.Now().Add(d)
+	for {
+		_, err := chromedp.Run(p.ctx, chromedp.Poll[any](expr, chromedp.WithPollingTimeout(time.Until(deadline)), chromedp.WithPollingInterval(pollEvery)))
+		if err == nil {
+			return
+		}
+		if documentGone(err) && time.Now().Before(deadline) {
+			continue
+		}
 		p.fail("wait %v for %s: %v", d, expr, err)
 	}
+}
+
+// documentGone reports whether err says that the document an evaluation ran in went away.
+func documentGone(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "Cannot find context with specified id") || strings.Contains(s, "Execution context was destroyed") ||
+		strings.Contains(s, "Inspected target navigated or closed")
 }
 
 // eval evaluates expr now and decodes its value into T.
