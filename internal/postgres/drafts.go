@@ -387,8 +387,7 @@ func draftWhere(workspaceID int64, f onboarding.DraftFilter, withState bool) *li
 	}
 	if f.Checkpoint != "" {
 		// The dashboard's "open drafts by checkpoint" (DB.Dashboard) selects the same set.
-		q.and("s.current_checkpoint = " + q.arg(f.Checkpoint) +
-			" AND s.completed_at IS NULL AND s.cancelled_at IS NULL AND s.lifecycle_state NOT IN ('completed', 'cancelled')")
+		q.and("s.current_checkpoint = " + q.arg(f.Checkpoint) + " AND " + openDraftSQL("s."))
 	}
 	return q
 }

@@ -21,6 +21,14 @@ func (q *listSQL) arg(v any) string {
 
 func (q *listSQL) and(cond string) { q.where = append(q.where, cond) }
 
+// openDraftSQL is the condition that a draft (of the table alias prefix, e.g. "s.", or "")
+// is open: neither completed nor cancelled. The drafts list's checkpoint filter, the
+// dashboard's open drafts by checkpoint and the drafts digest's checkpoints all use it.
+func openDraftSQL(alias string) string {
+	return alias + "completed_at IS NULL AND " + alias + "cancelled_at IS NULL AND " +
+		alias + "lifecycle_state NOT IN ('completed', 'cancelled')"
+}
+
 // likeEscaper escapes LIKE's wildcards (the default escape character is the backslash).
 var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 

@@ -22,8 +22,7 @@ func (db *DB) DraftsDigest(ctx context.Context, workspaceID int64) (onboarding.D
 		SELECT '', lifecycle_state, '', '', '', '', 0::bigint, n FROM counts
 		UNION ALL
 		(SELECT id::text, lifecycle_state,
-			CASE WHEN lifecycle_state IN ('completed', 'cancelled') OR completed_at IS NOT NULL OR cancelled_at IS NOT NULL
-				THEN '' ELSE current_checkpoint END,
+			CASE WHEN `+openDraftSQL("")+` THEN current_checkpoint ELSE '' END,
 			display_name, primary_domain, tenant_id::text, rev, 0
 			FROM managed_tenant_onboarding_sessions WHERE workspace_id = $1 ORDER BY rev DESC LIMIT $2)`,
 		workspaceID, onboarding.DigestSize)
@@ -167,8 +166,7 @@ func (db *DB) Dashboard(ctx context.Context, workspaceID int64, since time.Time,
 		SELECT 'lifecycle', lifecycle_state, '', count(*), 0::bigint, NULL::timestamptz FROM s GROUP BY lifecycle_state
 		UNION ALL
 		SELECT 'checkpoint', current_checkpoint, '', count(*), 0, NULL FROM s
-			WHERE completed_at IS NULL AND cancelled_at IS NULL
-				AND lifecycle_state NOT IN ('completed', 'cancelled') GROUP BY current_checkpoint
+			WHERE `+openDraftSQL("")+` GROUP BY current_checkpoint
 		UNION ALL
 		SELECT 'runs', CASE WHEN status = 'completed' THEN coalesce(outcome, status) ELSE status END, '', count(*), 0, NULL
 			FROM operation_runs WHERE workspace_id = $1 AND created_at >= $2 GROUP BY 2
