@@ -19,6 +19,7 @@ import (
 	"github.com/tenantops/onboard/internal/livesource"
 	"github.com/tenantops/onboard/internal/postgres"
 	"github.com/tenantops/onboard/internal/presence"
+	"github.com/tenantops/onboard/internal/web"
 )
 
 // liveOptions tune the live path; zero values take each package's defaults. Tests shrink
@@ -59,10 +60,12 @@ type liveRuntime struct {
 	Presence *presence.Registry
 	// Dashboards reads workspace dashboards for pages; nil with a source not the database's.
 	Dashboards *livesource.Dashboards
-	wg         sync.WaitGroup
-	errs       chan error
-	once       sync.Once
-	err        error
+	// Sessions is /live's cache of who a session signs in, fed by the listener.
+	Sessions *web.LiveSessions
+	wg       sync.WaitGroup
+	errs     chan error
+	once     sync.Once
+	err      error
 }
 
 // startLive wires and starts the live path: a hub rendering from src, authorised by the
@@ -97,8 +100,11 @@ func startLive(ctx context.Context, db *postgres.DB, dbURL string, src live.Sour
 		dash.Attach(pres.Everyone, hub.Notify, log)
 	}
 
+	sessions := web.NewLiveSessions(liveSessionTTL, liveSessionMax)
+	registerLiveSessions(reg, sessions)
 	lcfg := opts.Listener
-	lcfg.URL, lcfg.Hub, lcfg.Pool, lcfg.Logger, lcfg.Observer, lcfg.Presence = dbURL, livesource.HubNotifier{Hub: hub}, db.Pool, log, m, pres
+	lcfg.URL, lcfg.Hub, lcfg.Pool, lcfg.Logger, lcfg.Observer, lcfg.Presence = dbURL,
+		livesource.HubNotifier{Hub: hub, Sessions: sessions}, db.Pool, log, m, pres
 	ln, err := postgres.NewListener(lcfg)
 	if err != nil {
 		return nil, err
@@ -109,7 +115,8 @@ func startLive(ctx context.Context, db *postgres.DB, dbURL string, src live.Sour
 		ep.CurrentRevs = livesource.NewAuthorizer(db).CurrentRevs
 	}
 
-	lr := &liveRuntime{Hub: hub, Listener: ln, Metrics: m, Endpoint: &ep, Presence: pres, Dashboards: dash, errs: make(chan error, 3)}
+	lr := &liveRuntime{Hub: hub, Listener: ln, Metrics: m, Endpoint: &ep, Presence: pres, Dashboards: dash, Sessions: sessions,
+		errs: make(chan error, 3)}
 	lr.wg.Go(func() { lr.errs <- hub.Run(ctx) })
 	lr.wg.Go(func() { lr.errs <- pres.Run(ctx) })
 	lr.wg.Go(func() { lr.errs <- ln.Run(ctx) })
@@ -117,6 +124,31 @@ func startLive(ctx context.Context, db *postgres.DB, dbURL string, src live.Sour
 		lr.wg.Go(func() { sweepSessions(ctx, db, every, log) })
 	}
 	return lr, nil
+}
+
+// /live's session cache: an entry lives at most liveSessionTTL (the change stream keeps it
+// true; the bound is for what it cannot say), and at most liveSessionMax sessions are kept.
+const (
+	liveSessionTTL = 10 * time.Minute
+	liveSessionMax = 100_000
+)
+
+// registerLiveSessions exports the session cache's hits and misses.
+func registerLiveSessions(reg prometheus.Registerer, c *web.LiveSessions) {
+	if reg == nil {
+		return
+	}
+	for _, result := range []string{"hit", "miss"} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "onboard_live_session_cache_total",
+			Help:        "Session lookups of /live and /live/poll, by result (a miss reads the session and its user).",
+			ConstLabels: prometheus.Labels{"result": result}}, func() float64 {
+			hits, misses := c.Stats()
+			if result == "hit" {
+				return float64(hits)
+			}
+			return float64(misses)
+		}))
+	}
 }
 
 // dashboardsOf is the workspace dashboards' reader of src, nil when src is not the

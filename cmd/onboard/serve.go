@@ -447,6 +447,7 @@ func webServer(cfg serveConfig, origins []string, store *postgres.Store, svc *on
 		Ready:         lv.ready(store.DB),
 		Registry:      reg,
 		Live:          lv.Endpoint,
+		LiveSessions:  lv.Sessions,
 		Unavailable:   postgres.Unavailable,
 	})
 }

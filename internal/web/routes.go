@@ -46,6 +46,11 @@ func (s *Server) Routes() chi.Router {
 		http.Redirect(w, r, "/static/img/favicon.svg", http.StatusMovedPermanently)
 	})
 
+	// The live endpoint reads the session without writing it back, through the process's
+	// cache (live_sessions.go): every tab reconnects at once after a deploy.
+	r.With(s.liveAuthenticate).Get("/live", s.live.ServeSocket)
+	r.With(s.liveAuthenticate).Get("/live/poll", s.live.ServePoll)
+
 	r.Group(func(r chi.Router) {
 		r.Use(s.sessions.LoadAndSave, s.authenticate)
 		r.Get("/", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/admin", http.StatusSeeOther) })
@@ -54,8 +59,6 @@ func (s *Server) Routes() chi.Router {
 		r.Post("/admin/logout", s.handleSessionDelete)
 		r.Post("/api/v1/session", s.handleSessionCreate)
 		r.Delete("/api/v1/session", s.handleSessionDelete)
-		r.Get("/live", s.live.ServeSocket)
-		r.Get("/live/poll", s.live.ServePoll)
 		// An invitation's link: for whoever holds it, signed in or not (the token authorizes).
 		r.Get("/admin/invitations/{token}", s.handleInvitationShow)
 		r.Post("/admin/invitations/{token}", s.handleInvitationAccept)

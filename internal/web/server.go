@@ -106,6 +106,9 @@ type Deps struct {
 	Registry      *prometheus.Registry
 	VerifyPW      func(hash, pw string) (bool, error)
 	Live          *liveedge.Config // GET /live and /live/poll; nil answers 503
+	// LiveSessions caches who a session cookie signs in for /live and /live/poll, kept true
+	// by the listener's session events; nil reads the session on every connect.
+	LiveSessions *LiveSessions
 	// Unavailable tells errors of a database that does not answer (answered 503 with
 	// Retry-After: the request may succeed when retried) from other failures (500). Nil: none.
 	Unavailable func(error) bool
