@@ -41,6 +41,7 @@ type LiveSessions struct {
 	mu      sync.Mutex
 	entries map[string]*liveSession // by the token's SHA-256 (hex)
 	stored  map[string]string       // the stored token's digest (the stream's key) → entries' key
+	filling map[string]*liveFill    // reads in flight, by key: the tabs of one browser share one
 	seq     uint64                  // moves on every end and reset: a fill that saw it move is dropped
 	down    bool                    // the listener is down: cache nothing
 
@@ -52,13 +53,22 @@ type liveSession struct {
 	until time.Time
 }
 
+// liveFill is one read of a session in flight; the connects that miss the same session
+// meanwhile wait for it (a browser's tabs share their session, and all reconnect at once).
+type liveFill struct {
+	done chan struct{}
+	user access.User
+	ok   bool
+	err  error
+}
+
 // NewLiveSessions returns an empty cache whose entries live at most ttl (a bound for what
 // the stream could not say, e.g. a session that expired idle before the sweep deleted it;
 // the sweep runs every second) and that keeps at most max sessions (past it, the cache
 // starts again empty). It starts down: Resync (the listener listening) turns it on.
 func NewLiveSessions(ttl time.Duration, max int) *LiveSessions {
 	return &LiveSessions{ttl: ttl, max: max, now: time.Now, entries: map[string]*liveSession{},
-		stored: map[string]string{}, down: true}
+		stored: map[string]string{}, filling: map[string]*liveFill{}, down: true}
 }
 
 // SessionEnded evicts the session whose stored token has SHA-256 key (the stream's key;
@@ -97,33 +107,50 @@ func (c *LiveSessions) Resync() {
 // Stats are the cache's hits and misses since it started.
 func (c *LiveSessions) Stats() (hits, misses int64) { return c.hits.Load(), c.misses.Load() }
 
-// get returns the user of the session whose token digests to key, if cached; else the
-// sequence number a fill must present to put.
-func (c *LiveSessions) get(key string) (access.User, uint64, bool) {
+// lookup returns the user of the session whose token digests to key: cached, or read once by
+// read for every concurrent lookup of key, and then cached unless the listener is down or an
+// end or reset came during the read. false: the session signs nobody in (not cached).
+func (c *LiveSessions) lookup(ctx context.Context, key string, read func() (access.User, bool, error)) (access.User, bool, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if e, ok := c.entries[key]; ok && c.now().Before(e.until) {
+		c.mu.Unlock()
 		c.hits.Add(1)
-		return e.user, 0, true
+		return e.user, true, nil
 	}
 	c.misses.Add(1)
-	return access.User{}, c.seq, false
+	if f, ok := c.filling[key]; ok {
+		c.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.user, f.ok, f.err
+		case <-ctx.Done():
+			return access.User{}, false, ctx.Err()
+		}
+	}
+	f := &liveFill{done: make(chan struct{})}
+	c.filling[key] = f
+	seq := c.seq
+	c.mu.Unlock()
+
+	f.user, f.ok, f.err = read()
+
+	c.mu.Lock()
+	delete(c.filling, key)
+	if f.err == nil && f.ok && !c.down && seq == c.seq {
+		if len(c.entries) >= c.max {
+			clear(c.entries)
+			clear(c.stored)
+		}
+		c.entries[key] = &liveSession{user: f.user, until: c.now().Add(c.ttl)}
+		c.stored[sha256Hex(key)] = key
+	}
+	c.mu.Unlock()
+	close(f.done)
+	return f.user, f.ok, f.err
 }
 
-// put caches key's user unless the listener is down or an end or reset came since get.
-func (c *LiveSessions) put(key string, u access.User, seq uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.down || seq != c.seq {
-		return
-	}
-	if len(c.entries) >= c.max {
-		clear(c.entries)
-		clear(c.stored)
-	}
-	c.entries[key] = &liveSession{user: u, until: c.now().Add(c.ttl)}
-	c.stored[sha256Hex(key)] = key
-}
+// liveSessionReadTimeout bounds one read of a session and its user for /live.
+const liveSessionReadTimeout = 10 * time.Second
 
 // liveTokenKey holds the session token of a /live request (for liveSessionKeys).
 const liveTokenKey ctxKey = 100
@@ -150,21 +177,24 @@ func (s *Server) liveAuthenticate(next http.Handler) http.Handler {
 	})
 }
 
-// liveUser is the user token signs in: from the cache, or read (the session, then its
-// user) and cached. false: no such session, or it signs nobody in.
+// liveUser is the user token signs in: through the cache when there is one. false: no such
+// session, or it signs nobody in.
 func (s *Server) liveUser(ctx context.Context, token string) (access.User, bool, error) {
-	cache := s.deps.LiveSessions
-	key := sha256Hex(token)
-	var seq uint64
-	if cache != nil {
-		u, n, ok := cache.get(key)
-		if ok {
-			return u, true, nil
-		}
-		seq = n
+	read := func() (access.User, bool, error) {
+		// Other connects may wait for this read: it does not end with this request.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), liveSessionReadTimeout)
+		defer cancel()
+		return s.readSessionUser(rctx, token)
 	}
-	// Load reads the session (scs.SessionManager.Load: one query); unlike LoadAndSave it
-	// never commits.
+	if s.deps.LiveSessions == nil {
+		return read()
+	}
+	return s.deps.LiveSessions.lookup(ctx, sha256Hex(token), read)
+}
+
+// readSessionUser reads the session of token (scs.SessionManager.Load: one query; unlike
+// LoadAndSave it never commits) and then its user.
+func (s *Server) readSessionUser(ctx context.Context, token string) (access.User, bool, error) {
 	sctx, err := s.sessions.Load(ctx, token)
 	if err != nil {
 		return access.User{}, false, err
@@ -179,9 +209,6 @@ func (s *Server) liveUser(ctx context.Context, token string) (access.User, bool,
 	}
 	if err != nil {
 		return access.User{}, false, err
-	}
-	if cache != nil {
-		cache.put(key, u, seq)
 	}
 	return u, true, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -103,13 +104,14 @@ func TestLiveSessionCache(t *testing.T) {
 	}
 	pollAs := func(c *http.Client, want int) {
 		t.Helper()
-		resp, err := c.Get(poll)
+		resp, err := c.Get(poll) // Errorf, not Fatalf: pollAs runs in goroutines too
 		if err != nil {
-			t.Fatal(err)
+			t.Error(err)
+			return
 		}
 		resp.Body.Close()
 		if resp.StatusCode != want {
-			t.Fatalf("GET /live/poll = %d, want %d", resp.StatusCode, want)
+			t.Errorf("GET /live/poll = %d, want %d", resp.StatusCode, want)
 		}
 	}
 	step := func(name string, polls int, want counts) {
@@ -130,6 +132,20 @@ func TestLiveSessionCache(t *testing.T) {
 	cache.Resync()
 	step("first after resync", 1, counts{finds: 1, users: 1, hub: 1})
 	step("cached", 20, counts{hub: 20})
+
+	// A browser's tabs reconnect at once: one read for all of them.
+	cache.Disconnected()
+	cache.Resync()
+	before := now()
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() { pollAs(c, http.StatusNotFound) })
+	}
+	wg.Wait()
+	if after := now(); after.finds-before.finds != 1 || after.users-before.users != 1 {
+		t.Errorf("50 concurrent polls of one session read it %d times and its user %d times, want once",
+			after.finds-before.finds, after.users-before.users)
+	}
 
 	// Another session's end leaves this one cached; this one's end (as the stream names it:
 	// the digest of the stored token, itself the token's digest) evicts it.
