@@ -24,13 +24,16 @@ func Command(ctx context.Context, args []string, getenv func(string) string, std
 	if len(args) > 0 && args[0] == "presence" {
 		return runBenchPresence(ctx, args[1:], getenv, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "storm" {
+		return runBenchStorm(ctx, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "raw-server" {
 		// Hidden: the raw mode's broadcast server, started by `bench fanout -mode raw`.
 		return ServeRaw(ctx, stdout)
 	}
 	if len(args) == 0 || args[0] != "fanout" {
-		fmt.Fprintln(stderr, "usage: onboard bench fanout|notify|presence|signin [flags]   (onboard bench fanout -h lists them)")
-		return errors.New("bench: want the fanout, notify, presence or signin subcommand")
+		fmt.Fprintln(stderr, "usage: onboard bench fanout|storm|notify|presence|signin [flags]   (onboard bench fanout -h lists them)")
+		return errors.New("bench: want the fanout, storm, notify, presence or signin subcommand")
 	}
 	f := envflag.New("bench fanout", "Drive the real live path (database write → trigger → NOTIFY → hub → render → WebSocket)\nand report throughput and latency.", getenv, stderr)
 	var c Config
@@ -138,5 +141,33 @@ func runBenchPresence(ctx context.Context, args []string, getenv func(string) st
 		return json.NewEncoder(stdout).Encode(res)
 	}
 	PrintPresence(stdout, res)
+	return nil
+}
+
+// runBenchStorm is `onboard bench storm`: a deploy's (or a lost listener's) reconnect storm.
+func runBenchStorm(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := envflag.New("bench storm", "Tabs watch drafts over /live; the server restarts (or its listener is cut) while every draft\nchanges. Report how soon every tab is current and what it cost the database and the server.", getenv, stderr)
+	var c StormConfig
+	var db envflag.DB
+	db.Register(f)
+	f.Int(&c.Tabs, "tabs", "BENCH_TABS", 2000, "tabs (WebSocket connections)")
+	f.Int(&c.Drafts, "drafts", "BENCH_DRAFTS", 20, "drafts the tabs are spread over")
+	f.Int(&c.Cohorts, "cohorts", "BENCH_COHORTS", 1, "permission cohorts the tabs are spread over: 1 owner, 2 + an operator, 3 + a viewer (one session each)")
+	f.Str(&c.Scenario, "scenario", "BENCH_SCENARIO", "restart", "restart (SIGTERM, drafts changed, started again on the same address) or listener (the listener's connection cut, drafts changed)")
+	f.Duration(&c.Timeout, "timeout", "BENCH_TIMEOUT", 2*time.Minute, "give up when the tabs are not all connected, or not all current, within this")
+	var asJSON bool
+	f.Bool(&asJSON, "json", "BENCH_JSON", false, "print one JSON object instead of a table")
+	if err := f.Parse(args); err != nil {
+		return err
+	}
+	c.DatabaseURL = db.URL
+	res, err := RunStorm(ctx, c, stderr)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	PrintStorm(stdout, res)
 	return nil
 }

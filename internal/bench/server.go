@@ -22,6 +22,8 @@ import (
 // serverStats are read from the server's /metrics before and after the run.
 type serverStats struct {
 	rss, goroutines, cpu, renders float64
+	loads                         float64 // snapshot queries of the hub
+	sessionHits, sessionMisses    float64 // /live's session cache
 }
 
 func readServerStats(ctx context.Context, hc *http.Client, metricsURL string) (serverStats, error) {
@@ -64,6 +66,12 @@ func readServerStats(ctx context.Context, hc *http.Client, metricsURL string) (s
 			st.cpu = v
 		case strings.HasPrefix(name, "onboard_live_renders_total"):
 			st.renders += v
+		case strings.HasPrefix(name, "onboard_live_load_duration_seconds_count"):
+			st.loads += v
+		case strings.HasPrefix(name, `onboard_live_session_cache_total{result="hit"}`):
+			st.sessionHits += v
+		case strings.HasPrefix(name, `onboard_live_session_cache_total{result="miss"}`):
+			st.sessionMisses += v
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -105,6 +113,10 @@ func StartProcess(ctx context.Context, args, env []string, stderr io.Writer) (Ch
 	exe, err := os.Executable()
 	if err != nil {
 		return Child{}, nil, err
+	}
+	if bin := os.Getenv("BENCH_SERVER_BIN"); bin != "" {
+		// Another build serves (e.g. the previous commit's, for a before/after).
+		exe = bin
 	}
 	cmd := exec.CommandContext(ctx, exe, args...)
 	cmd.Env = append(os.Environ(), env...)

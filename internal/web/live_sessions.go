@@ -104,7 +104,8 @@ func (c *LiveSessions) Resync() {
 	clear(c.stored)
 }
 
-// Stats are the cache's hits and misses since it started.
+// Stats are the cache's hits (lookups answered without a read of their own: cached, or
+// waiting for another's read) and misses (reads) since it started.
 func (c *LiveSessions) Stats() (hits, misses int64) { return c.hits.Load(), c.misses.Load() }
 
 // lookup returns the user of the session whose token digests to key: cached, or read once by
@@ -117,9 +118,9 @@ func (c *LiveSessions) lookup(ctx context.Context, key string, read func() (acce
 		c.hits.Add(1)
 		return e.user, true, nil
 	}
-	c.misses.Add(1)
 	if f, ok := c.filling[key]; ok {
 		c.mu.Unlock()
+		c.hits.Add(1) // no read of its own
 		select {
 		case <-f.done:
 			return f.user, f.ok, f.err
@@ -127,6 +128,7 @@ func (c *LiveSessions) lookup(ctx context.Context, key string, read func() (acce
 			return access.User{}, false, ctx.Err()
 		}
 	}
+	c.misses.Add(1)
 	f := &liveFill{done: make(chan struct{})}
 	c.filling[key] = f
 	seq := c.seq
