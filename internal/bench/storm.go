@@ -73,7 +73,8 @@ type StormResult struct {
 	NotCurrent int     `json:"not_current"` // tabs still behind when the storm gave up
 	// RefusedDials: reconnects refused (nothing listening, 503 while shutting down, a
 	// close before the first frame); each was retried.
-	RefusedDials int64 `json:"refused_dials"`
+	RefusedDials int64            `json:"refused_dials"`
+	Refusals     map[string]int64 `json:"refusals,omitempty"` // by why: "dial" (no answer, or an HTTP refusal), "close N"
 	// Transactions the database committed or rolled back from the restart (or the cut) until
 	// every tab was current (pg_stat_database; statements instead with pg_stat_statements).
 	DBWork       float64 `json:"db_work"`
@@ -103,6 +104,7 @@ type storm struct {
 	tabs    []*stormTab
 	target  sync.Map // draft id → the version every tab must show
 	refused atomic.Int64
+	reasons sync.Map // why a reconnect was refused ("dial", "close 1001", …) → *atomic.Int64
 }
 
 // RunStorm runs one storm; the workspace and everything in it are removed at the end.
@@ -177,6 +179,7 @@ func RunStorm(ctx context.Context, c StormConfig, stderr io.Writer) (res StormRe
 		}
 		t0 = time.Now()
 		s.refused.Store(0) // the dials refused while the server was down are not the storm's
+		s.reasons.Clear()
 		stopMu.Lock()
 		stop = stop2
 		stopMu.Unlock()
@@ -262,11 +265,13 @@ func (s *storm) tab(ctx context.Context, t *stormTab, ready chan<- struct{}) {
 		conn, _, err := websocket.Dial(ctx, ws+"/live?draft="+t.d.id+"&rev=0&delta=1",
 			&websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {t.cookie}, "Origin": {s.base}}})
 		got := false
+		why := "dial"
 		if err == nil {
 			conn.SetReadLimit(1 << 20)
 			for {
 				_, msg, err := conn.Read(ctx)
 				if err != nil {
+					why = fmt.Sprintf("close %d", websocket.CloseStatus(err))
 					break
 				}
 				for _, frag := range live.SplitBatch(msg) {
@@ -292,6 +297,8 @@ func (s *storm) tab(ctx context.Context, t *stormTab, ready chan<- struct{}) {
 		}
 		if !got {
 			s.refused.Add(1)
+			n, _ := s.reasons.LoadOrStore(why, new(atomic.Int64))
+			n.(*atomic.Int64).Add(1)
 		}
 		select {
 		case <-ctx.Done():
@@ -367,7 +374,11 @@ func (s *storm) behind() int {
 
 func (s *storm) result(t0 time.Time) StormResult {
 	res := StormResult{Scenario: s.c.Scenario, Tabs: s.c.Tabs, Drafts: s.c.Drafts, Cohorts: s.c.Cohorts,
-		RefusedDials: s.refused.Load()}
+		RefusedDials: s.refused.Load(), Refusals: map[string]int64{}}
+	s.reasons.Range(func(k, v any) bool {
+		res.Refusals[k.(string)] = v.(*atomic.Int64).Load()
+		return true
+	})
 	var ds []float64
 	for _, t := range s.tabs {
 		at := t.current.Load()
@@ -410,7 +421,7 @@ func PrintStorm(w io.Writer, r StormResult) {
 	fmt.Fprintf(w, "storm (%s): %d tabs on %d drafts in %d cohorts\n", r.Scenario, r.Tabs, r.Drafts, r.Cohorts)
 	fmt.Fprintf(w, "  every tab current after the %s: p50 %.2f s, p99 %.2f s, max %.2f s (%d not current)\n",
 		map[string]string{"restart": "restart", "listener": "listener cut"}[r.Scenario], r.CurrentP50, r.CurrentP99, r.CurrentMax, r.NotCurrent)
-	fmt.Fprintf(w, "  refused dials %d\n", r.RefusedDials)
+	fmt.Fprintf(w, "  refused dials %d %v\n", r.RefusedDials, r.Refusals)
 	fmt.Fprintf(w, "  database: %.0f %s\n", r.DBWork, dbUnit(r.DBWorkSource))
 	fmt.Fprintf(w, "  server: %.0f snapshot queries (drafts × cohorts = %d), %.0f renders, session cache %.0f hits / %.0f misses\n",
 		r.SnapshotQueries, r.Drafts*r.Cohorts, r.Renders, r.SessionHits, r.SessionMisses)
