@@ -45,13 +45,15 @@ scenario idle-poll-10000 fanout -serve -mode poll -clients 10000 -drafts 10 -rat
 scenario idle-poll-1000  fanout -serve -mode poll -clients 1000 -drafts 10 -rate 0 -duration "$q"
 scenario idle-raw-10000  fanout -mode raw -clients 10000 -rate 0 -duration "$q"
 scenario notify-8     notify -writers 8 -duration 10s
+scenario storm-restart-10000  storm -tabs 10000 -drafts 100 -cohorts 3 -scenario restart
+scenario storm-listener-10000 storm -tabs 10000 -drafts 100 -cohorts 3 -scenario listener
 
 echo
 echo "| run | deltas | load avg | tabs | processes | cohorts | mutations/s asked → done | frames/s | expected = received + superseded [+ lost] (+ unaccounted) | bytes/frame | p50 / p99 ms sent→frame | p50 / p99 ms ack→frame | renders/mutation | CPU µs/frame | KiB/conn | goroutines/conn | db/s | errors |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for f in "$out"/*.json; do
   name=$(basename "$f" .json)
-  [[ $name == notify-* ]] && continue
+  [[ $name == notify-* || $name == storm-* ]] && continue
   jq -r --arg name "$name" '
     def n(x; p): if x == null then "n/a" else (x * p | round) / p | tostring end;
     "| \($name) | \(.deltas // false) | \(n(.load_avg_1m[0]; 10)) | \(.connections) | \((.processes // []) | length) | \(.cohorts) | \(.rate_requested) → \(n(.mutations_per_s; 10)) | \(n(.frames_per_s; 1)) | \(.frames_expected) = \(.frames_received) + \(.dropped)\(if (.frames_lost // 0) > 0 then " + \(.frames_lost) lost" else "" end) (+ \(.frames_unaccounted)) | \(n(.frame_bytes_avg; 1)) | \(n(.latency_ms.p50; 10)) / \(n(.latency_ms.p99; 10)) | \(if .ack_latency_ms then "\(n(.ack_latency_ms.p50; 10)) / \(n(.ack_latency_ms.p99; 10))" else "n/a" end) | \(n(.renders_per_mutation; 100)) | \(n(.cpu_us_per_frame; 10)) | \(n(.rss_per_conn_kib; 10)) | \(n(.goroutines_per_conn; 100)) | \(n(.db_statements_per_s; 10))\(if .db_statements_per_s_without_tabs != null then " (\(n(.db_statements_per_s_without_tabs; 10)) without tabs)" else "" end) \(.db_statements_source // "") | \((.errors // []) | length) |"
@@ -59,5 +61,14 @@ for f in "$out"/*.json; do
 done
 if [[ -f $out/notify-8.json ]]; then
   jq -r '"\nNOTIFY commit serialisation, \(.writers) writers (load avg \(.load_avg_1m[0])): \(.plain_commits_per_s | round) commits/s without trigger, \(.trigger_commits_per_s | round) with it, \(.trigger_async_commits_per_s | round) with it and synchronous_commit off"' "$out/notify-8.json"
+fi
+storms=("$out"/storm-*.json)
+if [[ -f ${storms[0]} ]]; then
+  echo
+  echo "| storm | tabs | drafts | cohorts | every tab current p50 / p99 / max s | not current | refused dials | db work | snapshot queries | renders | session cache hits / misses |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  for f in "${storms[@]}"; do
+    jq -r '"| \(.scenario) | \(.tabs) | \(.drafts) | \(.cohorts) | \(.current_p50_s * 100 | round / 100) / \(.current_p99_s * 100 | round / 100) / \(.current_max_s * 100 | round / 100) | \(.not_current) | \(.refused_dials) | \(.db_work) \(.db_work_source) | \(.snapshot_queries) | \(.renders) | \(.session_cache_hits) / \(.session_cache_misses) |"' "$f"
+  done
 fi
 echo "JSON and logs: $out" >&2

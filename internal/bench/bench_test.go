@@ -190,3 +190,48 @@ func TestRootAttr(t *testing.T) {
 		}
 	}
 }
+
+func TestStormConfigValidate(t *testing.T) {
+	t.Parallel()
+	ok := StormConfig{DatabaseURL: "postgres://x", Tabs: 100, Drafts: 10, Cohorts: 3, Scenario: "restart", Timeout: time.Minute}
+	for _, tc := range []struct {
+		name  string
+		edit  func(*StormConfig)
+		valid bool
+	}{
+		{"OK", func(*StormConfig) {}, true},
+		{"Listener", func(c *StormConfig) { c.Scenario = "listener" }, true},
+		{"UnknownScenario", func(c *StormConfig) { c.Scenario = "crash" }, false},
+		{"NoDatabase", func(c *StormConfig) { c.DatabaseURL = "" }, false},
+		{"NoTabs", func(c *StormConfig) { c.Tabs = 0 }, false},
+		{"MoreDraftsThanTabs", func(c *StormConfig) { c.Drafts = 101 }, false},
+		{"FourCohorts", func(c *StormConfig) { c.Cohorts = 4 }, false},
+		{"NoTimeout", func(c *StormConfig) { c.Timeout = 0 }, false},
+	} {
+		c := ok
+		tc.edit(&c)
+		if err := c.Validate(); (err == nil) != tc.valid {
+			t.Errorf("%s: Validate() = %v, want valid %v", tc.name, err, tc.valid)
+		}
+	}
+}
+
+// TestStormResultQuantiles: the storm's figures are taken from when each tab became current,
+// relative to the restart; a tab never current is counted, not averaged in.
+func TestStormResultQuantiles(t *testing.T) {
+	t.Parallel()
+	t0 := time.Unix(1000, 0)
+	s := &storm{c: StormConfig{Tabs: 4, Drafts: 1, Cohorts: 1, Scenario: "restart"}}
+	for _, after := range []time.Duration{3 * time.Second, time.Second, 2 * time.Second, 0} {
+		tab := &stormTab{}
+		if after > 0 {
+			tab.current.Store(t0.Add(after).UnixNano())
+		}
+		s.tabs = append(s.tabs, tab)
+	}
+	s.refused.Store(7)
+	r := s.result(t0)
+	if r.CurrentP50 != 2 || r.CurrentMax != 3 || r.NotCurrent != 1 || r.RefusedDials != 7 {
+		t.Errorf("result %+v: want p50 2 s, max 3 s, 1 not current, 7 refused", r)
+	}
+}
