@@ -209,6 +209,20 @@ func (f *topicsBrowser) operationsRowProgresses(t *testing.T) {
 	b.jsWithin(waitFor, `Number(document.querySelector('[data-list=runs] [data-testid=list-notice]').dataset.count) >= 1`)
 	b.text(`[data-list=runs] [data-testid=list-notice]`, "new run")
 	b.stillSameDocument()
+
+	// Searched, the list announces only the new runs its search would list: a run of another
+	// tenant is not counted, one of the searched tenant is (its frame comes after the other's).
+	b.open("/admin/workspaces/acme/operations?q=searched.healthy")
+	b.liveState("live", waitFor)
+	api.startVerification(t, "ignored.healthy.test")
+	api.startVerification(t, "searched.healthy.test")
+	notice := `document.querySelector('[data-list=runs] [data-testid=list-notice]')`
+	newInDigest := `[...document.querySelectorAll('[data-testid=runs-digest] data[data-created]')].filter(d =>
+		Number(d.dataset.created) > Number(document.querySelector('[data-list=runs]').dataset.renderedMs)).length`
+	b.jsWithin(waitFor, newInDigest+` >= 2 && Number(`+notice+`?.dataset.count) >= 1`)
+	if n := eval[int](b, `Number(`+notice+`.dataset.count)`); n != 1 {
+		t.Errorf("a list searched for one tenant announces %d new runs after a run of it and one of another, want 1", n)
+	}
 }
 
 func (f *topicsBrowser) notificationOnAnotherProcess(t *testing.T) {

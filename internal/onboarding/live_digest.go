@@ -48,6 +48,9 @@ type AuditDigest struct {
 type RunBrief struct {
 	ID, DraftID, Type, Status, Outcome string
 	CreatedAt                          time.Time
+	// Search is what the list's search matches, lower-cased, a line per field (the run's type,
+	// who started it, its tenant's name, domain and id).
+	Search string
 }
 
 // Bell is what a user's notifications topic shows: the unread count and the latest

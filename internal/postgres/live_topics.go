@@ -62,15 +62,18 @@ func (db *DB) RunsDigest(ctx context.Context, workspaceID int64) (onboarding.Run
 		workspaceID).Scan(&d.Rev); err != nil {
 		return d, fmt.Errorf("runs digest: %w", err)
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT id::text, coalesce(draft_id::text, ''), type, status, coalesce(outcome, ''), created_at
-		FROM operation_runs WHERE workspace_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, workspaceID, onboarding.DigestSize)
+	rows, err := db.Pool.Query(ctx, `SELECT r.id::text, coalesce(r.draft_id::text, ''), r.type, r.status, coalesce(r.outcome, ''),
+		r.created_at, `+runSearchText+` FROM operation_runs r
+		LEFT JOIN users iu ON iu.id = r.initiator_id
+		LEFT JOIN managed_tenant_onboarding_sessions ds ON ds.id = r.draft_id
+		WHERE r.workspace_id = $1 ORDER BY r.created_at DESC, r.id DESC LIMIT $2`, workspaceID, onboarding.DigestSize)
 	if err != nil {
 		return d, fmt.Errorf("runs digest: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var r onboarding.RunBrief
-		if err := rows.Scan(&r.ID, &r.DraftID, &r.Type, &r.Status, &r.Outcome, &r.CreatedAt); err != nil {
+		if err := rows.Scan(&r.ID, &r.DraftID, &r.Type, &r.Status, &r.Outcome, &r.CreatedAt, &r.Search); err != nil {
 			return d, fmt.Errorf("scan runs digest: %w", err)
 		}
 		d.Latest = append(d.Latest, r)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -394,11 +395,23 @@ func runWhere(workspaceID int64, f onboarding.RunPageFilter) *listSQL {
 	}
 	if f.Q != "" {
 		p := q.like(f.Q)
-		q.and("(r.type LIKE " + p + " OR lower(coalesce(iu.email, '')) LIKE " + p + " OR lower(coalesce(ds.display_name, '')) LIKE " + p +
-			" OR lower(coalesce(ds.primary_domain, '')) LIKE " + p + " OR r.tenant_id::text LIKE " + p + ")")
+		var or []string
+		for _, col := range runSearchColumns {
+			or = append(or, col+" LIKE "+p)
+		}
+		q.and("(" + strings.Join(or, " OR ") + ")")
 	}
 	return q
 }
+
+// runSearchColumns are what the operations list's search (q) matches, lower-cased: the run's
+// type, who started it, its tenant's name, domain and id (r, iu and ds as in runListFrom).
+var runSearchColumns = []string{"r.type", "lower(coalesce(iu.email, ''))", "lower(coalesce(ds.display_name, ''))",
+	"lower(coalesce(ds.primary_domain, ''))", "r.tenant_id::text"}
+
+// runSearchText is runSearchColumns in one text, a line each: what the runs digest gives a
+// page to count only the new runs its search would list (RunBrief.Search).
+var runSearchText = strings.Join(runSearchColumns, " || E'\\n' || ")
 
 // RunPage lists one page of a workspace's runs matching f (keyset pages, or an offset for a
 // numbered one).

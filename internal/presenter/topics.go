@@ -28,7 +28,7 @@ func RunsDigestView(d onboarding.RunsDigest) views.RunsDigestData {
 	out := views.RunsDigestData{Topic: live.RunsTopic(d.WorkspaceID), Rev: d.Rev}
 	for _, r := range d.Latest {
 		out.Latest = append(out.Latest, views.DigestRun{ID: r.ID, DraftID: r.DraftID, Type: r.Type, Status: r.Status,
-			Outcome: r.Outcome, CreatedMs: r.CreatedAt.UnixMilli()})
+			Outcome: r.Outcome, CreatedMs: r.CreatedAt.UnixMilli(), Search: r.Search})
 	}
 	return out
 }

@@ -67,14 +67,15 @@
   function runsChanged() {
     const digest = digestOf(runs);
     if (!digest) return;
-    const f = runs.dataset, since = Number(f.renderedMs) || 0;
+    const f = runs.dataset, since = Number(f.renderedMs) || 0, q = (f.filterQ || '').toLowerCase();
     let n = 0;
     for (const r of digest.querySelectorAll('data[data-created]')) {
       if ((Number(r.dataset.created) || 0) <= since) continue;
       if (document.querySelector(`[data-testid="run-row"][data-run-id="${esc(r.value)}"]`)) continue;
       const d = r.dataset;
       if ((f.filterType && d.type !== f.filterType) || (f.filterStatus && d.status !== f.filterStatus) ||
-        (f.filterOutcome && d.outcome !== f.filterOutcome) || (f.filterDraft && d.draft !== f.filterDraft)) continue;
+        (f.filterOutcome && d.outcome !== f.filterOutcome) || (f.filterDraft && d.draft !== f.filterDraft) ||
+        (q && !(d.search || '').includes(q))) continue;
       n++;
     }
     setNotice(runs, n, 'new run', 'new runs');
