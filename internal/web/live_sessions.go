@@ -85,21 +85,17 @@ func (c *LiveSessions) SessionEnded(key string) {
 }
 
 // Disconnected forgets everything and caches nothing until Resync: ends may be missed.
-func (c *LiveSessions) Disconnected() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.seq++
-	c.down = true
-	clear(c.entries)
-	clear(c.stored)
-}
+func (c *LiveSessions) Disconnected() { c.reset(true) }
 
 // Resync: the listener listens again; what is read from now on may be cached.
-func (c *LiveSessions) Resync() {
+func (c *LiveSessions) Resync() { c.reset(false) }
+
+// reset forgets every session (and every read in flight: their answers are not kept).
+func (c *LiveSessions) reset(down bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++
-	c.down = false
+	c.down = down
 	clear(c.entries)
 	clear(c.stored)
 }
