@@ -20,6 +20,7 @@ type ctxKey int
 const (
 	userKey ctxKey = iota
 	memberKey
+	liveTokenKey // the session token of a /live request (liveAuthenticate, for liveSessionKeys)
 )
 
 const sessionUserKey = "user_id"

@@ -150,9 +150,6 @@ func (c *LiveSessions) lookup(ctx context.Context, key string, read func() (acce
 // liveSessionReadTimeout bounds one read of a session and its user for /live.
 const liveSessionReadTimeout = 10 * time.Second
 
-// liveTokenKey holds the session token of a /live request (for liveSessionKeys).
-const liveTokenKey ctxKey = 100
-
 // liveAuthenticate is authenticate for /live and /live/poll: the signed-in user, if any,
 // into the request context, read through Deps.LiveSessions (when set) and never written.
 func (s *Server) liveAuthenticate(next http.Handler) http.Handler {
