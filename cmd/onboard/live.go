@@ -46,6 +46,7 @@ const (
 // liveOptions are serve's settings of the live path.
 func (c serveConfig) liveOptions() liveOptions {
 	return liveOptions{
+		Hub:      live.Options{LoadRate: float64(c.LiveLoadRate), LoadBurst: c.LiveLoadBurst},
 		Endpoint: liveedge.Config{MaxSocketsPerUser: c.LiveMaxUser, MaxSocketsPerAddress: c.LiveMaxAddr},
 		Presence: presence.Options{LeaseInterval: c.PresenceLease, LeaseTTL: c.PresenceTTL},
 	}

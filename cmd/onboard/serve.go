@@ -54,7 +54,9 @@ type serveConfig struct {
 	Workers       workerConfig
 	DemoStory     bool
 	LiveMaxUser   int // /live sockets per user and per client address (per process)
-	LiveMaxAddr   int
+	// LiveLoadRate and LiveLoadBurst pace the snapshot loads of /live connects (live.Options).
+	LiveLoadRate, LiveLoadBurst int
+	LiveMaxAddr                 int
 	// PresenceLease and PresenceTTL: how often this process renews its presence lease, and
 	// how long after its last renewal a crashed process's presence disappears.
 	PresenceLease time.Duration
@@ -136,6 +138,9 @@ func parseServeConfig(args []string, getenv func(string) string, stderr io.Write
 		"open /live WebSockets one user may hold in this process; more are closed with 4429 (negative: no cap)")
 	f.Int(&cfg.LiveMaxAddr, "live-max-sockets-per-address", "LIVE_MAX_SOCKETS_PER_ADDRESS", defaultLiveMaxAddr,
 		"open /live WebSockets one client address may hold in this process; more are closed with 4429 (negative: no cap)")
+	f.Int(&cfg.LiveLoadRate, "live-load-rate", "LIVE_LOAD_RATE", 500,
+		"snapshot loads per second the /live connects of a reconnect storm may start, after a burst of -live-load-burst (0: unpaced)")
+	f.Int(&cfg.LiveLoadBurst, "live-load-burst", "LIVE_LOAD_BURST", 100, "snapshot loads /live connects may start at once before -live-load-rate paces them")
 	f.Duration(&cfg.PresenceLease, "presence-lease-interval", "PRESENCE_LEASE_INTERVAL", 20*time.Second,
 		"how often this process renews its presence lease (who has which draft open through its sockets)")
 	f.Duration(&cfg.PresenceTTL, "presence-lease-ttl", "PRESENCE_LEASE_TTL", 60*time.Second,

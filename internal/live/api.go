@@ -239,6 +239,12 @@ type Options struct {
 	WorkTimeout time.Duration
 	// Workers is the render pool's size; default max(2, GOMAXPROCS).
 	Workers int
+	// LoadRate and LoadBurst pace the snapshot loads of Subscribes (a connect's catch-up): at
+	// most LoadBurst at once, then LoadRate per second, so that the reconnect storm of a
+	// deploy reads the database at a rate it can take. LoadRate ≤ 0: no pacing (the default;
+	// serve sets it, LIVE_LOAD_RATE). Loads of notifications and resyncs are never paced.
+	LoadRate  float64
+	LoadBurst int
 	// Clock returns the current time; default time.Now.
 	Clock func() time.Time
 	// Observer receives metric hooks; nil = none.
@@ -321,4 +327,6 @@ type Stats struct {
 	CatchUps      int64 // Subscribes that queued a batch of several current fragments
 	CatchUpItems  int64 // fragments in those batches
 	SessionCloses int64 // clients closed with ErrSessionEnded
+	// LoadPaceWait is how long Subscribe loads waited for the load pace (Options.LoadRate).
+	LoadPaceWait time.Duration
 }

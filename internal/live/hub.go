@@ -28,6 +28,7 @@ type Hub struct {
 	log  *slog.Logger
 	now  func() time.Time
 	seed maphash.Seed
+	pace *pace // Subscribe loads (Options.LoadRate)
 
 	wake chan struct{} // cap 1: pending work was added
 	jobs chan job
@@ -204,6 +205,7 @@ func NewHub(src Source, auth Authorizer, opts Options) *Hub {
 		log:       opts.Logger,
 		now:       opts.Clock,
 		seed:      maphash.MakeSeed(),
+		pace:      newPace(opts.LoadRate, opts.LoadBurst),
 		wake:      make(chan struct{}, 1),
 		jobs:      make(chan job),
 		drafts:    make(map[string]*draftState),
@@ -245,6 +247,7 @@ func (h *Hub) Stats() Stats {
 		CatchUps:      c.catchUps.Load(),
 		CatchUpItems:  c.catchUpItems.Load(),
 		SessionCloses: c.sessionCloses.Load(),
+		LoadPaceWait:  h.pace.waitedTotal(),
 	}
 }
 

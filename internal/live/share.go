@@ -82,7 +82,7 @@ func (h *Hub) snapshot(ctx context.Context, ds *draftState) (Snapshot, error) {
 		lctx, cancel := h.detached(ctx)
 		go func() {
 			defer cancel()
-			snap, err := h.load(lctx, ds.id)
+			snap, err := h.pacedLoad(lctx, ds.id)
 			h.mu.Lock()
 			call.snap, call.err = snap, err
 			if ds.loading == call {
@@ -104,6 +104,14 @@ func (h *Hub) snapshot(ctx context.Context, ds *draftState) (Snapshot, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// pacedLoad is load after a token of the Subscribe pace (Options.LoadRate).
+func (h *Hub) pacedLoad(ctx context.Context, draftID string) (Snapshot, error) {
+	if err := h.pace.wait(ctx); err != nil {
+		return nil, err
+	}
+	return h.load(ctx, draftID)
 }
 
 // renderShared renders k for snap once for all concurrent Subscribes that need it.

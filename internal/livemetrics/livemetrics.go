@@ -119,6 +119,9 @@ func New(reg prometheus.Registerer) *Metrics {
 			stat(func(s live.Stats) int64 { return s.Connections })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "onboard_live_subscriptions", Help: "Open (connection, draft, view) subscriptions."},
 			stat(func(s live.Stats) int64 { return s.Subscriptions })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "onboard_live_load_pace_wait_seconds_total",
+			Help: "Time Subscribe snapshot loads waited for the load pace's tokens (LIVE_LOAD_RATE), in all."},
+			func() float64 { return stat(func(s live.Stats) int64 { return int64(s.LoadPaceWait) })() / 1e9 }),
 	)
 	return m
 }
