@@ -24,6 +24,7 @@ type serverStats struct {
 	rss, goroutines, cpu, renders float64
 	loads                         float64 // snapshot queries of the hub
 	sessionHits, sessionMisses    float64 // /live's session cache
+	paceWait                      float64 // seconds connects' loads waited for the load pace
 }
 
 func readServerStats(ctx context.Context, hc *http.Client, metricsURL string) (serverStats, error) {
@@ -72,6 +73,8 @@ func readServerStats(ctx context.Context, hc *http.Client, metricsURL string) (s
 			st.sessionHits += v
 		case strings.HasPrefix(name, `onboard_live_session_cache_total{result="miss"}`):
 			st.sessionMisses += v
+		case name == "onboard_live_load_pace_wait_seconds_total":
+			st.paceWait = v
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -85,6 +85,7 @@ type StormResult struct {
 	Renders         float64  `json:"renders"`
 	SessionHits     float64  `json:"session_cache_hits"`
 	SessionMisses   float64  `json:"session_cache_misses"`
+	PaceWait        float64  `json:"load_pace_wait_s"` // seconds the loads waited for the load pace, in all
 	Errors          []string `json:"errors,omitempty"`
 }
 
@@ -225,6 +226,7 @@ wait:
 	} else {
 		res.SnapshotQueries, res.Renders = after.loads-before.loads, after.renders-before.renders
 		res.SessionHits, res.SessionMisses = after.sessionHits-before.sessionHits, after.sessionMisses-before.sessionMisses
+		res.PaceWait = after.paceWait - before.paceWait
 	}
 	res.Errors = append(res.Errors, s.f.errs.list()...)
 	return res, nil
@@ -423,8 +425,8 @@ func PrintStorm(w io.Writer, r StormResult) {
 		map[string]string{"restart": "restart", "listener": "listener cut"}[r.Scenario], r.CurrentP50, r.CurrentP99, r.CurrentMax, r.NotCurrent)
 	fmt.Fprintf(w, "  refused dials %d %v\n", r.RefusedDials, r.Refusals)
 	fmt.Fprintf(w, "  database: %.0f %s\n", r.DBWork, dbUnit(r.DBWorkSource))
-	fmt.Fprintf(w, "  server: %.0f snapshot queries (drafts × cohorts = %d), %.0f renders, session cache %.0f hits / %.0f misses\n",
-		r.SnapshotQueries, r.Drafts*r.Cohorts, r.Renders, r.SessionHits, r.SessionMisses)
+	fmt.Fprintf(w, "  server: %.0f snapshot queries (drafts × cohorts = %d), %.0f renders, session cache %.0f hits / %.0f misses, loads waited %.1f s for the load pace in all\n",
+		r.SnapshotQueries, r.Drafts*r.Cohorts, r.Renders, r.SessionHits, r.SessionMisses, r.PaceWait)
 	for _, e := range r.Errors {
 		fmt.Fprintln(w, "  error:", e)
 	}
