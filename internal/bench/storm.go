@@ -193,7 +193,7 @@ func RunStorm(ctx context.Context, c StormConfig, stderr io.Writer) (res StormRe
 		s.f.awaitStatsFlush(ctx, db)
 		x0, _ = db.read(ctx)
 		t0 = time.Now()
-		if err := cutListener(ctx, c.DatabaseURL, child.PID); err != nil {
+		if err := cutListener(ctx, c.DatabaseURL); err != nil {
 			return StormResult{}, err
 		}
 		if err := s.changeAll(ctx); err != nil {
@@ -398,9 +398,9 @@ func (s *storm) result(t0 time.Time) StormResult {
 	return res
 }
 
-// cutListener terminates the server's LISTEN connection (the server's pid is not the
-// backend's: the backend listening on the live channel is found by its query).
-func cutListener(ctx context.Context, dbURL string, _ int) error {
+// cutListener terminates the server's LISTEN connection: the backend whose last query was
+// its LISTEN.
+func cutListener(ctx context.Context, dbURL string) error {
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
 		return err
