@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -295,7 +296,19 @@ func listsMembers(t *testing.T, base string, owner *http.Client) {
 	if got := emails(members + "?per_page=25&page=2"); len(got) != 0 {
 		t.Errorf("members page 2: %v, want none", got)
 	}
-	for _, q := range []string{"?sort=password", "?after=x"} {
+	// The role filter: only that role's members, a chip to remove it, kept by the sort links.
+	if got := emails(members + "?role=operator"); len(got) != 2 || !slices.Contains(got, "operator@acme.test") || !slices.Contains(got, "operator2@acme.test") {
+		t.Errorf("members role=operator: %v, want the two operators", got)
+	}
+	if got := emails(members + "?role=viewer&q=operator"); len(got) != 0 {
+		t.Errorf("members role=viewer&q=operator: %v, want none", got)
+	}
+	body, _ := listPage(t, owner, members+"?role=owner&sort=email&dir=desc")
+	if !strings.Contains(body, `data-filter="role"`) || !strings.Contains(body, "Role: Owner") ||
+		!strings.Contains(body, `<option value="owner" selected>`) || !strings.Contains(body, `role=owner&amp;sort=since`) {
+		t.Error("members role=owner: want its chip, the filter's choice and sort links that keep it")
+	}
+	for _, q := range []string{"?sort=password", "?after=x", "?role=admin", "?role=Owner"} {
 		if code, _, _ := get(t, owner, members+q, "text/html"); code != 400 {
 			t.Errorf("GET members%s = %d, want 400", q, code)
 		}

@@ -38,7 +38,8 @@ func membersList(ws string) listSpec {
 }
 
 // handleMembersList is GET /admin/workspaces/{ws}/members (capability members.manage): q
-// (name or email), sort=email|name|role|since with dir=, numbered pages.
+// (name or email), role=owner|operator|viewer, sort=email|name|role|since with dir=,
+// numbered pages.
 func (s *Server) handleMembersList(w http.ResponseWriter, r *http.Request) {
 	s.renderMembers(w, r, http.StatusOK, membersExtra{})
 }
@@ -129,6 +130,8 @@ func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status in
 		q = parseQuery("") // a refused form shows the list as it first comes
 	}
 	p := readList(q, r, spec)
+	role := access.Role(q.word("role", func(v string) bool { _, err := access.ParseRole(v); return err == nil },
+		"role must be owner, operator or viewer."))
 	if err := q.Err(); err != nil {
 		s.error(w, r, err)
 		return
@@ -144,8 +147,9 @@ func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status in
 		s.error(w, r, err)
 		return
 	}
-	d := views.MembersPageData{Workspace: m.Workspace, Form: x.form, Errors: x.errs, Invited: x.invited, Mails: s.deps.Invitations.Mails()}
-	list = membersPage(list, p)
+	d := views.MembersPageData{Workspace: m.Workspace, Form: x.form, Errors: x.errs, Invited: x.invited, Mails: s.deps.Invitations.Mails(),
+		Role: string(role)}
+	list = membersPage(list, p, role)
 	total := len(list)
 	from := min((p.Page-1)*p.PerPage, total)
 	shown := list[from:min(from+p.PerPage, total)]
@@ -158,7 +162,14 @@ func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status in
 		d.Invitations = append(d.Invitations, views.InvitationRow{ID: i.ID, Email: i.Email, Role: string(i.Role),
 			InvitedBy: i.InvitedBy, CreatedAt: i.CreatedAt, ExpiresAt: i.ExpiresAt, Expired: i.State(now) == invitation.StateExpired})
 	}
-	d.List = listMeta(spec, p, url.Values{}, total, len(shown), p.Page > 1, from+p.PerPage < total, onboarding.Cursor{}, onboarding.Cursor{})
+	keep := url.Values{}
+	if role != "" {
+		keep.Set("role", string(role))
+	}
+	d.List = listMeta(spec, p, keep, total, len(shown), p.Page > 1, from+p.PerPage < total, onboarding.Cursor{}, onboarding.Cursor{})
+	if role != "" {
+		addChip(&d.List, "Role: "+views.RoleLabel(string(role)), "role")
+	}
 	if p.Q != "" {
 		addChip(&d.List, "Search: "+quoted(p.Q), "q")
 	}
@@ -183,11 +194,12 @@ func memberID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-// membersPage is the members p's search selects, in its order.
-func membersPage(list []membership.Member, p listParams) []membership.Member {
+// membersPage is the members p's search and role ("" = any) select, in p's order.
+func membersPage(list []membership.Member, p listParams, role access.Role) []membership.Member {
 	lq := strings.ToLower(p.Q)
 	out := slices.DeleteFunc(slices.Clone(list), func(x membership.Member) bool {
-		return lq != "" && !strings.Contains(strings.ToLower(x.Email), lq) && !strings.Contains(strings.ToLower(x.Name), lq)
+		return role != "" && x.Role != role ||
+			lq != "" && !strings.Contains(strings.ToLower(x.Email), lq) && !strings.Contains(strings.ToLower(x.Name), lq)
 	})
 	rank := map[access.Role]int{access.RoleOwner: 0, access.RoleOperator: 1, access.RoleViewer: 2}
 	slices.SortStableFunc(out, func(a, b membership.Member) int {
