@@ -3,6 +3,8 @@ package views
 import (
 	"strings"
 	"time"
+
+	"github.com/tenantops/onboard/internal/live"
 )
 
 // WizardStage is what the stepper shows: the step whose panel is open and, per step (index
@@ -137,13 +139,13 @@ func (d CheckpointData) LiveView() string {
 	if d.View != "" {
 		return d.View
 	}
-	return "checkpoint"
+	return live.ViewCheckpoint
 }
 
 // PollURL is the checkpoint fragment's poll fallback URL, for the same step as the tab.
 func (d CheckpointData) PollURL() string {
 	u := DraftURL(d.Workspace, d.DraftID) + "/checkpoint"
-	if step, ok := strings.CutPrefix(d.View, "checkpoint:"); ok {
+	if step, ok := strings.CutPrefix(d.View, live.ViewCheckpoint+":"); ok {
 		u += "?step=" + step
 	}
 	return u
