@@ -2,11 +2,9 @@ package liveedge
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -540,21 +538,18 @@ const liveReadBuffer = 128
 
 // smallReads is the upgrade's ResponseWriter whose Hijack gives coder/websocket a read buffer
 // of liveReadBuffer bytes instead of net/http's; the write buffer stays net/http's 4 KiB one (a
-// frame is written with one syscall when it fits). Bytes the browser sent right after its
-// request, already in net/http's buffer, are read first.
+// frame is written with one syscall when it fits). When the browser's first bytes are already
+// in net/http's buffer (sent before the hijack ended), that buffer is kept as it is:
+// coder/websocket re-reads what is buffered and resets the reader onto the connection, so
+// only a buffer holding them keeps them.
 type smallReads struct{ http.ResponseWriter }
 
 func (w smallReads) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w smallReads) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
-	if err != nil {
-		return nil, nil, err
+	if err != nil || brw.Reader.Buffered() > 0 {
+		return conn, brw, err
 	}
-	var r io.Reader = conn
-	if n := brw.Reader.Buffered(); n > 0 {
-		early, _ := brw.Reader.Peek(n)
-		r = io.MultiReader(bytes.NewReader(bytes.Clone(early)), conn)
-	}
-	return conn, bufio.NewReadWriter(bufio.NewReaderSize(r, liveReadBuffer), brw.Writer), nil
+	return conn, bufio.NewReadWriter(bufio.NewReaderSize(conn, liveReadBuffer), brw.Writer), nil
 }

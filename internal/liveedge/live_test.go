@@ -2,63 +2,107 @@ package liveedge
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 )
 
-// TestSmallReadsKeepsEarlyBytes: a /live socket reads through a liveReadBuffer-byte buffer,
-// not net/http's 4 KiB one, and bytes the client sent in the same packet as its request
-// (already in net/http's buffer at the hijack) are read first, before what follows.
-func TestSmallReadsKeepsEarlyBytes(t *testing.T) {
+// TestSmallReadsThroughAccept: a /live socket reads through coder/websocket as before, with a
+// liveReadBuffer-byte buffer, and a frame the client sent in the same packet as its upgrade
+// request (in net/http's buffer at the hijack) is read, not lost: coder/websocket re-reads
+// what the hijacked reader holds and resets it onto the connection.
+func TestSmallReadsThroughAccept(t *testing.T) {
 	t.Parallel()
-	type hijacked struct {
-		size int
-		read string
-		err  error
+	for _, tc := range []struct {
+		name     string
+		together bool // the frame goes out with the request, before the 101 is read
+	}{{"FrameWithTheRequest", true}, {"FrameAfterTheUpgrade", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := make(chan string, 2)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				c, err := websocket.Accept(smallReads{w}, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+				if err != nil {
+					got <- "accept: " + err.Error()
+					return
+				}
+				defer c.CloseNow()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				for range 2 {
+					_, b, err := c.Read(ctx)
+					if err != nil {
+						got <- "read: " + err.Error()
+						return
+					}
+					got <- string(b)
+				}
+			}))
+			t.Cleanup(srv.Close)
+			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			req := "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+				"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+			// Masked text frames with a zero mask key (the payload is sent as it is).
+			frame := func(s string) string { return string([]byte{0x81, byte(0x80 | len(s)), 0, 0, 0, 0}) + s }
+			br := bufio.NewReader(conn)
+			readUpgrade := func() {
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+					t.Fatalf("upgrade: %v %v", resp, err)
+				}
+			}
+			if tc.together {
+				_, err = io.WriteString(conn, req+frame("first"))
+				readUpgrade()
+			} else {
+				_, err = io.WriteString(conn, req)
+				readUpgrade()
+				_, err = io.WriteString(conn, frame("first"))
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.WriteString(conn, frame("second")); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{"first", "second"} {
+				if g := <-got; g != want {
+					t.Fatalf("server read %q, want %q", g, want)
+				}
+			}
+		})
 	}
-	got := make(chan hijacked, 1)
+}
+
+// TestSmallReadsBuffer: without early bytes the socket's read buffer is liveReadBuffer bytes.
+func TestSmallReadsBuffer(t *testing.T) {
+	t.Parallel()
+	size := make(chan int, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, brw, err := smallReads{w}.Hijack()
 		if err != nil {
-			got <- hijacked{err: err}
+			size <- -1
 			return
 		}
 		defer conn.Close()
-		b := make([]byte, len("early bytes|later bytes"))
-		_, err = io.ReadFull(brw.Reader, b[:len("early bytes")])
-		if err == nil {
-			_, _ = conn.Write([]byte("go on")) // the client sends the rest only now
-			_, err = io.ReadFull(brw.Reader, b[len("early bytes"):])
-		}
-		got <- hijacked{size: brw.Reader.Size(), read: string(b), err: err}
+		size <- brw.Reader.Size()
 	}))
 	t.Cleanup(srv.Close)
-	c, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
+	resp, err := http.Get(srv.URL)
+	if err == nil {
+		resp.Body.Close()
 	}
-	defer c.Close()
-	// The request and the first bytes in one write.
-	if _, err := io.WriteString(c, "GET /live HTTP/1.1\r\nHost: x\r\n\r\nearly bytes"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.ReadFull(bufio.NewReader(c), make([]byte, len("go on"))); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.WriteString(c, "|later bytes"); err != nil {
-		t.Fatal(err)
-	}
-	h := <-got
-	if h.err != nil {
-		t.Fatal(h.err)
-	}
-	if h.read != "early bytes|later bytes" {
-		t.Errorf("read %q, want the early bytes, then the later ones", h.read)
-	}
-	if h.size != liveReadBuffer {
-		t.Errorf("read buffer of %d bytes, want %d", h.size, liveReadBuffer)
+	if n := <-size; n != liveReadBuffer {
+		t.Errorf("read buffer of %d bytes, want %d", n, liveReadBuffer)
 	}
 }
