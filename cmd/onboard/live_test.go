@@ -332,12 +332,22 @@ func TestLiveChange(t *testing.T) {
 	})
 
 	t.Run("Metrics", func(t *testing.T) {
-		resp, err := http.Get(a.metrics)
-		if err != nil {
-			t.Fatal(err)
+		scrape := func() []byte {
+			resp, err := http.Get(a.metrics)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return body
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		// The server counts a frame once its write returned, which can be after the client
+		// read it: wait (at most 5 s) for ChangePushed's frame to be counted.
+		latency := regexp.MustCompile(`(?m)^onboard_live_frame_latency_seconds_count [1-9]`)
+		body := scrape()
+		for deadline := time.Now().Add(5 * time.Second); !latency.Match(body) && time.Now().Before(deadline); body = scrape() {
+			time.Sleep(50 * time.Millisecond)
+		}
 		for _, re := range []string{
 			`onboard_live_frames_sent_total [1-9]`,
 			`onboard_live_frame_latency_seconds_count [1-9]`,
