@@ -1,11 +1,9 @@
 package liveedge
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -327,7 +325,7 @@ func (s *Endpoint) acceptLive(w http.ResponseWriter, r *http.Request, cfg *Confi
 		s.edge.WriteProblem(w, Problem{Status: http.StatusServiceUnavailable, Title: "Unavailable", Detail: "The server is shutting down."})
 		return nil, nil, false
 	}
-	conn, err := websocket.Accept(smallReads{w}, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled, InsecureSkipVerify: true})
+	conn, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled, InsecureSkipVerify: true})
 	if err != nil {
 		// Accept wrote the response (426 for a plain GET).
 		s.log.DebugContext(r.Context(), "live: upgrade refused", "err", err)
@@ -529,27 +527,4 @@ func durationOr(d, def time.Duration) time.Duration {
 		return d
 	}
 	return def
-}
-
-// liveReadBuffer is the read buffer of a /live socket. The browser sends only pongs and
-// presence frames, a few hundred bytes a minute; net/http's 4 KiB buffer, which coder/websocket
-// keeps reading through for the socket's life, was 4 KiB of every idle socket's memory.
-const liveReadBuffer = 128
-
-// smallReads is the upgrade's ResponseWriter whose Hijack gives coder/websocket a read buffer
-// of liveReadBuffer bytes instead of net/http's; the write buffer stays net/http's 4 KiB one (a
-// frame is written with one syscall when it fits). When the browser's first bytes are already
-// in net/http's buffer (sent before the hijack ended), that buffer is kept as it is:
-// coder/websocket re-reads what is buffered and resets the reader onto the connection, so
-// only a buffer holding them keeps them.
-type smallReads struct{ http.ResponseWriter }
-
-func (w smallReads) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w smallReads) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
-	if err != nil || brw.Reader.Buffered() > 0 {
-		return conn, brw, err
-	}
-	return conn, bufio.NewReadWriter(bufio.NewReaderSize(conn, liveReadBuffer), brw.Writer), nil
 }
