@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tenantops/onboard/internal/fault"
@@ -22,6 +23,7 @@ type Client struct {
 	subs     []*sub
 	ready    chan struct{} // cap 1: the queue became non-empty
 	done     chan struct{}
+	notify   atomic.Pointer[func()] // OnWake's function; nil: Ready is signalled
 
 	// Guarded by hub.mu.
 	counted bool
@@ -631,11 +633,22 @@ func appendBatchPart(b, f []byte) []byte {
 }
 
 func (c *Client) wake() {
+	if f := c.notify.Load(); f != nil {
+		(*f)()
+		return
+	}
 	select {
 	case c.ready <- struct{}{}:
 	default:
 	}
 }
+
+// OnWake makes f be called instead of Ready being signalled: whenever frames are queued for
+// the client, and once when it ends. A writer without a goroutine of its own (the /live
+// endpoint's) schedules its write from f; f runs where the hub queues frames, so it must not
+// block or call the hub. Frames queued before OnWake are not announced to f: call Take after
+// it.
+func (c *Client) OnWake(f func()) { c.notify.Store(&f) }
 
 func (c *Client) stale(now time.Time) bool {
 	c.mu.Lock()
@@ -662,6 +675,9 @@ func (c *Client) closeWith(reason error) bool {
 	c.mu.Unlock()
 	c.hub.detach(c)
 	c.hub.obs.ClientClosed(reason)
+	if f := c.notify.Load(); f != nil {
+		(*f)()
+	}
 	return true
 }
 

@@ -20,6 +20,7 @@ type Endpoint struct {
 	edge    Edge
 	log     *slog.Logger
 	sockets liveSockets // open /live connections, closed by Close
+	writers writers     // write the sockets (writers.go)
 }
 
 // New returns the endpoint for cfg (nil answers 503) behind edge.

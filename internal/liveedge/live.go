@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -187,6 +188,7 @@ func (s *Endpoint) Close(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		s.writers.stop()
 		return nil
 	case <-ctx.Done():
 	}
@@ -202,6 +204,7 @@ func (s *Endpoint) Close(ctx context.Context) error {
 		go c.CloseNow()
 	}
 	<-done
+	s.writers.stop()
 	return ctx.Err()
 }
 
@@ -240,24 +243,17 @@ func (s *Endpoint) ServeSocket(w http.ResponseWriter, r *http.Request) {
 		lc.finish()
 		return
 	}
+	lc.attach(client)
 	if pres != nil {
 		// Only now: the hub has authorised every draft of the socket (and closes it when
 		// that access ends, which ends its presence too).
 		pres.start()
 	}
-	// The socket's writer is a goroutine of its own and this handler returns: the request's
-	// goroutine, whose stack grew through the middleware, the session's database reads and
-	// the subscription, ends, and the long-lived writer starts with a small stack
-	// (docs/benchmarks.md, Idle memory). That is why lc.ctx does not end with the request.
-	go func() {
-		err := lc.pump(client)
-		lc.end(err)
-		client.Close()
-		lc.finish()
-		if pres != nil {
-			pres.stop() // after finish: the reader, which applies the browser's frames, has ended
-		}
-	}()
+	// The handler returns: the request's goroutine, whose stack grew through the middleware,
+	// the session's reads and the subscription, ends. The socket keeps its reader; its writes
+	// go through the endpoint's writers (writers.go). That is why lc.ctx does not end with
+	// the request.
+	lc.kick()
 }
 
 // liveRequest checks what /live and /live/poll need before anything else: live updates
@@ -300,7 +296,24 @@ type liveConn struct {
 	readErr error         // why the reader stopped; set before readEnd is closed
 	readEnd chan struct{} // closed when the reader has stopped
 	pres    *livePresence // nil: the socket carries no presence
+
+	// Set by attach. The socket has no writer goroutine: kick queues it on the endpoint's
+	// writers, whose worker runs flush.
+	client   *live.Client
+	state    atomic.Int32 // connIdle, connScheduled, connAgain, connEnded
+	guard    *time.Timer  // bounds a write: closes the connection when it fires
+	pinger   *time.Timer  // sends the next ping
+	stopHook func() bool  // unregisters the kick on ctx's end
 }
+
+// A socket's scheduling state: idle; queued on the writers or being flushed; the same with a
+// kick since (flush goes round again); ended (close has started, kicks do nothing).
+const (
+	connIdle int32 = iota
+	connScheduled
+	connAgain
+	connEnded
+)
 
 // acceptLive registers the socket (refused while Close runs), upgrades, and starts the
 // reader. On false the response has been written. over is a socket cap the socket broke:
@@ -397,80 +410,127 @@ func (lc *liveConn) subscribe(subs []live.Subscription, sessions []string) (*liv
 	return client, err
 }
 
-// pump writes the client's frames and a ping every PingInterval until something ends the
-// socket, and returns why. Writes and pings are not cut short by the socket's context:
-// shutdown waits for them to finish, then sends its 1001; their own timeouts bound them.
-//
-// Per message it does only the write: several queued frames go out as one message
-// (Client.Take), waiting uses the client's Ready channel instead of a context per wait, and
-// one timer per connection (armed around each write) bounds writes instead of a context and
-// timer per write.
-func (lc *liveConn) pump(client *live.Client) error {
+// attach makes the socket write client's frames: the client's wake-ups, the presence
+// frames, the socket's end (ctx) and the ping every PingInterval, busy or not, all kick it.
+func (lc *liveConn) attach(client *live.Client) {
 	cfg := lc.cfg
-	// No Done channel: coder/websocket then sets up no per-write timeout of its own.
-	wbase := context.WithoutCancel(lc.ctx)
-	writeTimeout := durationOr(cfg.WriteTimeout, 5*time.Second)
-	pingEvery := durationOr(cfg.PingInterval, 20*time.Second)
-	pingTimeout := durationOr(cfg.PingTimeout, 5*time.Second)
+	lc.client = client
 	// A write still running when guard fires is cut short by closing the connection (what
 	// coder/websocket does on a write deadline): a client that does not read is dropped.
-	guard := time.AfterFunc(time.Hour, func() { _ = lc.conn.CloseNow() })
-	guard.Stop()
-	defer guard.Stop()
-	ping := time.NewTimer(pingEvery)
-	defer ping.Stop()
-	var presReady <-chan struct{} // nil: never ready
+	lc.guard = time.AfterFunc(time.Hour, func() { _ = lc.conn.CloseNow() })
+	lc.guard.Stop()
+	lc.pinger = time.AfterFunc(time.Hour, lc.pingRound)
+	lc.pinger.Stop()
+	client.OnWake(lc.kick)
 	if lc.pres != nil {
-		presReady = lc.pres.ready
+		lc.pres.notify = lc.kick
 	}
+	lc.stopHook = context.AfterFunc(lc.ctx, lc.kick)
+	lc.pinger.Reset(durationOr(cfg.PingInterval, 20*time.Second))
+}
+
+// kick schedules the socket's flush: queued on the writers unless it is queued or being
+// flushed already (flush then goes round again). It never blocks.
+func (lc *liveConn) kick() {
 	for {
-		// A ping is due every PingInterval, busy or not.
-		select {
-		case <-ping.C:
-			if err := lc.ping(wbase, pingTimeout); err != nil {
-				return err
+		switch st := lc.state.Load(); st {
+		case connIdle:
+			if lc.state.CompareAndSwap(connIdle, connScheduled) {
+				lc.s.writers.push(lc)
+				return
 			}
-			ping.Reset(pingEvery)
+		case connScheduled:
+			if lc.state.CompareAndSwap(connScheduled, connAgain) {
+				return
+			}
 		default:
+			return
 		}
-		if lc.pres != nil {
-			for _, f := range lc.pres.take() {
-				if err := lc.write(wbase, guard, writeTimeout, f); err != nil {
-					return err
-				}
-			}
-		}
-		msg, at, n, err := client.Take()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			select {
-			case <-presReady:
-			case <-client.Ready():
-			case <-client.Done():
-			case <-lc.ctx.Done():
-				return context.Cause(lc.ctx)
-			case <-ping.C:
-				if err := lc.ping(wbase, pingTimeout); err != nil {
-					return err
-				}
-				ping.Reset(pingEvery)
-			}
-			continue
-		}
-		if err := lc.write(wbase, guard, writeTimeout, msg); err != nil {
-			return err
-		}
-		cfg.Metrics.sent(n, at)
 	}
 }
 
-// write writes one text message, cut short by guard after timeout.
-func (lc *liveConn) write(base context.Context, guard *time.Timer, timeout time.Duration, msg []byte) error {
-	guard.Reset(timeout)
-	err := lc.conn.Write(base, websocket.MessageText, msg)
-	if !guard.Stop() && err == nil {
+// flush runs on a worker of the writers: it writes what is waiting, as long as kicks come
+// meanwhile, and starts the socket's close when something ended it.
+func (lc *liveConn) flush() {
+	for {
+		if err := lc.writeWaiting(); err != nil {
+			lc.state.Store(connEnded)
+			go lc.close(err)
+			return
+		}
+		if lc.state.CompareAndSwap(connAgain, connScheduled) {
+			continue
+		}
+		if lc.state.CompareAndSwap(connScheduled, connIdle) {
+			return
+		}
+	}
+}
+
+// writeWaiting writes the presence frames and the client's queued frames, and returns why the
+// socket ends, if it does. Per message it does only the write: several queued frames go out
+// as one message (Client.Take), and one timer per connection (armed around each write) bounds
+// writes instead of a context and timer per write.
+func (lc *liveConn) writeWaiting() error {
+	if lc.ctx.Err() != nil {
+		return context.Cause(lc.ctx)
+	}
+	if lc.pres != nil {
+		for _, f := range lc.pres.take() {
+			if err := lc.write(f); err != nil {
+				return err
+			}
+		}
+	}
+	for {
+		msg, at, n, err := lc.client.Take()
+		if err != nil || n == 0 {
+			return err
+		}
+		if err := lc.write(msg); err != nil {
+			return err
+		}
+		lc.cfg.Metrics.sent(n, at)
+	}
+}
+
+// close ends the socket as why says, on a goroutine of its own (the close handshake waits
+// for the browser's answer).
+func (lc *liveConn) close(why error) {
+	lc.stopHook()
+	lc.pinger.Stop()
+	lc.end(why)
+	lc.client.Close()
+	lc.finish()
+	if lc.pres != nil {
+		lc.pres.stop() // after finish: the reader, which applies the browser's frames, has ended
+	}
+}
+
+// pingRound sends a ping every PingInterval on the pinger's goroutine; a missing pong ends
+// the socket.
+func (lc *liveConn) pingRound() {
+	if lc.state.Load() == connEnded {
+		return
+	}
+	// Not cut short by the socket's context: shutdown waits for it, then sends its 1001.
+	if err := lc.ping(context.WithoutCancel(lc.ctx), durationOr(lc.cfg.PingTimeout, 5*time.Second)); err != nil {
+		if lc.state.Load() != connEnded {
+			lc.cfg.Metrics.writeFailed()
+			lc.cancel(ErrWriteFailed)
+		}
+		return
+	}
+	lc.pinger.Reset(durationOr(lc.cfg.PingInterval, 20*time.Second))
+}
+
+// write writes one text message, cut short by the guard after WriteTimeout. Writes are not cut
+// short by the socket's context: shutdown waits for them to finish, then sends its 1001.
+func (lc *liveConn) write(msg []byte) error {
+	lc.guard.Reset(durationOr(lc.cfg.WriteTimeout, 5*time.Second))
+	// No Done channel: coder/websocket then sets up no per-write timeout of its own.
+	err := lc.conn.Write(context.WithoutCancel(lc.ctx), websocket.MessageText, msg)
+	if !lc.guard.Stop() && err == nil {
 		err = errors.New("write timed out")
 	}
 	if err != nil {

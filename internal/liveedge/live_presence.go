@@ -51,7 +51,7 @@ type livePresence struct {
 	email  string
 	drafts []string        // subscribed drafts (topics left out), watched once subscribed
 	may    map[string]bool // the same, for the frames the browser sends
-	ready  chan struct{}   // a frame is waiting
+	notify func()          // a frame is waiting; set before start
 
 	mu      sync.Mutex        // guards the frames to write; never held while calling reg
 	hello   []byte            // the first frame: who this socket is, so the page leaves itself out
@@ -71,7 +71,7 @@ type livePresence struct {
 
 func newLivePresence(reg Presence, user int64, email string, subs []live.Subscription) *livePresence {
 	p := &livePresence{reg: reg, conn: reg.NewConn(), user: user, email: email, may: map[string]bool{},
-		pending: map[string][]byte{}, ready: make(chan struct{}, 1)}
+		pending: map[string][]byte{}}
 	for _, s := range subs {
 		if _, _, topic := live.ParseTopic(s.Target); topic || p.may[s.Target] {
 			continue
@@ -113,9 +113,8 @@ func (p *livePresence) Offer(draftID string, frame []byte) {
 }
 
 func (p *livePresence) wake() {
-	select {
-	case p.ready <- struct{}{}:
-	default:
+	if p.notify != nil {
+		p.notify()
 	}
 }
 
