@@ -13,9 +13,9 @@ import (
 )
 
 // Client is one connection's set of subscriptions and its bounded frame queue. The endpoint
-// loops on Take (waiting on Ready when nothing is queued) and writes each message it returns
-// as one text message; when Take returns an error it closes the socket with the code that
-// error calls for.
+// calls Take when woken (OnWake; other clients wait on Ready) until nothing is queued, and
+// writes each message it returns as one text message; when Take returns an error it closes
+// the socket with the code that error calls for.
 type Client struct {
 	hub      *Hub
 	userID   int64
