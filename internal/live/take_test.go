@@ -13,6 +13,44 @@ func TestTake(t *testing.T) {
 	t.Run("LoneFrameIsNotWrapped", func(t *testing.T) { takeLoneFrameIsNotWrapped(t) })
 	t.Run("MessageIsBounded", func(t *testing.T) { takeMessageIsBounded(t) })
 	t.Run("ClosedReturnsErr", func(t *testing.T) { takeClosedReturnsErr(t) })
+	t.Run("OnWake", func(t *testing.T) { takeOnWake(t) })
+}
+
+// takeOnWake: a client with OnWake has it called, instead of Ready signalled, when a frame is
+// queued, and once more when it ends.
+func takeOnWake(t *testing.T) {
+	t.Parallel()
+	f := setup(t, Options{})
+	f.auth.set(1, 1, "viewer")
+	f.src.put("t1", 1, 1)
+	c := f.subscribe(t, 1, Subscription{Target: "t1", Rev: 1})
+	woken := make(chan struct{}, 8)
+	c.OnWake(func() { woken <- struct{}{} })
+	f.src.put("t1", 1, 2)
+	f.hub.Notify(Event{Kind: KindDraft, DraftID: "t1"})
+	f.waitPass(t, "t1")
+	select {
+	case <-woken:
+	default:
+		t.Fatal("a queued frame did not call OnWake's function")
+	}
+	select {
+	case <-c.Ready():
+		t.Error("Ready was signalled as well")
+	default:
+	}
+	if _, _, n, err := c.Take(); n != 1 || err != nil {
+		t.Fatalf("Take = %d frames, %v; want 1", n, err)
+	}
+	c.Close()
+	select {
+	case <-woken:
+	default:
+		t.Fatal("the client's end did not call OnWake's function")
+	}
+	if _, _, _, err := c.Take(); err == nil {
+		t.Error("Take after the end: no error")
+	}
 }
 
 func takeSeveralQueuedAreOneBatch(t *testing.T) {
