@@ -300,10 +300,11 @@ type liveConn struct {
 	// Set by attach. The socket has no writer goroutine: kick queues it on the endpoint's
 	// writers, whose worker runs flush.
 	client   *live.Client
-	state    atomic.Int32 // connIdle, connScheduled, connAgain, connEnded
-	guard    *time.Timer  // bounds a write: closes the connection when it fires
-	pinger   *time.Timer  // sends the next ping
-	stopHook func() bool  // unregisters the kick on ctx's end
+	wctx     context.Context // ctx without its end, for writes and pings
+	state    atomic.Int32    // connIdle, connScheduled, connAgain, connEnded
+	guard    *time.Timer     // bounds a write: closes the connection when it fires
+	pinger   *time.Timer     // sends the next ping
+	stopHook func() bool     // unregisters the kick on ctx's end
 }
 
 // A socket's scheduling state: idle; queued on the writers or being flushed; the same with a
@@ -415,6 +416,7 @@ func (lc *liveConn) subscribe(subs []live.Subscription, sessions []string) (*liv
 func (lc *liveConn) attach(client *live.Client) {
 	cfg := lc.cfg
 	lc.client = client
+	lc.wctx = context.WithoutCancel(lc.ctx)
 	// A write still running when guard fires is cut short by closing the connection (what
 	// coder/websocket does on a write deadline): a client that does not read is dropped.
 	lc.guard = time.AfterFunc(time.Hour, func() { _ = lc.conn.CloseNow() })
@@ -514,7 +516,7 @@ func (lc *liveConn) pingRound() {
 		return
 	}
 	// Not cut short by the socket's context: shutdown waits for it, then sends its 1001.
-	if err := lc.ping(context.WithoutCancel(lc.ctx), durationOr(lc.cfg.PingTimeout, 5*time.Second)); err != nil {
+	if err := lc.ping(lc.wctx, durationOr(lc.cfg.PingTimeout, 5*time.Second)); err != nil {
 		if lc.state.Load() != connEnded {
 			lc.cfg.Metrics.writeFailed()
 			lc.cancel(ErrWriteFailed)
@@ -529,7 +531,7 @@ func (lc *liveConn) pingRound() {
 func (lc *liveConn) write(msg []byte) error {
 	lc.guard.Reset(durationOr(lc.cfg.WriteTimeout, 5*time.Second))
 	// No Done channel: coder/websocket then sets up no per-write timeout of its own.
-	err := lc.conn.Write(context.WithoutCancel(lc.ctx), websocket.MessageText, msg)
+	err := lc.conn.Write(lc.wctx, websocket.MessageText, msg)
 	if !lc.guard.Stop() && err == nil {
 		err = errors.New("write timed out")
 	}
