@@ -401,7 +401,7 @@ func (m *matrixRig) checkScoped(t *testing.T, route, method, pattern string) int
 			_, other := matrixOther[route]
 			sameAsNothing := want == http.StatusNotFound || other && target != "own" && role != ""
 			if sameAsNothing && (refCode != want || body != refBody) {
-				t.Errorf("%s as %s on %s: the 404 body differs from the one of a target of nothing:\n%.300s\n%.300s", route, a, target, body, refBody)
+				t.Errorf("%s as %s on %s: the 404 body differs from the one of a target of nothing:\n%s", route, a, target, firstDifference(body, refBody))
 			}
 		}
 	}
@@ -414,4 +414,14 @@ func (m *matrixRig) checkScoped(t *testing.T, route, method, pattern string) int
 		t.Logf("%q: {%d, %d, %d},", route, got[0], got[1], got[2])
 	}
 	return checked
+}
+
+// firstDifference shows where two bodies first differ, with some context before it.
+func firstDifference(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	from := max(i-120, 0)
+	return fmt.Sprintf("at byte %d of %d and %d:\n…%.300s\n…%.300s", i, len(a), len(b), a[from:], b[from:])
 }
