@@ -20,7 +20,7 @@ type ctxKey int
 const (
 	userKey ctxKey = iota
 	memberKey
-	liveTokenKey // the session token of a /live request (liveAuthenticate, for liveSessionKeys)
+	liveTokenKey // the SHA-256 (hex) of a /live request's session token (liveAuthenticate, for liveSessionKeys)
 )
 
 const sessionUserKey = "user_id"

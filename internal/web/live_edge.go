@@ -46,11 +46,10 @@ func (s *Server) CloseLive(ctx context.Context) error { return s.live.Close(ctx)
 // token's SHA-256; both keys are given so that either storage closes the socket. Neither
 // key signs anybody in.
 func (s *Server) liveSessionKeys(r *http.Request) []string {
-	token, _ := r.Context().Value(liveTokenKey).(string)
-	if token == "" {
+	plain, _ := r.Context().Value(liveTokenKey).(string) // the token's SHA-256, hex
+	if plain == "" {
 		return nil
 	}
-	plain := sha256Hex(token)
 	return []string{plain, sha256Hex(plain)}
 }
 

@@ -159,8 +159,9 @@ func (s *Server) liveAuthenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ctx := context.WithValue(r.Context(), liveTokenKey, c.Value)
-		u, ok, err := s.liveUser(ctx, c.Value)
+		key := sha256Hex(c.Value)
+		ctx := context.WithValue(r.Context(), liveTokenKey, key)
+		u, ok, err := s.liveUser(ctx, c.Value, key)
 		if err != nil {
 			s.error(w, r, err)
 			return
@@ -172,9 +173,9 @@ func (s *Server) liveAuthenticate(next http.Handler) http.Handler {
 	})
 }
 
-// liveUser is the user token signs in: through the cache when there is one. false: no such
-// session, or it signs nobody in.
-func (s *Server) liveUser(ctx context.Context, token string) (access.User, bool, error) {
+// liveUser is the user token signs in: through the cache when there is one (key is the
+// token's SHA-256, hex). false: no such session, or it signs nobody in.
+func (s *Server) liveUser(ctx context.Context, token, key string) (access.User, bool, error) {
 	read := func() (access.User, bool, error) {
 		// Other connects may wait for this read: it does not end with this request.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), liveSessionReadTimeout)
@@ -184,7 +185,7 @@ func (s *Server) liveUser(ctx context.Context, token string) (access.User, bool,
 	if s.deps.LiveSessions == nil {
 		return read()
 	}
-	return s.deps.LiveSessions.lookup(ctx, sha256Hex(token), read)
+	return s.deps.LiveSessions.lookup(ctx, key, read)
 }
 
 // readSessionUser reads the session of token (scs.SessionManager.Load: one query; unlike
