@@ -745,8 +745,8 @@ var closesLine = regexp.MustCompile(`(?m)^onboard_live_socket_closes_total\{code
 // handshake (a dropped or reset TCP connection, some while the server is still subscribing
 // them, some in the middle of a frame) and the rest normally. Afterwards the hub has no
 // client, the endpoint no socket, and the process's goroutines and heap are back to what they
-// were before (the endpoint's writers, a pool shared by every socket, counted apart). It counts the whole process's goroutines, so it runs alone in a process of
-// its own (runAlone).
+// were before (the endpoint's writers, a pool shared by every socket, counted apart). It
+// counts the whole process's goroutines, so it runs alone in a process of its own (runAlone).
 func TestFaultAbruptSocketCloses(t *testing.T) {
 	if !runAlone(t) {
 		return

@@ -173,6 +173,7 @@ func decr[K comparable](m map[K]int, k K) {
 // returns when their handlers have finished or, when ctx ends first, after dropping the
 // remaining connections without a close handshake. Call it after http.Server.Shutdown.
 func (s *Endpoint) Close(ctx context.Context) error {
+	defer s.writers.stop() // after every socket has ended
 	ls := &s.sockets
 	ls.mu.Lock()
 	ls.closing = true
@@ -188,7 +189,6 @@ func (s *Endpoint) Close(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
-		s.writers.stop()
 		return nil
 	case <-ctx.Done():
 	}
@@ -204,7 +204,6 @@ func (s *Endpoint) Close(ctx context.Context) error {
 		go c.CloseNow()
 	}
 	<-done
-	s.writers.stop()
 	return ctx.Err()
 }
 

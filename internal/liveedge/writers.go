@@ -59,6 +59,9 @@ const (
 
 var minWriters = max(2, 2*runtime.GOMAXPROCS(0))
 
+func (p *writers) stuckAfter() time.Duration { return durationOr(p.stuck, writerStuck) }
+func (p *writers) idleAfter() time.Duration  { return durationOr(p.idle, writerIdle) }
+
 // push queues lc for a worker; lc.kick calls it once per idle → scheduled transition.
 func (p *writers) push(lc flusher) {
 	now := time.Now()
@@ -76,9 +79,9 @@ func (p *writers) push(lc flusher) {
 	if !p.watched {
 		p.watched = true
 		if p.watch == nil {
-			p.watch = time.AfterFunc(durationOr(p.stuck, writerStuck), p.check)
+			p.watch = time.AfterFunc(p.stuckAfter(), p.check)
 		} else {
-			p.watch.Reset(durationOr(p.stuck, writerStuck))
+			p.watch.Reset(p.stuckAfter())
 		}
 	}
 	p.mu.Unlock()
@@ -94,9 +97,9 @@ func (p *writers) start(n int) {
 	if len(p.all) > minWriters && !p.swept {
 		p.swept = true
 		if p.sweep == nil {
-			p.sweep = time.AfterFunc(durationOr(p.idle, writerIdle), p.retireIdle)
+			p.sweep = time.AfterFunc(p.idleAfter(), p.retireIdle)
 		} else {
-			p.sweep.Reset(durationOr(p.idle, writerIdle))
+			p.sweep.Reset(p.idleAfter())
 		}
 	}
 }
@@ -110,7 +113,7 @@ func (p *writers) check() {
 		p.watched = false
 		return
 	}
-	stuck := durationOr(p.stuck, writerStuck)
+	stuck := p.stuckAfter()
 	now := time.Now()
 	if now.Sub(p.queue[p.head].at) >= stuck {
 		n := 0
@@ -149,7 +152,7 @@ func (p *writers) retireIdle() {
 		p.cond.Broadcast()
 	}
 	if len(p.all)-p.retire > minWriters {
-		p.sweep.Reset(durationOr(p.idle, writerIdle))
+		p.sweep.Reset(p.idleAfter())
 	} else {
 		p.swept = false
 	}
