@@ -293,8 +293,8 @@ type outageRig struct {
 }
 
 // An outage test's timing: writing with the database up before each outage, the outage,
-// writing after the last recovery, the errors allowed after a recovery, the bound on the
-// tabs' catch-up.
+// writing after the last recovery (at least; then until a write is applied, within
+// outageCatchUp), the errors allowed after a recovery, the bound on the tabs' catch-up.
 const (
 	outageBefore  = 1500 * time.Millisecond
 	outageLength  = 2 * time.Second
@@ -318,6 +318,28 @@ type outageWorkload struct {
 	mu      sync.Mutex
 	history []porcupine.Operation
 	log     *outageLog
+	// restored is when the database last came back, and appliedAfter the writes applied
+	// that were sent after it (time since start, as the history's Call).
+	restored     atomic.Int64
+	appliedAfter atomic.Int64
+}
+
+// recovered notes that the database came back at d (since start).
+func (w *outageWorkload) recovered(d time.Duration) {
+	w.restored.Store(d.Nanoseconds())
+	w.appliedAfter.Store(0)
+}
+
+// writeApplied waits until a write sent after the last recovery was applied, at most d.
+func (w *outageWorkload) writeApplied(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for w.appliedAfter.Load() == 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
 }
 
 // startOutageWorkload signs in, creates drafts, opens the tabs and starts the clients.
@@ -342,7 +364,12 @@ func startOutageWorkload(t *testing.T, ctx context.Context, base string, total t
 	draftURL := func(d int) string { return base + "/api/v1/workspaces/acme/onboarding/drafts/" + w.ids[d] }
 	for c := range clients {
 		w.wg.Go(func() {
-			lw := linWorker{c: c, hc: []*http.Client{owner, operator}[c%2], url: draftURL, drafts: drafts, seed: seed, start: w.start}
+			lw := linWorker{c: c, hc: []*http.Client{owner, operator}[c%2], url: draftURL, drafts: drafts, seed: seed, start: w.start,
+				applied: func(op porcupine.Operation) {
+					if op.Call > w.restored.Load() {
+						w.appliedAfter.Add(1)
+					}
+				}}
 			ops := lw.run(func(int) bool { return !w.stop.Load() }, func(in linInput, j int, err error) bool {
 				w.log.add(err, time.Since(w.start))
 				// A client that failed backs off a little, as a person or a script would.
@@ -380,6 +407,7 @@ func testOutages(t *testing.T, rig outageRig, total time.Duration) {
 		time.Sleep(outageLength)
 		rig.restore(t)
 		windows = append(windows, outageWindow{cut, time.Since(w.start)})
+		w.recovered(windows[len(windows)-1].restored)
 		// Every tab must reach at least what the database held when it came back.
 		took, err := converge(w.tabs, draftVersions(t, rig.direct(), w.ids), outageCatchUp)
 		if err != nil {
@@ -388,7 +416,11 @@ func testOutages(t *testing.T, rig outageRig, total time.Duration) {
 		}
 		converged = append(converged, took)
 	}
-	time.Sleep(outageAfter)
+	// The clients go on for outageAfter since the recovery, and then until one of their
+	// writes is applied: on a busy machine the first may take longer (checkOutageHistory
+	// wants one).
+	time.Sleep(outageAfter - (time.Since(w.start) - windows[len(windows)-1].restored))
+	w.writeApplied(outageCatchUp)
 	end := w.finish()
 	took, err := converge(w.tabs, draftVersions(t, rig.direct(), w.ids), outageCatchUp)
 	if err != nil {

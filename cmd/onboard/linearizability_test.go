@@ -265,6 +265,8 @@ type linWorker struct {
 	drafts int
 	seed   uint64
 	start  time.Time // Call and Return are nanoseconds since start
+	// applied, if set, is told of every write the server applied (200), as it returns.
+	applied func(op porcupine.Operation)
 }
 
 // run performs operations while more(j) holds and returns them. When an operation fails
@@ -309,7 +311,11 @@ func (w linWorker) run(more func(j int) bool, failed func(in linInput, j int, er
 		if out.Version > last {
 			seen[in.Draft] = append(vs, out.Version)
 		}
-		ops = append(ops, porcupine.Operation{ClientId: w.c, Input: in, Output: out, Call: call, Return: ret})
+		op := porcupine.Operation{ClientId: w.c, Input: in, Output: out, Call: call, Return: ret}
+		if w.applied != nil && in.Write && out.Status == http.StatusOK {
+			w.applied(op)
+		}
+		ops = append(ops, op)
 	}
 	return ops
 }
