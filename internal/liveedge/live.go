@@ -412,8 +412,12 @@ func (lc *liveConn) subscribe(subs []live.Subscription, sessions []string) (*liv
 
 // attach makes the socket write client's frames: the client's wake-ups, the presence
 // frames, the socket's end (ctx) and the ping every PingInterval, busy or not, all kick it.
+//
+// Until attach returns, a kick only notes itself (the state says scheduled): the flush it
+// asks for is queued at the end, after every field the writers and close read is set.
 func (lc *liveConn) attach(client *live.Client) {
 	cfg := lc.cfg
+	lc.state.Store(connScheduled)
 	lc.client = client
 	lc.wctx = context.WithoutCancel(lc.ctx)
 	// A write still running when guard fires is cut short by closing the connection (what
@@ -428,6 +432,10 @@ func (lc *liveConn) attach(client *live.Client) {
 	}
 	lc.stopHook = context.AfterFunc(lc.ctx, lc.kick)
 	lc.pinger.Reset(durationOr(cfg.PingInterval, 20*time.Second))
+	if !lc.state.CompareAndSwap(connScheduled, connIdle) { // kicked meanwhile (again)
+		lc.state.Store(connScheduled)
+		lc.s.writers.push(lc)
+	}
 }
 
 // kick schedules the socket's flush: queued on the writers unless it is queued or being
