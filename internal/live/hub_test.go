@@ -495,6 +495,11 @@ func TestSlowConsumer(t *testing.T) {
 			f.hub.Notify(Event{Kind: KindDraft, DraftID: "d1"})
 			untilRev(t, reader, rev) // promptly, while stalled never reads
 		}
+		// The reader may get rev 5 before the pass has replaced the stalled client's frame:
+		// wait for the third drop (a readiness signal, not a sleep), then want exactly 3.
+		for deadline := time.Now().Add(5 * time.Second); f.hub.Stats().FramesDropped < 3 && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
 		if got := f.hub.Stats().FramesDropped; got != 3 {
 			t.Errorf("FramesDropped = %d, want 3", got)
 		}
