@@ -42,7 +42,8 @@ func (s *SyncBuffer) String() string {
 // ChromiumPath is the browser the tests drive (Debian's chromium package; CI installs it).
 // CHROMIUM_PATH names another, e.g. /usr/bin/chromium-headless-shell (Debian's
 // chromium-headless-shell, Chromium's old headless mode), which ran the browser tests with
-// 25–58 % less CPU (README, Testing).
+// 25–58 % less CPU before startBrowser's switches took most of the difference away (README,
+// Testing: the sixth and seventh rounds).
 const ChromiumPath = "/usr/bin/chromium"
 
 // NewBrowser starts one headless Chromium for a test function, stopped at cleanup; its
