@@ -63,9 +63,11 @@ func browserLiveProgressFollowsDatabase(t *testing.T, browser context.Context, b
 	// The watcher must see the final state too before it stops.
 	obs := watch.stopWhen(t, func(o dbObservation) bool { return o.lifecycle == "ready_for_activation" })
 
+	// This draft's frames only: the page also follows the bell (the user's topic), whose
+	// revs are its own, and whose frame for the finished run may come last.
 	var applied []liveEntry
 	for _, e := range b.liveLog() {
-		if e.Type == "applied" && e.Doc == doc {
+		if e.Type == "applied" && e.Doc == doc && e.DraftID == id {
 			applied = append(applied, e)
 		}
 	}
@@ -259,7 +261,7 @@ func browserLiveOwnActionNoBanner(t *testing.T, browser context.Context, base, d
 func browserLiveReloadDuringRun(t *testing.T, browser context.Context, base, dbURL string) {
 	t.Parallel()
 	a := newSession(t, browser, base, "owner@acme.test")
-	a.startDraft("acme", newUUID(), "Reloaded", "reloaded.slow.test")
+	id := a.startDraft("acme", newUUID(), "Reloaded", "reloaded.slow.test")
 	a.attachConnection()
 	a.submit(`[data-testid=start-verification]`, 200)
 	a.jsWithin(slowRun, `Number(document.querySelector('[data-testid=run-progress]')?.dataset.done) > 0`)
@@ -286,7 +288,7 @@ func browserLiveReloadDuringRun(t *testing.T, browser context.Context, base, dbU
 	pushed := 0
 	doc := eval[string](a, `window.__docId`)
 	for _, e := range a.liveLog() {
-		if e.Type == "applied" && e.Doc == doc && e.Source == "push" {
+		if e.Type == "applied" && e.Doc == doc && e.DraftID == id && e.Source == "push" { // not the bell's
 			pushed++
 		}
 	}
