@@ -16,14 +16,20 @@ func TestTake(t *testing.T) {
 	t.Run("OnWake", func(t *testing.T) { takeOnWake(t) })
 }
 
+// oneDraft starts a hub over one draft, t1 at rev 1, and subscribes a viewer to it from rev.
+func oneDraft(t *testing.T, rev int64) (*fixture, *Client) {
+	t.Helper()
+	f := setup(t, Options{})
+	f.auth.set(1, 1, "viewer")
+	f.src.put("t1", 1, 1)
+	return f, f.subscribe(t, 1, Subscription{Target: "t1", Rev: rev})
+}
+
 // takeOnWake: a client with OnWake has it called, instead of Ready signalled, when a frame is
 // queued, and once more when it ends.
 func takeOnWake(t *testing.T) {
 	t.Parallel()
-	f := setup(t, Options{})
-	f.auth.set(1, 1, "viewer")
-	f.src.put("t1", 1, 1)
-	c := f.subscribe(t, 1, Subscription{Target: "t1", Rev: 1})
+	f, c := oneDraft(t, 1)
 	woken := make(chan struct{}, 8)
 	c.OnWake(func() { woken <- struct{}{} })
 	f.src.put("t1", 1, 2)
@@ -95,10 +101,7 @@ func takeSeveralQueuedAreOneBatch(t *testing.T) {
 
 func takeLoneFrameIsNotWrapped(t *testing.T) {
 	t.Parallel()
-	f := setup(t, Options{})
-	f.auth.set(1, 1, "viewer")
-	f.src.put("t1", 1, 1)
-	c := f.subscribe(t, 1, Subscription{Target: "t1", Rev: 1})
+	f, c := oneDraft(t, 1)
 	f.src.put("t1", 1, 2)
 	f.hub.Notify(Event{Kind: KindDraft, DraftID: "t1"})
 	<-c.Ready()
@@ -154,10 +157,7 @@ func takeMessageIsBounded(t *testing.T) {
 
 func takeClosedReturnsErr(t *testing.T) {
 	t.Parallel()
-	f := setup(t, Options{})
-	f.auth.set(1, 1, "viewer")
-	f.src.put("t1", 1, 1)
-	c := f.subscribe(t, 1, Subscription{Target: "t1", Rev: 0}) // a catch-up frame is queued
+	_, c := oneDraft(t, 0) // a catch-up frame is queued
 	c.Close()
 	if _, _, n, err := c.Take(); n != 0 || err != ErrClosed {
 		t.Errorf("Take after Close = %d frames, %v; want 0, ErrClosed", n, err)
