@@ -114,10 +114,7 @@ func (w *frameWriter) Write(p []byte) (int, error) {
 func (w *frameWriter) advance(p []byte) {
 	for len(p) > 0 {
 		if w.rem > 0 {
-			k := uint64(len(p))
-			if k > w.rem {
-				k = w.rem
-			}
+			k := min(uint64(len(p)), w.rem)
 			w.rem -= k
 			p = p[k:]
 			continue

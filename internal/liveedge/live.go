@@ -401,7 +401,7 @@ func (lc *liveConn) finish() {
 // subscribe attaches the socket to the hub, bounded by SubscribeTimeout. sessions are the
 // keys of the request's sign-in session: its end closes the socket (4401).
 func (lc *liveConn) subscribe(subs []live.Subscription, sessions []string) (*live.Client, error) {
-	sctx, cancel := context.WithTimeout(lc.ctx, durationOr(lc.cfg.SubscribeTimeout, 10*time.Second))
+	sctx, cancel := context.WithTimeout(lc.ctx, lc.cfg.subscribeTimeout())
 	defer cancel()
 	client, err := lc.cfg.Hub.SubscribeAs(sctx, live.Viewer{UserID: lc.user, Sessions: sessions}, subs)
 	if err != nil && lc.ctx.Err() != nil {
@@ -431,7 +431,7 @@ func (lc *liveConn) attach(client *live.Client) {
 		lc.pres.notify = lc.kick
 	}
 	lc.stopHook = context.AfterFunc(lc.ctx, lc.kick)
-	lc.pinger.Reset(durationOr(cfg.PingInterval, 20*time.Second))
+	lc.pinger.Reset(cfg.pingInterval())
 	if !lc.state.CompareAndSwap(connScheduled, connIdle) { // kicked meanwhile (again)
 		lc.state.Store(connScheduled)
 		lc.s.writers.push(lc)
@@ -523,20 +523,20 @@ func (lc *liveConn) pingRound() {
 		return
 	}
 	// Not cut short by the socket's context: shutdown waits for it, then sends its 1001.
-	if err := lc.ping(lc.wctx, durationOr(lc.cfg.PingTimeout, 5*time.Second)); err != nil {
+	if err := lc.ping(lc.wctx, lc.cfg.pingTimeout()); err != nil {
 		if lc.state.Load() != connEnded {
 			lc.cfg.Metrics.writeFailed()
 			lc.cancel(ErrWriteFailed)
 		}
 		return
 	}
-	lc.pinger.Reset(durationOr(lc.cfg.PingInterval, 20*time.Second))
+	lc.pinger.Reset(lc.cfg.pingInterval())
 }
 
 // write writes one text message, cut short by the guard after WriteTimeout. Writes are not cut
 // short by the socket's context: shutdown waits for them to finish, then sends its 1001.
 func (lc *liveConn) write(msg []byte) error {
-	lc.guard.Reset(durationOr(lc.cfg.WriteTimeout, 5*time.Second))
+	lc.guard.Reset(lc.cfg.writeTimeout())
 	// No Done channel: coder/websocket then sets up no per-write timeout of its own.
 	err := lc.conn.Write(lc.wctx, websocket.MessageText, msg)
 	if !lc.guard.Stop() && err == nil {
@@ -589,6 +589,14 @@ func capOr(n, def int) int {
 		return def
 	}
 	return n
+}
+
+// The Config's durations with their defaults, each resolved here only.
+func (c *Config) writeTimeout() time.Duration { return durationOr(c.WriteTimeout, 5*time.Second) }
+func (c *Config) pingInterval() time.Duration { return durationOr(c.PingInterval, 20*time.Second) }
+func (c *Config) pingTimeout() time.Duration  { return durationOr(c.PingTimeout, 5*time.Second) }
+func (c *Config) subscribeTimeout() time.Duration {
+	return durationOr(c.SubscribeTimeout, 10*time.Second)
 }
 
 func durationOr(d, def time.Duration) time.Duration {

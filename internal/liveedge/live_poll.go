@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/tenantops/onboard/internal/live"
 )
@@ -23,7 +22,7 @@ func (s *Endpoint) ServePoll(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), durationOr(cfg.SubscribeTimeout, 10*time.Second))
+	ctx, cancel := context.WithTimeout(r.Context(), cfg.subscribeTimeout())
 	defer cancel()
 	if subs = s.movedOnly(ctx, cfg, u.ID, subs); len(subs) == 0 {
 		cfg.Metrics.polled("not_modified")
