@@ -659,9 +659,27 @@ func (c *crawler) dialog(name string, view crawlView, n int, idx string) {
 }
 
 // crawlHealthJS lists what a person would notice on a healthy server: sideways scroll, a
-// notice that live updates are broken, a visible field without a label.
+// notice that live updates are broken, a visible field without a label, a word broken
+// across lines (a box squeezed narrower than its words: once the phone's Status cells on
+// step 4, one letter a line).
 const crawlHealthJS = `(() => {
 	const out = [];
+	const broken = [];
+	const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+	for (let n = walk.nextNode(); n && broken.length < 3; n = walk.nextNode()) {
+		const el = n.parentElement;
+		// Read only what is shown: not hidden (nor in a closed details), not a 1-pixel box for
+		// screen readers.
+		if (!el || !el.checkVisibility() || el.closest('.visually-hidden, thead')) continue;
+		// Words, not identifiers: "DeviceManagementApps" may break on a phone.
+		for (const m of n.textContent.matchAll(/(?<![A-Za-z0-9_.@\/])[A-Z]?[a-z]{2,}(?![A-Za-z0-9_@])/g)) {
+			const r = document.createRange();
+			r.setStart(n, m.index); r.setEnd(n, m.index + m[0].length);
+			const lines = new Set([...r.getClientRects()].filter(b => b.width > 0).map(b => Math.round(b.top)));
+			if (lines.size > 1) { broken.push('"' + m[0] + '" in ' + el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ').join('.') : '')); break; }
+		}
+	}
+	if (broken.length) out.push('a word broken across lines (a box narrower than its words): ' + broken.join('; '));
 	const doc = document.documentElement;
 	if (doc.scrollWidth > doc.clientWidth) {
 		const wide = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > doc.clientWidth + 0.5 && e.offsetParent !== null)

@@ -131,6 +131,9 @@ func dirtyTabCollisionHoldsOnlyTheForm(t *testing.T, browser context.Context, ba
 	a.attachConnection()
 	a.submit(`[data-testid=start-verification]`, 200)
 	a.lifecycle("ready_for_activation", "Ready for activation")
+	a.open(wizardPath("acme", id) + "?step=4")
+	a.liveState("live", waitFor)
+	top := eval[float64](a, fieldTopJS("operations"))
 	b := newSession(t, browser, base, "operator2@acme.test")
 	b.open(wizardPath("acme", id) + "?step=4")
 	b.visible(`[data-testid=panel-bootstrap]`)
@@ -139,7 +142,17 @@ func dirtyTabCollisionHoldsOnlyTheForm(t *testing.T, browser context.Context, ba
 	b.click("#op-baseline_snapshot")
 	before := eval[string](b, `document.getElementById('form-bootstrap').elements.namedItem('version').value`)
 
-	a.open(wizardPath("acme", id) + "?step=4")
+	// The owner sees operator 2 at the operations, and the boxes stay where they were: the
+	// hint once pushed them down between finding a box and clicking it.
+	a.jsWithin(waitFor, fieldHintJS("operations", "operator2@acme.test is editing"))
+	if now := eval[float64](a, fieldTopJS("operations")); now != top {
+		t.Errorf("the hint moved the operations' boxes from %v px to %v px", top, now)
+	}
+	// On a phone too the hint stays on the legend's line, after its words.
+	a.do("phone viewport", chromedp.EmulateViewport(390, 844))
+	a.js(fieldHintJS("operations", "operator2@acme.test is editing"))
+	a.do("desktop viewport", chromedp.EmulateViewport(1280, 800))
+	listShots(a, "presence-legend-hint", "#form-bootstrap legend")
 	a.click("#op-inventory_sync")
 	a.click("#op-policy_sync")
 	a.submit(`[data-testid=start-bootstrap]`, 200)

@@ -150,8 +150,9 @@ func TestBrowserLists(t *testing.T) {
 }
 
 // listShots saves full-page screenshots of the tab's page at 1280 and 390 px, light and dark,
-// when LIST_SHOTS names a folder (to look at them; the tests do not need them).
-func listShots(p *page, name string) {
+// when LIST_SHOTS names a folder (to look at them; the tests do not need them). On a phone
+// it saves the screen that shows scrollTo's first element (default: the page's first).
+func listShots(p *page, name string, scrollTo ...string) {
 	dir := os.Getenv("LIST_SHOTS")
 	if dir == "" {
 		return
@@ -167,9 +168,14 @@ func listShots(p *page, name string) {
 				p.t.Fatal(err)
 			}
 			p.do("viewport", chromedp.EmulateViewport(w, 844))
+			// The sidebar slides away at a phone's width: shoot what is left when it has.
+			p.js(`document.getAnimations().every(a => !(a instanceof CSSTransition))`)
 			shot := chromedp.FullScreenshot(100)
-			if w < 400 { // a phone: its first screen, which a full page would shrink to nothing
+			if w < 400 { // a phone: one screen, which a full page would shrink to nothing
 				shot = chromedp.CaptureScreenshot()
+				if len(scrollTo) > 0 {
+					p.do("scroll to "+scrollTo[0], chromedp.ScrollIntoView(chromedp.CSS(scrollTo[0])))
+				}
 			}
 			png, err := chromedp.Run(p.bounded(), shot)
 			if err != nil {
@@ -181,5 +187,6 @@ func listShots(p *page, name string) {
 		}
 	}
 	p.do("desktop viewport", chromedp.EmulateViewport(1280, 800))
-	_, _ = chromedp.Call(p.bounded(), emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
+	_, _ = chromedp.Call(p.bounded(), emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}}}) // as newSession has it
 }

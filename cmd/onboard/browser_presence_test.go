@@ -73,6 +73,24 @@ func absentJS(email string) string {
 	return fmt.Sprintf(`!document.querySelector('[data-testid=presence] [data-testid=presence-person][data-email=%q]')`, email)
 }
 
+// fieldHintJS is true when "<text>" stands beside the label (or legend) of the field named
+// name: on the label's line, after its words, not over them.
+func fieldHintJS(name, text string) string {
+	return fmt.Sprintf(`(() => { const h = document.querySelector('[data-testid=field-presence][data-field=%[1]q]');
+		if (!h || h.textContent !== %[2]q) return false;
+		const f = document.querySelector('[name=%[1]q]');
+		const l = document.querySelector('label[for=%[1]q]') || f.closest('fieldset').querySelector('legend');
+		const own = [...l.childNodes].filter(n => n.nodeType === 3 && n.textContent.trim());
+		const words = document.createRange(); words.setStartBefore(own[0]); words.setEndAfter(own[own.length - 1]);
+		const w = words.getBoundingClientRect(), r = h.getBoundingClientRect();
+		return r.width > 0 && r.left >= w.right && r.top < w.bottom && r.bottom > w.top; })()`, name, text)
+}
+
+// fieldTopJS is where the field named name (its first input) starts, in page pixels.
+func fieldTopJS(name string) string {
+	return fmt.Sprintf(`document.querySelector('[name=%q]').getBoundingClientRect().top + scrollY`, name)
+}
+
 // closeTab closes the page's tab as a user would (the page unloads).
 func closeTab(p *page) {
 	p.t.Helper()
@@ -128,12 +146,18 @@ func (f *presenceBrowser) stepFieldAndLeave(t *testing.T) {
 	// label too, without any banner.
 	b.open(wizardPath("acme", id) + "?step=1")
 	a.jsWithin(waitFor, personJS("operator2@acme.test", `li.dataset.step === '1'`))
+	top := eval[float64](a, fieldTopJS("display_name"))
 	typing := time.Now()
 	b.typeInto("#display_name", "Renamed by operator2")
 	a.jsWithin(waitFor, personJS("operator2@acme.test", `li.dataset.field === 'display_name' && li.innerText.includes('editing Display name')`))
-	a.jsWithin(waitFor, `(document.querySelector('[data-testid=field-presence][data-field=display_name]') || {}).textContent === 'operator2@acme.test is editing'`)
+	a.jsWithin(waitFor, fieldHintJS("display_name", "operator2@acme.test is editing"))
 	t.Logf("operator saw operator2 editing Display name %v after she started typing", time.Since(typing).Round(time.Millisecond))
+	// The hint moves nothing: the input stays where operator's pointer found it.
+	if now := eval[float64](a, fieldTopJS("display_name")); now != top {
+		t.Errorf("the hint moved Display name's input from %v px to %v px", top, now)
+	}
 	a.shot("40-presence-editing", `[data-testid=presence]`)
+	listShots(a, "presence-field-hint", "label[for=display_name]")
 	// Leaving the field clears it.
 	b.js(`(document.activeElement.blur(), true)`)
 	a.jsWithin(waitFor, personJS("operator2@acme.test", `li.dataset.field === ''`)+

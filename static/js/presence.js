@@ -7,7 +7,8 @@
 // - the wizard's [data-testid=presence] lists each other person with the draft open: email
 //   (with initials), the step their tab shows, "editing <field>", idle; an aria-live region,
 //   so changes are announced politely;
-// - beside a field's label, "<email> is editing" (data-testid=field-presence), advisory only;
+// - beside a field's label, "<email> is editing" (data-testid=field-presence), advisory only,
+//   on the label's line and out of the flow (static/css/presence.css): it never moves a field;
 // - each drafts-list row shows who has that draft open (data-testid=row-presence).
 // Everything shown is text set with textContent. Presence never touches a form, a version or
 // the conflict banner. document emits "presence:change" {draftId, people} after each change.
@@ -165,16 +166,18 @@
       const label = cp.querySelector(`label[for="${CSS.escape(name)}"]`) ||
         (cp.querySelector(`[name="${CSS.escape(name)}"]`) || {}).closest?.('fieldset')?.querySelector('legend');
       if (!label) continue;
-      let h = label.parentNode.querySelector(`[data-testid="field-presence"][data-field="${CSS.escape(name)}"]`);
+      let h = cp.querySelector(`[data-testid="field-presence"][data-field="${CSS.escape(name)}"]`);
       if (!h) {
         h = document.createElement('span');
         h.className = 'presence-hint';
         h.setAttribute('data-testid', 'field-presence');
         h.dataset.field = name;
-        label.after(h);
+        // In a legend it would join the group's name; the presence list says it to readers.
+        if (label.matches('legend')) { h.setAttribute('aria-hidden', 'true'); label.append(h); } else label.after(h);
       }
       const text = `${emails.join(', ')} ${emails.length > 1 ? 'are' : 'is'} editing`;
-      if (h.textContent !== text) h.textContent = text;
+      // Cut with an ellipsis on a narrow line: the whole sentence is the hint's title.
+      if (h.textContent !== text) { h.textContent = text; h.title = text; }
     }
   }
 
