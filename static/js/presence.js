@@ -8,7 +8,7 @@
 //   (with initials), the step their tab shows, "editing <field>", idle; an aria-live region,
 //   so changes are announced politely;
 // - beside a field's label, "<email> is editing" (data-testid=field-presence), advisory only,
-//   on the label's line and out of the flow (static/css/presence.css): it never moves a field;
+//   on the label's own line (static/css/presence.css): it never moves a field;
 // - each drafts-list row shows who has that draft open (data-testid=row-presence).
 // Everything shown is text set with textContent. Presence never touches a form, a version or
 // the conflict banner. document emits "presence:change" {draftId, people} after each change.
